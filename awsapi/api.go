@@ -1,0 +1,92 @@
+package awsapi
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// SSM is the part of the SSM API winami calls.
+type SSM interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	GetParameters(ctx context.Context, in *ssm.GetParametersInput, opts ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
+	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, opts ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
+	GetParameterHistory(ctx context.Context, in *ssm.GetParameterHistoryInput, opts ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error)
+	PutParameter(ctx context.Context, in *ssm.PutParameterInput, opts ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, opts ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
+}
+
+// EC2 is the part of the EC2 API winami calls.
+type EC2 interface {
+	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
+	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
+	DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, opts ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, opts ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, opts ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error)
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
+	DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	EnableFastLaunch(ctx context.Context, in *ec2.EnableFastLaunchInput, opts ...func(*ec2.Options)) (*ec2.EnableFastLaunchOutput, error)
+	DisableFastLaunch(ctx context.Context, in *ec2.DisableFastLaunchInput, opts ...func(*ec2.Options)) (*ec2.DisableFastLaunchOutput, error)
+	DescribeFastLaunchImages(ctx context.Context, in *ec2.DescribeFastLaunchImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeFastLaunchImagesOutput, error)
+}
+
+// ImageBuilder is the part of the EC2 Image Builder API winami calls.
+type ImageBuilder interface {
+	CreateComponent(ctx context.Context, in *imagebuilder.CreateComponentInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CreateComponentOutput, error)
+	GetComponent(ctx context.Context, in *imagebuilder.GetComponentInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetComponentOutput, error)
+	ListComponents(ctx context.Context, in *imagebuilder.ListComponentsInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListComponentsOutput, error)
+	ListComponentBuildVersions(ctx context.Context, in *imagebuilder.ListComponentBuildVersionsInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListComponentBuildVersionsOutput, error)
+	CreateImageRecipe(ctx context.Context, in *imagebuilder.CreateImageRecipeInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CreateImageRecipeOutput, error)
+	GetImageRecipe(ctx context.Context, in *imagebuilder.GetImageRecipeInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetImageRecipeOutput, error)
+	ListImageRecipes(ctx context.Context, in *imagebuilder.ListImageRecipesInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImageRecipesOutput, error)
+	CreateInfrastructureConfiguration(ctx context.Context, in *imagebuilder.CreateInfrastructureConfigurationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CreateInfrastructureConfigurationOutput, error)
+	GetInfrastructureConfiguration(ctx context.Context, in *imagebuilder.GetInfrastructureConfigurationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetInfrastructureConfigurationOutput, error)
+	UpdateInfrastructureConfiguration(ctx context.Context, in *imagebuilder.UpdateInfrastructureConfigurationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.UpdateInfrastructureConfigurationOutput, error)
+	ListInfrastructureConfigurations(ctx context.Context, in *imagebuilder.ListInfrastructureConfigurationsInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListInfrastructureConfigurationsOutput, error)
+	CreateDistributionConfiguration(ctx context.Context, in *imagebuilder.CreateDistributionConfigurationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CreateDistributionConfigurationOutput, error)
+	GetDistributionConfiguration(ctx context.Context, in *imagebuilder.GetDistributionConfigurationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetDistributionConfigurationOutput, error)
+	UpdateDistributionConfiguration(ctx context.Context, in *imagebuilder.UpdateDistributionConfigurationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.UpdateDistributionConfigurationOutput, error)
+	ListDistributionConfigurations(ctx context.Context, in *imagebuilder.ListDistributionConfigurationsInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListDistributionConfigurationsOutput, error)
+	CreateImagePipeline(ctx context.Context, in *imagebuilder.CreateImagePipelineInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CreateImagePipelineOutput, error)
+	GetImagePipeline(ctx context.Context, in *imagebuilder.GetImagePipelineInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetImagePipelineOutput, error)
+	UpdateImagePipeline(ctx context.Context, in *imagebuilder.UpdateImagePipelineInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.UpdateImagePipelineOutput, error)
+	ListImagePipelines(ctx context.Context, in *imagebuilder.ListImagePipelinesInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImagePipelinesOutput, error)
+	StartImagePipelineExecution(ctx context.Context, in *imagebuilder.StartImagePipelineExecutionInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.StartImagePipelineExecutionOutput, error)
+	GetImage(ctx context.Context, in *imagebuilder.GetImageInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetImageOutput, error)
+	ListImagePipelineImages(ctx context.Context, in *imagebuilder.ListImagePipelineImagesInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImagePipelineImagesOutput, error)
+	CancelImageCreation(ctx context.Context, in *imagebuilder.CancelImageCreationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CancelImageCreationOutput, error)
+}
+
+// STS is the part of the STS API winami calls.
+type STS interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, opts ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// IAM is the part of the IAM API winami calls.
+type IAM interface {
+	GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, opts ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+	GetRole(ctx context.Context, in *iam.GetRoleInput, opts ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+	ListAttachedRolePolicies(ctx context.Context, in *iam.ListAttachedRolePoliciesInput, opts ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
+	SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulatePrincipalPolicyInput, opts ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
+}
+
+// ECR is the part of the ECR API winami calls.
+type ECR interface {
+	GetAuthorizationToken(ctx context.Context, in *ecr.GetAuthorizationTokenInput, opts ...func(*ecr.Options)) (*ecr.GetAuthorizationTokenOutput, error)
+	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, opts ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+}
+
+// EKS is the part of the EKS API winami calls.
+type EKS interface {
+	DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, opts ...func(*eks.Options)) (*eks.DescribeClusterOutput, error)
+	DescribeClusterVersions(ctx context.Context, in *eks.DescribeClusterVersionsInput, opts ...func(*eks.Options)) (*eks.DescribeClusterVersionsOutput, error)
+}

@@ -1,0 +1,13 @@
+// Package awsemu is a loopback AWS endpoint for tests and for `winami sandbox`.
+//
+// One HTTP server answers every service winami calls. The service and region of a
+// request come from the SigV4 credential scope in its Authorization header, as they
+// would from the host name on AWS, so real aws-sdk-go-v2 clients, the AWS CLI and
+// boto3 reach it through AWS_ENDPOINT_URL unchanged. Each service speaks its own wire
+// protocol (awsJson1_1, ec2 query, awsQuery, restJson1) and answers errors in that
+// protocol's shape, so the SDK's typed errors come out right.
+//
+// The server starts from a seeded public world (EKS-optimized Windows AMIs and the SSM
+// public parameters that point to them) and supports fault injection: latency,
+// throttling, scripted errors, and request counts per operation and region.
+package awsemu
