@@ -1,0 +1,211 @@
+package awstest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Dummy credentials every harness client signs with.
+const (
+	AccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+// MotoMissing is the message a test fails with when moto_server cannot be found.
+const MotoMissing = "moto_server not found: pip install 'moto[server]'"
+
+// AWSCLIMissing is the message a test fails with when the AWS CLI cannot be found.
+const AWSCLIMissing = "AWS CLI (aws) not found: pip install awscli (or install AWS CLI v2)"
+
+// motoCommand returns the command that starts moto's server: moto_server when on PATH,
+// else python3 -m moto.server when moto is importable.
+func motoCommand() ([]string, error) {
+	if p, err := exec.LookPath("moto_server"); err == nil {
+		return []string{p}, nil
+	}
+	if py, err := exec.LookPath("python3"); err == nil {
+		if exec.Command(py, "-c", "import moto.server").Run() == nil {
+			return []string{py, "-m", "moto.server"}, nil
+		}
+	}
+	return nil, errors.New(MotoMissing)
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// StartMoto starts a fresh moto_server on a free loopback port, waits until it answers
+// and stops it when the test ends. It returns the endpoint URL ("http://127.0.0.1:PORT").
+// The test fails (never skips) when moto is not installed.
+func StartMoto(t testing.TB) string {
+	t.Helper()
+	argv, err := motoCommand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+		args := append(append([]string{}, argv[1:]...), "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+		cmd := exec.Command(argv[0], args...)
+		cmd.Env = append(cleanEnv(t.TempDir()), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+		var logs syncBuffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting %s: %v (%s)", argv[0], err, MotoMissing)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		if err := waitHTTP(endpoint+"/moto-api/", 30*time.Second, exited); err != nil {
+			_ = cmd.Process.Kill()
+			lastErr = fmt.Errorf("waiting for moto_server on %s: %w\n%s", endpoint, err, logs.String())
+			continue
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+			}
+		})
+		return endpoint
+	}
+	t.Fatal(lastErr)
+	return ""
+}
+
+// waitHTTP polls url until it answers any HTTP status, the process exits or the timeout passes.
+func waitHTTP(url string, timeout time.Duration, exited <-chan error) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("process exited: %v", err)
+		default:
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("timed out")
+}
+
+// cleanEnv returns the process environment without any AWS_* variable, with HOME set to
+// home so no user configuration or credentials leak into a test.
+func cleanEnv(home string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if len(kv) >= 4 && kv[:4] == "AWS_" || len(kv) >= 5 && kv[:5] == "HOME=" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "HOME="+home)
+}
+
+var (
+	cliOnce sync.Once
+	cliPath string
+	cliErr  error
+)
+
+// AWSCLI runs the aws CLI against endpoint in region with dummy credentials, JSON output,
+// no pager (AWS_PAGER empty; CLI v1 has no --no-cli-pager flag) and HOME in a temporary directory. It returns stdout, stderr and the exit code;
+// the test fails when the CLI is not installed or cannot be started.
+func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stderr []byte, exitCode int) {
+	t.Helper()
+	cliOnce.Do(func() { cliPath, cliErr = exec.LookPath("aws") })
+	if cliErr != nil {
+		t.Fatalf("%s: %v", AWSCLIMissing, cliErr)
+	}
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliPath, append(append([]string{}, args...), "--output", "json")...)
+	cmd.Env = append(cleanEnv(home),
+		"AWS_ACCESS_KEY_ID="+AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+SecretAccessKey,
+		"AWS_ENDPOINT_URL="+endpoint,
+		"AWS_DEFAULT_REGION="+region,
+		"AWS_REGION="+region,
+		"AWS_PAGER=",
+		"AWS_CONFIG_FILE="+filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_RETRY_MODE=standard",
+		"AWS_MAX_ATTEMPTS=1",
+	)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return out.Bytes(), errb.Bytes(), 0
+	case errors.As(err, &exitErr):
+		return out.Bytes(), errb.Bytes(), exitErr.ExitCode()
+	default:
+		t.Fatalf("running %s %v: %v (%s)", cliPath, args, err, AWSCLIMissing)
+		return nil, nil, -1
+	}
+}
+
+// SDKConfig returns an aws-sdk-go-v2 config that signs with static dummy credentials and
+// sends every service's requests to endpoint. It reads no environment or shared config.
+// Each call makes a single attempt (no retries), so a test sees every answer the endpoint
+// gives; set RetryMaxAttempts (or Retryer) on the returned config to test retrying.
+func SDKConfig(endpoint, region string) aws.Config {
+	return aws.Config{
+		Region:           region,
+		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's concurrent stdout and stderr writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
