@@ -32,6 +32,19 @@ type Settings struct {
 	MaxBackoff time.Duration
 }
 
+// Retryer is the SDK's standard retryer tuned for throttling: maxAttempts attempts per
+// call, backoff capped at maxBackoff (the SDK's default cap when zero), and no
+// client-side retry quota, so a throttled burst is retried rather than refused.
+func Retryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		if maxBackoff > 0 {
+			o.MaxBackoff = maxBackoff
+		}
+		o.RateLimiter = noRateLimit{}
+	})
+}
+
 // Clients builds and caches one client per service and region from one loaded config.
 // It is safe for concurrent use.
 type Clients struct {
@@ -54,15 +67,7 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 		backoff = 20 * time.Second
 	}
 	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = attempts
-				o.MaxBackoff = backoff
-				// Throttling is the common fault here; do not let the client-side rate
-				// limiter turn a throttled burst into QuotaExceeded errors.
-				o.RateLimiter = noRateLimit{}
-			})
-		}),
+		config.WithRetryer(func() aws.Retryer { return Retryer(attempts, backoff) }),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))

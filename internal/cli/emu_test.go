@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/emulator"
+)
+
+// useEmulator starts awsemu and points the process's AWS settings at it, as a user of
+// `winami sandbox` would with the variables it prints.
+func useEmulator(t *testing.T, opts ...emulator.Option) *awsemu.Server {
+	t.Helper()
+	srv := emulator.Start(t, opts...)
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            srv.URL(),
+		"AWS_ACCESS_KEY_ID":           "AKIDWINAMITEST",
+		"AWS_SECRET_ACCESS_KEY":       "secret",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_MAX_ATTEMPTS":            "",
+		"AWS_RETRY_MODE":              "",
+	} {
+		t.Setenv(k, v)
+	}
+	return srv
+}
