@@ -1,0 +1,16 @@
+// Package ec2 is awsemu's Amazon EC2: images, snapshots, instances, launch templates,
+// regions, VPCs, tags and Windows Fast Launch, spoken over the ec2 query protocol.
+//
+// State is kept per region. The seeded public images are passed to New; everything else
+// is created through the real EC2 operations (RunInstances, CreateImage, RegisterImage,
+// CreateLaunchTemplate, …), so tests build their world over HTTP with real clients.
+// Every mutating operation honours DryRun (DryRunOperation, HTTP 412, when the call would
+// have succeeded).
+//
+// Fast Launch follows the real state machine on the server's Clock: EnableFastLaunch
+// puts an image in "enabling", which becomes "enabled" after FastLaunchEnableDelay;
+// DisableFastLaunch puts it in "disabling", and after FastLaunchDisableDelay it is gone.
+// Fault injection: an image tagged FailFastLaunchTag (with CreateTags, over HTTP) ends in
+// "enabling-failed" instead, with the tag's value as its StateTransitionReason;
+// (*Service).FailFastLaunch does the same for in-process harnesses.
+package ec2

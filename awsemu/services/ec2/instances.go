@@ -1,0 +1,433 @@
+package ec2
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+
+	"github.com/winami/winami/awsemu/protocol/query"
+)
+
+var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+var stateCodes = map[string]int{"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+
+type stateXML struct {
+	Code int    `xml:"code"`
+	Name string `xml:"name"`
+}
+
+func state(name string) stateXML { return stateXML{stateCodes[name], name} }
+
+type instanceBlockDeviceXML struct {
+	DeviceName string `xml:"deviceName"`
+	Ebs        struct {
+		VolumeID            string `xml:"volumeId"`
+		Status              string `xml:"status"`
+		AttachTime          string `xml:"attachTime"`
+		DeleteOnTermination bool   `xml:"deleteOnTermination"`
+	} `xml:"ebs"`
+}
+
+type groupXML struct {
+	GroupID   string `xml:"groupId"`
+	GroupName string `xml:"groupName"`
+}
+
+type instanceXML struct {
+	InstanceID     string   `xml:"instanceId"`
+	ImageID        string   `xml:"imageId"`
+	State          stateXML `xml:"instanceState"`
+	PrivateDNSName string   `xml:"privateDnsName"`
+	DNSName        string   `xml:"dnsName"`
+	Reason         string   `xml:"reason"`
+	KeyName        string   `xml:"keyName,omitempty"`
+	LaunchIndex    int      `xml:"amiLaunchIndex"`
+	InstanceType   string   `xml:"instanceType"`
+	LaunchTime     string   `xml:"launchTime"`
+	Placement      struct {
+		AvailabilityZone string `xml:"availabilityZone"`
+		Tenancy          string `xml:"tenancy"`
+	} `xml:"placement"`
+	Platform        string `xml:"platform,omitempty"`
+	PlatformDetails string `xml:"platformDetails"`
+	Monitoring      struct {
+		State string `xml:"state"`
+	} `xml:"monitoring"`
+	SubnetID         string                              `xml:"subnetId"`
+	VpcID            string                              `xml:"vpcId"`
+	PrivateIPAddress string                              `xml:"privateIpAddress"`
+	Architecture     string                              `xml:"architecture"`
+	RootDeviceType   string                              `xml:"rootDeviceType"`
+	RootDeviceName   string                              `xml:"rootDeviceName"`
+	BlockDevices     query.Items[instanceBlockDeviceXML] `xml:"blockDeviceMapping"`
+	VirtualizationTy string                              `xml:"virtualizationType"`
+	Hypervisor       string                              `xml:"hypervisor"`
+	EnaSupport       bool                                `xml:"enaSupport"`
+	Groups           query.Items[groupXML]               `xml:"groupSet"`
+	Tags             *query.Items[tagXML]                `xml:"tagSet,omitempty"`
+	IamProfile       *struct {
+		Arn string `xml:"arn"`
+		ID  string `xml:"id"`
+	} `xml:"iamInstanceProfile,omitempty"`
+	StateReason *struct {
+		Code    string `xml:"code"`
+		Message string `xml:"message"`
+	} `xml:"stateReason,omitempty"`
+}
+
+func (in *instance) xml(rs *regionState, stateName string) instanceXML {
+	x := instanceXML{
+		InstanceID: in.ID, ImageID: in.ImageID, State: state(stateName),
+		PrivateDNSName: "ip-" + dashIP(in.PrivateIP) + "." + rs.name + ".compute.internal",
+		KeyName:        in.KeyName, LaunchIndex: in.LaunchIndex, InstanceType: in.InstanceType,
+		LaunchTime: query.Time(in.LaunchTime), Platform: in.Platform, PlatformDetails: in.PlatformDetails,
+		SubnetID: in.SubnetID, VpcID: rs.vpc.ID, PrivateIPAddress: in.PrivateIP, Architecture: in.Architecture,
+		RootDeviceType: "ebs", RootDeviceName: in.RootDeviceName, VirtualizationTy: "hvm", Hypervisor: "xen",
+		EnaSupport:   true,
+		Groups:       query.Items[groupXML]{Items: []groupXML{{GroupID: "sg-" + rs.vpc.ID[4:], GroupName: "default"}}},
+		BlockDevices: query.Items[instanceBlockDeviceXML]{Items: []instanceBlockDeviceXML{}},
+	}
+	if in.State == "terminated" {
+		x.PrivateDNSName, x.PrivateIPAddress = "", ""
+		x.BlockDevices.Items = []instanceBlockDeviceXML{}
+	} else {
+		for _, v := range in.Volumes {
+			var b instanceBlockDeviceXML
+			b.DeviceName = v.DeviceName
+			b.Ebs.VolumeID, b.Ebs.Status, b.Ebs.AttachTime, b.Ebs.DeleteOnTermination = v.ID, "attached", query.Time(in.LaunchTime), true
+			x.BlockDevices.Items = append(x.BlockDevices.Items, b)
+		}
+	}
+	x.Placement.AvailabilityZone, x.Placement.Tenancy = rs.name+"a", "default"
+	x.Monitoring.State = "disabled"
+	if len(in.Tags) > 0 {
+		t := tagSet(in.Tags)
+		x.Tags = &t
+	}
+	if in.IamProfile != "" {
+		x.IamProfile = &struct {
+			Arn string `xml:"arn"`
+			ID  string `xml:"id"`
+		}{Arn: in.IamProfile, ID: "AIPA" + in.ID[2:]}
+	}
+	if in.StateReason != "" {
+		x.StateReason = &struct {
+			Code    string `xml:"code"`
+			Message string `xml:"message"`
+		}{Code: "Client.UserInitiatedShutdown", Message: in.StateReason}
+	}
+	return x
+}
+
+func dashIP(ip string) string {
+	out := []byte(ip)
+	for i := range out {
+		if out[i] == '.' {
+			out[i] = '-'
+		}
+	}
+	return string(out)
+}
+
+func (in *instance) field(rs *regionState, name string) []string {
+	switch name {
+	case "instance-id":
+		return []string{in.ID}
+	case "image-id":
+		return []string{in.ImageID}
+	case "instance-state-name":
+		return []string{in.State}
+	case "instance-state-code":
+		return []string{strconv.Itoa(stateCodes[in.State])}
+	case "instance-type":
+		return []string{in.InstanceType}
+	case "reservation-id":
+		return []string{in.ReservationID}
+	case "owner-id":
+		return []string{in.OwnerID}
+	case "platform":
+		if in.Platform != "" {
+			return []string{in.Platform}
+		}
+	case "platform-details":
+		return []string{in.PlatformDetails}
+	case "availability-zone":
+		return []string{rs.name + "a"}
+	case "vpc-id":
+		return []string{rs.vpc.ID}
+	case "subnet-id":
+		return []string{in.SubnetID}
+	case "private-ip-address":
+		return []string{in.PrivateIP}
+	case "key-name":
+		return []string{in.KeyName}
+	case "architecture":
+		return []string{in.Architecture}
+	case "iam-instance-profile.arn":
+		return []string{in.IamProfile}
+	case "launch-time":
+		return []string{query.Time(in.LaunchTime)}
+	}
+	return nil
+}
+
+var instanceFilters = knownSet("instance-id", "image-id", "instance-state-name", "instance-state-code", "instance-type",
+	"reservation-id", "owner-id", "platform", "platform-details", "availability-zone", "vpc-id", "subnet-id",
+	"private-ip-address", "key-name", "architecture", "iam-instance-profile.arn", "launch-time")
+
+type reservationXML struct {
+	ReservationID string                   `xml:"reservationId"`
+	OwnerID       string                   `xml:"ownerId"`
+	Groups        query.Items[groupXML]    `xml:"groupSet"`
+	Instances     query.Items[instanceXML] `xml:"instancesSet"`
+}
+
+func (s *Service) runInstances(c *call) (any, *apiError) {
+	minCount, hasMin, err1 := c.v.Int("MinCount")
+	maxCount, hasMax, err2 := c.v.Int("MaxCount")
+	if err1 != nil || err2 != nil || !hasMin || !hasMax {
+		return nil, errf("MissingParameter", "The request must contain the parameters MinCount and MaxCount")
+	}
+	if minCount < 1 || maxCount < minCount {
+		return nil, errf("InvalidParameterValue", "Maximum instance count must be greater than zero and not less than the minimum instance count")
+	}
+	imageID := c.v.Get("ImageId")
+	instanceType := c.v.Get("InstanceType")
+	keyName := c.v.Get("KeyName")
+	profile := c.v.Get("IamInstanceProfile.Arn")
+	if profile == "" && c.v.Get("IamInstanceProfile.Name") != "" {
+		profile = fmt.Sprintf("arn:aws:iam::%s:instance-profile/%s", c.account, c.v.Get("IamInstanceProfile.Name"))
+	}
+	var ltID string
+	if lt := c.v.Struct("LaunchTemplate"); len(lt) > 0 {
+		t, ver, aerr := resolveTemplate(c, lt.Get("LaunchTemplateId"), lt.Get("LaunchTemplateName"), lt.Get("Version"))
+		if aerr != nil {
+			return nil, aerr
+		}
+		ltID = t.ID
+		if imageID == "" {
+			imageID = ver.Data.ImageID
+		}
+		if instanceType == "" {
+			instanceType = ver.Data.InstanceType
+		}
+		if keyName == "" {
+			keyName = ver.Data.KeyName
+		}
+		if profile == "" {
+			profile = ver.Data.IamProfileArn
+			if profile == "" && ver.Data.IamProfileName != "" {
+				profile = fmt.Sprintf("arn:aws:iam::%s:instance-profile/%s", c.account, ver.Data.IamProfileName)
+			}
+		}
+	}
+	if imageID == "" {
+		return nil, errf("MissingParameter", "The request must contain the parameter ImageId")
+	}
+	if !amiIDPattern.MatchString(imageID) {
+		return nil, errf("InvalidAMIID.Malformed", "Invalid id: \"%s\" (expecting \"ami-...\")", imageID)
+	}
+	img := c.rs.images[imageID]
+	if img == nil || !img.visible(c.account) {
+		return nil, errf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", imageID)
+	}
+	if img.State != "available" {
+		return nil, errf("InvalidAMIID.Unavailable", "The image id '[%s]' is not available", imageID)
+	}
+	if instanceType == "" {
+		instanceType = "m1.small"
+	}
+	if err := c.dryRun(); err != nil {
+		return nil, err
+	}
+	tags := tagSpecs(c.v, "TagSpecification")["instance"]
+	res := reservationXML{
+		ReservationID: newID("r"), OwnerID: c.account,
+		Groups:    query.Items[groupXML]{Items: []groupXML{}},
+		Instances: query.Items[instanceXML]{Items: []instanceXML{}},
+	}
+	for i := 0; i < int(maxCount); i++ {
+		n := len(c.rs.instances) + 10
+		in := &instance{
+			ID: newID("i"), ReservationID: res.ReservationID, OwnerID: c.account, ImageID: imageID,
+			InstanceType: instanceType, KeyName: keyName, State: "running", LaunchTime: c.now, LaunchIndex: i,
+			Platform: img.Platform, PlatformDetails: img.PlatformDetails, Architecture: img.Architecture,
+			RootDeviceName: img.RootDeviceName, SubnetID: "subnet-" + c.rs.vpc.ID[4:],
+			PrivateIP: fmt.Sprintf("172.31.%d.%d", (n/250)%250, n%250+2), Tags: copyTags(tags),
+			IamProfile: profile, LaunchTemplateID: ltID,
+		}
+		for _, bd := range img.BlockDevices {
+			in.Volumes = append(in.Volumes, volume{ID: newID("vol"), DeviceName: bd.DeviceName, Size: bd.VolumeSize, Type: bd.VolumeType, SnapshotID: bd.SnapshotID})
+		}
+		c.rs.instances[in.ID] = in
+		res.Instances.Items = append(res.Instances.Items, in.xml(c.rs, "pending"))
+	}
+	return res, nil
+}
+
+// findInstance returns one of the caller's instances.
+func findInstance(c *call, id string) (*instance, *apiError) {
+	if id == "" {
+		return nil, errf("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	if !instanceIDPattern.MatchString(id) {
+		return nil, errf("InvalidInstanceID.Malformed", "Invalid id: \"%s\"", id)
+	}
+	in := c.rs.instances[id]
+	if in == nil || in.OwnerID != c.account {
+		return nil, errf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+	}
+	return in, nil
+}
+
+func (s *Service) describeInstances(c *call) (any, *apiError) {
+	ids := c.v.List("InstanceId")
+	if len(ids) > 0 && c.v.Has("MaxResults") {
+		return nil, errf("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
+	}
+	for _, id := range ids {
+		if !instanceIDPattern.MatchString(id) {
+			return nil, errf("InvalidInstanceID.Malformed", "Invalid id: \"%s\"", id)
+		}
+	}
+	fs, aerr := parseFilters(c.v, instanceFilters)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if err := c.dryRun(); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, id := range ids {
+		if in := c.rs.instances[id]; in == nil || in.OwnerID != c.account {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, errf("InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", joinComma(missing))
+	}
+	var match []string
+	for _, id := range sortedKeys(c.rs.instances) {
+		in := c.rs.instances[id]
+		if in.OwnerID != c.account || (len(ids) > 0 && !containsStr(ids, id)) {
+			continue
+		}
+		if !matchFilters(fs, in.Tags, func(n string) []string { return in.field(c.rs, n) }) {
+			continue
+		}
+		match = append(match, id)
+	}
+	pageIDs, next, aerr := page(c, match, 5, 1000, 0)
+	if aerr != nil {
+		return nil, aerr
+	}
+	// Group the page's instances into their reservations, in order of first appearance
+	// by reservation id.
+	byRes := map[string]*reservationXML{}
+	for _, id := range pageIDs {
+		in := c.rs.instances[id]
+		r := byRes[in.ReservationID]
+		if r == nil {
+			r = &reservationXML{ReservationID: in.ReservationID, OwnerID: in.OwnerID,
+				Groups: query.Items[groupXML]{Items: []groupXML{}}, Instances: query.Items[instanceXML]{Items: []instanceXML{}}}
+			byRes[in.ReservationID] = r
+		}
+		r.Instances.Items = append(r.Instances.Items, in.xml(c.rs, in.State))
+	}
+	out := struct {
+		Reservations query.Items[reservationXML] `xml:"reservationSet"`
+		NextToken    string                      `xml:"nextToken,omitempty"`
+	}{Reservations: query.Items[reservationXML]{Items: []reservationXML{}}, NextToken: next}
+	for _, rid := range sortedKeys(byRes) {
+		r := byRes[rid]
+		sort.Slice(r.Instances.Items, func(i, j int) bool { return r.Instances.Items[i].LaunchIndex < r.Instances.Items[j].LaunchIndex })
+		out.Reservations.Items = append(out.Reservations.Items, *r)
+	}
+	return out, nil
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+type stateChangeXML struct {
+	InstanceID    string   `xml:"instanceId"`
+	CurrentState  stateXML `xml:"currentState"`
+	PreviousState stateXML `xml:"previousState"`
+}
+
+// changeState moves the named instances: via is the state answered now, to is the state
+// stored. from lists the states the move is allowed from (others are left unchanged).
+func (s *Service) changeState(c *call, via, to string, from ...string) (any, *apiError) {
+	ids := c.v.List("InstanceId")
+	if len(ids) == 0 {
+		return nil, errf("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	var ins []*instance
+	for _, id := range ids {
+		in, aerr := findInstance(c, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		ins = append(ins, in)
+	}
+	if to == "stopped" {
+		for _, in := range ins {
+			if in.State == "terminated" || in.State == "shutting-down" {
+				return nil, errf("IncorrectInstanceState", "This instance '%s' is not in a state from which it can be stopped.", in.ID)
+			}
+		}
+	}
+	if to == "running" {
+		for _, in := range ins {
+			if in.State == "terminated" || in.State == "shutting-down" {
+				return nil, errf("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be started.", in.ID)
+			}
+		}
+	}
+	if err := c.dryRun(); err != nil {
+		return nil, err
+	}
+	out := struct {
+		Instances query.Items[stateChangeXML] `xml:"instancesSet"`
+	}{query.Items[stateChangeXML]{Items: []stateChangeXML{}}}
+	for _, in := range ins {
+		prev := in.State
+		cur := prev
+		if containsStr(from, prev) {
+			cur = via
+			in.State = to
+			switch to {
+			case "stopped":
+				in.StateReason = "Client.UserInitiatedShutdown: User initiated shutdown"
+			case "terminated":
+				in.StateReason = "Client.UserInitiatedShutdown: User initiated shutdown"
+			case "running":
+				in.StateReason = ""
+			}
+		}
+		out.Instances.Items = append(out.Instances.Items, stateChangeXML{in.ID, state(cur), state(prev)})
+	}
+	return out, nil
+}
+
+func (s *Service) stopInstances(c *call) (any, *apiError) {
+	return s.changeState(c, "stopping", "stopped", "running", "pending")
+}
+
+func (s *Service) startInstances(c *call) (any, *apiError) {
+	return s.changeState(c, "pending", "running", "stopped")
+}
+
+func (s *Service) terminateInstances(c *call) (any, *apiError) {
+	return s.changeState(c, "shutting-down", "terminated", "running", "pending", "stopped", "stopping")
+}

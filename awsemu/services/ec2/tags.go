@@ -1,0 +1,103 @@
+package ec2
+
+import "strings"
+
+// tagsOf returns the tag map of a resource the caller may tag.
+func tagsOf(c *call, id string) (map[string]string, *apiError) {
+	switch {
+	case strings.HasPrefix(id, "ami-"):
+		img := c.rs.images[id]
+		if img == nil || !img.visible(c.account) {
+			return nil, errf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
+		}
+		if img.OwnerID != c.account && !containsStr(img.LaunchPermissions, c.account) {
+			return nil, errf("AuthFailure", "Not authorized for image:%s", id)
+		}
+		return img.Tags, nil
+	case strings.HasPrefix(id, "snap-"):
+		sn := c.rs.snapshots[id]
+		if sn == nil || sn.OwnerID != c.account {
+			return nil, errf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
+		}
+		return sn.Tags, nil
+	case strings.HasPrefix(id, "i-"):
+		in, aerr := findInstance(c, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return in.Tags, nil
+	case strings.HasPrefix(id, "lt-"):
+		t, aerr := findTemplate(c, id, "")
+		if aerr != nil {
+			return nil, aerr
+		}
+		return t.Tags, nil
+	case strings.HasPrefix(id, "vpc-"):
+		if id != c.rs.vpc.ID {
+			return nil, errf("InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
+		}
+		return c.rs.vpc.Tags, nil
+	}
+	return nil, errf("InvalidID", "The ID '%s' is not valid", id)
+}
+
+func (s *Service) createTags(c *call) (any, *apiError) {
+	ids := c.v.List("ResourceId")
+	if len(ids) == 0 {
+		return nil, errf("MissingParameter", "The request must contain the parameter resourceIdSet")
+	}
+	tags := c.v.Structs("Tag")
+	if len(tags) == 0 {
+		return nil, errf("MissingParameter", "The request must contain the parameter tagSet")
+	}
+	var maps []map[string]string
+	for _, id := range ids {
+		m, aerr := tagsOf(c, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		maps = append(maps, m)
+	}
+	for _, t := range tags {
+		k := t.Get("Key")
+		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return nil, errf("InvalidParameterValue", "Tag key '%s' is not valid: keys are 1 to 128 characters and may not start with 'aws:'", k)
+		}
+	}
+	if err := c.dryRun(); err != nil {
+		return nil, err
+	}
+	for _, m := range maps {
+		for _, t := range tags {
+			m[t.Get("Key")] = t.Get("Value")
+		}
+	}
+	return returnTrue{true}, nil
+}
+
+func (s *Service) deleteTags(c *call) (any, *apiError) {
+	ids := c.v.List("ResourceId")
+	if len(ids) == 0 {
+		return nil, errf("MissingParameter", "The request must contain the parameter resourceIdSet")
+	}
+	var maps []map[string]string
+	for _, id := range ids {
+		m, aerr := tagsOf(c, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		maps = append(maps, m)
+	}
+	if err := c.dryRun(); err != nil {
+		return nil, err
+	}
+	for _, m := range maps {
+		for _, t := range c.v.Structs("Tag") {
+			if t.Has("Value") && m[t.Get("Key")] != t.Get("Value") {
+				continue
+			}
+			delete(m, t.Get("Key"))
+		}
+	}
+	return returnTrue{true}, nil
+}
