@@ -3,6 +3,7 @@ package awstest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,7 +141,8 @@ var (
 	cliErr  error
 )
 
-// AWSCLI runs the aws CLI against endpoint in region with dummy credentials, JSON output,
+// AWSCLI runs the aws CLI against endpoint in region with dummy credentials, JSON output
+// (given before args, so an --output in args wins),
 // no pager (AWS_PAGER empty; CLI v1 has no --no-cli-pager flag) and HOME in a temporary directory. It returns stdout, stderr and the exit code;
 // the test fails when the CLI is not installed or cannot be started.
 func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stderr []byte, exitCode int) {
@@ -150,7 +154,7 @@ func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stde
 	home := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cliPath, append(append([]string{}, args...), "--output", "json")...)
+	cmd := exec.CommandContext(ctx, cliPath, append([]string{"--output", "json"}, args...)...)
 	cmd.Env = append(cleanEnv(home),
 		"AWS_ACCESS_KEY_ID="+AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY="+SecretAccessKey,
@@ -208,4 +212,40 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// CLIJSON runs the aws CLI like AWSCLI, fails the test unless it exits 0, and decodes its
+// JSON output into out (when out is not nil).
+func CLIJSON(t testing.TB, endpoint, region string, out any, args ...string) {
+	t.Helper()
+	stdout, stderr, code := AWSCLI(t, endpoint, region, args...)
+	if code != 0 {
+		t.Fatalf("aws %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	if out == nil {
+		return
+	}
+	if len(bytes.TrimSpace(stdout)) == 0 {
+		stdout = []byte("{}")
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("aws %s: decoding output %q: %v", strings.Join(args, " "), stdout, err)
+	}
+}
+
+var cliErrorRE = regexp.MustCompile(`An error occurred \(([^)]+)\)(?: when calling the \w+ operation)?(?: \(reached max retries: \d+\))?: ?(.*)`)
+
+// CLIError runs the aws CLI like AWSCLI, fails the test unless it exits non-zero with an
+// AWS service error, and returns that error's code and message as botocore parsed them.
+func CLIError(t testing.TB, endpoint, region string, args ...string) (code, message string) {
+	t.Helper()
+	stdout, stderr, exit := AWSCLI(t, endpoint, region, args...)
+	if exit == 0 {
+		t.Fatalf("aws %s: exit 0, want an error; output %s", strings.Join(args, " "), stdout)
+	}
+	m := cliErrorRE.FindSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("aws %s: exit %d without a service error: %s", strings.Join(args, " "), exit, stderr)
+	}
+	return string(m[1]), strings.TrimSpace(string(m[2]))
 }

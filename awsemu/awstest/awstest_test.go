@@ -45,4 +45,17 @@ func TestAWSCLIExitCode(t *testing.T) {
 	if len(stderr) == 0 {
 		t.Fatal("no stderr from a failing CLI call")
 	}
+	if c, _ := awstest.CLIError(t, endpoint, "us-east-1", "ssm", "get-parameter", "--name", "/no/such/parameter"); c != "ParameterNotFound" {
+		t.Fatalf("CLIError code %q, want ParameterNotFound", c)
+	}
+	awstest.CLIJSON(t, endpoint, "us-east-1", nil, "ssm", "put-parameter", "--name", "/p", "--value", "v", "--type", "String")
+	var out struct{ Parameter struct{ Value string } }
+	awstest.CLIJSON(t, endpoint, "us-east-1", &out, "ssm", "get-parameter", "--name", "/p")
+	if out.Parameter.Value != "v" {
+		t.Fatalf("CLIJSON decoded %+v", out)
+	}
+	text, _, _ := awstest.AWSCLI(t, endpoint, "us-east-1", "ssm", "get-parameter", "--name", "/p", "--query", "Parameter.Value", "--output", "text")
+	if string(text) != "v\n" {
+		t.Fatalf("--output text in args: %q, want \"v\\n\"", text)
+	}
 }
