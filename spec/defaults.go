@@ -1,0 +1,91 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+
+	"github.com/winami/winami/catalog"
+	"sigs.k8s.io/yaml"
+)
+
+// Default fills every default so that the effective spec shows them, and writes
+// Windows version and edition in their canonical form ("2022", "Core").
+func (img *WindowsImage) Default() {
+	s := &img.Spec
+	if w, err := catalog.Windows(s.Windows.Version); err == nil {
+		s.Windows.Version = w.Version
+	}
+	if s.Windows.Edition == "" {
+		s.Windows.Edition = string(catalog.Core)
+	} else if ed, err := catalog.ParseEdition(s.Windows.Edition); err == nil {
+		s.Windows.Edition = string(ed)
+	}
+	if s.Parent.Source == "" {
+		s.Parent.Source = SourceEKSOptimized
+	}
+	if s.Cache.Enabled == nil && len(s.Cache.Images) > 0 {
+		s.Cache.Enabled = ptr(true)
+	}
+	if len(s.Build.InstanceTypes) == 0 {
+		s.Build.InstanceTypes = []string{DefaultInstanceType}
+	}
+	if s.Build.InstanceProfile == "" {
+		s.Build.InstanceProfile = DefaultInstanceProfile
+	}
+	if s.Build.TerminateOnFailure == nil {
+		s.Build.TerminateOnFailure = ptr(true)
+	}
+	if len(s.Distribution.Regions) == 0 && img.Metadata.Region != "" {
+		s.Distribution.Regions = []string{img.Metadata.Region}
+	}
+	if s.Distribution.AMIName == "" && img.Metadata.Name != "" {
+		s.Distribution.AMIName = img.Metadata.Name + "-" + BuildDateVariable
+	}
+	if fl := s.Distribution.FastLaunch; fl != nil {
+		if fl.TargetSnapshots == 0 {
+			fl.TargetSnapshots = DefaultTargetSnapshots
+		}
+		if fl.MaxParallelLaunches == 0 {
+			fl.MaxParallelLaunches = DefaultMaxParallelLaunches
+		}
+		if lt := fl.LaunchTemplate; lt != nil && lt.Version == "" && (lt.ID != "" || lt.Name != "") {
+			lt.Version = "$Default"
+		}
+	}
+	if s.Keep == nil {
+		s.Keep = ptr(DefaultKeep)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// YAML is the effective spec as YAML (defaults included), as `winami render -o yaml` prints it.
+func (img *WindowsImage) YAML() ([]byte, error) {
+	return yaml.Marshal(img)
+}
+
+// Hash is a stable hex SHA-256 of the effective spec: the same content, in any field
+// order or formatting, gives the same hash.
+func (img *WindowsImage) Hash() string {
+	b, err := json.Marshal(img)
+	if err != nil {
+		panic(err) // the types are plain data
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// usesImages tells whether any image is cached.
+func (img *WindowsImage) usesImages() bool {
+	return img.Spec.Cache.IsEnabled() && len(img.Spec.Cache.Images) > 0
+}
+
+// Images returns the images to cache (none when the cache is disabled).
+func (img *WindowsImage) Images() []string {
+	if !img.usesImages() {
+		return nil
+	}
+	return slices.Clone(img.Spec.Cache.Images)
+}

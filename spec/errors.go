@@ -1,0 +1,73 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// FieldError is one problem in a spec file: where it is and what is accepted.
+type FieldError struct {
+	// File is the spec file's name ("" when parsed from bytes without one).
+	File string
+	// Line is the 1-based line of the field (0 when not known).
+	Line int
+	// Path is the field's path, such as spec.distribution.fastLaunch.maxParallelLaunches.
+	Path string
+	// Message says what is wrong and what would be accepted.
+	Message string
+}
+
+// Error reads "winami.yaml:12: spec.keep: …".
+func (e FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(":")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:", e.Line)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// Errors are all the problems found in a spec file, in file order.
+type Errors []FieldError
+
+// Error lists every problem, one a line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es Errors) sorted() Errors {
+	out := append(Errors(nil), es...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Line != out[j].Line {
+			return out[i].Line < out[j].Line
+		}
+		return out[i].Path < out[j].Path
+	})
+	return out
+}
+
+// collector gathers field errors with their lines.
+type collector struct {
+	img  *WindowsImage
+	errs Errors
+}
+
+func (c *collector) add(path, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{File: c.img.file, Line: c.img.Line(path), Path: path, Message: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,227 @@
+package spec
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const good = `apiVersion: winami.io/v1alpha1
+kind: WindowsImage
+metadata:
+  name: prod-win2022
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.31"
+  windows: {version: "2022", edition: core}
+  cache:
+    images:
+      - mcr.microsoft.com/windows/servercore:ltsc2022
+  distribution:
+    regions: [us-east-1, us-west-2]
+    fastLaunch: {enabled: true}
+    publishParameter: /winami/prod/image_id
+`
+
+func load(t *testing.T, src string) (*WindowsImage, Errors) {
+	t.Helper()
+	img, err := LoadBytes([]byte(src), "winami.yaml")
+	if err == nil {
+		return img, nil
+	}
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error is %T, want spec.Errors: %v", err, err)
+	}
+	return nil, errs
+}
+
+func TestDefaults(t *testing.T) {
+	img, errs := load(t, good)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	s := img.Spec
+	if s.Windows.Edition != "Core" || s.Parent.Source != SourceEKSOptimized || !s.Cache.IsEnabled() ||
+		s.Build.InstanceProfile != DefaultInstanceProfile || len(s.Build.InstanceTypes) != 1 ||
+		!s.Build.RootVolumeSize.Auto() || !*s.Build.TerminateOnFailure ||
+		s.Distribution.AMIName != "prod-win2022-{{imagebuilder:buildDate}}" ||
+		s.Distribution.FastLaunch.TargetSnapshots != 10 || s.Distribution.FastLaunch.MaxParallelLaunches != 6 || *s.Keep != 3 {
+		t.Errorf("defaults not filled: %+v", s)
+	}
+	min, errs := load(t, strings.Replace(good, "    regions: [us-east-1, us-west-2]\n", "", 1))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got := min.Spec.Distribution.Regions; len(got) != 1 || got[0] != "us-east-1" {
+		t.Errorf("regions default = %v, want [metadata.region]", got)
+	}
+	y, err := img.YAML()
+	if err != nil || !strings.Contains(string(y), "instanceProfile: EC2InstanceProfileForImageBuilder") || !strings.Contains(string(y), "rootVolumeSize: auto") {
+		t.Errorf("effective YAML lacks defaults:\n%s", y)
+	}
+}
+
+func TestUnknownFieldHasLineAndSuggestion(t *testing.T) {
+	src := strings.Replace(good, "    fastLaunch: {enabled: true}\n", "    fastLaunch:\n      enabled: true\n      maxParalelLaunches: 8\n", 1)
+	_, errs := load(t, src)
+	if len(errs) != 1 {
+		t.Fatalf("got %d errors, want 1: %v", len(errs), errs)
+	}
+	e := errs[0]
+	if e.Line != 16 || e.Path != "spec.distribution.fastLaunch.maxParalelLaunches" || !strings.Contains(e.Message, `did you mean "maxParallelLaunches"`) {
+		t.Errorf("got %+v", e)
+	}
+	if !strings.HasPrefix(e.Error(), "winami.yaml:16: spec.distribution.fastLaunch.maxParalelLaunches: unknown field") {
+		t.Errorf("Error() = %q", e.Error())
+	}
+}
+
+func TestCollectsAllErrorsWithLines(t *testing.T) {
+	src := `apiVersion: winami.io/v1
+kind: WindowsImage
+metadata:
+  name: x
+  region: us-east-9
+spec:
+  kubernetesVersion: v1.31
+  windows: {version: "2016", edition: Core}
+  build:
+    rootVolumeSize: 10
+  distribution:
+    fastLaunch: {enabled: true, maxParallelLaunches: 5}
+    publishParameter: /aws/service/mine
+`
+	_, errs := load(t, src)
+	want := map[string]int{
+		"apiVersion":                1,
+		"metadata.name":             4,
+		"metadata.region":           5,
+		"spec.kubernetesVersion":    7,
+		"spec.windows.version":      8,
+		"spec.build.rootVolumeSize": 10,
+		"spec.distribution.fastLaunch.maxParallelLaunches": 12,
+		"spec.distribution.publishParameter":               13,
+	}
+	got := map[string]int{}
+	for _, e := range errs {
+		got[e.Path] = e.Line
+	}
+	for p, l := range want {
+		if got[p] != l {
+			t.Errorf("%s: line %d, want %d (all: %v)", p, got[p], l, errs)
+		}
+	}
+	for i := 1; i < len(errs); i++ {
+		if errs[i].Line < errs[i-1].Line {
+			t.Errorf("errors not in file order: %v", errs)
+		}
+	}
+}
+
+func TestTypeErrorsNameFieldAndLine(t *testing.T) {
+	src := strings.Replace(good, "  kubernetesVersion: \"1.31\"\n", "  kubernetesVersion: \"1.31\"\n  keep: many\n", 1)
+	_, errs := load(t, src)
+	if len(errs) != 1 || errs[0].Path != "spec.keep" || errs[0].Line != 8 || !strings.Contains(errs[0].Message, "whole number") {
+		t.Errorf("got %v", errs)
+	}
+}
+
+func TestHashStable(t *testing.T) {
+	a, _ := load(t, good)
+	// Same content, other order and formatting.
+	reordered := `kind: WindowsImage
+apiVersion: winami.io/v1alpha1
+spec:
+  distribution:
+    publishParameter: /winami/prod/image_id
+    fastLaunch:
+      enabled: true
+    regions:
+      - us-east-1
+      - us-west-2
+  windows:
+    edition: Core
+    version: 2022
+  cache: {images: [mcr.microsoft.com/windows/servercore:ltsc2022]}
+  kubernetesVersion: "1.31"
+metadata: {region: us-east-1, name: prod-win2022}
+`
+	b, errs := load(t, reordered)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if a.Hash() != b.Hash() || len(a.Hash()) != 64 {
+		t.Errorf("hashes differ: %s vs %s", a.Hash(), b.Hash())
+	}
+	c, _ := load(t, strings.Replace(good, "ltsc2022\n", "ltsc2022-amd64\n", 1))
+	if c.Hash() == a.Hash() {
+		t.Error("a changed image did not change the hash")
+	}
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(good+"#"+strings.Repeat("x", 5<<20)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{filepath.Join(dir, "missing.yaml"), "no such file"},
+		{dir, "directory"},
+		{big, "1 MiB"},
+	} {
+		if _, err := Load(tt.path); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s) = %v, want %q", tt.path, err, tt.want)
+		}
+	}
+	for src, want := range map[string]string{
+		"":                    "empty",
+		"# only a comment\n":  "empty",
+		"- a\n- b\n":          "sequence, want a mapping",
+		"just text\n":         "scalar",
+		"a: [\n":              "parsing YAML",
+		good + "---\n" + good: "more than one",
+	} {
+		if _, err := Parse([]byte(src), "f.yaml"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want %q", src, err, want)
+		}
+	}
+}
+
+func TestImageReferences(t *testing.T) {
+	for ref, want := range map[string]string{
+		"mcr.microsoft.com/windows/servercore:ltsc2022":                    "",
+		"111000111000.dkr.ecr.us-east-1.amazonaws.com/app:1.0":             "",
+		"registry.example.com:5000/app@sha256:" + strings.Repeat("ab", 32): "",
+		"mcr.microsoft.com/windows/servercore":                             "has no tag",
+		"mcr.microsoft.com/windows/servercore:latest":                      "tag latest",
+		"registry.example.com:5000/app":                                    "has no tag",
+		"UPPER/repo:1.0":                                                   "not a valid image reference",
+		"repo@sha256:short":                                                "not a valid image reference",
+	} {
+		got := CheckImageReference(ref)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("CheckImageReference(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}
+
+func TestParameterNames(t *testing.T) {
+	for p, want := range map[string]string{
+		"/winami/prod/image_id":              "",
+		"winami/prod":                        "does not start with /",
+		"/aws/service/x":                     "reserves",
+		"/SSM-x/y":                           "reserves",
+		"/a b":                               "characters",
+		"/a//b":                              "empty path segment",
+		"/" + strings.Repeat("a/", 16) + "x": "15 levels",
+	} {
+		got := CheckParameterName(p)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("CheckParameterName(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// APIVersion and Kind identify a winami spec file.
+const (
+	APIVersion = "winami.io/v1alpha1"
+	Kind       = "WindowsImage"
+)
+
+// Parent image routes.
+const (
+	// SourceEKSOptimized builds on the EKS-optimized Windows AMI plus update-windows.
+	SourceEKSOptimized = "eks-optimized"
+	// SourceWindowsBase builds on the Windows Server base AMI plus eks-optimized-ami-windows.
+	SourceWindowsBase = "windows-base"
+)
+
+// Defaults written into the effective spec.
+const (
+	DefaultInstanceType        = "m6i.2xlarge"
+	DefaultInstanceProfile     = "EC2InstanceProfileForImageBuilder"
+	DefaultTargetSnapshots     = 10
+	DefaultMaxParallelLaunches = 6
+	DefaultKeep                = 3
+	// BuildDateVariable is the Image Builder variable that makes each AMI name unique.
+	BuildDateVariable = "{{imagebuilder:buildDate}}"
+)
+
+// WindowsImage is a winami.yaml file.
+type WindowsImage struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+
+	// file and lines locate fields for error messages; not part of the spec.
+	file  string
+	lines map[string]int
+}
+
+// Metadata names the image and where its Image Builder resources live.
+type Metadata struct {
+	// Name prefixes every Image Builder resource.
+	Name string `json:"name"`
+	// Region is where the Image Builder resources live.
+	Region string `json:"region"`
+}
+
+// Spec is what to build.
+type Spec struct {
+	// KubernetesVersion is "1.NN".
+	KubernetesVersion string       `json:"kubernetesVersion"`
+	Windows           Windows      `json:"windows"`
+	Parent            Parent       `json:"parent"`
+	Cache             Cache        `json:"cache"`
+	Build             Build        `json:"build"`
+	Distribution      Distribution `json:"distribution"`
+	// Keep is how many AMIs prune keeps.
+	Keep *int `json:"keep,omitempty"`
+}
+
+// Windows selects the Windows Server version and edition.
+type Windows struct {
+	// Version is "2019", "2022" or "2025".
+	Version string `json:"version"`
+	// Edition is Core or Full.
+	Edition string `json:"edition"`
+}
+
+// Parent selects the parent image and optional pins.
+type Parent struct {
+	// Source is eks-optimized (default) or windows-base.
+	Source string `json:"source"`
+	// ReleaseDate pins the parent AMI release ("2026.10.15" or "1.31-2026.10.15").
+	ReleaseDate string `json:"releaseDate,omitempty"`
+	// OSBuild pins the parent's Windows build ("10.0.20348.2700").
+	OSBuild string `json:"osBuild,omitempty"`
+	// ImageID pins the parent AMI id; it excludes the other pins.
+	ImageID string `json:"imageId,omitempty"`
+}
+
+// Cache lists the container images baked into the AMI.
+type Cache struct {
+	// Images are references pinned by tag or digest.
+	Images []string `json:"images,omitempty"`
+	// PinDigests makes render/apply pull by digest instead of tag.
+	PinDigests bool `json:"pinDigests,omitempty"`
+	// Enabled defaults to true when images are given.
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// IsEnabled tells whether images are cached.
+func (c Cache) IsEnabled() bool {
+	if c.Enabled != nil {
+		return *c.Enabled
+	}
+	return len(c.Images) > 0
+}
+
+// Build is the Image Builder infrastructure configuration.
+type Build struct {
+	InstanceTypes    []string       `json:"instanceTypes,omitempty"`
+	InstanceProfile  string         `json:"instanceProfile,omitempty"`
+	RootVolumeSize   RootVolumeSize `json:"rootVolumeSize"`
+	SubnetID         string         `json:"subnetId,omitempty"`
+	SecurityGroupIDs []string       `json:"securityGroupIds,omitempty"`
+	KeyPair          string         `json:"keyPair,omitempty"`
+	// TerminateOnFailure defaults to true.
+	TerminateOnFailure *bool `json:"terminateOnFailure,omitempty"`
+}
+
+// Distribution is where the AMI goes and how it is published.
+type Distribution struct {
+	// Regions default to [metadata.region].
+	Regions []string `json:"regions,omitempty"`
+	// AMIName defaults to "<name>-{{imagebuilder:buildDate}}".
+	AMIName           string             `json:"amiName,omitempty"`
+	AMITags           map[string]string  `json:"amiTags,omitempty"`
+	LaunchPermissions *LaunchPermissions `json:"launchPermissions,omitempty"`
+	FastLaunch        *FastLaunch        `json:"fastLaunch,omitempty"`
+	// PublishParameter is an SSM parameter that receives the AMI id in every region.
+	PublishParameter string `json:"publishParameter,omitempty"`
+}
+
+// LaunchPermissions shares the AMI.
+type LaunchPermissions struct {
+	Accounts         []string `json:"accounts,omitempty"`
+	OrganizationARNs []string `json:"organizationArns,omitempty"`
+}
+
+// FastLaunch enables EC2 Fast Launch for the AMI in every distribution region.
+type FastLaunch struct {
+	Enabled             bool                `json:"enabled"`
+	TargetSnapshots     int                 `json:"targetSnapshots,omitempty"`
+	MaxParallelLaunches int                 `json:"maxParallelLaunches,omitempty"`
+	LaunchTemplate      *LaunchTemplateSpec `json:"launchTemplate,omitempty"`
+}
+
+// LaunchTemplateSpec names a launch template by id or by name (not both).
+type LaunchTemplateSpec struct {
+	ID      string `json:"id,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// RootVolumeSize is a size in GiB or "auto" (the zero value).
+type RootVolumeSize struct {
+	// GiB is the size; 0 means auto, and a negative value a size that is not positive.
+	GiB int
+	raw string
+}
+
+// Auto tells whether the size is derived from the cache.
+func (r RootVolumeSize) Auto() bool { return r.GiB == 0 }
+
+// String is "auto" or the number of GiB.
+func (r RootVolumeSize) String() string {
+	if r.Auto() {
+		return "auto"
+	}
+	if r.GiB < 0 {
+		return r.raw
+	}
+	return strconv.Itoa(r.GiB)
+}
+
+// MarshalJSON writes "auto" or a number.
+func (r RootVolumeSize) MarshalJSON() ([]byte, error) {
+	if r.Auto() {
+		return []byte(`"auto"`), nil
+	}
+	return []byte(strconv.Itoa(r.GiB)), nil
+}
+
+// UnmarshalJSON reads "auto" or a number.
+func (r *RootVolumeSize) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return r.set(s)
+	}
+	return r.set(string(b))
+}
+
+// UnmarshalYAML reads "auto" or a number.
+func (r *RootVolumeSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a number of GiB or auto")
+	}
+	return r.set(n.Value)
+}
+
+func (r *RootVolumeSize) set(s string) error {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "auto") {
+		r.GiB = 0
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a number of GiB or auto", s)
+	}
+	r.GiB, r.raw = n, s
+	if n <= 0 {
+		r.GiB = -1 // not auto: validation reports r.raw
+	}
+	return nil
+}

@@ -1,0 +1,359 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/winami/winami/catalog"
+)
+
+// Regions is the list of AWS region names a spec may use.
+var Regions = []string{
+	"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+	"ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1",
+	"cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+	"eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+	"me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1",
+	"us-gov-west-1", "us-west-1", "us-west-2",
+}
+
+var (
+	// Image Builder's resource name pattern.
+	resourceNameRE  = regexp.MustCompile(`^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`)
+	regionRE        = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	subnetRE        = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	sgRE            = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	amiRE           = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	ltIDRE          = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
+	ltNameRE        = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
+	ltVersionRE     = regexp.MustCompile(`^([1-9][0-9]*|\$Latest|\$Default)$`)
+	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	iamNameRE       = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	keyPairRE       = regexp.MustCompile(`^[\x20-\x7e]{1,255}$`)
+	accountRE       = regexp.MustCompile(`^[0-9]{12}$`)
+	orgARNRE        = regexp.MustCompile(`^arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$`)
+	amiNameRE       = regexp.MustCompile(`^[-_A-Za-z0-9{][-_A-Za-z0-9\s:{}.]+[-_A-Za-z0-9}]$`)
+	ssmNameRE       = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
+	osBuildRE       = regexp.MustCompile(`^10\.0\.[0-9]+(\.[0-9]+)?$`)
+	imageVariableRE = regexp.MustCompile(`\{\{\s*imagebuilder:buildDate\s*\}\}`)
+)
+
+// Validate checks every field of a defaulted spec and returns all problems as Errors.
+func (img *WindowsImage) Validate() error {
+	if errs := img.validate(nil); len(errs) > 0 {
+		return errs.sorted()
+	}
+	return nil
+}
+
+// MaxNameLength leaves room for the suffixes winami appends to metadata.name.
+const MaxNameLength = 100
+
+func (img *WindowsImage) validate(skip map[string]bool) Errors {
+	c := &collector{img: img}
+	bad := func(path string) bool { return skip[path] }
+	s := img.Spec
+
+	if img.APIVersion != APIVersion && !bad("apiVersion") {
+		c.add("apiVersion", "%s: want %s", quoteOrMissing(img.APIVersion), APIVersion)
+	}
+	if img.Kind != Kind && !bad("kind") {
+		c.add("kind", "%s: want %s", quoteOrMissing(img.Kind), Kind)
+	}
+
+	// metadata
+	switch n := img.Metadata.Name; {
+	case bad("metadata.name"):
+	case n == "":
+		c.add("metadata.name", "missing: give the name that prefixes every Image Builder resource, such as prod-win2022")
+	case !resourceNameRE.MatchString(n):
+		c.add("metadata.name", "%q is not an Image Builder resource name: 3 to 128 letters, digits, '-', '_' (and inner spaces)", n)
+	case len(n) > MaxNameLength:
+		c.add("metadata.name", "%q is %d characters: at most %d, to leave room for the suffixes winami adds", n, len(n), MaxNameLength)
+	}
+	if !bad("metadata.region") {
+		if img.Metadata.Region == "" {
+			c.add("metadata.region", "missing: give the region where the Image Builder resources live, such as us-east-1")
+		} else {
+			checkRegion(c, "metadata.region", img.Metadata.Region)
+		}
+	}
+
+	// versions
+	k8sOK, winOK := false, false
+	if !bad("spec.kubernetesVersion") {
+		if s.KubernetesVersion == "" {
+			c.add("spec.kubernetesVersion", "missing: give the Kubernetes minor version as \"1.NN\", such as \"1.31\"")
+		} else if _, err := catalog.ParseKubernetes(s.KubernetesVersion); err != nil {
+			c.add("spec.kubernetesVersion", "%v", err)
+		} else {
+			k8sOK = true
+		}
+	}
+	if !bad("spec.windows.version") {
+		if s.Windows.Version == "" {
+			c.add("spec.windows.version", "missing: use one of %s", strings.Join(catalog.WindowsVersionNames(), ", "))
+		} else if _, err := catalog.Windows(s.Windows.Version); err != nil {
+			c.add("spec.windows.version", "%v", err)
+		} else {
+			winOK = true
+		}
+	}
+	if !bad("spec.windows.edition") {
+		if _, err := catalog.ParseEdition(s.Windows.Edition); err != nil {
+			c.add("spec.windows.edition", "%v", err)
+		}
+	}
+	if k8sOK && winOK {
+		if err := catalog.Supported(s.Windows.Version, s.KubernetesVersion); err != nil {
+			c.add("spec.kubernetesVersion", "%v", err)
+		}
+	}
+
+	// parent
+	p := s.Parent
+	if p.Source != SourceEKSOptimized && p.Source != SourceWindowsBase && !bad("spec.parent.source") {
+		c.add("spec.parent.source", "%q: want %s (the EKS-optimized AMI plus update-windows) or %s (the Windows Server base AMI plus %s)", p.Source, SourceEKSOptimized, SourceWindowsBase, catalog.ComponentEKS)
+	}
+	if p.ReleaseDate != "" && !bad("spec.parent.releaseDate") {
+		k, _, err := catalog.ParseRelease(p.ReleaseDate)
+		switch {
+		case err != nil:
+			c.add("spec.parent.releaseDate", "%v", err)
+		case k != "" && k8sOK && k != s.KubernetesVersion:
+			c.add("spec.parent.releaseDate", "release %q is for Kubernetes %s, but spec.kubernetesVersion is %s", p.ReleaseDate, k, s.KubernetesVersion)
+		case k != "" && p.Source == SourceWindowsBase:
+			c.add("spec.parent.releaseDate", "release %q names a Kubernetes version, but Windows base AMIs are released by date only: give a date such as 2026.10.15", p.ReleaseDate)
+		}
+	}
+	if p.OSBuild != "" && !bad("spec.parent.osBuild") {
+		if !osBuildRE.MatchString(p.OSBuild) {
+			c.add("spec.parent.osBuild", "%q is not a Windows build such as 10.0.20348.2700", p.OSBuild)
+		} else if w, err := catalog.Windows(s.Windows.Version); err == nil && catalog.MajorMinorBuild(p.OSBuild) != w.Build {
+			c.add("spec.parent.osBuild", "%q is not a build of Windows Server %s (%s.*)", p.OSBuild, w.Version, w.Build)
+		}
+	}
+	if p.ImageID != "" && !bad("spec.parent.imageId") {
+		if !amiRE.MatchString(p.ImageID) {
+			c.add("spec.parent.imageId", "%q is not an AMI id such as ami-0123456789abcdef0", p.ImageID)
+		} else if p.ReleaseDate != "" || p.OSBuild != "" {
+			c.add("spec.parent.imageId", "an AMI id is already a pin: give imageId, or releaseDate/osBuild, not both")
+		}
+	}
+
+	// cache
+	if !bad("spec.cache.images") {
+		seen := map[string]int{}
+		for i, ref := range s.Cache.Images {
+			path := fmt.Sprintf("spec.cache.images[%d]", i)
+			if bad(path) {
+				continue
+			}
+			if msg := CheckImageReference(ref); msg != "" {
+				c.add(path, "%s", msg)
+				continue
+			}
+			if j, dup := seen[ref]; dup {
+				c.add(path, "%q is listed twice (also spec.cache.images[%d])", ref, j)
+			}
+			seen[ref] = i
+		}
+		if s.Cache.Enabled != nil && *s.Cache.Enabled && len(s.Cache.Images) == 0 && !bad("spec.cache.enabled") {
+			c.add("spec.cache.images", "empty while spec.cache.enabled is true: list the images to cache (pinned by tag or digest) or set enabled: false")
+		}
+	}
+
+	// build
+	b := s.Build
+	for i, t := range b.InstanceTypes {
+		if path := fmt.Sprintf("spec.build.instanceTypes[%d]", i); !bad(path) && !instanceTypeRE.MatchString(t) {
+			c.add(path, "%q is not an EC2 instance type such as m6i.2xlarge", t)
+		}
+	}
+	if !bad("spec.build.instanceProfile") && !iamNameRE.MatchString(b.InstanceProfile) {
+		c.add("spec.build.instanceProfile", "%q is not an IAM instance profile name: 1 to 128 letters, digits and +=,.@_-", b.InstanceProfile)
+	}
+	if r := b.RootVolumeSize; !r.Auto() && !bad("spec.build.rootVolumeSize") && (r.GiB < MinRootVolume || r.GiB > MaxRootVolume) {
+		c.add("spec.build.rootVolumeSize", "%s GiB is outside %d..%d: give a size in GiB in that range, or auto (sized from the cache)", r, MinRootVolume, MaxRootVolume)
+	}
+	if b.SubnetID != "" && !bad("spec.build.subnetId") && !subnetRE.MatchString(b.SubnetID) {
+		c.add("spec.build.subnetId", "%q is not a subnet id such as subnet-0123456789abcdef0", b.SubnetID)
+	}
+	for i, sg := range b.SecurityGroupIDs {
+		if path := fmt.Sprintf("spec.build.securityGroupIds[%d]", i); !bad(path) && !sgRE.MatchString(sg) {
+			c.add(path, "%q is not a security group id such as sg-0123456789abcdef0", sg)
+		}
+	}
+	if len(b.SecurityGroupIDs) > 0 && b.SubnetID == "" && !bad("spec.build.subnetId") {
+		c.add("spec.build.securityGroupIds", "security groups need spec.build.subnetId: Image Builder takes both or neither")
+	}
+	if b.KeyPair != "" && !bad("spec.build.keyPair") && !keyPairRE.MatchString(b.KeyPair) {
+		c.add("spec.build.keyPair", "%q is not an EC2 key pair name: 1 to 255 printable ASCII characters", b.KeyPair)
+	}
+
+	// distribution
+	d := s.Distribution
+	seenRegion := map[string]bool{}
+	for i, r := range d.Regions {
+		path := fmt.Sprintf("spec.distribution.regions[%d]", i)
+		if bad(path) {
+			continue
+		}
+		if seenRegion[r] {
+			c.add(path, "%q is listed twice", r)
+		}
+		seenRegion[r] = true
+		checkRegion(c, path, r)
+	}
+	if !bad("spec.distribution.amiName") && d.AMIName != "" {
+		switch {
+		case len(d.AMIName) > 127 || !amiNameRE.MatchString(d.AMIName):
+			c.add("spec.distribution.amiName", "%q is not an Image Builder AMI name: 3 to 127 letters, digits, spaces and -_.:{}", d.AMIName)
+		case !imageVariableRE.MatchString(d.AMIName):
+			c.add("spec.distribution.amiName", "%q has no %s: AMI names must be unique, so every build after the first would fail", d.AMIName, BuildDateVariable)
+		}
+	}
+	if len(d.AMITags) > 50 {
+		c.add("spec.distribution.amiTags", "%d tags: at most 50", len(d.AMITags))
+	}
+	for _, k := range sortedKeys(d.AMITags) {
+		path := "spec.distribution.amiTags." + k
+		switch {
+		case bad(path):
+		case len(k) == 0 || len(k) > 128:
+			c.add(path, "tag keys are 1 to 128 characters")
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			c.add(path, "tag keys starting with aws: are reserved by AWS")
+		case len(d.AMITags[k]) > 256:
+			c.add(path, "tag values are at most 256 characters")
+		}
+	}
+	if lp := d.LaunchPermissions; lp != nil {
+		for i, a := range lp.Accounts {
+			if path := fmt.Sprintf("spec.distribution.launchPermissions.accounts[%d]", i); !bad(path) && !accountRE.MatchString(a) {
+				c.add(path, "%q is not an AWS account id (12 digits)", a)
+			}
+		}
+		for i, a := range lp.OrganizationARNs {
+			if path := fmt.Sprintf("spec.distribution.launchPermissions.organizationArns[%d]", i); !bad(path) && !orgARNRE.MatchString(a) {
+				c.add(path, "%q is not an organization ARN such as arn:aws:organizations::111122223333:organization/o-exampleorgid", a)
+			}
+		}
+	}
+	if fl := d.FastLaunch; fl != nil {
+		const fp = "spec.distribution.fastLaunch"
+		if fl.MaxParallelLaunches < 6 && !bad(fp+".maxParallelLaunches") {
+			c.add(fp+".maxParallelLaunches", "%d is too low: EC2 Fast Launch needs 6 or more parallel launches", fl.MaxParallelLaunches)
+		}
+		if (fl.TargetSnapshots < 1 || fl.TargetSnapshots > 10000) && !bad(fp+".targetSnapshots") {
+			c.add(fp+".targetSnapshots", "%d is outside 1..10000 pre-provisioned snapshots", fl.TargetSnapshots)
+		}
+		if lt := fl.LaunchTemplate; lt != nil {
+			const lp = fp + ".launchTemplate"
+			switch {
+			case lt.ID != "" && lt.Name != "":
+				c.add(lp, "give the launch template by id or by name, not both")
+			case lt.ID == "" && lt.Name == "":
+				c.add(lp, "give the launch template's id (lt-…) or name")
+			case lt.ID != "" && !ltIDRE.MatchString(lt.ID):
+				c.add(lp+".id", "%q is not a launch template id such as lt-0123456789abcdef0", lt.ID)
+			case lt.Name != "" && !ltNameRE.MatchString(lt.Name):
+				c.add(lp+".name", "%q is not a launch template name: 3 to 128 letters, digits and ().-/_", lt.Name)
+			case lt.ID != "" && len(d.Regions) > 1:
+				c.add(lp+".id", "a launch template id exists in one region only, and the AMI goes to %d regions: use launchTemplate.name (a template of that name in every region)", len(d.Regions))
+			}
+			if lt.Version != "" && !ltVersionRE.MatchString(lt.Version) {
+				c.add(lp+".version", "%q is not a launch template version: a number, $Latest or $Default", lt.Version)
+			}
+		}
+	}
+	if pp := d.PublishParameter; pp != "" && !bad("spec.distribution.publishParameter") {
+		if msg := CheckParameterName(pp); msg != "" {
+			c.add("spec.distribution.publishParameter", "%s", msg)
+		}
+	}
+
+	if s.Keep != nil && *s.Keep < 1 && !bad("spec.keep") {
+		c.add("spec.keep", "%d: keep at least 1 AMI", *s.Keep)
+	}
+	return c.errs
+}
+
+// Root volume bounds in GiB.
+const (
+	MinRootVolume = 30
+	MaxRootVolume = 16384
+)
+
+func quoteOrMissing(s string) string {
+	if s == "" {
+		return "missing"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func checkRegion(c *collector, path, r string) {
+	switch {
+	case !regionRE.MatchString(r):
+		c.add(path, "%q is not an AWS region name such as us-east-1", r)
+	case !slices.Contains(Regions, r):
+		c.add(path, "%q is not a known AWS region: use one of %s", r, strings.Join(Regions, ", "))
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CheckImageReference returns why ref cannot be cached, or "" when it is a valid
+// reference pinned by a tag other than latest or by a digest.
+func CheckImageReference(ref string) string {
+	if strings.TrimSpace(ref) != ref || ref == "" {
+		return fmt.Sprintf("%q is not an image reference such as mcr.microsoft.com/windows/servercore:ltsc2022", ref)
+	}
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return fmt.Sprintf("%q is not a valid image reference: %v", ref, err)
+	}
+	if t, ok := r.(name.Tag); ok {
+		last := ref[strings.LastIndex(ref, "/")+1:]
+		if !strings.Contains(last, ":") {
+			return fmt.Sprintf("%q has no tag, which means :latest and changes under you: pin a version tag (%s:<version>) or a digest (%s@sha256:…)", ref, ref, ref)
+		}
+		if t.TagStr() == "latest" {
+			repo := strings.TrimSuffix(ref, ":latest")
+			return fmt.Sprintf("%q uses the tag latest, which changes under you: pin a version tag (%s:<version>) or a digest (%s@sha256:…)", ref, repo, repo)
+		}
+	}
+	return ""
+}
+
+// CheckParameterName returns why p cannot be an SSM parameter winami writes, or "".
+func CheckParameterName(p string) string {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Sprintf("%q does not start with /: give a path such as /winami/prod/image_id", p)
+	case len(p) > 1011:
+		return fmt.Sprintf("%d characters: SSM parameter names are at most 1011", len(p))
+	case !ssmNameRE.MatchString(p):
+		return fmt.Sprintf("%q has characters SSM does not accept: letters, digits and _.-/ only", p)
+	case strings.Contains(p, "//") || strings.HasSuffix(p, "/"):
+		return fmt.Sprintf("%q has an empty path segment: give a path such as /winami/prod/image_id", p)
+	case strings.Count(p, "/") > 15:
+		return fmt.Sprintf("%q has more than 15 levels: SSM accepts at most 15", p)
+	}
+	first := strings.ToLower(strings.SplitN(p[1:], "/", 2)[0])
+	if strings.HasPrefix(first, "aws") || strings.HasPrefix(first, "ssm") {
+		return fmt.Sprintf("%q is under /%s, which AWS reserves (names may not begin with aws or ssm): use your own path such as /winami/prod/image_id", p, strings.SplitN(p[1:], "/", 2)[0])
+	}
+	return ""
+}
