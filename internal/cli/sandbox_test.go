@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/catalog"
+)
+
+// TestSandboxServesTheSeedToTheAWSCLI runs `winami sandbox` and answers the seed's own
+// command with the AWS CLI: the parameter's AMI is one describe-images finds.
+func TestSandboxServesTheSeedToTheAWSCLI(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		done <- Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0"}, strings.NewReader(""), pw, &stderr)
+		pw.Close()
+	}()
+	env := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for len(env) < 4 && sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
+		if ok {
+			env[k] = v
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	endpoint := env["AWS_ENDPOINT_URL"]
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") || env["AWS_REGION"] != "us-east-1" || env["AWS_ACCESS_KEY_ID"] == "" {
+		t.Fatalf("sandbox printed %v", env)
+	}
+	param := catalog.EKSOptimizedParameter("2019", catalog.Core, catalog.LatestKubernetes())
+	out, errOut, code := awstest.AWSCLI(t, endpoint, "us-east-1", "ssm", "get-parameter", "--name", param, "--query", "Parameter.Value", "--output", "text")
+	ami := strings.TrimSpace(string(out))
+	if code != 0 || !strings.HasPrefix(ami, "ami-") {
+		t.Fatalf("aws ssm get-parameter: exit %d, %q, %s", code, out, errOut)
+	}
+	out, errOut, code = awstest.AWSCLI(t, endpoint, "us-east-1", "ec2", "describe-images", "--image-ids", ami)
+	if code != 0 {
+		t.Fatalf("aws ec2 describe-images: exit %d, %s", code, errOut)
+	}
+	var di struct {
+		Images []struct{ ImageId, Name, OwnerId string }
+	}
+	if err := json.Unmarshal(out, &di); err != nil || len(di.Images) != 1 {
+		t.Fatalf("describe-images: %v %s", err, out)
+	}
+	if img := di.Images[0]; img.ImageId != ami || img.OwnerId != catalog.AmazonOwner || !strings.HasPrefix(img.Name, "Windows_Server-2019-English-Core-EKS_Optimized-"+catalog.LatestKubernetes()+"-") {
+		t.Errorf("describe-images found %+v", img)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("sandbox exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox did not stop when interrupted")
+	}
+}
+
+func TestSandboxBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"sandbox", "--listen", "0.0.0.0:4566"},
+		{"sandbox", "--time-scale", "0.5"},
+		{"sandbox", "--account", "12"},
+	} {
+		_, stderr, code := run(t, args...)
+		if code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
