@@ -1,0 +1,203 @@
+// Command resolve-bench measures `winami resolve` against two other ways of resolving the
+// same EKS-optimized Windows AMIs, side by side in one run, against awsemu with a fixed
+// latency per request:
+//
+//	(a) winami resolve: the library in-process, and the winami binary as a user runs it;
+//	(b) a loop of one SDK GetParameter per AMI (how eksctl and Karpenter resolve);
+//	(c) one `aws ssm get-parameter` process per AMI (the seed's way), timed on a sample
+//	    and extrapolated to the whole matrix.
+//
+// Run from the repository root:
+//
+//	go run ./bench/resolve                 # 20 ms latency, sample of 6 AWS CLI calls
+//	go run ./bench/resolve -latency 20ms -cli-sample 12 -runs 5
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/resolve"
+)
+
+var (
+	latency   = flag.Duration("latency", 20*time.Millisecond, "latency of every request")
+	cliSample = flag.Int("cli-sample", 6, "AWS CLI processes to time for (c)")
+	runs      = flag.Int("runs", 3, "runs of (a) and (b); the median is reported")
+	regions   = flag.String("regions", "us-east-1,us-west-2,eu-west-1", "regions of the matrix")
+	k8s       = flag.String("kubernetes", "1.31,1.32,1.33,1.34,1.35,1.36", "Kubernetes versions of the matrix")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "resolve-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name     string
+	requests int
+	wall     time.Duration
+	note     string
+}
+
+func run() error {
+	ctx := context.Background()
+	srv := emulator.New(emulator.WithLatency(*latency))
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	rs := strings.Split(*regions, ",")
+	var targets []resolve.Target
+	for _, r := range rs {
+		for _, w := range catalog.WindowsVersionNames() {
+			for _, ed := range catalog.Editions {
+				for _, k := range strings.Split(*k8s, ",") {
+					if catalog.Supported(w, k) == nil {
+						targets = append(targets, resolve.Target{Region: r, Windows: w, Edition: ed, Kubernetes: k})
+					}
+				}
+			}
+		}
+	}
+	cfg := awstest.SDKConfig(srv.URL(), rs[0])
+	cfg.Retryer = func() aws.Retryer { return awsapi.Retryer(10, 0) }
+	cfg.RetryMaxAttempts = 10
+	fmt.Printf("matrix: %d AMIs (%d regions, Windows %s, Core+Full, Kubernetes %s; the 2025 rule applied); latency %v per request\n\n",
+		len(targets), len(rs), strings.Join(catalog.WindowsVersionNames(), "/"), *k8s, *latency)
+
+	var results []result
+	measure := func(name string, f func() error) error {
+		var walls []time.Duration
+		reqs := 0
+		for i := 0; i < *runs; i++ {
+			srv.Faults.ResetCounts()
+			start := time.Now()
+			if err := f(); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			walls = append(walls, time.Since(start))
+			reqs = totalRequests(srv)
+		}
+		sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+		results = append(results, result{name: name, requests: reqs, wall: walls[len(walls)/2], note: fmt.Sprintf("median of %d", *runs)})
+		return nil
+	}
+
+	// (a) the library, fresh clients each run (as one command invocation would have).
+	if err := measure("(a) winami resolve, library in-process", func() error {
+		_, err := resolve.Resolve(ctx, awsapi.FromConfig(cfg), targets, resolve.Options{})
+		return err
+	}); err != nil {
+		return err
+	}
+	// (a') the binary, as a user runs it.
+	bin, err := buildWinami()
+	if err != nil {
+		return err
+	}
+	if err := measure("(a) winami resolve, the binary", func() error {
+		cmd := exec.Command(bin, "resolve", "--windows", "all", "--edition", "all", "--kubernetes", *k8s, "--region", *regions, "-o", "json")
+		cmd.Env = append(cleanEnv(), "AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+rs[0], "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// (b) one GetParameter per AMI, in sequence, one client per region.
+	if err := measure("(b) SDK GetParameter loop", func() error {
+		c := awsapi.FromConfig(cfg)
+		for _, t := range targets {
+			if _, err := c.SSM(t.Region).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(t.Parameter())}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// (c) one AWS CLI process per AMI, on a sample.
+	if _, err := exec.LookPath("aws"); err != nil {
+		return fmt.Errorf("the AWS CLI (aws) is needed for (c): pip install awscli")
+	}
+	n := min(*cliSample, len(targets))
+	srv.Faults.ResetCounts()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t := targets[i*len(targets)/n]
+		cmd := exec.Command("aws", "ssm", "get-parameter", "--name", t.Parameter(), "--query", "Parameter.Value", "--output", "text", "--region", t.Region)
+		cmd.Env = append(cleanEnv(), "AWS_ENDPOINT_URL="+srv.URL(), "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_PAGER=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("aws ssm get-parameter: %w: %s", err, out)
+		}
+	}
+	per := time.Since(start) / time.Duration(n)
+	results = append(results, result{
+		name: "(c) aws ssm get-parameter per AMI", requests: totalRequests(srv) * len(targets) / n,
+		wall: per * time.Duration(len(targets)), note: fmt.Sprintf("%d timed (%v each), ×%d extrapolated", n, per.Round(time.Millisecond), len(targets)),
+	})
+
+	base := results[0].wall
+	fmt.Printf("%-42s %9s %12s %10s  %s\n", "method", "requests", "wall", "vs (a)lib", "note")
+	for _, r := range results {
+		fmt.Printf("%-42s %9d %12v %9.0f×  %s\n", r.name, r.requests, r.wall.Round(100*time.Microsecond), float64(r.wall)/float64(base), r.note)
+	}
+	fmt.Printf("\nfloor: ceil(%d names / %d) per region = %d requests in all\n", len(targets)/len(rs), resolve.MaxNamesPerRequest, len(rs)*((len(targets)/len(rs)+resolve.MaxNamesPerRequest-1)/resolve.MaxNamesPerRequest))
+	return nil
+}
+
+func totalRequests(srv *awsemu.Server) int {
+	n := 0
+	for _, c := range srv.Faults.Counts() {
+		n += c.Count
+	}
+	return n
+}
+
+// buildWinami builds the binary once into a temporary directory.
+func buildWinami() (string, error) {
+	dir, err := os.MkdirTemp("", "winami-bench")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "winami")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/winami")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building winami (run from the repository root): %w", err)
+	}
+	return bin, nil
+}
+
+// cleanEnv is the environment without AWS settings, so nothing of the user's leaks in.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+}
