@@ -78,3 +78,11 @@ type IAMStore interface {
 	// InstanceProfileExists reports whether an instance profile of that name exists.
 	InstanceProfileExists(name string) bool
 }
+
+// SSMParameterReader is implemented by an SSMStore that can also read parameters. Image
+// Builder resolves a recipe's `ssm:` parent image through it (checked with a type
+// assertion on Server.SSM, so an SSMStore without it still satisfies SSMStore).
+type SSMParameterReader interface {
+	// GetParameter returns a parameter with its history, if it exists in region.
+	GetParameter(region, name string) (Parameter, bool)
+}
