@@ -1,0 +1,319 @@
+package fastlaunch
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/winami/winami/awsapi"
+)
+
+// Check outcomes.
+const (
+	CheckPass = "pass"
+	CheckWarn = "warn"
+	CheckFail = "fail"
+	CheckSkip = "skip"
+)
+
+// Check is one preflight check: what was checked, how it went and, when it did not pass,
+// how to fix it.
+type Check struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+func failed(checks []Check) bool {
+	for _, c := range checks {
+		if c.Status == CheckFail {
+			return true
+		}
+	}
+	return false
+}
+
+// Names of the preflight checks, in the order they run.
+const (
+	CheckImage          = "image-exists"
+	CheckWindows        = "image-windows"
+	CheckOwner          = "image-owned"
+	CheckParallel       = "max-parallel-launches"
+	CheckTargetCount    = "target-snapshots"
+	CheckLaunchTemplate = "launch-template"
+	CheckDefaultVPC     = "default-vpc"
+	CheckPermissions    = "iam-permissions"
+)
+
+// NotOwnedMessage is the refusal for an AMI the caller's account does not own.
+const NotOwnedMessage = "Fast Launch needs an AMI you own: build one with `winami build`"
+
+// Actions are the IAM actions enabling Fast Launch needs of the caller.
+var Actions = []string{
+	"ec2:EnableFastLaunch",
+	"ec2:DescribeFastLaunchImages",
+	"ec2:DescribeImages",
+	"iam:CreateServiceLinkedRole",
+}
+
+// ServiceLinkedRoleService is the service principal of Fast Launch's service-linked role.
+const ServiceLinkedRoleService = "ec2fastlaunch.amazonaws.com"
+
+// Preflight checks, before EnableFastLaunch, everything EC2 would refuse or fail
+// later with a terse reason. It returns every check; an error only when the checks
+// themselves could not run (no credentials, the region unreachable).
+func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]Check, error) {
+	s = s.withDefaults()
+	var checks []Check
+	add := func(name, status, msg, fix string) {
+		checks = append(checks, Check{Name: name, Status: status, Message: msg, Fix: fix})
+	}
+
+	ident, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the caller identity (STS GetCallerIdentity): %w", err)
+	}
+	account, callerARN := aws.ToString(ident.Account), aws.ToString(ident.Arn)
+
+	// The image: exists, Windows, owned.
+	img, err := c.image(ctx, imageID)
+	switch {
+	case err != nil && isImageNotFound(err) || err == nil && img == nil:
+		add(CheckImage, CheckFail, fmt.Sprintf("AMI %s does not exist in %s", imageID, c.Region),
+			"check the ID and --region (AMIs are regional: copy it with `aws ec2 copy-image` or distribute it to the region)")
+	case err != nil && awsapi.ErrorCode(err) == "InvalidAMIID.Malformed":
+		add(CheckImage, CheckFail, fmt.Sprintf("%q is not an AMI ID", imageID), "pass --image ami-… or ssm:/parameter/name")
+	case err != nil:
+		return nil, fmt.Errorf("describing image %s in %s: %w", imageID, c.Region, err)
+	default:
+		add(CheckImage, CheckPass, fmt.Sprintf("AMI %s (%s) exists in %s", imageID, aws.ToString(img.Name), c.Region), "")
+		if img.Platform == types.PlatformValuesWindows || strings.HasPrefix(aws.ToString(img.PlatformDetails), "Windows") {
+			add(CheckWindows, CheckPass, fmt.Sprintf("AMI %s is Windows", imageID), "")
+		} else {
+			add(CheckWindows, CheckFail, fmt.Sprintf("AMI %s is not Windows (platform %q)", imageID, aws.ToString(img.PlatformDetails)),
+				"Fast Launch exists only for Windows AMIs")
+		}
+		if owner := aws.ToString(img.OwnerId); owner == account {
+			add(CheckOwner, CheckPass, fmt.Sprintf("AMI %s is owned by your account %s", imageID, account), "")
+		} else {
+			msg := fmt.Sprintf("AMI %s is owned by %s, not by your account %s", imageID, ownerName(owner, aws.ToString(img.ImageOwnerAlias)), account)
+			add(CheckOwner, CheckFail, msg, NotOwnedMessage)
+		}
+	}
+
+	// Settings.
+	if s.MaxParallelLaunches < MinParallelLaunches {
+		add(CheckParallel, CheckFail, fmt.Sprintf("max parallel launches %d is below EC2's minimum of %d", s.MaxParallelLaunches, MinParallelLaunches),
+			fmt.Sprintf("pass --max-parallel %d or more", MinParallelLaunches))
+	} else {
+		add(CheckParallel, CheckPass, fmt.Sprintf("max parallel launches %d (≥ %d)", s.MaxParallelLaunches, MinParallelLaunches), "")
+	}
+	if s.TargetSnapshots < 1 {
+		add(CheckTargetCount, CheckFail, fmt.Sprintf("target snapshots %d is below 1", s.TargetSnapshots), "pass --snapshots 1 or more")
+	}
+
+	// Where EC2 launches the instances that make the snapshots.
+	if s.LaunchTemplate != "" {
+		ref, err := ParseTemplate(s.LaunchTemplate)
+		if err != nil {
+			add(CheckLaunchTemplate, CheckFail, err.Error(), "pass --launch-template lt-… or name[:version]")
+		} else {
+			ck, err := c.checkTemplate(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			checks = append(checks, ck)
+		}
+	} else {
+		out, err := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
+		if err != nil {
+			return nil, fmt.Errorf("looking for the default VPC in %s: %w", c.Region, err)
+		}
+		found := ""
+		for _, v := range out.Vpcs {
+			if aws.ToBool(v.IsDefault) {
+				found = aws.ToString(v.VpcId)
+				break
+			}
+		}
+		if found == "" {
+			add(CheckDefaultVPC, CheckFail, fmt.Sprintf("no launch template given and %s has no default VPC", c.Region),
+				"pass --launch-template with a subnet and security group for the snapshot instances (or create a default VPC)")
+		} else {
+			add(CheckDefaultVPC, CheckPass, fmt.Sprintf("default VPC %s in %s will host the snapshot instances", found, c.Region), "")
+		}
+	}
+
+	checks = append(checks, c.checkPermissions(ctx, callerARN, imageID, account))
+	return checks, nil
+}
+
+func ownerName(owner, alias string) string {
+	if alias != "" {
+		return fmt.Sprintf("%s (%s)", owner, alias)
+	}
+	switch owner {
+	case "801119661308", "077303321853":
+		return owner + " (amazon)"
+	}
+	return owner
+}
+
+func (c *Client) image(ctx context.Context, imageID string) (*types.Image, error) {
+	out, err := c.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Images {
+		if aws.ToString(out.Images[i].ImageId) == imageID {
+			return &out.Images[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (c *Client) checkTemplate(ctx context.Context, ref TemplateRef) (Check, error) {
+	in := &ec2.DescribeLaunchTemplatesInput{}
+	if ref.ID != "" {
+		in.LaunchTemplateIds = []string{ref.ID}
+	} else {
+		in.LaunchTemplateNames = []string{ref.Name}
+	}
+	missing := Check{Name: CheckLaunchTemplate, Status: CheckFail,
+		Message: fmt.Sprintf("launch template %s does not exist in %s", ref, c.Region),
+		Fix:     "create it in this region (launch templates are regional) or pass another with --launch-template"}
+	out, err := c.EC2.DescribeLaunchTemplates(ctx, in)
+	if err != nil {
+		switch awsapi.ErrorCode(err) {
+		case "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
+			"InvalidLaunchTemplateId.Malformed", "InvalidLaunchTemplateName.NotFound":
+			return missing, nil
+		}
+		return Check{}, fmt.Errorf("describing launch template %s in %s: %w", ref, c.Region, err)
+	}
+	if len(out.LaunchTemplates) == 0 {
+		return missing, nil
+	}
+	lt := out.LaunchTemplates[0]
+	if ref.Version != "" && ref.Version != "$Default" && ref.Version != "$Latest" {
+		vin := &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplateId, Versions: []string{ref.Version}}
+		vout, err := c.EC2.DescribeLaunchTemplateVersions(ctx, vin)
+		if err != nil && awsapi.ErrorCode(err) != "InvalidLaunchTemplateId.VersionNotFound" {
+			return Check{}, fmt.Errorf("describing version %s of launch template %s in %s: %w", ref.Version, ref, c.Region, err)
+		}
+		if err != nil || len(vout.LaunchTemplateVersions) == 0 {
+			return Check{Name: CheckLaunchTemplate, Status: CheckFail,
+				Message: fmt.Sprintf("launch template %s (%s) has no version %s (latest is %d)", aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId), ref.Version, aws.ToInt64(lt.LatestVersionNumber)),
+				Fix:     "pass an existing version, $Default or $Latest"}, nil
+		}
+	}
+	return Check{Name: CheckLaunchTemplate, Status: CheckPass,
+		Message: fmt.Sprintf("launch template %s (%s) exists in %s", aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId), c.Region)}, nil
+}
+
+// PrincipalARN turns the ARN GetCallerIdentity returns into one SimulatePrincipalPolicy
+// takes: an assumed-role session becomes its role (the role's path is not in the session
+// ARN, so a role under a path is simulated at the root path).
+func PrincipalARN(callerARN string) string {
+	// arn:aws:sts::123456789012:assumed-role/RoleName/session
+	parts := strings.SplitN(callerARN, ":", 6)
+	if len(parts) != 6 || parts[2] != "sts" || !strings.HasPrefix(parts[5], "assumed-role/") {
+		return callerARN
+	}
+	role := strings.SplitN(strings.TrimPrefix(parts[5], "assumed-role/"), "/", 2)[0]
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], role)
+}
+
+func (c *Client) checkPermissions(ctx context.Context, callerARN, imageID, account string) Check {
+	res, err := Simulate(ctx, c.IAM, callerARN, Actions, []iamtypes.ContextEntry{{
+		ContextKeyName:   aws.String("iam:AWSServiceName"),
+		ContextKeyType:   iamtypes.ContextKeyTypeEnumString,
+		ContextKeyValues: []string{ServiceLinkedRoleService},
+	}})
+	switch {
+	case err != nil && awsapi.IsAccessDenied(err):
+		return Check{Name: CheckPermissions, Status: CheckSkip,
+			Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", callerARN),
+			Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let winami check, or compare with `winami iam-policy --for operator`"}
+	case err != nil:
+		return Check{Name: CheckPermissions, Status: CheckWarn,
+			Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", callerARN, err)}
+	}
+	if len(res.Denied) > 0 {
+		return Check{Name: CheckPermissions, Status: CheckFail,
+			Message: fmt.Sprintf("%s may not call %s", PrincipalARN(callerARN), strings.Join(res.Denied, ", ")),
+			Fix:     "allow those actions (see `winami iam-policy --for operator`); iam:CreateServiceLinkedRole is needed once per account for " + ServiceLinkedRoleService}
+	}
+	return Check{Name: CheckPermissions, Status: CheckPass,
+		Message: fmt.Sprintf("%s may call %s", PrincipalARN(callerARN), strings.Join(res.Allowed, ", "))}
+}
+
+// Simulation is the outcome of SimulatePrincipalPolicy: actions allowed and denied.
+type Simulation struct {
+	Allowed []string
+	Denied  []string
+}
+
+// Simulate asks IAM whether callerARN (an STS caller ARN is turned into its principal)
+// may call actions on any resource, following every page. The error is IAM's, so callers
+// can tell "simulation denied" (awsapi.IsAccessDenied) from the rest.
+func Simulate(ctx context.Context, api awsapi.IAM, callerARN string, actions []string, contextEntries []iamtypes.ContextEntry) (Simulation, error) {
+	var sim Simulation
+	in := &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(PrincipalARN(callerARN)),
+		ActionNames:     actions,
+		ContextEntries:  contextEntries,
+	}
+	p := iam.NewSimulatePrincipalPolicyPaginator(api, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return sim, err
+		}
+		for _, r := range out.EvaluationResults {
+			name := aws.ToString(r.EvalActionName)
+			if r.EvalDecision == iamtypes.PolicyEvaluationDecisionTypeAllowed {
+				sim.Allowed = append(sim.Allowed, name)
+			} else {
+				sim.Denied = append(sim.Denied, name)
+			}
+		}
+	}
+	return sim, nil
+}
+
+// ResolveImage turns an image reference into an AMI ID in region: "ami-…" is returned as
+// is; "ssm:/name" reads the SSM parameter in region.
+func ResolveImage(ctx context.Context, api awsapi.SSM, region, ref string) (string, error) {
+	switch {
+	case strings.HasPrefix(ref, "ami-"):
+		return ref, nil
+	case strings.HasPrefix(ref, "ssm:"):
+		name := strings.TrimPrefix(ref, "ssm:")
+		if name == "" {
+			return "", fmt.Errorf("image %q: %w", ref, ErrBadImageRef)
+		}
+		out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+		if err != nil {
+			if awsapi.ErrorCode(err) == "ParameterNotFound" {
+				return "", fmt.Errorf("resolving %s in %s: parameter %s does not exist there (publish it with `winami build`, or check --region)", ref, region, name)
+			}
+			return "", fmt.Errorf("resolving %s in %s: %w", ref, region, err)
+		}
+		v := aws.ToString(out.Parameter.Value)
+		if !strings.HasPrefix(v, "ami-") {
+			return "", fmt.Errorf("resolving %s in %s: the parameter holds %q, not an AMI ID", ref, region, v)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("image %q: %w", ref, ErrBadImageRef)
+}
