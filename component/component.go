@@ -223,10 +223,10 @@ func validateScript(pulls []pull) string {
 
 // awstoe document shapes, in AWSTOE field order.
 type document struct {
-	Name          string  `yaml:"name"`
-	Description   string  `yaml:"description"`
+	Name          string    `yaml:"name"`
+	Description   string    `yaml:"description"`
 	SchemaVersion yaml.Node `yaml:"schemaVersion"`
-	Phases        []phase `yaml:"phases"`
+	Phases        []phase   `yaml:"phases"`
 }
 
 type phase struct {
