@@ -1,0 +1,435 @@
+package imagebuilder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/winami/winami/awsapi"
+)
+
+// AMI is one output AMI of a build.
+type AMI struct {
+	Region  string `json:"region"`
+	ImageID string `json:"imageId"`
+	// FastLaunch is the AMI's Fast Launch state when the build ended (enabling, enabled,
+	// …, or "disabled" when it has none).
+	FastLaunch string `json:"fastLaunch"`
+	// FastLaunchReason is EC2's StateTransitionReason, when it says something.
+	FastLaunchReason string `json:"fastLaunchReason,omitempty"`
+}
+
+// Publication says who wrote the published parameter in one region.
+type Publication struct {
+	Region string `json:"region"`
+	// By is "imagebuilder" when the distribution's ssmParameterConfigurations wrote it,
+	// "winami" when winami had to write (or correct) it.
+	By string `json:"by"`
+}
+
+// BuildResult is what a build produced. Its JSON form is a contract:
+// {"image","amis":[{"region","imageId","fastLaunch"}],"parameter"} (fields only added).
+type BuildResult struct {
+	// Image is the Image Builder image (build version) ARN.
+	Image string `json:"image"`
+	AMIs  []AMI  `json:"amis"`
+	// Parameter is the published SSM parameter ("" when the spec publishes none).
+	Parameter string `json:"parameter"`
+	// Published says, per region, who wrote the parameter.
+	Published []Publication `json:"published,omitempty"`
+	// State is the image's final state (AVAILABLE for a result without error).
+	State string `json:"state"`
+	// Skipped is set by --if-changed when the newest AMI was built from the same inputs;
+	// Image and AMIs then describe that AMI.
+	Skipped bool `json:"skipped,omitempty"`
+	// InputsHash is the hash of the build's inputs, also tagged on each AMI.
+	InputsHash string `json:"inputsHash,omitempty"`
+}
+
+// Progress is one observation of a running build.
+type Progress struct {
+	Image   string
+	State   string
+	Reason  string
+	Elapsed time.Duration
+	// Regions lists the AMIs distributed so far.
+	Regions []AMI
+}
+
+// BuildOptions tune Build.
+type BuildOptions struct {
+	Options
+	// PollInterval is the time between GetImage calls (30 s when zero).
+	PollInterval time.Duration
+	// Progress receives every change of state or distributed regions.
+	Progress func(Progress)
+	// IfChanged starts nothing when the newest AMI was built from the same inputs.
+	IfChanged bool
+}
+
+// FailedError is a build that ended FAILED or CANCELLED.
+type FailedError struct {
+	Image  string
+	State  string
+	Reason string
+	// Logs says where the build's logs are.
+	Logs string
+}
+
+func (e *FailedError) Error() string {
+	reason := e.Reason
+	if reason == "" {
+		reason = "no reason given"
+	}
+	return fmt.Sprintf("image %s ended %s: %s (logs: %s)", e.Image, e.State, reason, e.Logs)
+}
+
+// WaitError is a wait for a build that stopped before the build ended (interrupted or
+// timed out); the build itself keeps running unless cancelled.
+type WaitError struct {
+	Image string
+	State string
+	Err   error
+}
+
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("following image %s (last state %s): %v", e.Image, e.State, e.Err)
+}
+
+func (e *WaitError) Unwrap() error { return e.Err }
+
+// Inputs are what a build is made of; their hash is tagged on each AMI so that
+// --if-changed can tell when nothing changed.
+type Inputs struct {
+	ParentImage string            `json:"parentImage"`
+	Components  map[string]string `json:"components"`
+	Images      []string          `json:"images"`
+	SpecHash    string            `json:"specHash"`
+}
+
+// BuildInputs collects the inputs of a build from an applied (or planned) state.
+func BuildInputs(d *Desired, p *Plan) Inputs {
+	in := Inputs{ParentImage: p.Parent.ImageID, Components: map[string]string{}, SpecHash: d.SpecHash}
+	if in.ParentImage == "" {
+		in.ParentImage = p.Parent.Ref
+	}
+	for name, v := range p.ComponentVersions {
+		in.Components[name] = v
+	}
+	for _, cc := range d.Recipe.Components {
+		if kind, name, version, ok := arnParts(aws.ToString(cc.ComponentArn)); ok && kind == "component" {
+			if _, own := in.Components[name]; !own && !ownComponent(d, name) {
+				in.Components[name] = version
+			}
+		}
+	}
+	in.Images = append([]string(nil), d.CacheImages...)
+	sort.Strings(in.Images)
+	return in
+}
+
+func ownComponent(d *Desired, arnN string) bool {
+	for _, c := range d.Components {
+		if arnName(*c.Name) == arnN {
+			return true
+		}
+	}
+	return false
+}
+
+// Hash is the inputs' hash.
+func (in Inputs) Hash() string { return hashOf(in, 32) }
+
+// Tags are the AMI tags that record the inputs.
+func (in Inputs) Tags(name string) map[string]string {
+	var comps []string
+	for _, k := range sortedKeys(in.Components) {
+		comps = append(comps, k+"@"+in.Components[k])
+	}
+	return map[string]string{
+		NameTag:        name,
+		ManagedByTag:   "winami",
+		InputsHashTag:  in.Hash(),
+		ParentImageTag: in.ParentImage,
+		ComponentsTag:  truncate(strings.Join(comps, ","), 256),
+		ImagesTag:      hashOf(in.Images, 32),
+		SpecHashTag:    truncate(in.SpecHash, 256),
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Build runs the pipeline of an applied state and follows the image to its end. On
+// success the AMIs are tagged with the build's inputs, the published parameter is
+// checked (and written where Image Builder did not) in every region, and each AMI's
+// Fast Launch state is read. A FAILED or CANCELLED image is a *FailedError; a wait cut
+// short by ctx is a *WaitError (the build keeps running).
+func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOptions) (*BuildResult, error) {
+	if p.PipelineARN == "" || strings.Contains(p.PipelineARN, placeholderAccount) {
+		return nil, fmt.Errorf("starting a build: the image pipeline %s does not exist: run winami apply first", aws.ToString(d.Pipeline.Name))
+	}
+	inputs := BuildInputs(d, p)
+	if opts.IfChanged {
+		res, err := Existing(ctx, c, d, inputs)
+		if err != nil || res != nil {
+			return res, err
+		}
+	}
+	api := c.ImageBuilder(d.Region)
+	out, err := api.StartImagePipelineExecution(ctx, &ib.StartImagePipelineExecutionInput{ImagePipelineArn: aws.String(p.PipelineARN)})
+	if err != nil {
+		return nil, fmt.Errorf("starting image pipeline %s: %w", aws.ToString(d.Pipeline.Name), err)
+	}
+	image := aws.ToString(out.ImageBuildVersionArn)
+	opts.logf("started image %s", image)
+	img, err := Follow(ctx, api, image, opts)
+	if err != nil {
+		return nil, err
+	}
+	switch img.State.Status {
+	case types.ImageStatusAvailable:
+	default:
+		return nil, &FailedError{Image: image, State: string(img.State.Status), Reason: aws.ToString(img.State.Reason), Logs: LogsLocation(d, img)}
+	}
+	return Finish(ctx, c, d, img, inputs)
+}
+
+// Follow polls GetImage until the image is AVAILABLE, FAILED or CANCELLED (returned
+// without error: the caller tells them apart) or ctx ends (*WaitError).
+func Follow(ctx context.Context, api awsapi.ImageBuilder, image string, opts BuildOptions) (*types.Image, error) {
+	interval := opts.PollInterval
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	start := time.Now()
+	last, lastRegions := "", -1
+	failures := 0
+	for {
+		out, err := api.GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(image)})
+		if ctx.Err() != nil {
+			return nil, &WaitError{Image: image, State: last, Err: ctx.Err()}
+		}
+		if err != nil {
+			// A throttled or failing describe must not end the wait of a build that runs
+			// on: the SDK retried already; give up only after several polls in a row.
+			if failures++; failures >= 5 {
+				return nil, fmt.Errorf("following image %s: %w", image, err)
+			}
+		} else if out.Image != nil && out.Image.State != nil {
+			failures = 0
+			img := out.Image
+			state := string(img.State.Status)
+			var regions []AMI
+			if img.OutputResources != nil {
+				for _, a := range img.OutputResources.Amis {
+					regions = append(regions, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image)})
+				}
+			}
+			if state != last || len(regions) != lastRegions {
+				last, lastRegions = state, len(regions)
+				if opts.Progress != nil {
+					opts.Progress(Progress{Image: image, State: state, Reason: aws.ToString(img.State.Reason), Elapsed: time.Since(start), Regions: regions})
+				}
+			}
+			switch img.State.Status {
+			case types.ImageStatusAvailable, types.ImageStatusFailed, types.ImageStatusCancelled:
+				return img, nil
+			}
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, &WaitError{Image: image, State: last, Err: ctx.Err()}
+		case <-t.C:
+		}
+	}
+}
+
+// Cancel asks Image Builder to stop a running build.
+func Cancel(ctx context.Context, api awsapi.ImageBuilder, image string) error {
+	_, err := api.CancelImageCreation(ctx, &ib.CancelImageCreationInput{
+		ImageBuildVersionArn: aws.String(image),
+		ClientToken:          aws.String(clientToken("CancelImageCreation", image)),
+	})
+	if err != nil {
+		return fmt.Errorf("cancelling image %s: %w", image, err)
+	}
+	return nil
+}
+
+// LogsLocation says where a build's logs are: the infrastructure configuration's S3
+// bucket when it has one, and always CloudWatch Logs.
+func LogsLocation(d *Desired, img *types.Image) string {
+	name := aws.ToString(d.Recipe.Name)
+	version := aws.ToString(img.Version)
+	if img.ImageRecipe != nil && img.ImageRecipe.Name != nil {
+		name = *img.ImageRecipe.Name
+	}
+	cw := fmt.Sprintf("CloudWatch Logs group /aws/imagebuilder/%s in %s", name, d.Region)
+	if l := d.Infrastructure.Logging; l != nil && l.S3Logs != nil && l.S3Logs.S3BucketName != nil {
+		prefix := strings.Trim(aws.ToString(l.S3Logs.S3KeyPrefix), "/")
+		if prefix != "" {
+			prefix += "/"
+		}
+		return fmt.Sprintf("s3://%s/%s%s/%s/ and %s", *l.S3Logs.S3BucketName, prefix, name, version, cw)
+	}
+	return cw
+}
+
+// Finish completes a successful build: tags each AMI with the inputs, makes sure the
+// published parameter names the AMI in every region, and reads Fast Launch states.
+func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs Inputs) (*BuildResult, error) {
+	res := &BuildResult{Image: aws.ToString(img.Arn), Parameter: d.PublishParameter, State: string(img.State.Status), InputsHash: inputs.Hash()}
+	tags := inputs.Tags(d.Name)
+	var ec2Tags []ec2types.Tag
+	for _, k := range sortedKeys(tags) {
+		ec2Tags = append(ec2Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	if img.OutputResources != nil {
+		for _, a := range img.OutputResources.Amis {
+			res.AMIs = append(res.AMIs, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image)})
+		}
+	}
+	sort.Slice(res.AMIs, func(i, j int) bool { return res.AMIs[i].Region < res.AMIs[j].Region })
+	if len(res.AMIs) == 0 {
+		return res, fmt.Errorf("reading image %s: AVAILABLE but no AMI in its output resources", res.Image)
+	}
+	for i, a := range res.AMIs {
+		var err error
+		if _, err = c.EC2(a.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.ImageID}, Tags: ec2Tags}); err != nil {
+			return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
+		}
+		if d.PublishParameter != "" {
+			by, err := publish(ctx, c.SSM(a.Region), d.PublishParameter, a.ImageID)
+			if err != nil {
+				return res, fmt.Errorf("publishing %s in %s: %w", d.PublishParameter, a.Region, err)
+			}
+			res.Published = append(res.Published, Publication{Region: a.Region, By: by})
+		}
+		if res.AMIs[i].FastLaunch, res.AMIs[i].FastLaunchReason, err = fastLaunchState(ctx, c.EC2(a.Region), a.ImageID); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// publish makes sure parameter holds imageID: Image Builder's ssmParameterConfigurations
+// normally wrote it already ("imagebuilder"); where it did not, winami writes it
+// ("winami").
+func publish(ctx context.Context, api awsapi.SSM, parameter, imageID string) (string, error) {
+	out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(parameter)})
+	if err == nil && aws.ToString(out.Parameter.Value) == imageID {
+		return "imagebuilder", nil
+	}
+	if err != nil && awsapi.ErrorCode(err) != "ParameterNotFound" {
+		return "", fmt.Errorf("reading parameter: %w", err)
+	}
+	_, err = api.PutParameter(ctx, &ssm.PutParameterInput{
+		Name:      aws.String(parameter),
+		Value:     aws.String(imageID),
+		Type:      ssmtypes.ParameterTypeString,
+		DataType:  aws.String("aws:ec2:image"),
+		Overwrite: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("writing parameter: %w", err)
+	}
+	return "winami", nil
+}
+
+// Existing returns the newest AMIs built from the same inputs (nil when the newest AMI of
+// this spec was built from other inputs, or there is none): --if-changed.
+func Existing(ctx context.Context, c Clients, d *Desired, inputs Inputs) (*BuildResult, error) {
+	newestIn := func(region string, filters []ec2types.Filter) (*ec2types.Image, error) {
+		var best *ec2types.Image
+		p := ec2.NewDescribeImagesPaginator(c.EC2(region), &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describing AMIs of %s in %s: %w", d.Name, region, err)
+			}
+			for i := range page.Images {
+				im := &page.Images[i]
+				if best == nil || aws.ToString(im.CreationDate) > aws.ToString(best.CreationDate) {
+					best = im
+				}
+			}
+		}
+		return best, nil
+	}
+	nameFilter := ec2types.Filter{Name: aws.String("tag:" + NameTag), Values: []string{d.Name}}
+	latest, err := newestIn(d.Region, []ec2types.Filter{nameFilter})
+	if err != nil {
+		return nil, err
+	}
+	hash := inputs.Hash()
+	if latest == nil || tagValue(latest.Tags, InputsHashTag) != hash {
+		return nil, nil
+	}
+	res := &BuildResult{Image: tagValue(latest.Tags, "Ec2ImageBuilderArn"), Parameter: d.PublishParameter, State: "AVAILABLE", Skipped: true, InputsHash: hash}
+	for _, region := range d.Regions() {
+		im, err := newestIn(region, []ec2types.Filter{nameFilter, {Name: aws.String("tag:" + InputsHashTag), Values: []string{hash}}})
+		if err != nil {
+			return nil, err
+		}
+		if im == nil {
+			// The inputs match but a region lacks the AMI: build again.
+			return nil, nil
+		}
+		a := AMI{Region: region, ImageID: aws.ToString(im.ImageId)}
+		if a.FastLaunch, a.FastLaunchReason, err = fastLaunchState(ctx, c.EC2(region), a.ImageID); err != nil {
+			return nil, err
+		}
+		res.AMIs = append(res.AMIs, a)
+	}
+	return res, nil
+}
+
+func tagValue(tags []ec2types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+// IsWaitInterrupted reports whether err is a wait cut short by Ctrl-C (not a timeout).
+func IsWaitInterrupted(err error) bool {
+	var we *WaitError
+	return errors.As(err, &we) && errors.Is(err, context.Canceled)
+}
+
+// FastLaunchDisabled is the state shown for an AMI without Fast Launch.
+const FastLaunchDisabled = "disabled"
+
+// fastLaunchState reads an AMI's Fast Launch state and reason.
+func fastLaunchState(ctx context.Context, api awsapi.EC2, imageID string) (state, reason string, err error) {
+	out, err := api.DescribeFastLaunchImages(ctx, &ec2.DescribeFastLaunchImagesInput{ImageIds: []string{imageID}})
+	if err != nil {
+		return "", "", fmt.Errorf("reading Fast Launch state of %s: %w", imageID, err)
+	}
+	for _, it := range out.FastLaunchImages {
+		if aws.ToString(it.ImageId) == imageID {
+			return string(it.State), aws.ToString(it.StateTransitionReason), nil
+		}
+	}
+	return FastLaunchDisabled, "", nil
+}

@@ -1,0 +1,681 @@
+package imagebuilder
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+
+	"github.com/winami/winami/awsapi"
+)
+
+// Action is what Apply does, or would do, to one resource.
+type Action string
+
+// Actions.
+const (
+	// ActionCreate: the resource does not exist.
+	ActionCreate Action = "create"
+	// ActionUpdate: a mutable resource exists and differs; it is updated in place.
+	ActionUpdate Action = "update"
+	// ActionNewVersion: an immutable resource (component, recipe) exists, but no version
+	// has the desired content; the next patch version is created.
+	ActionNewVersion Action = "new-version"
+	// ActionUnchanged: the resource matches.
+	ActionUnchanged Action = "unchanged"
+)
+
+// Resource types as Plan names them.
+const (
+	ResourceComponent      = "component"
+	ResourceRecipe         = "image-recipe"
+	ResourceInfrastructure = "infrastructure-configuration"
+	ResourceDistribution   = "distribution-configuration"
+	ResourcePipeline       = "image-pipeline"
+)
+
+// Change is the plan for one resource. Its JSON form is a contract:
+// {"resource","name","action","reason"} (fields are only ever added).
+type Change struct {
+	Resource string `json:"resource"`
+	Name     string `json:"name"`
+	Action   Action `json:"action"`
+	Reason   string `json:"reason"`
+	// Version is the semantic version used (components and recipes).
+	Version string `json:"version,omitempty"`
+	// ARN is the resource's ARN once it exists (after Apply, or when unchanged).
+	ARN string `json:"arn,omitempty"`
+}
+
+// Plan is the result of comparing the desired state with the account.
+type Plan struct {
+	// Changes lists every resource in the order Apply handles them.
+	Changes []Change `json:"changes"`
+	// Parent is the resolved parent image.
+	Parent ParentImage `json:"parent"`
+	// RootVolumeGiB is the recipe's root volume size (auto-sized or as rendered; 0 when
+	// the recipe leaves the parent's).
+	RootVolumeGiB int32 `json:"rootVolumeGiB,omitempty"`
+	// RootVolumeEstimated is set when the auto size came from an estimate.
+	RootVolumeEstimated bool `json:"rootVolumeEstimated,omitempty"`
+	// Mutations counts the mutating calls Apply made (0 for a plan).
+	Mutations int `json:"mutations"`
+
+	// ARNs of the applied (or, in a plan, matching) resources.
+	RecipeARN         string            `json:"recipeArn,omitempty"`
+	InfrastructureARN string            `json:"infrastructureArn,omitempty"`
+	DistributionARN   string            `json:"distributionArn,omitempty"`
+	PipelineARN       string            `json:"pipelineArn,omitempty"`
+	ComponentVersions map[string]string `json:"componentVersions,omitempty"`
+}
+
+// Changed reports whether any resource is not unchanged.
+func (p *Plan) Changed() bool {
+	for _, c := range p.Changes {
+		if c.Action != ActionUnchanged {
+			return true
+		}
+	}
+	return false
+}
+
+// Options tune Plan, Apply and Build.
+type Options struct {
+	// Sizer measures the cached images for rootVolumeSize: auto (EstimateSizer when nil).
+	Sizer Sizer
+	// Logf receives progress lines (nil: silent).
+	Logf func(format string, args ...any)
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Logf != nil {
+		o.Logf(format, args...)
+	}
+}
+
+// PlanChanges compares the desired state with the account and changes nothing.
+func PlanChanges(ctx context.Context, c Clients, d *Desired, opts Options) (*Plan, error) {
+	return reconcile(ctx, c, d, opts, false)
+}
+
+// Apply converges the account to the desired state. It checks the parent image and the
+// instance profile before any change.
+func Apply(ctx context.Context, c Clients, d *Desired, opts Options) (*Plan, error) {
+	return reconcile(ctx, c, d, opts, true)
+}
+
+// run carries one Plan or Apply.
+type run struct {
+	c     Clients
+	api   awsapi.ImageBuilder
+	opts  Options
+	apply bool
+	d     *Desired
+	plan  *Plan
+}
+
+// placeholderAccount stands for the account in ARNs of resources a plan would create.
+const placeholderAccount = "<account>"
+
+func reconcile(ctx context.Context, c Clients, d *Desired, opts Options, apply bool) (*Plan, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	r := &run{c: c, api: c.ImageBuilder(d.Region), opts: opts, apply: apply, d: d,
+		plan: &Plan{ComponentVersions: map[string]string{}}}
+
+	// Checks that must pass before anything is created.
+	parent, err := Preflight(ctx, c, d)
+	if err != nil {
+		return nil, err
+	}
+	r.plan.Parent = parent
+
+	recipe := cloneRecipe(d.Recipe)
+	if err := r.sizeRootVolume(ctx, recipe, parent); err != nil {
+		return nil, err
+	}
+
+	own := map[string]string{} // ARN name of an own component → version ARN
+	for _, comp := range d.Components {
+		arn, err := r.component(ctx, comp)
+		if err != nil {
+			return nil, err
+		}
+		own[arnName(*comp.Name)] = arn
+	}
+	for i, cc := range recipe.Components {
+		if kind, name, _, ok := arnParts(aws.ToString(cc.ComponentArn)); ok && kind == "component" {
+			if arn, ok := own[name]; ok {
+				recipe.Components[i].ComponentArn = aws.String(arn)
+			}
+		}
+	}
+	if r.plan.RecipeARN, err = r.recipe(ctx, recipe); err != nil {
+		return nil, err
+	}
+	if r.plan.InfrastructureARN, err = r.infrastructure(ctx); err != nil {
+		return nil, err
+	}
+	if r.plan.DistributionARN, err = r.distribution(ctx); err != nil {
+		return nil, err
+	}
+	if r.plan.PipelineARN, err = r.pipeline(ctx); err != nil {
+		return nil, err
+	}
+	return r.plan, nil
+}
+
+func (r *run) add(ch Change) { r.plan.Changes = append(r.plan.Changes, ch) }
+
+func (r *run) placeholder(kind, name, version string) string {
+	s := fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", r.d.Region, placeholderAccount, kind, arnName(name))
+	if version != "" {
+		s += "/" + version
+	}
+	return s
+}
+
+func cloneRecipe(in *ib.CreateImageRecipeInput) *ib.CreateImageRecipeInput {
+	out := *in
+	out.Components = append([]types.ComponentConfiguration(nil), in.Components...)
+	out.BlockDeviceMappings = append([]types.InstanceBlockDeviceMapping(nil), in.BlockDeviceMappings...)
+	for i, m := range out.BlockDeviceMappings {
+		if m.Ebs != nil {
+			e := *m.Ebs
+			out.BlockDeviceMappings[i].Ebs = &e
+		}
+	}
+	return &out
+}
+
+// versioned is one existing version of a component or recipe.
+type versioned struct {
+	arn     string
+	version string
+	hash    string
+}
+
+func newest(vs []versioned) *versioned {
+	var best *versioned
+	var bv semver
+	for i := range vs {
+		v, ok := parseSemver(vs[i].version)
+		if ok && (best == nil || bv.less(v)) {
+			best, bv = &vs[i], v
+		}
+	}
+	return best
+}
+
+func versionsOf(vs []versioned) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.version
+	}
+	return out
+}
+
+// componentHash is the hash of a component's content (everything but name-independent
+// bookkeeping: version, token, tags, change description).
+func componentHash(in *ib.CreateComponentInput) string {
+	c := *in
+	c.ClientToken, c.SemanticVersion, c.Tags, c.ChangeDescription, c.DryRun = nil, nil, nil, nil, false
+	return hashOf(c, 32)
+}
+
+// recipeHash is the hash of a recipe's content; component ARNs count by name and version
+// only (not account), so a plan's placeholder ARNs hash like the real ones.
+func recipeHash(in *ib.CreateImageRecipeInput) string {
+	c := *in
+	c.ClientToken, c.SemanticVersion, c.Tags = nil, nil, nil
+	c.Components = append([]types.ComponentConfiguration(nil), in.Components...)
+	for i, cc := range c.Components {
+		if kind, name, version, ok := arnParts(aws.ToString(cc.ComponentArn)); ok && !strings.Contains(aws.ToString(cc.ComponentArn), ":aws:component/") {
+			c.Components[i].ComponentArn = aws.String(kind + "/" + name + "/" + version)
+		}
+	}
+	return hashOf(c, 32)
+}
+
+func (r *run) componentVersions(ctx context.Context, name string) ([]versioned, error) {
+	var out []versioned
+	p := ib.NewListComponentsPaginator(r.api, &ib.ListComponentsInput{
+		Owner:   types.OwnershipSelf,
+		Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing versions of component %s: %w", name, err)
+		}
+		for _, cv := range page.ComponentVersionList {
+			if aws.ToString(cv.Name) != name {
+				continue
+			}
+			out = append(out, versioned{arn: versionARN(aws.ToString(cv.Arn)), version: aws.ToString(cv.Version)})
+		}
+	}
+	for i := range out {
+		got, err := r.api.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: aws.String(out[i].arn)})
+		if err != nil {
+			return nil, fmt.Errorf("reading component %s: %w", out[i].arn, err)
+		}
+		if got.Component != nil {
+			out[i].hash = got.Component.Tags[ContentHashTag]
+		}
+	}
+	return out, nil
+}
+
+// component plans or applies one of the spec's own components and returns its version ARN.
+func (r *run) component(ctx context.Context, want *ib.CreateComponentInput) (string, error) {
+	name := *want.Name
+	hash := componentHash(want)
+	existing, err := r.componentVersions(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	for _, v := range existing {
+		if v.hash == hash {
+			r.add(Change{Resource: ResourceComponent, Name: name, Action: ActionUnchanged, Version: v.version, ARN: v.arn,
+				Reason: "version " + v.version + " has this content"})
+			r.plan.ComponentVersions[name] = v.version
+			return v.arn, nil
+		}
+	}
+	version := nextVersion(aws.ToString(want.SemanticVersion), versionsOf(existing))
+	ch := Change{Resource: ResourceComponent, Name: name, Action: ActionCreate, Version: version,
+		Reason: "no component of this name"}
+	if last := newest(existing); last != nil {
+		ch.Action = ActionNewVersion
+		ch.Reason = "content differs from every version"
+		got, err := r.api.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: aws.String(last.arn)})
+		if err == nil && got.Component != nil {
+			w := toJSONMap(want, "clientToken", "name", "semanticVersion", "tags", "changeDescription", "dryRun", "uri")
+			g := toJSONMap(got.Component)
+			if why := describeDiff(diffSubset("", w, g), trimData(w), trimData(g)); why != "" {
+				ch.Reason = why + " since " + last.version
+			}
+		}
+	}
+	r.plan.ComponentVersions[name] = version
+	if !r.apply {
+		ch.ARN = r.placeholder("component", name, version)
+		r.add(ch)
+		return ch.ARN, nil
+	}
+	in := *want
+	in.SemanticVersion = aws.String(version)
+	in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
+	in.ClientToken = nil
+	in.ClientToken = aws.String(clientToken("CreateComponent", in))
+	out, err := r.api.CreateComponent(ctx, &in)
+	r.plan.Mutations++
+	if err != nil {
+		return "", fmt.Errorf("creating component %s %s: %w", name, version, err)
+	}
+	ch.ARN = versionARN(aws.ToString(out.ComponentBuildVersionArn))
+	r.add(ch)
+	r.opts.logf("component %s: created %s", name, version)
+	return ch.ARN, nil
+}
+
+// trimData keeps the diff's reason short: a component document is named, not printed.
+func trimData(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if k != "data" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (r *run) recipeVersions(ctx context.Context, name string) ([]versioned, error) {
+	var out []versioned
+	p := ib.NewListImageRecipesPaginator(r.api, &ib.ListImageRecipesInput{
+		Owner:   types.OwnershipSelf,
+		Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing versions of image recipe %s: %w", name, err)
+		}
+		for _, s := range page.ImageRecipeSummaryList {
+			if aws.ToString(s.Name) != name {
+				continue
+			}
+			_, _, version, _ := arnParts(aws.ToString(s.Arn))
+			v := versioned{arn: aws.ToString(s.Arn), version: version, hash: s.Tags[ContentHashTag]}
+			if s.Tags == nil {
+				got, err := r.api.GetImageRecipe(ctx, &ib.GetImageRecipeInput{ImageRecipeArn: s.Arn})
+				if err != nil {
+					return nil, fmt.Errorf("reading image recipe %s: %w", v.arn, err)
+				}
+				if got.ImageRecipe != nil {
+					v.hash = got.ImageRecipe.Tags[ContentHashTag]
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// recipe plans or applies the image recipe and returns its version ARN.
+func (r *run) recipe(ctx context.Context, want *ib.CreateImageRecipeInput) (string, error) {
+	name := *want.Name
+	hash := recipeHash(want)
+	existing, err := r.recipeVersions(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	for _, v := range existing {
+		if v.hash == hash {
+			r.add(Change{Resource: ResourceRecipe, Name: name, Action: ActionUnchanged, Version: v.version, ARN: v.arn,
+				Reason: "version " + v.version + " has this content"})
+			return v.arn, nil
+		}
+	}
+	version := nextVersion(aws.ToString(want.SemanticVersion), versionsOf(existing))
+	ch := Change{Resource: ResourceRecipe, Name: name, Action: ActionCreate, Version: version, Reason: "no image recipe of this name"}
+	if last := newest(existing); last != nil {
+		ch.Action = ActionNewVersion
+		ch.Reason = "content differs from every version"
+		got, err := r.api.GetImageRecipe(ctx, &ib.GetImageRecipeInput{ImageRecipeArn: aws.String(last.arn)})
+		if err == nil && got.ImageRecipe != nil {
+			w := toJSONMap(want, "clientToken", "name", "semanticVersion", "tags")
+			g := toJSONMap(got.ImageRecipe)
+			if why := describeDiff(diffSubset("", w, g), w, g); why != "" {
+				ch.Reason = why + " since " + last.version
+			}
+		}
+	}
+	if !r.apply {
+		ch.ARN = r.placeholder("image-recipe", name, version)
+		r.add(ch)
+		return ch.ARN, nil
+	}
+	in := *want
+	in.SemanticVersion = aws.String(version)
+	in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
+	in.ClientToken = nil
+	in.ClientToken = aws.String(clientToken("CreateImageRecipe", in))
+	out, err := r.api.CreateImageRecipe(ctx, &in)
+	r.plan.Mutations++
+	if err != nil {
+		return "", fmt.Errorf("creating image recipe %s %s: %w", name, version, err)
+	}
+	ch.ARN = aws.ToString(out.ImageRecipeArn)
+	r.add(ch)
+	r.opts.logf("image recipe %s: created %s", name, version)
+	return ch.ARN, nil
+}
+
+// mutable is the common handling of the resources updated in place.
+type mutable struct {
+	resource string
+	name     string
+	// find returns the current resource's ARN and JSON view (arn "" when absent).
+	find func(ctx context.Context) (arn string, current map[string]any, err error)
+	// want is the desired request's JSON view.
+	want map[string]any
+	// create and update make the calls; they return the ARN.
+	create func(ctx context.Context) (string, error)
+	update func(ctx context.Context, arn string, current map[string]any) error
+	kind   string
+}
+
+func (r *run) mutable(ctx context.Context, m mutable) (string, error) {
+	arn, current, err := m.find(ctx)
+	if err != nil {
+		return "", err
+	}
+	if arn == "" {
+		ch := Change{Resource: m.resource, Name: m.name, Action: ActionCreate, Reason: "no " + strings.ReplaceAll(m.resource, "-", " ") + " of this name"}
+		if !r.apply {
+			ch.ARN = r.placeholder(m.kind, m.name, "")
+			r.add(ch)
+			return ch.ARN, nil
+		}
+		arn, err := m.create(ctx)
+		r.plan.Mutations++
+		if err != nil {
+			return "", fmt.Errorf("creating %s %s: %w", strings.ReplaceAll(m.resource, "-", " "), m.name, err)
+		}
+		ch.ARN = arn
+		r.add(ch)
+		r.opts.logf("%s %s: created", m.resource, m.name)
+		return arn, nil
+	}
+	paths := diffSubset("", m.want, current)
+	if len(paths) == 0 {
+		r.add(Change{Resource: m.resource, Name: m.name, Action: ActionUnchanged, ARN: arn, Reason: "matches the spec"})
+		return arn, nil
+	}
+	ch := Change{Resource: m.resource, Name: m.name, Action: ActionUpdate, ARN: arn, Reason: describeDiff(paths, m.want, current)}
+	if r.apply {
+		err := m.update(ctx, arn, current)
+		r.plan.Mutations++
+		if err != nil {
+			return "", fmt.Errorf("updating %s %s: %w", strings.ReplaceAll(m.resource, "-", " "), m.name, err)
+		}
+		r.opts.logf("%s %s: updated (%s)", m.resource, m.name, ch.Reason)
+	}
+	r.add(ch)
+	return arn, nil
+}
+
+var mutableSkip = []string{"clientToken", "name", "tags", "dryRun"}
+
+func (r *run) infrastructure(ctx context.Context) (string, error) {
+	want := r.d.Infrastructure
+	name := *want.Name
+	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
+	return r.mutable(ctx, mutable{
+		resource: ResourceInfrastructure, name: name, kind: "infrastructure-configuration",
+		want: toJSONMap(want, mutableSkip...),
+		find: func(ctx context.Context) (string, map[string]any, error) {
+			p := ib.NewListInfrastructureConfigurationsPaginator(r.api, &ib.ListInfrastructureConfigurationsInput{
+				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return "", nil, fmt.Errorf("listing infrastructure configurations: %w", err)
+				}
+				for _, s := range page.InfrastructureConfigurationSummaryList {
+					if aws.ToString(s.Name) != name {
+						continue
+					}
+					got, err := r.api.GetInfrastructureConfiguration(ctx, &ib.GetInfrastructureConfigurationInput{InfrastructureConfigurationArn: s.Arn})
+					if err != nil {
+						return "", nil, fmt.Errorf("reading infrastructure configuration %s: %w", name, err)
+					}
+					return aws.ToString(s.Arn), toJSONMap(got.InfrastructureConfiguration), nil
+				}
+			}
+			return "", nil, nil
+		},
+		create: func(ctx context.Context) (string, error) {
+			in := *want
+			in.Tags = tags
+			in.ClientToken = nil
+			in.ClientToken = aws.String(clientToken("CreateInfrastructureConfiguration", in))
+			out, err := r.api.CreateInfrastructureConfiguration(ctx, &in)
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.InfrastructureConfigurationArn), nil
+		},
+		update: func(ctx context.Context, arn string, current map[string]any) error {
+			in := ib.UpdateInfrastructureConfigurationInput{
+				InfrastructureConfigurationArn: aws.String(arn),
+				InstanceProfileName:            want.InstanceProfileName,
+				Description:                    want.Description,
+				InstanceMetadataOptions:        want.InstanceMetadataOptions,
+				InstanceTypes:                  want.InstanceTypes,
+				KeyPair:                        want.KeyPair,
+				Logging:                        want.Logging,
+				Placement:                      want.Placement,
+				ResourceTags:                   want.ResourceTags,
+				SecurityGroupIds:               want.SecurityGroupIds,
+				SnsTopicArn:                    want.SnsTopicArn,
+				SubnetId:                       want.SubnetId,
+				TerminateInstanceOnFailure:     want.TerminateInstanceOnFailure,
+			}
+			in.ClientToken = aws.String(clientToken("UpdateInfrastructureConfiguration", in, current))
+			_, err := r.api.UpdateInfrastructureConfiguration(ctx, &in)
+			return err
+		},
+	})
+}
+
+// withPublish returns the distributions with the publish parameter added to each
+// region's ssmParameterConfigurations (where it is not there already).
+func (r *run) withPublish() []types.Distribution {
+	out := make([]types.Distribution, len(r.d.Distribution.Distributions))
+	for i, dist := range r.d.Distribution.Distributions {
+		out[i] = dist
+		if r.d.PublishParameter == "" {
+			continue
+		}
+		found := false
+		for _, p := range dist.SsmParameterConfigurations {
+			if aws.ToString(p.ParameterName) == r.d.PublishParameter {
+				found = true
+			}
+		}
+		if !found {
+			out[i].SsmParameterConfigurations = append(append([]types.SsmParameterConfiguration(nil), dist.SsmParameterConfigurations...),
+				types.SsmParameterConfiguration{ParameterName: aws.String(r.d.PublishParameter), DataType: types.SsmParameterDataTypeAwsEc2Image})
+		}
+	}
+	return out
+}
+
+func (r *run) distribution(ctx context.Context) (string, error) {
+	want := *r.d.Distribution
+	want.Distributions = r.withPublish()
+	name := *want.Name
+	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
+	return r.mutable(ctx, mutable{
+		resource: ResourceDistribution, name: name, kind: "distribution-configuration",
+		want: toJSONMap(want, mutableSkip...),
+		find: func(ctx context.Context) (string, map[string]any, error) {
+			p := ib.NewListDistributionConfigurationsPaginator(r.api, &ib.ListDistributionConfigurationsInput{
+				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return "", nil, fmt.Errorf("listing distribution configurations: %w", err)
+				}
+				for _, s := range page.DistributionConfigurationSummaryList {
+					if aws.ToString(s.Name) != name {
+						continue
+					}
+					got, err := r.api.GetDistributionConfiguration(ctx, &ib.GetDistributionConfigurationInput{DistributionConfigurationArn: s.Arn})
+					if err != nil {
+						return "", nil, fmt.Errorf("reading distribution configuration %s: %w", name, err)
+					}
+					return aws.ToString(s.Arn), toJSONMap(got.DistributionConfiguration), nil
+				}
+			}
+			return "", nil, nil
+		},
+		create: func(ctx context.Context) (string, error) {
+			in := want
+			in.Tags = tags
+			in.ClientToken = nil
+			in.ClientToken = aws.String(clientToken("CreateDistributionConfiguration", in))
+			out, err := r.api.CreateDistributionConfiguration(ctx, &in)
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.DistributionConfigurationArn), nil
+		},
+		update: func(ctx context.Context, arn string, current map[string]any) error {
+			in := ib.UpdateDistributionConfigurationInput{
+				DistributionConfigurationArn: aws.String(arn),
+				Distributions:                want.Distributions,
+				Description:                  want.Description,
+			}
+			in.ClientToken = aws.String(clientToken("UpdateDistributionConfiguration", in, current))
+			_, err := r.api.UpdateDistributionConfiguration(ctx, &in)
+			return err
+		},
+	})
+}
+
+func (r *run) pipeline(ctx context.Context) (string, error) {
+	want := *r.d.Pipeline
+	want.ImageRecipeArn = aws.String(r.plan.RecipeARN)
+	want.InfrastructureConfigurationArn = aws.String(r.plan.InfrastructureARN)
+	want.DistributionConfigurationArn = aws.String(r.plan.DistributionARN)
+	name := *want.Name
+	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
+	return r.mutable(ctx, mutable{
+		resource: ResourcePipeline, name: name, kind: "image-pipeline",
+		want: toJSONMap(want, mutableSkip...),
+		find: func(ctx context.Context) (string, map[string]any, error) {
+			p := ib.NewListImagePipelinesPaginator(r.api, &ib.ListImagePipelinesInput{
+				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return "", nil, fmt.Errorf("listing image pipelines: %w", err)
+				}
+				for _, pl := range page.ImagePipelineList {
+					if aws.ToString(pl.Name) == name {
+						return aws.ToString(pl.Arn), toJSONMap(pl), nil
+					}
+				}
+			}
+			return "", nil, nil
+		},
+		create: func(ctx context.Context) (string, error) {
+			in := want
+			in.Tags = tags
+			in.ClientToken = nil
+			in.ClientToken = aws.String(clientToken("CreateImagePipeline", in))
+			out, err := r.api.CreateImagePipeline(ctx, &in)
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.ImagePipelineArn), nil
+		},
+		update: func(ctx context.Context, arn string, current map[string]any) error {
+			in := ib.UpdateImagePipelineInput{
+				ImagePipelineArn:               aws.String(arn),
+				InfrastructureConfigurationArn: want.InfrastructureConfigurationArn,
+				ContainerRecipeArn:             want.ContainerRecipeArn,
+				Description:                    want.Description,
+				DistributionConfigurationArn:   want.DistributionConfigurationArn,
+				EnhancedImageMetadataEnabled:   want.EnhancedImageMetadataEnabled,
+				ExecutionRole:                  want.ExecutionRole,
+				ImageRecipeArn:                 want.ImageRecipeArn,
+				ImageScanningConfiguration:     want.ImageScanningConfiguration,
+				ImageTags:                      want.ImageTags,
+				ImageTestsConfiguration:        want.ImageTestsConfiguration,
+				LoggingConfiguration:           want.LoggingConfiguration,
+				Schedule:                       want.Schedule,
+				Status:                         want.Status,
+				Workflows:                      want.Workflows,
+			}
+			in.ClientToken = aws.String(clientToken("UpdateImagePipeline", in, current))
+			_, err := r.api.UpdateImagePipeline(ctx, &in)
+			return err
+		},
+	})
+}
+
+// sortChanges orders changes by resource kind then name (used for display).
+func sortChanges(cs []Change) {
+	order := map[string]int{ResourceComponent: 0, ResourceRecipe: 1, ResourceInfrastructure: 2, ResourceDistribution: 3, ResourcePipeline: 4}
+	sort.SliceStable(cs, func(i, j int) bool { return order[cs[i].Resource] < order[cs[j].Resource] })
+}

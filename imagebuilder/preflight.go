@@ -1,0 +1,121 @@
+package imagebuilder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/winami/winami/awsapi"
+)
+
+// ParentImage is the recipe's parent image, resolved.
+type ParentImage struct {
+	// Ref is the recipe's parentImage as written (ssm:/…, ami-…, or an Image Builder ARN).
+	Ref string `json:"ref"`
+	// ImageID is the AMI it resolves to today ("" for an Image Builder image ARN).
+	ImageID string `json:"imageId,omitempty"`
+	// Name is the AMI's name.
+	Name string `json:"name,omitempty"`
+	// RootDevice and RootVolumeGiB describe the AMI's root volume.
+	RootDevice    string `json:"rootDevice,omitempty"`
+	RootVolumeGiB int32  `json:"rootVolumeGiB,omitempty"`
+}
+
+// PreflightError lists what must be fixed before Apply can create anything.
+type PreflightError struct {
+	Problems []string
+}
+
+func (e *PreflightError) Error() string {
+	if len(e.Problems) == 1 {
+		return "checking before apply: " + e.Problems[0]
+	}
+	return "checking before apply:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Preflight checks, with read-only calls, what Image Builder would otherwise only find
+// out during a build: the parent image exists in the build region and the infrastructure
+// configuration's instance profile exists. It returns the resolved parent image.
+func Preflight(ctx context.Context, c Clients, d *Desired) (ParentImage, error) {
+	var problems []string
+	parent, err := ResolveParent(ctx, c, d.Region, aws.ToString(d.Recipe.ParentImage))
+	if err != nil {
+		var pe *PreflightError
+		if !errors.As(err, &pe) {
+			return parent, err
+		}
+		problems = append(problems, pe.Problems...)
+	}
+	if name := aws.ToString(d.Infrastructure.InstanceProfileName); name != "" {
+		_, err := c.IAM(d.Region).GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+		switch {
+		case err == nil:
+		case awsapi.ErrorCode(err) == "NoSuchEntity":
+			problems = append(problems, fmt.Sprintf("instance profile %q does not exist: create it (winami render writes it in cloudformation.yaml, "+
+				"with EC2InstanceProfileForImageBuilder and AmazonSSMManagedInstanceCore) or set spec.build.instanceProfile", name))
+		default:
+			return parent, fmt.Errorf("reading instance profile %s: %w", name, err)
+		}
+	}
+	if len(problems) > 0 {
+		return parent, &PreflightError{Problems: problems}
+	}
+	return parent, nil
+}
+
+// ResolveParent resolves a recipe's parent image in region: an `ssm:` parameter is read,
+// and the AMI it names (or an `ami-` id) must exist. A missing parameter or AMI is a
+// *PreflightError.
+func ResolveParent(ctx context.Context, c Clients, region, ref string) (ParentImage, error) {
+	p := ParentImage{Ref: ref}
+	switch {
+	case ref == "":
+		return p, &PreflightError{Problems: []string{"the image recipe has no parent image"}}
+	case strings.HasPrefix(ref, "arn:"):
+		// An Image Builder managed image: Image Builder resolves it itself.
+		return p, nil
+	case strings.HasPrefix(ref, "ssm:"):
+		name := strings.TrimPrefix(ref, "ssm:")
+		out, err := c.SSM(region).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+		if err != nil {
+			if awsapi.ErrorCode(err) == "ParameterNotFound" {
+				return p, &PreflightError{Problems: []string{fmt.Sprintf("parent image %s: SSM parameter %s does not exist in %s "+
+					"(is this Windows version, edition and Kubernetes version published there?)", ref, name, region)}}
+			}
+			return p, fmt.Errorf("resolving parent image %s: %w", ref, err)
+		}
+		p.ImageID = aws.ToString(out.Parameter.Value)
+	default:
+		p.ImageID = ref
+	}
+	out, err := c.EC2(region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{p.ImageID}})
+	if err != nil && !strings.HasPrefix(awsapi.ErrorCode(err), "InvalidAMIID") {
+		return p, fmt.Errorf("describing parent image %s: %w", p.ImageID, err)
+	}
+	if err != nil || out == nil || len(out.Images) == 0 || out.Images[0].State == ec2types.ImageStateDeregistered {
+		msg := fmt.Sprintf("parent image %s does not exist in %s", p.ImageID, region)
+		if p.ImageID != ref {
+			msg = fmt.Sprintf("parent image %s (from %s) does not exist in %s", p.ImageID, ref, region)
+		}
+		if strings.HasPrefix(ref, "ami-") {
+			msg += ": public EKS-optimized AMIs turn private after about 4 months; pin spec.parent.releaseDate instead of an AMI id"
+		}
+		return p, &PreflightError{Problems: []string{msg}}
+	}
+	img := out.Images[0]
+	p.Name = aws.ToString(img.Name)
+	p.RootDevice = aws.ToString(img.RootDeviceName)
+	for _, bd := range img.BlockDeviceMappings {
+		if aws.ToString(bd.DeviceName) == p.RootDevice && bd.Ebs != nil {
+			p.RootVolumeGiB = aws.ToInt32(bd.Ebs.VolumeSize)
+		}
+	}
+	return p, nil
+}
