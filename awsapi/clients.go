@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -115,6 +116,11 @@ func (c *Clients) SSM(region string) SSM {
 // EC2 returns the EC2 client for region.
 func (c *Clients) EC2(region string) EC2 {
 	return cached(c, "ec2", region, func(cfg aws.Config) EC2 { return ec2.NewFromConfig(cfg) })
+}
+
+// AutoScaling returns the Auto Scaling client for region.
+func (c *Clients) AutoScaling(region string) AutoScaling {
+	return cached(c, "autoscaling", region, func(cfg aws.Config) AutoScaling { return autoscaling.NewFromConfig(cfg) })
 }
 
 // ImageBuilder returns the Image Builder client for region.
