@@ -3,11 +3,17 @@ package emulator
 import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/awsemu/services/ec2"
+	"github.com/winami/winami/awsemu/services/eks"
+	"github.com/winami/winami/awsemu/services/imagebuilder"
 	"github.com/winami/winami/awsemu/services/ssm"
 )
 
 // register adds every service to srv. EC2 goes first: other services (SSM's
 // aws:ec2:image parameters, Image Builder's AMIs) reach it through srv.EC2.
 func register(srv *awsemu.Server) {
+	ec2.New(srv, seed.Images())
 	ssm.New(srv, seed.Parameters())
+	imagebuilder.New(srv)
+	eks.New(srv)
 }

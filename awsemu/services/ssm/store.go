@@ -191,3 +191,27 @@ func (s *Service) write(region, name, typ, keyID, description, allowedPattern, v
 	}
 	return n
 }
+
+// GetParameter implements awsemu.SSMParameterReader: the parameter of that name in
+// region with its history, oldest first. A "name:version" selector is not accepted here.
+func (s *Service) GetParameter(region, name string) (awsemu.Parameter, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.regions[region][name]
+	if p == nil {
+		return awsemu.Parameter{}, false
+	}
+	out := awsemu.Parameter{Name: p.name, Region: region, Type: p.typ}
+	for _, v := range p.versions {
+		out.History = append(out.History, awsemu.ParameterVersion{
+			Value: v.value, DataType: v.dataType, LastModified: v.modified, Description: v.description,
+		})
+	}
+	return out, true
+}
+
+// Interfaces the service implements for the other services of the endpoint.
+var (
+	_ awsemu.SSMStore           = (*Service)(nil)
+	_ awsemu.SSMParameterReader = (*Service)(nil)
+)

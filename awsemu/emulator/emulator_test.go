@@ -1,0 +1,122 @@
+package emulator_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/catalog"
+)
+
+// TestSeedAgreesAcrossServices resolves every seeded EKS-optimized parameter over SSM and
+// finds each AMI over EC2 DescribeImages, as `winami resolve --details` does.
+func TestSeedAgreesAcrossServices(t *testing.T) {
+	srv := emulator.Start(t)
+	ctx := context.Background()
+	for _, region := range seed.Regions() {
+		cfg := awstest.SDKConfig(srv.URL(), region)
+		sc, ec := ssm.NewFromConfig(cfg), ec2.NewFromConfig(cfg)
+		var names []string
+		for _, w := range catalog.WindowsVersions() {
+			for _, ed := range catalog.Editions {
+				for _, k := range catalog.KubernetesVersions() {
+					if catalog.Supported(w.Version, k) == nil {
+						names = append(names, catalog.EKSOptimizedParameter(w.Version, ed, k))
+					}
+				}
+			}
+		}
+		ids := map[string]string{} // AMI id → parameter
+		for i := 0; i < len(names); i += 10 {
+			out, err := sc.GetParameters(ctx, &ssm.GetParametersInput{Names: names[i:min(i+10, len(names))]})
+			if err != nil {
+				t.Fatalf("%s: GetParameters: %v", region, err)
+			}
+			if len(out.InvalidParameters) > 0 {
+				t.Fatalf("%s: invalid parameters %v", region, out.InvalidParameters)
+			}
+			for _, p := range out.Parameters {
+				ids[*p.Value] = *p.Name
+			}
+		}
+		if len(ids) != len(names) {
+			t.Fatalf("%s: %d distinct AMIs for %d parameters", region, len(ids), len(names))
+		}
+		var idList []string
+		for id := range ids {
+			idList = append(idList, id)
+		}
+		found := 0
+		p := ec2.NewDescribeImagesPaginator(ec, &ec2.DescribeImagesInput{ImageIds: idList})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("%s: DescribeImages: %v", region, err)
+			}
+			for _, img := range out.Images {
+				found++
+				param := ids[*img.ImageId]
+				n, ok := catalog.ParseAMIName(*img.Name)
+				if !ok || catalog.EKSOptimizedParameter(n.Windows, n.Edition, n.Kubernetes) != param {
+					t.Errorf("%s: %s is %q, not an AMI of %s", region, *img.ImageId, *img.Name, param)
+				}
+				if *img.OwnerId != catalog.AmazonOwner || !*img.Public || img.Platform != "windows" {
+					t.Errorf("%s: %s owner %s public %v platform %s", region, *img.ImageId, *img.OwnerId, *img.Public, img.Platform)
+				}
+				if created, err := time.Parse(time.RFC3339, *img.CreationDate); err != nil || created.Format("2006-01-02") != n.Released.Format("2006-01-02") {
+					t.Errorf("%s: %s created %s, released %s", region, *img.Name, *img.CreationDate, n.Released.Format("2006-01-02"))
+				}
+				if len(img.BlockDeviceMappings) != 1 || *img.BlockDeviceMappings[0].DeviceName != "/dev/sda1" ||
+					*img.BlockDeviceMappings[0].Ebs.VolumeSize != seed.EKSVolumeGiB || !strings.HasPrefix(*img.BlockDeviceMappings[0].Ebs.SnapshotId, "snap-") {
+					t.Errorf("%s: %s block devices %+v", region, *img.ImageId, img.BlockDeviceMappings)
+				}
+			}
+		}
+		if found != len(ids) {
+			t.Errorf("%s: DescribeImages found %d of %d AMIs", region, found, len(ids))
+		}
+	}
+}
+
+func TestServicesRegistered(t *testing.T) {
+	srv := emulator.New()
+	got := strings.Join(srv.Services(), ",")
+	for _, want := range []string{"ec2", "eks", "imagebuilder", "ssm"} {
+		if !strings.Contains(","+got+",", ","+want+",") {
+			t.Errorf("services %s, missing %s", got, want)
+		}
+	}
+	if srv.URL() != "" {
+		t.Error("New started the server")
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, b := emulator.Start(t), emulator.Start(t)
+	name := aws.String(catalog.EKSOptimizedParameter("2022", catalog.Full, "1.35"))
+	var vals []string
+	for _, srv := range []string{a.URL(), b.URL()} {
+		out, err := ssm.NewFromConfig(awstest.SDKConfig(srv, "eu-west-1")).GetParameter(context.Background(), &ssm.GetParameterInput{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals = append(vals, *out.Parameter.Value)
+	}
+	if vals[0] != vals[1] {
+		t.Errorf("two endpoints disagree: %v", vals)
+	}
+}
+
+func BenchmarkNew(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		emulator.New()
+	}
+}
