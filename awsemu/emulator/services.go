@@ -3,6 +3,7 @@ package emulator
 import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/awsemu/services/autoscaling"
 	"github.com/winami/winami/awsemu/services/ec2"
 	"github.com/winami/winami/awsemu/services/eks"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
@@ -16,4 +17,5 @@ func register(srv *awsemu.Server) {
 	ssm.New(srv, seed.Parameters())
 	imagebuilder.New(srv)
 	eks.New(srv)
+	autoscaling.New(srv)
 }
