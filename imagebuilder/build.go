@@ -181,7 +181,7 @@ func truncate(s string, n int) string {
 // Fast Launch state is read. A FAILED or CANCELLED image is a *FailedError; a wait cut
 // short by ctx is a *WaitError (the build keeps running).
 func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOptions) (*BuildResult, error) {
-	if p.PipelineARN == "" || strings.Contains(p.PipelineARN, placeholderAccount) {
+	if !p.pipelineExists {
 		return nil, fmt.Errorf("starting a build: the image pipeline %s does not exist: run winami apply first", aws.ToString(d.Pipeline.Name))
 	}
 	inputs := BuildInputs(d, p)

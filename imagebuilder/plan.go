@@ -71,6 +71,9 @@ type Plan struct {
 	DistributionARN   string            `json:"distributionArn,omitempty"`
 	PipelineARN       string            `json:"pipelineArn,omitempty"`
 	ComponentVersions map[string]string `json:"componentVersions,omitempty"`
+
+	// pipelineExists is set when the pipeline exists in AWS (found, or created by Apply).
+	pipelineExists bool
 }
 
 // Changed reports whether any resource is not unchanged.
@@ -116,6 +119,8 @@ type run struct {
 	apply bool
 	d     *Desired
 	plan  *Plan
+	// account is learnt from the ARNs of existing resources, for a plan's placeholders.
+	account string
 }
 
 // placeholderAccount stands for the account in ARNs of resources a plan would create.
@@ -167,13 +172,26 @@ func reconcile(ctx context.Context, c Clients, d *Desired, opts Options, apply b
 	if r.plan.PipelineARN, err = r.pipeline(ctx); err != nil {
 		return nil, err
 	}
+	last := r.plan.Changes[len(r.plan.Changes)-1]
+	r.plan.pipelineExists = apply || last.Action != ActionCreate
 	return r.plan, nil
 }
 
 func (r *run) add(ch Change) { r.plan.Changes = append(r.plan.Changes, ch) }
 
+// learn remembers the account of an existing resource's ARN.
+func (r *run) learn(arn string) {
+	if f := strings.SplitN(arn, ":", 6); r.account == "" && len(f) == 6 && len(f[4]) == 12 {
+		r.account = f[4]
+	}
+}
+
 func (r *run) placeholder(kind, name, version string) string {
-	s := fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", r.d.Region, placeholderAccount, kind, arnName(name))
+	account := r.account
+	if account == "" {
+		account = placeholderAccount
+	}
+	s := fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", r.d.Region, account, kind, arnName(name))
 	if version != "" {
 		s += "/" + version
 	}
@@ -257,6 +275,7 @@ func (r *run) componentVersions(ctx context.Context, name string) ([]versioned, 
 			if aws.ToString(cv.Name) != name {
 				continue
 			}
+			r.learn(aws.ToString(cv.Arn))
 			out = append(out, versioned{arn: versionARN(aws.ToString(cv.Arn)), version: aws.ToString(cv.Version)})
 		}
 	}
@@ -351,6 +370,7 @@ func (r *run) recipeVersions(ctx context.Context, name string) ([]versioned, err
 			if aws.ToString(s.Name) != name {
 				continue
 			}
+			r.learn(aws.ToString(s.Arn))
 			_, _, version, _ := arnParts(aws.ToString(s.Arn))
 			v := versioned{arn: aws.ToString(s.Arn), version: version, hash: s.Tags[ContentHashTag]}
 			if s.Tags == nil {
@@ -437,6 +457,7 @@ func (r *run) mutable(ctx context.Context, m mutable) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	r.learn(arn)
 	if arn == "" {
 		ch := Change{Resource: m.resource, Name: m.name, Action: ActionCreate, Reason: "no " + strings.ReplaceAll(m.resource, "-", " ") + " of this name"}
 		if !r.apply {
