@@ -89,8 +89,8 @@ func TestImageBuilderWithAWSCLI(t *testing.T) {
 	var comp struct {
 		Component struct {
 			Arn, Name, Version, Type, Platform, Owner, Data, DateCreated string
-			Tags                                                        map[string]string
-			State                                                       struct{ Status string }
+			Tags                                                         map[string]string
+			State                                                        struct{ Status string }
 		}
 	}
 	cli(&comp, "get-component", "--component-build-version-arn", compARN)
