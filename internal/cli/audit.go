@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/winami/winami/audit"
+	"github.com/winami/winami/kube"
+	"github.com/winami/winami/spec"
+)
+
+type auditOptions struct {
+	kubeconfig, context string
+	file, expectImage   string
+	checkLatest         bool
+	pageSize            int64
+}
+
+// newAuditKube builds the audit's Kubernetes client; tests replace it with a fake.
+var newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
+	cs, _, err := kube.NewClientset(o)
+	return cs, err
+}
+
+var amiIDRE = regexp.MustCompile(`^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+
+func init() {
+	commands = append(commands, newAuditCmd)
+}
+
+func newAuditCmd(g *Globals) *cobra.Command {
+	o := &auditOptions{}
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Check that every Windows node runs the same (expected) AMI and kubelet, within the skew policy",
+		Long: `Audit lists the cluster's Windows nodes (kubernetes.io/os=windows, paginated), maps each
+spec.providerID (aws:///us-east-1a/i-…) to its EC2 instance and AMI (DescribeInstances,
+1,000 instance IDs a request, regions in parallel; DescribeImages for the AMIs' names) and
+reports, each with the nodes concerned and what to do:
+
+  multiple-amis                 nodes on more than one AMI (copies of one AMI in several
+                                regions share its name and count as one)
+  unexpected-ami                nodes not on the expected AMI (--expect-image, or the spec's
+                                distribution.publishParameter read in each node's region)
+  expected-ami-unresolved       the expected AMI's SSM parameter is missing in a region
+  multiple-kubelet-versions     more than one kubelet version (error when minors differ)
+  unexpected-kubelet-version    kubelet minor other than the spec's kubernetesVersion (-f)
+  kubelet-newer-than-apiserver  the skew policy forbids it
+  kubelet-too-old               more than 3 minors older than the API server
+  kubelet-at-skew-limit         exactly 3 minors older (warning)
+  os-build-mismatch             Windows build other than the AMI family's (or the spec's)
+  not-latest-ami                not the newest EKS-optimized AMI of its family (--check-latest)
+  instance-gone                 the node's instance is terminated or unknown to EC2
+  ami-unavailable               the AMI can no longer be described (warning)
+  no-instance                   no AWS providerID (warning)
+
+The summary groups the nodes by (AMI, kubelet, OS build). The Kubernetes identity needs only
+"list" on nodes; the AWS identity ec2:DescribeInstances, ec2:DescribeImages and, for an SSM
+expectation, ssm:GetParameter.
+
+Exit codes: 0 no finding of severity error, 1 some error finding (or the audit failed),
+2 bad flags or spec file.`,
+		Example: `  winami audit
+  winami audit --context prod --expect-image ssm:/winami/prod-win2022/image_id -o json
+  winami audit -f winami.yaml --check-latest`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runAudit(cmd, g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
+	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current context)")
+	f.StringVarP(&o.file, "file", "f", "", "winami.yaml: expect its published AMI parameter, Kubernetes version and Windows version")
+	f.StringVar(&o.expectImage, "expect-image", "", "expected AMI: ami-… or ssm:/parameter/name (read in each node's region)")
+	f.BoolVar(&o.checkLatest, "check-latest", false, "report EKS-optimized AMIs that are not the newest of their family")
+	f.Int64Var(&o.pageSize, "page-size", audit.DefaultPageSize, "nodes per List request")
+	return cmd
+}
+
+func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
+	ctx := cmd.Context()
+	exp, err := o.expectation()
+	if err != nil {
+		return err
+	}
+	if o.pageSize < 1 {
+		return Usagef("flag --page-size %d: use 1 or more", o.pageSize)
+	}
+	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
+	if err != nil {
+		return err
+	}
+	clients, err := g.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := audit.Run(ctx, audit.Options{
+		Kube:          kc,
+		AWS:           clients,
+		DefaultRegion: clients.Region(),
+		Expect:        exp,
+		CheckLatest:   o.checkLatest,
+		PageSize:      o.pageSize,
+		Progress:      g.Infof,
+	})
+	if err != nil {
+		return err
+	}
+	if g.Output == FormatTable || g.Output == "" {
+		err = writeAuditTable(g.Stdout, rep)
+	} else {
+		err = g.Print(rep, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Errors > 0 {
+		return &ProblemError{Msg: fmt.Sprintf("audit: %d %s, %d %s across %d Windows nodes",
+			rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning"), rep.WindowsNodes)}
+	}
+	return nil
+}
+
+// expectation reads --expect-image or the spec file into what every node should run.
+func (o *auditOptions) expectation() (audit.Expectation, error) {
+	switch {
+	case o.file != "" && o.expectImage != "":
+		return audit.Expectation{}, Usagef("flags -f/--file and --expect-image: give one of them")
+	case o.expectImage != "":
+		v := strings.TrimSpace(o.expectImage)
+		if name, ok := audit.ParameterName(v); ok {
+			if len(name) < 2 || strings.ContainsAny(name, " \t") {
+				return audit.Expectation{}, Usagef("flag --expect-image %q: an SSM parameter name such as ssm:/winami/prod/image_id", o.expectImage)
+			}
+			return audit.Expectation{Image: "ssm:" + name, Source: "--expect-image"}, nil
+		}
+		if !amiIDRE.MatchString(v) {
+			return audit.Expectation{}, Usagef("flag --expect-image %q: use an AMI id (ami- and 8 or 17 hex digits) or an SSM parameter (ssm:/name)", o.expectImage)
+		}
+		return audit.Expectation{Image: v, Source: "--expect-image"}, nil
+	case o.file != "":
+		s, err := spec.Load(o.file)
+		if err != nil {
+			return audit.Expectation{}, Usage(err)
+		}
+		exp := audit.Expectation{Kubernetes: s.Spec.KubernetesVersion, Windows: s.Spec.Windows.Version}
+		if p := s.Spec.Distribution.PublishParameter; p != "" {
+			exp.Image, exp.Source = "ssm:"+p, o.file+" spec.distribution.publishParameter"
+		}
+		return exp, nil
+	}
+	return audit.Expectation{}, nil
+}
+
+func pluralWord(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
+}
+
+// writeAuditTable prints the audit for people: a header line, the summary and the findings.
+func writeAuditTable(w io.Writer, rep *audit.Report) error {
+	fmt.Fprintf(w, "%d Windows nodes; API server %s; regions %s\n\n", rep.WindowsNodes, rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
+	if len(rep.Summary) > 0 {
+		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NODE GROUPS / POOLS"}}
+		for _, s := range rep.Summary {
+			groups := append(append([]string(nil), s.NodeGroups...), s.NodePools...)
+			t.Rows = append(t.Rows, []string{orDash(s.ImageID), orDash(s.ImageName), orDash(s.KubeletVersion), orDash(s.OSBuild),
+				strconv.Itoa(s.Nodes), orDash(strings.Join(groups, ", "))})
+		}
+		if err := t.Write(w); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	if len(rep.Findings) == 0 {
+		_, err := fmt.Fprintln(w, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy.")
+		return err
+	}
+	for _, f := range rep.Findings {
+		fmt.Fprintf(w, "%-7s %s: %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
+		fmt.Fprintf(w, "        nodes (%d): %s\n", len(f.Nodes), firstNames(f.Nodes, 10))
+		fmt.Fprintf(w, "        fix: %s\n", f.Action)
+	}
+	_, err := fmt.Fprintf(w, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning"))
+	return err
+}
+
+func firstNames(ns []string, n int) string {
+	if len(ns) <= n {
+		return strings.Join(ns, ", ")
+	}
+	return strings.Join(ns[:n], ", ") + fmt.Sprintf(" … and %d more (-o json lists them all)", len(ns)-n)
+}
+
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
