@@ -199,7 +199,6 @@ func firstNames(ns []string, n int) string {
 	return strings.Join(ns[:n], ", ") + fmt.Sprintf(" … and %d more (-o json lists them all)", len(ns)-n)
 }
 
-
 func orNone(s string) string {
 	if s == "" {
 		return "none"
