@@ -153,9 +153,15 @@ func (s *Service) clusterJSON(c *Cluster, account string) map[string]any {
 		out["endpoint"] = endpoint
 		out["certificateAuthority"] = map[string]any{"data": ca}
 	}
-	if _, ok := out["resourcesVpcConfig"]; !ok {
-		out["resourcesVpcConfig"] = map[string]any{"subnetIds": []string{}, "securityGroupIds": []string{}, "endpointPublicAccess": true, "endpointPrivateAccess": false}
+	vpc := map[string]any{"subnetIds": []any{}, "securityGroupIds": []any{}, "endpointPublicAccess": true,
+		"endpointPrivateAccess": false, "publicAccessCidrs": []any{"0.0.0.0/0"}, "vpcId": fmt.Sprintf("vpc-%08x", fnv(c.Region))}
+	if given, ok := out["resourcesVpcConfig"].(map[string]any); ok {
+		for k, v := range given {
+			vpc[k] = v
+		}
 	}
+	vpc["clusterSecurityGroupId"] = fmt.Sprintf("sg-%08x", fnv(c.Name))
+	out["resourcesVpcConfig"] = vpc
 	out["kubernetesNetworkConfig"] = map[string]any{"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"}
 	out["identity"] = map[string]any{"oidc": map[string]any{"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%X", c.Region, fnv(c.Name))}}
 	if c.token != "" {
