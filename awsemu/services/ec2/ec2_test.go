@@ -309,8 +309,13 @@ func TestImageLifecycleSnapshotsAndTags(t *testing.T) {
 	if _, err := w.c.DeregisterImage(ctx, &sdk.DeregisterImageInput{ImageId: aws.String(id)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{id}})
-	wantCode(t, err, "InvalidAMIID.NotFound")
+	// As on AWS (and moto), a deregistered id is not an error: it is no longer listed.
+	gone, err := w.c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{id}})
+	if err != nil || len(gone.Images) != 0 {
+		t.Fatalf("DescribeImages of a deregistered image: %+v %v", gone, err)
+	}
+	_, err = w.c.DeregisterImage(ctx, &sdk.DeregisterImageInput{ImageId: aws.String(id)})
+	wantCode(t, err, "InvalidAMIID.Unavailable")
 	// Still in use by the registered image.
 	_, err = w.c.DeleteSnapshot(ctx, &sdk.DeleteSnapshotInput{SnapshotId: aws.String(snaps[0])})
 	wantCode(t, err, "InvalidSnapshot.InUse")

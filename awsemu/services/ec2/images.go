@@ -202,9 +202,13 @@ func (s *Service) describeImages(c *call) (any, *apiError) {
 	var missing []string
 	for _, id := range ids {
 		if img := c.rs.images[id]; img == nil || !img.visible(c.account) {
+			if c.rs.deregistered[id] {
+				continue
+			}
 			missing = append(missing, id)
 		}
 	}
+	// As on AWS, a deregistered id is no error (it is just not listed); an unknown one is.
 	if len(missing) > 0 {
 		return nil, errf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", strings.Join(missing, ", "))
 	}
@@ -283,6 +287,9 @@ func ownedImage(c *call, id string) (*image, *apiError) {
 		return nil, errf("InvalidAMIID.Malformed", "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
 	img := c.rs.images[id]
+	if img == nil && c.rs.deregistered[id] {
+		return nil, errf("InvalidAMIID.Unavailable", "The image id '[%s]' is no longer available", id)
+	}
 	if img == nil || !img.visible(c.account) {
 		return nil, errf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
 	}
@@ -301,6 +308,7 @@ func (s *Service) deregisterImage(c *call) (any, *apiError) {
 		return nil, err
 	}
 	delete(c.rs.images, img.ID)
+	c.rs.deregistered[img.ID] = true
 	delete(c.rs.fastLaunch, img.ID)
 	type result struct {
 		SnapshotID string `xml:"snapshotId"`

@@ -8,13 +8,16 @@ import (
 
 // regionState is everything EC2 holds in one region.
 type regionState struct {
-	name       string
-	images     map[string]*image
-	snapshots  map[string]*snapshot
-	instances  map[string]*instance
-	templates  map[string]*launchTemplate
-	vpc        *vpc
-	fastLaunch map[string]*fastLaunch
+	name   string
+	images map[string]*image
+	// deregistered remembers deregistered image ids: DescribeImages by id answers them
+	// with an empty list (not NotFound), and deregistering again is InvalidAMIID.Unavailable.
+	deregistered map[string]bool
+	snapshots    map[string]*snapshot
+	instances    map[string]*instance
+	templates    map[string]*launchTemplate
+	vpc          *vpc
+	fastLaunch   map[string]*fastLaunch
 }
 
 type image struct {
@@ -113,13 +116,14 @@ func (s *Service) region(name string) *regionState {
 	rs := s.regions[name]
 	if rs == nil {
 		rs = &regionState{
-			name:       name,
-			images:     map[string]*image{},
-			snapshots:  map[string]*snapshot{},
-			instances:  map[string]*instance{},
-			templates:  map[string]*launchTemplate{},
-			fastLaunch: map[string]*fastLaunch{},
-			vpc:        &vpc{ID: newID("vpc"), Owner: s.srv.Account, Tags: map[string]string{}},
+			name:         name,
+			images:       map[string]*image{},
+			deregistered: map[string]bool{},
+			snapshots:    map[string]*snapshot{},
+			instances:    map[string]*instance{},
+			templates:    map[string]*launchTemplate{},
+			fastLaunch:   map[string]*fastLaunch{},
+			vpc:          &vpc{ID: newID("vpc"), Owner: s.srv.Account, Tags: map[string]string{}},
 		}
 		s.regions[name] = rs
 	}

@@ -1,0 +1,642 @@
+package conformance_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/awsemu/services/ec2"
+	"github.com/winami/winami/catalog"
+)
+
+// startEC2 serves awsemu's EC2 alone, with the seeded public world and a manual clock
+// (moved over HTTP through the control API).
+func startEC2(t *testing.T) *awsemu.Server {
+	t.Helper()
+	srv := awsemu.NewServer()
+	srv.Clock = awsemu.NewManualClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	ec2.New(srv, seed.Images())
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// advanceClock moves the server's manual clock through the control API.
+func advanceClock(t *testing.T, endpoint string, d time.Duration) {
+	t.Helper()
+	resp, err := http.Post(endpoint+awsemu.ControlPrefix+"clock/advance?by="+d.String(), "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("advancing the clock: HTTP %d", resp.StatusCode)
+	}
+}
+
+type cliTag struct{ Key, Value string }
+
+type cliImage struct {
+	ImageId, Name, State, OwnerId, Platform, PlatformDetails, CreationDate, ImageOwnerAlias, DeprecationTime string
+	Public                                                                                                   bool
+	BlockDeviceMappings                                                                                      []struct {
+		DeviceName string
+		Ebs        struct {
+			SnapshotId string
+			VolumeSize int
+		}
+	}
+	Tags []cliTag
+}
+
+// TestEC2WithAWSCLI drives every EC2 operation awsemu implements with the AWS CLI, checks
+// what botocore parsed, and finally checks (through the request counts) that no
+// operation was left out.
+func TestEC2WithAWSCLI(t *testing.T) {
+	srv := startEC2(t)
+	ep, region := srv.URL(), "us-east-1"
+	cli := func(out any, args ...string) {
+		t.Helper()
+		awstest.CLIJSON(t, ep, region, out, append([]string{"ec2"}, args...)...)
+	}
+	cliErr := func(args ...string) string {
+		t.Helper()
+		code, _ := awstest.CLIError(t, ep, region, append([]string{"ec2"}, args...)...)
+		return code
+	}
+	k8s := catalog.LatestKubernetes()
+	rel := seed.EKSReleases(k8s)
+	amiName := catalog.EKSOptimizedAMIName("2022", catalog.Core, k8s, rel[len(rel)-1].Format("2006.01.02"))
+	public := seed.ImageID(region, amiName)
+
+	// describe-images: the seeded EKS-optimized AMI, by name filter with wildcards.
+	var imgs struct{ Images []cliImage }
+	cli(&imgs, "describe-images", "--owners", "amazon", "--filters",
+		"Name=name,Values=Windows_Server-2022-English-Core-EKS_Optimized-"+k8s+"-*", "Name=platform,Values=windows")
+	if len(imgs.Images) != len(rel) {
+		t.Fatalf("describe-images by name: %d images, want %d (one per release)", len(imgs.Images), len(rel))
+	}
+	cli(&imgs, "describe-images", "--image-ids", public)
+	if i := imgs.Images[0]; i.Name != amiName || i.OwnerId != catalog.AmazonOwner || i.Platform != "windows" || i.ImageOwnerAlias != "amazon" ||
+		!i.Public || i.State != "available" || len(i.BlockDeviceMappings) != 1 || i.BlockDeviceMappings[0].Ebs.VolumeSize != seed.EKSVolumeGiB ||
+		i.BlockDeviceMappings[0].Ebs.SnapshotId == "" || i.DeprecationTime == "" {
+		t.Errorf("describe-images --image-ids: %+v", i)
+	}
+	if code := cliErr("describe-images", "--image-ids", "ami-0123456789abcdef0"); code != "InvalidAMIID.NotFound" {
+		t.Errorf("unknown image: %s", code)
+	}
+	if code := cliErr("describe-images", "--image-ids", "nonsense"); code != "InvalidAMIID.Malformed" {
+		t.Errorf("malformed image id: %s", code)
+	}
+	if code := cliErr("describe-images", "--owners", "self", "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("dry run: %s", code)
+	}
+
+	// Regions and the default VPC.
+	var regs struct {
+		Regions []struct{ RegionName, Endpoint, OptInStatus string }
+	}
+	cli(&regs, "describe-regions")
+	if len(regs.Regions) != len(ec2.RegionNames()) || regs.Regions[0].Endpoint == "" || regs.Regions[0].OptInStatus == "" {
+		t.Errorf("describe-regions: %+v", regs.Regions)
+	}
+	cli(&regs, "describe-regions", "--all-regions", "--filters", "Name=opt-in-status,Values=not-opted-in")
+	if len(regs.Regions) == 0 {
+		t.Error("describe-regions --all-regions: no opt-in regions")
+	}
+	var vpcs struct {
+		Vpcs []struct {
+			VpcId, CidrBlock, State string
+			IsDefault               bool
+		}
+	}
+	cli(&vpcs, "describe-vpcs", "--filters", "Name=is-default,Values=true")
+	if len(vpcs.Vpcs) != 1 || !vpcs.Vpcs[0].IsDefault || vpcs.Vpcs[0].CidrBlock != "172.31.0.0/16" {
+		t.Errorf("describe-vpcs: %+v", vpcs.Vpcs)
+	}
+
+	// Instances.
+	var run struct {
+		ReservationId string
+		Instances     []struct {
+			InstanceId, ImageId, InstanceType, Platform string
+			State                                       struct{ Name string }
+		}
+	}
+	cli(&run, "run-instances", "--image-id", public, "--count", "2", "--instance-type", "m6i.large",
+		"--tag-specifications", "ResourceType=instance,Tags=[{Key=role,Value=builder}]")
+	if len(run.Instances) != 2 || run.ReservationId == "" || run.Instances[0].State.Name != "pending" || run.Instances[0].Platform != "windows" {
+		t.Fatalf("run-instances: %+v", run)
+	}
+	inst := run.Instances[0].InstanceId
+	var desc struct {
+		Reservations []struct {
+			ReservationId string
+			Instances     []struct {
+				InstanceId          string
+				State               struct{ Name string }
+				Tags                []cliTag
+				BlockDeviceMappings []struct{ Ebs struct{ VolumeId string } }
+			}
+		}
+	}
+	cli(&desc, "describe-instances", "--filters", "Name=tag:role,Values=builder", "Name=instance-state-name,Values=running")
+	if len(desc.Reservations) != 1 || len(desc.Reservations[0].Instances) != 2 {
+		t.Fatalf("describe-instances: %+v", desc)
+	}
+	vol := desc.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId
+	var changes struct {
+		StoppingInstances, StartingInstances, TerminatingInstances []struct {
+			InstanceId                  string
+			CurrentState, PreviousState struct{ Name string }
+		}
+	}
+	cli(&changes, "stop-instances", "--instance-ids", run.Instances[1].InstanceId)
+	if len(changes.StoppingInstances) != 1 || changes.StoppingInstances[0].CurrentState.Name != "stopping" {
+		t.Errorf("stop-instances: %+v", changes)
+	}
+	cli(&changes, "start-instances", "--instance-ids", run.Instances[1].InstanceId)
+	if len(changes.StartingInstances) != 1 || changes.StartingInstances[0].PreviousState.Name != "stopped" {
+		t.Errorf("start-instances: %+v", changes)
+	}
+	if code := cliErr("describe-instances", "--instance-ids", "i-0123456789abcdef0"); code != "InvalidInstanceID.NotFound" {
+		t.Errorf("unknown instance: %s", code)
+	}
+
+	// Owned images: create, register, tag, paginate, snapshot.
+	var created struct{ ImageId string }
+	cli(&created, "create-image", "--instance-id", inst, "--name", "winami-golden-0",
+		"--tag-specifications", "ResourceType=image,Tags=[{Key=team,Value=win}]")
+	golden := created.ImageId
+	for i := 1; i < 6; i++ {
+		cli(&created, "create-image", "--instance-id", inst, "--name", fmt.Sprintf("winami-golden-%d", i))
+	}
+	if code := cliErr("create-image", "--instance-id", inst, "--name", "winami-golden-0"); code != "InvalidAMIName.Duplicate" {
+		t.Errorf("duplicate name: %s", code)
+	}
+	cli(&imgs, "describe-images", "--owners", "self", "--page-size", "5")
+	if len(imgs.Images) != 6 {
+		t.Errorf("describe-images --owners self --page-size 5 (the CLI follows NextToken): %d images, want 6", len(imgs.Images))
+	}
+	var page struct {
+		Images    []cliImage
+		NextToken string
+	}
+	cli(&page, "describe-images", "--owners", "self", "--max-results", "5", "--no-paginate")
+	if len(page.Images) != 5 || page.NextToken == "" {
+		t.Errorf("one page of 5: %d images, token %q", len(page.Images), page.NextToken)
+	}
+	cli(&imgs, "describe-images", "--image-ids", golden)
+	g := imgs.Images[0]
+	if g.OwnerId != awsemu.DefaultAccount || g.Platform != "windows" || len(g.Tags) != 1 || g.Tags[0] != (cliTag{"team", "win"}) {
+		t.Errorf("owned image: %+v", g)
+	}
+	snap := g.BlockDeviceMappings[0].Ebs.SnapshotId
+	var reg struct{ ImageId string }
+	cli(&reg, "register-image", "--name", "winami-registered", "--root-device-name", "/dev/sda1",
+		"--block-device-mappings", "DeviceName=/dev/sda1,Ebs={SnapshotId="+snap+"}")
+	cli(nil, "create-tags", "--resources", reg.ImageId, snap, "--tags", "Key=stage,Value=test")
+	cli(nil, "delete-tags", "--resources", reg.ImageId, "--tags", "Key=stage")
+	cli(&imgs, "describe-images", "--owners", "self", "--filters", "Name=tag-key,Values=stage")
+	if len(imgs.Images) != 0 {
+		t.Errorf("images still tagged after delete-tags: %+v", imgs.Images)
+	}
+	var snaps struct {
+		Snapshots []struct {
+			SnapshotId, State, OwnerId, VolumeId string
+			VolumeSize                           int
+			Tags                                 []cliTag
+		}
+		NextToken string
+	}
+	cli(&snaps, "describe-snapshots", "--owner-ids", "self", "--filters", "Name=tag:stage,Values=test")
+	if len(snaps.Snapshots) != 1 || snaps.Snapshots[0].SnapshotId != snap || snaps.Snapshots[0].State != "completed" {
+		t.Errorf("describe-snapshots by tag: %+v", snaps)
+	}
+	var newSnap struct{ SnapshotId, VolumeId string }
+	cli(&newSnap, "create-snapshot", "--volume-id", vol, "--description", "manual")
+	if newSnap.VolumeId != vol || newSnap.SnapshotId == "" {
+		t.Errorf("create-snapshot: %+v", newSnap)
+	}
+	cli(&snaps, "describe-snapshots", "--owner-ids", "self", "--page-size", "5")
+	if len(snaps.Snapshots) != 7 {
+		t.Errorf("describe-snapshots --page-size 5: %d snapshots, want 7", len(snaps.Snapshots))
+	}
+	if code := cliErr("delete-snapshot", "--snapshot-id", snap); code != "InvalidSnapshot.InUse" {
+		t.Errorf("delete-snapshot in use: %s", code)
+	}
+	cli(nil, "delete-snapshot", "--snapshot-id", newSnap.SnapshotId)
+	if code := cliErr("delete-snapshot", "--snapshot-id", newSnap.SnapshotId); code != "InvalidSnapshot.NotFound" {
+		t.Errorf("delete-snapshot twice: %s", code)
+	}
+	var dereg struct {
+		Return                bool
+		DeleteSnapshotResults []struct{ SnapshotId, ReturnCode string }
+	}
+	cli(&dereg, "deregister-image", "--image-id", reg.ImageId)
+	if !dereg.Return {
+		t.Errorf("deregister-image: %+v", dereg)
+	}
+
+	// Launch templates.
+	var lt struct {
+		LaunchTemplate struct {
+			LaunchTemplateId, LaunchTemplateName      string
+			DefaultVersionNumber, LatestVersionNumber int
+		}
+	}
+	cli(&lt, "create-launch-template", "--launch-template-name", "winami-fast-launch",
+		"--launch-template-data", `{"ImageId":"`+golden+`","InstanceType":"m6i.xlarge","BlockDeviceMappings":[{"DeviceName":"/dev/sda1","Ebs":{"VolumeSize":80,"VolumeType":"gp3"}}]}`)
+	ltID := lt.LaunchTemplate.LaunchTemplateId
+	var ver struct {
+		LaunchTemplateVersion struct {
+			VersionNumber      int
+			LaunchTemplateData struct {
+				ImageId, InstanceType string
+				BlockDeviceMappings   []struct{ Ebs struct{ VolumeSize int } }
+			}
+		}
+	}
+	cli(&ver, "create-launch-template-version", "--launch-template-id", ltID, "--source-version", "1",
+		"--launch-template-data", `{"InstanceType":"m6i.2xlarge"}`)
+	if d := ver.LaunchTemplateVersion; d.VersionNumber != 2 || d.LaunchTemplateData.ImageId != golden || d.LaunchTemplateData.InstanceType != "m6i.2xlarge" ||
+		len(d.LaunchTemplateData.BlockDeviceMappings) != 1 || d.LaunchTemplateData.BlockDeviceMappings[0].Ebs.VolumeSize != 80 {
+		t.Errorf("create-launch-template-version: %+v", d)
+	}
+	cli(&lt, "modify-launch-template", "--launch-template-id", ltID, "--default-version", "2")
+	if lt.LaunchTemplate.DefaultVersionNumber != 2 || lt.LaunchTemplate.LatestVersionNumber != 2 {
+		t.Errorf("modify-launch-template: %+v", lt)
+	}
+	var lts struct {
+		LaunchTemplates []struct{ LaunchTemplateName string }
+	}
+	cli(&lts, "describe-launch-templates", "--launch-template-names", "winami-fast-launch")
+	if len(lts.LaunchTemplates) != 1 {
+		t.Errorf("describe-launch-templates: %+v", lts)
+	}
+	var vers struct {
+		LaunchTemplateVersions []struct {
+			VersionNumber  int
+			DefaultVersion bool
+		}
+	}
+	cli(&vers, "describe-launch-template-versions", "--launch-template-id", ltID, "--versions", "$Default")
+	if len(vers.LaunchTemplateVersions) != 1 || vers.LaunchTemplateVersions[0].VersionNumber != 2 || !vers.LaunchTemplateVersions[0].DefaultVersion {
+		t.Errorf("describe-launch-template-versions $Default: %+v", vers)
+	}
+
+	// Fast Launch, stepped through its states with the control API's clock.
+	type flOut struct {
+		ImageId, ResourceType, State, StateTransitionReason, OwnerId string
+		MaxParallelLaunches                                          int
+		SnapshotConfiguration                                        struct{ TargetResourceCount int }
+		LaunchTemplate                                               struct{ LaunchTemplateId, Version string }
+	}
+	if code := cliErr("enable-fast-launch", "--image-id", golden, "--max-parallel-launches", "4"); code != "InvalidParameterValue" {
+		t.Errorf("enable-fast-launch with 4 parallel launches: %s", code)
+	}
+	if code := cliErr("enable-fast-launch", "--image-id", public); code != "InvalidParameterValue" {
+		t.Errorf("enable-fast-launch on Amazon's AMI: %s", code)
+	}
+	var fl flOut
+	cli(&fl, "enable-fast-launch", "--image-id", golden, "--resource-type", "snapshot", "--max-parallel-launches", "6",
+		"--snapshot-configuration", "TargetResourceCount=10", "--launch-template", "LaunchTemplateId="+ltID+",Version=2")
+	if fl.State != "enabling" || fl.MaxParallelLaunches != 6 || fl.SnapshotConfiguration.TargetResourceCount != 10 || fl.LaunchTemplate.LaunchTemplateId != ltID {
+		t.Errorf("enable-fast-launch: %+v", fl)
+	}
+	var fls struct{ FastLaunchImages []flOut }
+	advanceClock(t, ep, ec2.FastLaunchEnableDelay)
+	cli(&fls, "describe-fast-launch-images", "--image-ids", golden)
+	if len(fls.FastLaunchImages) != 1 || fls.FastLaunchImages[0].State != "enabled" || fls.FastLaunchImages[0].ResourceType != "snapshot" {
+		t.Errorf("describe-fast-launch-images: %+v", fls)
+	}
+	cli(&fl, "disable-fast-launch", "--image-id", golden)
+	if fl.State != "disabling" {
+		t.Errorf("disable-fast-launch: %+v", fl)
+	}
+	advanceClock(t, ep, ec2.FastLaunchDisableDelay)
+	cli(&fls, "describe-fast-launch-images")
+	if len(fls.FastLaunchImages) != 0 {
+		t.Errorf("after disabling: %+v", fls)
+	}
+
+	// Clean up what is left.
+	cli(&lt, "delete-launch-template", "--launch-template-id", ltID)
+	cli(&changes, "terminate-instances", "--instance-ids", inst, run.Instances[1].InstanceId)
+	if len(changes.TerminatingInstances) != 2 || changes.TerminatingInstances[0].CurrentState.Name != "shutting-down" {
+		t.Errorf("terminate-instances: %+v", changes)
+	}
+
+	// Every operation was driven at least once.
+	resp, err := http.Get(ep + awsemu.ControlPrefix + "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var counts []struct {
+		Service, Operation string
+		Count              int
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&counts); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range counts {
+		if c.Service == "ec2" {
+			seen[c.Operation] = true
+		}
+	}
+	for _, op := range ec2.Operations() {
+		if !seen[op] {
+			t.Errorf("operation %s was not driven with the AWS CLI", op)
+		}
+	}
+}
+
+func ec2Err(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return "error " + ae.ErrorCode()
+	}
+	if err != nil {
+		return "error " + err.Error()
+	}
+	return "ok"
+}
+
+// ec2Scenario runs the same EC2 session against one endpoint and records what a client
+// observes. Ids differ between implementations, so it records names, tags, counts,
+// states and error codes.
+func ec2Scenario(t *testing.T, endpoint string) *record {
+	t.Helper()
+	ctx := context.Background()
+	c := sdk.NewFromConfig(awstest.SDKConfig(endpoint, "us-east-1"))
+	r := &record{}
+	f := func(name string, values ...string) types.Filter {
+		return types.Filter{Name: aws.String(name), Values: values}
+	}
+
+	// A public Amazon Windows image to build from (each world has its own).
+	pub, err := c.DescribeImages(ctx, &sdk.DescribeImagesInput{Owners: []string{"amazon"}, Filters: []types.Filter{f("platform", "windows"), f("name", "Windows_Server-*")}})
+	if err != nil || len(pub.Images) == 0 {
+		t.Fatalf("no public Windows image: %v", err)
+	}
+	sort.Slice(pub.Images, func(i, j int) bool { return *pub.Images[i].Name < *pub.Images[j].Name })
+	base := pub.Images[0]
+	r.add("public windows: owner=%s platform=%s public=%v state=%s", *base.OwnerId, base.Platform, *base.Public, base.State)
+	own, err := c.DescribeImages(ctx, &sdk.DescribeImagesInput{Owners: []string{"self"}})
+	r.add("owned before: %d %s", len(own.Images), ec2Err(err))
+	_, err = c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{"ami-0123456789abcdef0"}})
+	r.add("unknown image: %s", ec2Err(err))
+	_, err = c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{"image-1"}})
+	r.add("malformed image: %s", ec2Err(err))
+
+	// Instances: six single launches, then filters and paging.
+	var ids []string
+	for i := 0; i < 6; i++ {
+		out, err := c.RunInstances(ctx, &sdk.RunInstancesInput{ImageId: base.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			InstanceType: types.InstanceTypeM5Large, TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance,
+				Tags: []types.Tag{{Key: aws.String("role"), Value: aws.String("builder")}, {Key: aws.String("n"), Value: aws.String(fmt.Sprint(i))}}}}})
+		if err != nil {
+			t.Fatalf("RunInstances: %v", err)
+		}
+		ids = append(ids, *out.Instances[0].InstanceId)
+		if i == 0 {
+			in := out.Instances[0]
+			r.add("run: state=%s type=%s image=%v platform=%s", in.State.Name, in.InstanceType, *in.ImageId == *base.ImageId, in.Platform)
+		}
+	}
+	_, err = c.RunInstances(ctx, &sdk.RunInstancesInput{ImageId: aws.String("ami-0123456789abcdef0"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	r.add("run unknown image: %s", ec2Err(err))
+	_, err = c.StopInstances(ctx, &sdk.StopInstancesInput{InstanceIds: ids[:1]})
+	r.add("stop: %s", ec2Err(err))
+	term, err := c.TerminateInstances(ctx, &sdk.TerminateInstancesInput{InstanceIds: ids[1:2]})
+	if err == nil {
+		r.add("terminate: %s -> %s", term.TerminatingInstances[0].PreviousState.Name, term.TerminatingInstances[0].CurrentState.Name)
+	} else {
+		r.add("terminate: %s", ec2Err(err))
+	}
+	instances := func(step string, in *sdk.DescribeInstancesInput) {
+		var tags []string
+		pages := 0
+		p := sdk.NewDescribeInstancesPaginator(c, in)
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				r.add("%s: %s", step, ec2Err(err))
+				return
+			}
+			pages++
+			for _, res := range out.Reservations {
+				for _, i := range res.Instances {
+					for _, tg := range i.Tags {
+						if *tg.Key == "n" {
+							tags = append(tags, *tg.Value+"="+string(i.State.Name))
+						}
+					}
+				}
+			}
+		}
+		r.add("%s: %s pages=%d", step, sorted(tags), pages)
+	}
+	instances("instances paged by 5", &sdk.DescribeInstancesInput{MaxResults: aws.Int32(5)})
+	instances("running builders", &sdk.DescribeInstancesInput{Filters: []types.Filter{f("tag:role", "build*"), f("instance-state-name", "running")}})
+	instances("by image", &sdk.DescribeInstancesInput{Filters: []types.Filter{f("image-id", *base.ImageId), f("instance-state-name", "stopped")}})
+	_, err = c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
+	r.add("unknown instance: %s", ec2Err(err))
+	_, err = c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{InstanceIds: ids[:1], MaxResults: aws.Int32(5)})
+	r.add("ids with max results: %s", ec2Err(err))
+
+	// Owned images from an instance.
+	var golden []string
+	for i := 0; i < 3; i++ {
+		out, err := c.CreateImage(ctx, &sdk.CreateImageInput{InstanceId: aws.String(ids[2]), Name: aws.String(fmt.Sprintf("winami-golden-%d", i)),
+			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeImage, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("win")}}}}})
+		if err != nil {
+			t.Fatalf("CreateImage: %v", err)
+		}
+		golden = append(golden, *out.ImageId)
+	}
+	names := func(step string, in *sdk.DescribeImagesInput) {
+		out, err := c.DescribeImages(ctx, in)
+		if err != nil {
+			r.add("%s: %s", step, ec2Err(err))
+			return
+		}
+		var ns []string
+		for _, i := range out.Images {
+			ns = append(ns, fmt.Sprintf("%s(%s,%s,public=%v)", *i.Name, i.State, *i.OwnerId, *i.Public))
+		}
+		r.add("%s: %s", step, sorted(ns))
+	}
+	names("owned", &sdk.DescribeImagesInput{Owners: []string{"self"}})
+	names("owned by tag and name", &sdk.DescribeImagesInput{Owners: []string{"self"}, Filters: []types.Filter{f("tag:team", "win"), f("name", "winami-golden-[0-1]", "winami-golden-?")}})
+	names("owned by id", &sdk.DescribeImagesInput{ImageIds: golden[:2]})
+	names("owned by tag-key", &sdk.DescribeImagesInput{Filters: []types.Filter{f("tag-key", "team"), f("is-public", "false")}})
+	dup, err := c.CreateImage(ctx, &sdk.CreateImageInput{InstanceId: aws.String(ids[2]), Name: aws.String("winami-golden-0")})
+	r.add("duplicate name: %s", ec2Err(err))
+	if err == nil { // moto accepts duplicates: remove it so the later steps stay comparable
+		if _, err := c.DeregisterImage(ctx, &sdk.DeregisterImageInput{ImageId: dup.ImageId}); err != nil {
+			t.Fatalf("DeregisterImage of the duplicate: %v", err)
+		}
+	}
+
+	// Snapshots of the owned images: each is listed among the caller's snapshots.
+	snaps, err := c.DescribeSnapshots(ctx, &sdk.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+	mine := map[string]types.Snapshot{}
+	if err == nil {
+		for _, s := range snaps.Snapshots {
+			mine[*s.SnapshotId] = s
+		}
+	}
+	imgs, _ := c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: golden})
+	var listed []string
+	for _, i := range imgs.Images {
+		for _, bd := range i.BlockDeviceMappings {
+			s, ok := mine[*bd.Ebs.SnapshotId]
+			listed = append(listed, fmt.Sprintf("%s:%v:%s:size-matches=%v", *i.Name, ok, s.State, ok && *s.VolumeSize == *bd.Ebs.VolumeSize))
+		}
+	}
+	r.add("snapshots of owned images: %s %s", sorted(listed), ec2Err(err))
+	sort.Slice(imgs.Images, func(i, j int) bool { return *imgs.Images[i].Name < *imgs.Images[j].Name })
+	snap := *imgs.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId
+	_, err = c.DeleteSnapshot(ctx, &sdk.DeleteSnapshotInput{SnapshotId: aws.String(snap)})
+	r.add("delete snapshot in use: %s", ec2Err(err))
+	_, err = c.DescribeSnapshots(ctx, &sdk.DescribeSnapshotsInput{SnapshotIds: []string{"snap-0123456789abcdef0"}})
+	r.add("unknown snapshot: %s", ec2Err(err))
+
+	// Tags.
+	_, err = c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{golden[1], snap}, Tags: []types.Tag{{Key: aws.String("stage"), Value: aws.String("prod")}}})
+	r.add("create tags: %s", ec2Err(err))
+	names("by stage tag", &sdk.DescribeImagesInput{Owners: []string{"self"}, Filters: []types.Filter{f("tag:stage", "prod")}})
+	ts, err := c.DescribeSnapshots(ctx, &sdk.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{f("tag:stage", "prod")}})
+	if err == nil {
+		r.add("snapshots by tag: %d", len(ts.Snapshots))
+	} else {
+		r.add("snapshots by tag: %s", ec2Err(err))
+	}
+
+	// Deregister, then the snapshot can go.
+	_, err = c.DeregisterImage(ctx, &sdk.DeregisterImageInput{ImageId: aws.String(golden[0])})
+	r.add("deregister: %s", ec2Err(err))
+	names("owned after deregister", &sdk.DescribeImagesInput{Owners: []string{"self"}})
+	names("deregistered by id", &sdk.DescribeImagesInput{ImageIds: golden[:1]})
+	_, err = c.DeregisterImage(ctx, &sdk.DeregisterImageInput{ImageId: aws.String(golden[0])})
+	r.add("deregister again: %s", ec2Err(err))
+	_, err = c.DeleteSnapshot(ctx, &sdk.DeleteSnapshotInput{SnapshotId: aws.String(snap)})
+	r.add("delete snapshot: %s", ec2Err(err))
+	_, err = c.DeleteSnapshot(ctx, &sdk.DeleteSnapshotInput{SnapshotId: aws.String(snap)})
+	r.add("delete snapshot again: %s", ec2Err(err))
+
+	// Launch templates and versions.
+	lt, err := c.CreateLaunchTemplate(ctx, &sdk.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("winami-lt"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(golden[1]), InstanceType: types.InstanceTypeM5Large}})
+	if err != nil {
+		t.Fatalf("CreateLaunchTemplate: %v", err)
+	}
+	r.add("create template: default=%d latest=%d", *lt.LaunchTemplate.DefaultVersionNumber, *lt.LaunchTemplate.LatestVersionNumber)
+	_, err = c.CreateLaunchTemplate(ctx, &sdk.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("winami-lt"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(golden[1])}})
+	r.add("duplicate template: %s", ec2Err(err))
+	v2, err := c.CreateLaunchTemplateVersion(ctx, &sdk.CreateLaunchTemplateVersionInput{LaunchTemplateName: aws.String("winami-lt"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(golden[2]), InstanceType: types.InstanceTypeM5Xlarge}})
+	if err == nil {
+		r.add("version 2: number=%d default=%v", *v2.LaunchTemplateVersion.VersionNumber, *v2.LaunchTemplateVersion.DefaultVersion)
+	} else {
+		r.add("version 2: %s", ec2Err(err))
+	}
+	versions := func(step string, vs ...string) {
+		out, err := c.DescribeLaunchTemplateVersions(ctx, &sdk.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Versions: vs})
+		if err != nil {
+			r.add("%s: %s", step, ec2Err(err))
+			return
+		}
+		var got []string
+		for _, v := range out.LaunchTemplateVersions {
+			got = append(got, fmt.Sprintf("v%d:golden%d:%s:default=%v", *v.VersionNumber, indexOf(golden, aws.ToString(v.LaunchTemplateData.ImageId)),
+				v.LaunchTemplateData.InstanceType, *v.DefaultVersion))
+		}
+		r.add("%s: %s", step, sorted(got))
+	}
+	versions("all versions")
+	versions("$Latest", "$Latest")
+	versions("$Default", "$Default")
+	mod, err := c.ModifyLaunchTemplate(ctx, &sdk.ModifyLaunchTemplateInput{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, DefaultVersion: aws.String("2")})
+	if err == nil {
+		r.add("modify: default=%d latest=%d", *mod.LaunchTemplate.DefaultVersionNumber, *mod.LaunchTemplate.LatestVersionNumber)
+	} else {
+		r.add("modify: %s", ec2Err(err))
+	}
+	versions("$Default after modify", "$Default")
+	dlt, err := c.DescribeLaunchTemplates(ctx, &sdk.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"winami-lt"}})
+	if err == nil {
+		r.add("describe templates: %d default=%d latest=%d", len(dlt.LaunchTemplates), *dlt.LaunchTemplates[0].DefaultVersionNumber, *dlt.LaunchTemplates[0].LatestVersionNumber)
+	} else {
+		r.add("describe templates: %s", ec2Err(err))
+	}
+	_, err = c.DescribeLaunchTemplates(ctx, &sdk.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"nope"}})
+	r.add("unknown template: %s", ec2Err(err))
+	_, err = c.DescribeLaunchTemplateVersions(ctx, &sdk.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Versions: []string{"9"}})
+	r.add("unknown version: %s", ec2Err(err))
+
+	// Regions and the default VPC.
+	regs, err := c.DescribeRegions(ctx, &sdk.DescribeRegionsInput{RegionNames: []string{"us-east-1", "eu-west-1"}})
+	if err == nil {
+		var rs []string
+		for _, rg := range regs.Regions {
+			rs = append(rs, *rg.RegionName+"@"+*rg.Endpoint+"("+aws.ToString(rg.OptInStatus)+")")
+		}
+		r.add("regions: %s", sorted(rs))
+	} else {
+		r.add("regions: %s", ec2Err(err))
+	}
+	vpcs, err := c.DescribeVpcs(ctx, &sdk.DescribeVpcsInput{Filters: []types.Filter{f("is-default", "true")}})
+	if err == nil && len(vpcs.Vpcs) > 0 {
+		r.add("default vpc: %d cidr=%s default=%v state=%s", len(vpcs.Vpcs), *vpcs.Vpcs[0].CidrBlock, *vpcs.Vpcs[0].IsDefault, vpcs.Vpcs[0].State)
+	} else {
+		r.add("default vpc: %v %s", vpcs, ec2Err(err))
+	}
+
+	// DryRun on mutating calls.
+	_, err = c.CreateTags(ctx, &sdk.CreateTagsInput{DryRun: aws.Bool(true), Resources: golden[1:2], Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+	r.add("dry run create tags: %s", ec2Err(err))
+	_, err = c.DeregisterImage(ctx, &sdk.DeregisterImageInput{DryRun: aws.Bool(true), ImageId: aws.String(golden[1])})
+	r.add("dry run deregister: %s", ec2Err(err))
+	_, err = c.RunInstances(ctx, &sdk.RunInstancesInput{DryRun: aws.Bool(true), ImageId: base.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	r.add("dry run run-instances: %s", ec2Err(err))
+	return r
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestEC2AgainstMoto runs one EC2 session against moto_server and awsemu and compares
+// what the client observes.
+func TestEC2AgainstMoto(t *testing.T) {
+	moto := awstest.StartMoto(t)
+	srv := startEC2(t)
+	emu := ec2Scenario(t, srv.URL())
+	mot := ec2Scenario(t, moto)
+	compareRecords(t, emu, mot, "run unknown image", "duplicate name")
+}
