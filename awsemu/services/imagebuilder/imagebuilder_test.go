@@ -576,3 +576,22 @@ func TestBuildFails(t *testing.T) {
 		})
 	}
 }
+
+func TestThrottlingIsRetried(t *testing.T) {
+	e := start(t)
+	arn := createComponent(t, e.client, "throttled", "1.0.0", "t-1")
+	throttle := awsemu.FaultError{Throttle: true, Message: "Rate exceeded"}
+	e.srv.Faults.FailNext("imagebuilder", "GetComponent", throttle)
+	_, err := e.client.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: aws.String(arn)})
+	apiError(t, err, "TooManyRequestsException", 429)
+	cfg := awstest.SDKConfig(e.srv.URL(), "us-east-1")
+	cfg.RetryMaxAttempts = 3
+	retrying := ib.NewFromConfig(cfg)
+	e.srv.Faults.FailNext("imagebuilder", "GetComponent", throttle, throttle)
+	if _, err := retrying.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: aws.String(arn)}); err != nil {
+		t.Fatalf("GetComponent with retries: %v", err)
+	}
+	if n := e.srv.Faults.Count("imagebuilder", "GetComponent", "us-east-1"); n != 4 {
+		t.Fatalf("%d GetComponent requests, want 4 (1 throttled, then 2 throttled and 1 served)", n)
+	}
+}
