@@ -263,8 +263,13 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(n, path, "is a %s, want a %s", kindName(n), scalarName(v.Kind()))
 			return
 		}
-		if v.Kind() == reflect.String && n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" {
-			d.fail(n, path, "is a %s, want a string", kindName(n))
+		if v.Kind() == reflect.String {
+			switch n.Tag {
+			case "!!str", "!!int", "!!float", "!!timestamp":
+				v.SetString(n.Value) // as written: 1.30 stays "1.30", 2026-10-15 a date string
+			default:
+				d.fail(n, path, "is a %s, want a string", kindName(n))
+			}
 			return
 		}
 		if err := n.Decode(v.Addr().Interface()); err != nil {

@@ -1,0 +1,388 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+
+	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/component"
+	"github.com/winami/winami/spec"
+)
+
+// AccountPlaceholder stands for the account in ARNs when Options.AccountID is empty.
+const AccountPlaceholder = "${AWS_ACCOUNT_ID}"
+
+// DefaultVersion is the semantic version of rendered components and recipes.
+const DefaultVersion = "1.0.0"
+
+// RootDevice is the root device of Windows AMIs.
+const RootDevice = "/dev/sda1"
+
+// Tag keys winami puts on what it creates.
+const (
+	TagManagedBy     = "winami:managed-by"
+	TagName          = "winami:name"
+	TagContentSHA256 = "winami:content-sha256"
+	TagKubernetes    = "winami:kubernetes-version"
+	TagWindows       = "winami:windows"
+)
+
+// Options adjust rendering; the zero value renders offline.
+type Options struct {
+	// AccountID is the account in the ARNs of resources that do not exist yet
+	// (default AccountPlaceholder).
+	AccountID string
+	// ParentImage, when set, is the parent image (an AMI id resolved by apply).
+	ParentImage string
+	// RootVolumeGiB, when set, replaces rootVolumeSize: auto.
+	RootVolumeGiB int
+	// Digests pin images (reference → "sha256:…") when spec.cache.pinDigests is true.
+	Digests map[string]string
+	// ComponentVersion and RecipeVersion are the semantic versions (default 1.0.0).
+	ComponentVersion string
+	RecipeVersion    string
+}
+
+// Component is one image-cache component: its document and its create request.
+type Component struct {
+	Document component.Document
+	Input    *imagebuilder.CreateComponentInput
+	// ARN is the component version's ARN the recipe refers to.
+	ARN string
+}
+
+// Resources are the Image Builder create requests for one spec, in creation order.
+type Resources struct {
+	Spec                           *spec.WindowsImage
+	Components                     []Component
+	ImageRecipe                    *imagebuilder.CreateImageRecipeInput
+	ImageRecipeARN                 string
+	InfrastructureConfiguration    *imagebuilder.CreateInfrastructureConfigurationInput
+	InfrastructureConfigurationARN string
+	DistributionConfiguration      *imagebuilder.CreateDistributionConfigurationInput
+	DistributionConfigurationARN   string
+	ImagePipeline                  *imagebuilder.CreateImagePipelineInput
+	ImagePipelineARN               string
+	// ParentImage is the recipe's parent ("ssm:/aws/service/…" or an AMI id).
+	ParentImage string
+	// RootVolumeGiB is the root volume size written into the recipe.
+	RootVolumeGiB int
+	// ManagedComponents are the Amazon-managed component ARNs of the recipe, in order.
+	ManagedComponents []string
+	// Warnings say what offline rendering could not do (shown on stderr).
+	Warnings []string
+}
+
+// AutoRootVolume is the offline estimate for rootVolumeSize: auto: the EKS Windows
+// AMI's 50 GiB, plus 20 GiB for the Windows base layers the cached images share, plus
+// 5 GiB per cached image, rounded up to a multiple of 10 GiB. apply replaces it with a
+// size measured from the registries (Options.RootVolumeGiB).
+func AutoRootVolume(images int) int {
+	if images == 0 {
+		return 50
+	}
+	gib := 50 + 20 + 5*images
+	return (gib + 9) / 10 * 10
+}
+
+// ResourceName is the Image Builder name of a resource of img: metadata.name, with
+// suffix when one is given.
+func ResourceName(img *spec.WindowsImage, suffix string) string {
+	if suffix == "" {
+		return img.Metadata.Name
+	}
+	return img.Metadata.Name + "-" + suffix
+}
+
+// ARN composes the ARN Image Builder gives a resource: names are lowercased and
+// spaces become hyphens.
+func ARN(region, account, kind, name string, version ...string) string {
+	n := strings.ReplaceAll(strings.ToLower(name), " ", "-")
+	parts := append([]string{n}, version...)
+	return fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s/%s", catalog.Partition(region), region, account, kind, strings.Join(parts, "/"))
+}
+
+func contentHash(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// clientToken derives an idempotency token from the request's content.
+func clientToken(v any) *string {
+	return aws.String(contentHash(v)[:32])
+}
+
+func tags(img *spec.WindowsImage, extra ...string) map[string]string {
+	m := map[string]string{TagManagedBy: "winami", TagName: img.Metadata.Name}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i]] = extra[i+1]
+	}
+	return m
+}
+
+func osVersion(img *spec.WindowsImage) string {
+	return "Microsoft Windows Server " + img.Spec.Windows.Version
+}
+
+// Render builds the create requests for a loaded (defaulted and validated) spec.
+func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
+	if err := img.Validate(); err != nil {
+		return nil, err
+	}
+	s := img.Spec
+	region := img.Metadata.Region
+	account := o.AccountID
+	if account == "" {
+		account = AccountPlaceholder
+	}
+	cv, rv := o.ComponentVersion, o.RecipeVersion
+	if cv == "" {
+		cv = DefaultVersion
+	}
+	if rv == "" {
+		rv = DefaultVersion
+	}
+	ed := catalog.Edition(s.Windows.Edition)
+	r := &Resources{Spec: img}
+
+	// Components.
+	var images []component.Image
+	for _, ref := range img.Images() {
+		ci := component.Image{Ref: ref}
+		if s.Cache.PinDigests {
+			ci.Digest = o.Digests[ref]
+		}
+		images = append(images, ci)
+	}
+	if s.Cache.PinDigests && len(images) > 0 {
+		var unpinned []string
+		for _, ci := range images {
+			if ci.Digest == "" && !strings.Contains(ci.Ref, "@") {
+				unpinned = append(unpinned, ci.Ref)
+			}
+		}
+		if len(unpinned) > 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("spec.cache.pinDigests: %d image(s) kept by tag, since rendering offline resolves no digest (%s); apply pins them", len(unpinned), strings.Join(unpinned, ", ")))
+		}
+	}
+	docs, err := component.Render(component.Options{
+		Name:        ResourceName(img, "image-cache"),
+		Description: fmt.Sprintf("Caches %s's container images in containerd's k8s.io namespace (rendered by winami)", img.Metadata.Name),
+		Images:      images,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rendering the image-cache component: %w", err)
+	}
+	for _, d := range docs {
+		if err := component.Validate(d.Data); err != nil {
+			return nil, fmt.Errorf("checking component %s: %w", d.Name, err)
+		}
+		in := &imagebuilder.CreateComponentInput{
+			Name:                aws.String(d.Name),
+			SemanticVersion:     aws.String(cv),
+			Platform:            types.PlatformWindows,
+			Data:                aws.String(d.Data),
+			Description:         aws.String(fmt.Sprintf("Caches %d container image(s) for %s", len(d.Images), img.Metadata.Name)),
+			ChangeDescription:   aws.String("rendered by winami"),
+			SupportedOsVersions: []string{osVersion(img)},
+			Tags:                tags(img, TagContentSHA256, contentHash(d.Data)),
+		}
+		in.ClientToken = clientToken(in)
+		r.Components = append(r.Components, Component{Document: d, Input: in, ARN: ARN(region, account, "component", d.Name, cv)})
+	}
+
+	// Recipe.
+	r.ParentImage = parentImage(img, o)
+	if (s.Parent.ReleaseDate != "" || s.Parent.OSBuild != "") && o.ParentImage == "" {
+		pin := s.Parent.ReleaseDate
+		if pin == "" {
+			pin = s.Parent.OSBuild
+		}
+		r.Warnings = append(r.Warnings, fmt.Sprintf("spec.parent is pinned to %s: rendering offline names the parent through its SSM parameter (the newest release); winami apply resolves the pin to an AMI id", pin))
+	}
+	r.ManagedComponents = []string{catalog.ManagedComponentARN(region, catalog.ComponentUpdateWindows, "x.x.x")}
+	if s.Parent.Source == spec.SourceWindowsBase {
+		r.ManagedComponents = append(r.ManagedComponents, catalog.ManagedComponentARN(region, catalog.ComponentEKS, catalog.EKSComponentVersion(s.KubernetesVersion)))
+	}
+	var comps []types.ComponentConfiguration
+	for _, arn := range r.ManagedComponents {
+		comps = append(comps, types.ComponentConfiguration{ComponentArn: aws.String(arn)})
+	}
+	for _, c := range r.Components {
+		comps = append(comps, types.ComponentConfiguration{ComponentArn: aws.String(c.ARN)})
+	}
+	r.RootVolumeGiB = s.Build.RootVolumeSize.GiB
+	if s.Build.RootVolumeSize.Auto() {
+		r.RootVolumeGiB = o.RootVolumeGiB
+		if r.RootVolumeGiB == 0 {
+			r.RootVolumeGiB = AutoRootVolume(len(images))
+		}
+	}
+	recipe := &imagebuilder.CreateImageRecipeInput{
+		Name:            aws.String(ResourceName(img, "")),
+		SemanticVersion: aws.String(rv),
+		ParentImage:     aws.String(r.ParentImage),
+		Components:      comps,
+		Description: aws.String(fmt.Sprintf("Windows Server %s %s, Kubernetes %s, %s parent, %d cached image(s)",
+			s.Windows.Version, ed, s.KubernetesVersion, s.Parent.Source, len(images))),
+		BlockDeviceMappings: []types.InstanceBlockDeviceMapping{{
+			DeviceName: aws.String(RootDevice),
+			Ebs: &types.EbsInstanceBlockDeviceSpecification{
+				VolumeSize:          aws.Int32(int32(r.RootVolumeGiB)),
+				VolumeType:          types.EbsVolumeTypeGp3,
+				DeleteOnTermination: aws.Bool(true),
+			},
+		}},
+	}
+	recipe.Tags = tags(img, TagContentSHA256, contentHash(recipe), TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+string(ed))
+	recipe.ClientToken = clientToken(recipe)
+	r.ImageRecipe = recipe
+	r.ImageRecipeARN = ARN(region, account, "image-recipe", *recipe.Name, rv)
+
+	// Infrastructure.
+	b := s.Build
+	infra := &imagebuilder.CreateInfrastructureConfigurationInput{
+		Name:                       aws.String(ResourceName(img, "")),
+		Description:                aws.String("Build instances for " + img.Metadata.Name),
+		InstanceProfileName:        aws.String(b.InstanceProfile),
+		InstanceTypes:              append([]string(nil), b.InstanceTypes...),
+		TerminateInstanceOnFailure: b.TerminateOnFailure,
+		InstanceMetadataOptions: &types.InstanceMetadataOptions{
+			HttpTokens:              aws.String("required"),
+			HttpPutResponseHopLimit: aws.Int32(2),
+		},
+		Tags: tags(img),
+	}
+	if b.SubnetID != "" {
+		infra.SubnetId = aws.String(b.SubnetID)
+	}
+	if len(b.SecurityGroupIDs) > 0 {
+		infra.SecurityGroupIds = append([]string(nil), b.SecurityGroupIDs...)
+	}
+	if b.KeyPair != "" {
+		infra.KeyPair = aws.String(b.KeyPair)
+	}
+	infra.ClientToken = clientToken(infra)
+	r.InfrastructureConfiguration = infra
+	r.InfrastructureConfigurationARN = ARN(region, account, "infrastructure-configuration", *infra.Name)
+
+	// Distribution.
+	dist := &imagebuilder.CreateDistributionConfigurationInput{
+		Name:        aws.String(ResourceName(img, "")),
+		Description: aws.String(fmt.Sprintf("%s to %s", img.Metadata.Name, strings.Join(s.Distribution.Regions, ", "))),
+		Tags:        tags(img),
+	}
+	for _, reg := range s.Distribution.Regions {
+		dist.Distributions = append(dist.Distributions, distribution(img, reg))
+	}
+	dist.ClientToken = clientToken(dist)
+	r.DistributionConfiguration = dist
+	r.DistributionConfigurationARN = ARN(region, account, "distribution-configuration", *dist.Name)
+
+	// Pipeline.
+	pipe := &imagebuilder.CreateImagePipelineInput{
+		Name:                           aws.String(ResourceName(img, "")),
+		Description:                    aws.String(fmt.Sprintf("Builds %s (started by winami build)", img.Metadata.Name)),
+		ImageRecipeArn:                 aws.String(r.ImageRecipeARN),
+		InfrastructureConfigurationArn: aws.String(r.InfrastructureConfigurationARN),
+		DistributionConfigurationArn:   aws.String(r.DistributionConfigurationARN),
+		Status:                         types.PipelineStatusEnabled,
+		EnhancedImageMetadataEnabled:   aws.Bool(true),
+		ImageTestsConfiguration: &types.ImageTestsConfiguration{
+			ImageTestsEnabled: aws.Bool(true),
+			TimeoutMinutes:    aws.Int32(720),
+		},
+		Tags: tags(img),
+	}
+	pipe.ClientToken = clientToken(pipe)
+	r.ImagePipeline = pipe
+	r.ImagePipelineARN = ARN(region, account, "image-pipeline", *pipe.Name)
+	return r, nil
+}
+
+func parentImage(img *spec.WindowsImage, o Options) string {
+	s := img.Spec
+	switch {
+	case o.ParentImage != "":
+		return o.ParentImage
+	case s.Parent.ImageID != "":
+		return s.Parent.ImageID
+	case s.Parent.Source == spec.SourceWindowsBase:
+		return "ssm:" + catalog.BaseParameter(s.Windows.Version, catalog.Edition(s.Windows.Edition))
+	}
+	return "ssm:" + catalog.EKSOptimizedParameter(s.Windows.Version, catalog.Edition(s.Windows.Edition), s.KubernetesVersion)
+}
+
+// AMITags are the tags every distributed AMI gets: the spec's plus winami's.
+func AMITags(img *spec.WindowsImage) map[string]string {
+	s := img.Spec
+	m := tags(img, TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+s.Windows.Edition)
+	for k, v := range s.Distribution.AMITags {
+		m[k] = v
+	}
+	return m
+}
+
+func distribution(img *spec.WindowsImage, region string) types.Distribution {
+	s := img.Spec.Distribution
+	d := types.Distribution{
+		Region: aws.String(region),
+		AmiDistributionConfiguration: &types.AmiDistributionConfiguration{
+			Name:        aws.String(s.AMIName),
+			Description: aws.String(fmt.Sprintf("%s: Windows Server %s %s for EKS %s", img.Metadata.Name, img.Spec.Windows.Version, img.Spec.Windows.Edition, img.Spec.KubernetesVersion)),
+			AmiTags:     AMITags(img),
+		},
+	}
+	if lp := s.LaunchPermissions; lp != nil && (len(lp.Accounts) > 0 || len(lp.OrganizationARNs) > 0) {
+		d.AmiDistributionConfiguration.LaunchPermission = &types.LaunchPermissionConfiguration{
+			UserIds:          sorted(lp.Accounts),
+			OrganizationArns: sorted(lp.OrganizationARNs),
+		}
+	}
+	if fl := s.FastLaunch; fl != nil && fl.Enabled {
+		c := types.FastLaunchConfiguration{
+			Enabled:             true,
+			MaxParallelLaunches: aws.Int32(int32(fl.MaxParallelLaunches)),
+			SnapshotConfiguration: &types.FastLaunchSnapshotConfiguration{
+				TargetResourceCount: aws.Int32(int32(fl.TargetSnapshots)),
+			},
+		}
+		if lt := fl.LaunchTemplate; lt != nil {
+			c.LaunchTemplate = &types.FastLaunchLaunchTemplateSpecification{LaunchTemplateVersion: aws.String(lt.Version)}
+			if lt.ID != "" {
+				c.LaunchTemplate.LaunchTemplateId = aws.String(lt.ID)
+			} else {
+				c.LaunchTemplate.LaunchTemplateName = aws.String(lt.Name)
+			}
+		}
+		d.FastLaunchConfigurations = []types.FastLaunchConfiguration{c}
+	}
+	if s.PublishParameter != "" {
+		d.SsmParameterConfigurations = []types.SsmParameterConfiguration{{
+			ParameterName: aws.String(s.PublishParameter),
+			DataType:      types.SsmParameterDataTypeAwsEc2Image,
+		}}
+	}
+	return d
+}
+
+func sorted(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}

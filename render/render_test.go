@@ -1,0 +1,353 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/component"
+	"github.com/winami/winami/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func examples(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("../examples/*.yaml")
+	if err != nil || len(paths) < 3 {
+		t.Fatalf("examples: %v, %v", paths, err)
+	}
+	return paths
+}
+
+func renderFile(t *testing.T, path string, o Options) (*Resources, []File) {
+	t.Helper()
+	img, err := spec.Load(path)
+	if err != nil {
+		t.Fatalf("loading %s: %v", path, err)
+	}
+	r, err := Render(img, o)
+	if err != nil {
+		t.Fatalf("rendering %s: %v", path, err)
+	}
+	files, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, files
+}
+
+func loadSrc(t *testing.T, src string) *spec.WindowsImage {
+	t.Helper()
+	img, err := spec.LoadBytes([]byte(src), "winami.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestGolden compares every file rendered from every example with testdata/<example>/.
+func TestGolden(t *testing.T) {
+	for _, path := range examples(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		_, files := renderFile(t, path, Options{})
+		dir := filepath.Join("testdata", name)
+		if *update {
+			os.RemoveAll(dir)
+			if _, err := Write(dir, files); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, _ := filepath.Glob(filepath.Join(dir, "*"))
+		if len(want) != len(files) {
+			t.Errorf("%s: rendered %d files, golden has %d (go test ./render -update rewrites it)", name, len(files), len(want))
+		}
+		for _, f := range files {
+			golden, err := os.ReadFile(filepath.Join(dir, f.Name))
+			if err != nil {
+				t.Errorf("%s: %v (go test ./render -update rewrites the golden files)", name, err)
+				continue
+			}
+			if !bytes.Equal(golden, f.Data) {
+				t.Errorf("%s/%s differs from the golden file (go test ./render -update rewrites it):\n%s", name, f.Name, f.Data)
+			}
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, path := range examples(t) {
+		_, a := renderFile(t, path, Options{})
+		_, b := renderFile(t, path, Options{})
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d then %d files", path, len(a), len(b))
+		}
+		for i := range a {
+			if a[i].Name != b[i].Name || !bytes.Equal(a[i].Data, b[i].Data) {
+				t.Errorf("%s: %s differs between two renders", path, a[i].Name)
+			}
+		}
+	}
+}
+
+// TestAWSCLIAcceptsRequests runs `aws imagebuilder create-… --cli-input-json file://…` on
+// every JSON file against an endpoint nobody listens on: botocore validates the
+// parameters against the service model first, so a connection error proves they passed.
+func TestAWSCLIAcceptsRequests(t *testing.T) {
+	const endpoint = "http://127.0.0.1:1"
+	for _, path := range examples(t) {
+		_, files := renderFile(t, path, Options{})
+		dir := t.TempDir()
+		if _, err := Write(dir, files); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name, ".json") {
+				continue
+			}
+			op := strings.TrimSuffix(f.Name, ".json")
+			if strings.HasPrefix(op, "create-component-") {
+				op = "create-component"
+			}
+			n++
+			_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", "imagebuilder", op, "--cli-input-json", "file://"+filepath.Join(dir, f.Name))
+			msg := string(stderr)
+			if code == 0 || strings.Contains(msg, "Parameter validation failed") || strings.Contains(msg, "Unknown parameter") || !strings.Contains(msg, "Could not connect to the endpoint URL") {
+				t.Errorf("%s %s: exit %d, want a connection error after parameter validation:\n%s", filepath.Base(path), f.Name, code, msg)
+			}
+		}
+		if n < 4 {
+			t.Errorf("%s: only %d JSON files", path, n)
+		}
+	}
+}
+
+// TestCLIJSONRejectsWhatCLIRejects makes sure the CLI check above can fail.
+func TestAWSCLIRejectsBadRequest(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.json")
+	os.WriteFile(p, []byte(`{"name":"x","semanticVersion":"1.0.0","platform":"Windows","dataa":"x"}`), 0o644)
+	_, stderr, code := awstest.AWSCLI(t, "http://127.0.0.1:1", "us-east-1", "imagebuilder", "create-component", "--cli-input-json", "file://"+p)
+	if code == 0 || !strings.Contains(string(stderr), "Unknown parameter") {
+		t.Errorf("the AWS CLI accepted an unknown member: exit %d %s", code, stderr)
+	}
+}
+
+func TestCloudFormationLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint): the template is checked by the golden files only")
+	}
+	for _, path := range examples(t) {
+		_, files := renderFile(t, path, Options{})
+		dir := t.TempDir()
+		if _, err := Write(dir, files); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(lint, filepath.Join(dir, "cloudformation.yaml")).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: cfn-lint: %v\n%s", path, err, out)
+		}
+	}
+}
+
+const base = `apiVersion: winami.io/v1alpha1
+kind: WindowsImage
+metadata: {name: tst, region: us-west-2}
+spec:
+  kubernetesVersion: "1.31"
+  windows: {version: "2022", edition: Full}
+`
+
+func TestParentRoutes(t *testing.T) {
+	r, err := Render(loadSrc(t, base), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *r.ImageRecipe.ParentImage; got != "ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-EKS_Optimized-1.31/image_id" {
+		t.Errorf("eks-optimized parent = %s", got)
+	}
+	if len(r.ManagedComponents) != 1 || !strings.Contains(r.ManagedComponents[0], "component/update-windows/x.x.x") {
+		t.Errorf("eks-optimized components = %v", r.ManagedComponents)
+	}
+	r, _ = Render(loadSrc(t, base+"  parent: {source: windows-base}\n"), Options{})
+	if got := *r.ImageRecipe.ParentImage; got != "ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base" {
+		t.Errorf("windows-base parent = %s", got)
+	}
+	if len(r.ManagedComponents) != 2 || r.ManagedComponents[1] != "arn:aws:imagebuilder:us-west-2:aws:component/eks-optimized-ami-windows/1.31.x" {
+		t.Errorf("windows-base components = %v", r.ManagedComponents)
+	}
+	r, _ = Render(loadSrc(t, base+"  parent: {imageId: ami-0123456789abcdef0}\n"), Options{})
+	if got := *r.ImageRecipe.ParentImage; got != "ami-0123456789abcdef0" || len(r.Warnings) != 0 {
+		t.Errorf("pinned parent = %s, warnings %v", got, r.Warnings)
+	}
+	pinned := loadSrc(t, base+"  parent: {releaseDate: 2026-10-15}\n")
+	r, _ = Render(pinned, Options{})
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "2026-10-15") {
+		t.Errorf("an unresolved pin gave no warning: %v", r.Warnings)
+	}
+	r, _ = Render(pinned, Options{ParentImage: "ami-0fedcba9876543210"})
+	if *r.ImageRecipe.ParentImage != "ami-0fedcba9876543210" || len(r.Warnings) != 0 {
+		t.Errorf("resolved pin not used: %s %v", *r.ImageRecipe.ParentImage, r.Warnings)
+	}
+}
+
+func TestARNsAndAccount(t *testing.T) {
+	src := strings.Replace(base, "name: tst,", "name: Prod-Win,", 1) + "  cache: {images: [mcr.microsoft.com/windows/servercore:ltsc2022]}\n"
+	r, err := Render(loadSrc(t, src), Options{AccountID: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Components[0].ARN; got != "arn:aws:imagebuilder:us-west-2:123456789012:component/prod-win-image-cache/1.0.0" {
+		t.Errorf("component ARN = %s", got)
+	}
+	if got := *r.ImageRecipe.Components[1].ComponentArn; got != r.Components[0].ARN {
+		t.Errorf("recipe names %s", got)
+	}
+	p := r.ImagePipeline
+	if *p.ImageRecipeArn != "arn:aws:imagebuilder:us-west-2:123456789012:image-recipe/prod-win/1.0.0" ||
+		*p.InfrastructureConfigurationArn != "arn:aws:imagebuilder:us-west-2:123456789012:infrastructure-configuration/prod-win" ||
+		*p.DistributionConfigurationArn != "arn:aws:imagebuilder:us-west-2:123456789012:distribution-configuration/prod-win" {
+		t.Errorf("pipeline ARNs: %s %s %s", *p.ImageRecipeArn, *p.InfrastructureConfigurationArn, *p.DistributionConfigurationArn)
+	}
+	r, _ = Render(loadSrc(t, src), Options{})
+	if !strings.Contains(*r.ImagePipeline.ImageRecipeArn, ":"+AccountPlaceholder+":") {
+		t.Errorf("offline ARN lacks the placeholder: %s", *r.ImagePipeline.ImageRecipeArn)
+	}
+}
+
+func TestRootVolume(t *testing.T) {
+	three := base + "  cache: {images: [a.io/x:1, a.io/y:1, a.io/z:1]}\n"
+	r, _ := Render(loadSrc(t, three), Options{})
+	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != int32(AutoRootVolume(3)) || got != 90 {
+		t.Errorf("auto root volume = %d, want 90", got)
+	}
+	r, _ = Render(loadSrc(t, three), Options{RootVolumeGiB: 140})
+	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != 140 {
+		t.Errorf("measured root volume = %d, want 140", got)
+	}
+	r, _ = Render(loadSrc(t, three+"  build: {rootVolumeSize: 200}\n"), Options{RootVolumeGiB: 140})
+	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != 200 {
+		t.Errorf("fixed root volume = %d, want 200", got)
+	}
+	if AutoRootVolume(0) != 50 {
+		t.Errorf("AutoRootVolume(0) = %d", AutoRootVolume(0))
+	}
+}
+
+func TestManyImagesSplitIntoComponents(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(base + "  cache:\n    images:\n")
+	for i := 0; i < 120; i++ {
+		fmt.Fprintf(&b, "      - 111000111000.dkr.ecr.us-west-2.amazonaws.com/team-%03d/a-service-with-a-long-name:1.%d.0-ltsc2022\n", i, i)
+	}
+	r, err := Render(loadSrc(t, b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Components) < 2 {
+		t.Fatalf("%d components for 120 images", len(r.Components))
+	}
+	if got := len(r.ImageRecipe.Components); got != 1+len(r.Components) {
+		t.Errorf("recipe has %d components, want %d", got, 1+len(r.Components))
+	}
+	for i, c := range r.Components {
+		if len(*c.Input.Data) > component.MaxDataSize {
+			t.Errorf("component %d data is %d characters", i, len(*c.Input.Data))
+		}
+		if *r.ImageRecipe.Components[1+i].ComponentArn != c.ARN {
+			t.Errorf("recipe component %d = %s, want %s", i, *r.ImageRecipe.Components[1+i].ComponentArn, c.ARN)
+		}
+	}
+	cfn, _ := r.CloudFormation().YAML()
+	if !strings.Contains(string(cfn), "AmazonEC2ContainerRegistryReadOnly") || !strings.Contains(string(cfn), "ImageCacheComponent2:") {
+		t.Error("template lacks the ECR policy or the second component")
+	}
+}
+
+func TestFastLaunchAndPublish(t *testing.T) {
+	src := base + `  distribution:
+    regions: [us-west-2]
+    fastLaunch: {enabled: true, targetSnapshots: 25, maxParallelLaunches: 8, launchTemplate: {id: lt-0123456789abcdef0, version: "3"}}
+    publishParameter: /team/win/ami
+    launchPermissions: {organizationArns: ["arn:aws:organizations::111122223333:organization/o-abcdefghij"]}
+`
+	r, err := Render(loadSrc(t, src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := r.DistributionConfiguration.Distributions[0]
+	fl := d.FastLaunchConfigurations[0]
+	if !fl.Enabled || *fl.MaxParallelLaunches != 8 || *fl.SnapshotConfiguration.TargetResourceCount != 25 ||
+		aws.ToString(fl.LaunchTemplate.LaunchTemplateId) != "lt-0123456789abcdef0" || fl.LaunchTemplate.LaunchTemplateName != nil ||
+		*fl.LaunchTemplate.LaunchTemplateVersion != "3" {
+		t.Errorf("fast launch = %+v", fl)
+	}
+	if p := d.SsmParameterConfigurations[0]; *p.ParameterName != "/team/win/ami" || p.DataType != "aws:ec2:image" {
+		t.Errorf("ssm parameter = %+v", p)
+	}
+	if got := d.AmiDistributionConfiguration.LaunchPermission.OrganizationArns; len(got) != 1 {
+		t.Errorf("organization ARNs = %v", got)
+	}
+	// Fast launch off: no configuration at all.
+	r, _ = Render(loadSrc(t, base+"  distribution: {fastLaunch: {enabled: false}}\n"), Options{})
+	if n := len(r.DistributionConfiguration.Distributions[0].FastLaunchConfigurations); n != 0 {
+		t.Errorf("disabled fast launch rendered %d configurations", n)
+	}
+	cfn, _ := r.CloudFormation().YAML()
+	if strings.Contains(string(cfn), "AmazonEC2ContainerRegistryReadOnly") {
+		t.Error("ECR policy without ECR images")
+	}
+}
+
+func TestRenderRefusesInvalidSpec(t *testing.T) {
+	img := loadSrc(t, base)
+	img.Spec.KubernetesVersion = "v1.31"
+	if _, err := Render(img, Options{}); err == nil || !strings.Contains(err.Error(), "spec.kubernetesVersion") {
+		t.Errorf("Render of an invalid spec = %v", err)
+	}
+}
+
+func TestCLIInputJSON(t *testing.T) {
+	type inner struct{ LaunchTemplateId *string }
+	type in struct {
+		SemanticVersion *string
+		Enabled         bool
+		Count           *int32
+		Skip            *string
+		Tags            map[string]string
+		List            []inner
+		hidden          string
+	}
+	b, err := CLIInputJSON(&in{SemanticVersion: aws.String("1.0.0"), Count: aws.Int32(0), Tags: map[string]string{"b": "2", "a": "1"}, List: []inner{{aws.String("lt-1")}}, hidden: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "count": 0,
+  "list": [
+    {
+      "launchTemplateId": "lt-1"
+    }
+  ],
+  "semanticVersion": "1.0.0",
+  "tags": {
+    "a": "1",
+    "b": "2"
+  }
+}
+`
+	if string(b) != want {
+		t.Errorf("got\n%s\nwant\n%s", b, want)
+	}
+}
