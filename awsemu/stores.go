@@ -1,6 +1,9 @@
 package awsemu
 
-import "time"
+import (
+	"crypto/sha256"
+	"time"
+)
 
 // Image is an EC2 machine image as the endpoint stores it.
 type Image struct {
@@ -85,4 +88,31 @@ type IAMStore interface {
 type SSMParameterReader interface {
 	// GetParameter returns a parameter with its history, if it exists in region.
 	GetParameter(region, name string) (Parameter, bool)
+}
+
+// CallerUserName is the IAM user every caller of the endpoint is: STS GetCallerIdentity
+// answers it, IAM holds it (so SimulatePrincipalPolicy on the caller works) and writes are
+// stamped with it.
+const CallerUserName = "awsemu"
+
+// CallerARN is the ARN of the caller: arn:aws:iam::<account>:user/awsemu.
+func (s *Server) CallerARN() string {
+	return "arn:aws:iam::" + s.Account + ":user/" + CallerUserName
+}
+
+// CallerUserID is the caller's unique id ("AIDA…"), derived from the account.
+func (s *Server) CallerUserID() string {
+	return UniqueID("AIDA", s.Account+"/user/"+CallerUserName)
+}
+
+// UniqueID derives a deterministic IAM-style unique id (prefix plus 17 upper-case
+// letters and digits) from seed, as IAM's "AIDA…", "AROA…", "AIPA…" and "ANPA…" ids.
+func UniqueID(prefix, seed string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	h := sha256.Sum256([]byte(seed))
+	b := make([]byte, 17)
+	for i := range b {
+		b[i] = alphabet[h[i]%32]
+	}
+	return prefix + string(b)
 }

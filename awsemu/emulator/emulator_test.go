@@ -89,7 +89,7 @@ func TestSeedAgreesAcrossServices(t *testing.T) {
 func TestServicesRegistered(t *testing.T) {
 	srv := emulator.New()
 	got := strings.Join(srv.Services(), ",")
-	for _, want := range []string{"ec2", "eks", "imagebuilder", "ssm"} {
+	for _, want := range []string{"ec2", "eks", "iam", "imagebuilder", "ssm", "sts"} {
 		if !strings.Contains(","+got+",", ","+want+",") {
 			t.Errorf("services %s, missing %s", got, want)
 		}

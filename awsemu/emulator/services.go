@@ -6,8 +6,10 @@ import (
 	"github.com/winami/winami/awsemu/services/autoscaling"
 	"github.com/winami/winami/awsemu/services/ec2"
 	"github.com/winami/winami/awsemu/services/eks"
+	"github.com/winami/winami/awsemu/services/iam"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
 	"github.com/winami/winami/awsemu/services/ssm"
+	"github.com/winami/winami/awsemu/services/sts"
 )
 
 // register adds every service to srv. EC2 goes first: other services (SSM's
@@ -17,5 +19,7 @@ func register(srv *awsemu.Server) {
 	ssm.New(srv, seed.Parameters())
 	imagebuilder.New(srv)
 	eks.New(srv)
+	sts.New(srv)
+	iam.New(srv)
 	autoscaling.New(srv)
 }

@@ -62,7 +62,7 @@ func partition(region string) string {
 
 // callerARN is who the endpoint says modified a parameter.
 func (s *Service) callerARN() string {
-	return "arn:aws:iam::" + s.srv.Account + ":user/awsemu"
+	return s.srv.CallerARN()
 }
 
 // load puts the seed's parameters into their regions.

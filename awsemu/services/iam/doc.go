@@ -1,0 +1,19 @@
+// Package iam emulates the IAM operations winami's preflight checks call, over the
+// awsQuery protocol: GetInstanceProfile, GetRole, GetUser, ListAttachedRolePolicies and
+// SimulatePrincipalPolicy, plus the Create/Attach/Put operations that let a test build a
+// world over HTTP (CreateRole, CreateInstanceProfile, AddRoleToInstanceProfile,
+// AttachRolePolicy, DetachRolePolicy, PutRolePolicy, CreatePolicy, AttachUserPolicy…).
+//
+// IAM is global: every region sees the same roles, users and policies. The AWS-managed
+// policies winami cares about are known by name with their real documents
+// (managed_policies.json: EC2InstanceProfileForImageBuilder, AmazonSSMManagedInstanceCore,
+// AmazonEC2ContainerRegistryReadOnly and a few more). The world starts with the instance
+// profile and role EC2InstanceProfileForImageBuilder (those three policies attached) and
+// the caller's user awsemu.CallerUserName with AdministratorAccess.
+//
+// SimulatePrincipalPolicy evaluates the principal's attached and inline policies (and any
+// PolicyInputList) as IAM does: an explicit Deny wins, then an Allow, else the implicit
+// deny. Action and resource wildcards are matched; conditions are evaluated against the
+// ContextEntries for the common operators, and a key the context lacks is reported in
+// MissingContextValues with the statement not applying.
+package iam
