@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
@@ -37,9 +37,6 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	srv := emulator.Start(t, emulator.WithClock(clock))
-	if !slices.Contains(srv.Services(), "ec2") { // TEMP until the emulator wires EC2
-		emuec2.New(srv, seed.Images())
-	}
 	cfg := awstest.SDKConfig(srv.URL(), region)
 	clients := awsapi.FromConfig(cfg)
 	return &world{srv: srv, clock: clock, ec2: ec2.NewFromConfig(cfg), c: fastlaunch.New(clients, region)}
@@ -270,6 +267,43 @@ func TestPreflightSimulationDeniedIsSkipped(t *testing.T) {
 	}
 	if w.srv.Faults.Count("iam", "SimulatePrincipalPolicy", "") != 1 {
 		t.Errorf("SimulatePrincipalPolicy not called")
+	}
+}
+
+// denyCaller adds an inline policy to the caller's user (who has AdministratorAccess):
+// its explicit Deny wins.
+func (w *world) denyCaller(t *testing.T, doc string) *iam.Client {
+	t.Helper()
+	c := iam.NewFromConfig(awstest.SDKConfig(w.srv.URL(), region))
+	if _, err := c.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("deny"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestPreflightPermissionDenied(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	owned := w.ownedWindowsAMI(t)
+	checks, err := w.c.Preflight(ctx, owned, fastlaunch.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStatus(t, checks, fastlaunch.CheckPermissions, fastlaunch.CheckPass)
+
+	// Creating the service-linked role is denied for Fast Launch's service only.
+	w.denyCaller(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateServiceLinkedRole","Resource":"*",
+		"Condition":{"StringEquals":{"iam:AWSServiceName":"ec2fastlaunch.amazonaws.com"}}}]}`)
+	checks, err = w.c.Preflight(ctx, owned, fastlaunch.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkStatus(t, checks, fastlaunch.CheckPermissions, fastlaunch.CheckFail)
+	if !strings.Contains(c.Message, "iam:CreateServiceLinkedRole") || strings.Contains(c.Message, "ec2:EnableFastLaunch") || !strings.Contains(c.Fix, "winami iam-policy") {
+		t.Errorf("permission check: %+v", c)
+	}
+	if _, err := w.c.Enable(ctx, owned, fastlaunch.Settings{}, fastlaunch.EnableOptions{}); err == nil {
+		t.Error("Enable went ahead without iam:CreateServiceLinkedRole")
 	}
 }
 
