@@ -1,9 +1,18 @@
 package conformance_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	sdkeks "github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -110,4 +119,68 @@ func TestEKSWithAWSCLI(t *testing.T) {
 	if code != "InvalidParameterException" {
 		t.Fatalf("unknown cluster type: %s", code)
 	}
+}
+
+// eksScenario runs the EKS operations moto 5.2 also implements (CreateCluster,
+// DescribeCluster) and records what a client observes. settle is called once the cluster
+// is created, to let awsemu's CREATING state pass.
+func eksScenario(t *testing.T, endpoint string, settle func()) *record {
+	t.Helper()
+	ctx := context.Background()
+	c := sdkeks.NewFromConfig(awstest.SDKConfig(endpoint, "us-west-2"))
+	rec := &record{}
+	errOf := func(err error) string {
+		if err == nil {
+			return "ok"
+		}
+		var ae smithy.APIError
+		var re *awshttp.ResponseError
+		if errors.As(err, &ae) && errors.As(err, &re) {
+			return fmt.Sprintf("%s HTTP %d", ae.ErrorCode(), re.HTTPStatusCode())
+		}
+		return err.Error()
+	}
+	_, err := c.DescribeCluster(ctx, &sdkeks.DescribeClusterInput{Name: aws.String("prod")})
+	rec.add("describe-unknown: %s", errOf(err))
+	create := func(name, version string) (*sdkeks.CreateClusterOutput, error) {
+		in := &sdkeks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
+			ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: []string{"subnet-1", "subnet-2"}},
+			Tags:               map[string]string{"team": "win"}}
+		if version != "" {
+			in.Version = aws.String(version)
+		}
+		return c.CreateCluster(ctx, in)
+	}
+	out, err := create("prod", "1.33")
+	rec.add("create: %s", errOf(err))
+	if err == nil {
+		rec.add("create-status: %s", out.Cluster.Status)
+	}
+	_, err = create("prod", "1.33")
+	rec.add("create-again: %s", errOf(err))
+	def, err := create("dflt", "")
+	rec.add("create-default-version: %s", errOf(err))
+	if err == nil {
+		rec.add("default-version: %s", aws.ToString(def.Cluster.Version))
+	}
+	settle()
+	got, err := c.DescribeCluster(ctx, &sdkeks.DescribeClusterInput{Name: aws.String("prod")})
+	rec.add("describe: %s", errOf(err))
+	if err == nil {
+		cl := got.Cluster
+		rec.add("describe-fields: name=%s arn=%s version=%s role=%s status=%s tags=%v subnets=%v endpoint-set=%t",
+			aws.ToString(cl.Name), aws.ToString(cl.Arn), aws.ToString(cl.Version), aws.ToString(cl.RoleArn), cl.Status,
+			cl.Tags, cl.ResourcesVpcConfig.SubnetIds, aws.ToString(cl.Endpoint) != "")
+	}
+	return rec
+}
+
+// TestEKSAgainstMoto compares CreateCluster and DescribeCluster between awsemu and moto.
+func TestEKSAgainstMoto(t *testing.T) {
+	motoEP := awstest.StartMoto(t)
+	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	srv := emulator.Start(t, emulator.WithClock(clock))
+	emu := eksScenario(t, srv.URL(), func() { clock.Advance(eks.ClusterCreateDuration) })
+	moto := eksScenario(t, motoEP, func() {})
+	compareRecords(t, emu, moto, "create-status", "default-version")
 }
