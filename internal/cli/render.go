@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/winami/winami/render"
+	"github.com/winami/winami/spec"
+)
+
+type renderOptions struct {
+	file, dir, account string
+}
+
+func init() {
+	commands = append(commands, newRenderCmd)
+}
+
+func newRenderCmd(g *Globals) *cobra.Command {
+	o := &renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render -f winami.yaml -d DIR",
+		Short: "Write the Image Builder documents, requests and CloudFormation template for a spec, offline",
+		Long: `Render reads a winami.yaml spec, fills its defaults, validates every field and writes,
+without calling AWS:
+
+  <name>-image-cache.yaml                  the image-cache component document(s) (AWSTOE)
+  create-component-<component>.json        one per component
+  create-image-recipe.json
+  create-infrastructure-configuration.json
+  create-distribution-configuration.json
+  create-image-pipeline.json               AWS CLI --cli-input-json request bodies, in creation order
+  cloudformation.yaml                      the same resources plus the build role and instance profile
+
+ARNs of resources that do not exist yet carry the account ${AWS_ACCOUNT_ID} unless
+--account is given (envsubst fills it). -o json and -o yaml print the effective spec,
+defaults included; -d is then optional. A spec with problems writes nothing: every
+problem is listed on stderr with its line and field, and render exits 2.`,
+		Example: `  winami render -f examples/win2022-core-cached-fastlaunch.yaml -d out
+  winami render -f winami.yaml -o yaml            # the effective spec, with defaults
+  winami render -f winami.yaml -d out --account 123456789012`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runRender(g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "the spec file (winami.yaml)")
+	f.StringVarP(&o.dir, "dir", "d", "", "the directory to write the files to (created when missing)")
+	f.StringVar(&o.account, "account", "", "AWS account id for the ARNs of resources not created yet (default: the ${AWS_ACCOUNT_ID} placeholder)")
+	return cmd
+}
+
+// loadSpec loads a spec file, turning its problems into a bad-input error.
+func loadSpec(file string) (*spec.WindowsImage, error) {
+	if file == "" {
+		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
+	}
+	img, err := spec.Load(file)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return nil, Usage(specProblems(file, errs))
+		}
+		return nil, Usage(err)
+	}
+	return img, nil
+}
+
+func specProblems(file string, errs spec.Errors) error {
+	if len(errs) == 1 {
+		return fmt.Errorf("invalid spec: %s", errs[0])
+	}
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = "  " + e.Error()
+	}
+	return fmt.Errorf("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(lines, "\n"))
+}
+
+var accountID = func(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func runRender(g *Globals, o *renderOptions) error {
+	if o.dir == "" && g.Output == FormatTable {
+		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
+	}
+	if o.account != "" && !accountID(o.account) {
+		return Usagef("flag --account %q: want a 12-digit AWS account id", o.account)
+	}
+	img, err := loadSpec(o.file)
+	if err != nil {
+		return err
+	}
+	var files []render.File
+	if o.dir != "" {
+		if st, err := os.Stat(o.dir); err == nil && !st.IsDir() {
+			return Usagef("flag -d/--dir %s: is a file, want a directory", o.dir)
+		}
+		r, err := render.Render(img, render.Options{AccountID: o.account})
+		if err != nil {
+			return fmt.Errorf("rendering %s: %w", o.file, err)
+		}
+		for _, w := range r.Warnings {
+			g.Warnf("%s", w)
+		}
+		files, err = r.Files()
+		if err != nil {
+			return fmt.Errorf("rendering %s: %w", o.file, err)
+		}
+		paths, err := render.Write(o.dir, files)
+		if err != nil {
+			return err
+		}
+		if g.Output != FormatTable {
+			for _, p := range paths {
+				g.Infof("wrote %s", p)
+			}
+		} else {
+			t := Table{Header: []string{"FILE", "BYTES", "CONTENT"}}
+			for i, p := range paths {
+				t.Rows = append(t.Rows, []string{p, fmt.Sprint(len(files[i].Data)), describeFile(files[i].Name)})
+			}
+			return t.Write(g.Stdout)
+		}
+	}
+	// -o json / -o yaml: the effective spec, defaults included.
+	if g.Output == FormatYAML {
+		b, err := img.YAML()
+		if err != nil {
+			return fmt.Errorf("encoding the effective spec: %w", err)
+		}
+		_, err = g.Stdout.Write(b)
+		return err
+	}
+	return g.Print(img, nil)
+}
+
+func describeFile(name string) string {
+	switch {
+	case name == "cloudformation.yaml":
+		return "CloudFormation template (resources, build role, instance profile)"
+	case strings.HasPrefix(name, "create-component-"):
+		return "aws imagebuilder create-component --cli-input-json"
+	case strings.HasPrefix(name, "create-"):
+		return "aws imagebuilder " + strings.TrimSuffix(name, ".json") + " --cli-input-json"
+	case strings.HasSuffix(name, ".yaml"):
+		return "image-cache component document (AWSTOE)"
+	}
+	return ""
+}
