@@ -141,18 +141,7 @@ func Resolve(ctx context.Context, c Clients, targets []Target, opts Options) ([]
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	// Phase 2: details and history, again all regions at once.
-	if opts.Details {
-		for _, region := range regions {
-			wg.Add(1)
-			go func(region string) {
-				defer wg.Done()
-				if err := describe(ctx, c.EC2(region), entries, byRegion[region], sem); err != nil {
-					fail(fmt.Errorf("describing images in %s: %w", region, err))
-				}
-			}(region)
-		}
-	}
+	// Phase 2: history, every parameter at once.
 	if opts.History {
 		for i := range entries {
 			if entries[i].Error != "" {
@@ -171,22 +160,25 @@ func Resolve(ctx context.Context, c Clients, targets []Target, opts Options) ([]
 				e.History = h
 			}(&entries[i])
 		}
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if opts.Details && opts.History {
-		names := map[string]string{}
-		for _, e := range entries {
-			if e.Details != nil && e.Details.Name != "" {
-				names[e.ImageID] = e.Details.ReleaseVersion
-			}
+		wg.Wait()
+		if firstErr != nil {
+			return nil, firstErr
 		}
-		for i := range entries {
-			for j := range entries[i].History {
-				entries[i].History[j].ReleaseVersion = names[entries[i].History[j].ImageID]
-			}
+	}
+	// Phase 3: details of every AMI named (current and, with history, past), batched per region.
+	if opts.Details {
+		for _, region := range regions {
+			wg.Add(1)
+			go func(region string) {
+				defer wg.Done()
+				if err := describe(ctx, c.EC2(region), entries, byRegion[region], sem); err != nil {
+					fail(fmt.Errorf("describing images in %s: %w", region, err))
+				}
+			}(region)
+		}
+		wg.Wait()
+		if firstErr != nil {
+			return nil, firstErr
 		}
 	}
 	missing := 0
@@ -241,15 +233,23 @@ func getBatch(ctx context.Context, client awsapi.SSM, entries []Entry, batch []i
 func describe(ctx context.Context, client awsapi.EC2, entries []Entry, idx []int, sem chan struct{}) error {
 	want := map[string][]int{}
 	var ids []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
 	for _, ix := range idx {
 		id := entries[ix].ImageID
 		if id == "" {
 			continue
 		}
-		if _, ok := want[id]; !ok {
-			ids = append(ids, id)
-		}
+		add(id)
 		want[id] = append(want[id], ix)
+		for _, h := range entries[ix].History {
+			add(h.ImageID)
+		}
 	}
 	sort.Strings(ids)
 	found := map[string]Details{}
@@ -295,6 +295,11 @@ func describe(ctx context.Context, client awsapi.EC2, entries []Entry, idx []int
 		for _, ix := range ixs {
 			dd := d
 			entries[ix].Details = &dd
+		}
+	}
+	for _, ix := range idx {
+		for j := range entries[ix].History {
+			entries[ix].History[j].ReleaseVersion = found[entries[ix].History[j].ImageID].ReleaseVersion
 		}
 	}
 	return nil

@@ -15,6 +15,8 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/seed"
+	ec2emu "github.com/winami/winami/awsemu/services/ec2"
+	ssmemu "github.com/winami/winami/awsemu/services/ssm"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/resolve"
 )
@@ -156,5 +158,70 @@ func TestExpiredCredentialsAreAnError(t *testing.T) {
 	_, err := resolve.Resolve(context.Background(), clients(srv, 1), matrix([]string{"us-east-1"}, "1.36")[:1], resolve.Options{})
 	if err == nil || !awsapi.IsCredentialError(err) || errors.Is(err, resolve.ErrMissing) {
 		t.Fatalf("err = %v, want a credential error", err)
+	}
+}
+
+func TestDetailsBatchedAndMissingAMIFlagged(t *testing.T) {
+	// A world where one public parameter names an AMI that is no longer visible, as
+	// happens when Amazon makes an old EKS AMI private.
+	gone := catalog.EKSOptimizedParameter("2022", catalog.Full, "1.35")
+	var goneID string
+	params := seed.Parameters()
+	for _, p := range params {
+		if p.Name == gone && p.Region == "us-east-1" {
+			goneID = p.History[len(p.History)-1].Value
+		}
+	}
+	var images []awsemu.Image
+	for _, img := range seed.Images() {
+		if img.ID != goneID {
+			images = append(images, img)
+		}
+	}
+	srv := awsemu.NewServer()
+	ec2emu.New(srv, images)
+	ssmemu.New(srv, params)
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+
+	targets := matrix([]string{"us-east-1", "us-west-2"}, "1.35", "1.36")
+	entries, err := resolve.Resolve(context.Background(), clients(srv, 1), targets, resolve.Options{Details: true, History: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"us-east-1", "us-west-2"} {
+		if n := srv.Faults.Count("ec2", "DescribeImages", r); n != 1 {
+			t.Errorf("DescribeImages in %s: %d requests, want 1 (batched)", r, n)
+		}
+	}
+	flagged := 0
+	for _, e := range entries {
+		if e.Details == nil {
+			t.Fatalf("no details for %+v", e)
+		}
+		if e.ImageID == goneID {
+			flagged++
+			if e.Details.Error == "" || e.Details.Name != "" {
+				t.Errorf("the missing AMI is not flagged: %+v", e.Details)
+			}
+			continue
+		}
+		n, ok := catalog.ParseAMIName(e.Details.Name)
+		if !ok || n.Windows != e.Windows || n.Edition != e.Edition || n.Kubernetes != e.Kubernetes || e.Details.ReleaseVersion != n.Version() || e.Details.CreationDate == "" {
+			t.Errorf("%s: details %+v do not describe it", e.Parameter, e.Details)
+		}
+		if last := e.History[len(e.History)-1]; last.ReleaseVersion != e.Details.ReleaseVersion {
+			t.Errorf("history's newest release %q, details say %q", last.ReleaseVersion, e.Details.ReleaseVersion)
+		}
+		for _, h := range e.History {
+			if _, date, err := catalog.ParseRelease(h.ReleaseVersion); err != nil || date.After(*h.CurrentSince) {
+				t.Errorf("%s: history version %d has release %q (current since %v)", e.Parameter, h.Version, h.ReleaseVersion, h.CurrentSince)
+			}
+		}
+	}
+	if flagged != 1 {
+		t.Errorf("%d entries flagged, want 1", flagged)
 	}
 }
