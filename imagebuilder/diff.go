@@ -131,10 +131,10 @@ func describeDiff(paths []string, want, got map[string]any) string {
 		ws, wok := w.(string)
 		gs, gok := g.(string)
 		switch {
-		case wok && gok && len(ws) <= 100 && len(gs) <= 100:
-			parts = append(parts, fmt.Sprintf("%s: %s → %s", p, gs, ws))
-		case wok && g == nil && len(ws) <= 100:
-			parts = append(parts, fmt.Sprintf("%s: (none) → %s", p, ws))
+		case wok && gok && len(ws) <= 160 && len(gs) <= 160:
+			parts = append(parts, fmt.Sprintf("%s: %s → %s", p, shortARN(gs), shortARN(ws)))
+		case wok && g == nil && len(ws) <= 160:
+			parts = append(parts, fmt.Sprintf("%s: (none) → %s", p, shortARN(ws)))
 		default:
 			parts = append(parts, p)
 		}
@@ -164,4 +164,14 @@ func lookup(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// shortARN writes an Image Builder ARN of the caller's account as its resource path
+// ("image-recipe/prod-win2022/1.0.1"); anything else is returned as is.
+func shortARN(s string) string {
+	f := strings.SplitN(s, ":", 6)
+	if len(f) == 6 && f[0] == "arn" && f[2] == "imagebuilder" && f[4] != "aws" {
+		return f[5]
+	}
+	return s
 }

@@ -237,11 +237,11 @@ func TestEndToEnd(t *testing.T) {
 	for _, c := range plan2.Changes {
 		switch c.Resource {
 		case imagebuilder.ResourceComponent:
-			if c.Version != "1.0.1" || !strings.Contains(c.Reason, "data") {
-				t.Errorf("component change %+v: want version 1.0.1 and a reason naming data", c)
+			if c.Version != "1.0.1" || !strings.Contains(c.Reason, "data changed (adds "+myapp2+"; removes "+myapp+")") {
+				t.Errorf("component change %+v: want version 1.0.1 and a reason naming the images added and removed", c)
 			}
 		case imagebuilder.ResourceRecipe:
-			if c.Version != "1.0.1" || !strings.Contains(c.Reason, "components[1].componentArn") {
+			if c.Version != "1.0.1" || !strings.Contains(c.Reason, "components[1].componentArn: component/t-win2022-image-cache/1.0.0 → component/t-win2022-image-cache/1.0.1") {
 				t.Errorf("recipe change %+v: want version 1.0.1 and a reason naming the component", c)
 			}
 		case imagebuilder.ResourcePipeline:

@@ -3,6 +3,7 @@ package imagebuilder
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -318,7 +319,7 @@ func (r *run) component(ctx context.Context, want *ib.CreateComponentInput) (str
 			w := toJSONMap(want, "clientToken", "name", "semanticVersion", "tags", "changeDescription", "dryRun", "uri")
 			g := toJSONMap(got.Component)
 			if why := describeDiff(diffSubset("", w, g), trimData(w), trimData(g)); why != "" {
-				ch.Reason = why + " since " + last.version
+				ch.Reason = why + dataChange(aws.ToString(got.Component.Data), aws.ToString(want.Data)) + " since " + last.version
 			}
 		}
 	}
@@ -342,6 +343,51 @@ func (r *run) component(ctx context.Context, want *ib.CreateComponentInput) (str
 	r.add(ch)
 	r.opts.logf("component %s: created %s", name, version)
 	return ch.ARN, nil
+}
+
+// quoted finds the single-quoted tokens of a component document.
+var quoted = regexp.MustCompile(`'([^'\s]+)'`)
+
+// imageRefs lists the quoted tokens of a document that look like image references.
+func imageRefs(doc string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range quoted.FindAllStringSubmatch(doc, -1) {
+		ref := m[1]
+		if strings.ContainsAny(ref, ":@") && strings.ContainsAny(ref, "/.") && !strings.HasPrefix(ref, "$") && !strings.Contains(ref, "://") {
+			out[ref] = true
+		}
+	}
+	return out
+}
+
+// dataChange says which cached images a changed document adds and removes.
+func dataChange(old, new string) string {
+	if old == new {
+		return ""
+	}
+	o, n := imageRefs(old), imageRefs(new)
+	var added, removed []string
+	for _, r := range sortedKeys(n) {
+		if !o[r] {
+			added = append(added, r)
+		}
+	}
+	for _, r := range sortedKeys(o) {
+		if !n[r] {
+			removed = append(removed, r)
+		}
+	}
+	var parts []string
+	if len(added) > 0 {
+		parts = append(parts, "adds "+strings.Join(added, ", "))
+	}
+	if len(removed) > 0 {
+		parts = append(parts, "removes "+strings.Join(removed, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // trimData keeps the diff's reason short: a component document is named, not printed.
