@@ -225,3 +225,18 @@ func TestParameterNames(t *testing.T) {
 		}
 	}
 }
+
+func TestParentTypeErrorIsNotRepeated(t *testing.T) {
+	src := strings.Replace(good, "  windows: {version: \"2022\", edition: core}\n", "  windows: \"2022\"\n", 1)
+	_, errs := load(t, src)
+	if len(errs) != 1 || errs[0].Path != "spec.windows" || errs[0].Line != 8 || !strings.Contains(errs[0].Message, "want a mapping with the fields version, edition") {
+		t.Errorf("got %v", errs)
+	}
+}
+
+func TestDuplicateKey(t *testing.T) {
+	_, errs := load(t, strings.Replace(good, "kind: WindowsImage\n", "kind: WindowsImage\nkind: WindowsImage\n", 1))
+	if len(errs) != 1 || errs[0].Path != "kind" || errs[0].Line != 3 || !strings.Contains(errs[0].Message, "twice") {
+		t.Errorf("got %v", errs)
+	}
+}

@@ -36,10 +36,14 @@ const (
 
 // WindowsImage is a winami.yaml file.
 type WindowsImage struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Metadata   Metadata `json:"metadata"`
-	Spec       Spec     `json:"spec"`
+	// APIVersion is winami.io/v1alpha1.
+	APIVersion string `json:"apiVersion"`
+	// Kind is WindowsImage.
+	Kind string `json:"kind"`
+	// Metadata names the image and its region.
+	Metadata Metadata `json:"metadata"`
+	// Spec is what to build.
+	Spec Spec `json:"spec"`
 
 	// file and lines locate fields for error messages; not part of the spec.
 	file  string
@@ -57,12 +61,17 @@ type Metadata struct {
 // Spec is what to build.
 type Spec struct {
 	// KubernetesVersion is "1.NN".
-	KubernetesVersion string       `json:"kubernetesVersion"`
-	Windows           Windows      `json:"windows"`
-	Parent            Parent       `json:"parent"`
-	Cache             Cache        `json:"cache"`
-	Build             Build        `json:"build"`
-	Distribution      Distribution `json:"distribution"`
+	KubernetesVersion string `json:"kubernetesVersion"`
+	// Windows is the Windows Server version and edition.
+	Windows Windows `json:"windows"`
+	// Parent selects the parent image route and pins.
+	Parent Parent `json:"parent"`
+	// Cache lists the container images baked in.
+	Cache Cache `json:"cache"`
+	// Build configures the build instances.
+	Build Build `json:"build"`
+	// Distribution says where the AMI goes.
+	Distribution Distribution `json:"distribution"`
 	// Keep is how many AMIs prune keeps.
 	Keep *int `json:"keep,omitempty"`
 }
@@ -107,12 +116,18 @@ func (c Cache) IsEnabled() bool {
 
 // Build is the Image Builder infrastructure configuration.
 type Build struct {
-	InstanceTypes    []string       `json:"instanceTypes,omitempty"`
-	InstanceProfile  string         `json:"instanceProfile,omitempty"`
-	RootVolumeSize   RootVolumeSize `json:"rootVolumeSize"`
-	SubnetID         string         `json:"subnetId,omitempty"`
-	SecurityGroupIDs []string       `json:"securityGroupIds,omitempty"`
-	KeyPair          string         `json:"keyPair,omitempty"`
+	// InstanceTypes default to [m6i.2xlarge].
+	InstanceTypes []string `json:"instanceTypes,omitempty"`
+	// InstanceProfile defaults to EC2InstanceProfileForImageBuilder.
+	InstanceProfile string `json:"instanceProfile,omitempty"`
+	// RootVolumeSize is GiB (30..16384) or auto (the default).
+	RootVolumeSize RootVolumeSize `json:"rootVolumeSize"`
+	// SubnetID is the build subnet (default: the default VPC's).
+	SubnetID string `json:"subnetId,omitempty"`
+	// SecurityGroupIDs need SubnetID.
+	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// KeyPair is an optional EC2 key pair for debugging builds.
+	KeyPair string `json:"keyPair,omitempty"`
 	// TerminateOnFailure defaults to true.
 	TerminateOnFailure *bool `json:"terminateOnFailure,omitempty"`
 }
@@ -122,32 +137,44 @@ type Distribution struct {
 	// Regions default to [metadata.region].
 	Regions []string `json:"regions,omitempty"`
 	// AMIName defaults to "<name>-{{imagebuilder:buildDate}}".
-	AMIName           string             `json:"amiName,omitempty"`
-	AMITags           map[string]string  `json:"amiTags,omitempty"`
+	AMIName string `json:"amiName,omitempty"`
+	// AMITags are added to every distributed AMI.
+	AMITags map[string]string `json:"amiTags,omitempty"`
+	// LaunchPermissions share the AMI with accounts and organizations.
 	LaunchPermissions *LaunchPermissions `json:"launchPermissions,omitempty"`
-	FastLaunch        *FastLaunch        `json:"fastLaunch,omitempty"`
+	// FastLaunch enables EC2 Fast Launch in every distribution region.
+	FastLaunch *FastLaunch `json:"fastLaunch,omitempty"`
 	// PublishParameter is an SSM parameter that receives the AMI id in every region.
 	PublishParameter string `json:"publishParameter,omitempty"`
 }
 
 // LaunchPermissions shares the AMI.
 type LaunchPermissions struct {
-	Accounts         []string `json:"accounts,omitempty"`
+	// Accounts are 12-digit AWS account ids.
+	Accounts []string `json:"accounts,omitempty"`
+	// OrganizationARNs are AWS Organizations ARNs.
 	OrganizationARNs []string `json:"organizationArns,omitempty"`
 }
 
 // FastLaunch enables EC2 Fast Launch for the AMI in every distribution region.
 type FastLaunch struct {
-	Enabled             bool                `json:"enabled"`
-	TargetSnapshots     int                 `json:"targetSnapshots,omitempty"`
-	MaxParallelLaunches int                 `json:"maxParallelLaunches,omitempty"`
-	LaunchTemplate      *LaunchTemplateSpec `json:"launchTemplate,omitempty"`
+	// Enabled turns Fast Launch on.
+	Enabled bool `json:"enabled"`
+	// TargetSnapshots is the number of pre-provisioned snapshots (1..10000, default 10).
+	TargetSnapshots int `json:"targetSnapshots,omitempty"`
+	// MaxParallelLaunches is at least 6 (the default).
+	MaxParallelLaunches int `json:"maxParallelLaunches,omitempty"`
+	// LaunchTemplate optionally names the launch template Fast Launch uses.
+	LaunchTemplate *LaunchTemplateSpec `json:"launchTemplate,omitempty"`
 }
 
 // LaunchTemplateSpec names a launch template by id or by name (not both).
 type LaunchTemplateSpec struct {
-	ID      string `json:"id,omitempty"`
-	Name    string `json:"name,omitempty"`
+	// ID is lt-… (one region only).
+	ID string `json:"id,omitempty"`
+	// Name is the template's name (the same name in every region).
+	Name string `json:"name,omitempty"`
+	// Version is a number, $Latest or $Default (the default).
 	Version string `json:"version,omitempty"`
 }
 

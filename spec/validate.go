@@ -55,7 +55,20 @@ const MaxNameLength = 100
 
 func (img *WindowsImage) validate(skip map[string]bool) Errors {
 	c := &collector{img: img}
-	bad := func(path string) bool { return skip[path] }
+	// bad tells whether path, or a field it is inside, already failed to parse.
+	bad := func(path string) bool {
+		for p := path; p != ""; {
+			if skip[p] {
+				return true
+			}
+			i := strings.LastIndexAny(p, ".[")
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+		}
+		return false
+	}
 	s := img.Spec
 
 	if img.APIVersion != APIVersion && !bad("apiVersion") {
