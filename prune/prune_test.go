@@ -69,6 +69,13 @@ func (w *world) run(ami string) string {
 	return aws.ToString(out.Instances[0].InstanceId)
 }
 
+func (w *world) terminate(id string) {
+	w.t.Helper()
+	if _, err := w.ec2.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // build makes an AMI as the spec's pipeline would (winami and Image Builder tags), a day
 // after the previous one.
 func (w *world) build() string {

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/fastlaunch"
+	"github.com/winami/winami/kube"
+	"github.com/winami/winami/prune"
+	"github.com/winami/winami/resolve"
+	"github.com/winami/winami/spec"
+)
+
+func init() {
+	commands = append(commands, newPruneCmd)
+}
+
+type pruneOptions struct {
+	file        string
+	keep        int
+	olderThan   string
+	yes         bool
+	kubeconfig  string
+	kubeContext string
+	timeout     time.Duration
+	interval    time.Duration
+}
+
+func newPruneCmd(g *Globals) *cobra.Command {
+	o := &pruneOptions{}
+	cmd := &cobra.Command{
+		Use:   "prune -f winami.yaml",
+		Short: "Remove the spec's old AMIs safely: never one in use, Fast Launch off first, snapshots after",
+		Long: `Prune removes the old AMIs of the spec's pipeline in every distribution region.
+
+Candidates are only the account's AMIs tagged by this spec's pipeline (winami:name,
+winami:managed-by and Ec2ImageBuilderArn). Always kept: the newest --keep (spec keep, 3 by
+default); AMIs younger than --older-than; AMIs used by an instance in any state but
+terminated, by any version of any launch template, by an Auto Scaling group's mixed
+instances policy or by a launch configuration, published in the spec's SSM parameter, or
+run by a node of the cluster (--kubeconfig).
+
+Without --yes it prints the plan (what goes, what stays and why) and changes nothing.
+With --yes, for each AMI that goes: disable Fast Launch and wait until its snapshots are
+gone, deregister, delete its snapshots that no other AMI uses. A failure on one AMI is
+reported and the rest continue (exit 1); running prune again finishes the job.`,
+		Example: `  winami prune -f winami.yaml
+  winami prune -f winami.yaml --keep 2 --older-than 30d --yes
+  winami prune -f winami.yaml --region us-west-2 --kubeconfig ~/.kube/prod -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPrune(cmd.Context(), g, o, cmd.Flags().Changed("keep"))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "the spec file (winami.yaml)")
+	f.IntVar(&o.keep, "keep", spec.DefaultKeep, "newest AMIs to keep in each region (default: the spec's keep)")
+	f.StringVar(&o.olderThan, "older-than", "", "keep AMIs younger than this (30d, 2w, 12h)")
+	f.BoolVar(&o.yes, "yes", false, "delete; without it prune only prints the plan")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run")
+	f.StringVar(&o.kubeContext, "context", "", "kubeconfig context (with --kubeconfig)")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for Fast Launch to be disabled, per AMI")
+	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "first pause between Fast Launch polls")
+	_ = f.MarkHidden("poll-interval")
+	return cmd
+}
+
+// specFile loads a spec file, turning its problems into a bad-input error that names the
+// file, line and field.
+func specFile(file string) (*spec.WindowsImage, error) {
+	if file == "" {
+		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
+	}
+	img, err := spec.Load(file)
+	if err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) && len(errs) > 1 {
+			lines := make([]string, len(errs))
+			for i, e := range errs {
+				lines[i] = "  " + e.Error()
+			}
+			return nil, Usagef("invalid spec %s:\n%s", file, strings.Join(lines, "\n"))
+		}
+		return nil, Usage(fmt.Errorf("invalid spec: %w", err))
+	}
+	return img, nil
+}
+
+// specRegions is --region (a list, or all for every distribution region) or the spec's
+// distribution regions.
+func specRegions(g *Globals, img *spec.WindowsImage) []string {
+	axis := resolve.ParseAxis([]string{g.Region})
+	if axis.All || len(axis.Values) == 0 {
+		return img.Spec.Distribution.Regions
+	}
+	return axis.Values
+}
+
+func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) error {
+	img, err := specFile(o.file)
+	if err != nil {
+		return err
+	}
+	age, err := prune.ParseAge(o.olderThan)
+	if err != nil {
+		return Usage(fmt.Errorf("flag --older-than: %w", err))
+	}
+	keep := o.keep
+	if !keepSet && img.Spec.Keep != nil {
+		keep = *img.Spec.Keep
+	}
+	if keep < 0 {
+		return Usagef("flag --keep %d: use 0 or more", keep)
+	}
+	if o.timeout <= 0 || o.interval <= 0 {
+		return Usagef("flags --timeout and --poll-interval: use positive durations")
+	}
+	regions := specRegions(g, img)
+	if len(regions) == 0 {
+		return Usagef("no region to prune: the spec has no metadata.region or distribution.regions, and --region is empty")
+	}
+	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: regions[0]})
+	if err != nil {
+		return err
+	}
+	opts := prune.Options{Name: img.Metadata.Name, Regions: regions, Keep: keep, OlderThan: age,
+		PublishParameter: img.Spec.Distribution.PublishParameter}
+	if o.kubeconfig != "" {
+		cs, _, err := kube.NewClientset(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		if err != nil {
+			return Usage(fmt.Errorf("flag --kubeconfig: %w", err))
+		}
+		opts.NodeImages, err = prune.NodeImages(ctx, cs, clients)
+		if err != nil {
+			return describeAWSError(g, clients, err)
+		}
+	}
+	p := &prune.Pruner{Clients: clients,
+		Wait:     fastlaunch.WaitOptions{Timeout: o.timeout, Interval: o.interval, MaxInterval: 8 * o.interval},
+		Progress: func(s string) { g.Infof("%s", s) }}
+	plan, err := p.Plan(ctx, opts)
+	if err != nil {
+		return describeAWSError(g, clients, err)
+	}
+	if !o.yes {
+		if err := g.Print(plan, func() Table { return pruneTable(plan) }); err != nil {
+			return err
+		}
+		if n := plan.Deletes() + len(plan.Orphans); n > 0 {
+			g.Infof("plan: %d AMIs go, %d stay; nothing was changed: run again with --yes to delete", plan.Deletes(), len(plan.Images)-plan.Deletes())
+		} else {
+			g.Infof("nothing to prune: %d AMIs stay", len(plan.Images))
+		}
+		return nil
+	}
+	p.Execute(ctx, plan)
+	if err := g.Print(plan, func() Table { return pruneTable(plan) }); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if n := plan.Failed(); n > 0 {
+		return &ProblemError{Msg: fmt.Sprintf("prune: %d of %d deletions failed (see above); run it again to finish", n, plan.Deletes()+len(plan.Orphans))}
+	}
+	return nil
+}
+
+func pruneTable(plan *prune.Plan) Table {
+	t := Table{Header: []string{"REGION", "IMAGE", "NAME", "CREATED", "ACTION", "FAST LAUNCH", "WHY", "RESULT"}}
+	for _, im := range plan.Images {
+		result := im.Result
+		if im.Error != "" {
+			result += ": " + im.Error
+		}
+		created := im.Created
+		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, im.Name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result)})
+	}
+	for _, o := range plan.Orphans {
+		result := o.Result
+		if o.Error != "" {
+			result += ": " + o.Error
+		}
+		t.Rows = append(t.Rows, []string{o.Region, o.SnapshotID, "-", "-", prune.ActionDelete, "-", "snapshot left by an earlier prune", orDash(result)})
+	}
+	return t
+}
