@@ -97,10 +97,17 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	srv := awsemu.NewServer()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	e := startWith(t, clock)
+	e.clock = clock
+	return e
+}
+
+func startWith(t *testing.T, clock awsemu.Clock) *env {
+	t.Helper()
+	srv := awsemu.NewServer()
 	srv.Clock = clock
-	e := &env{srv: srv, clock: clock, ec2: &fakeEC2{images: map[string]awsemu.Image{}}, ssm: &fakeSSM{params: map[string]awsemu.Parameter{}}}
+	e := &env{srv: srv, ec2: &fakeEC2{images: map[string]awsemu.Image{}}, ssm: &fakeSSM{params: map[string]awsemu.Parameter{}}}
 	e.ec2.images["us-east-1/"+parentAMI] = awsemu.Image{
 		ID: parentAMI, Region: "us-east-1", Name: "Windows_Server-2022-English-Core-EKS_Optimized-1.31-2026.10.15",
 		OwnerID: "801119661308", State: "available", Platform: "windows", RootDeviceName: "/dev/sda1",
@@ -593,5 +600,74 @@ func TestThrottlingIsRetried(t *testing.T) {
 	}
 	if n := e.srv.Faults.Count("imagebuilder", "GetComponent", "us-east-1"); n != 4 {
 		t.Fatalf("%d GetComponent requests, want 4 (1 throttled, then 2 throttled and 1 served)", n)
+	}
+}
+
+// TestImageParentAndScaledClock builds on a scaled real clock, then builds a second
+// recipe whose parent is the first build's Image Builder image ARN.
+func TestImageParentAndScaledClock(t *testing.T) {
+	// 50 simulated minutes of build pass in about 50 ms.
+	e := startWith(t, awsemu.RealClock{Scale: 60000, Start: time.Now().UTC()})
+	c := e.client
+	w := makeWorld(t, e, parentAMI, nil, "EC2InstanceProfileForImageBuilder")
+	st, err := c.StartImagePipelineExecution(ctx, &ib.StartImagePipelineExecutionInput{ImagePipelineArn: aws.String(w.pipeline), ClientToken: aws.String("s-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var img *types.Image
+	for {
+		img = imageStatus(t, c, aws.ToString(st.ImageBuildVersionArn))
+		if img.State.Status == types.ImageStatusAvailable || img.State.Status == types.ImageStatusFailed || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if img.State.Status != types.ImageStatusAvailable {
+		t.Fatalf("scaled build ended %s (%s)", img.State.Status, aws.ToString(img.State.Reason))
+	}
+	for _, tc := range []struct {
+		name, parent string
+		want         types.ImageStatus
+	}{
+		{"child", "arn:aws:imagebuilder:us-east-1:123456789012:image/prod-win2022/x.x.x", types.ImageStatusAvailable},
+		{"orphan", "arn:aws:imagebuilder:us-east-1:123456789012:image/nothing/1.0.0/1", types.ImageStatusFailed},
+	} {
+		r, err := c.CreateImageRecipe(ctx, &ib.CreateImageRecipeInput{Name: aws.String(tc.name), SemanticVersion: aws.String("1.0.0"),
+			ParentImage: aws.String(tc.parent), Components: []types.ComponentConfiguration{{ComponentArn: aws.String(w.component)}},
+			ClientToken: aws.String("r-" + tc.name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.CreateImagePipeline(ctx, &ib.CreateImagePipelineInput{Name: aws.String(tc.name), ImageRecipeArn: r.ImageRecipeArn,
+			InfrastructureConfigurationArn: aws.String(w.infra), ClientToken: aws.String("p-" + tc.name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := c.StartImagePipelineExecution(ctx, &ib.StartImagePipelineExecutionInput{ImagePipelineArn: p.ImagePipelineArn, ClientToken: aws.String("x-" + tc.name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			img = imageStatus(t, c, aws.ToString(run.ImageBuildVersionArn))
+			if img.State.Status == types.ImageStatusAvailable || img.State.Status == types.ImageStatusFailed || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if img.State.Status != tc.want {
+			t.Fatalf("%s: %s (%s), want %s", tc.name, img.State.Status, aws.ToString(img.State.Reason), tc.want)
+		}
+		if tc.want == types.ImageStatusAvailable {
+			// Without a distribution configuration the AMI lands in the build region only.
+			if len(img.OutputResources.Amis) != 1 || aws.ToString(img.OutputResources.Amis[0].Region) != "us-east-1" {
+				t.Fatalf("%s AMIs: %+v", tc.name, img.OutputResources.Amis)
+			}
+			ami, _ := e.ec2.GetImage("us-east-1", aws.ToString(img.OutputResources.Amis[0].Image))
+			if !strings.HasPrefix(ami.Name, "child ") || ami.BlockDevices[0].VolumeSize != 120 {
+				t.Fatalf("%s AMI: %+v", tc.name, ami)
+			}
+		}
 	}
 }
