@@ -110,6 +110,24 @@ func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]C
 		}
 	}
 
+	env, err := c.CheckSettings(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, env...)
+	checks = append(checks, c.checkPermissions(ctx, callerARN))
+	return checks, nil
+}
+
+// CheckSettings checks what Fast Launch needs of the region and the settings, whatever
+// the image: max parallel launches ≥ 6, at least one target snapshot, and the launch
+// template (when given) or else a default VPC. Doctor runs it for every distribution region.
+func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error) {
+	s = s.withDefaults()
+	var checks []Check
+	add := func(name, status, msg, fix string) {
+		checks = append(checks, Check{Name: name, Status: status, Message: msg, Fix: fix})
+	}
 	// Settings.
 	if s.MaxParallelLaunches < MinParallelLaunches {
 		add(CheckParallel, CheckFail, fmt.Sprintf("max parallel launches %d is below EC2's minimum of %d", s.MaxParallelLaunches, MinParallelLaunches),
@@ -153,7 +171,6 @@ func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]C
 		}
 	}
 
-	checks = append(checks, c.checkPermissions(ctx, callerARN, imageID, account))
 	return checks, nil
 }
 
@@ -233,7 +250,7 @@ func PrincipalARN(callerARN string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], role)
 }
 
-func (c *Client) checkPermissions(ctx context.Context, callerARN, imageID, account string) Check {
+func (c *Client) checkPermissions(ctx context.Context, callerARN string) Check {
 	res, err := Simulate(ctx, c.IAM, callerARN, Actions, []iamtypes.ContextEntry{{
 		ContextKeyName:   aws.String("iam:AWSServiceName"),
 		ContextKeyType:   iamtypes.ContextKeyTypeEnumString,
