@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/winami/winami/imagebuilder"
+)
+
+func init() {
+	commands = append(commands, newApplyCmd)
+}
+
+func newApplyCmd(g *Globals) *cobra.Command {
+	var (
+		o   specOptions
+		yes bool
+	)
+	cmd := &cobra.Command{
+		Use:   "apply -f winami.yaml [--yes]",
+		Short: "Converge the EC2 Image Builder resources to the spec",
+		Long: `apply makes the account's Image Builder resources match the spec, as plan shows:
+
+  - components and image recipes are immutable: each version winami creates carries
+    a content hash tag (winami:content-hash); a version with the same content is
+    reused, a changed content gets the next patch version (1.0.0 → 1.0.1);
+  - the infrastructure and distribution configurations and the pipeline are updated
+    in place;
+  - each call carries a ClientToken derived from its content, so running apply again
+    after a crash neither duplicates nor orphans anything, and an apply with nothing
+    to change makes no change at all.
+
+The parent image and the instance profile are checked before anything is created.
+With changes to make, apply asks for confirmation on a terminal; --yes (required when
+stdin is not a terminal) applies without asking.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			l, err := o.load(ctx, g)
+			if err != nil {
+				return err
+			}
+			logf := l.opts.Logf
+			l.opts.Logf = nil
+			p, err := imagebuilder.PlanChanges(ctx, l.clients, l.desired, l.opts)
+			if err != nil {
+				return problem(err)
+			}
+			reportParent(g, p)
+			if !p.Changed() {
+				g.Infof("apply: nothing to change")
+				return g.Print(p.Changes, changesTable(p.Changes))
+			}
+			if !yes {
+				if !isInteractive(g) {
+					return Usagef("apply would make changes (%s): pass --yes to apply without a prompt (stdin is not a terminal); `winami plan` shows them", summarize(p.Changes))
+				}
+				if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
+					return err
+				}
+				if !ask(g, "Apply these changes ("+summarize(p.Changes)+")?") {
+					g.Infof("apply: nothing changed")
+					return nil
+				}
+			}
+			l.opts.Logf = logf
+			applied, err := imagebuilder.Apply(ctx, l.clients, l.desired, l.opts)
+			if err != nil {
+				return problem(err)
+			}
+			if err := g.Print(applied.Changes, changesTable(applied.Changes)); err != nil {
+				return err
+			}
+			g.Infof("apply: %s; %d change(s) made", summarize(applied.Changes), applied.Mutations)
+			return nil
+		},
+	}
+	o.add(cmd)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking")
+	return cmd
+}

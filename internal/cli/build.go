@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/spec"
+)
+
+func init() {
+	commands = append(commands, newBuildCmd)
+}
+
+type buildOptions struct {
+	specOptions
+	noApply   bool
+	ifChanged bool
+	timeout   time.Duration
+	interval  time.Duration
+}
+
+func newBuildCmd(g *Globals) *cobra.Command {
+	var o buildOptions
+	cmd := &cobra.Command{
+		Use:   "build -f winami.yaml [--no-apply] [--if-changed] [--timeout 3h]",
+		Short: "Build the AMI with EC2 Image Builder, follow it to the end and publish it",
+		Long: `build applies the spec (unless --no-apply), starts the image pipeline and follows the
+image through its states (progress on stderr: state, elapsed time, regions distributed).
+
+On success it prints the AMI of every distribution region with its Fast Launch state
+(-o json: {"image","amis":[{"region","imageId","fastLaunch"}],"parameter"}), makes sure
+spec.distribution.publishParameter names the new AMI in every region, and prints the
+Karpenter EC2NodeClass that follows that parameter. Each AMI is tagged with the build's
+inputs (parent AMI, component versions, images, the spec's hash): --if-changed starts
+nothing when the newest AMI was built from the same inputs (for nightly CI).
+
+A build that FAILS prints Image Builder's reason and where the logs are, and exits 1.
+Ctrl-C asks whether to cancel the build or leave it running (without a terminal to ask,
+it is left running); --timeout bounds the wait (the build keeps running).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd.Context(), g, &o) },
+	}
+	o.add(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&o.noApply, "no-apply", false, "build the pipeline as it is in AWS, without applying the spec first")
+	f.BoolVar(&o.ifChanged, "if-changed", false, "start nothing when the newest AMI was built from the same inputs")
+	f.DurationVar(&o.timeout, "timeout", 3*time.Hour, "stop waiting after this long (the build keeps running; exit 1)")
+	f.DurationVar(&o.interval, "poll-interval", 30*time.Second, "time between checks of the image's state")
+	return cmd
+}
+
+func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
+	if o.timeout <= 0 {
+		return Usagef("flag --timeout %s: use a positive duration such as 3h", o.timeout)
+	}
+	if o.interval <= 0 {
+		return Usagef("flag --poll-interval %s: use a positive duration such as 30s", o.interval)
+	}
+	l, err := o.load(ctx, g)
+	if err != nil {
+		return err
+	}
+	var p *imagebuilder.Plan
+	if o.noApply {
+		quiet := l.opts
+		quiet.Logf = nil
+		if p, err = imagebuilder.PlanChanges(ctx, l.clients, l.desired, quiet); err != nil {
+			return problem(err)
+		}
+		if p.Changed() {
+			g.Warnf("the Image Builder resources differ from the spec (%s): --no-apply builds them as they are; `winami plan` shows the differences", summarize(p.Changes))
+		}
+	} else if p, err = imagebuilder.Apply(ctx, l.clients, l.desired, l.opts); err != nil {
+		return problem(err)
+	}
+	if o.ifChanged && !o.noRegistry && len(l.desired.CacheImages) > 0 && !l.spec.Spec.Cache.PinDigests {
+		// Tags move: compare what they point to now.
+		if digests, err := resolveDigests(ctx, l.clients, l.desired.CacheImages); err == nil {
+			var refs []string
+			for _, r := range l.desired.CacheImages {
+				if d := digests[r]; d != "" {
+					r += "@" + d
+				}
+				refs = append(refs, r)
+			}
+			l.desired.CacheImages = refs
+		} else {
+			g.Warnf("--if-changed: image digests could not be resolved (%v): comparing image references only", err)
+		}
+	}
+
+	wctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	bo := imagebuilder.BuildOptions{Options: l.opts, PollInterval: o.interval, IfChanged: o.ifChanged, Progress: progressPrinter(g)}
+	res, err := imagebuilder.Build(wctx, l.clients, l.desired, p, bo)
+	if err != nil {
+		return buildError(ctx, g, l, o, err)
+	}
+	if res.Skipped {
+		g.Infof("build: nothing changed since the newest AMI (inputs %s): no build started", res.InputsHash)
+	}
+	for _, pub := range res.Published {
+		if pub.By == "winami" {
+			g.Infof("published %s in %s (written by winami: Image Builder's ssmParameterConfigurations did not)", res.Parameter, pub.Region)
+		}
+	}
+	for _, a := range res.AMIs {
+		if a.FastLaunch != "" && strings.HasSuffix(a.FastLaunch, "-failed") {
+			g.Warnf("Fast Launch of %s in %s is %s: %s", a.ImageID, a.Region, a.FastLaunch, a.FastLaunchReason)
+		}
+	}
+	if err := g.Print(res, buildTable(res)); err != nil {
+		return err
+	}
+	snippet := karpenterSnippet(l.spec, res)
+	if g.Output == FormatTable || g.Output == "" {
+		fmt.Fprintln(g.Stdout)
+		fmt.Fprint(g.Stdout, snippet)
+	} else {
+		fmt.Fprint(g.Stderr, snippet)
+	}
+	return nil
+}
+
+// progressPrinter writes one stderr line per change of state or of distributed regions.
+func progressPrinter(g *Globals) func(imagebuilder.Progress) {
+	seen := map[string]bool{}
+	return func(p imagebuilder.Progress) {
+		el := p.Elapsed.Round(time.Second)
+		line := fmt.Sprintf("[%s] %s %s", el, p.State, p.Image)
+		if p.Reason != "" {
+			line += ": " + p.Reason
+		}
+		g.Infof("%s", line)
+		for _, a := range p.Regions {
+			if !seen[a.Region] {
+				seen[a.Region] = true
+				g.Infof("[%s]   distributed to %s: %s", el, a.Region, a.ImageID)
+			}
+		}
+	}
+}
+
+// buildError reports a build that failed, was interrupted or timed out.
+func buildError(ctx context.Context, g *Globals, l *loaded, o *buildOptions, err error) error {
+	var fe *imagebuilder.FailedError
+	var we *imagebuilder.WaitError
+	switch {
+	case errors.As(err, &fe):
+		g.Infof("build %s: %s", fe.State, fe.Image)
+		g.Infof("  reason: %s", dash(fe.Reason))
+		g.Infof("  logs:   %s", fe.Logs)
+		return &ProblemError{Msg: fmt.Sprintf("image %s ended %s", fe.Image, fe.State)}
+	case errors.As(err, &we) && ctx.Err() != nil:
+		// Ctrl-C (the command's context ended, not the timeout).
+		how := fmt.Sprintf("aws imagebuilder cancel-image-creation --region %s --image-build-version-arn %s", l.desired.Region, we.Image)
+		if !isInteractive(g) {
+			g.Infof("interrupted: the build keeps running (no terminal to ask whether to cancel it): %s", we.Image)
+			g.Infof("cancel it with: %s", how)
+			return &silentError{code: ExitProblem}
+		}
+		if ask(g, fmt.Sprintf("\ninterrupted: cancel the build %s?", we.Image)) {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if err := imagebuilder.Cancel(cctx, l.clients.ImageBuilder(l.desired.Region), we.Image); err != nil {
+				return err
+			}
+			g.Infof("cancelled: %s", we.Image)
+		} else {
+			g.Infof("left running: %s (cancel it with: %s)", we.Image, how)
+		}
+		return &silentError{code: ExitProblem}
+	case errors.As(err, &we) && errors.Is(err, context.DeadlineExceeded):
+		return &ProblemError{Msg: fmt.Sprintf("timed out after %s waiting for image %s (last state %s); the build keeps running",
+			o.timeout, we.Image, dash(we.State))}
+	}
+	return problem(err)
+}
+
+func buildTable(res *imagebuilder.BuildResult) func() Table {
+	return func() Table {
+		t := Table{Header: []string{"REGION", "IMAGE ID", "FAST LAUNCH", "PARAMETER"}}
+		for _, a := range res.AMIs {
+			fl := a.FastLaunch
+			if a.FastLaunchReason != "" {
+				fl += " (" + a.FastLaunchReason + ")"
+			}
+			t.Rows = append(t.Rows, []string{a.Region, a.ImageID, fl, dash(res.Parameter)})
+		}
+		return t
+	}
+}
+
+// karpenterSnippet is an EC2NodeClass that follows the published parameter (or, without
+// one, selects the AMIs by id).
+func karpenterSnippet(img *spec.WindowsImage, res *imagebuilder.BuildResult) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	family := "Windows" + img.Spec.Windows.Version
+	w("# Karpenter EC2NodeClass for %s (built image %s).", img.Metadata.Name, res.Image)
+	if res.Parameter != "" {
+		w("# Nodes follow %s: the next `winami build` rolls them (Karpenter drift).", res.Parameter)
+		w("# Launch templates can use the same parameter: ImageId resolve:ssm:%s", res.Parameter)
+	}
+	if img.Spec.Windows.Version == "2025" {
+		w("# Check that your Karpenter version knows amiFamily %s.", family)
+	}
+	w("apiVersion: karpenter.k8s.aws/v1")
+	w("kind: EC2NodeClass")
+	w("metadata:")
+	w("  name: %s", img.Metadata.Name)
+	w("spec:")
+	w("  amiFamily: %s", family)
+	w("  amiSelectorTerms:")
+	if res.Parameter != "" {
+		w("    - ssmParameter: %s", res.Parameter)
+	} else {
+		for _, a := range res.AMIs {
+			w("    - id: %s   # %s", a.ImageID, a.Region)
+		}
+	}
+	w("  role: KarpenterNodeRole-CLUSTER          # your node role")
+	w("  subnetSelectorTerms:")
+	w("    - tags: {karpenter.sh/discovery: CLUSTER}")
+	w("  securityGroupSelectorTerms:")
+	w("    - tags: {karpenter.sh/discovery: CLUSTER}")
+	return b.String()
+}

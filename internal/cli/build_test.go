@@ -1,0 +1,349 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/imagebuilder"
+)
+
+const buildSpec = `apiVersion: winami.io/v1alpha1
+kind: WindowsImage
+metadata:
+  name: cli-win2022
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.31"
+  windows: {version: "2022", edition: Core}
+  parent: {source: eks-optimized}
+  cache:
+    images:
+      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022
+      - IMAGE
+  build:
+    instanceTypes: [m6i.2xlarge]
+    instanceProfile: PROFILE
+    rootVolumeSize: auto
+  distribution:
+    regions: [us-east-1, us-west-2]
+    fastLaunch: {enabled: true, targetSnapshots: 10, maxParallelLaunches: 6}
+    publishParameter: /winami/cli-win2022/image_id
+`
+
+const (
+	appV1 = "111000111000.dkr.ecr.us-east-1.amazonaws.com/myapp:1.4.2"
+	appV2 = "111000111000.dkr.ecr.us-east-1.amazonaws.com/myapp:1.4.3"
+)
+
+// writeSpec writes the build spec with the given app image and instance profile.
+func writeSpec(t *testing.T, dir, image, profile string) string {
+	t.Helper()
+	p := filepath.Join(dir, "winami.yaml")
+	s := strings.NewReplacer("IMAGE", image, "PROFILE", profile).Replace(buildSpec)
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// buildClock runs 6000× faster than real time: a 50-minute build takes half a second.
+func buildClock() emulator.Option {
+	return emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()})
+}
+
+func planActions(t *testing.T, out string) map[string]imagebuilder.Change {
+	t.Helper()
+	var cs []imagebuilder.Change
+	if err := json.Unmarshal([]byte(out), &cs); err != nil {
+		t.Fatalf("plan -o json: %v\n%s", err, out)
+	}
+	m := map[string]imagebuilder.Change{}
+	for _, c := range cs {
+		for _, k := range []string{"resource", "name", "action", "reason"} {
+			if !strings.Contains(out, `"`+k+`"`) {
+				t.Errorf("plan JSON lacks %q", k)
+			}
+		}
+		m[c.Resource] = c
+	}
+	return m
+}
+
+func mutatingCalls(srv *awsemu.Server) int {
+	n := 0
+	for _, c := range srv.Faults.Counts() {
+		if c.Service == "imagebuilder" && (strings.HasPrefix(c.Operation, "Create") || strings.HasPrefix(c.Operation, "Update") ||
+			strings.HasPrefix(c.Operation, "Start") || strings.HasPrefix(c.Operation, "Cancel") || strings.HasPrefix(c.Operation, "Delete")) {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// TestPlanApplyBuild walks the README's flow through the command line: plan, apply,
+// plan again, change an image, plan, build, build --if-changed.
+func TestPlanApplyBuild(t *testing.T) {
+	srv := useEmulator(t, buildClock())
+	dir := t.TempDir()
+	f := writeSpec(t, dir, appV1, "EC2InstanceProfileForImageBuilder")
+
+	out, errOut, code := run(t, "plan", "-f", f, "--no-registry", "-o", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	for r, c := range planActions(t, out) {
+		if c.Action != imagebuilder.ActionCreate {
+			t.Errorf("first plan: %s %s", r, c.Action)
+		}
+	}
+	if !strings.Contains(errOut, "parent image: ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.31/image_id → ami-") {
+		t.Errorf("plan stderr does not show the resolved parent:\n%s", errOut)
+	}
+
+	// Without a terminal, apply wants --yes.
+	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry"); code != 2 || !strings.Contains(errOut, "--yes") {
+		t.Fatalf("apply without --yes: exit %d: %s", code, errOut)
+	}
+	if mutatingCalls(srv) != 0 {
+		t.Fatalf("plan and a refused apply made %d mutating calls", mutatingCalls(srv))
+	}
+	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, errOut)
+	}
+	srv.Faults.ResetCounts()
+	out, errOut, code = run(t, "apply", "-f", f, "--no-registry", "--yes", "-o", "json")
+	if code != 0 || mutatingCalls(srv) != 0 || !strings.Contains(errOut, "nothing to change") {
+		t.Fatalf("second apply: exit %d, %d mutating calls: %s", code, mutatingCalls(srv), errOut)
+	}
+	for r, c := range planActions(t, out) {
+		if c.Action != imagebuilder.ActionUnchanged {
+			t.Errorf("second apply: %s %s", r, c.Action)
+		}
+	}
+
+	// Change one image.
+	writeSpec(t, dir, appV2, "EC2InstanceProfileForImageBuilder")
+	out, _, code = run(t, "plan", "-f", f, "--no-registry", "-o", "json")
+	if code != 0 {
+		t.Fatalf("plan after the change: exit %d", code)
+	}
+	got := planActions(t, out)
+	if got["component"].Action != imagebuilder.ActionNewVersion || got["component"].Version != "1.0.1" ||
+		got["image-recipe"].Action != imagebuilder.ActionNewVersion || got["image-recipe"].Version != "1.0.1" {
+		t.Errorf("plan after changing an image: %+v", got)
+	}
+
+	// Build (applies first).
+	out, errOut, code = run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms", "-o", "json")
+	if code != 0 {
+		t.Fatalf("build: exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Image string `json:"image"`
+		AMIs  []struct {
+			Region     string `json:"region"`
+			ImageID    string `json:"imageId"`
+			FastLaunch string `json:"fastLaunch"`
+		} `json:"amis"`
+		Parameter string `json:"parameter"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("build -o json: %v\n%s", err, out)
+	}
+	if !strings.Contains(res.Image, ":image/cli-win2022/1.0.1/") || len(res.AMIs) != 2 || res.Parameter != "/winami/cli-win2022/image_id" {
+		t.Fatalf("build result %+v", res)
+	}
+	for _, want := range []string{"BUILDING", "AVAILABLE", "distributed to us-west-2", "kind: EC2NodeClass", "ssmParameter: /winami/cli-win2022/image_id"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("build stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	for _, a := range res.AMIs {
+		cfg := awstest.SDKConfig(srv.URL(), a.Region)
+		p, err := ssm.NewFromConfig(cfg).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(res.Parameter)})
+		if err != nil || aws.ToString(p.Parameter.Value) != a.ImageID {
+			t.Errorf("published parameter in %s: %v, want %s", a.Region, err, a.ImageID)
+		}
+		if a.FastLaunch != "enabling" && a.FastLaunch != "enabled" {
+			t.Errorf("Fast Launch in %s: %q", a.Region, a.FastLaunch)
+		}
+	}
+
+	// Table output carries the Karpenter snippet on stdout.
+	srv.Faults.ResetCounts()
+	out, errOut, code = run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms", "--if-changed")
+	if code != 0 || !strings.Contains(errOut, "nothing changed since the newest AMI") || srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 0 {
+		t.Fatalf("build --if-changed: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, res.AMIs[0].ImageID) || !strings.Contains(out, "amiSelectorTerms:") {
+		t.Errorf("build --if-changed table:\n%s", out)
+	}
+}
+
+// TestBuildFailed: a FAILED build prints the reason and the logs, and exits 1.
+func TestBuildFailed(t *testing.T) {
+	srv := useEmulator(t, buildClock())
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, errOut)
+	}
+	// awsemu fails builds of a pipeline tagged awsemu:fail-at.
+	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pl, err := api.ListImagePipelines(context.Background(), &ib.ListImagePipelinesInput{})
+	if err != nil || len(pl.ImagePipelineList) != 1 {
+		t.Fatalf("listing pipelines: %v", err)
+	}
+	if _, err := api.TagResource(context.Background(), &ib.TagResourceInput{ResourceArn: pl.ImagePipelineList[0].Arn,
+		Tags: map[string]string{"awsemu:fail-at": "TESTING", "awsemu:fail-reason": "Test step ValidateImageCache failed: image not listed"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply", "--poll-interval", "20ms")
+	if code != 1 || !strings.Contains(errOut, "reason: Test step ValidateImageCache failed") ||
+		!strings.Contains(errOut, "logs:   CloudWatch Logs group /aws/imagebuilder/cli-win2022") || !strings.Contains(errOut, "ended FAILED") {
+		t.Errorf("failed build: exit %d:\n%s", code, errOut)
+	}
+}
+
+// TestPreflightCLI: a missing instance profile or parent image exits 1 before anything is created.
+func TestPreflightCLI(t *testing.T) {
+	srv := useEmulator(t, buildClock())
+	dir := t.TempDir()
+	f := writeSpec(t, dir, appV1, "NoSuchProfile")
+	for _, cmd := range []string{"plan", "apply", "build"} {
+		args := []string{cmd, "-f", f, "--no-registry"}
+		if cmd == "apply" {
+			args = append(args, "--yes")
+		}
+		_, errOut, code := run(t, args...)
+		if code != 1 || !strings.Contains(errOut, `instance profile "NoSuchProfile" does not exist`) {
+			t.Errorf("%s with a missing instance profile: exit %d: %s", cmd, code, errOut)
+		}
+	}
+	spec := strings.Replace(strings.NewReplacer("IMAGE", appV1, "PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec),
+		"parent: {source: eks-optimized}", "parent: {source: eks-optimized, imageId: ami-0123456789abcdef0}", 1)
+	if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry")
+	if code != 1 || !strings.Contains(errOut, "parent image ami-0123456789abcdef0 does not exist in us-east-1") {
+		t.Errorf("build with a missing parent: exit %d: %s", code, errOut)
+	}
+	if n := mutatingCalls(srv); n != 0 {
+		t.Errorf("%d mutating calls before the errors", n)
+	}
+}
+
+// watchWriter is a goroutine-safe buffer that signals when a string appears.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	hit  chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.hit) })
+	}
+	return n, err
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// interrupt runs build, sends "Ctrl-C" (cancels the context) once the build is BUILDING
+// and returns stderr and the exit code.
+func interrupt(t *testing.T, f string, stdin string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errw := &watchWriter{want: "BUILDING", hit: make(chan struct{})}
+	go func() {
+		<-errw.hit
+		cancel()
+	}()
+	var out bytes.Buffer
+	code := Run(ctx, []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
+	return errw.String(), code
+}
+
+func imageState(t *testing.T, srv *awsemu.Server, arn string) types.ImageStatus {
+	t.Helper()
+	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	out, err := api.GetImage(context.Background(), &ib.GetImageInput{ImageBuildVersionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Image.State.Status
+}
+
+func imageARN(t *testing.T, stderr string) string {
+	t.Helper()
+	i := strings.Index(stderr, "arn:aws:imagebuilder:us-east-1:")
+	if i < 0 {
+		t.Fatalf("no image ARN in stderr:\n%s", stderr)
+	}
+	return strings.Fields(stderr[i:])[0]
+}
+
+// TestBuildInterrupted: Ctrl-C without a terminal leaves the build running and says so;
+// with a terminal and "y" it cancels the build.
+func TestBuildInterrupted(t *testing.T) {
+	// 60× real time: the build stays in BUILDING for 20 s, ample to interrupt it.
+	srv := useEmulator(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+
+	errOut, code := interrupt(t, f, "")
+	if code != 1 || !strings.Contains(errOut, "the build keeps running (no terminal to ask") || !strings.Contains(errOut, "cancel-image-creation") {
+		t.Fatalf("interrupted without a terminal: exit %d:\n%s", code, errOut)
+	}
+	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "keeps running"):])); st == types.ImageStatusCancelled || st == types.ImageStatusFailed {
+		t.Errorf("the build left running is %s", st)
+	}
+
+	old := isInteractive
+	isInteractive = func(*Globals) bool { return true }
+	t.Cleanup(func() { isInteractive = old })
+	errOut, code = interrupt(t, f, "y\n")
+	if code != 1 || !strings.Contains(errOut, "cancel the build") || !strings.Contains(errOut, "cancelled: ") {
+		t.Fatalf("interrupted with a terminal, answered y: exit %d:\n%s", code, errOut)
+	}
+	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "cancelled: "):])); st != types.ImageStatusCancelled {
+		t.Errorf("the cancelled build is %s", st)
+	}
+}
+
+// TestBuildTimeout: --timeout ends the wait with exit 1; the build keeps running.
+func TestBuildTimeout(t *testing.T) {
+	useEmulator(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms", "--timeout", "300ms")
+	if code != 1 || !strings.Contains(errOut, "timed out after 300ms") || !strings.Contains(errOut, "the build keeps running") {
+		t.Errorf("build --timeout: exit %d:\n%s", code, errOut)
+	}
+	if _, errOut, code := run(t, "build", "-f", f, "--timeout", "0s"); code != 2 || !strings.Contains(errOut, "--timeout") {
+		t.Errorf("build --timeout 0s: exit %d: %s", code, errOut)
+	}
+}

@@ -1,0 +1,302 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/render"
+	"github.com/winami/winami/spec"
+)
+
+func init() {
+	commands = append(commands, newPlanCmd)
+}
+
+// specOptions are the flags plan, apply and build share.
+type specOptions struct {
+	file string
+	// noRegistry keeps winami away from container registries: the root volume is sized
+	// from the documented estimate and images are taken by reference (tests, air gaps).
+	noRegistry bool
+}
+
+func (o *specOptions) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "winami.yaml", "the spec file")
+	f.BoolVar(&o.noRegistry, "no-registry", false, "contact no container registry: size rootVolumeSize: auto from the estimate (8 GiB per image), take images by reference")
+}
+
+// loaded is a spec with its desired Image Builder state and AWS clients.
+type loaded struct {
+	spec    *spec.WindowsImage
+	desired *imagebuilder.Desired
+	clients *awsapi.Clients
+	opts    imagebuilder.Options
+}
+
+// load reads and checks the spec file (bad input exits 2), resolves what rendering
+// offline cannot (a parent pinned to a release date, image digests when pinned) and
+// returns the desired state.
+func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
+	if o.file == "" {
+		return nil, Usagef("flag -f/--file: name the spec file (winami.yaml)")
+	}
+	img, err := spec.Load(o.file)
+	if err != nil {
+		return nil, Usage(err)
+	}
+	region := img.Metadata.Region
+	clients, err := g.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ro := render.Options{}
+	if p := img.Spec.Parent; p.ImageID == "" && p.ReleaseDate != "" {
+		if ro.ParentImage, err = parentForRelease(ctx, clients.EC2(region), img, region); err != nil {
+			return nil, err
+		}
+	} else if p.ImageID == "" && p.OSBuild != "" {
+		g.Warnf("spec.parent.osBuild %s is not resolved by apply yet: the parent is the newest release (pin spec.parent.releaseDate instead)", p.OSBuild)
+	}
+	refs := img.Images()
+	cacheRefs := refs
+	if img.Spec.Cache.PinDigests && len(refs) > 0 && !o.noRegistry {
+		digests, err := resolveDigests(ctx, clients, refs)
+		if err != nil {
+			return nil, fmt.Errorf("resolving image digests for spec.cache.pinDigests: %w", err)
+		}
+		ro.Digests = digests
+		cacheRefs = nil
+		for _, r := range refs {
+			if d := digests[r]; d != "" {
+				r += "@" + d
+			}
+			cacheRefs = append(cacheRefs, r)
+		}
+	}
+	res, err := render.Render(img, ro)
+	if err != nil {
+		return nil, Usage(err)
+	}
+	d := &imagebuilder.Desired{
+		Name:             img.Metadata.Name,
+		Region:           region,
+		Recipe:           res.ImageRecipe,
+		Infrastructure:   res.InfrastructureConfiguration,
+		Distribution:     res.DistributionConfiguration,
+		Pipeline:         res.ImagePipeline,
+		PublishParameter: img.Spec.Distribution.PublishParameter,
+		RootVolumeAuto:   img.Spec.Build.RootVolumeSize.Auto(),
+		CacheImages:      cacheRefs,
+		SpecHash:         img.Hash(),
+	}
+	for _, c := range res.Components {
+		d.Components = append(d.Components, c.Input)
+	}
+	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof}}
+	if !o.noRegistry {
+		l.opts.Sizer = registrySizer(g, clients, img.Spec.Windows.Version)
+	}
+	return l, nil
+}
+
+// errNoRegistryAccess is what the registry hooks answer until package images is wired in.
+var errNoRegistryAccess = errors.New("reading container registries is not available in this build")
+
+// measureCache returns the bytes the cached images take once extracted (layers shared
+// between images counted once) and whether that is an estimate; resolveDigests returns
+// the digest each reference names now. Both read the registries through package images.
+var (
+	measureCache = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows string) (int64, bool, error) {
+		return 0, false, errNoRegistryAccess
+	}
+	resolveDigests = func(ctx context.Context, clients *awsapi.Clients, refs []string) (map[string]string, error) {
+		return nil, errNoRegistryAccess
+	}
+)
+
+// registrySizer measures the cached images in their registries (package images); when a
+// registry cannot be read it falls back to the documented estimate, with a warning.
+func registrySizer(g *Globals, clients *awsapi.Clients, windows string) imagebuilder.Sizer {
+	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (int64, bool, error) {
+		bytes, estimated, err := measureCache(ctx, clients, refs, windows)
+		if err == nil {
+			return bytes, estimated, nil
+		}
+		if ctx.Err() != nil {
+			return 0, false, ctx.Err()
+		}
+		g.Warnf("sizing the root volume: the registries could not be read for every image; using the estimate of %d GiB per image (winami images check -f … says why)",
+			imagebuilder.EstimatePerImageGiB)
+		return imagebuilder.EstimateSizer(ctx, refs)
+	})
+}
+
+// parentForRelease finds the parent AMI of a spec pinned to a release date by its name
+// (deprecated AMIs included: public EKS AMIs are deprecated before they turn private).
+func parentForRelease(ctx context.Context, api awsapi.EC2, img *spec.WindowsImage, region string) (string, error) {
+	s := img.Spec
+	k8s, released, err := catalog.ParseRelease(s.Parent.ReleaseDate)
+	if err != nil {
+		return "", Usagef("spec.parent.releaseDate %q: %v", s.Parent.ReleaseDate, err)
+	}
+	if k8s != "" && k8s != s.KubernetesVersion {
+		return "", Usagef("spec.parent.releaseDate %q names Kubernetes %s but spec.kubernetesVersion is %s", s.Parent.ReleaseDate, k8s, s.KubernetesVersion)
+	}
+	date := released.Format("2006.01.02")
+	ed := catalog.Edition(s.Windows.Edition)
+	name := catalog.EKSOptimizedAMIName(s.Windows.Version, ed, s.KubernetesVersion, date)
+	if s.Parent.Source == spec.SourceWindowsBase {
+		name = catalog.BaseAMIName(s.Windows.Version, ed, date)
+	}
+	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{
+		Owners:            []string{catalog.OwnerFor(region)},
+		Filters:           []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+		IncludeDeprecated: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("finding the parent AMI %s in %s: %w", name, region, err)
+	}
+	if len(out.Images) == 0 {
+		return "", &imagebuilder.PreflightError{Problems: []string{fmt.Sprintf(
+			"spec.parent.releaseDate %s: no AMI named %s in %s (public EKS-optimized AMIs turn private after about 4 months; `winami resolve --history` lists the releases)",
+			s.Parent.ReleaseDate, name, region)}}
+	}
+	return aws.ToString(out.Images[0].ImageId), nil
+}
+
+// isInteractive tells whether winami may ask the user a question: stdin and stderr are
+// terminals. Tests replace it.
+var isInteractive = func(g *Globals) bool {
+	in, ok := g.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return false
+	}
+	errf, ok := g.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(errf.Fd()))
+}
+
+// ask prints a yes/no question on stderr and reads the answer from stdin (no by default).
+func ask(g *Globals, question string) bool {
+	fmt.Fprintf(g.Stderr, "%s [y/N] ", question)
+	var line []byte
+	buf := make([]byte, 1)
+	for {
+		n, err := g.Stdin.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				break
+			}
+			line = append(line, buf[0])
+		}
+		if err != nil {
+			break
+		}
+	}
+	a := strings.ToLower(strings.TrimSpace(string(line)))
+	return a == "y" || a == "yes"
+}
+
+func changesTable(cs []imagebuilder.Change) func() Table {
+	return func() Table {
+		t := Table{Header: []string{"RESOURCE", "NAME", "ACTION", "VERSION", "REASON"}}
+		for _, c := range cs {
+			t.Rows = append(t.Rows, []string{c.Resource, c.Name, string(c.Action), dash(c.Version), c.Reason})
+		}
+		return t
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// summarize is the one-line count of a plan's actions.
+func summarize(cs []imagebuilder.Change) string {
+	n := map[imagebuilder.Action]int{}
+	for _, c := range cs {
+		n[c.Action]++
+	}
+	return fmt.Sprintf("%d to create, %d to update, %d new version(s), %d unchanged",
+		n[imagebuilder.ActionCreate], n[imagebuilder.ActionUpdate], n[imagebuilder.ActionNewVersion], n[imagebuilder.ActionUnchanged])
+}
+
+// reportParent writes what the checks found about the parent image and root volume.
+func reportParent(g *Globals, p *imagebuilder.Plan) {
+	parent := p.Parent.Ref
+	if p.Parent.ImageID != "" && p.Parent.ImageID != p.Parent.Ref {
+		parent += " → " + p.Parent.ImageID
+	}
+	if p.Parent.Name != "" {
+		parent += " (" + p.Parent.Name + ")"
+	}
+	g.Infof("parent image: %s", parent)
+	if p.RootVolumeGiB > 0 {
+		how := ""
+		if p.RootVolumeEstimated {
+			how = " (estimated: see `winami images check`)"
+		}
+		g.Infof("root volume: %d GiB%s", p.RootVolumeGiB, how)
+	}
+}
+
+// problem turns the library's errors that are findings (a missing parent image or
+// instance profile) into exit 1 with their message; others pass through.
+func problem(err error) error {
+	var pe *imagebuilder.PreflightError
+	if errors.As(err, &pe) {
+		return &ProblemError{Msg: pe.Error()}
+	}
+	return err
+}
+
+func newPlanCmd(g *Globals) *cobra.Command {
+	var o specOptions
+	cmd := &cobra.Command{
+		Use:   "plan -f winami.yaml",
+		Short: "Show what apply would change in EC2 Image Builder, and why",
+		Long: `plan compares the Image Builder resources a spec renders to (image-cache components,
+image recipe, infrastructure configuration, distribution configuration, image pipeline)
+with the account, and prints per resource whether apply would create it, update it in
+place, create a new version of it (components and recipes are immutable: a changed
+content gets the next patch version) or leave it unchanged, and which field changed.
+
+It first checks that the parent image and the instance profile exist. Nothing changes
+in AWS. -o json prints an array of {"resource","name","action","reason"}.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := o.load(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			l.opts.Logf = nil
+			p, err := imagebuilder.PlanChanges(cmd.Context(), l.clients, l.desired, l.opts)
+			if err != nil {
+				return problem(err)
+			}
+			reportParent(g, p)
+			if err := g.Print(p.Changes, changesTable(p.Changes)); err != nil {
+				return err
+			}
+			g.Infof("plan: %s", summarize(p.Changes))
+			return nil
+		},
+	}
+	o.add(cmd)
+	return cmd
+}
