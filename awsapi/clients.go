@@ -43,7 +43,14 @@ func Retryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 			o.MaxBackoff = maxBackoff
 		}
 		o.RateLimiter = noRateLimit{}
+		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: extraRetryableCodes})
 	})
+}
+
+// extraRetryableCodes are throttling codes of the services winami calls that the SDK's
+// standard retryer does not know: Image Builder's per-operation rate limit.
+var extraRetryableCodes = map[string]struct{}{
+	"CallRateLimitExceededException": {},
 }
 
 // Clients builds and caches one client per service and region from one loaded config.
