@@ -25,7 +25,8 @@ func examples(t *testing.T) []string {
 	if err != nil || len(paths) < 3 {
 		t.Fatalf("examples: %v, %v", paths, err)
 	}
-	return paths
+	more, _ := filepath.Glob("testdata/specs/*.yaml")
+	return append(paths, more...)
 }
 
 func renderFile(t *testing.T, path string, o Options) (*Resources, []File) {
