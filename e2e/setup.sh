@@ -170,7 +170,7 @@ stop_pid() { # file
 down() {
 	stop_pid "$DIR/kube-apiserver.pid"
 	stop_pid "$DIR/etcd.pid"
-	rm -rf "$DIR/etcd"
+	rm -rf "$DIR/etcd" "$DIR/env" "$DIR/kubeconfig"
 }
 
 case "${1:-up}" in
