@@ -17,6 +17,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/fastlaunch"
 )
 
 // AMI is one output AMI of a build.
@@ -323,7 +324,7 @@ func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs
 			}
 			res.Published = append(res.Published, Publication{Region: a.Region, By: by})
 		}
-		if res.AMIs[i].FastLaunch, res.AMIs[i].FastLaunchReason, err = fastLaunchState(ctx, c.EC2(a.Region), a.ImageID); err != nil {
+		if res.AMIs[i].FastLaunch, res.AMIs[i].FastLaunchReason, err = fastLaunchState(ctx, c.EC2(a.Region), a.Region, a.ImageID); err != nil {
 			return res, err
 		}
 	}
@@ -394,7 +395,7 @@ func Existing(ctx context.Context, c Clients, d *Desired, inputs Inputs) (*Build
 			return nil, nil
 		}
 		a := AMI{Region: region, ImageID: aws.ToString(im.ImageId)}
-		if a.FastLaunch, a.FastLaunchReason, err = fastLaunchState(ctx, c.EC2(region), a.ImageID); err != nil {
+		if a.FastLaunch, a.FastLaunchReason, err = fastLaunchState(ctx, c.EC2(region), region, a.ImageID); err != nil {
 			return nil, err
 		}
 		res.AMIs = append(res.AMIs, a)
@@ -418,18 +419,13 @@ func IsWaitInterrupted(err error) bool {
 }
 
 // FastLaunchDisabled is the state shown for an AMI without Fast Launch.
-const FastLaunchDisabled = "disabled"
+const FastLaunchDisabled = fastlaunch.StateGone
 
-// fastLaunchState reads an AMI's Fast Launch state and reason.
-func fastLaunchState(ctx context.Context, api awsapi.EC2, imageID string) (state, reason string, err error) {
-	out, err := api.DescribeFastLaunchImages(ctx, &ec2.DescribeFastLaunchImagesInput{ImageIds: []string{imageID}})
+// fastLaunchState reads an AMI's Fast Launch state and reason (package fastlaunch).
+func fastLaunchState(ctx context.Context, api awsapi.EC2, region, imageID string) (state, reason string, err error) {
+	st, err := (&fastlaunch.Client{Region: region, EC2: api}).Get(ctx, imageID)
 	if err != nil {
-		return "", "", fmt.Errorf("reading Fast Launch state of %s: %w", imageID, err)
+		return "", "", err
 	}
-	for _, it := range out.FastLaunchImages {
-		if aws.ToString(it.ImageId) == imageID {
-			return string(it.State), aws.ToString(it.StateTransitionReason), nil
-		}
-	}
-	return FastLaunchDisabled, "", nil
+	return st.State, st.StateReason, nil
 }

@@ -574,3 +574,47 @@ func TestPreflight(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentApplies: two applies of the same spec at once send the same content with
+// the same ClientTokens; both succeed and nothing is duplicated.
+func TestConcurrentApplies(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 1, nil)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = imagebuilder.Apply(ctx, e.clients, desired(t, aspnet, myapp), imagebuilder.Options{})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("apply %d: %v", i, err)
+		}
+	}
+	e.checkNoDuplicates(t, false)
+}
+
+// TestServerFaults: a mutating call that fails on the server (nothing done), then apply
+// again: converges with nothing duplicated.
+func TestServerFaults(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"CreateComponent", "CreateImageRecipe", "CreateInfrastructureConfiguration",
+		"CreateDistributionConfiguration", "CreateImagePipeline"} {
+		t.Run(op, func(t *testing.T) {
+			e := newEnv(t, 1, nil)
+			e.srv.Faults.FailNext("imagebuilder", op, awsemu.FaultError{Status: 500, Code: "ServiceException", Message: "injected"})
+			d := desired(t, aspnet, myapp)
+			if _, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{}); err == nil || !strings.Contains(err.Error(), "injected") {
+				t.Fatalf("apply with %s failing: %v", op, err)
+			}
+			if _, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			e.checkNoDuplicates(t, false)
+		})
+	}
+}

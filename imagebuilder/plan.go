@@ -231,6 +231,16 @@ func newest(vs []versioned) *versioned {
 	return best
 }
 
+// withHash returns the ARN of the version with content hash h ("" when none).
+func withHash(vs []versioned, h string) string {
+	for _, v := range vs {
+		if v.hash == h {
+			return v.arn
+		}
+	}
+	return ""
+}
+
 func versionsOf(vs []versioned) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
@@ -329,17 +339,35 @@ func (r *run) component(ctx context.Context, want *ib.CreateComponentInput) (str
 		r.add(ch)
 		return ch.ARN, nil
 	}
-	in := *want
-	in.SemanticVersion = aws.String(version)
-	in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
-	in.ClientToken = nil
-	in.ClientToken = aws.String(clientToken("CreateComponent", in))
-	out, err := r.api.CreateComponent(ctx, &in)
-	r.plan.Mutations++
-	if err != nil {
-		return "", fmt.Errorf("creating component %s %s: %w", name, version, err)
+	for attempt := 1; ; attempt++ {
+		in := *want
+		in.SemanticVersion = aws.String(version)
+		in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
+		in.ClientToken = nil
+		in.ClientToken = aws.String(clientToken("CreateComponent", in))
+		out, err := r.api.CreateComponent(ctx, &in)
+		r.plan.Mutations++
+		if err == nil {
+			ch.ARN = versionARN(aws.ToString(out.ComponentBuildVersionArn))
+			break
+		}
+		if awsapi.ErrorCode(err) != "ResourceAlreadyExistsException" || attempt == 3 {
+			return "", fmt.Errorf("creating component %s %s: %w", name, version, err)
+		}
+		// The version appeared after the listing (a concurrent apply, or a listing that
+		// lagged): reuse it when it has this content, else take the next one.
+		existing, lerr := r.componentVersions(ctx, name)
+		if lerr != nil {
+			return "", lerr
+		}
+		if arn := withHash(existing, hash); arn != "" {
+			ch.ARN = arn
+			break
+		}
+		version = nextVersion(version, append(versionsOf(existing), version))
+		ch.Version = version
+		r.plan.ComponentVersions[name] = version
 	}
-	ch.ARN = versionARN(aws.ToString(out.ComponentBuildVersionArn))
 	r.add(ch)
 	r.opts.logf("component %s: created %s", name, version)
 	return ch.ARN, nil
@@ -468,17 +496,32 @@ func (r *run) recipe(ctx context.Context, want *ib.CreateImageRecipeInput) (stri
 		r.add(ch)
 		return ch.ARN, nil
 	}
-	in := *want
-	in.SemanticVersion = aws.String(version)
-	in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
-	in.ClientToken = nil
-	in.ClientToken = aws.String(clientToken("CreateImageRecipe", in))
-	out, err := r.api.CreateImageRecipe(ctx, &in)
-	r.plan.Mutations++
-	if err != nil {
-		return "", fmt.Errorf("creating image recipe %s %s: %w", name, version, err)
+	for attempt := 1; ; attempt++ {
+		in := *want
+		in.SemanticVersion = aws.String(version)
+		in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
+		in.ClientToken = nil
+		in.ClientToken = aws.String(clientToken("CreateImageRecipe", in))
+		out, err := r.api.CreateImageRecipe(ctx, &in)
+		r.plan.Mutations++
+		if err == nil {
+			ch.ARN = aws.ToString(out.ImageRecipeArn)
+			break
+		}
+		if awsapi.ErrorCode(err) != "ResourceAlreadyExistsException" || attempt == 3 {
+			return "", fmt.Errorf("creating image recipe %s %s: %w", name, version, err)
+		}
+		existing, lerr := r.recipeVersions(ctx, name)
+		if lerr != nil {
+			return "", lerr
+		}
+		if arn := withHash(existing, hash); arn != "" {
+			ch.ARN = arn
+			break
+		}
+		version = nextVersion(version, append(versionsOf(existing), version))
+		ch.Version = version
 	}
-	ch.ARN = aws.ToString(out.ImageRecipeArn)
 	r.add(ch)
 	r.opts.logf("image recipe %s: created %s", name, version)
 	return ch.ARN, nil
@@ -513,13 +556,22 @@ func (r *run) mutable(ctx context.Context, m mutable) (string, error) {
 		}
 		arn, err := m.create(ctx)
 		r.plan.Mutations++
-		if err != nil {
+		if awsapi.ErrorCode(err) == "ResourceAlreadyExistsException" {
+			// Created since the listing (a concurrent apply): compare with it instead.
+			if arn, current, err = m.find(ctx); err != nil {
+				return "", err
+			}
+		} else if err != nil {
 			return "", fmt.Errorf("creating %s %s: %w", strings.ReplaceAll(m.resource, "-", " "), m.name, err)
+		} else {
+			ch.ARN = arn
+			r.add(ch)
+			r.opts.logf("%s %s: created", m.resource, m.name)
+			return arn, nil
 		}
-		ch.ARN = arn
-		r.add(ch)
-		r.opts.logf("%s %s: created", m.resource, m.name)
-		return arn, nil
+		if arn == "" {
+			return "", fmt.Errorf("creating %s %s: it already exists but cannot be found by name", strings.ReplaceAll(m.resource, "-", " "), m.name)
+		}
 	}
 	paths := diffSubset("", m.want, current)
 	if len(paths) == 0 {

@@ -347,3 +347,29 @@ func TestBuildTimeout(t *testing.T) {
 		t.Errorf("build --timeout 0s: exit %d: %s", code, errOut)
 	}
 }
+
+// TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing,
+// "y" applies.
+func TestApplyPrompt(t *testing.T) {
+	srv := useEmulator(t, buildClock())
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	old := isInteractive
+	isInteractive = func(*Globals) bool { return true }
+	t.Cleanup(func() { isInteractive = old })
+	for _, tt := range []struct {
+		answer    string
+		mutations int
+		inStderr  string
+	}{
+		{"n\n", 0, "apply: nothing changed"},
+		{"y\n", 5, "5 change(s) made"},
+	} {
+		srv.Faults.ResetCounts()
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
+		if code != 0 || mutatingCalls(srv) != tt.mutations || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
+			!strings.Contains(errb.String(), tt.inStderr) {
+			t.Errorf("apply answered %q: exit %d, %d mutating calls:\n%s", tt.answer, code, mutatingCalls(srv), errb.String())
+		}
+	}
+}
