@@ -675,3 +675,93 @@ func TestThrottleAndStoreInterface(t *testing.T) {
 		t.Fatal("GetImage in another region: found")
 	}
 }
+
+// TestDryRunOnEveryMutatingCall checks that DryRun answers DryRunOperation (HTTP 412)
+// where the call would succeed, and that nothing changes.
+func TestDryRunOnEveryMutatingCall(t *testing.T) {
+	w := start(t)
+	img, snaps := w.ownedImage(t, "dry")
+	inst := w.run(t, "ami-00000000000000001", map[string]string{"k": "v"})
+	lt := w.template(t, "dry-template", img)
+	d, err := w.c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{inst}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := d.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId
+	// A snapshot no image uses, so that DeleteSnapshot would succeed.
+	free, err := w.c.CreateSnapshot(ctx, &sdk.CreateSnapshotInput{VolumeId: vol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry := aws.Bool(true)
+	calls := map[string]func() error{
+		"RegisterImage": func() error {
+			_, err := w.c.RegisterImage(ctx, &sdk.RegisterImageInput{DryRun: dry, Name: aws.String("dry-reg"), RootDeviceName: aws.String("/dev/sda1"),
+				BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/sda1"), Ebs: &types.EbsBlockDevice{SnapshotId: aws.String(snaps[0])}}}})
+			return err
+		},
+		"CreateImage": func() error {
+			_, err := w.c.CreateImage(ctx, &sdk.CreateImageInput{DryRun: dry, InstanceId: aws.String(inst), Name: aws.String("dry-2")})
+			return err
+		},
+		"DeleteSnapshot": func() error {
+			_, err := w.c.DeleteSnapshot(ctx, &sdk.DeleteSnapshotInput{DryRun: dry, SnapshotId: free.SnapshotId})
+			return err
+		},
+		"CreateSnapshot": func() error {
+			_, err := w.c.CreateSnapshot(ctx, &sdk.CreateSnapshotInput{DryRun: dry, VolumeId: vol})
+			return err
+		},
+		"DeleteTags": func() error {
+			_, err := w.c.DeleteTags(ctx, &sdk.DeleteTagsInput{DryRun: dry, Resources: []string{inst}, Tags: []types.Tag{{Key: aws.String("k")}}})
+			return err
+		},
+		"StopInstances": func() error {
+			_, err := w.c.StopInstances(ctx, &sdk.StopInstancesInput{DryRun: dry, InstanceIds: []string{inst}})
+			return err
+		},
+		"StartInstances": func() error {
+			_, err := w.c.StartInstances(ctx, &sdk.StartInstancesInput{DryRun: dry, InstanceIds: []string{inst}})
+			return err
+		},
+		"TerminateInstances": func() error {
+			_, err := w.c.TerminateInstances(ctx, &sdk.TerminateInstancesInput{DryRun: dry, InstanceIds: []string{inst}})
+			return err
+		},
+		"CreateLaunchTemplate": func() error {
+			_, err := w.c.CreateLaunchTemplate(ctx, &sdk.CreateLaunchTemplateInput{DryRun: dry, LaunchTemplateName: aws.String("dry-2"),
+				LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(img)}})
+			return err
+		},
+		"CreateLaunchTemplateVersion": func() error {
+			_, err := w.c.CreateLaunchTemplateVersion(ctx, &sdk.CreateLaunchTemplateVersionInput{DryRun: dry, LaunchTemplateId: aws.String(lt),
+				LaunchTemplateData: &types.RequestLaunchTemplateData{InstanceType: types.InstanceTypeM6iXlarge}})
+			return err
+		},
+		"DeleteLaunchTemplate": func() error {
+			_, err := w.c.DeleteLaunchTemplate(ctx, &sdk.DeleteLaunchTemplateInput{DryRun: dry, LaunchTemplateId: aws.String(lt)})
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			wantCode(t, err, "DryRunOperation")
+			var re interface{ HTTPStatusCode() int }
+			if !errors.As(err, &re) || re.HTTPStatusCode() != 412 {
+				t.Errorf("HTTP status of DryRunOperation: %v", err)
+			}
+		})
+	}
+	// Nothing changed.
+	imgs, _ := w.c.DescribeImages(ctx, &sdk.DescribeImagesInput{Owners: []string{"self"}})
+	snapsNow, _ := w.c.DescribeSnapshots(ctx, &sdk.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+	d, _ = w.c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{InstanceIds: []string{inst}})
+	lts, _ := w.c.DescribeLaunchTemplates(ctx, &sdk.DescribeLaunchTemplatesInput{})
+	in := d.Reservations[0].Instances[0]
+	if len(imgs.Images) != 1 || len(snapsNow.Snapshots) != 2 || in.State.Name != types.InstanceStateNameRunning || len(in.Tags) != 1 ||
+		len(lts.LaunchTemplates) != 1 || *lts.LaunchTemplates[0].LatestVersionNumber != 1 {
+		t.Errorf("state changed by dry runs: %d images, %d snapshots, instance %s with %d tags, templates %+v",
+			len(imgs.Images), len(snapsNow.Snapshots), in.State.Name, len(in.Tags), lts.LaunchTemplates)
+	}
+}
