@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -187,13 +189,41 @@ func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stde
 // sends every service's requests to endpoint. It reads no environment or shared config.
 // Each call makes a single attempt (no retries), so a test sees every answer the endpoint
 // gives; set RetryMaxAttempts (or Retryer) on the returned config to test retrying.
+//
+// Its HTTP client works around a race in smithy-go (v1.28): the SDK closes a request body
+// as soon as the response headers arrive, and a closed body's WriteTo answers io.EOF,
+// which net/http's writer (still checking for bytes past Content-Length) takes as a write
+// error and closes the connection under a response body that is still being read
+// ("use of closed network connection" while decoding a large response). Hiding WriteTo
+// from the transport avoids it; see NewHTTPClient.
 func SDKConfig(endpoint, region string) aws.Config {
 	return aws.Config{
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 		BaseEndpoint:     aws.String(endpoint),
 		RetryMaxAttempts: 1,
+		HTTPClient:       NewHTTPClient(),
 	}
+}
+
+// NewHTTPClient returns the SDK's default HTTP client with request bodies that do not
+// expose io.WriterTo to net/http (see SDKConfig for the race this avoids).
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: noWriterTo{awshttp.NewBuildableClient().GetTransport()}}
+}
+
+// noWriterTo is a RoundTripper that hides the request body's WriteTo method.
+type noWriterTo struct{ rt http.RoundTripper }
+
+// RoundTrip sends the request with its body reduced to Read and Close.
+func (n noWriterTo) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		if _, ok := req.Body.(io.WriterTo); ok {
+			req = req.Clone(req.Context())
+			req.Body = struct{ io.ReadCloser }{req.Body}
+		}
+	}
+	return n.rt.RoundTrip(req)
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's concurrent stdout and stderr writers.

@@ -5,6 +5,7 @@ import (
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/awsemu/services/autoscaling"
 	"github.com/winami/winami/awsemu/services/ec2"
+	"github.com/winami/winami/awsemu/services/ecr"
 	"github.com/winami/winami/awsemu/services/eks"
 	"github.com/winami/winami/awsemu/services/iam"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
@@ -21,5 +22,6 @@ func register(srv *awsemu.Server) {
 	eks.New(srv)
 	sts.New(srv)
 	iam.New(srv)
+	ecr.New(srv)
 	autoscaling.New(srv)
 }
