@@ -1,13 +1,17 @@
 package spec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/winami/winami/catalog"
-	"sigs.k8s.io/yaml"
 )
 
 // Default fills every default so that the effective spec shows them, and writes
@@ -61,9 +65,78 @@ func (img *WindowsImage) Default() {
 
 func ptr[T any](v T) *T { return &v }
 
-// YAML is the effective spec as YAML (defaults included), as `winami render -o yaml` prints it.
+// YAML is the effective spec as YAML (defaults included), as `winami render -o yaml`
+// prints it: fields in the order of the file format (apiVersion, kind, metadata, spec;
+// kubernetesVersion, windows, parent, cache, build, distribution, keep).
 func (img *WindowsImage) YAML() ([]byte, error) {
-	return yaml.Marshal(img)
+	b, err := json.Marshal(img)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the spec: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	n, err := jsonToNode(dec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the spec: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("encoding the spec: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encoding the spec: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// jsonToNode reads one JSON value into a YAML node, keeping the order of object keys.
+func jsonToNode(dec *json.Decoder) (*yaml.Node, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := jsonToNode(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k.(string)}, v)
+			}
+			_, err := dec.Token() // }
+			return n, err
+		case '[':
+			n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			for dec.More() {
+				v, err := jsonToNode(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, v)
+			}
+			_, err := dec.Token() // ]
+			return n, err
+		}
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
+	case json.Number:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: t.String()}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}, nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	}
+	return nil, fmt.Errorf("unexpected JSON token %v", tok)
 }
 
 // Hash is a stable hex SHA-256 of the effective spec: the same content, in any field
