@@ -352,3 +352,13 @@ func TestCLIInputJSON(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b, want)
 	}
 }
+
+func TestCacheDisabled(t *testing.T) {
+	r, err := Render(loadSrc(t, base+"  cache: {enabled: false, images: [mcr.microsoft.com/windows/servercore:ltsc2022]}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Components) != 0 || len(r.ImageRecipe.Components) != 1 || r.RootVolumeGiB != AutoRootVolume(0) {
+		t.Errorf("a disabled cache rendered %d components, recipe %d, root %d GiB", len(r.Components), len(r.ImageRecipe.Components), r.RootVolumeGiB)
+	}
+}
