@@ -56,6 +56,19 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
+// exactKeys are user maps compared whole: a tag removed from the spec is a change.
+var exactKeys = map[string]bool{"amiTags": true, "resourceTags": true, "imageTags": true}
+
+// clearableKeys are settings the spec manages that the service never fills by itself:
+// when the spec leaves one out and the resource has it, the spec removed it (a region's
+// Fast Launch or published parameter, a subnet, a key pair, launch permissions).
+var clearableKeys = map[string]bool{
+	"fastLaunchConfigurations": true, "ssmParameterConfigurations": true, "launchTemplateConfigurations": true,
+	"launchPermission": true, "targetAccountIds": true, "licenseConfigurationArns": true,
+	"subnetId": true, "securityGroupIds": true, "keyPair": true, "snsTopicArn": true, "logging": true,
+	"schedule": true, "imageTags": true, "resourceTags": true,
+}
+
 // isEmpty reports whether a desired value says nothing (nil, "", empty list or map).
 func isEmpty(v any) bool {
 	switch t := v.(type) {
@@ -91,8 +104,20 @@ func diffSubset(path string, want, got any) []string {
 		}
 		var out []string
 		for _, k := range sortedKeys(w) {
+			if exactKeys[k] {
+				if !isEmpty(w[k]) && !reflect.DeepEqual(w[k], g[k]) {
+					out = append(out, join(path, k))
+				}
+				continue
+			}
 			out = append(out, diffSubset(join(path, k), w[k], g[k])...)
 		}
+		for _, k := range sortedKeys(g) {
+			if clearableKeys[k] && isEmpty(w[k]) && !isEmpty(g[k]) {
+				out = append(out, join(path, k))
+			}
+		}
+		sort.Strings(out)
 		return out
 	case []any:
 		g, ok := got.([]any)

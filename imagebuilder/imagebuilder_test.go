@@ -618,3 +618,46 @@ func TestServerFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestRemovedSettings: a tag or a region's Fast Launch removed from the spec is an update
+// that removes it, not "unchanged".
+func TestRemovedSettings(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 1, nil)
+	d := desired(t, aspnet)
+	d.Distribution.Distributions[0].AmiDistributionConfiguration.AmiTags = map[string]string{"team": "platform", "cluster": "prod"}
+	if _, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	d = desired(t, aspnet)
+	d.Distribution.Distributions[0].AmiDistributionConfiguration.AmiTags = map[string]string{"team": "platform"}
+	d.Distribution.Distributions[1].FastLaunchConfigurations = nil
+	p, err := imagebuilder.PlanChanges(ctx, e.clients, d, imagebuilder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dist imagebuilder.Change
+	for _, c := range p.Changes {
+		if c.Resource == imagebuilder.ResourceDistribution {
+			dist = c
+		}
+	}
+	if dist.Action != imagebuilder.ActionUpdate || !strings.Contains(dist.Reason, "distributions[0].amiDistributionConfiguration.amiTags") ||
+		!strings.Contains(dist.Reason, "distributions[1].fastLaunchConfigurations") {
+		t.Fatalf("distribution change %+v", dist)
+	}
+	if _, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.clients.ImageBuilder(region).GetDistributionConfiguration(ctx, &ib.GetDistributionConfigurationInput{DistributionConfigurationArn: aws.String(dist.ARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := got.DistributionConfiguration.Distributions
+	if len(ds[1].FastLaunchConfigurations) != 0 || len(ds[0].AmiDistributionConfiguration.AmiTags) != 1 {
+		t.Errorf("after apply: %+v", ds)
+	}
+	if p, err := imagebuilder.PlanChanges(ctx, e.clients, d, imagebuilder.Options{}); err != nil || p.Changed() {
+		t.Errorf("plan after apply: %v %+v", err, p)
+	}
+}
