@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/preflight"
+)
+
+func init() {
+	commands = append(commands, newDoctorCmd)
+}
+
+func newDoctorCmd(g *Globals) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "doctor -f winami.yaml",
+		Short: "Check, before a build, everything that would make it fail",
+		Long: `Doctor runs one check per line, pass / warn / fail / skip, each with the fix:
+the credentials and account (STS); whether you may call what apply, build, fast-launch and
+prune need (SimulatePrincipalPolicy; skipped with a note when simulation is denied); the
+build instance profile, its role's EC2InstanceProfileForImageBuilder and
+AmazonSSMManagedInstanceCore and, when cached images come from ECR, read access to those
+repositories; the subnet and security groups (or a default VPC); the parent image; the
+cached images; the Fast Launch prerequisites of every distribution region.
+
+Exit 1 when a check fails.`,
+		Example: `  winami doctor -f winami.yaml
+  winami doctor -f winami.yaml -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), g, file) },
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "the spec file (winami.yaml)")
+	return cmd
+}
+
+func runDoctor(ctx context.Context, g *Globals, file string) error {
+	img, err := specFile(file)
+	if err != nil {
+		return err
+	}
+	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: img.Metadata.Region})
+	if err != nil {
+		return err
+	}
+	d := &preflight.Doctor{Clients: clients}
+	checks, err := d.Run(ctx, img)
+	if err != nil {
+		return describeAWSError(g, clients, err)
+	}
+	if err := g.Print(checks, func() Table { return checksTable(checks) }); err != nil {
+		return err
+	}
+	if preflight.Failed(checks) {
+		n := 0
+		for _, c := range checks {
+			if c.Status == preflight.Fail {
+				n++
+			}
+		}
+		return &ProblemError{Msg: fmt.Sprintf("doctor: %d checks failed", n)}
+	}
+	return nil
+}

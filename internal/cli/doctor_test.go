@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/winami/winami/preflight"
+)
+
+const doctorSpec = `apiVersion: winami.io/v1alpha1
+kind: WindowsImage
+metadata:
+  name: doc-win2022
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.33"
+  windows: {version: "2022", edition: Core}
+  build:
+    instanceProfile: PROFILE
+  distribution:
+    regions: [us-east-1, us-west-2]
+    fastLaunch: {enabled: true}
+`
+
+func TestDoctorCommand(t *testing.T) {
+	useEmulator(t)
+	good := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "EC2InstanceProfileForImageBuilder", 1))
+	out, stderr, code := run(t, "doctor", "-f", good)
+	if code != 0 || !strings.Contains(out, "credentials") || !strings.Contains(out, "pass") {
+		t.Fatalf("doctor: exit %d\n%s\n%s", code, out, stderr)
+	}
+	bad := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "Missing", 1))
+	out, stderr, code = run(t, "doctor", "-f", bad, "-o", "json")
+	var checks []preflight.Check
+	if code != 1 || json.Unmarshal([]byte(out), &checks) != nil || !strings.Contains(stderr, "doctor: 1 checks failed") {
+		t.Fatalf("doctor with a missing profile: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, c := range checks {
+		if c.Status == "fail" && (c.Name != preflight.CheckInstanceProfile || c.Fix == "") {
+			t.Errorf("unexpected failure %+v", c)
+		}
+	}
+	if _, _, code := run(t, "doctor"); code != 2 {
+		t.Errorf("doctor without -f: exit %d", code)
+	}
+}
+
+func TestIAMPolicyCommand(t *testing.T) {
+	file := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "BuildRole", 1))
+	out, stderr, code := run(t, "iam-policy", "--for", "operator", "-f", file)
+	var doc preflight.Document
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
+		t.Fatalf("operator: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(out, "arn:aws:iam::*:role/BuildRole") || !strings.Contains(out, "doc-win2022") {
+		t.Errorf("operator policy not scoped to the spec:\n%s", out)
+	}
+	out, _, code = run(t, "iam-policy", "--for", "instance")
+	var inst struct {
+		ManagedPolicyArns []string           `json:"managedPolicyArns"`
+		InlinePolicy      preflight.Document `json:"inlinePolicy"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &inst) != nil || len(inst.ManagedPolicyArns) != 2 || len(inst.InlinePolicy.Statement) == 0 {
+		t.Fatalf("instance: exit %d\n%s", code, out)
+	}
+	out, _, code = run(t, "iam-policy")
+	var both map[string]json.RawMessage
+	if code != 0 || json.Unmarshal([]byte(out), &both) != nil || both["operator"] == nil || both["instance"] == nil {
+		t.Fatalf("both: exit %d\n%s", code, out)
+	}
+	if _, _, code := run(t, "iam-policy", "--for", "admin"); code != 2 {
+		t.Errorf("--for admin: exit %d", code)
+	}
+}

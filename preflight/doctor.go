@@ -1,0 +1,480 @@
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/fastlaunch"
+	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/prune"
+	"github.com/winami/winami/render"
+	"github.com/winami/winami/spec"
+)
+
+// Check is one line of the doctor's report: pass, warn, fail or skip, with the fix.
+type Check = fastlaunch.Check
+
+// Check outcomes (the same as fastlaunch's).
+const (
+	Pass = fastlaunch.CheckPass
+	Warn = fastlaunch.CheckWarn
+	Fail = fastlaunch.CheckFail
+	Skip = fastlaunch.CheckSkip
+)
+
+// Names of the doctor's checks.
+const (
+	CheckCredentials     = "credentials"
+	CheckPermissions     = "permissions"
+	CheckInstanceProfile = "instance-profile"
+	CheckRolePolicy      = "instance-role-policy"
+	CheckECRRead         = "instance-role-ecr"
+	CheckNetwork         = "network"
+	CheckParentImage     = "parent-image"
+	CheckCachedImages    = "cached-images"
+	CheckFastLaunch      = "fast-launch"
+)
+
+// Doctor checks, before a build, what would make it fail half an hour in.
+type Doctor struct {
+	// Clients gives each region's clients.
+	Clients *awsapi.Clients
+	// CheckImages, when set, checks the cached images against the spec's Windows version
+	// (package images); without it the check is skipped with a pointer to
+	// `winami images check`.
+	CheckImages func(ctx context.Context, refs []string, windows string) Check
+}
+
+// Failed reports whether any check failed.
+func Failed(checks []Check) bool {
+	for _, c := range checks {
+		if c.Status == Fail {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs every check for the spec, in order. It stops after the credentials check when
+// that fails (nothing else can run). The error is for checks that could not run at all.
+func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
+	region := img.Metadata.Region
+	var checks []Check
+	add := func(c Check) { checks = append(checks, c) }
+
+	ident, err := d.Clients.STS(region).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		add(Check{Name: CheckCredentials, Status: Fail, Message: fmt.Sprintf("no usable AWS credentials: %v", err),
+			Fix: "refresh the credentials (aws sso login, new keys) or pick the profile with --profile / AWS_PROFILE"})
+		return checks, nil
+	}
+	callerARN := aws.ToString(ident.Arn)
+	add(Check{Name: CheckCredentials, Status: Pass, Message: fmt.Sprintf("account %s as %s", aws.ToString(ident.Account), callerARN)})
+
+	add(d.permissions(ctx, img, callerARN))
+
+	profileChecks, err := d.instanceProfile(ctx, img)
+	if err != nil {
+		return checks, err
+	}
+	checks = append(checks, profileChecks...)
+
+	net, err := d.network(ctx, img)
+	if err != nil {
+		return checks, err
+	}
+	add(net)
+
+	parent, err := d.parent(ctx, img)
+	if err != nil {
+		return checks, err
+	}
+	add(parent)
+
+	switch {
+	case !img.Spec.Cache.IsEnabled():
+		add(Check{Name: CheckCachedImages, Status: Pass, Message: "no images cached"})
+	case d.CheckImages != nil:
+		add(d.CheckImages(ctx, img.Spec.Cache.Images, img.Spec.Windows.Version))
+	default:
+		add(Check{Name: CheckCachedImages, Status: Skip, Message: fmt.Sprintf("%d cached images not checked here", len(img.Spec.Cache.Images)),
+			Fix: "run `winami images check -f` on the spec"})
+	}
+
+	fl, err := d.fastLaunch(ctx, img)
+	if err != nil {
+		return checks, err
+	}
+	return append(checks, fl...), nil
+}
+
+// simulate runs one SimulatePrincipalPolicy over actions on resources.
+func simulate(ctx context.Context, api awsapi.IAM, principal string, actions, resources []string, entries []iamtypes.ContextEntry) (denied []string, err error) {
+	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(principal), ActionNames: actions, ResourceArns: resources, ContextEntries: entries}
+	p := iam.NewSimulatePrincipalPolicyPaginator(api, in)
+	seen := map[string]bool{}
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range out.EvaluationResults {
+			name := aws.ToString(r.EvalActionName)
+			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed && !seen[name] {
+				seen[name] = true
+				denied = append(denied, name)
+			}
+		}
+	}
+	return denied, nil
+}
+
+// Simulation is one SimulatePrincipalPolicy question: may the principal call Actions on
+// Resources ("*" when none) in Context.
+type Simulation struct {
+	Actions   []string
+	Resources []string
+	Context   []iamtypes.ContextEntry
+}
+
+// OperatorSimulations are the questions doctor asks about the caller: every action apply,
+// build, fast-launch and prune call, on the resources of the spec (in account), with the
+// context the calls carry, so a policy scoped like OperatorPolicy passes.
+func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
+	name := strings.ToLower(img.Metadata.Name)
+	var sims []Simulation
+	sims = append(sims, Simulation{Actions: append(append([]string(nil), readActions...), fastLaunchActions...)})
+	byType := map[string][]string{}
+	var types []string
+	for _, a := range applyActions {
+		t := applyResourceType[a]
+		if byType[t] == nil {
+			types = append(types, t)
+		}
+		byType[t] = append(byType[t], a)
+	}
+	for _, t := range types {
+		// Image Builder resources live in the build region only.
+		arns := []string{fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", img.Metadata.Region, account, t, name)}
+		sims = append(sims, Simulation{Actions: byType[t], Resources: arns})
+	}
+	if role := img.Spec.Build.InstanceProfile; role != "" {
+		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", account, role)},
+			Context: []iamtypes.ContextEntry{stringEntry("iam:PassedToService", "ec2.amazonaws.com")}})
+	}
+	if p := img.Spec.Distribution.PublishParameter; p != "" {
+		var arns []string
+		for _, r := range img.Spec.Distribution.Regions {
+			arns = append(arns, fmt.Sprintf("arn:aws:ssm:%s:%s:parameter/%s", r, account, strings.TrimPrefix(p, "/")))
+		}
+		sims = append(sims, Simulation{Actions: []string{"ssm:PutParameter"}, Resources: arns})
+	}
+	services := []string{"imagebuilder.amazonaws.com"}
+	if fl := img.Spec.Distribution.FastLaunch; fl != nil && fl.Enabled {
+		services = append(services, fastlaunch.ServiceLinkedRoleService)
+	}
+	for _, svc := range services {
+		sims = append(sims, Simulation{Actions: []string{"iam:CreateServiceLinkedRole"}, Context: []iamtypes.ContextEntry{stringEntry("iam:AWSServiceName", svc)}})
+	}
+	region := img.Metadata.Region
+	sims = append(sims,
+		Simulation{Actions: []string{"ec2:DeregisterImage", "ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::image/ami-00000000000000000", region)},
+			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.ManagedByTag, prune.ManagedByValue)}},
+		Simulation{Actions: []string{"ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::snapshot/snap-00000000000000000", region)},
+			Context: []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:TagKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: []string{prune.PendingTag}}}},
+		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::snapshot/snap-00000000000000000", region)},
+			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
+	)
+	return sims
+}
+
+var applyResourceType = map[string]string{
+	"imagebuilder:CreateComponent":                   "component",
+	"imagebuilder:CreateImageRecipe":                 "image-recipe",
+	"imagebuilder:CreateInfrastructureConfiguration": "infrastructure-configuration",
+	"imagebuilder:UpdateInfrastructureConfiguration": "infrastructure-configuration",
+	"imagebuilder:CreateDistributionConfiguration":   "distribution-configuration",
+	"imagebuilder:UpdateDistributionConfiguration":   "distribution-configuration",
+	"imagebuilder:CreateImagePipeline":               "image-pipeline",
+	"imagebuilder:UpdateImagePipeline":               "image-pipeline",
+	"imagebuilder:StartImagePipelineExecution":       "image-pipeline",
+	"imagebuilder:TagResource":                       "image-pipeline",
+	"imagebuilder:CancelImageCreation":               "image",
+}
+
+func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, callerARN string) Check {
+	api := d.Clients.IAM(img.Metadata.Region)
+	principal := fastlaunch.PrincipalARN(callerARN)
+	var denied []string
+	seen := map[string]bool{}
+	for _, s := range OperatorSimulations(img, accountOf(callerARN)) {
+		den, err := simulate(ctx, api, principal, s.Actions, s.Resources, s.Context)
+		if err != nil {
+			if awsapi.IsAccessDenied(err) {
+				return Check{Name: CheckPermissions, Status: Skip,
+					Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", principal),
+					Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let doctor check, or compare your policy with `winami iam-policy --for operator`"}
+			}
+			return Check{Name: CheckPermissions, Status: Warn, Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", principal, err)}
+		}
+		for _, a := range den {
+			if a == "iam:CreateServiceLinkedRole" {
+				a += " (" + s.Context[0].ContextKeyValues[0] + ")"
+			}
+			if !seen[a] {
+				seen[a] = true
+				denied = append(denied, a)
+			}
+		}
+	}
+	if len(denied) > 0 {
+		return Check{Name: CheckPermissions, Status: Fail,
+			Message: fmt.Sprintf("%s may not call %s", principal, strings.Join(denied, ", ")),
+			Fix:     "attach the policy `winami iam-policy --for operator -f <spec>` prints"}
+	}
+	return Check{Name: CheckPermissions, Status: Pass, Message: fmt.Sprintf("%s may do what apply, build, fast-launch and prune call", principal)}
+}
+
+func stringEntry(key, value string) iamtypes.ContextEntry {
+	return iamtypes.ContextEntry{ContextKeyName: aws.String(key), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{value}}
+}
+
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 {
+		return parts[4]
+	}
+	return "*"
+}
+
+func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
+	name := img.Spec.Build.InstanceProfile
+	api := d.Clients.IAM(img.Metadata.Region)
+	out, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if err != nil {
+		if awsapi.ErrorCode(err) == "NoSuchEntity" {
+			return []Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
+				Fix: fmt.Sprintf("create it with a role that has %s and %s (winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}}, nil
+		}
+		if awsapi.IsAccessDenied(err) {
+			return []Check{{Name: CheckInstanceProfile, Status: Skip, Message: fmt.Sprintf("instance profile %s not checked: %v", name, err), Fix: "allow iam:GetInstanceProfile"}}, nil
+		}
+		return nil, fmt.Errorf("reading instance profile %s: %w", name, err)
+	}
+	roles := out.InstanceProfile.Roles
+	if len(roles) == 0 {
+		return []Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s has no role", name),
+			Fix: fmt.Sprintf("aws iam add-role-to-instance-profile --instance-profile-name %s --role-name <role>", name)}}, nil
+	}
+	role := aws.ToString(roles[0].RoleName)
+	roleARN := aws.ToString(roles[0].Arn)
+	checks := []Check{{Name: CheckInstanceProfile, Status: Pass, Message: fmt.Sprintf("instance profile %s exists with role %s", name, role)}}
+
+	attached := map[string]bool{}
+	p := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the policies of role %s: %w", role, err)
+		}
+		for _, ap := range page.AttachedPolicies {
+			attached[aws.ToString(ap.PolicyName)] = true
+		}
+	}
+	var missing []string
+	for _, pol := range []string{ImageBuilderInstancePolicy, SSMInstancePolicy} {
+		if !attached[pol] {
+			missing = append(missing, pol)
+		}
+	}
+	if len(missing) > 0 {
+		var fixes []string
+		for _, m := range missing {
+			fixes = append(fixes, fmt.Sprintf("aws iam attach-role-policy --role-name %s --policy-arn %s", role, ManagedPolicyARN(m)))
+		}
+		why := ""
+		if contains(missing, SSMInstancePolicy) {
+			why = " (without it the build instance never reaches SSM and the build dies with TimedOut after 30 minutes)"
+		}
+		checks = append(checks, Check{Name: CheckRolePolicy, Status: Fail,
+			Message: fmt.Sprintf("role %s lacks %s%s", role, strings.Join(missing, " and "), why), Fix: strings.Join(fixes, "; ")})
+	} else {
+		checks = append(checks, Check{Name: CheckRolePolicy, Status: Pass, Message: fmt.Sprintf("role %s has %s and %s", role, ImageBuilderInstancePolicy, SSMInstancePolicy)})
+	}
+
+	repos := ScopeOf(img).ECRRepositories
+	if len(repos) > 0 && img.Spec.Cache.IsEnabled() {
+		checks = append(checks, d.ecrRead(ctx, api, role, roleARN, repos))
+	}
+	return checks, nil
+}
+
+func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN string, repos []string) Check {
+	denied, err := simulate(ctx, api, roleARN, []string{"ecr:GetAuthorizationToken"}, nil, nil)
+	if err == nil {
+		var more []string
+		more, err = simulate(ctx, api, roleARN, ECRPullActions, repos, nil)
+		denied = append(denied, more...)
+	}
+	switch {
+	case err != nil && awsapi.IsAccessDenied(err):
+		return Check{Name: CheckECRRead, Status: Skip, Message: fmt.Sprintf("ECR read of role %s not checked: simulation denied", role),
+			Fix: "allow iam:SimulatePrincipalPolicy on the role, or compare it with `winami iam-policy --for instance`"}
+	case err != nil:
+		return Check{Name: CheckECRRead, Status: Warn, Message: fmt.Sprintf("ECR read of role %s not checked: %v", role, err)}
+	case len(denied) > 0:
+		return Check{Name: CheckECRRead, Status: Fail,
+			Message: fmt.Sprintf("role %s may not call %s on %s: the cached images cannot be pulled", role, strings.Join(denied, ", "), strings.Join(repos, ", ")),
+			Fix:     fmt.Sprintf("attach %s or the inline policy `winami iam-policy --for instance -f <spec>` prints", ManagedPolicyARN(ECRReadOnlyPolicy))}
+	}
+	return Check{Name: CheckECRRead, Status: Pass, Message: fmt.Sprintf("role %s may pull from %s", role, strings.Join(repos, ", "))}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// networkAPI is the part of EC2 the network check needs beyond awsapi.EC2.
+type networkAPI interface {
+	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
+	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+}
+
+func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, error) {
+	region := img.Metadata.Region
+	b := img.Spec.Build
+	api := d.Clients.EC2(region)
+	if b.SubnetID == "" {
+		out, err := api.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
+		if err != nil {
+			return Check{}, fmt.Errorf("looking for the default VPC in %s: %w", region, err)
+		}
+		if len(out.Vpcs) == 0 {
+			return Check{Name: CheckNetwork, Status: Fail, Message: fmt.Sprintf("no subnet in the spec and %s has no default VPC", region),
+				Fix: "set spec.build.subnetId and securityGroupIds (a subnet with a route to SSM, S3 and your registries)"}, nil
+		}
+		return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("builds run in the default VPC %s of %s", aws.ToString(out.Vpcs[0].VpcId), region)}, nil
+	}
+	na, ok := api.(networkAPI)
+	if !ok {
+		return Check{Name: CheckNetwork, Status: Skip, Message: "subnet and security groups not checked: this EC2 client cannot describe them"}, nil
+	}
+	var problems []string
+	sub, err := na.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: []string{b.SubnetID}}}})
+	if err != nil {
+		return unchecked(region, err)
+	}
+	vpc := ""
+	if len(sub.Subnets) == 0 {
+		problems = append(problems, fmt.Sprintf("subnet %s does not exist in %s", b.SubnetID, region))
+	} else {
+		vpc = aws.ToString(sub.Subnets[0].VpcId)
+	}
+	if len(b.SecurityGroupIDs) > 0 {
+		sg, err := na.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: b.SecurityGroupIDs}}})
+		if err != nil {
+			return unchecked(region, err)
+		}
+		found := map[string]string{}
+		for _, g := range sg.SecurityGroups {
+			found[aws.ToString(g.GroupId)] = aws.ToString(g.VpcId)
+		}
+		for _, id := range b.SecurityGroupIDs {
+			switch v, ok := found[id]; {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("security group %s does not exist in %s", id, region))
+			case vpc != "" && v != vpc:
+				problems = append(problems, fmt.Sprintf("security group %s is in %s, not in the subnet's VPC %s", id, v, vpc))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return Check{Name: CheckNetwork, Status: Fail, Message: strings.Join(problems, "; "), Fix: "fix spec.build.subnetId / securityGroupIds"}, nil
+	}
+	return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("subnet %s and %d security groups exist in %s", b.SubnetID, len(b.SecurityGroupIDs), region)}, nil
+}
+
+func unchecked(region string, err error) (Check, error) {
+	if awsapi.IsAccessDenied(err) || awsapi.ErrorCode(err) == "InvalidAction" {
+		return Check{Name: CheckNetwork, Status: Warn, Message: fmt.Sprintf("subnet and security groups not checked in %s: %v", region, err)}, nil
+	}
+	return Check{}, fmt.Errorf("describing the build network in %s: %w", region, err)
+}
+
+func (d *Doctor) parent(ctx context.Context, img *spec.WindowsImage) (Check, error) {
+	res, err := render.Render(img, render.Options{})
+	if err != nil {
+		return Check{}, fmt.Errorf("rendering the spec: %w", err)
+	}
+	p, err := imagebuilder.ResolveParent(ctx, d.Clients, img.Metadata.Region, res.ParentImage)
+	var pe *imagebuilder.PreflightError
+	if errors.As(err, &pe) {
+		return Check{Name: CheckParentImage, Status: Fail, Message: strings.Join(pe.Problems, "; "),
+			Fix: "check spec.parent (and spec.kubernetesVersion: `winami resolve` lists what exists)"}, nil
+	}
+	if err != nil {
+		return Check{}, err
+	}
+	msg := fmt.Sprintf("parent %s is %s (%s) in %s", res.ParentImage, p.ImageID, p.Name, img.Metadata.Region)
+	if pin := img.Spec.Parent.ReleaseDate + img.Spec.Parent.OSBuild; pin != "" {
+		return Check{Name: CheckParentImage, Status: Warn, Message: msg + "; the pin " + pin + " is resolved by apply"}, nil
+	}
+	return Check{Name: CheckParentImage, Status: Pass, Message: msg}, nil
+}
+
+func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
+	fl := img.Spec.Distribution.FastLaunch
+	if fl == nil || !fl.Enabled {
+		return []Check{{Name: CheckFastLaunch, Status: Pass, Message: "Fast Launch not enabled in the spec"}}, nil
+	}
+	s := fastlaunch.Settings{TargetSnapshots: int32(fl.TargetSnapshots), MaxParallelLaunches: int32(fl.MaxParallelLaunches)}
+	if lt := fl.LaunchTemplate; lt != nil {
+		ref := fastlaunch.TemplateRef{ID: lt.ID, Name: lt.Name}
+		if lt.Version != "" && lt.Version != "$Default" {
+			ref.Version = lt.Version
+		}
+		s.LaunchTemplate = ref.String()
+	}
+	regions := append([]string(nil), img.Spec.Distribution.Regions...)
+	sort.Strings(regions)
+	var out []Check
+	for _, r := range regions {
+		checks, err := fastlaunch.New(d.Clients, r).CheckSettings(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		var bad []string
+		for _, c := range checks {
+			if c.Status == Fail {
+				m := c.Message
+				if c.Fix != "" {
+					m += " (" + c.Fix + ")"
+				}
+				bad = append(bad, m)
+			}
+		}
+		if len(bad) > 0 {
+			out = append(out, Check{Name: CheckFastLaunch, Status: Fail, Message: r + ": " + strings.Join(bad, "; "),
+				Fix: "fix spec.distribution.fastLaunch for " + r})
+		} else {
+			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: fmt.Sprintf("%s: Fast Launch prerequisites met", r)})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,233 @@
+package preflight_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/preflight"
+	"github.com/winami/winami/spec"
+)
+
+const baseSpec = `apiVersion: winami.io/v1alpha1
+kind: WindowsImage
+metadata:
+  name: doc-win2022
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.33"
+  windows: {version: "2022", edition: Core}
+  PARENT
+  cache:
+    images:
+      - 111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1.4.2
+  build:
+    instanceProfile: PROFILE
+  distribution:
+    regions: [us-east-1, us-west-2]
+    publishParameter: /winami/doc-win2022/image_id
+    fastLaunch: {enabled: true, LAUNCHTEMPLATE}
+`
+
+type docWorld struct {
+	srv *awsemu.Server
+	iam *iam.Client
+	d   *preflight.Doctor
+}
+
+func newDocWorld(t *testing.T) *docWorld {
+	t.Helper()
+	srv := emulator.Start(t)
+	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
+	return &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
+}
+
+func loadSpec(t *testing.T, repl ...string) *spec.WindowsImage {
+	t.Helper()
+	r := map[string]string{"PARENT": "parent: {source: eks-optimized}", "PROFILE": "EC2InstanceProfileForImageBuilder", "LAUNCHTEMPLATE": "targetSnapshots: 5"}
+	for i := 0; i+1 < len(repl); i += 2 {
+		r[repl[i]] = repl[i+1]
+	}
+	text := baseSpec
+	for k, v := range r {
+		text = strings.ReplaceAll(text, k, v)
+	}
+	img, err := spec.LoadBytes([]byte(text), "winami.yaml")
+	if err != nil {
+		t.Fatalf("spec: %v", err)
+	}
+	return img
+}
+
+func (w *docWorld) run(t *testing.T, img *spec.WindowsImage) []preflight.Check {
+	t.Helper()
+	checks, err := w.d.Run(context.Background(), img)
+	if err != nil {
+		t.Fatalf("doctor: %v", err)
+	}
+	return checks
+}
+
+// onlyFailure asserts that exactly the named check fails (all its lines) and returns it.
+func onlyFailure(t *testing.T, checks []preflight.Check, name string) preflight.Check {
+	t.Helper()
+	var got preflight.Check
+	n := 0
+	for _, c := range checks {
+		if c.Status == preflight.Fail {
+			if c.Name != name {
+				t.Errorf("check %s failed too: %s", c.Name, c.Message)
+			}
+			got = c
+			n++
+		}
+	}
+	if n == 0 {
+		b, _ := json.MarshalIndent(checks, "", " ")
+		t.Fatalf("check %s did not fail:\n%s", name, b)
+	}
+	if got.Fix == "" {
+		t.Errorf("check %s fails without a fix: %+v", name, got)
+	}
+	return got
+}
+
+func (w *docWorld) role(t *testing.T, name string, policies ...string) {
+	t.Helper()
+	ctx := context.Background()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range policies {
+		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN(p))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.iam.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.iam.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDoctorAllPass(t *testing.T) {
+	w := newDocWorld(t)
+	checks := w.run(t, loadSpec(t))
+	names := map[string]bool{}
+	for _, c := range checks {
+		names[c.Name] = true
+		if c.Status == preflight.Fail || c.Status == preflight.Warn {
+			t.Errorf("%s: %s %s", c.Name, c.Status, c.Message)
+		}
+	}
+	for _, n := range []string{preflight.CheckCredentials, preflight.CheckPermissions, preflight.CheckInstanceProfile, preflight.CheckRolePolicy,
+		preflight.CheckECRRead, preflight.CheckNetwork, preflight.CheckParentImage, preflight.CheckCachedImages, preflight.CheckFastLaunch} {
+		if !names[n] {
+			t.Errorf("no %s check", n)
+		}
+	}
+}
+
+func TestDoctorCredentials(t *testing.T) {
+	w := newDocWorld(t)
+	w.srv.Faults.FailNext("sts", "GetCallerIdentity", awsemu.FaultError{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."})
+	checks := w.run(t, loadSpec(t))
+	c := onlyFailure(t, checks, preflight.CheckCredentials)
+	if len(checks) != 1 || !strings.Contains(c.Message, "InvalidClientTokenId") {
+		t.Errorf("checks: %+v", checks)
+	}
+}
+
+func TestDoctorPermissions(t *testing.T) {
+	w := newDocWorld(t)
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["imagebuilder:CreateImagePipeline","ssm:PutParameter"],"Resource":"*"}]}`
+	if _, err := w.iam.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("deny"), PolicyDocument: aws.String(deny)}); err != nil {
+		t.Fatal(err)
+	}
+	c := onlyFailure(t, w.run(t, loadSpec(t)), preflight.CheckPermissions)
+	if !strings.Contains(c.Message, "imagebuilder:CreateImagePipeline") || !strings.Contains(c.Message, "ssm:PutParameter") || strings.Contains(c.Message, "ec2:") {
+		t.Errorf("permissions: %s", c.Message)
+	}
+}
+
+func TestDoctorSimulationDeniedIsSkipped(t *testing.T) {
+	w := newDocWorld(t)
+	w.srv.Faults.FailNext("iam", "SimulatePrincipalPolicy", awsemu.FaultError{Status: 403, Code: "AccessDenied", Message: "not authorized to perform iam:SimulatePrincipalPolicy"})
+	checks := w.run(t, loadSpec(t))
+	for _, c := range checks {
+		if c.Name == preflight.CheckPermissions && (c.Status != preflight.Skip || !strings.Contains(c.Message, "not checked")) {
+			t.Errorf("permissions: %+v", c)
+		}
+		if c.Status == preflight.Fail {
+			t.Errorf("%s failed: %s", c.Name, c.Message)
+		}
+	}
+}
+
+func TestDoctorInstanceProfileMissing(t *testing.T) {
+	w := newDocWorld(t)
+	checks := w.run(t, loadSpec(t, "PROFILE", "NoSuchProfile"))
+	c := onlyFailure(t, checks, preflight.CheckInstanceProfile)
+	if !strings.Contains(c.Message, "NoSuchProfile does not exist") {
+		t.Errorf("instance profile: %+v", c)
+	}
+}
+
+func TestDoctorRoleLacksSSM(t *testing.T) {
+	w := newDocWorld(t)
+	w.role(t, "NoSSM", preflight.ImageBuilderInstancePolicy, preflight.ECRReadOnlyPolicy)
+	c := onlyFailure(t, w.run(t, loadSpec(t, "PROFILE", "NoSSM")), preflight.CheckRolePolicy)
+	if !strings.Contains(c.Message, "lacks AmazonSSMManagedInstanceCore") || !strings.Contains(c.Message, "TimedOut") ||
+		!strings.Contains(c.Fix, "--policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore") {
+		t.Errorf("role policy: %+v", c)
+	}
+}
+
+func TestDoctorRoleLacksECRRead(t *testing.T) {
+	w := newDocWorld(t)
+	w.role(t, "NoECR", preflight.ImageBuilderInstancePolicy, preflight.SSMInstancePolicy)
+	c := onlyFailure(t, w.run(t, loadSpec(t, "PROFILE", "NoECR")), preflight.CheckECRRead)
+	if !strings.Contains(c.Message, "arn:aws:ecr:us-east-1:111122223333:repository/team/app") || !strings.Contains(c.Message, "ecr:BatchGetImage") {
+		t.Errorf("ECR read: %+v", c)
+	}
+}
+
+func TestDoctorParentImageMissing(t *testing.T) {
+	w := newDocWorld(t)
+	c := onlyFailure(t, w.run(t, loadSpec(t, "PARENT", "parent: {imageId: ami-0123456789abcdef0}")), preflight.CheckParentImage)
+	if !strings.Contains(c.Message, "ami-0123456789abcdef0") {
+		t.Errorf("parent: %+v", c)
+	}
+}
+
+func TestDoctorFastLaunchPerRegion(t *testing.T) {
+	w := newDocWorld(t)
+	ctx := context.Background()
+	east := ec2.NewFromConfig(awstest.SDKConfig(w.srv.URL(), "us-east-1"))
+	if _, err := east.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("fl-template"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceTypeM6iLarge}}); err != nil {
+		t.Fatal(err)
+	}
+	checks := w.run(t, loadSpec(t, "LAUNCHTEMPLATE", "launchTemplate: {name: fl-template}"))
+	c := onlyFailure(t, checks, preflight.CheckFastLaunch)
+	if !strings.HasPrefix(c.Message, "us-west-2: launch template fl-template does not exist in us-west-2") {
+		t.Errorf("fast launch: %+v", c)
+	}
+	for _, c := range checks {
+		if c.Name == preflight.CheckFastLaunch && strings.HasPrefix(c.Message, "us-east-1") && c.Status != preflight.Pass {
+			t.Errorf("us-east-1: %+v", c)
+		}
+	}
+}

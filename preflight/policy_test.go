@@ -1,0 +1,120 @@
+package preflight_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/winami/winami/preflight"
+)
+
+func simulateRole(t *testing.T, c *iam.Client, role string, actions, resources []string, entries ...iamtypes.ContextEntry) map[string]string {
+	t.Helper()
+	out, err := c.SimulatePrincipalPolicy(context.Background(), &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String("arn:aws:iam::123456789012:role/" + role), ActionNames: actions, ResourceArns: resources, ContextEntries: entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range out.EvaluationResults {
+		got[aws.ToString(r.EvalActionName)] = string(r.EvalDecision)
+	}
+	return got
+}
+
+// The printed operator policy, put on a role, allows every action doctor requires and
+// nothing it scopes away.
+func TestOperatorPolicyAllowsWhatWinamiCalls(t *testing.T) {
+	w := newDocWorld(t)
+	ctx := context.Background()
+	img := loadSpec(t)
+	doc, err := json.Marshal(preflight.OperatorPolicy(preflight.ScopeOf(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("winami-operator"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("winami-operator"), PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatalf("IAM refused the operator policy: %v", err)
+	}
+	for _, sim := range preflight.OperatorSimulations(img, "123456789012") {
+		for a, d := range simulateRole(t, w.iam, "winami-operator", sim.Actions, sim.Resources, sim.Context...) {
+			if d != "allowed" {
+				t.Errorf("%s on %v: %s", a, sim.Resources, d)
+			}
+		}
+	}
+	// Deleting is scoped: an AMI winami did not make, a snapshot prune did not mark.
+	img0 := []string{"arn:aws:ec2:us-east-1::image/ami-00000000000000001"}
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"ec2:DeregisterImage"}, img0); d["ec2:DeregisterImage"] == "allowed" {
+		t.Errorf("the operator may deregister any AMI")
+	}
+	snap0 := []string{"arn:aws:ec2:us-east-1::snapshot/snap-00000000000000001"}
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"ec2:DeleteSnapshot"}, snap0); d["ec2:DeleteSnapshot"] == "allowed" {
+		t.Errorf("the operator may delete any snapshot")
+	}
+	param := "arn:aws:ssm:us-west-2:123456789012:parameter/winami/doc-win2022/image_id"
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"ssm:PutParameter"}, []string{param}); d["ssm:PutParameter"] != "allowed" {
+		t.Errorf("publishing %s: %v", param, d)
+	}
+	other := "arn:aws:ssm:us-west-2:123456789012:parameter/prod/db-password"
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"ssm:PutParameter"}, []string{other}); d["ssm:PutParameter"] == "allowed" {
+		t.Errorf("the operator may overwrite %s", other)
+	}
+	for _, svc := range preflight.ServiceLinkedRoles {
+		e := iamtypes.ContextEntry{ContextKeyName: aws.String("iam:AWSServiceName"), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{svc}}
+		if d := simulateRole(t, w.iam, "winami-operator", []string{"iam:CreateServiceLinkedRole"}, nil, e); d["iam:CreateServiceLinkedRole"] != "allowed" {
+			t.Errorf("service-linked role for %s: %v", svc, d)
+		}
+	}
+	e := iamtypes.ContextEntry{ContextKeyName: aws.String("iam:AWSServiceName"), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{"rds.amazonaws.com"}}
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"iam:CreateServiceLinkedRole"}, nil, e); d["iam:CreateServiceLinkedRole"] == "allowed" {
+		t.Errorf("the operator may create any service-linked role")
+	}
+}
+
+// The instance policy, on a role with the managed policies, passes doctor's role checks.
+func TestInstancePolicyPassesDoctor(t *testing.T) {
+	w := newDocWorld(t)
+	ctx := context.Background()
+	img := loadSpec(t, "PROFILE", "FromIAMPolicy")
+	managed, inline := preflight.InstancePolicy(preflight.ScopeOf(img))
+	var names []string
+	for _, arn := range managed {
+		names = append(names, arn[len("arn:aws:iam::aws:policy/"):])
+	}
+	w.role(t, "FromIAMPolicy", names...)
+	doc, _ := json.Marshal(inline)
+	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("FromIAMPolicy"), PolicyName: aws.String("ecr"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range w.run(t, img) {
+		if c.Status == "fail" {
+			t.Errorf("%s: %s", c.Name, c.Message)
+		}
+	}
+}
+
+func TestECRRepositoryARN(t *testing.T) {
+	for ref, want := range map[string]string{
+		"111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1.4.2":  "arn:aws:ecr:us-east-1:111122223333:repository/team/app",
+		"111122223333.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abcd": "arn:aws:ecr:eu-west-1:111122223333:repository/app",
+		"111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1":       "arn:aws-cn:ecr:cn-north-1:111122223333:repository/app",
+		"111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app:1":  "arn:aws-us-gov:ecr:us-gov-west-1:111122223333:repository/app",
+	} {
+		if got, ok := preflight.ECRRepositoryARN(ref); !ok || got != want {
+			t.Errorf("ECRRepositoryARN(%q) = %q, %v", ref, got, ok)
+		}
+	}
+	for _, ref := range []string{"mcr.microsoft.com/windows/servercore:ltsc2022", "nginx", "public.ecr.aws/x/y:1"} {
+		if _, ok := preflight.ECRRepositoryARN(ref); ok {
+			t.Errorf("%q taken for a private ECR image", ref)
+		}
+	}
+}
