@@ -373,3 +373,14 @@ func TestApplyPrompt(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildNoApplyWithoutPipeline: --no-apply on an account without the pipeline says to
+// apply first and starts nothing.
+func TestBuildNoApplyWithoutPipeline(t *testing.T) {
+	srv := useEmulator(t, buildClock())
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply")
+	if code != 1 || !strings.Contains(errOut, "does not exist: run winami apply first") || mutatingCalls(srv) != 0 {
+		t.Errorf("build --no-apply without a pipeline: exit %d, %d mutating calls: %s", code, mutatingCalls(srv), errOut)
+	}
+}
