@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -791,10 +790,4 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 			return err
 		},
 	})
-}
-
-// sortChanges orders changes by resource kind then name (used for display).
-func sortChanges(cs []Change) {
-	order := map[string]int{ResourceComponent: 0, ResourceRecipe: 1, ResourceInfrastructure: 2, ResourceDistribution: 3, ResourcePipeline: 4}
-	sort.SliceStable(cs, func(i, j int) bool { return order[cs[i].Resource] < order[cs[j].Resource] })
 }
