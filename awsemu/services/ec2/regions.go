@@ -117,6 +117,9 @@ func (s *Service) describeVpcs(c *call) (any, *apiError) {
 	if err := c.dryRun(); err != nil {
 		return nil, err
 	}
+	if _, _, aerr := page(c, nil, 5, 1000, 0); aerr != nil {
+		return nil, aerr
+	}
 	v := c.rs.vpc
 	type assocXML struct {
 		AssociationID string `xml:"associationId"`
