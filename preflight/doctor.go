@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/prune"
@@ -432,10 +433,44 @@ func (d *Doctor) parent(ctx context.Context, img *spec.WindowsImage) (Check, err
 		return Check{}, err
 	}
 	msg := fmt.Sprintf("parent %s is %s (%s) in %s", res.ParentImage, p.ImageID, p.Name, img.Metadata.Region)
-	if pin := img.Spec.Parent.ReleaseDate + img.Spec.Parent.OSBuild; pin != "" {
-		return Check{Name: CheckParentImage, Status: Warn, Message: msg + "; the pin " + pin + " is resolved by apply"}, nil
+	if rel := img.Spec.Parent.ReleaseDate; rel != "" && img.Spec.Parent.ImageID == "" {
+		return d.pinnedRelease(ctx, img, rel)
+	}
+	if pin := img.Spec.Parent.OSBuild; pin != "" {
+		return Check{Name: CheckParentImage, Status: Warn, Message: msg + "; the OS build pin " + pin + " is resolved by apply"}, nil
 	}
 	return Check{Name: CheckParentImage, Status: Pass, Message: msg}, nil
+}
+
+// pinnedRelease finds the Amazon AMI of a pinned release date by its name.
+func (d *Doctor) pinnedRelease(ctx context.Context, img *spec.WindowsImage, rel string) (Check, error) {
+	region := img.Metadata.Region
+	s := img.Spec
+	k8s, date, err := catalog.ParseRelease(rel)
+	if err != nil {
+		return Check{Name: CheckParentImage, Status: Fail, Message: err.Error(), Fix: "write spec.parent.releaseDate as 2026.10.15 or 1.31-2026.10.15"}, nil
+	}
+	if k8s == "" {
+		k8s = s.KubernetesVersion
+	}
+	ed := catalog.Edition(s.Windows.Edition)
+	name := catalog.EKSOptimizedAMIName(s.Windows.Version, ed, k8s, date.Format("2006.01.02"))
+	if s.Parent.Source == spec.SourceWindowsBase {
+		name = catalog.BaseAMIName(s.Windows.Version, ed, date.Format("2006.01.02"))
+	}
+	out, err := d.Clients.EC2(region).DescribeImages(ctx, &ec2.DescribeImagesInput{
+		Owners:  []string{catalog.OwnerFor(region)},
+		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+	})
+	if err != nil {
+		return Check{}, fmt.Errorf("looking up the pinned parent %s in %s: %w", name, region, err)
+	}
+	if len(out.Images) == 0 {
+		return Check{Name: CheckParentImage, Status: Fail,
+			Message: fmt.Sprintf("the pinned parent release %s (%s) is not available in %s", rel, name, region),
+			Fix:     "public EKS Windows AMIs turn private after about 4 months: pin a newer release (`winami resolve --details --history` lists them) or build on an AMI you own (spec.parent.imageId)"}, nil
+	}
+	return Check{Name: CheckParentImage, Status: Pass, Message: fmt.Sprintf("pinned parent %s is %s in %s", name, aws.ToString(out.Images[0].ImageId), region)}, nil
 }
 
 func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
@@ -462,16 +497,12 @@ func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Chec
 		var bad []string
 		for _, c := range checks {
 			if c.Status == Fail {
-				m := c.Message
-				if c.Fix != "" {
-					m += " (" + c.Fix + ")"
-				}
-				bad = append(bad, m)
+				bad = append(bad, c.Message)
 			}
 		}
 		if len(bad) > 0 {
 			out = append(out, Check{Name: CheckFastLaunch, Status: Fail, Message: r + ": " + strings.Join(bad, "; "),
-				Fix: "fix spec.distribution.fastLaunch for " + r})
+				Fix: fmt.Sprintf("create the launch template in %s (they are regional) or change spec.distribution.fastLaunch; without a launch template %s needs a default VPC", r, r)})
 		} else {
 			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: fmt.Sprintf("%s: Fast Launch prerequisites met", r)})
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/spec"
 )
@@ -229,5 +230,20 @@ func TestDoctorFastLaunchPerRegion(t *testing.T) {
 		if c.Name == preflight.CheckFastLaunch && strings.HasPrefix(c.Message, "us-east-1") && c.Status != preflight.Pass {
 			t.Errorf("us-east-1: %+v", c)
 		}
+	}
+}
+
+func TestDoctorPinnedRelease(t *testing.T) {
+	w := newDocWorld(t)
+	rel := seed.Releases[0].Format("2006.01.02")
+	checks := w.run(t, loadSpec(t, "PARENT", "parent: {releaseDate: \""+rel+"\"}"))
+	for _, c := range checks {
+		if c.Name == preflight.CheckParentImage && (c.Status != preflight.Pass || !strings.Contains(c.Message, rel)) {
+			t.Errorf("pinned to a seeded release: %+v", c)
+		}
+	}
+	c := onlyFailure(t, w.run(t, loadSpec(t, "PARENT", "parent: {releaseDate: \"1.33-2025-01-15\"}")), preflight.CheckParentImage)
+	if !strings.Contains(c.Message, "Windows_Server-2022-English-Core-EKS_Optimized-1.33-2025.01.15") || !strings.Contains(c.Fix, "private") {
+		t.Errorf("pinned to a gone release: %+v", c)
 	}
 }
