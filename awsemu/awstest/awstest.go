@@ -78,7 +78,8 @@ func StartMoto(t testing.TB) string {
 		endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 		args := append(append([]string{}, argv[1:]...), "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 		cmd := exec.Command(argv[0], args...)
-		cmd.Env = append(cleanEnv(t.TempDir()), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+		// AWS-managed IAM policies are loaded, as they exist on AWS.
+		cmd.Env = append(cleanEnv(t.TempDir()), "MOTO_ALLOW_NONEXISTENT_REGION=true", "MOTO_IAM_LOAD_MANAGED_POLICIES=true")
 		var logs syncBuffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		if err := cmd.Start(); err != nil {
