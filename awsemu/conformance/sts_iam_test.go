@@ -32,7 +32,9 @@ func TestSTSAndIAMWithAWSCLI(t *testing.T) {
 	if id.Account != acct || id.Arn != srv.CallerARN() || id.UserId != srv.CallerUserID() {
 		t.Errorf("get-caller-identity = %+v", id)
 	}
-	var user struct{ User struct{ UserName, Arn, UserId string } }
+	var user struct {
+		User struct{ UserName, Arn, UserId string }
+	}
 	awstest.CLIJSON(t, ep, region, &user, "iam", "get-user")
 	if user.User.Arn != id.Arn || user.User.UserId != id.UserId {
 		t.Errorf("get-user = %+v, want the caller %+v", user.User, id)
@@ -40,7 +42,7 @@ func TestSTSAndIAMWithAWSCLI(t *testing.T) {
 
 	type role struct {
 		RoleName, Arn, RoleId, Path string
-		AssumeRolePolicyDocument   map[string]any
+		AssumeRolePolicyDocument    map[string]any
 	}
 	var prof struct {
 		InstanceProfile struct {
@@ -115,7 +117,9 @@ func TestSTSAndIAMWithAWSCLI(t *testing.T) {
 	if got["ssm:GetParameter"] != "explicitDeny" || got["ssm:UpdateInstanceInformation"] != "allowed" {
 		t.Errorf("simulate after the inline deny = %v", got)
 	}
-	var pol struct{ Policy struct{ Arn, DefaultVersionId string } }
+	var pol struct {
+		Policy struct{ Arn, DefaultVersionId string }
+	}
 	awstest.CLIJSON(t, ep, region, &pol, "iam", "create-policy", "--policy-name", "cli-pull", "--policy-document",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:BatchGetImage","Resource":"*"}]}`)
 	awstest.CLIJSON(t, ep, region, nil, "iam", "get-policy", "--policy-arn", pol.Policy.Arn)
