@@ -1,0 +1,647 @@
+package images
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+const (
+	os2019 = "10.0.17763.6054"
+	os2022 = "10.0.20348.2700"
+	os2025 = "10.0.26100.1742"
+)
+
+// testRegistry is go-containerregistry's in-memory registry on loopback, with an
+// optional middleware and a log of the requests it served.
+type testRegistry struct {
+	host string
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (r *testRegistry) count(method, pathPart string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range r.reqs {
+		if strings.HasPrefix(s, method+" ") && strings.Contains(s, pathPart) {
+			n++
+		}
+	}
+	return n
+}
+
+func startRegistry(t testing.TB, mw func(http.Handler) http.Handler) *testRegistry {
+	t.Helper()
+	tr := &testRegistry{}
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if mw != nil {
+		h = mw(h)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tr.mu.Lock()
+		tr.reqs = append(tr.reqs, r.Method+" "+r.URL.Path)
+		tr.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	tr.host = strings.TrimPrefix(srv.URL, "http://")
+	return tr
+}
+
+// windowsImage builds a windows/amd64 image: the shared base layers, then own.
+func windowsImage(t testing.TB, osVersion string, base []v1.Layer, own int) v1.Image {
+	t.Helper()
+	layers := append([]v1.Layer(nil), base...)
+	for range own {
+		l, err := random.Layer(1024, types.DockerLayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, l)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withPlatform(t, img, "windows", "amd64", osVersion)
+}
+
+func withPlatform(t testing.TB, img v1.Image, goos, arch, osVersion string) v1.Image {
+	t.Helper()
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture, cfg.OSVersion = goos, arch, osVersion
+	img, err = mutate.ConfigFile(img, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func baseLayers(t testing.TB, n int, size int64) []v1.Layer {
+	t.Helper()
+	out := make([]v1.Layer, n)
+	for i := range out {
+		l, err := random.Layer(size, types.DockerLayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// windowsIndex builds an index with one windows/amd64 entry per image.
+func windowsIndex(t testing.TB, imgs ...v1.Image) v1.ImageIndex {
+	t.Helper()
+	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	for _, img := range imgs {
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, OSVersion: cfg.OSVersion},
+		}})
+	}
+	return idx
+}
+
+func push(t testing.TB, ref string, v any) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch v := v.(type) {
+	case v1.Image:
+		if err := remote.Write(r, v); err != nil {
+			t.Fatalf("pushing %s: %v", ref, err)
+		}
+		d, _ := v.Digest()
+		return d.String()
+	case v1.ImageIndex:
+		if err := remote.WriteIndex(r, v); err != nil {
+			t.Fatalf("pushing %s: %v", ref, err)
+		}
+		d, _ := v.Digest()
+		return d.String()
+	}
+	t.Fatalf("push %T", v)
+	return ""
+}
+
+func digestOf(t testing.TB, img v1.Image) string {
+	t.Helper()
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
+}
+
+// noDockerConfig points the Docker keychain at an empty directory.
+func noDockerConfig(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+}
+
+func fastOpts() Options {
+	return Options{AttemptTimeout: 5 * time.Second, RetryBackoff: 10 * time.Millisecond}
+}
+
+func TestIndexPicksEntryByBuild(t *testing.T) {
+	noDockerConfig(t)
+	reg := startRegistry(t, nil)
+	base := baseLayers(t, 2, 4096)
+	img2019 := windowsImage(t, os2019, base, 1)
+	img2022 := windowsImage(t, "10.0.20348.2113", base, 1)
+	img2022new := windowsImage(t, os2022, base, 1)
+	linux := withPlatform(t, windowsImage(t, "", nil, 1), "linux", "amd64", "")
+	// The newest 2022 revision is listed between older entries: it must win.
+	idx := windowsIndex(t, img2019, img2022, img2022new, linux)
+	ref := reg.host + "/dotnet/aspnet:4.8"
+	idxDigest := push(t, ref, idx)
+
+	for _, tc := range []struct {
+		windows, wantManifest, wantOS string
+	}{
+		{"2022", digestOf(t, img2022new), os2022},
+		{"10.0.20348", digestOf(t, img2022new), os2022},
+		{"ltsc2019", digestOf(t, img2019), os2019},
+	} {
+		rep, err := Check(context.Background(), []string{ref}, tc.windows, fastOpts())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.windows, err)
+		}
+		im := rep.Images[0]
+		if im.Status != StatusCompatible || !im.Compatible || !rep.OK() {
+			t.Fatalf("%s: status %s (%s), want compatible", tc.windows, im.Status, im.Message)
+		}
+		if im.ManifestDigest != tc.wantManifest || im.OSVersion != tc.wantOS {
+			t.Errorf("%s: picked %s (%s), want %s (%s)", tc.windows, im.ManifestDigest, im.OSVersion, tc.wantManifest, tc.wantOS)
+		}
+		if im.Digest != idxDigest || im.Pinned != reg.host+"/dotnet/aspnet@"+idxDigest {
+			t.Errorf("%s: digest %s pinned %s, want the index digest %s", tc.windows, im.Digest, im.Pinned, idxDigest)
+		}
+		if got := strings.Join(im.CompatibleWith, ","); got != "ltsc2019,ltsc2022" {
+			t.Errorf("%s: compatibleWith %s", tc.windows, got)
+		}
+		if len(im.Platforms) != 4 || !strings.Contains(strings.Join(im.Platforms, ";"), "linux/amd64") {
+			t.Errorf("%s: platforms %v", tc.windows, im.Platforms)
+		}
+		if len(im.Layers) != 3 {
+			t.Errorf("%s: %d layers, want 3", tc.windows, len(im.Layers))
+		}
+	}
+
+	// 2025 is not in the index: incompatible, and the tag has no ltsc marker to swap.
+	rep, err := Check(context.Background(), []string{ref}, "2025", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusIncompatible || im.Suggestion != "" || !strings.Contains(im.Message, "10.0.26100") {
+		t.Errorf("2025: %+v", im)
+	}
+}
+
+func TestIncompatibleSuggestsLTSCTag(t *testing.T) {
+	noDockerConfig(t)
+	reg := startRegistry(t, nil)
+	base := baseLayers(t, 1, 2048)
+	push(t, reg.host+"/app:1.4-ltsc2019", windowsIndex(t, windowsImage(t, os2019, base, 1)))
+	push(t, reg.host+"/app:1.4-ltsc2022", windowsIndex(t, windowsImage(t, os2022, base, 1)))
+	// A single-manifest 2019 image whose ltsc2022 tag does not exist.
+	push(t, reg.host+"/tool:2.0-ltsc2019", windowsImage(t, os2019, base, 1))
+	// A Linux image.
+	push(t, reg.host+"/nginx:1.27", withPlatform(t, windowsImage(t, "", nil, 1), "linux", "amd64", ""))
+
+	refs := []string{reg.host + "/app:1.4-ltsc2019", reg.host + "/tool:2.0-ltsc2019", reg.host + "/nginx:1.27"}
+	rep, err := Check(context.Background(), refs, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() {
+		t.Fatal("report OK with incompatible images")
+	}
+	app, tool, nginx := rep.Images[0], rep.Images[1], rep.Images[2]
+	if app.Status != StatusIncompatible || app.Compatible {
+		t.Errorf("app: status %s", app.Status)
+	}
+	if want := reg.host + "/app:1.4-ltsc2022"; app.Suggestion != want {
+		t.Errorf("app: suggestion %q, want %q", app.Suggestion, want)
+	}
+	if strings.Join(app.CompatibleWith, ",") != "ltsc2019" {
+		t.Errorf("app: compatibleWith %v", app.CompatibleWith)
+	}
+	if tool.Status != StatusIncompatible || tool.Suggestion != "" || strings.Join(tool.CompatibleWith, ",") != "ltsc2019" {
+		t.Errorf("tool: %+v", tool)
+	}
+	if nginx.Status != StatusIncompatible || len(nginx.CompatibleWith) != 0 || !strings.Contains(nginx.Message, "linux/amd64") {
+		t.Errorf("nginx: %+v", nginx)
+	}
+	if rep.Totals.Incompatible != 3 || rep.Totals.Compatible != 0 || rep.Totals.UniqueLayers != 0 {
+		t.Errorf("totals %+v", rep.Totals)
+	}
+	if rep.Totals.RootVolumeGiB != DefaultParentVolumeGiB {
+		t.Errorf("empty cache: root volume %d, want the parent's %d", rep.Totals.RootVolumeGiB, DefaultParentVolumeGiB)
+	}
+
+	// The same single-manifest image is fine for 2019.
+	rep, err = Check(context.Background(), refs[1:2], "2019", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusCompatible || im.OSVersion != os2019 || im.ManifestDigest != im.Digest {
+		t.Errorf("tool on 2019: %+v", im)
+	}
+}
+
+func TestSharedLayersCountedOnce(t *testing.T) {
+	noDockerConfig(t)
+	reg := startRegistry(t, nil)
+	base := baseLayers(t, 3, 1<<20)
+	a := windowsImage(t, os2022, base, 1)
+	b := windowsImage(t, os2022, base, 2)
+	push(t, reg.host+"/a:1", windowsIndex(t, a))
+	push(t, reg.host+"/b:1", windowsIndex(t, b))
+
+	rep, err := Check(context.Background(), []string{reg.host + "/a:1", reg.host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizeOf := func(ls ...v1.Layer) int64 {
+		var n int64
+		for _, l := range ls {
+			s, err := l.Size()
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += s
+		}
+		return n
+	}
+	la, _ := a.Layers()
+	lb, _ := b.Layers()
+	baseSize := sizeOf(base...)
+	want := baseSize + sizeOf(la[3:]...) + sizeOf(lb[3:]...)
+	tot := rep.Totals
+	if tot.UniqueLayers != 6 {
+		t.Errorf("unique layers %d, want 6 (3 shared + 1 + 2)", tot.UniqueLayers)
+	}
+	if tot.CompressedBytes != want {
+		t.Errorf("compressed total %d, want %d (shared layers once)", tot.CompressedBytes, want)
+	}
+	if tot.SharedBytes != baseSize {
+		t.Errorf("shared bytes %d, want %d", tot.SharedBytes, baseSize)
+	}
+	if rep.Images[0].CompressedBytes != sizeOf(la...) || rep.Images[1].CompressedBytes != sizeOf(lb...) {
+		t.Errorf("per-image sizes %d/%d", rep.Images[0].CompressedBytes, rep.Images[1].CompressedBytes)
+	}
+	// gzip layers: the uncompressed size is an estimate, and labelled so.
+	if !tot.UncompressedEstimated || !rep.Images[0].UncompressedEstimated {
+		t.Error("uncompressed size of gzip layers not labelled as an estimate")
+	}
+	var est int64
+	for _, im := range rep.Images {
+		for _, l := range im.Layers {
+			if !l.Estimated || l.UncompressedSize != int64(float64(l.Size)*EstimatedExpansion) {
+				t.Errorf("layer %s: uncompressed %d estimated=%v", l.Digest, l.UncompressedSize, l.Estimated)
+			}
+		}
+	}
+	for _, l := range rep.Images[0].Layers {
+		est += l.UncompressedSize
+	}
+	if rep.Images[0].UncompressedBytes != est {
+		t.Errorf("image a uncompressed %d, want %d", rep.Images[0].UncompressedBytes, est)
+	}
+	if got, want := tot.RootVolumeGiB, RootVolumeGiB(30, tot.UncompressedBytes, 2); got != want || got != 31 {
+		t.Errorf("root volume %d, want %d (= 31: 30 + a few MiB × 2, rounded up)", got, want)
+	}
+	if !strings.Contains(tot.Formula, "30 GiB parent") || !strings.Contains(tot.Formula, "(estimated)") {
+		t.Errorf("formula %q", tot.Formula)
+	}
+
+	// Measured: exact, and equal to the bytes the layers unpack to.
+	rep, err = Check(context.Background(), []string{reg.host + "/a:1", reg.host + "/b:1"}, "2022", Options{MeasureUncompressed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exact int64
+	seen := map[v1.Hash]bool{}
+	for _, l := range append(la, lb...) {
+		d, _ := l.Digest()
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, rc)
+		rc.Close()
+		exact += n
+	}
+	if rep.Totals.UncompressedEstimated || rep.Totals.UncompressedBytes != exact {
+		t.Errorf("measured uncompressed %d (estimated=%v), want exactly %d", rep.Totals.UncompressedBytes, rep.Totals.UncompressedEstimated, exact)
+	}
+	// Each shared layer was downloaded once, though two images have it.
+	for _, l := range base {
+		d, _ := l.Digest()
+		if n := reg.count("GET", "/blobs/"+d.String()); n != 1 {
+			t.Errorf("base layer %s fetched %d times, want 1", d, n)
+		}
+	}
+}
+
+func TestUncompressedLayersAreExact(t *testing.T) {
+	noDockerConfig(t)
+	reg := startRegistry(t, nil)
+	l, err := random.Layer(4096, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Store the layer uncompressed: its diff id is then its digest.
+	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: uncompressedLayer{l}, MediaType: types.DockerUncompressedLayer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = withPlatform(t, img, "windows", "amd64", os2022)
+	push(t, reg.host+"/raw:1", img)
+	rep, err := Check(context.Background(), []string{reg.host + "/raw:1"}, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := rep.Images[0]
+	if im.Status != StatusCompatible || len(im.Layers) != 1 {
+		t.Fatalf("%+v", im)
+	}
+	if ly := im.Layers[0]; ly.Estimated || ly.UncompressedSize != ly.Size || ly.DiffID != ly.Digest {
+		t.Errorf("uncompressed layer: %+v", ly)
+	}
+	if rep.Totals.UncompressedEstimated {
+		t.Error("totals labelled estimated")
+	}
+}
+
+// uncompressedLayer serves l's uncompressed bytes as its stored form.
+type uncompressedLayer struct{ v1.Layer }
+
+func (u uncompressedLayer) Digest() (v1.Hash, error)           { return u.Layer.DiffID() }
+func (u uncompressedLayer) Compressed() (io.ReadCloser, error) { return u.Layer.Uncompressed() }
+func (u uncompressedLayer) MediaType() (types.MediaType, error) {
+	return types.DockerUncompressedLayer, nil
+}
+func (u uncompressedLayer) Size() (int64, error) { return uncompressedSize(u.Layer) }
+func uncompressedSize(l v1.Layer) (int64, error) {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.Copy(io.Discard, rc)
+}
+
+func TestForeignLayersNeverFetched(t *testing.T) {
+	noDockerConfig(t)
+	var foreignHits atomic.Int32
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		foreignHits.Add(1)
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer foreign.Close()
+	reg := startRegistry(t, nil)
+	fl, err := random.Layer(8192, types.DockerForeignLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, _ := fl.Digest()
+	img, err := mutate.Append(empty.Image,
+		mutate.Addendum{Layer: fl, MediaType: types.DockerForeignLayer, URLs: []string{foreign.URL + "/" + fd.String()}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = mutate.AppendLayers(img, baseLayers(t, 1, 1024)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = withPlatform(t, img, "windows", "amd64", os2019)
+	push(t, reg.host+"/servercore:ltsc2019", windowsIndex(t, img))
+
+	rep, err := Check(context.Background(), []string{reg.host + "/servercore:ltsc2019"}, "2019", Options{MeasureUncompressed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := rep.Images[0]
+	if im.Status != StatusCompatible || len(im.Layers) != 2 {
+		t.Fatalf("%+v", im)
+	}
+	size, _ := fl.Size()
+	if l := im.Layers[0]; !l.Foreign || l.Size != size || !l.Estimated {
+		t.Errorf("foreign layer: %+v (want foreign, size %d from the descriptor, estimated)", l, size)
+	}
+	if l := im.Layers[1]; l.Foreign || l.Estimated {
+		t.Errorf("distributable layer after measuring: %+v", l)
+	}
+	if n := foreignHits.Load(); n != 0 {
+		t.Errorf("the foreign layer's URL was fetched %d times", n)
+	}
+	if n := reg.count("GET", "/blobs/"+fd.String()); n != 0 {
+		t.Errorf("the foreign layer's blob was fetched from the registry %d times", n)
+	}
+}
+
+func TestMissingTag(t *testing.T) {
+	noDockerConfig(t)
+	reg := startRegistry(t, nil)
+	push(t, reg.host+"/app:1", windowsIndex(t, windowsImage(t, os2022, nil, 1)))
+	refs := []string{reg.host + "/app:1", reg.host + "/app:2", reg.host + "/nothere:1"}
+	rep, err := Check(context.Background(), refs, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || rep.Totals.Missing != 2 || rep.Totals.Compatible != 1 {
+		t.Fatalf("totals %+v", rep.Totals)
+	}
+	for _, im := range rep.Images[1:] {
+		if im.Status != StatusMissing || im.Compatible || im.Digest != "" || !strings.Contains(im.Message, reg.host) {
+			t.Errorf("%s: %+v", im.Ref, im)
+		}
+	}
+	// Not found is not retried.
+	if n := reg.count("GET", "/app/manifests/2"); n != 1 {
+		t.Errorf("missing tag requested %d times, want 1", n)
+	}
+}
+
+func TestTimeoutOnceThenRetried(t *testing.T) {
+	noDockerConfig(t)
+	var armed, stalled atomic.Bool
+	release := make(chan struct{})
+	defer close(release)
+	reg := startRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if armed.Load() && strings.Contains(r.URL.Path, "/manifests/") && stalled.CompareAndSwap(false, true) {
+				select { // hang past the attempt timeout, once
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	push(t, reg.host+"/slow:1", windowsIndex(t, windowsImage(t, os2022, nil, 1)))
+	armed.Store(true)
+	start := time.Now()
+	rep, err := Check(context.Background(), []string{reg.host + "/slow:1"}, "2022",
+		Options{AttemptTimeout: 300 * time.Millisecond, RetryBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusCompatible {
+		t.Fatalf("status %s: %s", im.Status, im.Message)
+	}
+	if n := reg.count("GET", "/slow/manifests/1"); n != 2 {
+		t.Errorf("tag manifest requested %d times, want 2 (a timeout, then a retry)", n)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+
+	// A registry that never answers: an error naming the timeout, after Attempts tries.
+	never := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer never.Close()
+	host := strings.TrimPrefix(never.URL, "http://")
+	rep, err = Check(context.Background(), []string{host + "/x:1"}, "2022",
+		Options{AttemptTimeout: 100 * time.Millisecond, RetryBackoff: time.Millisecond, Attempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusError || !strings.Contains(im.Message, "2 attempts") {
+		t.Errorf("dead registry: %+v", im)
+	}
+}
+
+func basicAuth(user, pass string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != user || p != pass {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
+func TestPrivateRegistryDockerConfig(t *testing.T) {
+	reg := startRegistry(t, nil)
+	priv := startRegistry(t, basicAuth("ci", "s3cret"))
+	img := windowsIndex(t, windowsImage(t, os2022, nil, 1))
+	// Push to the open registry, then copy through the private one with credentials.
+	push(t, reg.host+"/app:1", img)
+	r, _ := name.ParseReference(priv.host + "/app:1")
+	if err := remote.WriteIndex(r, img, remote.WithAuth(&authn.Basic{Username: "ci", Password: "s3cret"})); err != nil {
+		t.Fatal(err)
+	}
+	ref := priv.host + "/app:1"
+
+	noDockerConfig(t)
+	rep, err := Check(context.Background(), []string{ref}, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusError || !strings.Contains(im.Message, "not authorized") {
+		t.Errorf("anonymous: %+v", im)
+	}
+
+	dir := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte("ci:s3cret"))
+	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, priv.host, auth)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	rep, err = Check(context.Background(), []string{ref, reg.host + "/app:1"}, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range rep.Images {
+		if im.Status != StatusCompatible {
+			t.Errorf("%s with docker config: %s %s", im.Ref, im.Status, im.Message)
+		}
+	}
+	// Same image in two registries: its layers are counted once.
+	if rep.Totals.UniqueLayers != 1 {
+		t.Errorf("unique layers %d, want 1", rep.Totals.UniqueLayers)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if _, err := Check(context.Background(), []string{"UPPER/case:1"}, "2022", Options{}); err == nil {
+		t.Error("bad reference accepted")
+	} else {
+		var re *RefError
+		if !errors.As(err, &re) || re.Ref != "UPPER/case:1" {
+			t.Errorf("err %v, want a *RefError", err)
+		}
+	}
+	if _, err := Check(context.Background(), nil, "2016", Options{}); err == nil || !strings.Contains(err.Error(), "2016") {
+		t.Errorf("windows 2016: %v", err)
+	}
+	if _, err := Check(context.Background(), nil, "10.0.14393", Options{}); err == nil || !strings.Contains(err.Error(), "10.0.20348") {
+		t.Errorf("build 10.0.14393: %v", err)
+	}
+}
+
+func TestRootVolumeGiB(t *testing.T) {
+	for _, tc := range []struct {
+		parent int
+		bytes  int64
+		head   float64
+		want   int
+	}{
+		{50, 0, 1.5, 50},
+		{50, 8 << 30, 1.5, 62},
+		{50, 8<<30 + 1, 1.5, 63},
+		{30, 10 << 30, 1.25, 43},
+	} {
+		if got := RootVolumeGiB(tc.parent, tc.bytes, tc.head); got != tc.want {
+			t.Errorf("RootVolumeGiB(%d, %d, %v) = %d, want %d", tc.parent, tc.bytes, tc.head, got, tc.want)
+		}
+	}
+}
