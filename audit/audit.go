@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 
@@ -182,6 +183,12 @@ type counter struct {
 	m  map[string]int
 }
 
+func (c *counter) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
 func (c *counter) add(key string) {
 	c.mu.Lock()
 	c.m[key]++
@@ -215,11 +222,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 
+	started := time.Now()
 	nodes, err := listWindowsNodes(ctx, o.Kube, o.PageSize, o.DefaultRegion, reqs)
 	if err != nil {
 		return nil, err
 	}
-	progress("listed %d Windows nodes", len(nodes))
+	progress("listed %d Windows nodes in %s (%d list requests)", len(nodes), time.Since(started).Round(time.Millisecond), reqs.get("kubernetes:listNodes"))
+	started = time.Now()
 
 	byRegion := map[string][]int{}
 	for i, n := range nodes {
@@ -248,6 +257,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(regions) > 0 {
+		progress("described their instances and AMIs in %s in %s (%d EC2 requests)", strings.Join(regions, ", "),
+			time.Since(started).Round(time.Millisecond), reqs.get("ec2:DescribeInstances")+reqs.get("ec2:DescribeImages"))
 	}
 
 	rep := &Report{

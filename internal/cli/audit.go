@@ -23,9 +23,20 @@ type auditOptions struct {
 }
 
 // newAuditKube builds the audit's Kubernetes client; tests replace it with a fake.
+// Nodes are built-in types, so the client asks for protobuf: at thousands of nodes it
+// is smaller on the wire and cheaper to decode than JSON.
 var newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
-	cs, _, err := kube.NewClientset(o)
-	return cs, err
+	cfg, _, err := kube.RESTConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
+	}
+	return cs, nil
 }
 
 var amiIDRE = regexp.MustCompile(`^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
