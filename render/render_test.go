@@ -121,11 +121,15 @@ func TestAWSCLIAcceptsRequests(t *testing.T) {
 				op = "create-component"
 			}
 			n++
-			_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", "imagebuilder", op, "--cli-input-json", "file://"+filepath.Join(dir, f.Name))
-			msg := string(stderr)
-			if code == 0 || strings.Contains(msg, "Parameter validation failed") || strings.Contains(msg, "Unknown parameter") || !strings.Contains(msg, "Could not connect to the endpoint URL") {
-				t.Errorf("%s %s: exit %d, want a connection error after parameter validation:\n%s", filepath.Base(path), f.Name, code, msg)
-			}
+			file := filepath.Join(dir, f.Name)
+			t.Run(filepath.Base(path)+"/"+f.Name, func(t *testing.T) {
+				t.Parallel() // each run is a Python start-up: use both cores
+				_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", "imagebuilder", op, "--cli-input-json", "file://"+file)
+				msg := string(stderr)
+				if code == 0 || strings.Contains(msg, "Parameter validation failed") || strings.Contains(msg, "Unknown parameter") || !strings.Contains(msg, "Could not connect to the endpoint URL") {
+					t.Errorf("exit %d, want a connection error after parameter validation:\n%s", code, msg)
+				}
+			})
 		}
 		if n < 4 {
 			t.Errorf("%s: only %d JSON files", path, n)
