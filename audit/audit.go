@@ -227,7 +227,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress("listed %d Windows nodes in %s (%d list requests)", len(nodes), time.Since(started).Round(time.Millisecond), reqs.get("kubernetes:listNodes"))
+	progress("listed %s in %s (%s)", plural(len(nodes), "Windows node"), time.Since(started).Round(time.Millisecond), plural(reqs.get("kubernetes:listNodes"), "list request"))
 	started = time.Now()
 
 	byRegion := map[string][]int{}
@@ -259,8 +259,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	if len(regions) > 0 {
-		progress("described their instances and AMIs in %s in %s (%d EC2 requests)", strings.Join(regions, ", "),
-			time.Since(started).Round(time.Millisecond), reqs.get("ec2:DescribeInstances")+reqs.get("ec2:DescribeImages"))
+		progress("described their instances and AMIs in %s in %s (%s)", strings.Join(regions, ", "),
+			time.Since(started).Round(time.Millisecond), plural(reqs.get("ec2:DescribeInstances")+reqs.get("ec2:DescribeImages"), "EC2 request"))
 	}
 
 	rep := &Report{

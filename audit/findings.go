@@ -217,8 +217,8 @@ func multipleAMIs(mapped []Node, exp Expectation) *Finding {
 		Check:    CheckMultipleAMIs,
 		Severity: SeverityError,
 		Message:  fmt.Sprintf("Windows nodes run %d AMIs: %s", len(counts), describeCounts(counts, label)),
-		Action: fmt.Sprintf("run one AMI on every Windows node: move the %s not on %s %s by pointing every node group and "+
-			"Karpenter node pool at the same AMI or SSM parameter, then replacing the nodes", plural(len(off), "node"), label(best), target),
+		Action: fmt.Sprintf("run one AMI on every Windows node: point every node group and Karpenter node pool at the same AMI "+
+			"or SSM parameter, then replace the %s not on it (%s)", plural(len(off), "node"), target),
 		Nodes: off,
 	}
 }
@@ -328,8 +328,8 @@ func kubeletSkew(nodes []Node, server Version) []Finding {
 			Severity: SeverityError,
 			Message: fmt.Sprintf("%s %s a kubelet more than %d minor versions older than the API server (%s), outside the Kubernetes skew policy: %s",
 				plural(len(old), "node"), runRuns(len(old)), kubernetesVersionSkewSpan, sm, someNodes(old)),
-			Action: fmt.Sprintf("replace these nodes with nodes on an EKS-optimized Windows AMI for Kubernetes %s (at least %d.%d)",
-				sm, server.Major, server.Minor-kubernetesVersionSkewSpan),
+			Action: fmt.Sprintf("replace these nodes with nodes on an AMI whose kubelet is %d.%d to %s (the API server's minor or up to %d older)",
+				server.Major, server.Minor-kubernetesVersionSkewSpan, sm, kubernetesVersionSkewSpan),
 			Nodes: old,
 		})
 	}
@@ -431,9 +431,9 @@ func notLatest(mapped []Node, regions map[string]*regionResult) []Finding {
 		out = append(out, Finding{
 			Check:    CheckNotLatest,
 			Severity: SeverityWarning,
-			Message: fmt.Sprintf("%s in %s %s not on the newest EKS-optimized AMI for Windows Server %s %s, Kubernetes %s: they run %s; the newest is %s (%s)",
+			Message: fmt.Sprintf("%s in %s %s not on the newest EKS-optimized AMI for Windows Server %s %s, Kubernetes %s: %s %s; the newest is %s (%s)",
 				plural(len(ns), "node"), k.region, isAre(len(ns)), img.eks.Windows, img.eks.Edition, img.eks.Kubernetes,
-				strings.Join(sortedKeys(olds), ", "), l.id, l.name),
+				itThey(len(ns)), runRuns(len(ns))+" "+strings.Join(sortedKeys(olds), ", "), l.id, l.name),
 			Action: "rebuild your AMI on the newest parent (winami build) or move the nodes to " + l.id + " to pick up the latest Windows and EKS fixes",
 			Nodes:  names(ns, func(Node) bool { return true }),
 		})
@@ -480,6 +480,13 @@ func noInstance(nodes []Node) *Finding {
 		Action: "run the AWS cloud provider so that spec.providerID is set, or pass --region for providerIDs without a zone",
 		Nodes:  off,
 	}
+}
+
+func itThey(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "they"
 }
 
 func theirIts(n int) string {
