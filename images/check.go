@@ -368,6 +368,10 @@ func (c *client) do(ctx context.Context, f func(ctx context.Context) error) erro
 }
 
 func retryable(err error) bool {
+	var tok *TokenError
+	if errors.As(err, &tok) {
+		return false
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}

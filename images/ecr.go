@@ -45,6 +45,13 @@ func NewKeychain(aws *awsapi.Clients, extra map[string]ECRRegistry) authn.Keycha
 	return authn.NewMultiKeychain(&ECRKeychain{ECR: aws.ECR, Hosts: extra}, authn.DefaultKeychain)
 }
 
+// TokenError is a failure to get registry credentials. The AWS SDK has already
+// retried what it could, so Check does not retry it.
+type TokenError struct{ Err error }
+
+func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Unwrap() error { return e.Err }
+
 // ECRKeychain resolves ECR registries to basic credentials from
 // GetAuthorizationToken, cached until shortly before they expire. Other registries
 // resolve to anonymous, so that a multi-keychain moves on.
@@ -97,7 +104,7 @@ func (k *ECRKeychain) ResolveContext(ctx context.Context, target authn.Resource)
 	}
 	out, err := k.ECR(reg.Region).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{reg.Account}})
 	if err != nil {
-		return nil, fmt.Errorf("getting an ECR token for %s (account %s, %s): %w", host, reg.Account, reg.Region, err)
+		return nil, &TokenError{Err: fmt.Errorf("getting an ECR token for %s (account %s, %s): %w", host, reg.Account, reg.Region, err)}
 	}
 	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
 		return nil, fmt.Errorf("getting an ECR token for %s: the answer has no authorization data", host)
