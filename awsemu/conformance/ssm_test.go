@@ -34,6 +34,16 @@ func TestSSMWithAWSCLI(t *testing.T) {
 		t.Fatalf("get-parameter --query Parameter.Value: exit %d %q (%s), want %s", code, text, stderr, latest)
 	}
 
+	// …with an AMI that DescribeImages then finds (issue 3's "done when").
+	var imgs struct {
+		Images []struct{ ImageId, Name, OwnerId, Platform string }
+	}
+	awstest.CLIJSON(t, ep, region, &imgs, "ec2", "describe-images", "--image-ids", latest)
+	if len(imgs.Images) != 1 || imgs.Images[0].Name != catalog.EKSOptimizedAMIName("2019", catalog.Core, k8s, rel[len(rel)-1].Format("2006.01.02")) ||
+		imgs.Images[0].OwnerId != catalog.AmazonOwner || imgs.Images[0].Platform != "windows" {
+		t.Errorf("describe-images %s = %+v", latest, imgs.Images)
+	}
+
 	var got struct {
 		Parameter struct {
 			Name, Type, Value, ARN, DataType, Selector string
