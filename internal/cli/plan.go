@@ -16,6 +16,7 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/images"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
 )
@@ -112,18 +113,26 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	return l, nil
 }
 
-// errNoRegistryAccess is what the registry hooks answer until package images is wired in.
-var errNoRegistryAccess = errors.New("reading container registries is not available in this build")
-
 // measureCache returns the bytes the cached images take once extracted (layers shared
 // between images counted once) and whether that is an estimate; resolveDigests returns
-// the digest each reference names now. Both read the registries through package images.
+// the digest each reference names now. Both read the registries through package images;
+// tests replace them.
 var (
-	measureCache = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows string) (int64, bool, error) {
-		return 0, false, errNoRegistryAccess
+	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows string) (int64, bool, error) {
+		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients})
+		if err != nil {
+			return 0, false, err
+		}
+		if rep.Totals.Incompatible > 0 {
+			g.Warnf("%d cached image(s) do not run on Windows Server %s hosts: `winami images check -f …` names them and the tags that would", rep.Totals.Incompatible, windows)
+		}
+		if n := rep.Totals.Errors + rep.Totals.Missing; n > 0 {
+			return 0, false, fmt.Errorf("%d image(s) could not be read", n)
+		}
+		return rep.Totals.UncompressedBytes, rep.Totals.UncompressedEstimated, nil
 	}
 	resolveDigests = func(ctx context.Context, clients *awsapi.Clients, refs []string) (map[string]string, error) {
-		return nil, errNoRegistryAccess
+		return images.Resolve(ctx, refs, images.Options{AWS: clients})
 	}
 )
 
@@ -131,15 +140,15 @@ var (
 // registry cannot be read it falls back to the documented estimate, with a warning.
 func registrySizer(g *Globals, clients *awsapi.Clients, windows string) imagebuilder.Sizer {
 	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (int64, bool, error) {
-		bytes, estimated, err := measureCache(ctx, clients, refs, windows)
+		bytes, estimated, err := measureCache(ctx, g, clients, refs, windows)
 		if err == nil {
 			return bytes, estimated, nil
 		}
 		if ctx.Err() != nil {
 			return 0, false, ctx.Err()
 		}
-		g.Warnf("sizing the root volume: the registries could not be read for every image; using the estimate of %d GiB per image (winami images check -f … says why)",
-			imagebuilder.EstimatePerImageGiB)
+		g.Warnf("sizing the root volume: %v; using the estimate of %d GiB per image (`winami images check -f …` says why)",
+			err, imagebuilder.EstimatePerImageGiB)
 		return imagebuilder.EstimateSizer(ctx, refs)
 	})
 }

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/images"
+)
+
+// pushWindowsImage pushes a windows/amd64 ltsc2022 image of the given layers to ref.
+func pushWindowsImage(t *testing.T, ref string, layers []v1.Layer) {
+	t.Helper()
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture, cfg.OSVersion = "windows", "amd64", "10.0.20348.2700"
+	if img, err = mutate.ConfigFile(img, cfg); err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+}
+
+// TestRootVolumeFromRegistry: rootVolumeSize: auto is sized from the parent AMI's root
+// volume and the cached images as read from their registry (a loopback registry here),
+// shared layers counted once, and lands in the recipe.
+func TestRootVolumeFromRegistry(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	host := strings.TrimPrefix(reg.URL, "http://")
+	var base []v1.Layer
+	for range 2 {
+		l, err := random.Layer(3<<20, types.DockerLayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = append(base, l)
+	}
+	own, err := random.Layer(1<<20, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{host + "/web:1.0", host + "/app:2.0"}
+	pushWindowsImage(t, refs[0], base)
+	pushWindowsImage(t, refs[1], append(append([]v1.Layer(nil), base...), own))
+
+	srv := useEmulator(t, buildClock())
+	spec := strings.NewReplacer(
+		"      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n",
+		fmt.Sprintf("      - %s\n      - %s\n", refs[0], refs[1]),
+		"PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)
+	f := filepath.Join(t.TempDir(), "winami.yaml")
+	if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the registry says, and the parent's root volume, through their own clients.
+	rep, err := images.Check(context.Background(), refs, "2022", images.Options{})
+	if err != nil || rep.Totals.Compatible != 2 {
+		t.Fatalf("images check: %v %+v", err, rep)
+	}
+	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
+	amis, err := ec2.NewFromConfig(cfg).DescribeImages(context.Background(), &ec2.DescribeImagesInput{
+		Owners: []string{"801119661308"}, Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{"Windows_Server-2022-English-Core-EKS_Optimized-1.31-*"}}}})
+	if err != nil || len(amis.Images) == 0 {
+		t.Fatalf("describing parent AMIs: %v", err)
+	}
+	parentGiB := aws.ToInt32(amis.Images[0].BlockDeviceMappings[0].Ebs.VolumeSize)
+	want := imagebuilder.AutoRootVolumeGiB(parentGiB, rep.Totals.UncompressedBytes)
+	if fallback := imagebuilder.AutoRootVolumeGiB(parentGiB, 2*imagebuilder.EstimatePerImageGiB<<30); want == fallback {
+		t.Fatalf("the measured size equals the fallback estimate (%d GiB): the test cannot tell them apart", want)
+	}
+
+	_, errOut, code := run(t, "apply", "-f", f, "--yes")
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("root volume: %d GiB", want)) || strings.Contains(errOut, "warning") {
+		t.Fatalf("apply: exit %d, want root volume %d GiB without warnings:\n%s", code, want, errOut)
+	}
+	list, err := ib.NewFromConfig(cfg).ListImageRecipes(context.Background(), &ib.ListImageRecipesInput{})
+	if err != nil || len(list.ImageRecipeSummaryList) != 1 {
+		t.Fatalf("listing recipes: %v", err)
+	}
+	got, err := ib.NewFromConfig(cfg).GetImageRecipe(context.Background(), &ib.GetImageRecipeInput{ImageRecipeArn: list.ImageRecipeSummaryList[0].Arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range got.ImageRecipe.BlockDeviceMappings {
+		if aws.ToString(m.DeviceName) == "/dev/sda1" && aws.ToInt32(m.Ebs.VolumeSize) != want {
+			t.Errorf("recipe root volume %d GiB, want %d", aws.ToInt32(m.Ebs.VolumeSize), want)
+		}
+	}
+}
