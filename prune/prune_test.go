@@ -226,7 +226,7 @@ func TestPlanKeepsEveryUseAndChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// amis[2]: an Auto Scaling group's mixed instances policy overrides the image.
-	if _, err := w.as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("win-mixed"), MinSize: aws.Int32(0), MaxSize: aws.Int32(3),
+	if _, err := w.as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("win-mixed"), MinSize: aws.Int32(0), MaxSize: aws.Int32(3), VPCZoneIdentifier: aws.String("subnet-0123456789abcdef0"),
 		MixedInstancesPolicy: &astypes.MixedInstancesPolicy{LaunchTemplate: &astypes.LaunchTemplate{
 			LaunchTemplateSpecification: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("$Default")},
 			Overrides:                   []astypes.LaunchTemplateOverrides{{InstanceType: aws.String("m6i.xlarge"), ImageId: aws.String(amis[2])}},

@@ -39,7 +39,7 @@ func TestGroupsAndConfigsRoundTripWithPaging(t *testing.T) {
 		t.Fatalf("duplicate launch configuration: %v", err)
 	}
 	for i := range 5 {
-		in := &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(fmt.Sprintf("g%d", i)), MinSize: aws.Int32(0), MaxSize: aws.Int32(2)}
+		in := &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(fmt.Sprintf("g%d", i)), MinSize: aws.Int32(0), MaxSize: aws.Int32(2), AvailabilityZones: []string{"us-west-2a"}}
 		switch i {
 		case 0:
 			in.LaunchConfigurationName = aws.String("lc-old")
@@ -96,11 +96,22 @@ func TestGroupsAndConfigsRoundTripWithPaging(t *testing.T) {
 	}
 }
 
-func TestCreateGroupNeedsOneSource(t *testing.T) {
+func TestCreateGroupValidation(t *testing.T) {
 	c := client(t, "us-east-1")
-	_, err := c.CreateAutoScalingGroup(context.Background(), &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("g"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1)})
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
-		t.Fatalf("group without a source: %v", err)
+	lt := &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("nodes")}
+	for name, in := range map[string]*autoscaling.CreateAutoScalingGroupInput{
+		"no source": {AvailabilityZones: []string{"us-east-1a"}},
+		"no zone":   {LaunchTemplate: lt},
+		"two sources": {AvailabilityZones: []string{"us-east-1a"}, LaunchTemplate: lt,
+			MixedInstancesPolicy: &types.MixedInstancesPolicy{LaunchTemplate: &types.LaunchTemplate{LaunchTemplateSpecification: lt}}},
+		"template by id and name":      {AvailabilityZones: []string{"us-east-1a"}, LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("n"), LaunchTemplateId: aws.String("lt-0123456789abcdef0")}},
+		"unknown launch configuration": {AvailabilityZones: []string{"us-east-1a"}, LaunchConfigurationName: aws.String("nope")},
+	} {
+		in.AutoScalingGroupName, in.MinSize, in.MaxSize = aws.String("g"), aws.Int32(0), aws.Int32(1)
+		_, err := c.CreateAutoScalingGroup(context.Background(), in)
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
+			t.Errorf("%s: %v, want ValidationError", name, err)
+		}
 	}
 }

@@ -217,6 +217,10 @@ func (s *Service) createGroup(c *call) (any, *apiError) {
 		ARN: fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", c.region, c.account, uuidish(name), name)}
 	g.AvailabilityZones.Members = c.v.Members("AvailabilityZones")
 	if len(g.AvailabilityZones.Members) == 0 {
+		if g.VPCZoneIdentifier == "" {
+			return nil, errf("ValidationError", "At least one Availability Zone or VPC Subnet is required.")
+		}
+		// The subnets' zones are not known here: one zone stands for them.
 		g.AvailabilityZones.Members = []string{c.region + "a"}
 	}
 	sources := 0
