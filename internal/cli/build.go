@@ -79,8 +79,8 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 	} else if p, err = imagebuilder.Apply(ctx, l.clients, l.desired, l.opts); err != nil {
 		return problem(err)
 	}
-	if o.ifChanged && !o.noRegistry && len(l.desired.CacheImages) > 0 && !l.spec.Spec.Cache.PinDigests {
-		// Tags move: compare what they point to now.
+	if !o.noRegistry && len(l.desired.CacheImages) > 0 && !l.spec.Spec.Cache.PinDigests {
+		// Tags move: record (and, with --if-changed, compare) what they point to now.
 		if digests, err := resolveDigests(ctx, l.clients, l.desired.CacheImages); err == nil {
 			var refs []string
 			for _, r := range l.desired.CacheImages {
@@ -91,7 +91,7 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 			}
 			l.desired.CacheImages = refs
 		} else {
-			g.Warnf("--if-changed: image digests could not be resolved (%v): comparing image references only", err)
+			g.Warnf("image digests could not be resolved (%v): the build's inputs record image references only", err)
 		}
 	}
 

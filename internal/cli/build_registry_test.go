@@ -123,3 +123,49 @@ func TestRootVolumeFromRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestIfChangedFollowsDigests: --if-changed compares what the image tags point to now: a
+// tag moved to a new image starts a build, an unmoved tag does not.
+func TestIfChangedFollowsDigests(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	host := strings.TrimPrefix(reg.URL, "http://")
+	layer := func() v1.Layer {
+		l, err := random.Layer(1<<20, types.DockerLayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	ref := host + "/app:2.0"
+	pushWindowsImage(t, ref, []v1.Layer{layer()})
+
+	srv := useEmulator(t, buildClock())
+	spec := strings.NewReplacer(
+		"      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n", "      - "+ref+"\n",
+		"PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)
+	f := filepath.Join(t.TempDir(), "winami.yaml")
+	if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(args ...string) (string, int) {
+		srv.Faults.ResetCounts()
+		_, errOut, code := run(t, append([]string{"build", "-f", f, "--poll-interval", "20ms"}, args...)...)
+		if code != 0 {
+			t.Fatalf("build --if-changed: exit %d:\n%s", code, errOut)
+		}
+		return errOut, srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "")
+	}
+	// A plain build records the digests too, so --if-changed after it has nothing to do.
+	if _, started := build(); started != 1 {
+		t.Fatalf("first build started %d builds, want 1", started)
+	}
+	if errOut, started := build("--if-changed"); started != 0 || !strings.Contains(errOut, "nothing changed") {
+		t.Errorf("build --if-changed with nothing changed started %d builds:\n%s", started, errOut)
+	}
+	pushWindowsImage(t, ref, []v1.Layer{layer()}) // the tag moves
+	if errOut, started := build("--if-changed"); started != 1 {
+		t.Errorf("build --if-changed after the tag moved started %d builds:\n%s", started, errOut)
+	}
+}
