@@ -1,0 +1,346 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/winami/winami/images"
+	"github.com/winami/winami/kube"
+)
+
+// newImagesKube builds the discovery's Kubernetes client; tests replace it with a fake.
+var newImagesKube = func(o kube.Options) (kubernetes.Interface, error) {
+	cs, _, err := kube.NewClientset(o)
+	return cs, err
+}
+
+func init() {
+	commands = append(commands, newImagesCmd)
+}
+
+func newImagesCmd(g *Globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "images",
+		Short: "Check the images to cache against the AMI's Windows build; discover the images a cluster's Windows pods use",
+	}
+	cmd.AddCommand(newImagesCheckCmd(g), newImagesDiscoverCmd(g))
+	return cmd
+}
+
+type imagesCheckOptions struct {
+	file, windows string
+	parentGiB     int
+	headroom      float64
+	measure       bool
+	concurrency   int
+	timeout       time.Duration
+	attempts      int
+}
+
+func newImagesCheckCmd(g *Globals) *cobra.Command {
+	o := &imagesCheckOptions{}
+	cmd := &cobra.Command{
+		Use:   "check (-f winami.yaml | --windows VERSION REF...)",
+		Short: "Check that each image runs on the AMI's Windows build, and size the cache",
+		Long: `Check reads each image's manifest or index from its registry and picks the windows/amd64
+entry whose os.version matches the AMI's build by major.minor.build (2019 = 10.0.17763,
+2022 = 10.0.20348, 2025 = 10.0.26100). For each image it reports the digest the reference
+resolves to, the os.version, whether it is compatible, the ltsc tags it does run on (and,
+for an incompatible ltscYYYY tag, the matching tag when the registry has it), and its
+compressed and uncompressed sizes. An uncompressed size is exact for layers stored
+uncompressed and with --measure (which downloads each distinct layer once); otherwise it
+is an estimate (compressed × 2.5), marked with "~".
+
+Totals count a layer shared by several images once and recommend a root volume:
+  ceil(parent volume + uncompressed cache × headroom)
+(parent 50 GiB, headroom 1.5 by default: room for the compressed blobs containerd keeps
+next to the unpacked layers, and slack).
+
+Registries: ECR through the AWS SDK (GetAuthorizationToken for the registry's account,
+in its region), others through the Docker config (~/.docker/config.json, credential
+helpers), anonymous otherwise. Foreign layers are never downloaded.
+
+Exit 1 when an image is incompatible, missing or unreadable.`,
+		Example: `  winami images check -f winami.yaml
+  winami images check --windows 2022 mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022
+  winami images check --windows 2019 -o json myregistry.example.com/app:1.2`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runImagesCheck(cmd, g, o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "the spec file: checks spec.cache.images against spec.windows.version")
+	f.StringVar(&o.windows, "windows", "", "Windows Server version of the AMI: 2019, 2022, 2025 (or an OS build such as 10.0.20348)")
+	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB")
+	f.Float64Var(&o.headroom, "headroom", images.DefaultHeadroom, "multiplier of the uncompressed cache size in the root volume formula")
+	f.BoolVar(&o.measure, "measure", false, "download each distinct layer once to measure its uncompressed size exactly (slow)")
+	f.IntVar(&o.concurrency, "concurrency", images.DefaultConcurrency, "registry requests in flight")
+	f.DurationVar(&o.timeout, "request-timeout", images.DefaultAttemptTimeout, "timeout of one registry request attempt")
+	f.IntVar(&o.attempts, "attempts", images.DefaultAttempts, "attempts per registry request")
+	return cmd
+}
+
+func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args []string) error {
+	var refs []string
+	windows := o.windows
+	switch {
+	case o.file != "" && len(args) > 0:
+		return Usagef("give either -f winami.yaml or image references, not both")
+	case o.file != "" && o.windows != "":
+		return Usagef("flag --windows: the spec's spec.windows.version is used with -f; drop --windows")
+	case o.file != "":
+		img, err := loadSpec(o.file)
+		if err != nil {
+			return err
+		}
+		refs, windows = img.Spec.Cache.Images, img.Spec.Windows.Version
+		if len(refs) == 0 {
+			g.Infof("%s: spec.cache.images is empty: nothing to check", o.file)
+		}
+	case len(args) == 0:
+		return Usagef("give -f winami.yaml, or --windows VERSION and one or more image references")
+	case o.windows == "":
+		return Usagef("flag --windows is required with image references: use 2019, 2022 or 2025")
+	default:
+		refs = args
+	}
+	if _, err := images.Target(windows); err != nil {
+		if o.file != "" {
+			return Usagef("%s: spec.windows.version: %v", o.file, err)
+		}
+		return Usagef("flag --windows: %v", err)
+	}
+	if _, err := images.ParseRefs(refs); err != nil {
+		return Usage(err)
+	}
+	if o.headroom < 1 {
+		return Usagef("flag --headroom %v: use a multiplier of 1 or more, such as 1.5", o.headroom)
+	}
+	if o.parentGiB < 1 {
+		return Usagef("flag --parent-volume %d: use the parent AMI's root volume in GiB, such as 50", o.parentGiB)
+	}
+	if o.concurrency < 1 || o.attempts < 1 || o.timeout <= 0 {
+		return Usagef("flags --concurrency, --attempts and --request-timeout must be positive")
+	}
+	ctx := cmd.Context()
+	opts := images.Options{
+		ParentVolumeGiB: o.parentGiB, Headroom: o.headroom, MeasureUncompressed: o.measure,
+		Concurrency: o.concurrency, AttemptTimeout: o.timeout, Attempts: o.attempts,
+	}
+	if needsECR(refs) {
+		clients, err := g.AWS(ctx)
+		if err != nil {
+			g.Warnf("ECR registries will be read with the Docker config only: %v", err)
+		} else {
+			opts.AWS = clients
+		}
+	}
+	rep, err := images.Check(ctx, refs, windows, opts)
+	if err != nil {
+		return err
+	}
+	if err := g.Print(rep, func() Table { return checkTable(rep) }); err != nil {
+		return err
+	}
+	for _, im := range rep.Images {
+		if im.Status != images.StatusCompatible {
+			g.Infof("%s: %s: %s", im.Ref, im.Status, im.Message)
+		}
+	}
+	if rep.OK() {
+		return nil
+	}
+	t := rep.Totals
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{t.Incompatible, "incompatible with Windows Server " + rep.Windows + " (" + rep.Build + ")"}, {t.Missing, "missing"}, {t.Errors, "unreadable"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return &ProblemError{Msg: fmt.Sprintf("%d of %d image(s) cannot be cached: %s", t.Images-t.Compatible, t.Images, strings.Join(parts, ", "))}
+}
+
+func needsECR(refs []string) bool {
+	parsed, err := images.ParseRefs(refs)
+	if err != nil {
+		return false
+	}
+	for _, r := range parsed {
+		if _, ok := images.ParseECRHost(r.Context().RegistryStr()); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func checkTable(rep *images.Report) Table {
+	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "NOTE"}}
+	for _, im := range rep.Images {
+		note := ""
+		switch im.Status {
+		case images.StatusCompatible:
+			note = "runs on " + strings.Join(im.CompatibleWith, ", ")
+		case images.StatusIncompatible:
+			note = "runs on " + ltscOrNone(strings.Join(im.CompatibleWith, ", "))
+			if im.Suggestion != "" {
+				note += "; use " + im.Suggestion
+			}
+		default:
+			note = im.Message
+		}
+		t.Rows = append(t.Rows, []string{
+			im.Ref, string(im.Status), dash(im.OSVersion), dash(shortDigest(im.Digest)),
+			sizeOrDash(im.CompressedBytes, false, im.Status), sizeOrDash(im.UncompressedBytes, im.UncompressedEstimated, im.Status), note,
+		})
+	}
+	tot := rep.Totals
+	t.Rows = append(t.Rows, []string{
+		fmt.Sprintf("TOTAL (%d unique layers)", tot.UniqueLayers),
+		fmt.Sprintf("%d/%d compatible", tot.Compatible, tot.Images), "", "",
+		humanBytes(tot.CompressedBytes, false), humanBytes(tot.UncompressedBytes, tot.UncompressedEstimated),
+		fmt.Sprintf("root volume %s; shared layers saved %s", tot.Formula, humanBytes(tot.SharedBytes, false)),
+	})
+	return t
+}
+
+func ltscOrNone(s string) string {
+	if s == "" {
+		return "no LTSC Windows build"
+	}
+	return s
+}
+
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+func sizeOrDash(n int64, est bool, st images.Status) string {
+	if st != images.StatusCompatible {
+		return "-"
+	}
+	return humanBytes(n, est)
+}
+
+// humanBytes prints n in binary units, "~" first when it is an estimate.
+func humanBytes(n int64, estimated bool) string {
+	s := ""
+	switch {
+	case n >= 1<<30:
+		s = strconv.FormatFloat(float64(n)/(1<<30), 'f', 2, 64) + " GiB"
+	case n >= 1<<20:
+		s = strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		s = strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	default:
+		s = strconv.FormatInt(n, 10) + " B"
+	}
+	if estimated {
+		s = "~" + s
+	}
+	return s
+}
+
+type imagesDiscoverOptions struct {
+	kubeconfig, context, namespace string
+	noPin                          bool
+}
+
+// cacheBlock is the spec fragment `images discover -o yaml` prints.
+type cacheBlock struct {
+	Spec struct {
+		Cache struct {
+			Images []string `json:"images"`
+		} `json:"cache"`
+	} `json:"spec"`
+}
+
+func newImagesDiscoverCmd(g *Globals) *cobra.Command {
+	o := &imagesDiscoverOptions{}
+	cmd := &cobra.Command{
+		Use:   "discover [--kubeconfig FILE] [--context NAME] [--namespace NS]",
+		Short: "List the images used by the cluster's Windows pods and workloads",
+		Long: `Discover lists the images of the cluster's Windows workloads: pods scheduled on Windows
+nodes, pods that select Windows (nodeSelector kubernetes.io/os=windows, a required node
+affinity on it, or spec.os.name: windows), init containers included, and the pod templates
+of Deployments, StatefulSets, DaemonSets, Jobs and CronJobs that would run on Windows, with
+how many live pods use each image.
+
+-o yaml prints a spec.cache.images block ready for winami.yaml, pinned to digests: the digest
+a node pulled (from the pods' status) or, for images no pod runs yet, the digest the
+registry resolves the tag to now (--no-pin skips the registry). All namespaces unless
+--namespace.
+
+The cluster is chosen like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
+else the in-cluster service account; --context, else the current context.`,
+		Example: `  winami images discover
+  winami images discover --context prod -o yaml > cache.yaml`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runImagesDiscover(cmd, g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current context)")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "only this namespace (default: all namespaces)")
+	f.BoolVar(&o.noPin, "no-pin", false, "with -o yaml, do not resolve digests through the registries")
+	return cmd
+}
+
+func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions) error {
+	ctx := cmd.Context()
+	cs, err := newImagesKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
+	if err != nil {
+		return err
+	}
+	d, err := images.Discover(ctx, cs, images.DiscoverOptions{Namespace: o.namespace})
+	if err != nil {
+		return err
+	}
+	if len(d.Images) == 0 {
+		g.Infof("no Windows pods or workloads found (%d Windows nodes)", d.WindowsNodes)
+	}
+	if g.Output == FormatYAML {
+		if !o.noPin {
+			opts := images.Options{}
+			var refs []string
+			for _, im := range d.Images {
+				refs = append(refs, im.Image)
+			}
+			if needsECR(refs) {
+				if clients, err := g.AWS(ctx); err == nil {
+					opts.AWS = clients
+				} else {
+					g.Warnf("ECR registries will be read with the Docker config only: %v", err)
+				}
+			}
+			for _, err := range d.Pin(ctx, opts) {
+				g.Warnf("left unpinned: %v", err)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var b cacheBlock
+		b.Spec.Cache.Images = d.CacheImages()
+		return g.Print(b, nil)
+	}
+	return g.Print(d, func() Table {
+		t := Table{Header: []string{"IMAGE", "PODS", "WORKLOADS", "INIT", "DIGEST"}}
+		for _, im := range d.Images {
+			init := ""
+			if im.Init {
+				init = "yes"
+			}
+			t.Rows = append(t.Rows, []string{im.Image, strconv.Itoa(im.Pods), dash(strings.Join(im.Workloads, ",")), init, dash(shortDigest(im.Digest))})
+		}
+		return t
+	})
+}

@@ -1,0 +1,287 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/yaml"
+
+	"github.com/winami/winami/images"
+	"github.com/winami/winami/kube"
+)
+
+// imageRegistry starts go-containerregistry's in-memory registry on loopback and
+// returns its host.
+func imageRegistry(t *testing.T) string {
+	t.Helper()
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// pushWindows pushes an index with one windows/amd64 entry per os.version, sharing a
+// base layer, and returns the index digest.
+func pushWindows(t *testing.T, ref string, base v1.Layer, osVersions ...string) string {
+	t.Helper()
+	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	for _, osv := range osVersions {
+		own, err := random.Layer(512, types.DockerLayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := mutate.AppendLayers(empty.Image, base, own)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := img.ConfigFile()
+		cfg = cfg.DeepCopy()
+		cfg.OS, cfg.Architecture, cfg.OSVersion = "windows", "amd64", osv
+		if img, err = mutate.ConfigFile(img, cfg); err != nil {
+			t.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: osv}}})
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := idx.Digest()
+	return d.String()
+}
+
+func baseLayer(t *testing.T) v1.Layer {
+	t.Helper()
+	l, err := random.Layer(4096, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestImagesCheckCompatible(t *testing.T) {
+	host := imageRegistry(t)
+	base := baseLayer(t)
+	d := pushWindows(t, host+"/aspnet:4.8", base, "10.0.17763.6054", "10.0.20348.2700")
+	pushWindows(t, host+"/app:1", base, "10.0.20348.2700")
+
+	out, errOut, code := run(t, "images", "check", "--windows", "2022", host+"/aspnet:4.8", host+"/app:1")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"IMAGE", "compatible", "10.0.20348.2700", d[:19], "runs on ltsc2019, ltsc2022", "TOTAL (3 unique layers)", "2/2 compatible", "root volume ceil(50 GiB parent", "= 51 GiB", "~"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, _, code = run(t, "images", "check", "--windows", "2022", "-o", "json", host+"/aspnet:4.8", host+"/app:1")
+	if code != ExitOK {
+		t.Fatalf("json: exit %d", code)
+	}
+	var rep images.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Build != "10.0.20348" || len(rep.Images) != 2 || rep.Images[0].Digest != d || rep.Totals.UniqueLayers != 3 || rep.Totals.RootVolumeGiB != 51 {
+		t.Errorf("report %+v", rep)
+	}
+	for _, k := range []string{`"osVersion"`, `"compatibleWith"`, `"compressedBytes"`, `"uncompressedEstimated"`, `"rootVolumeGiB"`, `"formula"`} {
+		if !strings.Contains(out, k) {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+}
+
+func TestImagesCheckIncompatibleExits1(t *testing.T) {
+	host := imageRegistry(t)
+	base := baseLayer(t)
+	pushWindows(t, host+"/app:1.4-ltsc2019", base, "10.0.17763.6054")
+	pushWindows(t, host+"/app:1.4-ltsc2022", base, "10.0.20348.2700")
+
+	out, errOut, code := run(t, "images", "check", "--windows", "2022", "-o", "json", host+"/app:1.4-ltsc2019", host+"/missing:1")
+	if code != ExitProblem {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	var rep images.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("data still printed as JSON: %v\n%s", err, out)
+	}
+	if im := rep.Images[0]; im.Status != images.StatusIncompatible || im.Suggestion != host+"/app:1.4-ltsc2022" {
+		t.Errorf("incompatible image: %+v", im)
+	}
+	if rep.Images[1].Status != images.StatusMissing {
+		t.Errorf("missing image: %+v", rep.Images[1])
+	}
+	for _, want := range []string{"2 of 2 image(s) cannot be cached", "1 incompatible with Windows Server 2022", "1 missing", "use " + host + "/app:1.4-ltsc2022"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	out, _, code = run(t, "images", "check", "--windows", "2022", host+"/app:1.4-ltsc2019")
+	if code != ExitProblem || !strings.Contains(out, "runs on ltsc2019; use "+host+"/app:1.4-ltsc2022") {
+		t.Errorf("table: exit %d\n%s", code, out)
+	}
+}
+
+func TestImagesCheckSpecFile(t *testing.T) {
+	host := imageRegistry(t)
+	base := baseLayer(t)
+	pushWindows(t, host+"/a:1", base, "10.0.17763.6054")
+	pushWindows(t, host+"/b:1", base, "10.0.17763.6054", "10.0.20348.2700")
+	spec := strings.NewReplacer("IMAGE_A", host+"/a:1", "IMAGE_B", host+"/b:1").Replace(`apiVersion: winami.io/v1alpha1
+kind: WindowsImage
+metadata:
+  name: images-2019
+  region: us-east-1
+spec:
+  kubernetesVersion: "1.31"
+  windows: {version: "2019", edition: Core}
+  parent: {source: eks-optimized}
+  cache:
+    images:
+      - IMAGE_A
+      - IMAGE_B
+  build:
+    instanceTypes: [m6i.2xlarge]
+    instanceProfile: EC2InstanceProfileForImageBuilder
+    rootVolumeSize: auto
+  distribution:
+    regions: [us-east-1]
+`)
+	p := filepath.Join(t.TempDir(), "winami.yaml")
+	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "images", "check", "-f", p, "-o", "json", "--parent-volume", "30", "--headroom", "2")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	var rep images.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 {
+		t.Errorf("report %+v", rep.Totals)
+	}
+	if rep.Images[1].OSVersion != "10.0.17763.6054" {
+		t.Errorf("b picked %s", rep.Images[1].OSVersion)
+	}
+}
+
+func TestImagesCheckBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"images", "check"}, "give -f winami.yaml, or --windows VERSION"},
+		{[]string{"images", "check", "example.com/a:1"}, "flag --windows is required"},
+		{[]string{"images", "check", "--windows", "2016", "example.com/a:1"}, "flag --windows: windows version \"2016\""},
+		{[]string{"images", "check", "--windows", "2022", "Bad/Ref:1"}, `image reference "Bad/Ref:1"`},
+		{[]string{"images", "check", "-f", "x.yaml", "example.com/a:1"}, "not both"},
+		{[]string{"images", "check", "--windows", "2022", "--headroom", "0.5", "example.com/a:1"}, "flag --headroom 0.5"},
+		{[]string{"images", "check", "-f", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		{[]string{"images", "discover", "extra"}, "unknown command"},
+	} {
+		_, errOut, code := run(t, tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+func TestImagesDiscover(t *testing.T) {
+	host := imageRegistry(t)
+	d := pushWindows(t, host+"/web:2", baseLayer(t), "10.0.20348.2700")
+	pulled := "sha256:4444444444444444444444444444444444444444444444444444444444444444"
+
+	running := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "api-1"},
+		Spec: corev1.PodSpec{NodeName: "win-1",
+			InitContainers: []corev1.Container{{Name: "init", Image: host + "/init:1"}},
+			Containers:     []corev1.Container{{Name: "api", Image: host + "/api:3"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "api", ImageID: host + "/api@" + pulled}}},
+	}
+	pending := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1"},
+		Spec:       corev1.PodSpec{NodeSelector: map[string]string{"kubernetes.io/os": "windows"}, Containers: []corev1.Container{{Name: "web", Image: host + "/web:2"}}},
+		Status:     corev1.PodStatus{Phase: corev1.PodPending},
+	}
+	linux := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "proxy"},
+		Spec:       corev1.PodSpec{NodeName: "lin-1", Containers: []corev1.Container{{Name: "p", Image: "nginx:1.27"}}},
+		Status:     corev1.PodStatus{Phase: corev1.PodRunning},
+	}
+	cs := fake.NewClientset(
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "win-1", Labels: map[string]string{"kubernetes.io/os": "windows"}}},
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "lin-1", Labels: map[string]string{"kubernetes.io/os": "linux"}}},
+		running, pending, linux,
+	)
+	var got kube.Options
+	old := newImagesKube
+	newImagesKube = func(o kube.Options) (kubernetes.Interface, error) { got = o; return cs, nil }
+	t.Cleanup(func() { newImagesKube = old })
+
+	out, errOut, code := run(t, "images", "discover", "--kubeconfig", "/k/config", "--context", "prod")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if got.Kubeconfig != "/k/config" || got.Context != "prod" {
+		t.Errorf("kube options %+v", got)
+	}
+	if strings.Contains(out, "nginx") || !strings.Contains(out, host+"/api:3") || !strings.Contains(out, host+"/init:1") {
+		t.Errorf("table:\n%s", out)
+	}
+
+	out, errOut, code = run(t, "images", "discover", "-o", "yaml")
+	if code != ExitOK {
+		t.Fatalf("yaml: exit %d\n%s%s", code, out, errOut)
+	}
+	var block struct {
+		Spec struct {
+			Cache struct {
+				Images []string `json:"images"`
+			} `json:"cache"`
+		} `json:"spec"`
+	}
+	if err := yaml.UnmarshalStrict([]byte(out), &block); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := []string{host + "/api@" + pulled, host + "/init:1", host + "/web@" + d}
+	if strings.Join(block.Spec.Cache.Images, " ") != strings.Join(want, " ") {
+		t.Errorf("spec.cache.images\n got %v\nwant %v", block.Spec.Cache.Images, want)
+	}
+	// init:1 is in no registry: left as written, with a warning.
+	if !strings.Contains(errOut, "left unpinned") || !strings.Contains(errOut, "init:1") {
+		t.Errorf("stderr: %s", errOut)
+	}
+
+	out, _, code = run(t, "images", "discover", "-o", "json", "-n", "other")
+	if code != ExitOK || !strings.Contains(out, `"images": []`) {
+		t.Errorf("empty namespace: exit %d\n%s", code, out)
+	}
+}
