@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/images"
 	"github.com/winami/winami/preflight"
 )
 
@@ -46,7 +47,7 @@ func runDoctor(ctx context.Context, g *Globals, file string) error {
 	if err != nil {
 		return err
 	}
-	d := &preflight.Doctor{Clients: clients}
+	d := &preflight.Doctor{Clients: clients, CheckImages: preflight.ImagesCheck(images.Options{AWS: clients})}
 	checks, err := d.Run(ctx, img)
 	if err != nil {
 		return describeAWSError(g, clients, err)
