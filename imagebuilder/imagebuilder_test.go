@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -659,5 +660,65 @@ func TestRemovedSettings(t *testing.T) {
 	}
 	if p, err := imagebuilder.PlanChanges(ctx, e.clients, d, imagebuilder.Options{}); err != nil || p.Changed() {
 		t.Errorf("plan after apply: %v %+v", err, p)
+	}
+}
+
+func (e *env) iamMutations() int {
+	n := 0
+	for _, op := range []string{"CreateRole", "AttachRolePolicy", "CreateInstanceProfile", "AddRoleToInstanceProfile"} {
+		n += e.srv.Faults.Count("iam", op, "")
+	}
+	return n
+}
+
+// TestManagedInstanceProfile: asked to, apply creates the build instance's profile and
+// role with the policies the build needs (ECR read for an ECR image), converges after a
+// failure at each step, and a build runs with it.
+func TestManagedInstanceProfile(t *testing.T) {
+	ctx := context.Background()
+	opts := imagebuilder.Options{ManageInstanceProfile: true}
+	for _, failAt := range []string{"", "CreateRole", "AttachRolePolicy", "CreateInstanceProfile", "AddRoleToInstanceProfile"} {
+		t.Run("fail-"+failAt, func(t *testing.T) {
+			e := newEnv(t, 1, nil)
+			d := desired(t, aspnet, myapp)
+			d.Infrastructure.InstanceProfileName = aws.String("t-win2022-build")
+			p, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := p.Changes[0]; c.Resource != imagebuilder.ResourceInstanceProfile || c.Action != imagebuilder.ActionCreate ||
+				!strings.Contains(c.Reason, "attach AmazonEC2ContainerRegistryReadOnly") {
+				t.Fatalf("plan: %+v", c)
+			}
+			if failAt != "" {
+				e.srv.Faults.FailNext("iam", failAt, awsemu.FaultError{Status: 500, Code: "ServiceFailure", Message: "injected"})
+				if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err == nil {
+					t.Fatalf("apply with %s failing succeeded", failAt)
+				}
+			}
+			applied, err := imagebuilder.Apply(ctx, e.clients, d, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof, err := e.clients.IAM(region).GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("t-win2022-build")})
+			if err != nil || len(prof.InstanceProfile.Roles) != 1 {
+				t.Fatalf("instance profile: %v %+v", err, prof)
+			}
+			pols, err := e.clients.IAM(region).ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: prof.InstanceProfile.Roles[0].RoleName})
+			if err != nil || len(pols.AttachedPolicies) != 3 {
+				t.Fatalf("role policies: %v %+v", err, pols)
+			}
+			e.srv.Faults.ResetCounts()
+			again, err := imagebuilder.Apply(ctx, e.clients, d, opts)
+			if err != nil || again.Changed() || e.iamMutations() != 0 || e.mutations() != 0 {
+				t.Fatalf("second apply: %v, %d IAM and %d Image Builder mutations: %+v", err, e.iamMutations(), e.mutations(), again)
+			}
+			if failAt == "" {
+				res, err := imagebuilder.Build(ctx, e.clients, d, applied, buildOpts())
+				if err != nil || len(res.AMIs) != 2 {
+					t.Fatalf("build with the created profile: %v %+v", err, res)
+				}
+			}
+		})
 	}
 }

@@ -92,6 +92,10 @@ type Options struct {
 	Sizer Sizer
 	// Logf receives progress lines (nil: silent).
 	Logf func(format string, args ...any)
+	// ManageInstanceProfile makes the build instance's profile and role (of the same name,
+	// with the policies InstancePolicies lists) part of the plan: created when missing.
+	// Without it a missing instance profile is a PreflightError.
+	ManageInstanceProfile bool
 }
 
 func (o Options) logf(format string, args ...any) {
@@ -134,11 +138,16 @@ func reconcile(ctx context.Context, c Clients, d *Desired, opts Options, apply b
 		plan: &Plan{ComponentVersions: map[string]string{}}}
 
 	// Checks that must pass before anything is created.
-	parent, err := Preflight(ctx, c, d)
+	parent, err := preflight(ctx, c, d, !opts.ManageInstanceProfile)
 	if err != nil {
 		return nil, err
 	}
 	r.plan.Parent = parent
+	if opts.ManageInstanceProfile {
+		if err := r.instanceProfile(ctx); err != nil {
+			return nil, err
+		}
+	}
 
 	recipe := cloneRecipe(d.Recipe)
 	if err := r.sizeRootVolume(ctx, recipe, parent); err != nil {

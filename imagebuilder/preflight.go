@@ -44,6 +44,10 @@ func (e *PreflightError) Error() string {
 // out during a build: the parent image exists in the build region and the infrastructure
 // configuration's instance profile exists. It returns the resolved parent image.
 func Preflight(ctx context.Context, c Clients, d *Desired) (ParentImage, error) {
+	return preflight(ctx, c, d, true)
+}
+
+func preflight(ctx context.Context, c Clients, d *Desired, checkProfile bool) (ParentImage, error) {
 	var problems []string
 	parent, err := ResolveParent(ctx, c, d.Region, aws.ToString(d.Recipe.ParentImage))
 	if err != nil {
@@ -53,13 +57,14 @@ func Preflight(ctx context.Context, c Clients, d *Desired) (ParentImage, error) 
 		}
 		problems = append(problems, pe.Problems...)
 	}
-	if name := aws.ToString(d.Infrastructure.InstanceProfileName); name != "" {
+	if name := aws.ToString(d.Infrastructure.InstanceProfileName); name != "" && checkProfile {
 		_, err := c.IAM(d.Region).GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 		switch {
 		case err == nil:
 		case awsapi.ErrorCode(err) == "NoSuchEntity":
 			problems = append(problems, fmt.Sprintf("instance profile %q does not exist: create it (winami render writes it in cloudformation.yaml, "+
-				"with EC2InstanceProfileForImageBuilder and AmazonSSMManagedInstanceCore) or set spec.build.instanceProfile", name))
+				"with EC2InstanceProfileForImageBuilder and AmazonSSMManagedInstanceCore), let winami create it (--create-instance-profile), "+
+				"or set spec.build.instanceProfile", name))
 		default:
 			return parent, fmt.Errorf("reading instance profile %s: %w", name, err)
 		}

@@ -234,12 +234,17 @@ func TestPreflightCLI(t *testing.T) {
 			t.Errorf("%s with a missing instance profile: exit %d: %s", cmd, code, errOut)
 		}
 	}
+	// Asked to, plan shows the profile it would create instead.
+	out, errOut, code := run(t, "plan", "-f", f, "--no-registry", "--create-instance-profile", "-o", "json")
+	if c := planActions(t, out)["instance-profile"]; code != 0 || c.Action != imagebuilder.ActionCreate || c.Name != "NoSuchProfile" {
+		t.Errorf("plan --create-instance-profile: exit %d, %+v: %s", code, c, errOut)
+	}
 	spec := strings.Replace(strings.NewReplacer("IMAGE", appV1, "PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec),
 		"parent: {source: eks-optimized}", "parent: {source: eks-optimized, imageId: ami-0123456789abcdef0}", 1)
 	if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := run(t, "build", "-f", f, "--no-registry")
+	_, errOut, code = run(t, "build", "-f", f, "--no-registry")
 	if code != 1 || !strings.Contains(errOut, "parent image ami-0123456789abcdef0 does not exist in us-east-1") {
 		t.Errorf("build with a missing parent: exit %d: %s", code, errOut)
 	}

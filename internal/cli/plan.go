@@ -28,6 +28,8 @@ func init() {
 // specOptions are the flags plan, apply and build share.
 type specOptions struct {
 	file string
+	// createProfile makes the build instance's profile and role part of the plan.
+	createProfile bool
 	// noRegistry keeps winami away from container registries: the root volume is sized
 	// from the documented estimate and images are taken by reference (tests, air gaps).
 	noRegistry bool
@@ -36,6 +38,7 @@ type specOptions struct {
 func (o *specOptions) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "winami.yaml", "the spec file")
+	f.BoolVar(&o.createProfile, "create-instance-profile", false, "manage spec.build.instanceProfile too: create it and its role (same name) with the policies the build needs when missing")
 	f.BoolVar(&o.noRegistry, "no-registry", false, "contact no container registry: size rootVolumeSize: auto from the estimate (8 GiB per image), take images by reference")
 }
 
@@ -106,7 +109,7 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	for _, c := range res.Components {
 		d.Components = append(d.Components, c.Input)
 	}
-	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof}}
+	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof, ManageInstanceProfile: o.createProfile}}
 	if !o.noRegistry {
 		l.opts.Sizer = registrySizer(g, clients, img.Spec.Windows.Version)
 	}
