@@ -96,9 +96,9 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 		if err != nil {
 			return err
 		}
-		refs, windows = img.Spec.Cache.Images, img.Spec.Windows.Version
+		refs, windows = img.Images(), img.Spec.Windows.Version
 		if len(refs) == 0 {
-			g.Infof("%s: spec.cache.images is empty: nothing to check", o.file)
+			g.Infof("%s: spec.cache has no images (or is disabled): nothing to check", o.file)
 		}
 	case len(args) == 0:
 		return Usagef("give -f winami.yaml, or --windows VERSION and one or more image references")
