@@ -88,6 +88,7 @@ type FailedError struct {
 	Logs string
 }
 
+// Error says how the build ended, why, and where the logs are.
 func (e *FailedError) Error() string {
 	reason := e.Reason
 	if reason == "" {
@@ -104,10 +105,12 @@ type WaitError struct {
 	Err   error
 }
 
+// Error says which wait stopped and why.
 func (e *WaitError) Error() string {
 	return fmt.Sprintf("following image %s (last state %s): %v", e.Image, e.State, e.Err)
 }
 
+// Unwrap returns the context error that stopped the wait.
 func (e *WaitError) Unwrap() error { return e.Err }
 
 // Inputs are what a build is made of; their hash is tagged on each AMI so that

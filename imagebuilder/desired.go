@@ -157,6 +157,7 @@ func parseSemver(s string) (semver, bool) {
 	return v, true
 }
 
+// String writes the version as major.minor.patch.
 func (v semver) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]) }
 
 func (v semver) less(w semver) bool {

@@ -33,6 +33,7 @@ type PreflightError struct {
 	Problems []string
 }
 
+// Error lists the problems.
 func (e *PreflightError) Error() string {
 	if len(e.Problems) == 1 {
 		return "checking before apply: " + e.Problems[0]
