@@ -24,6 +24,7 @@ type statement struct {
 // stringOrList decodes a JSON string or array of strings.
 type stringOrList []string
 
+// UnmarshalJSON accepts "x" or ["x", "y"].
 func (s *stringOrList) UnmarshalJSON(b []byte) error {
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
@@ -51,6 +52,7 @@ type rawStatement struct {
 // malformed is a MalformedPolicyDocument message, worded as IAM words it.
 type malformed string
 
+// Error returns the message.
 func (m malformed) Error() string { return string(m) }
 
 // parseDocument parses a policy document; the error is IAM's MalformedPolicyDocument
@@ -135,12 +137,12 @@ func wildcard(p, s string) bool {
 	return s == ""
 }
 
-// context is the request context of a simulation: key (lower case) → values.
-type context map[string][]string
+// contextValues is the request context of a simulation: key (lower case) → values.
+type contextValues map[string][]string
 
 // evalContext carries what policy variables and conditions need.
 type evalContext struct {
-	values  context
+	values  contextValues
 	account string
 }
 
@@ -208,10 +210,10 @@ func (st statement) conditionsHold(ec evalContext) (ok bool, missing []string) {
 
 func evalCondition(op, key string, want []string, ec evalContext) (holds, missing bool) {
 	base := op
-	anyValue, allValues := false, false
+	allValues := false
 	switch {
 	case strings.HasPrefix(base, "ForAnyValue:"):
-		anyValue, base = true, strings.TrimPrefix(base, "ForAnyValue:")
+		base = strings.TrimPrefix(base, "ForAnyValue:")
 	case strings.HasPrefix(base, "ForAllValues:"):
 		allValues, base = true, strings.TrimPrefix(base, "ForAllValues:")
 	}
@@ -266,7 +268,6 @@ func evalCondition(op, key string, want []string, ec evalContext) (holds, missin
 		}
 		return true, false
 	default: // ForAnyValue and single-valued keys: any value matching is enough.
-		_ = anyValue
 		for _, g := range got {
 			if match(g) != negated {
 				return true, false

@@ -768,7 +768,7 @@ func (s *Service) simulatePrincipalPolicy(v query.Values) (any, *apiError) {
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
-	ec := evalContext{values: context{}, account: s.srv.Account}
+	ec := evalContext{values: contextValues{}, account: s.srv.Account}
 	for _, ce := range v.Structs("ContextEntries.member") {
 		key := strings.ToLower(ce.Get("ContextKeyName"))
 		ec.values[key] = append(ec.values[key], ce.Members("ContextKeyValues")...)
