@@ -91,10 +91,43 @@ func errNoVersion(ver, name string) *awsjson.Error {
 	return awsjson.Errorf("ParameterVersionNotFound", "Systems Manager could not find version %s of %s. Verify the version and try again.", ver, name)
 }
 
-// lookup resolves "name", "name:version" or "name:label". Callers hold s.mu.
+// byName finds a parameter by name or by ARN (arn:aws:ssm:<region>:<account>:parameter/…,
+// whose path drops the name's leading slash). Callers hold s.mu.
+func (s *Service) byName(region, name string) (*param, string) {
+	m := s.regions[region]
+	if rest, ok := strings.CutPrefix(name, "arn:"); ok {
+		parts := strings.SplitN(rest, ":", 5)
+		if len(parts) == 5 && parts[1] == "ssm" && parts[2] == region && strings.HasPrefix(parts[4], "parameter/") {
+			bare := strings.TrimPrefix(parts[4], "parameter/")
+			if p := m["/"+bare]; p != nil && (parts[3] == s.srv.Account || parts[3] == "" && public(p.name)) {
+				return p, p.name
+			}
+			if p := m[bare]; p != nil && parts[3] == s.srv.Account {
+				return p, p.name
+			}
+		}
+		return nil, name
+	}
+	return m[name], name
+}
+
+// splitSelector cuts "name:selector" where name may be an ARN (which has colons of its own).
+func splitSelector(full string) (name, sel string, hasSel bool) {
+	if strings.HasPrefix(full, "arn:") {
+		if i := strings.Index(full, ":parameter/"); i >= 0 {
+			head, tail := full[:i+len(":parameter/")], full[i+len(":parameter/"):]
+			n, sl, ok := strings.Cut(tail, ":")
+			return head + n, sl, ok
+		}
+		return full, "", false
+	}
+	return strings.Cut(full, ":")
+}
+
+// lookup resolves "name", "name:version" or "name:label" (name or ARN). Callers hold s.mu.
 func (s *Service) lookup(region, full string) (*param, *version, string, *awsjson.Error) {
-	name, sel, hasSel := strings.Cut(full, ":")
-	p := s.regions[region][name]
+	name, sel, hasSel := splitSelector(full)
+	p, name := s.byName(region, name)
 	if p == nil || strings.Contains(sel, ":") {
 		return nil, nil, "", &awsjson.Error{Status: http.StatusBadRequest, Code: "ParameterNotFound"}
 	}
@@ -391,7 +424,7 @@ func (s *Service) getParameterHistory(r *awsemu.Request) (any, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p := s.regions[r.Region][in.Name]
+	p, _ := s.byName(r.Region, in.Name)
 	if p == nil {
 		return nil, awsjson.Errorf("ParameterNotFound", "Parameter %s not found.", in.Name)
 	}

@@ -110,6 +110,44 @@ func TestSelectors(t *testing.T) {
 	}
 }
 
+func TestByARN(t *testing.T) {
+	srv := emulator.Start(t)
+	c := client(srv, "eu-west-1")
+	name := catalog.EKSOptimizedParameter("2022", catalog.Core, "1.33")
+	byName, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byARN, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: byName.Parameter.ARN})
+	if err != nil || *byARN.Parameter.Value != *byName.Parameter.Value || *byARN.Parameter.Name != name {
+		t.Fatalf("by ARN %s: %v %+v", *byName.Parameter.ARN, err, byARN)
+	}
+	v1, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(*byName.Parameter.ARN + ":1")})
+	if err != nil || v1.Parameter.Version != 1 {
+		t.Fatalf("by ARN with selector: %v", err)
+	}
+	h, err := c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: byName.Parameter.ARN})
+	if err != nil || len(h.Parameters) != len(seed.EKSReleases("1.33")) {
+		t.Fatalf("history by ARN: %v", err)
+	}
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("plain"), Value: aws.String("v"), Type: types.ParameterTypeString}); err != nil {
+		t.Fatal(err)
+	}
+	own := "arn:aws:ssm:eu-west-1:" + awsemu.DefaultAccount + ":parameter/plain"
+	if out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(own)}); err != nil || *out.Parameter.Name != "plain" {
+		t.Errorf("own parameter by ARN: %v", err)
+	}
+	for _, bad := range []string{
+		"arn:aws:ssm:us-east-1::parameter" + name,                          // another region
+		"arn:aws:ssm:eu-west-1:999999999999:parameter/plain",               // another account
+		"arn:aws:ssm:eu-west-1:" + awsemu.DefaultAccount + ":parameter/no", // missing
+	} {
+		if _, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(bad)}); apiCode(t, err) != "ParameterNotFound" {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
 func TestRegionsAreSeparate(t *testing.T) {
 	srv := emulator.Start(t)
 	east, west := client(srv, "us-east-1"), client(srv, "us-west-2")
