@@ -21,6 +21,23 @@ type ControlFaults struct {
 	Seed int64 `json:"seed"`
 	// FailNext scripts errors for named operations.
 	FailNext []ControlFailure `json:"failNext"`
+	// ThrottleOperations limits ThrottleRate to these operations (every operation when empty).
+	ThrottleOperations []ControlOperation `json:"throttleOperations,omitempty"`
+	// OperationLatency delays the named operations, in addition to LatencyMS.
+	OperationLatency []ControlLatency `json:"operationLatency,omitempty"`
+}
+
+// ControlOperation names one operation of one service ("ssm", "GetParameters").
+type ControlOperation struct {
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+}
+
+// ControlLatency delays one operation.
+type ControlLatency struct {
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	LatencyMS int    `json:"latencyMs"`
 }
 
 // ControlFailure scripts one error for one operation.
@@ -49,7 +66,14 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Faults.Reset()
 		s.Faults.SetLatency(time.Duration(c.LatencyMS) * time.Millisecond)
-		s.Faults.SetThrottle(c.ThrottleRate)
+		var ops []OpKey
+		for _, o := range c.ThrottleOperations {
+			ops = append(ops, OpKey{Service: o.Service, Operation: o.Operation})
+		}
+		s.Faults.SetThrottle(c.ThrottleRate, ops...)
+		for _, l := range c.OperationLatency {
+			s.Faults.SetOperationLatency(l.Service, l.Operation, time.Duration(l.LatencyMS)*time.Millisecond)
+		}
 		if c.Seed != 0 {
 			s.Faults.SetSeed(c.Seed)
 		}

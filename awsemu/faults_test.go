@@ -199,9 +199,23 @@ func TestControlAPI(t *testing.T) {
 	if err := get(c); code(err) != "ThrottlingException" {
 		t.Errorf("throttle over the control API: %v", err)
 	}
-	post(t, base+"faults", awsemu.ControlFaults{})
+	post(t, base+"faults", awsemu.ControlFaults{ThrottleRate: 1,
+		ThrottleOperations: []awsemu.ControlOperation{{Service: "ssm", Operation: "GetParameters"}},
+		OperationLatency:   []awsemu.ControlLatency{{Service: "ssm", Operation: "GetParameter", LatencyMS: 300}}})
+	start = time.Now()
 	if err := get(c); err != nil {
-		t.Errorf("after clearing faults: %v", err)
+		t.Errorf("GetParameter throttled when only GetParameters is: %v", err)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Error("operation latency over the control API not applied")
+	}
+	if _, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{pname}}); code(err) != "ThrottlingException" {
+		t.Errorf("GetParameters with per-operation throttling: %v", err)
+	}
+	post(t, base+"faults", awsemu.ControlFaults{})
+	start = time.Now()
+	if err := get(c); err != nil || time.Since(start) > 200*time.Millisecond {
+		t.Errorf("after clearing faults: %v (%v)", err, time.Since(start))
 	}
 
 	if resp := post(t, base+"clock/advance?by=90m", nil); resp.StatusCode != 200 {
