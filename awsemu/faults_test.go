@@ -49,20 +49,20 @@ func TestLatency(t *testing.T) {
 		t.Errorf("call took %v with 60ms latency", d)
 	}
 	srv.Faults.SetLatency(0)
-	srv.Faults.SetOperationLatency("ssm", "GetParameters", 80*time.Millisecond)
+	srv.Faults.SetOperationLatency("ssm", "GetParameters", 300*time.Millisecond)
 	start = time.Now()
 	if err := get(c); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
+	if d := time.Since(start); d > 200*time.Millisecond {
 		t.Errorf("GetParameter took %v with latency only on GetParameters", d)
 	}
 	start = time.Now()
 	if _, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{pname}}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 80*time.Millisecond {
-		t.Errorf("GetParameters took %v with 80ms operation latency", d)
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("GetParameters took %v with 300ms operation latency", d)
 	}
 }
 
