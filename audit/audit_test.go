@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
@@ -500,5 +501,44 @@ func TestParse(t *testing.T) {
 	}
 	if _, ok := ParameterName("ami-0123456789abcdef0"); ok {
 		t.Error("an AMI id taken for a parameter")
+	}
+}
+
+func TestListRestartsWhenContinueExpires(t *testing.T) {
+	var nodes []*corev1.Node
+	for i := 0; i < 30; i++ {
+		n := node(fmt.Sprintf("n%02d", i), "", "", "v1.35.2", build2022)
+		n.Spec.ProviderID = ""
+		nodes = append(nodes, n)
+	}
+	cs := cluster("v1.35.0", nodes...)
+	calls, expired := 0, false
+	cs.PrependReactor("list", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		opts := a.(k8stesting.ListActionImpl).ListOptions
+		start := 0
+		fmt.Sscan(opts.Continue, &start)
+		if start > 0 && !expired {
+			// etcd compacted past the list's revision: 410 Gone, once.
+			expired = true
+			return true, nil, apierrors.NewResourceExpired("too old resource version")
+		}
+		end := min(start+int(opts.Limit), len(nodes))
+		list := &corev1.NodeList{}
+		for _, n := range nodes[start:end] {
+			list.Items = append(list.Items, *n)
+		}
+		if end < len(nodes) {
+			list.Continue = fmt.Sprint(end)
+		}
+		return true, list, nil
+	})
+	rep, err := Run(context.Background(), Options{Kube: cs, PageSize: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// page 1, expired page 2, then pages 1 and 2 again; no node twice.
+	if calls != 4 || rep.WindowsNodes != 30 || rep.Nodes[0].Name != "n00" || rep.Nodes[29].Name != "n29" {
+		t.Errorf("%d list calls, %d nodes", calls, rep.WindowsNodes)
 	}
 }

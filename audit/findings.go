@@ -128,7 +128,11 @@ func unexpectedAMI(mapped []Node, exp Expectation, regions map[string]*regionRes
 		}
 		if n.ImageID != want {
 			off = append(off, n.Name)
-			wants[n.Region+" "+want] = true
+			label := want + " in " + n.Region
+			if img, ok := regions[n.Region].images[want]; ok && img.name != "" {
+				label = want + " (" + img.name + ") in " + n.Region
+			}
+			wants[label] = true
 		}
 	}
 	if len(off) == 0 {
