@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -33,6 +34,9 @@ const (
 	DefaultParentVolumeGiB = 50
 	// DefaultHeadroom multiplies the cache's uncompressed size; see [Totals].
 	DefaultHeadroom = 1.5
+	// DefaultFreeGiB is left free on the root volume for Windows updates, logs and pods
+	// (kubelet starts evicting at 10–15 % free); the same as apply's rootVolumeSize: auto.
+	DefaultFreeGiB = 20
 	// EstimatedExpansion is the uncompressed/compressed ratio assumed for a compressed
 	// layer whose uncompressed size is unknown (Windows layers typically expand 2.5–3×).
 	EstimatedExpansion = 2.5
@@ -63,6 +67,8 @@ type Options struct {
 	ParentVolumeGiB int
 	// Headroom multiplies the cache's uncompressed size (DefaultHeadroom).
 	Headroom float64
+	// FreeGiB is added for free space (DefaultFreeGiB when zero; negative for none).
+	FreeGiB int
 	// MeasureUncompressed downloads every distributable compressed layer once to
 	// measure its uncompressed size exactly instead of estimating it. Slow: Windows
 	// base layers are gigabytes.
@@ -87,6 +93,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Headroom <= 0 {
 		o.Headroom = DefaultHeadroom
+	}
+	switch {
+	case o.FreeGiB == 0:
+		o.FreeGiB = DefaultFreeGiB
+	case o.FreeGiB < 0:
+		o.FreeGiB = 0
 	}
 	if o.Transport == nil {
 		o.Transport = remote.DefaultTransport
@@ -164,11 +176,12 @@ type Layer struct {
 //
 // The recommended root volume is
 //
-//	RootVolumeGiB = ceil(ParentVolumeGiB + UncompressedGiB × Headroom)
+//	RootVolumeGiB = ParentVolumeGiB + ceil(UncompressedGiB × Headroom) + FreeGiB
 //
 // The headroom (1.5 by default) covers the compressed blobs containerd keeps in its
 // content store next to the unpacked snapshots (Windows layers compress to roughly
-// 35–40 % of their size) plus some slack for the node's own logs and scratch space.
+// 35–40 % of their size); FreeGiB (20 by default) is left free for Windows updates, logs
+// and pods. It is the formula apply uses for rootVolumeSize: auto.
 type Totals struct {
 	Images       int `json:"images"`
 	Compatible   int `json:"compatible"`
@@ -184,9 +197,10 @@ type Totals struct {
 	UncompressedEstimated bool `json:"uncompressedEstimated"`
 	// SharedBytes is the compressed size saved by counting shared layers once.
 	SharedBytes int64 `json:"sharedBytes"`
-	// ParentVolumeGiB, Headroom and RootVolumeGiB: see the formula above.
+	// ParentVolumeGiB, Headroom, FreeGiB and RootVolumeGiB: see the formula above.
 	ParentVolumeGiB int     `json:"parentVolumeGiB"`
 	Headroom        float64 `json:"headroom"`
+	FreeGiB         int     `json:"freeGiB"`
 	RootVolumeGiB   int     `json:"rootVolumeGiB"`
 	// Formula spells out how RootVolumeGiB was computed.
 	Formula string `json:"formula"`
@@ -707,7 +721,7 @@ func uncompressedMediaType(mt types.MediaType) bool {
 
 // totals sums the compatible images' layers, each distinct layer once.
 func totals(ims []Image, opts Options) Totals {
-	t := Totals{Images: len(ims), ParentVolumeGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom}
+	t := Totals{Images: len(ims), ParentVolumeGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom, FreeGiB: opts.FreeGiB}
 	seen := map[string]bool{}
 	var all int64
 	for _, im := range ims {
@@ -734,25 +748,21 @@ func totals(ims []Image, opts Options) Totals {
 		}
 	}
 	t.SharedBytes = all - t.CompressedBytes
-	t.RootVolumeGiB = RootVolumeGiB(opts.ParentVolumeGiB, t.UncompressedBytes, opts.Headroom)
+	t.RootVolumeGiB = RootVolumeGiB(opts.ParentVolumeGiB, t.UncompressedBytes, opts.Headroom, opts.FreeGiB)
 	est := ""
 	if t.UncompressedEstimated {
 		est = " (estimated)"
 	}
-	t.Formula = fmt.Sprintf("ceil(%d GiB parent + %.2f GiB uncompressed cache%s × %.2f headroom) = %d GiB",
-		opts.ParentVolumeGiB, float64(t.UncompressedBytes)/gib, est, opts.Headroom, t.RootVolumeGiB)
+	t.Formula = fmt.Sprintf("%d GiB parent + ceil(%.2f GiB uncompressed cache%s × %.2f headroom) + %d GiB free = %d GiB",
+		opts.ParentVolumeGiB, float64(t.UncompressedBytes)/gib, est, opts.Headroom, opts.FreeGiB, t.RootVolumeGiB)
 	return t
 }
 
 const gib = 1 << 30
 
-// RootVolumeGiB is ceil(parentGiB + uncompressedBytes/GiB × headroom): the root volume
-// an AMI whose parent volume is parentGiB needs to hold a cache of uncompressedBytes.
-func RootVolumeGiB(parentGiB int, uncompressedBytes int64, headroom float64) int {
-	need := float64(parentGiB) + float64(uncompressedBytes)/gib*headroom
-	n := int(need)
-	if float64(n) < need {
-		n++
-	}
-	return n
+// RootVolumeGiB is parentGiB + ceil(uncompressedBytes/GiB × headroom) + freeGiB: the
+// root volume an AMI whose parent volume is parentGiB needs to hold a cache of
+// uncompressedBytes and keep freeGiB free.
+func RootVolumeGiB(parentGiB int, uncompressedBytes int64, headroom float64, freeGiB int) int {
+	return parentGiB + int(math.Ceil(float64(uncompressedBytes)/gib*headroom)) + freeGiB
 }

@@ -269,8 +269,8 @@ func TestIncompatibleSuggestsLTSCTag(t *testing.T) {
 	if rep.Totals.Incompatible != 3 || rep.Totals.Compatible != 0 || rep.Totals.UniqueLayers != 0 {
 		t.Errorf("totals %+v", rep.Totals)
 	}
-	if rep.Totals.RootVolumeGiB != DefaultParentVolumeGiB {
-		t.Errorf("empty cache: root volume %d, want the parent's %d", rep.Totals.RootVolumeGiB, DefaultParentVolumeGiB)
+	if rep.Totals.RootVolumeGiB != DefaultParentVolumeGiB+DefaultFreeGiB {
+		t.Errorf("empty cache: root volume %d, want the parent's %d + %d free", rep.Totals.RootVolumeGiB, DefaultParentVolumeGiB, DefaultFreeGiB)
 	}
 
 	// The same single-manifest image is fine for 2019.
@@ -292,7 +292,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 	push(t, reg.host+"/a:1", windowsIndex(t, a))
 	push(t, reg.host+"/b:1", windowsIndex(t, b))
 
-	rep, err := Check(context.Background(), []string{reg.host + "/a:1", reg.host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2})
+	rep, err := Check(context.Background(), []string{reg.host + "/a:1", reg.host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,10 +342,10 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 	if rep.Images[0].UncompressedBytes != est {
 		t.Errorf("image a uncompressed %d, want %d", rep.Images[0].UncompressedBytes, est)
 	}
-	if got, want := tot.RootVolumeGiB, RootVolumeGiB(30, tot.UncompressedBytes, 2); got != want || got != 31 {
-		t.Errorf("root volume %d, want %d (= 31: 30 + a few MiB × 2, rounded up)", got, want)
+	if got, want := tot.RootVolumeGiB, RootVolumeGiB(30, tot.UncompressedBytes, 2, 5); got != want || got != 36 {
+		t.Errorf("root volume %d, want %d (= 36: 30 + a few MiB × 2, rounded up, + 5)", got, want)
 	}
-	if !strings.Contains(tot.Formula, "30 GiB parent") || !strings.Contains(tot.Formula, "(estimated)") {
+	if !strings.Contains(tot.Formula, "30 GiB parent") || !strings.Contains(tot.Formula, "(estimated)") || !strings.Contains(tot.Formula, "5 GiB free = 36 GiB") {
 		t.Errorf("formula %q", tot.Formula)
 	}
 
@@ -633,15 +633,16 @@ func TestRootVolumeGiB(t *testing.T) {
 		parent int
 		bytes  int64
 		head   float64
+		free   int
 		want   int
 	}{
-		{50, 0, 1.5, 50},
-		{50, 8 << 30, 1.5, 62},
-		{50, 8<<30 + 1, 1.5, 63},
-		{30, 10 << 30, 1.25, 43},
+		{50, 0, 1.5, 20, 70},
+		{50, 8 << 30, 1.5, 20, 82},
+		{50, 8<<30 + 1, 1.5, 20, 83},
+		{30, 10 << 30, 1.25, 0, 43},
 	} {
-		if got := RootVolumeGiB(tc.parent, tc.bytes, tc.head); got != tc.want {
-			t.Errorf("RootVolumeGiB(%d, %d, %v) = %d, want %d", tc.parent, tc.bytes, tc.head, got, tc.want)
+		if got := RootVolumeGiB(tc.parent, tc.bytes, tc.head, tc.free); got != tc.want {
+			t.Errorf("RootVolumeGiB(%d, %d, %v, %d) = %d, want %d", tc.parent, tc.bytes, tc.head, tc.free, got, tc.want)
 		}
 	}
 }

@@ -63,11 +63,11 @@ func ExampleCheck() {
 	fmt.Println(rep.Totals.RootVolumeGiB, "GiB root volume for", rep.Totals.Compatible, "cached images")
 	// Output:
 	// incompatible [ltsc2019] false
-	// 50 GiB root volume for 0 cached images
+	// 70 GiB root volume for 0 cached images
 }
 
 // The root volume for 8 GiB of uncompressed images on a 50 GiB parent.
 func ExampleRootVolumeGiB() {
-	fmt.Println(images.RootVolumeGiB(50, 8<<30, images.DefaultHeadroom))
-	// Output: 62
+	fmt.Println(images.RootVolumeGiB(50, 8<<30, images.DefaultHeadroom, images.DefaultFreeGiB))
+	// Output: 82
 }

@@ -36,6 +36,7 @@ type imagesCheckOptions struct {
 	file, windows string
 	parentGiB     int
 	headroom      float64
+	freeGiB       int
 	measure       bool
 	concurrency   int
 	timeout       time.Duration
@@ -56,10 +57,11 @@ compressed and uncompressed sizes. An uncompressed size is exact for layers stor
 uncompressed and with --measure (which downloads each distinct layer once); otherwise it
 is an estimate (compressed × 2.5), marked with "~".
 
-Totals count a layer shared by several images once and recommend a root volume:
-  ceil(parent volume + uncompressed cache × headroom)
-(parent 50 GiB, headroom 1.5 by default: room for the compressed blobs containerd keeps
-next to the unpacked layers, and slack).
+Totals count a layer shared by several images once and recommend a root volume, with the
+formula apply uses for rootVolumeSize: auto:
+  parent volume + ceil(uncompressed cache × headroom) + free
+(parent 50 GiB, headroom 1.5: room for the compressed blobs containerd keeps next to the
+unpacked layers; free 20 GiB for Windows updates, logs and pods).
 
 Registries: ECR through the AWS SDK (GetAuthorizationToken for the registry's account,
 in its region), others through the Docker config (~/.docker/config.json, credential
@@ -76,6 +78,7 @@ Exit 1 when an image is incompatible, missing or unreadable.`,
 	f.StringVar(&o.windows, "windows", "", "Windows Server version of the AMI: 2019, 2022, 2025 (or an OS build such as 10.0.20348)")
 	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB")
 	f.Float64Var(&o.headroom, "headroom", images.DefaultHeadroom, "multiplier of the uncompressed cache size in the root volume formula")
+	f.IntVar(&o.freeGiB, "free", images.DefaultFreeGiB, "GiB left free on the root volume")
 	f.BoolVar(&o.measure, "measure", false, "download each distinct layer once to measure its uncompressed size exactly (slow)")
 	f.IntVar(&o.concurrency, "concurrency", images.DefaultConcurrency, "registry requests in flight")
 	f.DurationVar(&o.timeout, "request-timeout", images.DefaultAttemptTimeout, "timeout of one registry request attempt")
@@ -122,12 +125,15 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	if o.parentGiB < 1 {
 		return Usagef("flag --parent-volume %d: use the parent AMI's root volume in GiB, such as 50", o.parentGiB)
 	}
+	if o.freeGiB < 0 {
+		return Usagef("flag --free %d: use 0 or more GiB", o.freeGiB)
+	}
 	if o.concurrency < 1 || o.attempts < 1 || o.timeout <= 0 {
 		return Usagef("flags --concurrency, --attempts and --request-timeout must be positive")
 	}
 	ctx := cmd.Context()
 	opts := images.Options{
-		ParentVolumeGiB: o.parentGiB, Headroom: o.headroom, MeasureUncompressed: o.measure,
+		ParentVolumeGiB: o.parentGiB, Headroom: o.headroom, FreeGiB: o.freeGiB, MeasureUncompressed: o.measure,
 		Concurrency: o.concurrency, AttemptTimeout: o.timeout, Attempts: o.attempts,
 	}
 	if needsECR(refs) {
@@ -137,6 +143,9 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 		} else {
 			opts.AWS = clients
 		}
+	}
+	if opts.FreeGiB == 0 {
+		opts.FreeGiB = -1 // the library's "none"
 	}
 	rep, err := images.Check(ctx, refs, windows, opts)
 	if err != nil {

@@ -91,7 +91,7 @@ func TestImagesCheckCompatible(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"IMAGE", "compatible", "10.0.20348.2700", d[:19], "runs on ltsc2019, ltsc2022", "TOTAL (3 unique layers)", "2/2 compatible", "root volume ceil(50 GiB parent", "= 51 GiB", "~"} {
+	for _, want := range []string{"IMAGE", "compatible", "10.0.20348.2700", d[:19], "runs on ltsc2019, ltsc2022", "TOTAL (3 unique layers)", "2/2 compatible", "root volume 50 GiB parent + ceil(", "+ 20 GiB free = 71 GiB", "~"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -105,7 +105,7 @@ func TestImagesCheckCompatible(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if rep.Build != "10.0.20348" || len(rep.Images) != 2 || rep.Images[0].Digest != d || rep.Totals.UniqueLayers != 3 || rep.Totals.RootVolumeGiB != 51 {
+	if rep.Build != "10.0.20348" || len(rep.Images) != 2 || rep.Images[0].Digest != d || rep.Totals.UniqueLayers != 3 || rep.Totals.RootVolumeGiB != 71 {
 		t.Errorf("report %+v", rep)
 	}
 	for _, k := range []string{`"osVersion"`, `"compatibleWith"`, `"compressedBytes"`, `"uncompressedEstimated"`, `"rootVolumeGiB"`, `"formula"`} {
@@ -176,7 +176,7 @@ spec:
 	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := run(t, "images", "check", "-f", p, "-o", "json", "--parent-volume", "30", "--headroom", "2")
+	out, errOut, code := run(t, "images", "check", "-f", p, "-o", "json", "--parent-volume", "30", "--headroom", "2", "--free", "0")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -184,7 +184,7 @@ spec:
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 {
+	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 || rep.Totals.FreeGiB != 0 || rep.Totals.RootVolumeGiB != 31 {
 		t.Errorf("report %+v", rep.Totals)
 	}
 	if rep.Images[1].OSVersion != "10.0.17763.6054" {
