@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,26 @@ func TestSeedAgreesAcrossServices(t *testing.T) {
 		if found != len(ids) {
 			t.Errorf("%s: DescribeImages found %d of %d AMIs", region, found, len(ids))
 		}
+	}
+}
+
+// TestRegionsAgree checks that the seed covers exactly the regions EC2 DescribeRegions
+// answers by default, so `winami resolve --region all` finds parameters everywhere.
+func TestRegionsAgree(t *testing.T) {
+	srv := emulator.Start(t)
+	out, err := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).DescribeRegions(context.Background(), &ec2.DescribeRegionsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var described []string
+	for _, r := range out.Regions {
+		described = append(described, *r.RegionName)
+	}
+	seeded := seed.Regions()
+	sort.Strings(described)
+	sort.Strings(seeded)
+	if strings.Join(described, ",") != strings.Join(seeded, ",") {
+		t.Errorf("DescribeRegions %v, seeded %v", described, seeded)
 	}
 }
 

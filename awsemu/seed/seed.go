@@ -11,8 +11,14 @@ import (
 	"github.com/winami/winami/catalog"
 )
 
-// regions are the regions the public world is seeded in.
-var regions = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"}
+// regions are the regions the public world is seeded in: every region EC2 enables by
+// default (what DescribeRegions answers without AllRegions), so that `--region all` finds
+// the public parameters everywhere, as on AWS. The first six are the ones most examples use.
+var regions = []string{
+	"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1",
+	"us-west-1", "ca-central-1", "sa-east-1", "eu-west-2", "eu-west-3", "eu-north-1",
+	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-2",
+}
 
 // Releases are the monthly EKS-optimized Windows AMI release dates of the seed, oldest
 // first; the Windows Server base AMIs are released the day before each.
