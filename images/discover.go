@@ -6,7 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -34,6 +37,8 @@ type Discovery struct {
 	WindowsPods int `json:"windowsPods"`
 	// Images used by Windows pods and workload templates, sorted by name.
 	Images []UsedImage `json:"images"`
+	// Warnings name what could not be listed (forbidden by RBAC) and was skipped.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // UsedImage is one image used by the cluster's Windows workloads.
@@ -129,11 +134,22 @@ func pin(image, digest string) string {
 func Discover(ctx context.Context, cs kubernetes.Interface, opts DiscoverOptions) (*Discovery, error) {
 	ns := opts.Namespace
 	d := &Discovery{Namespace: ns}
-	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("listing nodes: %w", err)
+	// skip turns a forbidden list into a warning: discovery goes on with what it may read.
+	skip := func(what string, err error) error {
+		if apierrors.IsForbidden(err) {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("listing %s is forbidden (%v): skipped", what, err))
+			return nil
+		}
+		return fmt.Errorf("listing %s: %w", what, err)
 	}
 	nodeOS := map[string]bool{} // node name → is Windows
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		if err := skip("nodes (pods are then judged by their nodeSelector, affinity and spec.os only)", err); err != nil {
+			return nil, err
+		}
+		nodes = &corev1.NodeList{}
+	}
 	for _, n := range nodes.Items {
 		win := n.Labels[LabelOS] == OSWindows || n.Labels[labelOSBeta] == OSWindows || n.Status.NodeInfo.OperatingSystem == OSWindows
 		nodeOS[n.Name] = win
@@ -201,35 +217,50 @@ func Discover(ctx context.Context, cs kubernetes.Interface, opts DiscoverOptions
 	apps, batch := cs.AppsV1(), cs.BatchV1()
 	deps, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing deployments: %w", err)
+		if err := skip("deployments", err); err != nil {
+			return nil, err
+		}
+		deps = &appsv1.DeploymentList{}
 	}
 	for _, o := range deps.Items {
 		addTemplate("Deployment", o.Namespace, o.Name, &o.Spec.Template.Spec)
 	}
 	sts, err := apps.StatefulSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing statefulsets: %w", err)
+		if err := skip("statefulsets", err); err != nil {
+			return nil, err
+		}
+		sts = &appsv1.StatefulSetList{}
 	}
 	for _, o := range sts.Items {
 		addTemplate("StatefulSet", o.Namespace, o.Name, &o.Spec.Template.Spec)
 	}
 	dss, err := apps.DaemonSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing daemonsets: %w", err)
+		if err := skip("daemonsets", err); err != nil {
+			return nil, err
+		}
+		dss = &appsv1.DaemonSetList{}
 	}
 	for _, o := range dss.Items {
 		addTemplate("DaemonSet", o.Namespace, o.Name, &o.Spec.Template.Spec)
 	}
 	jobs, err := batch.Jobs(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing jobs: %w", err)
+		if err := skip("jobs", err); err != nil {
+			return nil, err
+		}
+		jobs = &batchv1.JobList{}
 	}
 	for _, o := range jobs.Items {
 		addTemplate("Job", o.Namespace, o.Name, &o.Spec.Template.Spec)
 	}
 	cjs, err := batch.CronJobs(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing cronjobs: %w", err)
+		if err := skip("cronjobs", err); err != nil {
+			return nil, err
+		}
+		cjs = &batchv1.CronJobList{}
 	}
 	for _, o := range cjs.Items {
 		addTemplate("CronJob", o.Namespace, o.Name, &o.Spec.JobTemplate.Spec.Template.Spec)

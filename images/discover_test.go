@@ -2,6 +2,7 @@ package images
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,9 +10,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 var winSelector = map[string]string{LabelOS: OSWindows}
@@ -220,5 +224,46 @@ func TestPin(t *testing.T) {
 		if got := pin(in, "sha256:x"); got != want {
 			t.Errorf("pin(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestDiscoverSkipsForbiddenLists(t *testing.T) {
+	cs := cluster()
+	forbid := func(resource string) {
+		cs.PrependReactor("list", resource, func(action k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New("RBAC: no"))
+		})
+	}
+	forbid("nodes")
+	forbid("cronjobs")
+	d, err := Discover(context.Background(), cs, DiscoverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Warnings) != 2 || !strings.Contains(d.Warnings[0], "nodes") || !strings.Contains(d.Warnings[1], "cronjobs") {
+		t.Errorf("warnings %q", d.Warnings)
+	}
+	var names []string
+	for _, im := range d.Images {
+		names = append(names, im.Image)
+	}
+	all := strings.Join(names, " ")
+	// Without nodes, bound pods are judged by their spec: web-1 (no selector, on a
+	// Windows node) is no longer seen, but the Deployment that runs it is.
+	if strings.Contains(all, "report:1") || !strings.Contains(all, appImg) || strings.Contains(all, linuxImg) {
+		t.Errorf("images %v", names)
+	}
+	if d.WindowsNodes != 0 {
+		t.Errorf("windows nodes %d", d.WindowsNodes)
+	}
+	for _, im := range d.Images {
+		if im.Image == appImg && (im.Pods != 0 || len(im.Workloads) != 1) {
+			t.Errorf("app image without node information: %+v", im)
+		}
+	}
+
+	forbid("pods")
+	if _, err := Discover(context.Background(), cs, DiscoverOptions{}); err == nil || !strings.Contains(err.Error(), "listing pods") {
+		t.Errorf("pods forbidden: %v", err)
 	}
 }

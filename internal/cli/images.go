@@ -289,7 +289,9 @@ registry resolves the tag to now (--no-pin skips the registry). All namespaces u
 --namespace.
 
 The cluster is chosen like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
-else the in-cluster service account; --context, else the current context.`,
+else the in-cluster service account; --context, else the current context. It needs list on
+pods, nodes, deployments, statefulsets, daemonsets, jobs and cronjobs; a kind it may not
+list is skipped with a warning (without nodes, pods are judged by their spec alone).`,
 		Example: `  winami images discover
   winami images discover --context prod -o yaml > cache.yaml`,
 		Args: noArgs,
@@ -312,6 +314,9 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 	d, err := images.Discover(ctx, cs, images.DiscoverOptions{Namespace: o.namespace})
 	if err != nil {
 		return err
+	}
+	for _, w := range d.Warnings {
+		g.Warnf("%s", w)
 	}
 	if len(d.Images) == 0 {
 		g.Infof("no Windows pods or workloads found (%d Windows nodes)", d.WindowsNodes)
