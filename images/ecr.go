@@ -36,13 +36,36 @@ func ParseECRHost(host string) (ECRRegistry, bool) {
 // NewKeychain returns the keychain Check uses: ECR registries get a token from
 // GetAuthorizationToken (for the registry's account, in its region) through aws, when
 // aws is not nil; every registry then falls back to the Docker config keychain
-// (credential helpers included), and to anonymous access. extra maps further hosts to
-// ECR registries.
+// (credential helpers included), and to anonymous access. When getting an ECR token
+// fails, credentials the Docker config has for the registry are used instead, and the
+// ECR error is returned only when it has none. extra maps further hosts to ECR
+// registries.
 func NewKeychain(aws *awsapi.Clients, extra map[string]ECRRegistry) authn.Keychain {
 	if aws == nil {
 		return authn.DefaultKeychain
 	}
-	return authn.NewMultiKeychain(&ECRKeychain{ECR: aws.ECR, Hosts: extra}, authn.DefaultKeychain)
+	return &ecrThenDocker{ecr: &ECRKeychain{ECR: aws.ECR, Hosts: extra}, docker: authn.DefaultKeychain}
+}
+
+type ecrThenDocker struct {
+	ecr    *ECRKeychain
+	docker authn.Keychain
+}
+
+func (k *ecrThenDocker) Resolve(target authn.Resource) (authn.Authenticator, error) {
+	return k.ResolveContext(context.Background(), target)
+}
+
+func (k *ecrThenDocker) ResolveContext(ctx context.Context, target authn.Resource) (authn.Authenticator, error) {
+	auth, ecrErr := k.ecr.ResolveContext(ctx, target)
+	if ecrErr == nil && auth != authn.Anonymous {
+		return auth, nil
+	}
+	docker, err := authn.Resolve(ctx, k.docker, target)
+	if ecrErr != nil && (err != nil || docker == authn.Anonymous) {
+		return nil, ecrErr
+	}
+	return docker, err
 }
 
 // TokenError is a failure to get registry credentials. The AWS SDK has already

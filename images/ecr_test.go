@@ -2,7 +2,11 @@ package images
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +113,26 @@ func TestECRTokenThroughTheSDK(t *testing.T) {
 	}
 	if im := rep.Images[0]; im.Status != StatusError || !strings.Contains(im.Message, "AccessDeniedException") || !strings.Contains(im.Message, priv.host) {
 		t.Errorf("denied token: %+v", im)
+	}
+
+	// When ECR refuses but the Docker config has credentials for the registry (a
+	// `docker login` with an ECR token), those are used.
+	dir := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte("AWS:awsemu.from-docker-login"))
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, priv.host, auth)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	srv.Faults.FailNext("ecr", "GetAuthorizationToken", awsemu.FaultError{Status: 400, Code: "AccessDeniedException", Message: "not allowed"})
+	rep, err = Check(context.Background(), refs[:1], "2022", Options{AWS: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), ECRHosts: map[string]ECRRegistry{priv.host: {Account: srv.Account, Region: "us-west-2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusCompatible {
+		t.Errorf("denied token, docker config: %+v", im)
+	}
+	if _, ok := passwords.Load("awsemu.from-docker-login"); !ok {
+		t.Error("the Docker config's credentials were not used")
 	}
 }
 
