@@ -185,7 +185,10 @@ func ssmScenario(t *testing.T, endpoint string) *record {
 	put := func(step string, in *ssm.PutParameterInput) {
 		out, err := c.PutParameter(ctx, in)
 		if err != nil {
-			r.add("%s: %s", step, ssmErr(err))
+			// Messages too: these are worded as AWS words them, in moto and in awsemu.
+			var ae smithy.APIError
+			errors.As(err, &ae)
+			r.add("%s: %s %q", step, ssmErr(err), ae.ErrorMessage())
 			return
 		}
 		r.add("%s: version=%d tier=%s", step, out.Version, out.Tier)
