@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -539,6 +540,11 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 		entry, platforms, compat := pickWindows(idx.Manifests, target)
 		im.Platforms, im.CompatibleWith = platforms, compat
 		if entry == nil {
+			// Entries that do not say their os.version: read it from their config.
+			ch, err = c.unlabelled(ctx, ref, idx.Manifests, target, &im)
+			if err != nil {
+				return fail(err)
+			}
 			break
 		}
 		if !entry.MediaType.IsImage() {
@@ -651,6 +657,30 @@ func revision(osVersion string) int {
 		n = n*10 + int(ch-'0')
 	}
 	return n
+}
+
+// unlabelled reads the config of each windows/amd64 index entry that has no os.version
+// in its platform, adds the builds found to im.CompatibleWith, and returns the entry
+// matching the target, if any.
+func (c *client) unlabelled(ctx context.Context, ref name.Reference, entries []v1.Descriptor, target catalog.WindowsVersion, im *Image) (*chosen, error) {
+	var found *chosen
+	for _, e := range entries {
+		if e.Platform == nil || e.Platform.OS != "windows" || e.Platform.Architecture != "amd64" || e.Platform.OSVersion != "" || !e.MediaType.IsImage() {
+			continue
+		}
+		ch, err := c.image(ctx, ref.Context().Digest(e.Digest.String()))
+		if err != nil {
+			return nil, err
+		}
+		if w, ok := catalog.ForBuild(ch.config.OSVersion); ok && !slices.Contains(im.CompatibleWith, w.Tag) {
+			im.CompatibleWith = append(im.CompatibleWith, w.Tag)
+			sort.Strings(im.CompatibleWith)
+		}
+		if catalog.MajorMinorBuild(ch.config.OSVersion) == target.Build && (found == nil || revision(ch.config.OSVersion) > revision(found.config.OSVersion)) {
+			found = ch
+		}
+	}
+	return found, nil
 }
 
 var ltscTag = regexp.MustCompile(`ltsc20(19|22|25)`)

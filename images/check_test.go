@@ -646,3 +646,35 @@ func TestRootVolumeGiB(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexEntryWithoutOSVersion(t *testing.T) {
+	noDockerConfig(t)
+	reg := startRegistry(t, nil)
+	img2019 := windowsImage(t, os2019, nil, 1)
+	img2022 := windowsImage(t, os2022, nil, 1)
+	// The index says windows/amd64 but not which build: the configs do.
+	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	for _, img := range []v1.Image{img2019, img2022} {
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}})
+	}
+	push(t, reg.host+"/old:1", idx)
+	rep, err := Check(context.Background(), []string{reg.host + "/old:1"}, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := rep.Images[0]
+	if im.Status != StatusCompatible || im.ManifestDigest != digestOf(t, img2022) || im.OSVersion != os2022 {
+		t.Errorf("picked %s (%s), want the 2022 entry %s: %s", im.ManifestDigest, im.OSVersion, digestOf(t, img2022), im.Message)
+	}
+	if strings.Join(im.CompatibleWith, ",") != "ltsc2019,ltsc2022" {
+		t.Errorf("compatibleWith %v", im.CompatibleWith)
+	}
+	rep, err = Check(context.Background(), []string{reg.host + "/old:1"}, "2025", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusIncompatible {
+		t.Errorf("2025: %+v", im)
+	}
+}
