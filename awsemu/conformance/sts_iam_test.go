@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -184,6 +185,15 @@ func iamScenario(t *testing.T, endpoint string) *record {
 	step := func(name string, err error) {
 		r.add("%s: %s", name, ssmErr(err))
 	}
+	// stepMsg records the message too, for errors moto words as AWS does.
+	stepMsg := func(name string, err error) {
+		var ae interface{ ErrorMessage() string }
+		msg := ""
+		if errors.As(err, &ae) {
+			msg = ae.ErrorMessage()
+		}
+		r.add("%s: %s %q", name, ssmErr(err), msg)
+	}
 
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -196,7 +206,7 @@ func iamScenario(t *testing.T, endpoint string) *record {
 	_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("builder"), Path: aws.String("/winami/"), AssumeRolePolicyDocument: aws.String(ec2Trust), Description: aws.String("image builds")})
 	step("create role", err)
 	_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("builder"), AssumeRolePolicyDocument: aws.String(ec2Trust)})
-	step("create role again", err)
+	stepMsg("create role again", err)
 	_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("other"), AssumeRolePolicyDocument: aws.String(ec2Trust)})
 	step("create other role", err)
 	gr, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("builder")})
@@ -214,11 +224,11 @@ func iamScenario(t *testing.T, endpoint string) *record {
 	_, err = c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("builder"), Path: aws.String("/winami/")})
 	step("create profile", err)
 	_, err = c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("builder")})
-	step("create profile again", err)
+	stepMsg("create profile again", err)
 	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("builder"), RoleName: aws.String("builder")})
 	step("add role", err)
 	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("builder"), RoleName: aws.String("other")})
-	step("add second role", err)
+	stepMsg("add second role", err)
 	gp, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("builder")})
 	if err != nil {
 		step("get profile", err)
@@ -238,7 +248,7 @@ func iamScenario(t *testing.T, endpoint string) *record {
 		step("attach "+p, err)
 	}
 	_, err = c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("builder"), PolicyArn: aws.String("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")})
-	step("attach unknown policy", err)
+	stepMsg("attach unknown policy", err)
 	var attached []string
 	pages := 0
 	pg := iam.NewListAttachedRolePoliciesPaginator(c, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("builder"), MaxItems: aws.Int32(2)})
@@ -286,7 +296,7 @@ func iamScenario(t *testing.T, endpoint string) *record {
 	cp, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("pull"), PolicyDocument: aws.String(doc)})
 	step("create policy", err)
 	_, err = c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("pull"), PolicyDocument: aws.String(doc)})
-	step("create policy again", err)
+	stepMsg("create policy again", err)
 	if cp != nil {
 		_, err = c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("builder"), PolicyArn: cp.Policy.Arn})
 		step("attach own policy", err)
@@ -298,7 +308,7 @@ func iamScenario(t *testing.T, endpoint string) *record {
 		}
 	}
 	_, err = c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("builder")})
-	step("delete role in use", err)
+	stepMsg("delete role in use", err)
 	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ci")})
 	step("create user", err)
 	gu, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("ci")})
