@@ -104,7 +104,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	}
 	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (pass --kubeconfig and --context, or set KUBECONFIG)", err)
 	}
 	clients, err := g.AWS(ctx)
 	if err != nil {
