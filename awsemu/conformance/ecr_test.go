@@ -188,6 +188,20 @@ func ecrScenario(t *testing.T, endpoint string) *record {
 		}
 		r.add("repositories: %s", sorted(names))
 	}
+	bd, err := c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String("team/app"),
+		ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("1.0")}, {ImageTag: aws.String("9.9")}}})
+	if err != nil {
+		r.add("batch delete: %s", ssmErr(err))
+	} else {
+		var ids, failures []string
+		for _, id := range bd.ImageIds {
+			ids = append(ids, aws.ToString(id.ImageTag))
+		}
+		for _, f := range bd.Failures {
+			failures = append(failures, fmt.Sprintf("%s:%s:%s", aws.ToString(f.ImageId.ImageTag), f.FailureCode, aws.ToString(f.FailureReason)))
+		}
+		r.add("batch delete: deleted=%s failures=%s", sorted(ids), sorted(failures))
+	}
 	_, err = c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("team/app")})
 	r.add("delete non-empty: %s", ssmErr(err))
 	_, err = c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("team/app"), Force: true})
