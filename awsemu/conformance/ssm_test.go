@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/seed"
@@ -223,6 +224,7 @@ func ssmScenario(t *testing.T, endpoint string) *record {
 	get("get version 1", "/winami/conf/a:1", false)
 	get("get version 9", "/winami/conf/a:9", false)
 	get("get missing", "/winami/conf/missing", false)
+	get("get by ARN", "arn:aws:ssm:eu-west-1:"+awsemu.DefaultAccount+":parameter/winami/conf/a", false)
 	get("get secret decrypted", "/winami/conf/deep/s", true)
 	get("get string list", "/winami/conf/c", false)
 
