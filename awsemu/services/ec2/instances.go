@@ -83,10 +83,10 @@ func (in *instance) xml(rs *regionState, stateName string) instanceXML {
 		PrivateDNSName: "ip-" + dashIP(in.PrivateIP) + "." + rs.name + ".compute.internal",
 		KeyName:        in.KeyName, LaunchIndex: in.LaunchIndex, InstanceType: in.InstanceType,
 		LaunchTime: query.Time(in.LaunchTime), Platform: in.Platform, PlatformDetails: in.PlatformDetails,
-		SubnetID: in.SubnetID, VpcID: rs.vpc.ID, PrivateIPAddress: in.PrivateIP, Architecture: in.Architecture,
+		SubnetID: in.SubnetID, VpcID: in.VpcID, PrivateIPAddress: in.PrivateIP, Architecture: in.Architecture,
 		RootDeviceType: "ebs", RootDeviceName: in.RootDeviceName, VirtualizationTy: "hvm", Hypervisor: "xen",
 		EnaSupport:   true,
-		Groups:       query.Items[groupXML]{Items: []groupXML{{GroupID: "sg-" + rs.vpc.ID[4:], GroupName: "default"}}},
+		Groups:       query.Items[groupXML]{Items: []groupXML{}},
 		BlockDevices: query.Items[instanceBlockDeviceXML]{Items: []instanceBlockDeviceXML{}},
 	}
 	if in.State == "terminated" {
@@ -100,7 +100,14 @@ func (in *instance) xml(rs *regionState, stateName string) instanceXML {
 			x.BlockDevices.Items = append(x.BlockDevices.Items, b)
 		}
 	}
-	x.Placement.AvailabilityZone, x.Placement.Tenancy = rs.name+"a", "default"
+	for _, id := range in.GroupIDs {
+		name := ""
+		if g := rs.groups[id]; g != nil {
+			name = g.Name
+		}
+		x.Groups.Items = append(x.Groups.Items, groupXML{GroupID: id, GroupName: name})
+	}
+	x.Placement.AvailabilityZone, x.Placement.Tenancy = in.AZ, "default"
 	x.Monitoring.State = "disabled"
 	if len(in.Tags) > 0 {
 		t := tagSet(in.Tags)
@@ -154,9 +161,11 @@ func (in *instance) field(rs *regionState, name string) []string {
 	case "platform-details":
 		return []string{in.PlatformDetails}
 	case "availability-zone":
-		return []string{rs.name + "a"}
+		return []string{in.AZ}
 	case "vpc-id":
-		return []string{rs.vpc.ID}
+		return []string{in.VpcID}
+	case "instance.group-id":
+		return in.GroupIDs
 	case "subnet-id":
 		return []string{in.SubnetID}
 	case "private-ip-address":
@@ -175,7 +184,7 @@ func (in *instance) field(rs *regionState, name string) []string {
 
 var instanceFilters = knownSet("instance-id", "image-id", "instance-state-name", "instance-state-code", "instance-type",
 	"reservation-id", "owner-id", "platform", "platform-details", "availability-zone", "vpc-id", "subnet-id",
-	"private-ip-address", "key-name", "architecture", "iam-instance-profile.arn", "launch-time")
+	"private-ip-address", "key-name", "architecture", "iam-instance-profile.arn", "launch-time", "instance.group-id")
 
 type reservationXML struct {
 	ReservationID string                   `xml:"reservationId"`
@@ -201,12 +210,14 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 		profile = fmt.Sprintf("arn:aws:iam::%s:instance-profile/%s", c.account, c.v.Get("IamInstanceProfile.Name"))
 	}
 	var ltID string
+	var templateGroups []string
 	if lt := c.v.Struct("LaunchTemplate"); len(lt) > 0 {
 		t, ver, aerr := resolveTemplate(c, lt.Get("LaunchTemplateId"), lt.Get("LaunchTemplateName"), lt.Get("Version"))
 		if aerr != nil {
 			return nil, aerr
 		}
 		ltID = t.ID
+		templateGroups = ver.Data.SecurityGroupIDs
 		if imageID == "" {
 			imageID = ver.Data.ImageID
 		}
@@ -239,6 +250,10 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 	if instanceType == "" {
 		instanceType = "m1.small"
 	}
+	sn, groups, aerr := launchNetwork(c, templateGroups)
+	if aerr != nil {
+		return nil, aerr
+	}
 	if err := c.dryRun(); err != nil {
 		return nil, err
 	}
@@ -249,13 +264,18 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 		Instances: query.Items[instanceXML]{Items: []instanceXML{}},
 	}
 	for i := 0; i < int(maxCount); i++ {
-		n := len(c.rs.instances) + 10
+		n := 0
+		for _, other := range c.rs.instances {
+			if other.SubnetID == sn.ID {
+				n++
+			}
+		}
 		in := &instance{
 			ID: newID("i"), ReservationID: res.ReservationID, OwnerID: c.account, ImageID: imageID,
 			InstanceType: instanceType, KeyName: keyName, State: "running", LaunchTime: c.now, LaunchIndex: i,
 			Platform: img.Platform, PlatformDetails: img.PlatformDetails, Architecture: img.Architecture,
-			RootDeviceName: img.RootDeviceName, SubnetID: "subnet-" + c.rs.vpc.ID[4:],
-			PrivateIP: fmt.Sprintf("172.31.%d.%d", (n/250)%250, n%250+2), Tags: copyTags(tags),
+			RootDeviceName: img.RootDeviceName, SubnetID: sn.ID, VpcID: sn.VpcID, AZ: sn.AZ, GroupIDs: groups,
+			PrivateIP: ipInSubnet(sn.CidrBlock, n), Tags: copyTags(tags),
 			IamProfile: profile, LaunchTemplateID: ltID,
 		}
 		for _, bd := range img.BlockDevices {
@@ -265,6 +285,69 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 		res.Instances.Items = append(res.Instances.Items, in.xml(c.rs, "pending"))
 	}
 	return res, nil
+}
+
+// launchNetwork picks the subnet and security groups of a launch: SubnetId (or the first
+// network interface's), else the default VPC's default subnet (in Placement.AvailabilityZone
+// when given); SecurityGroupId.N / SecurityGroup.N (names, in the subnet's VPC), else the
+// launch template's, else the VPC's default group.
+func launchNetwork(c *call, templateGroups []string) (*subnet, []string, *apiError) {
+	subnetID := c.v.Get("SubnetId")
+	groupIDs := c.v.List("SecurityGroupId")
+	if ni := c.v.Struct("NetworkInterface.1"); len(ni) > 0 {
+		if subnetID == "" {
+			subnetID = ni.Get("SubnetId")
+		}
+		if len(groupIDs) == 0 {
+			groupIDs = ni.List("SecurityGroupId")
+		}
+	}
+	var sn *subnet
+	if subnetID != "" {
+		var aerr *apiError
+		if sn, aerr = findSubnet(c, subnetID); aerr != nil {
+			return nil, nil, aerr
+		}
+	} else {
+		az := c.v.Get("Placement.AvailabilityZone")
+		if sn = c.rs.defaultSubnet(az); sn == nil {
+			if c.rs.defaultVPC() == nil {
+				return nil, nil, errf("VPCIdNotSpecified", "No default VPC for this user")
+			}
+			return nil, nil, errf("InvalidParameterValue", "No default subnet for availability zone: '%s'.", az)
+		}
+	}
+	if len(groupIDs) == 0 {
+		groupIDs = templateGroups
+	}
+	var groups []string
+	for _, id := range groupIDs {
+		g, aerr := findGroup(c, id)
+		if aerr != nil {
+			return nil, nil, aerr
+		}
+		if g.VpcID != sn.VpcID {
+			return nil, nil, errf("InvalidParameter", "Security group %s and subnet %s belong to different networks.", id, sn.ID)
+		}
+		groups = append(groups, id)
+	}
+	for _, name := range c.v.List("SecurityGroup") {
+		found := false
+		for _, g := range c.rs.groups {
+			if g.VpcID == sn.VpcID && g.Name == name && g.Owner == c.account {
+				groups, found = append(groups, g.ID), true
+			}
+		}
+		if !found {
+			return nil, nil, errf("InvalidGroup.NotFound", "The security group '%s' does not exist in VPC '%s'", name, sn.VpcID)
+		}
+	}
+	if len(groups) == 0 {
+		if v := c.rs.vpcs[sn.VpcID]; v != nil {
+			groups = []string{v.DefaultSGID}
+		}
+	}
+	return sn, groups, nil
 }
 
 // findInstance returns one of the caller's instances.

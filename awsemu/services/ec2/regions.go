@@ -1,9 +1,6 @@
 package ec2
 
 import (
-	"regexp"
-	"strconv"
-
 	"github.com/winami/winami/awsemu/protocol/query"
 )
 
@@ -92,83 +89,6 @@ func (s *Service) describeRegions(c *call) (any, *apiError) {
 			continue
 		}
 		out.Regions.Items = append(out.Regions.Items, regionXML{r.name, endpoint, r.optIn})
-	}
-	return out, nil
-}
-
-var vpcIDPattern = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
-
-var vpcFilters = knownSet("is-default", "isDefault", "vpc-id", "state", "cidr", "cidr-block-association.cidr-block", "owner-id", "dhcp-options-id")
-
-func (s *Service) describeVpcs(c *call) (any, *apiError) {
-	ids := c.v.List("VpcId")
-	fs, aerr := parseFilters(c.v, vpcFilters)
-	if aerr != nil {
-		return nil, aerr
-	}
-	for _, id := range ids {
-		if !vpcIDPattern.MatchString(id) {
-			return nil, errf("InvalidVpcID.Malformed", "Invalid id: \"%s\"", id)
-		}
-		if id != c.rs.vpc.ID {
-			return nil, errf("InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
-		}
-	}
-	if err := c.dryRun(); err != nil {
-		return nil, err
-	}
-	if _, _, aerr := page(c, nil, 5, 1000, 0); aerr != nil {
-		return nil, aerr
-	}
-	v := c.rs.vpc
-	type assocXML struct {
-		AssociationID string `xml:"associationId"`
-		CidrBlock     string `xml:"cidrBlock"`
-		State         struct {
-			State string `xml:"state"`
-		} `xml:"cidrBlockState"`
-	}
-	type vpcXML struct {
-		VpcID           string                `xml:"vpcId"`
-		OwnerID         string                `xml:"ownerId"`
-		State           string                `xml:"state"`
-		CidrBlock       string                `xml:"cidrBlock"`
-		Associations    query.Items[assocXML] `xml:"cidrBlockAssociationSet"`
-		DhcpOptionsID   string                `xml:"dhcpOptionsId"`
-		InstanceTenancy string                `xml:"instanceTenancy"`
-		IsDefault       bool                  `xml:"isDefault"`
-		Tags            *query.Items[tagXML]  `xml:"tagSet,omitempty"`
-	}
-	out := struct {
-		Vpcs query.Items[vpcXML] `xml:"vpcSet"`
-	}{query.Items[vpcXML]{Items: []vpcXML{}}}
-	dhcp := "dopt-" + v.ID[4:]
-	ok := matchFilters(fs, v.Tags, func(n string) []string {
-		switch n {
-		case "is-default", "isDefault":
-			return []string{strconv.FormatBool(true)}
-		case "vpc-id":
-			return []string{v.ID}
-		case "state":
-			return []string{"available"}
-		case "owner-id":
-			return []string{v.Owner}
-		case "dhcp-options-id":
-			return []string{dhcp}
-		}
-		return []string{"172.31.0.0/16"}
-	})
-	if ok {
-		x := vpcXML{VpcID: v.ID, OwnerID: v.Owner, State: "available", CidrBlock: "172.31.0.0/16",
-			DhcpOptionsID: dhcp, InstanceTenancy: "default", IsDefault: true}
-		a := assocXML{AssociationID: "vpc-cidr-assoc-" + v.ID[4:], CidrBlock: "172.31.0.0/16"}
-		a.State.State = "associated"
-		x.Associations = query.Items[assocXML]{Items: []assocXML{a}}
-		if len(v.Tags) > 0 {
-			t := tagSet(v.Tags)
-			x.Tags = &t
-		}
-		out.Vpcs.Items = append(out.Vpcs.Items, x)
 	}
 	return out, nil
 }

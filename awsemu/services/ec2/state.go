@@ -16,7 +16,9 @@ type regionState struct {
 	snapshots    map[string]*snapshot
 	instances    map[string]*instance
 	templates    map[string]*launchTemplate
-	vpc          *vpc
+	vpcs         map[string]*vpc
+	subnets      map[string]*subnet
+	groups       map[string]*securityGroup
 	fastLaunch   map[string]*fastLaunch
 }
 
@@ -60,6 +62,9 @@ type instance struct {
 	RootDeviceName   string
 	Volumes          []volume
 	SubnetID         string
+	VpcID            string
+	AZ               string
+	GroupIDs         []string
 	PrivateIP        string
 	Tags             map[string]string
 	IamProfile       string
@@ -82,12 +87,6 @@ type templateVersion struct {
 	Description string
 	CreateTime  time.Time
 	Data        templateData
-}
-
-type vpc struct {
-	ID    string
-	Owner string
-	Tags  map[string]string
 }
 
 type fastLaunch struct {
@@ -123,8 +122,11 @@ func (s *Service) region(name string) *regionState {
 			instances:    map[string]*instance{},
 			templates:    map[string]*launchTemplate{},
 			fastLaunch:   map[string]*fastLaunch{},
-			vpc:          &vpc{ID: newID("vpc"), Owner: s.srv.Account, Tags: map[string]string{}},
+			vpcs:         map[string]*vpc{},
+			subnets:      map[string]*subnet{},
+			groups:       map[string]*securityGroup{},
 		}
+		s.newDefaultVPC(rs, s.srv.Account)
 		s.regions[name] = rs
 	}
 	return rs

@@ -33,10 +33,23 @@ func tagsOf(c *call, id string) (map[string]string, *apiError) {
 		}
 		return t.Tags, nil
 	case strings.HasPrefix(id, "vpc-"):
-		if id != c.rs.vpc.ID {
-			return nil, errf("InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
+		v, aerr := findVPC(c, id)
+		if aerr != nil {
+			return nil, aerr
 		}
-		return c.rs.vpc.Tags, nil
+		return v.Tags, nil
+	case strings.HasPrefix(id, "subnet-"):
+		sn, aerr := findSubnet(c, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return sn.Tags, nil
+	case strings.HasPrefix(id, "sg-"):
+		g, aerr := findGroup(c, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return g.Tags, nil
 	}
 	return nil, errf("InvalidID", "The ID '%s' is not valid", id)
 }
