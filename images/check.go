@@ -356,6 +356,11 @@ func newClient(opts Options) (*client, error) {
 
 // do runs f with a per-attempt timeout, bounded concurrency and retries.
 func (c *client) do(ctx context.Context, f func(ctx context.Context) error) error {
+	return c.doTimeout(ctx, c.opts.AttemptTimeout, f)
+}
+
+// doTimeout is do with the given per-attempt timeout (none when 0: f bounds itself).
+func (c *client) doTimeout(ctx context.Context, timeout time.Duration, f func(ctx context.Context) error) error {
 	wait := c.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		select {
@@ -363,7 +368,10 @@ func (c *client) do(ctx context.Context, f func(ctx context.Context) error) erro
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		actx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
+		actx, cancel := context.WithCancel(ctx)
+		if timeout > 0 {
+			actx, cancel = context.WithTimeout(ctx, timeout)
+		}
 		err := f(actx)
 		cancel()
 		<-c.sem

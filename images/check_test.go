@@ -678,3 +678,45 @@ func TestIndexEntryWithoutOSVersion(t *testing.T) {
 		t.Errorf("2025: %+v", im)
 	}
 }
+
+func TestMeasureRetriesAStalledLayer(t *testing.T) {
+	noDockerConfig(t)
+	l, err := random.Layer(64<<10, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld, _ := l.Digest()
+	var armed, stalled atomic.Bool
+	reg := startRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if armed.Load() && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+ld.String()) && stalled.CompareAndSwap(false, true) {
+				w.WriteHeader(http.StatusOK)
+				w.(http.Flusher).Flush()
+				<-r.Context().Done() // headers, then silence
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	img, err := mutate.AppendLayers(empty.Image, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	push(t, reg.host+"/big:1", windowsIndex(t, withPlatform(t, img, "windows", "amd64", os2022)))
+	armed.Store(true)
+	rep, err := Check(context.Background(), []string{reg.host + "/big:1"}, "2022",
+		Options{MeasureUncompressed: true, AttemptTimeout: 500 * time.Millisecond, RetryBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := uncompressedSize(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Totals.UncompressedBytes; got != want || rep.Totals.UncompressedEstimated {
+		t.Errorf("measured %d (estimated=%v), want %d", got, rep.Totals.UncompressedEstimated, want)
+	}
+	if n := reg.count("GET", "/blobs/"+ld.String()); n != 2 {
+		t.Errorf("layer fetched %d times, want 2 (a stall, then a retry)", n)
+	}
+}

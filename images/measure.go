@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -38,7 +39,14 @@ func (c *client) measure(ctx context.Context, refs []name.Reference, ims []Image
 		go func() {
 			defer wg.Done()
 			var n int64
-			err := c.do(ctx, func(ctx context.Context) error {
+			// A layer is gigabytes: no bound on the whole download, but one on silence.
+			err := c.doTimeout(ctx, 0, func(ctx context.Context) error {
+				ctx, cancel := context.WithCancelCause(ctx)
+				defer cancel(nil)
+				idle := time.AfterFunc(c.opts.AttemptTimeout, func() {
+					cancel(fmt.Errorf("no data for %s: %w", c.opts.AttemptTimeout, context.DeadlineExceeded))
+				})
+				defer idle.Stop()
 				l, err := c.puller.Layer(ctx, j.repo.Digest(j.digest))
 				if err != nil {
 					return err
@@ -48,7 +56,10 @@ func (c *client) measure(ctx context.Context, refs []name.Reference, ims []Image
 					return err
 				}
 				defer rc.Close()
-				n, err = io.Copy(io.Discard, rc)
+				n, err = io.Copy(io.Discard, &progressReader{r: rc, tick: func() { idle.Reset(c.opts.AttemptTimeout) }})
+				if err != nil && context.Cause(ctx) != nil && ctx.Err() != nil {
+					return context.Cause(ctx)
+				}
 				return err
 			})
 			mu.Lock()
@@ -79,4 +90,18 @@ func (c *client) measure(ctx context.Context, refs []name.Reference, ims []Image
 		}
 	}
 	return nil
+}
+
+// progressReader calls tick after every read that returned data.
+type progressReader struct {
+	r    io.Reader
+	tick func()
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.tick()
+	}
+	return n, err
 }
