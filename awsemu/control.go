@@ -55,6 +55,7 @@ type ControlFailure struct {
 //	GET  /_awsemu/counts        [{"service","operation","region","count"}]
 //	POST /_awsemu/counts/reset
 //	POST /_awsemu/clock/advance?by=90s   (ManualClock only)
+//	GET  /_awsemu/clock         {"now": RFC 3339 time, "manual": bool}
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
@@ -96,6 +97,12 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == ControlPrefix+"counts/reset" && r.Method == http.MethodPost:
 		s.Faults.ResetCounts()
 		_, _ = w.Write([]byte(`{"ok":true}`))
+	case r.URL.Path == ControlPrefix+"clock" && r.Method == http.MethodGet:
+		_, manual := s.Clock.(*ManualClock)
+		_ = json.NewEncoder(w).Encode(struct {
+			Now    time.Time `json:"now"`
+			Manual bool      `json:"manual"`
+		}{s.Clock.Now().UTC(), manual})
 	case r.URL.Path == ControlPrefix+"clock/advance" && r.Method == http.MethodPost:
 		mc, ok := s.Clock.(*ManualClock)
 		if !ok {

@@ -224,6 +224,18 @@ func TestControlAPI(t *testing.T) {
 	if want := time.Date(2026, 11, 26, 1, 30, 0, 0, time.UTC); !clock.Now().Equal(want) {
 		t.Errorf("clock %v, want %v", clock.Now(), want)
 	}
+	resp, err = http.Get(base + "clock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now struct {
+		Now    time.Time
+		Manual bool
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&now); err != nil || !now.Now.Equal(clock.Now()) || !now.Manual {
+		t.Errorf("GET clock = %+v (%v), want %v manual", now, err, clock.Now())
+	}
+	resp.Body.Close()
 	// The clock stamps writes.
 	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/t"), Value: aws.String("v"), Type: "String"}); err != nil {
 		t.Fatal(err)
