@@ -27,6 +27,10 @@ func newImagesCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "images",
 		Short: "Check the images to cache against the AMI's Windows build; discover the images a cluster's Windows pods use",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Usagef("images: name a subcommand: check or discover")
+		},
 	}
 	cmd.AddCommand(newImagesCheckCmd(g), newImagesDiscoverCmd(g))
 	return cmd

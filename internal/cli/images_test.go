@@ -206,6 +206,8 @@ func TestImagesCheckBadInput(t *testing.T) {
 		{[]string{"images", "check", "--windows", "2022", "--headroom", "0.5", "example.com/a:1"}, "flag --headroom 0.5"},
 		{[]string{"images", "check", "-f", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
 		{[]string{"images", "discover", "extra"}, "unknown command"},
+		{[]string{"images"}, "name a subcommand: check or discover"},
+		{[]string{"images", "bogus"}, "unknown command"},
 	} {
 		_, errOut, code := run(t, tc.args...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
