@@ -129,6 +129,7 @@ func TestEC2WithAWSCLI(t *testing.T) {
 	if len(vpcs.Vpcs) != 1 || !vpcs.Vpcs[0].IsDefault || vpcs.Vpcs[0].CidrBlock != "172.31.0.0/16" {
 		t.Errorf("describe-vpcs: %+v", vpcs.Vpcs)
 	}
+	ec2NetworkWithCLI(t, cli, cliErr)
 
 	// Instances.
 	var run struct {
@@ -365,6 +366,224 @@ func TestEC2WithAWSCLI(t *testing.T) {
 		if !seen[op] {
 			t.Errorf("operation %s was not driven with the AWS CLI", op)
 		}
+	}
+}
+
+type cliSubnet struct {
+	SubnetId, VpcId, CidrBlock, AvailabilityZone, AvailabilityZoneId, State, SubnetArn string
+	DefaultForAz, MapPublicIpOnLaunch                                                  bool
+	AvailableIpAddressCount                                                            int
+	Tags                                                                               []cliTag
+}
+
+type cliSecurityGroup struct {
+	GroupId, GroupName, Description, VpcId, OwnerId, SecurityGroupArn string
+	IpPermissions, IpPermissionsEgress                                []struct {
+		IpProtocol string
+		IpRanges   []struct{ CidrIp string }
+	}
+	Tags []cliTag
+}
+
+// ec2NetworkWithCLI drives the VPC, subnet and security group operations with the AWS CLI:
+// the default VPC's subnets and group, a VPC of its own with subnets and a group, filters,
+// paging, DryRun, and deletion with its dependency errors. It ends with the default VPC of
+// eu-west-1 deleted and created again.
+func ec2NetworkWithCLI(t *testing.T, cli func(out any, args ...string), cliErr func(args ...string) string) {
+	t.Helper()
+	var vpcs struct {
+		Vpcs []struct {
+			VpcId, CidrBlock, State, InstanceTenancy string
+			IsDefault                                bool
+			Tags                                     []cliTag
+		}
+	}
+	cli(&vpcs, "describe-vpcs", "--filters", "Name=is-default,Values=true")
+	defVPC := vpcs.Vpcs[0].VpcId
+	var subs struct {
+		Subnets   []cliSubnet
+		NextToken string
+	}
+	cli(&subs, "describe-subnets", "--filters", "Name=vpc-id,Values="+defVPC, "Name=default-for-az,Values=true")
+	if len(subs.Subnets) != len(ec2.AvailabilityZones("us-east-1")) || !subs.Subnets[0].DefaultForAz || subs.Subnets[0].SubnetArn == "" {
+		t.Errorf("default subnets: %+v", subs.Subnets)
+	}
+	var groups struct{ SecurityGroups []cliSecurityGroup }
+	cli(&groups, "describe-security-groups", "--group-names", "default")
+	if len(groups.SecurityGroups) != 1 || groups.SecurityGroups[0].VpcId != defVPC || len(groups.SecurityGroups[0].IpPermissionsEgress) != 1 ||
+		groups.SecurityGroups[0].IpPermissionsEgress[0].IpProtocol != "-1" {
+		t.Errorf("default group: %+v", groups.SecurityGroups)
+	}
+
+	// A VPC of its own.
+	if code := cliErr("create-vpc", "--cidr-block", "10.0.0.0/16", "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("create-vpc --dry-run: %s", code)
+	}
+	if code := cliErr("create-vpc", "--cidr-block", "10.0.0.0/30"); code != "InvalidVpc.Range" {
+		t.Errorf("create-vpc /30: %s", code)
+	}
+	var cv struct {
+		Vpc struct {
+			VpcId, CidrBlock, State string
+			IsDefault               bool
+			Tags                    []cliTag
+		}
+	}
+	cli(&cv, "create-vpc", "--cidr-block", "10.20.0.0/16", "--tag-specifications", "ResourceType=vpc,Tags=[{Key=team,Value=win}]")
+	vpcID := cv.Vpc.VpcId
+	if vpcID == "" || cv.Vpc.IsDefault || cv.Vpc.CidrBlock != "10.20.0.0/16" || len(cv.Vpc.Tags) != 1 {
+		t.Errorf("create-vpc: %+v", cv.Vpc)
+	}
+	cli(&vpcs, "describe-vpcs", "--vpc-ids", vpcID)
+	if len(vpcs.Vpcs) != 1 || vpcs.Vpcs[0].State != "available" || vpcs.Vpcs[0].InstanceTenancy != "default" {
+		t.Errorf("describe-vpcs --vpc-ids: %+v", vpcs.Vpcs)
+	}
+	if code := cliErr("describe-vpcs", "--vpc-ids", "vpc-0123456789abcdef0"); code != "InvalidVpcID.NotFound" {
+		t.Errorf("describe-vpcs unknown: %s", code)
+	}
+
+	var cs struct{ Subnet cliSubnet }
+	var subnetIDs []string
+	for i, az := range []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a", "us-east-1b", "us-east-1c"} {
+		cli(&cs, "create-subnet", "--vpc-id", vpcID, "--cidr-block", fmt.Sprintf("10.20.%d.0/24", i), "--availability-zone", az,
+			"--tag-specifications", "ResourceType=subnet,Tags=[{Key=tier,Value=build}]")
+		if cs.Subnet.AvailabilityZone != az || cs.Subnet.VpcId != vpcID || cs.Subnet.AvailableIpAddressCount != 251 || cs.Subnet.DefaultForAz {
+			t.Errorf("create-subnet: %+v", cs.Subnet)
+		}
+		subnetIDs = append(subnetIDs, cs.Subnet.SubnetId)
+	}
+	for args, want := range map[[2]string]string{
+		{"10.20.0.128/25", ""}: "InvalidSubnet.Conflict",
+		{"10.99.0.0/24", ""}:   "InvalidSubnet.Range",
+		{"10.20.9.0/24", "x"}:  "InvalidParameterValue",
+	} {
+		a := []string{"create-subnet", "--vpc-id", vpcID, "--cidr-block", args[0]}
+		if args[1] != "" {
+			a = append(a, "--availability-zone", args[1])
+		}
+		if code := cliErr(a...); code != want {
+			t.Errorf("create-subnet %v: %s, want %s", args, code, want)
+		}
+	}
+	if code := cliErr("create-subnet", "--vpc-id", vpcID, "--cidr-block", "10.20.9.0/24", "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("create-subnet --dry-run: %s", code)
+	}
+	// The CLI follows NextToken: six subnets in pages of five.
+	cli(&subs, "describe-subnets", "--filters", "Name=vpc-id,Values="+vpcID, "--page-size", "5")
+	if len(subs.Subnets) != 6 {
+		t.Errorf("describe-subnets paged: %d subnets", len(subs.Subnets))
+	}
+	cli(&subs, "describe-subnets", "--filters", "Name=vpc-id,Values="+vpcID, "--max-results", "5", "--no-paginate")
+	if len(subs.Subnets) != 5 || subs.NextToken == "" {
+		t.Errorf("describe-subnets one page: %d subnets, token %q", len(subs.Subnets), subs.NextToken)
+	}
+	cli(&subs, "describe-subnets", "--subnet-ids", subnetIDs[1], "--filters", "Name=tag:tier,Values=build")
+	if len(subs.Subnets) != 1 || subs.Subnets[0].AvailabilityZoneId != "use1-az2" || subs.Subnets[0].CidrBlock != "10.20.1.0/24" {
+		t.Errorf("describe-subnets --subnet-ids: %+v", subs.Subnets)
+	}
+	cli(&subs, "describe-subnets", "--filters", "Name=subnet-id,Values="+subnetIDs[0]+","+subnetIDs[2])
+	if len(subs.Subnets) != 2 {
+		t.Errorf("describe-subnets subnet-id filter: %+v", subs.Subnets)
+	}
+	if code := cliErr("describe-subnets", "--subnet-ids", "subnet-0123456789abcdef0"); code != "InvalidSubnetID.NotFound" {
+		t.Errorf("describe-subnets unknown: %s", code)
+	}
+
+	var cg struct {
+		GroupId, SecurityGroupArn string
+		Tags                      []cliTag
+	}
+	if code := cliErr("create-security-group", "--group-name", "builders", "--description", "build", "--vpc-id", vpcID, "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("create-security-group --dry-run: %s", code)
+	}
+	cli(&cg, "create-security-group", "--group-name", "builders", "--description", "build instances", "--vpc-id", vpcID,
+		"--tag-specifications", "ResourceType=security-group,Tags=[{Key=team,Value=win}]")
+	if cg.GroupId == "" || cg.SecurityGroupArn == "" || len(cg.Tags) != 1 {
+		t.Errorf("create-security-group: %+v", cg)
+	}
+	if code := cliErr("create-security-group", "--group-name", "builders", "--description", "again", "--vpc-id", vpcID); code != "InvalidGroup.Duplicate" {
+		t.Errorf("duplicate group: %s", code)
+	}
+	cli(&groups, "describe-security-groups", "--filters", "Name=vpc-id,Values="+vpcID, "Name=group-name,Values=builders")
+	if len(groups.SecurityGroups) != 1 || groups.SecurityGroups[0].GroupId != cg.GroupId || groups.SecurityGroups[0].Description != "build instances" {
+		t.Errorf("describe-security-groups filters: %+v", groups.SecurityGroups)
+	}
+	cli(&groups, "describe-security-groups", "--group-ids", cg.GroupId)
+	if len(groups.SecurityGroups) != 1 || groups.SecurityGroups[0].VpcId != vpcID {
+		t.Errorf("describe-security-groups --group-ids: %+v", groups.SecurityGroups)
+	}
+	cli(&groups, "describe-security-groups", "--filters", "Name=group-id,Values="+cg.GroupId)
+	if len(groups.SecurityGroups) != 1 {
+		t.Errorf("describe-security-groups group-id filter: %+v", groups.SecurityGroups)
+	}
+	if code := cliErr("describe-security-groups", "--group-ids", "sg-0123456789abcdef0"); code != "InvalidGroup.NotFound" {
+		t.Errorf("describe-security-groups unknown: %s", code)
+	}
+
+	// Deletion: dependencies first.
+	if code := cliErr("delete-vpc", "--vpc-id", vpcID); code != "DependencyViolation" {
+		t.Errorf("delete-vpc with subnets: %s", code)
+	}
+	if code := cliErr("delete-subnet", "--subnet-id", subnetIDs[0], "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("delete-subnet --dry-run: %s", code)
+	}
+	for _, id := range subnetIDs {
+		cli(nil, "delete-subnet", "--subnet-id", id)
+	}
+	if code := cliErr("delete-subnet", "--subnet-id", subnetIDs[0]); code != "InvalidSubnetID.NotFound" {
+		t.Errorf("delete-subnet again: %s", code)
+	}
+	if code := cliErr("delete-vpc", "--vpc-id", vpcID); code != "DependencyViolation" {
+		t.Errorf("delete-vpc with a group: %s", code)
+	}
+	if code := cliErr("delete-security-group", "--group-id", cg.GroupId, "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("delete-security-group --dry-run: %s", code)
+	}
+	var dg struct {
+		Return  bool
+		GroupId string
+	}
+	cli(&dg, "delete-security-group", "--group-id", cg.GroupId)
+	if !dg.Return || dg.GroupId != cg.GroupId {
+		t.Errorf("delete-security-group: %+v", dg)
+	}
+	if code := cliErr("delete-security-group", "--group-name", "default"); code != "CannotDelete" {
+		t.Errorf("delete the default group: %s", code)
+	}
+	if code := cliErr("delete-vpc", "--vpc-id", vpcID, "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("delete-vpc --dry-run: %s", code)
+	}
+	cli(nil, "delete-vpc", "--vpc-id", vpcID)
+	if code := cliErr("delete-vpc", "--vpc-id", vpcID); code != "InvalidVpcID.NotFound" {
+		t.Errorf("delete-vpc again: %s", code)
+	}
+
+	// The default VPC can go (after its subnets) and come back, with new default subnets.
+	if code := cliErr("create-default-vpc"); code != "DefaultVpcAlreadyExists" {
+		t.Errorf("create-default-vpc with one: %s", code)
+	}
+	cli(&subs, "describe-subnets", "--filters", "Name=default-for-az,Values=true")
+	for _, s := range subs.Subnets {
+		cli(nil, "delete-subnet", "--subnet-id", s.SubnetId)
+	}
+	cli(nil, "delete-vpc", "--vpc-id", defVPC)
+	cli(&vpcs, "describe-vpcs", "--filters", "Name=is-default,Values=true")
+	if len(vpcs.Vpcs) != 0 {
+		t.Errorf("default VPC after delete-vpc: %+v", vpcs.Vpcs)
+	}
+	if code := cliErr("create-security-group", "--group-name", "g", "--description", "d"); code != "VPCIdNotSpecified" {
+		t.Errorf("create-security-group without a default VPC: %s", code)
+	}
+	if code := cliErr("create-default-vpc", "--dry-run"); code != "DryRunOperation" {
+		t.Errorf("create-default-vpc --dry-run: %s", code)
+	}
+	cli(&cv, "create-default-vpc")
+	if !cv.Vpc.IsDefault || cv.Vpc.CidrBlock != "172.31.0.0/16" || cv.Vpc.VpcId == defVPC {
+		t.Errorf("create-default-vpc: %+v", cv.Vpc)
+	}
+	cli(&subs, "describe-subnets", "--filters", "Name=vpc-id,Values="+cv.Vpc.VpcId, "Name=default-for-az,Values=true")
+	if len(subs.Subnets) != len(ec2.AvailabilityZones("us-east-1")) {
+		t.Errorf("default subnets of the new default VPC: %d", len(subs.Subnets))
 	}
 }
 
