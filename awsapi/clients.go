@@ -76,6 +76,7 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return Retryer(attempts, backoff) }),
+		config.WithHTTPClient(NewHTTPClient()),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/winami/winami/awsapi"
 	"net"
 	"net/http"
 	"os"
@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -196,7 +195,7 @@ func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stde
 // which net/http's writer (still checking for bytes past Content-Length) takes as a write
 // error and closes the connection under a response body that is still being read
 // ("use of closed network connection" while decoding a large response). Hiding WriteTo
-// from the transport avoids it; see NewHTTPClient.
+// from the transport avoids it; see awsapi.NewHTTPClient.
 func SDKConfig(endpoint, region string) aws.Config {
 	return aws.Config{
 		Region:           region,
@@ -207,25 +206,9 @@ func SDKConfig(endpoint, region string) aws.Config {
 	}
 }
 
-// NewHTTPClient returns the SDK's default HTTP client with request bodies that do not
-// expose io.WriterTo to net/http (see SDKConfig for the race this avoids).
-func NewHTTPClient() *http.Client {
-	return &http.Client{Transport: noWriterTo{awshttp.NewBuildableClient().GetTransport()}}
-}
-
-// noWriterTo is a RoundTripper that hides the request body's WriteTo method.
-type noWriterTo struct{ rt http.RoundTripper }
-
-// RoundTrip sends the request with its body reduced to Read and Close.
-func (n noWriterTo) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		if _, ok := req.Body.(io.WriterTo); ok {
-			req = req.Clone(req.Context())
-			req.Body = struct{ io.ReadCloser }{req.Body}
-		}
-	}
-	return n.rt.RoundTrip(req)
-}
+// NewHTTPClient returns the HTTP client winami's own clients use (awsapi.NewHTTPClient),
+// so tests exercise the same transport as the binary.
+func NewHTTPClient() *http.Client { return awsapi.NewHTTPClient() }
 
 // syncBuffer is a bytes.Buffer safe for a process's concurrent stdout and stderr writers.
 type syncBuffer struct {
