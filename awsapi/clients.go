@@ -76,7 +76,6 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return Retryer(attempts, backoff) }),
-		config.WithHTTPClient(NewHTTPClient()),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
@@ -88,6 +87,7 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	cfg.HTTPClient = WrapHTTPClient(cfg.HTTPClient)
 	return &Clients{cfg: cfg, cache: map[string]any{}}, nil
 }
 

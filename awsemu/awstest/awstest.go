@@ -208,7 +208,7 @@ func SDKConfig(endpoint, region string) aws.Config {
 
 // NewHTTPClient returns the HTTP client winami's own clients use (awsapi.NewHTTPClient),
 // so tests exercise the same transport as the binary.
-func NewHTTPClient() *http.Client { return awsapi.NewHTTPClient() }
+func NewHTTPClient() aws.HTTPClient { return awsapi.NewHTTPClient() }
 
 // syncBuffer is a bytes.Buffer safe for a process's concurrent stdout and stderr writers.
 type syncBuffer struct {
