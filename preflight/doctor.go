@@ -351,12 +351,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// networkAPI is the part of EC2 the network check needs beyond awsapi.EC2.
-type networkAPI interface {
-	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
-	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-}
-
 func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, error) {
 	region := img.Metadata.Region
 	b := img.Spec.Build
@@ -370,14 +364,21 @@ func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, er
 			return Check{Name: CheckNetwork, Status: Fail, Message: fmt.Sprintf("no subnet in the spec and %s has no default VPC", region),
 				Fix: "set spec.build.subnetId and securityGroupIds (a subnet with a route to SSM, S3 and your registries)"}, nil
 		}
-		return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("builds run in the default VPC %s of %s", aws.ToString(out.Vpcs[0].VpcId), region)}, nil
-	}
-	na, ok := api.(networkAPI)
-	if !ok {
-		return Check{Name: CheckNetwork, Status: Skip, Message: "subnet and security groups not checked: this EC2 client cannot describe them"}, nil
+		vpc := aws.ToString(out.Vpcs[0].VpcId)
+		// Image Builder launches into a default subnet of the default VPC: one must be left.
+		subs, err := api.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("default-for-az"), Values: []string{"true"}}}})
+		if err != nil {
+			return unchecked(region, err)
+		}
+		if len(subs.Subnets) == 0 {
+			return Check{Name: CheckNetwork, Status: Fail, Message: fmt.Sprintf("no subnet in the spec and the default VPC %s of %s has no default subnet", vpc, region),
+				Fix: "set spec.build.subnetId and securityGroupIds, or create default subnets (aws ec2 create-default-subnet --availability-zone <zone>)"}, nil
+		}
+		return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("builds run in the default VPC %s of %s", vpc, region)}, nil
 	}
 	var problems []string
-	sub, err := na.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: []string{b.SubnetID}}}})
+	sub, err := api.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: []string{b.SubnetID}}}})
 	if err != nil {
 		return unchecked(region, err)
 	}
@@ -388,7 +389,7 @@ func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, er
 		vpc = aws.ToString(sub.Subnets[0].VpcId)
 	}
 	if len(b.SecurityGroupIDs) > 0 {
-		sg, err := na.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: b.SecurityGroupIDs}}})
+		sg, err := api.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: b.SecurityGroupIDs}}})
 		if err != nil {
 			return unchecked(region, err)
 		}
@@ -406,7 +407,8 @@ func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, er
 		}
 	}
 	if len(problems) > 0 {
-		return Check{Name: CheckNetwork, Status: Fail, Message: strings.Join(problems, "; "), Fix: "fix spec.build.subnetId / securityGroupIds"}, nil
+		return Check{Name: CheckNetwork, Status: Fail, Message: strings.Join(problems, "; "),
+			Fix: fmt.Sprintf("set spec.build.subnetId to a subnet of %s and securityGroupIds to groups of its VPC (`aws ec2 describe-subnets --region %s` and `describe-security-groups` list them)", region, region)}, nil
 	}
 	return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("subnet %s and %d security groups exist in %s", b.SubnetID, len(b.SecurityGroupIDs), region)}, nil
 }

@@ -126,6 +126,11 @@ func (s *Service) enableFastLaunchLocked(rs *regionState, account string, now ti
 	if reason, ok := s.failFL[rs.name+"/"+imageID]; ok {
 		fl.FailReason = reason
 	}
+	if !hasTemplate && rs.defaultSubnet("") == nil {
+		// EC2 launches the snapshot instances into the default VPC when no template names a
+		// subnet: without one, pre-provisioning cannot start.
+		fl.FailReason = NoDefaultVPCReason
+	}
 	if prev != nil && prev.State == "enabled" {
 		// Changing the settings of an enabled image keeps it enabled.
 		fl.State, fl.Reason, fl.FailReason = "enabled", prev.Reason, ""

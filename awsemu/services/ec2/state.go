@@ -103,6 +103,10 @@ type fastLaunch struct {
 	FailReason          string // set: the enabling ends in enabling-failed
 }
 
+// NoDefaultVPCReason is the StateTransitionReason of an enabling that failed because no
+// launch template was given and the region has no default VPC with a default subnet.
+const NoDefaultVPCReason = "Client.InvalidConfiguration: no launch template was specified and the Region has no default VPC with a default subnet to launch the pre-provisioning instances in"
+
 // FastLaunchEnableDelay is how long (on the server's clock) an image stays "enabling".
 const FastLaunchEnableDelay = 10 * time.Minute
 
