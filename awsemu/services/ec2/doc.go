@@ -1,5 +1,14 @@
 // Package ec2 is awsemu's Amazon EC2: images, snapshots, instances, launch templates,
-// regions, VPCs, tags and Windows Fast Launch, spoken over the ec2 query protocol.
+// regions, VPCs, subnets, security groups, tags and Windows Fast Launch, spoken over the
+// ec2 query protocol.
+//
+// Every region starts as an AWS account does: a default VPC (172.31.0.0/16) with one
+// default subnet per availability zone (AvailabilityZones) and a "default" security
+// group. DeleteVpc (after DeleteSubnet of its subnets) leaves a region without a default
+// VPC, CreateDefaultVpc brings it back; CreateVpc, CreateSubnet and CreateSecurityGroup
+// build private networks. Deletes answer DependencyViolation while something depends on
+// the resource, as EC2 does. Instances launch into a subnet (SubnetId, else the default
+// VPC's) with its VPC's groups.
 //
 // State is kept per region. The seeded public images are passed to New; everything else
 // is created through the real EC2 operations (RunInstances, CreateImage, RegisterImage,
