@@ -2,6 +2,7 @@ package ec2_test
 
 import (
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -157,7 +158,7 @@ func TestVPCSubnetGroupLifecycle(t *testing.T) {
 	wantCode(t, err, "InvalidSubnet.Conflict")
 	var subnetIDs []string
 	for i := 2; i < 9; i++ {
-		s, err := sub("10.0."+itoa(i)+".0/24", "")
+		s, err := sub("10.0."+strconv.Itoa(i)+".0/24", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,8 +302,6 @@ func TestVPCSubnetGroupLifecycle(t *testing.T) {
 	wantCode(t, err, "InvalidVpcID.NotFound")
 }
 
-func itoa(i int) string { return string(rune('0' + i)) }
-
 func TestNoDefaultVPCThenCreateDefaultVpc(t *testing.T) {
 	w := start(t)
 	c := w.region("eu-west-1")
@@ -349,7 +348,7 @@ func TestVPCLimit(t *testing.T) {
 	w := start(t)
 	c := w.region("ap-south-1")
 	for i := 1; i < ec2.MaxVPCsPerRegion; i++ {
-		if _, err := c.CreateVpc(ctx, &sdk.CreateVpcInput{CidrBlock: aws.String("10." + itoa(i) + ".0.0/16")}); err != nil {
+		if _, err := c.CreateVpc(ctx, &sdk.CreateVpcInput{CidrBlock: aws.String("10." + strconv.Itoa(i) + ".0.0/16")}); err != nil {
 			t.Fatal(err)
 		}
 	}
