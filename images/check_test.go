@@ -6,26 +6,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/winami/winami/images/imagestest"
 )
 
 const (
@@ -33,139 +32,6 @@ const (
 	os2022 = "10.0.20348.2700"
 	os2025 = "10.0.26100.1742"
 )
-
-// testRegistry is go-containerregistry's in-memory registry on loopback, with an
-// optional middleware and a log of the requests it served.
-type testRegistry struct {
-	host string
-	mu   sync.Mutex
-	reqs []string
-}
-
-func (r *testRegistry) count(method, pathPart string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, s := range r.reqs {
-		if strings.HasPrefix(s, method+" ") && strings.Contains(s, pathPart) {
-			n++
-		}
-	}
-	return n
-}
-
-func startRegistry(t testing.TB, mw func(http.Handler) http.Handler) *testRegistry {
-	t.Helper()
-	tr := &testRegistry{}
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	if mw != nil {
-		h = mw(h)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tr.mu.Lock()
-		tr.reqs = append(tr.reqs, r.Method+" "+r.URL.Path)
-		tr.mu.Unlock()
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	tr.host = strings.TrimPrefix(srv.URL, "http://")
-	return tr
-}
-
-// windowsImage builds a windows/amd64 image: the shared base layers, then own.
-func windowsImage(t testing.TB, osVersion string, base []v1.Layer, own int) v1.Image {
-	t.Helper()
-	layers := append([]v1.Layer(nil), base...)
-	for range own {
-		l, err := random.Layer(1024, types.DockerLayer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers = append(layers, l)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return withPlatform(t, img, "windows", "amd64", osVersion)
-}
-
-func withPlatform(t testing.TB, img v1.Image, goos, arch, osVersion string) v1.Image {
-	t.Helper()
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture, cfg.OSVersion = goos, arch, osVersion
-	img, err = mutate.ConfigFile(img, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-func baseLayers(t testing.TB, n int, size int64) []v1.Layer {
-	t.Helper()
-	out := make([]v1.Layer, n)
-	for i := range out {
-		l, err := random.Layer(size, types.DockerLayer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = l
-	}
-	return out
-}
-
-// windowsIndex builds an index with one windows/amd64 entry per image.
-func windowsIndex(t testing.TB, imgs ...v1.Image) v1.ImageIndex {
-	t.Helper()
-	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
-	for _, img := range imgs {
-		cfg, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
-			Platform: &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, OSVersion: cfg.OSVersion},
-		}})
-	}
-	return idx
-}
-
-func push(t testing.TB, ref string, v any) string {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch v := v.(type) {
-	case v1.Image:
-		if err := remote.Write(r, v); err != nil {
-			t.Fatalf("pushing %s: %v", ref, err)
-		}
-		d, _ := v.Digest()
-		return d.String()
-	case v1.ImageIndex:
-		if err := remote.WriteIndex(r, v); err != nil {
-			t.Fatalf("pushing %s: %v", ref, err)
-		}
-		d, _ := v.Digest()
-		return d.String()
-	}
-	t.Fatalf("push %T", v)
-	return ""
-}
-
-func digestOf(t testing.TB, img v1.Image) string {
-	t.Helper()
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
-}
 
 // noDockerConfig points the Docker keychain at an empty directory.
 func noDockerConfig(t *testing.T) {
@@ -178,23 +44,23 @@ func fastOpts() Options {
 
 func TestIndexPicksEntryByBuild(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
-	base := baseLayers(t, 2, 4096)
-	img2019 := windowsImage(t, os2019, base, 1)
-	img2022 := windowsImage(t, "10.0.20348.2113", base, 1)
-	img2022new := windowsImage(t, os2022, base, 1)
-	linux := withPlatform(t, windowsImage(t, "", nil, 1), "linux", "amd64", "")
+	reg := imagestest.Start(t, nil)
+	base := imagestest.Layers(t, 2, 4096)
+	img2019 := imagestest.WindowsImage(t, os2019, base, 1)
+	img2022 := imagestest.WindowsImage(t, "10.0.20348.2113", base, 1)
+	img2022new := imagestest.WindowsImage(t, os2022, base, 1)
+	linux := imagestest.WithPlatform(t, imagestest.WindowsImage(t, "", nil, 1), "linux", "amd64", "")
 	// The newest 2022 revision is listed between older entries: it must win.
-	idx := windowsIndex(t, img2019, img2022, img2022new, linux)
-	ref := reg.host + "/dotnet/aspnet:4.8"
-	idxDigest := push(t, ref, idx)
+	idx := imagestest.Index(t, img2019, img2022, img2022new, linux)
+	ref := reg.Host + "/dotnet/aspnet:4.8"
+	idxDigest := imagestest.Push(t, ref, idx)
 
 	for _, tc := range []struct {
 		windows, wantManifest, wantOS string
 	}{
-		{"2022", digestOf(t, img2022new), os2022},
-		{"10.0.20348", digestOf(t, img2022new), os2022},
-		{"ltsc2019", digestOf(t, img2019), os2019},
+		{"2022", imagestest.Digest(t, img2022new), os2022},
+		{"10.0.20348", imagestest.Digest(t, img2022new), os2022},
+		{"ltsc2019", imagestest.Digest(t, img2019), os2019},
 	} {
 		rep, err := Check(context.Background(), []string{ref}, tc.windows, fastOpts())
 		if err != nil {
@@ -207,7 +73,7 @@ func TestIndexPicksEntryByBuild(t *testing.T) {
 		if im.ManifestDigest != tc.wantManifest || im.OSVersion != tc.wantOS {
 			t.Errorf("%s: picked %s (%s), want %s (%s)", tc.windows, im.ManifestDigest, im.OSVersion, tc.wantManifest, tc.wantOS)
 		}
-		if im.Digest != idxDigest || im.Pinned != reg.host+"/dotnet/aspnet@"+idxDigest {
+		if im.Digest != idxDigest || im.Pinned != reg.Host+"/dotnet/aspnet@"+idxDigest {
 			t.Errorf("%s: digest %s pinned %s, want the index digest %s", tc.windows, im.Digest, im.Pinned, idxDigest)
 		}
 		if got := strings.Join(im.CompatibleWith, ","); got != "ltsc2019,ltsc2022" {
@@ -233,16 +99,16 @@ func TestIndexPicksEntryByBuild(t *testing.T) {
 
 func TestIncompatibleSuggestsLTSCTag(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
-	base := baseLayers(t, 1, 2048)
-	push(t, reg.host+"/app:1.4-ltsc2019", windowsIndex(t, windowsImage(t, os2019, base, 1)))
-	push(t, reg.host+"/app:1.4-ltsc2022", windowsIndex(t, windowsImage(t, os2022, base, 1)))
+	reg := imagestest.Start(t, nil)
+	base := imagestest.Layers(t, 1, 2048)
+	imagestest.Push(t, reg.Host+"/app:1.4-ltsc2019", imagestest.Index(t, imagestest.WindowsImage(t, os2019, base, 1)))
+	imagestest.Push(t, reg.Host+"/app:1.4-ltsc2022", imagestest.Index(t, imagestest.WindowsImage(t, os2022, base, 1)))
 	// A single-manifest 2019 image whose ltsc2022 tag does not exist.
-	push(t, reg.host+"/tool:2.0-ltsc2019", windowsImage(t, os2019, base, 1))
+	imagestest.Push(t, reg.Host+"/tool:2.0-ltsc2019", imagestest.WindowsImage(t, os2019, base, 1))
 	// A Linux image.
-	push(t, reg.host+"/nginx:1.27", withPlatform(t, windowsImage(t, "", nil, 1), "linux", "amd64", ""))
+	imagestest.Push(t, reg.Host+"/nginx:1.27", imagestest.WithPlatform(t, imagestest.WindowsImage(t, "", nil, 1), "linux", "amd64", ""))
 
-	refs := []string{reg.host + "/app:1.4-ltsc2019", reg.host + "/tool:2.0-ltsc2019", reg.host + "/nginx:1.27"}
+	refs := []string{reg.Host + "/app:1.4-ltsc2019", reg.Host + "/tool:2.0-ltsc2019", reg.Host + "/nginx:1.27"}
 	rep, err := Check(context.Background(), refs, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +120,7 @@ func TestIncompatibleSuggestsLTSCTag(t *testing.T) {
 	if app.Status != StatusIncompatible || app.Compatible {
 		t.Errorf("app: status %s", app.Status)
 	}
-	if want := reg.host + "/app:1.4-ltsc2022"; app.Suggestion != want {
+	if want := reg.Host + "/app:1.4-ltsc2022"; app.Suggestion != want {
 		t.Errorf("app: suggestion %q, want %q", app.Suggestion, want)
 	}
 	if strings.Join(app.CompatibleWith, ",") != "ltsc2019" {
@@ -285,14 +151,14 @@ func TestIncompatibleSuggestsLTSCTag(t *testing.T) {
 
 func TestSharedLayersCountedOnce(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
-	base := baseLayers(t, 3, 1<<20)
-	a := windowsImage(t, os2022, base, 1)
-	b := windowsImage(t, os2022, base, 2)
-	push(t, reg.host+"/a:1", windowsIndex(t, a))
-	push(t, reg.host+"/b:1", windowsIndex(t, b))
+	reg := imagestest.Start(t, nil)
+	base := imagestest.Layers(t, 3, 1<<20)
+	a := imagestest.WindowsImage(t, os2022, base, 1)
+	b := imagestest.WindowsImage(t, os2022, base, 2)
+	imagestest.Push(t, reg.Host+"/a:1", imagestest.Index(t, a))
+	imagestest.Push(t, reg.Host+"/b:1", imagestest.Index(t, b))
 
-	rep, err := Check(context.Background(), []string{reg.host + "/a:1", reg.host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5})
+	rep, err := Check(context.Background(), []string{reg.Host + "/a:1", reg.Host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +216,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 	}
 
 	// Measured: exact, and equal to the bytes the layers unpack to.
-	rep, err = Check(context.Background(), []string{reg.host + "/a:1", reg.host + "/b:1"}, "2022", Options{MeasureUncompressed: true})
+	rep, err = Check(context.Background(), []string{reg.Host + "/a:1", reg.Host + "/b:1"}, "2022", Options{MeasureUncompressed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +242,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 	// Each shared layer was downloaded once, though two images have it.
 	for _, l := range base {
 		d, _ := l.Digest()
-		if n := reg.count("GET", "/blobs/"+d.String()); n != 1 {
+		if n := reg.Count("GET", "/blobs/"+d.String()); n != 1 {
 			t.Errorf("base layer %s fetched %d times, want 1", d, n)
 		}
 	}
@@ -384,7 +250,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 
 func TestUncompressedLayersAreExact(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
+	reg := imagestest.Start(t, nil)
 	l, err := random.Layer(4096, types.DockerLayer)
 	if err != nil {
 		t.Fatal(err)
@@ -394,9 +260,9 @@ func TestUncompressedLayersAreExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img = withPlatform(t, img, "windows", "amd64", os2022)
-	push(t, reg.host+"/raw:1", img)
-	rep, err := Check(context.Background(), []string{reg.host + "/raw:1"}, "2022", fastOpts())
+	img = imagestest.WithPlatform(t, img, "windows", "amd64", os2022)
+	imagestest.Push(t, reg.Host+"/raw:1", img)
+	rep, err := Check(context.Background(), []string{reg.Host + "/raw:1"}, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +304,7 @@ func TestForeignLayersNeverFetched(t *testing.T) {
 		http.Error(w, "no", http.StatusTeapot)
 	}))
 	defer foreign.Close()
-	reg := startRegistry(t, nil)
+	reg := imagestest.Start(t, nil)
 	fl, err := random.Layer(8192, types.DockerForeignLayer)
 	if err != nil {
 		t.Fatal(err)
@@ -450,14 +316,14 @@ func TestForeignLayersNeverFetched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err = mutate.AppendLayers(img, baseLayers(t, 1, 1024)...)
+	img, err = mutate.AppendLayers(img, imagestest.Layers(t, 1, 1024)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img = withPlatform(t, img, "windows", "amd64", os2019)
-	push(t, reg.host+"/servercore:ltsc2019", windowsIndex(t, img))
+	img = imagestest.WithPlatform(t, img, "windows", "amd64", os2019)
+	imagestest.Push(t, reg.Host+"/servercore:ltsc2019", imagestest.Index(t, img))
 
-	rep, err := Check(context.Background(), []string{reg.host + "/servercore:ltsc2019"}, "2019", Options{MeasureUncompressed: true})
+	rep, err := Check(context.Background(), []string{reg.Host + "/servercore:ltsc2019"}, "2019", Options{MeasureUncompressed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,16 +341,16 @@ func TestForeignLayersNeverFetched(t *testing.T) {
 	if n := foreignHits.Load(); n != 0 {
 		t.Errorf("the foreign layer's URL was fetched %d times", n)
 	}
-	if n := reg.count("GET", "/blobs/"+fd.String()); n != 0 {
+	if n := reg.Count("GET", "/blobs/"+fd.String()); n != 0 {
 		t.Errorf("the foreign layer's blob was fetched from the registry %d times", n)
 	}
 }
 
 func TestMissingTag(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
-	push(t, reg.host+"/app:1", windowsIndex(t, windowsImage(t, os2022, nil, 1)))
-	refs := []string{reg.host + "/app:1", reg.host + "/app:2", reg.host + "/nothere:1"}
+	reg := imagestest.Start(t, nil)
+	imagestest.Push(t, reg.Host+"/app:1", imagestest.Index(t, imagestest.WindowsImage(t, os2022, nil, 1)))
+	refs := []string{reg.Host + "/app:1", reg.Host + "/app:2", reg.Host + "/nothere:1"}
 	rep, err := Check(context.Background(), refs, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
@@ -493,12 +359,12 @@ func TestMissingTag(t *testing.T) {
 		t.Fatalf("totals %+v", rep.Totals)
 	}
 	for _, im := range rep.Images[1:] {
-		if im.Status != StatusMissing || im.Compatible || im.Digest != "" || !strings.Contains(im.Message, reg.host) {
+		if im.Status != StatusMissing || im.Compatible || im.Digest != "" || !strings.Contains(im.Message, reg.Host) {
 			t.Errorf("%s: %+v", im.Ref, im)
 		}
 	}
 	// Not found is not retried.
-	if n := reg.count("GET", "/app/manifests/2"); n != 1 {
+	if n := reg.Count("GET", "/app/manifests/2"); n != 1 {
 		t.Errorf("missing tag requested %d times, want 1", n)
 	}
 }
@@ -508,7 +374,7 @@ func TestTimeoutOnceThenRetried(t *testing.T) {
 	var armed, stalled atomic.Bool
 	release := make(chan struct{})
 	defer close(release)
-	reg := startRegistry(t, func(h http.Handler) http.Handler {
+	reg := imagestest.Start(t, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if armed.Load() && strings.Contains(r.URL.Path, "/manifests/") && stalled.CompareAndSwap(false, true) {
 				select { // hang past the attempt timeout, once
@@ -520,10 +386,10 @@ func TestTimeoutOnceThenRetried(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	})
-	push(t, reg.host+"/slow:1", windowsIndex(t, windowsImage(t, os2022, nil, 1)))
+	imagestest.Push(t, reg.Host+"/slow:1", imagestest.Index(t, imagestest.WindowsImage(t, os2022, nil, 1)))
 	armed.Store(true)
 	start := time.Now()
-	rep, err := Check(context.Background(), []string{reg.host + "/slow:1"}, "2022",
+	rep, err := Check(context.Background(), []string{reg.Host + "/slow:1"}, "2022",
 		Options{AttemptTimeout: time.Second, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -531,7 +397,7 @@ func TestTimeoutOnceThenRetried(t *testing.T) {
 	if im := rep.Images[0]; im.Status != StatusCompatible {
 		t.Fatalf("status %s: %s", im.Status, im.Message)
 	}
-	if n := reg.count("GET", "/slow/manifests/1"); n != 2 {
+	if n := reg.Count("GET", "/slow/manifests/1"); n != 2 {
 		t.Errorf("tag manifest requested %d times, want 2 (a timeout, then a retry)", n)
 	}
 	if d := time.Since(start); d < time.Second || d > 10*time.Second {
@@ -569,16 +435,16 @@ func basicAuth(user, pass string) func(http.Handler) http.Handler {
 }
 
 func TestPrivateRegistryDockerConfig(t *testing.T) {
-	reg := startRegistry(t, nil)
-	priv := startRegistry(t, basicAuth("ci", "s3cret"))
-	img := windowsIndex(t, windowsImage(t, os2022, nil, 1))
+	reg := imagestest.Start(t, nil)
+	priv := imagestest.Start(t, basicAuth("ci", "s3cret"))
+	img := imagestest.Index(t, imagestest.WindowsImage(t, os2022, nil, 1))
 	// Push to the open registry, then copy through the private one with credentials.
-	push(t, reg.host+"/app:1", img)
-	r, _ := name.ParseReference(priv.host + "/app:1")
+	imagestest.Push(t, reg.Host+"/app:1", img)
+	r, _ := name.ParseReference(priv.Host + "/app:1")
 	if err := remote.WriteIndex(r, img, remote.WithAuth(&authn.Basic{Username: "ci", Password: "s3cret"})); err != nil {
 		t.Fatal(err)
 	}
-	ref := priv.host + "/app:1"
+	ref := priv.Host + "/app:1"
 
 	noDockerConfig(t)
 	rep, err := Check(context.Background(), []string{ref}, "2022", fastOpts())
@@ -591,12 +457,12 @@ func TestPrivateRegistryDockerConfig(t *testing.T) {
 
 	dir := t.TempDir()
 	auth := base64.StdEncoding.EncodeToString([]byte("ci:s3cret"))
-	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, priv.host, auth)
+	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, priv.Host, auth)
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("DOCKER_CONFIG", dir)
-	rep, err = Check(context.Background(), []string{ref, reg.host + "/app:1"}, "2022", fastOpts())
+	rep, err = Check(context.Background(), []string{ref, reg.Host + "/app:1"}, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -649,28 +515,28 @@ func TestRootVolumeGiB(t *testing.T) {
 
 func TestIndexEntryWithoutOSVersion(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
-	img2019 := windowsImage(t, os2019, nil, 1)
-	img2022 := windowsImage(t, os2022, nil, 1)
+	reg := imagestest.Start(t, nil)
+	img2019 := imagestest.WindowsImage(t, os2019, nil, 1)
+	img2022 := imagestest.WindowsImage(t, os2022, nil, 1)
 	// The index says windows/amd64 but not which build: the configs do.
 	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
 	for _, img := range []v1.Image{img2019, img2022} {
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
 			Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}})
 	}
-	push(t, reg.host+"/old:1", idx)
-	rep, err := Check(context.Background(), []string{reg.host + "/old:1"}, "2022", fastOpts())
+	imagestest.Push(t, reg.Host+"/old:1", idx)
+	rep, err := Check(context.Background(), []string{reg.Host + "/old:1"}, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	im := rep.Images[0]
-	if im.Status != StatusCompatible || im.ManifestDigest != digestOf(t, img2022) || im.OSVersion != os2022 {
-		t.Errorf("picked %s (%s), want the 2022 entry %s: %s", im.ManifestDigest, im.OSVersion, digestOf(t, img2022), im.Message)
+	if im.Status != StatusCompatible || im.ManifestDigest != imagestest.Digest(t, img2022) || im.OSVersion != os2022 {
+		t.Errorf("picked %s (%s), want the 2022 entry %s: %s", im.ManifestDigest, im.OSVersion, imagestest.Digest(t, img2022), im.Message)
 	}
 	if strings.Join(im.CompatibleWith, ",") != "ltsc2019,ltsc2022" {
 		t.Errorf("compatibleWith %v", im.CompatibleWith)
 	}
-	rep, err = Check(context.Background(), []string{reg.host + "/old:1"}, "2025", fastOpts())
+	rep, err = Check(context.Background(), []string{reg.Host + "/old:1"}, "2025", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,7 +553,7 @@ func TestMeasureRetriesAStalledLayer(t *testing.T) {
 	}
 	ld, _ := l.Digest()
 	var armed, stalled atomic.Bool
-	reg := startRegistry(t, func(h http.Handler) http.Handler {
+	reg := imagestest.Start(t, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if armed.Load() && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+ld.String()) && stalled.CompareAndSwap(false, true) {
 				w.WriteHeader(http.StatusOK)
@@ -702,9 +568,9 @@ func TestMeasureRetriesAStalledLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	push(t, reg.host+"/big:1", windowsIndex(t, withPlatform(t, img, "windows", "amd64", os2022)))
+	imagestest.Push(t, reg.Host+"/big:1", imagestest.Index(t, imagestest.WithPlatform(t, img, "windows", "amd64", os2022)))
 	armed.Store(true)
-	rep, err := Check(context.Background(), []string{reg.host + "/big:1"}, "2022",
+	rep, err := Check(context.Background(), []string{reg.Host + "/big:1"}, "2022",
 		Options{MeasureUncompressed: true, AttemptTimeout: 500 * time.Millisecond, RetryBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -716,7 +582,7 @@ func TestMeasureRetriesAStalledLayer(t *testing.T) {
 	if got := rep.Totals.UncompressedBytes; got != want || rep.Totals.UncompressedEstimated {
 		t.Errorf("measured %d (estimated=%v), want %d", got, rep.Totals.UncompressedEstimated, want)
 	}
-	if n := reg.count("GET", "/blobs/"+ld.String()); n != 2 {
+	if n := reg.Count("GET", "/blobs/"+ld.String()); n != 2 {
 		t.Errorf("layer fetched %d times, want 2 (a stall, then a retry)", n)
 	}
 }

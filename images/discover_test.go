@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/winami/winami/images/imagestest"
 )
 
 var winSelector = map[string]string{LabelOS: OSWindows}
@@ -191,24 +193,24 @@ func TestSelectsWindows(t *testing.T) {
 
 func TestPinResolvesMissingDigests(t *testing.T) {
 	noDockerConfig(t)
-	reg := startRegistry(t, nil)
-	idxDigest := push(t, reg.host+"/app:1", windowsIndex(t, windowsImage(t, os2022, nil, 1)))
+	reg := imagestest.Start(t, nil)
+	idxDigest := imagestest.Push(t, reg.Host+"/app:1", imagestest.Index(t, imagestest.WindowsImage(t, os2022, nil, 1)))
 	known := "sha256:3333333333333333333333333333333333333333333333333333333333333333"
 	d := &Discovery{Images: []UsedImage{
-		{Image: reg.host + "/app:1"},
-		{Image: reg.host + "/gone:1"},
-		{Image: reg.host + "/pulled:2", Digest: known, Pinned: reg.host + "/pulled@" + known},
+		{Image: reg.Host + "/app:1"},
+		{Image: reg.Host + "/gone:1"},
+		{Image: reg.Host + "/pulled:2", Digest: known, Pinned: reg.Host + "/pulled@" + known},
 	}}
 	errs := d.Pin(context.Background(), fastOpts())
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "gone:1") {
 		t.Errorf("errors %v, want one naming gone:1", errs)
 	}
-	want := []string{reg.host + "/app@" + idxDigest, reg.host + "/gone:1", reg.host + "/pulled@" + known}
+	want := []string{reg.Host + "/app@" + idxDigest, reg.Host + "/gone:1", reg.Host + "/pulled@" + known}
 	if got := d.CacheImages(); !reflect.DeepEqual(got, want) {
 		t.Errorf("cache images\n got %v\nwant %v", got, want)
 	}
 	// The digest already known from a pod was not looked up again.
-	if n := reg.count("HEAD", "/pulled/"); n != 0 {
+	if n := reg.Count("HEAD", "/pulled/"); n != 0 {
 		t.Errorf("pulled:2 looked up %d times", n)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/images/imagestest"
 )
 
 func TestParseECRHost(t *testing.T) {
@@ -63,23 +64,23 @@ func TestECRTokenThroughTheSDK(t *testing.T) {
 	clients := awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 
 	var passwords sync.Map
-	reg := startRegistry(t, nil)
-	priv := startRegistry(t, ecrAuth(&passwords))
-	img := windowsIndex(t, windowsImage(t, os2022, nil, 1))
-	push(t, reg.host+"/app:1", img) // the open copy, for the anonymous comparison
+	reg := imagestest.Start(t, nil)
+	priv := imagestest.Start(t, ecrAuth(&passwords))
+	img := imagestest.Index(t, imagestest.WindowsImage(t, os2022, nil, 1))
+	imagestest.Push(t, reg.Host+"/app:1", img) // the open copy, for the anonymous comparison
 	// Seed the ECR-like registry through its front door with a token from awsemu.
-	kc := &ECRKeychain{ECR: clients.ECR, Hosts: map[string]ECRRegistry{priv.host: {Account: srv.Account, Region: "us-west-2"}}}
-	if err := pushWith(priv.host+"/app:1", img, kc); err != nil {
+	kc := &ECRKeychain{ECR: clients.ECR, Hosts: map[string]ECRRegistry{priv.Host: {Account: srv.Account, Region: "us-west-2"}}}
+	if err := pushWith(priv.Host+"/app:1", img, kc); err != nil {
 		t.Fatal(err)
 	}
-	if err := pushWith(priv.host+"/other:2", img, kc); err != nil {
+	if err := pushWith(priv.Host+"/other:2", img, kc); err != nil {
 		t.Fatal(err)
 	}
 	srv.Faults.ResetCounts()
 
-	refs := []string{priv.host + "/app:1", priv.host + "/other:2"}
+	refs := []string{priv.Host + "/app:1", priv.Host + "/other:2"}
 	// Without AWS clients the registry refuses us.
-	rep, err := Check(context.Background(), refs, "2022", Options{ECRHosts: map[string]ECRRegistry{priv.host: {Account: srv.Account, Region: "us-west-2"}}})
+	rep, err := Check(context.Background(), refs, "2022", Options{ECRHosts: map[string]ECRRegistry{priv.Host: {Account: srv.Account, Region: "us-west-2"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestECRTokenThroughTheSDK(t *testing.T) {
 		t.Errorf("without AWS: %+v", im)
 	}
 
-	rep, err = Check(context.Background(), refs, "2022", Options{AWS: clients, ECRHosts: map[string]ECRRegistry{priv.host: {Account: srv.Account, Region: "us-west-2"}}})
+	rep, err = Check(context.Background(), refs, "2022", Options{AWS: clients, ECRHosts: map[string]ECRRegistry{priv.Host: {Account: srv.Account, Region: "us-west-2"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +108,11 @@ func TestECRTokenThroughTheSDK(t *testing.T) {
 
 	// An ECR error is reported, naming the registry.
 	srv.Faults.FailNext("ecr", "GetAuthorizationToken", awsemu.FaultError{Status: 400, Code: "AccessDeniedException", Message: "not allowed"})
-	rep, err = Check(context.Background(), refs[:1], "2022", Options{AWS: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), ECRHosts: map[string]ECRRegistry{priv.host: {Account: srv.Account, Region: "us-west-2"}}})
+	rep, err = Check(context.Background(), refs[:1], "2022", Options{AWS: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), ECRHosts: map[string]ECRRegistry{priv.Host: {Account: srv.Account, Region: "us-west-2"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if im := rep.Images[0]; im.Status != StatusError || !strings.Contains(im.Message, "AccessDeniedException") || !strings.Contains(im.Message, priv.host) {
+	if im := rep.Images[0]; im.Status != StatusError || !strings.Contains(im.Message, "AccessDeniedException") || !strings.Contains(im.Message, priv.Host) {
 		t.Errorf("denied token: %+v", im)
 	}
 
@@ -119,12 +120,12 @@ func TestECRTokenThroughTheSDK(t *testing.T) {
 	// `docker login` with an ECR token), those are used.
 	dir := t.TempDir()
 	auth := base64.StdEncoding.EncodeToString([]byte("AWS:awsemu.from-docker-login"))
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, priv.host, auth)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, priv.Host, auth)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("DOCKER_CONFIG", dir)
 	srv.Faults.FailNext("ecr", "GetAuthorizationToken", awsemu.FaultError{Status: 400, Code: "AccessDeniedException", Message: "not allowed"})
-	rep, err = Check(context.Background(), refs[:1], "2022", Options{AWS: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), ECRHosts: map[string]ECRRegistry{priv.host: {Account: srv.Account, Region: "us-west-2"}}})
+	rep, err = Check(context.Background(), refs[:1], "2022", Options{AWS: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), ECRHosts: map[string]ECRRegistry{priv.Host: {Account: srv.Account, Region: "us-west-2"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

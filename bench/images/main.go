@@ -21,26 +21,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/winami/winami/images"
+	"github.com/winami/winami/images/imagestest"
 )
 
 var (
@@ -57,6 +50,8 @@ const (
 
 func main() {
 	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("images-bench: ")
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "images-bench:", err)
 		os.Exit(1)
@@ -69,19 +64,16 @@ func run() error {
 		requests atomic.Int64
 		delay    atomic.Int64
 	)
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		time.Sleep(time.Duration(delay.Load()))
-		reg.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	reg := imagestest.NewRegistry(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			time.Sleep(time.Duration(delay.Load()))
+			h.ServeHTTP(w, r)
+		})
+	})
+	defer reg.Close()
 
-	refs, err := seed(host)
-	if err != nil {
-		return err
-	}
+	refs := seed(reg.Host)
 	delay.Store(int64(*latency))
 
 	type method struct {
@@ -150,69 +142,18 @@ func run() error {
 }
 
 // seed pushes the images: ltsc2022 entries share the same base layers, ltsc2019 entries
-// share another set.
-func seed(host string) ([]string, error) {
-	base2019, err := layers(*nBase)
-	if err != nil {
-		return nil, err
-	}
-	base2022, err := layers(*nBase)
-	if err != nil {
-		return nil, err
-	}
+// share another set. An error ends the program (imagestest.Fatal).
+func seed(host string) []string {
+	t := imagestest.Fatal
+	base2019 := imagestest.Layers(t, *nBase, 2048)
+	base2022 := imagestest.Layers(t, *nBase, 2048)
 	var refs []string
 	for i := range *nImages {
-		a, err := windowsImage(base2019, os2019)
-		if err != nil {
-			return nil, err
-		}
-		b, err := windowsImage(base2022, os2022)
-		if err != nil {
-			return nil, err
-		}
-		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.DockerManifestList),
-			mutate.IndexAddendum{Add: a, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: os2019}}},
-			mutate.IndexAddendum{Add: b, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: os2022}}},
-		)
 		r := fmt.Sprintf("%s/team/app-%02d:1.0", host, i)
-		ref, err := name.ParseReference(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := remote.WriteIndex(ref, idx); err != nil {
-			return nil, fmt.Errorf("pushing %s: %w", r, err)
-		}
+		imagestest.Push(t, r, imagestest.Index(t,
+			imagestest.WindowsImage(t, os2019, base2019, 1),
+			imagestest.WindowsImage(t, os2022, base2022, 1)))
 		refs = append(refs, r)
 	}
-	return refs, nil
-}
-
-func layers(n int) ([]v1.Layer, error) {
-	out := make([]v1.Layer, n)
-	for i := range out {
-		l, err := random.Layer(2048, types.DockerLayer)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = l
-	}
-	return out, nil
-}
-
-func windowsImage(base []v1.Layer, osVersion string) (v1.Image, error) {
-	own, err := random.Layer(1024, types.DockerLayer)
-	if err != nil {
-		return nil, err
-	}
-	img, err := mutate.AppendLayers(empty.Image, append(append([]v1.Layer(nil), base...), own)...)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture, cfg.OSVersion = "windows", "amd64", osVersion
-	return mutate.ConfigFile(img, cfg)
+	return refs
 }

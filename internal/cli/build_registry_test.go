@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,68 +12,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
+	"github.com/winami/winami/images/imagestest"
 )
 
-// pushWindowsImage pushes a windows/amd64 ltsc2022 image of the given layers to ref.
-func pushWindowsImage(t *testing.T, ref string, layers []v1.Layer) {
-	t.Helper()
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture, cfg.OSVersion = "windows", "amd64", "10.0.20348.2700"
-	if img, err = mutate.ConfigFile(img, cfg); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("pushing %s: %v", ref, err)
-	}
-}
+// osLTSC2022 is the os.version of the Windows Server 2022 images pushed here.
+const osLTSC2022 = "10.0.20348.2700"
 
 // TestRootVolumeFromRegistry: rootVolumeSize: auto is sized from the parent AMI's root
 // volume and the cached images as read from their registry (a loopback registry here),
 // shared layers counted once, and lands in the recipe.
 func TestRootVolumeFromRegistry(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(reg.Close)
-	host := strings.TrimPrefix(reg.URL, "http://")
-	var base []v1.Layer
-	for range 2 {
-		l, err := random.Layer(3<<20, types.DockerLayer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base = append(base, l)
-	}
-	own, err := random.Layer(1<<20, types.DockerLayer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	host := imageRegistry(t)
+	base := imagestest.Layers(t, 2, 3<<20)
+	own := imagestest.Layers(t, 1, 1<<20)
 	refs := []string{host + "/web:1.0", host + "/app:2.0"}
-	pushWindowsImage(t, refs[0], base)
-	pushWindowsImage(t, refs[1], append(append([]v1.Layer(nil), base...), own))
+	imagestest.Push(t, refs[0], imagestest.WindowsImage(t, osLTSC2022, base, 0))
+	imagestest.Push(t, refs[1], imagestest.WindowsImage(t, osLTSC2022, append(append([]v1.Layer(nil), base...), own...), 0))
 
 	srv := useEmulator(t, buildClock())
 	spec := strings.NewReplacer(
@@ -127,19 +83,10 @@ func TestRootVolumeFromRegistry(t *testing.T) {
 // TestIfChangedFollowsDigests: --if-changed compares what the image tags point to now: a
 // tag moved to a new image starts a build, an unmoved tag does not.
 func TestIfChangedFollowsDigests(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(reg.Close)
-	host := strings.TrimPrefix(reg.URL, "http://")
-	layer := func() v1.Layer {
-		l, err := random.Layer(1<<20, types.DockerLayer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
+	host := imageRegistry(t)
+	image := func() v1.Image { return imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0) }
 	ref := host + "/app:2.0"
-	pushWindowsImage(t, ref, []v1.Layer{layer()})
+	imagestest.Push(t, ref, image())
 
 	srv := useEmulator(t, buildClock())
 	spec := strings.NewReplacer(
@@ -164,7 +111,7 @@ func TestIfChangedFollowsDigests(t *testing.T) {
 	if errOut, started := build("--if-changed"); started != 0 || !strings.Contains(errOut, "nothing changed") {
 		t.Errorf("build --if-changed with nothing changed started %d builds:\n%s", started, errOut)
 	}
-	pushWindowsImage(t, ref, []v1.Layer{layer()}) // the tag moves
+	imagestest.Push(t, ref, image()) // the tag moves
 	if errOut, started := build("--if-changed"); started != 1 {
 		t.Errorf("build --if-changed after the tag moved started %d builds:\n%s", started, errOut)
 	}

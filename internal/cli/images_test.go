@@ -2,22 +2,11 @@ package cli
 
 import (
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -25,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/winami/winami/images"
+	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/kube"
 )
 
@@ -33,59 +23,14 @@ import (
 func imageRegistry(t *testing.T) string {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// pushWindows pushes an index with one windows/amd64 entry per os.version, sharing a
-// base layer, and returns the index digest.
-func pushWindows(t *testing.T, ref string, base v1.Layer, osVersions ...string) string {
-	t.Helper()
-	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
-	for _, osv := range osVersions {
-		own, err := random.Layer(512, types.DockerLayer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := mutate.AppendLayers(empty.Image, base, own)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, _ := img.ConfigFile()
-		cfg = cfg.DeepCopy()
-		cfg.OS, cfg.Architecture, cfg.OSVersion = "windows", "amd64", osv
-		if img, err = mutate.ConfigFile(img, cfg); err != nil {
-			t.Fatal(err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
-			Platform: &v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: osv}}})
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(r, idx); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := idx.Digest()
-	return d.String()
-}
-
-func baseLayer(t *testing.T) v1.Layer {
-	t.Helper()
-	l, err := random.Layer(4096, types.DockerLayer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return imagestest.Start(t, nil).Host
 }
 
 func TestImagesCheckCompatible(t *testing.T) {
 	host := imageRegistry(t)
-	base := baseLayer(t)
-	d := pushWindows(t, host+"/aspnet:4.8", base, "10.0.17763.6054", "10.0.20348.2700")
-	pushWindows(t, host+"/app:1", base, "10.0.20348.2700")
+	base := imagestest.Layers(t, 1, 4096)
+	d := imagestest.PushWindows(t, host+"/aspnet:4.8", base, "10.0.17763.6054", "10.0.20348.2700")
+	imagestest.PushWindows(t, host+"/app:1", base, "10.0.20348.2700")
 
 	out, errOut, code := run(t, "images", "check", "--windows", "2022", host+"/aspnet:4.8", host+"/app:1")
 	if code != ExitOK {
@@ -117,9 +62,9 @@ func TestImagesCheckCompatible(t *testing.T) {
 
 func TestImagesCheckIncompatibleExits1(t *testing.T) {
 	host := imageRegistry(t)
-	base := baseLayer(t)
-	pushWindows(t, host+"/app:1.4-ltsc2019", base, "10.0.17763.6054")
-	pushWindows(t, host+"/app:1.4-ltsc2022", base, "10.0.20348.2700")
+	base := imagestest.Layers(t, 1, 4096)
+	imagestest.PushWindows(t, host+"/app:1.4-ltsc2019", base, "10.0.17763.6054")
+	imagestest.PushWindows(t, host+"/app:1.4-ltsc2022", base, "10.0.20348.2700")
 
 	out, errOut, code := run(t, "images", "check", "--windows", "2022", "-o", "json", host+"/app:1.4-ltsc2019", host+"/missing:1")
 	if code != ExitProblem {
@@ -149,9 +94,9 @@ func TestImagesCheckIncompatibleExits1(t *testing.T) {
 
 func TestImagesCheckSpecFile(t *testing.T) {
 	host := imageRegistry(t)
-	base := baseLayer(t)
-	pushWindows(t, host+"/a:1", base, "10.0.17763.6054")
-	pushWindows(t, host+"/b:1", base, "10.0.17763.6054", "10.0.20348.2700")
+	base := imagestest.Layers(t, 1, 4096)
+	imagestest.PushWindows(t, host+"/a:1", base, "10.0.17763.6054")
+	imagestest.PushWindows(t, host+"/b:1", base, "10.0.17763.6054", "10.0.20348.2700")
 	spec := strings.NewReplacer("IMAGE_A", host+"/a:1", "IMAGE_B", host+"/b:1").Replace(`apiVersion: winami.io/v1alpha1
 kind: WindowsImage
 metadata:
@@ -218,7 +163,7 @@ func TestImagesCheckBadInput(t *testing.T) {
 
 func TestImagesDiscover(t *testing.T) {
 	host := imageRegistry(t)
-	d := pushWindows(t, host+"/web:2", baseLayer(t), "10.0.20348.2700")
+	d := imagestest.PushWindows(t, host+"/web:2", imagestest.Layers(t, 1, 4096), "10.0.20348.2700")
 	pulled := "sha256:4444444444444444444444444444444444444444444444444444444444444444"
 
 	running := &corev1.Pod{

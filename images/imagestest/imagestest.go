@@ -1,0 +1,195 @@
+package imagestest
+
+import (
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// OwnLayerSize is the size in bytes of each random layer WindowsImage adds on top of
+// the base layers.
+const OwnLayerSize = 1024
+
+// TB is the part of testing.TB the builders use.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// Fatal is a TB for programs and examples: Fatalf logs with the standard logger and
+// exits (log.Fatalf).
+var Fatal TB = fatal{}
+
+type fatal struct{}
+
+func (fatal) Helper()                           {}
+func (fatal) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
+
+// Registry is go-containerregistry's in-memory registry served on loopback, with a log
+// of the requests it served.
+type Registry struct {
+	// Host is the registry's host:port, the first part of the references pushed to it.
+	Host string
+
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []string
+}
+
+// NewRegistry starts a registry on loopback; mw, when not nil, wraps its handler. The
+// caller closes it.
+func NewRegistry(mw func(http.Handler) http.Handler) *Registry {
+	reg := &Registry{}
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if mw != nil {
+		h = mw(h)
+	}
+	reg.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reg.mu.Lock()
+		reg.reqs = append(reg.reqs, r.Method+" "+r.URL.Path)
+		reg.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	reg.Host = strings.TrimPrefix(reg.srv.URL, "http://")
+	return reg
+}
+
+// Start starts a registry on loopback (see NewRegistry) that closes when the test ends.
+func Start(t testing.TB, mw func(http.Handler) http.Handler) *Registry {
+	t.Helper()
+	reg := NewRegistry(mw)
+	t.Cleanup(reg.Close)
+	return reg
+}
+
+// Close stops the registry.
+func (r *Registry) Close() { r.srv.Close() }
+
+// Count returns how many requests of method had a path containing pathPart.
+func (r *Registry) Count(method, pathPart string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range r.reqs {
+		if strings.HasPrefix(s, method+" ") && strings.Contains(s, pathPart) {
+			n++
+		}
+	}
+	return n
+}
+
+// Layers returns n random Docker layers of size bytes each.
+func Layers(t TB, n int, size int64) []v1.Layer {
+	t.Helper()
+	out := make([]v1.Layer, n)
+	for i := range out {
+		l, err := random.Layer(size, types.DockerLayer)
+		if err != nil {
+			t.Fatalf("making a random layer: %v", err)
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// WindowsImage builds a windows/amd64 image of osVersion: the base layers, then own
+// random layers of OwnLayerSize bytes.
+func WindowsImage(t TB, osVersion string, base []v1.Layer, own int) v1.Image {
+	t.Helper()
+	layers := append(append([]v1.Layer(nil), base...), Layers(t, own, OwnLayerSize)...)
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatalf("appending layers: %v", err)
+	}
+	return WithPlatform(t, img, "windows", "amd64", osVersion)
+}
+
+// WithPlatform returns img with the OS, architecture and os.version of its config set.
+func WithPlatform(t TB, img v1.Image, goos, arch, osVersion string) v1.Image {
+	t.Helper()
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatalf("reading the image config: %v", err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture, cfg.OSVersion = goos, arch, osVersion
+	img, err = mutate.ConfigFile(img, cfg)
+	if err != nil {
+		t.Fatalf("setting the image config: %v", err)
+	}
+	return img
+}
+
+// Index builds a Docker manifest list with one entry per image, its platform taken
+// from the image's config.
+func Index(t TB, imgs ...v1.Image) v1.ImageIndex {
+	t.Helper()
+	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	for _, img := range imgs {
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatalf("reading the image config: %v", err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, OSVersion: cfg.OSVersion},
+		}})
+	}
+	return idx
+}
+
+// PushWindows pushes to ref an index with one windows/amd64 entry per os.version, each
+// the base layers plus one own layer, and returns the index digest.
+func PushWindows(t TB, ref string, base []v1.Layer, osVersions ...string) string {
+	t.Helper()
+	imgs := make([]v1.Image, len(osVersions))
+	for i, osv := range osVersions {
+		imgs[i] = WindowsImage(t, osv, base, 1)
+	}
+	return Push(t, ref, Index(t, imgs...))
+}
+
+// Push pushes an image or an index (v1.Image or v1.ImageIndex) to ref and returns its
+// digest.
+func Push(t TB, ref string, v interface{ Digest() (v1.Hash, error) }) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", ref, err)
+	}
+	switch v := v.(type) {
+	case v1.ImageIndex:
+		err = remote.WriteIndex(r, v)
+	case v1.Image:
+		err = remote.Write(r, v)
+	default:
+		t.Fatalf("pushing %s: a %T is neither an image nor an index", ref, v)
+		return ""
+	}
+	if err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	return Digest(t, v)
+}
+
+// Digest returns the digest of an image or an index.
+func Digest(t TB, v interface{ Digest() (v1.Hash, error) }) string {
+	t.Helper()
+	d, err := v.Digest()
+	if err != nil {
+		t.Fatalf("computing a digest: %v", err)
+	}
+	return d.String()
+}
