@@ -283,7 +283,7 @@ func (r *run) componentVersions(ctx context.Context, name string) ([]versioned, 
 	var out []versioned
 	p := ib.NewListComponentsPaginator(r.api, &ib.ListComponentsInput{
 		Owner:   types.OwnershipSelf,
-		Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+		Filters: nameFilter(name),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -314,70 +314,119 @@ func (r *run) componentVersions(ctx context.Context, name string) ([]versioned, 
 func (r *run) component(ctx context.Context, want *ib.CreateComponentInput) (string, error) {
 	name := *want.Name
 	hash := componentHash(want)
-	existing, err := r.componentVersions(ctx, name)
+	return r.immutable(ctx, immutable{
+		resource: ResourceComponent, name: name, hash: hash, semver: aws.ToString(want.SemanticVersion),
+		versions:   r.componentVersions,
+		setVersion: func(version string) { r.plan.ComponentVersions[name] = version },
+		diff: func(ctx context.Context, last *versioned) string {
+			got, err := r.api.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: aws.String(last.arn)})
+			if err != nil || got.Component == nil {
+				return ""
+			}
+			w := toJSONMap(want, "clientToken", "name", "semanticVersion", "tags", "changeDescription", "dryRun", "uri")
+			g := toJSONMap(got.Component)
+			if why := describeDiff(diffSubset("", w, g), trimData(w), trimData(g)); why != "" {
+				return why + dataChange(aws.ToString(got.Component.Data), aws.ToString(want.Data))
+			}
+			return ""
+		},
+		create: func(ctx context.Context, version string) (string, error) {
+			in := *want
+			in.SemanticVersion = aws.String(version)
+			in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
+			in.ClientToken = nil
+			in.ClientToken = aws.String(clientToken("CreateComponent", in))
+			out, err := r.api.CreateComponent(ctx, &in)
+			if err != nil {
+				return "", err
+			}
+			return versionARN(aws.ToString(out.ComponentBuildVersionArn)), nil
+		},
+	})
+}
+
+// immutable is the common handling of the versioned resources (components and image
+// recipes): a version is never changed, a new one is created.
+type immutable struct {
+	resource string
+	name     string
+	// hash is the desired content's hash, compared with each version's ContentHashTag.
+	hash string
+	// semver is the spec's semantic version, the lowest one used.
+	semver string
+	// versions lists the existing versions of the name.
+	versions func(ctx context.Context, name string) ([]versioned, error)
+	// setVersion, when not nil, records the version planned or used.
+	setVersion func(version string)
+	// diff says how the desired content differs from the last version ("" when it
+	// cannot tell).
+	diff func(ctx context.Context, last *versioned) string
+	// create makes the version and returns its ARN.
+	create func(ctx context.Context, version string) (string, error)
+}
+
+func (m immutable) set(version string) {
+	if m.setVersion != nil {
+		m.setVersion(version)
+	}
+}
+
+func (r *run) immutable(ctx context.Context, m immutable) (string, error) {
+	noun := strings.ReplaceAll(m.resource, "-", " ")
+	existing, err := m.versions(ctx, m.name)
 	if err != nil {
 		return "", err
 	}
 	for _, v := range existing {
-		if v.hash == hash {
-			r.add(Change{Resource: ResourceComponent, Name: name, Action: ActionUnchanged, Version: v.version, ARN: v.arn,
+		if v.hash == m.hash {
+			r.add(Change{Resource: m.resource, Name: m.name, Action: ActionUnchanged, Version: v.version, ARN: v.arn,
 				Reason: "version " + v.version + " has this content"})
-			r.plan.ComponentVersions[name] = v.version
+			m.set(v.version)
 			return v.arn, nil
 		}
 	}
-	version := nextVersion(aws.ToString(want.SemanticVersion), versionsOf(existing))
-	ch := Change{Resource: ResourceComponent, Name: name, Action: ActionCreate, Version: version,
-		Reason: "no component of this name"}
+	version := nextVersion(m.semver, versionsOf(existing))
+	ch := Change{Resource: m.resource, Name: m.name, Action: ActionCreate, Version: version,
+		Reason: "no " + noun + " of this name"}
 	if last := newest(existing); last != nil {
 		ch.Action = ActionNewVersion
 		ch.Reason = "content differs from every version"
-		got, err := r.api.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: aws.String(last.arn)})
-		if err == nil && got.Component != nil {
-			w := toJSONMap(want, "clientToken", "name", "semanticVersion", "tags", "changeDescription", "dryRun", "uri")
-			g := toJSONMap(got.Component)
-			if why := describeDiff(diffSubset("", w, g), trimData(w), trimData(g)); why != "" {
-				ch.Reason = why + dataChange(aws.ToString(got.Component.Data), aws.ToString(want.Data)) + " since " + last.version
-			}
+		if why := m.diff(ctx, last); why != "" {
+			ch.Reason = why + " since " + last.version
 		}
 	}
-	r.plan.ComponentVersions[name] = version
+	m.set(version)
 	if !r.apply {
-		ch.ARN = r.placeholder("component", name, version)
+		ch.ARN = r.placeholder(m.resource, m.name, version)
 		r.add(ch)
 		return ch.ARN, nil
 	}
 	for attempt := 1; ; attempt++ {
-		in := *want
-		in.SemanticVersion = aws.String(version)
-		in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
-		in.ClientToken = nil
-		in.ClientToken = aws.String(clientToken("CreateComponent", in))
-		out, err := r.api.CreateComponent(ctx, &in)
+		arn, err := m.create(ctx, version)
 		r.plan.Mutations++
 		if err == nil {
-			ch.ARN = versionARN(aws.ToString(out.ComponentBuildVersionArn))
+			ch.ARN = arn
 			break
 		}
 		if awsapi.ErrorCode(err) != "ResourceAlreadyExistsException" || attempt == 3 {
-			return "", fmt.Errorf("creating component %s %s: %w", name, version, err)
+			return "", fmt.Errorf("creating %s %s %s: %w", noun, m.name, version, err)
 		}
 		// The version appeared after the listing (a concurrent apply, or a listing that
 		// lagged): reuse it when it has this content, else take the next one.
-		existing, lerr := r.componentVersions(ctx, name)
+		existing, lerr := m.versions(ctx, m.name)
 		if lerr != nil {
 			return "", lerr
 		}
-		if arn := withHash(existing, hash); arn != "" {
+		if arn := withHash(existing, m.hash); arn != "" {
 			ch.ARN = arn
 			break
 		}
 		version = nextVersion(version, append(versionsOf(existing), version))
 		ch.Version = version
-		r.plan.ComponentVersions[name] = version
+		m.set(version)
 	}
 	r.add(ch)
-	r.opts.logf("component %s: created %s", name, version)
+	r.opts.logf("%s %s: created %s", noun, m.name, version)
 	return ch.ARN, nil
 }
 
@@ -441,7 +490,7 @@ func (r *run) recipeVersions(ctx context.Context, name string) ([]versioned, err
 	var out []versioned
 	p := ib.NewListImageRecipesPaginator(r.api, &ib.ListImageRecipesInput{
 		Owner:   types.OwnershipSelf,
-		Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+		Filters: nameFilter(name),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -472,67 +521,32 @@ func (r *run) recipeVersions(ctx context.Context, name string) ([]versioned, err
 
 // recipe plans or applies the image recipe and returns its version ARN.
 func (r *run) recipe(ctx context.Context, want *ib.CreateImageRecipeInput) (string, error) {
-	name := *want.Name
 	hash := recipeHash(want)
-	existing, err := r.recipeVersions(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	for _, v := range existing {
-		if v.hash == hash {
-			r.add(Change{Resource: ResourceRecipe, Name: name, Action: ActionUnchanged, Version: v.version, ARN: v.arn,
-				Reason: "version " + v.version + " has this content"})
-			return v.arn, nil
-		}
-	}
-	version := nextVersion(aws.ToString(want.SemanticVersion), versionsOf(existing))
-	ch := Change{Resource: ResourceRecipe, Name: name, Action: ActionCreate, Version: version, Reason: "no image recipe of this name"}
-	if last := newest(existing); last != nil {
-		ch.Action = ActionNewVersion
-		ch.Reason = "content differs from every version"
-		got, err := r.api.GetImageRecipe(ctx, &ib.GetImageRecipeInput{ImageRecipeArn: aws.String(last.arn)})
-		if err == nil && got.ImageRecipe != nil {
+	return r.immutable(ctx, immutable{
+		resource: ResourceRecipe, name: *want.Name, hash: hash, semver: aws.ToString(want.SemanticVersion),
+		versions: r.recipeVersions,
+		diff: func(ctx context.Context, last *versioned) string {
+			got, err := r.api.GetImageRecipe(ctx, &ib.GetImageRecipeInput{ImageRecipeArn: aws.String(last.arn)})
+			if err != nil || got.ImageRecipe == nil {
+				return ""
+			}
 			w := toJSONMap(want, "clientToken", "name", "semanticVersion", "tags")
 			g := toJSONMap(got.ImageRecipe)
-			if why := describeDiff(diffSubset("", w, g), w, g); why != "" {
-				ch.Reason = why + " since " + last.version
+			return describeDiff(diffSubset("", w, g), w, g)
+		},
+		create: func(ctx context.Context, version string) (string, error) {
+			in := *want
+			in.SemanticVersion = aws.String(version)
+			in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
+			in.ClientToken = nil
+			in.ClientToken = aws.String(clientToken("CreateImageRecipe", in))
+			out, err := r.api.CreateImageRecipe(ctx, &in)
+			if err != nil {
+				return "", err
 			}
-		}
-	}
-	if !r.apply {
-		ch.ARN = r.placeholder("image-recipe", name, version)
-		r.add(ch)
-		return ch.ARN, nil
-	}
-	for attempt := 1; ; attempt++ {
-		in := *want
-		in.SemanticVersion = aws.String(version)
-		in.Tags = tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name, ContentHashTag: hash})
-		in.ClientToken = nil
-		in.ClientToken = aws.String(clientToken("CreateImageRecipe", in))
-		out, err := r.api.CreateImageRecipe(ctx, &in)
-		r.plan.Mutations++
-		if err == nil {
-			ch.ARN = aws.ToString(out.ImageRecipeArn)
-			break
-		}
-		if awsapi.ErrorCode(err) != "ResourceAlreadyExistsException" || attempt == 3 {
-			return "", fmt.Errorf("creating image recipe %s %s: %w", name, version, err)
-		}
-		existing, lerr := r.recipeVersions(ctx, name)
-		if lerr != nil {
-			return "", lerr
-		}
-		if arn := withHash(existing, hash); arn != "" {
-			ch.ARN = arn
-			break
-		}
-		version = nextVersion(version, append(versionsOf(existing), version))
-		ch.Version = version
-	}
-	r.add(ch)
-	r.opts.logf("image recipe %s: created %s", name, version)
-	return ch.ARN, nil
+			return aws.ToString(out.ImageRecipeArn), nil
+		},
+	})
 }
 
 // mutable is the common handling of the resources updated in place.
@@ -546,7 +560,6 @@ type mutable struct {
 	// create and update make the calls; they return the ARN.
 	create func(ctx context.Context) (string, error)
 	update func(ctx context.Context, arn string, current map[string]any) error
-	kind   string
 }
 
 func (r *run) mutable(ctx context.Context, m mutable) (string, error) {
@@ -558,7 +571,7 @@ func (r *run) mutable(ctx context.Context, m mutable) (string, error) {
 	if arn == "" {
 		ch := Change{Resource: m.resource, Name: m.name, Action: ActionCreate, Reason: "no " + strings.ReplaceAll(m.resource, "-", " ") + " of this name"}
 		if !r.apply {
-			ch.ARN = r.placeholder(m.kind, m.name, "")
+			ch.ARN = r.placeholder(m.resource, m.name, "")
 			r.add(ch)
 			return ch.ARN, nil
 		}
@@ -599,6 +612,41 @@ func (r *run) mutable(ctx context.Context, m mutable) (string, error) {
 	return arn, nil
 }
 
+// nameFilter is the list filter for one name.
+func nameFilter(name string) []types.Filter {
+	return []types.Filter{{Name: aws.String("name"), Values: []string{name}}}
+}
+
+// pager is an Image Builder list paginator.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(ctx context.Context, optFns ...func(*ib.Options)) (O, error)
+}
+
+// findNamed walks a listing (of what) for the item called name and returns its ARN and
+// the JSON view read returns for it (ARN "" when there is none).
+func findNamed[O, S any](ctx context.Context, p pager[O], what, name string, items func(O) []S,
+	id func(S) (name, arn *string), read func(context.Context, S) (map[string]any, error)) (string, map[string]any, error) {
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", nil, fmt.Errorf("listing %s: %w", what, err)
+		}
+		for _, s := range items(page) {
+			n, arn := id(s)
+			if aws.ToString(n) != name {
+				continue
+			}
+			current, err := read(ctx, s)
+			if err != nil {
+				return "", nil, err
+			}
+			return aws.ToString(arn), current, nil
+		}
+	}
+	return "", nil, nil
+}
+
 var mutableSkip = []string{"clientToken", "name", "tags", "dryRun"}
 
 func (r *run) infrastructure(ctx context.Context) (string, error) {
@@ -606,28 +654,22 @@ func (r *run) infrastructure(ctx context.Context) (string, error) {
 	name := *want.Name
 	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
 	return r.mutable(ctx, mutable{
-		resource: ResourceInfrastructure, name: name, kind: "infrastructure-configuration",
+		resource: ResourceInfrastructure, name: name,
 		want: toJSONMap(want, mutableSkip...),
 		find: func(ctx context.Context) (string, map[string]any, error) {
-			p := ib.NewListInfrastructureConfigurationsPaginator(r.api, &ib.ListInfrastructureConfigurationsInput{
-				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return "", nil, fmt.Errorf("listing infrastructure configurations: %w", err)
-				}
-				for _, s := range page.InfrastructureConfigurationSummaryList {
-					if aws.ToString(s.Name) != name {
-						continue
-					}
+			p := ib.NewListInfrastructureConfigurationsPaginator(r.api, &ib.ListInfrastructureConfigurationsInput{Filters: nameFilter(name)})
+			return findNamed(ctx, p, "infrastructure configurations", name,
+				func(page *ib.ListInfrastructureConfigurationsOutput) []types.InfrastructureConfigurationSummary {
+					return page.InfrastructureConfigurationSummaryList
+				},
+				func(s types.InfrastructureConfigurationSummary) (*string, *string) { return s.Name, s.Arn },
+				func(ctx context.Context, s types.InfrastructureConfigurationSummary) (map[string]any, error) {
 					got, err := r.api.GetInfrastructureConfiguration(ctx, &ib.GetInfrastructureConfigurationInput{InfrastructureConfigurationArn: s.Arn})
 					if err != nil {
-						return "", nil, fmt.Errorf("reading infrastructure configuration %s: %w", name, err)
+						return nil, fmt.Errorf("reading infrastructure configuration %s: %w", name, err)
 					}
-					return aws.ToString(s.Arn), toJSONMap(got.InfrastructureConfiguration), nil
-				}
-			}
-			return "", nil, nil
+					return toJSONMap(got.InfrastructureConfiguration), nil
+				})
 		},
 		create: func(ctx context.Context) (string, error) {
 			in := *want
@@ -692,28 +734,22 @@ func (r *run) distribution(ctx context.Context) (string, error) {
 	name := *want.Name
 	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
 	return r.mutable(ctx, mutable{
-		resource: ResourceDistribution, name: name, kind: "distribution-configuration",
+		resource: ResourceDistribution, name: name,
 		want: toJSONMap(want, mutableSkip...),
 		find: func(ctx context.Context) (string, map[string]any, error) {
-			p := ib.NewListDistributionConfigurationsPaginator(r.api, &ib.ListDistributionConfigurationsInput{
-				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return "", nil, fmt.Errorf("listing distribution configurations: %w", err)
-				}
-				for _, s := range page.DistributionConfigurationSummaryList {
-					if aws.ToString(s.Name) != name {
-						continue
-					}
+			p := ib.NewListDistributionConfigurationsPaginator(r.api, &ib.ListDistributionConfigurationsInput{Filters: nameFilter(name)})
+			return findNamed(ctx, p, "distribution configurations", name,
+				func(page *ib.ListDistributionConfigurationsOutput) []types.DistributionConfigurationSummary {
+					return page.DistributionConfigurationSummaryList
+				},
+				func(s types.DistributionConfigurationSummary) (*string, *string) { return s.Name, s.Arn },
+				func(ctx context.Context, s types.DistributionConfigurationSummary) (map[string]any, error) {
 					got, err := r.api.GetDistributionConfiguration(ctx, &ib.GetDistributionConfigurationInput{DistributionConfigurationArn: s.Arn})
 					if err != nil {
-						return "", nil, fmt.Errorf("reading distribution configuration %s: %w", name, err)
+						return nil, fmt.Errorf("reading distribution configuration %s: %w", name, err)
 					}
-					return aws.ToString(s.Arn), toJSONMap(got.DistributionConfiguration), nil
-				}
-			}
-			return "", nil, nil
+					return toJSONMap(got.DistributionConfiguration), nil
+				})
 		},
 		create: func(ctx context.Context) (string, error) {
 			in := want
@@ -747,23 +783,14 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 	name := *want.Name
 	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
 	return r.mutable(ctx, mutable{
-		resource: ResourcePipeline, name: name, kind: "image-pipeline",
+		resource: ResourcePipeline, name: name,
 		want: toJSONMap(want, mutableSkip...),
 		find: func(ctx context.Context) (string, map[string]any, error) {
-			p := ib.NewListImagePipelinesPaginator(r.api, &ib.ListImagePipelinesInput{
-				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return "", nil, fmt.Errorf("listing image pipelines: %w", err)
-				}
-				for _, pl := range page.ImagePipelineList {
-					if aws.ToString(pl.Name) == name {
-						return aws.ToString(pl.Arn), toJSONMap(pl), nil
-					}
-				}
-			}
-			return "", nil, nil
+			p := ib.NewListImagePipelinesPaginator(r.api, &ib.ListImagePipelinesInput{Filters: nameFilter(name)})
+			return findNamed(ctx, p, "image pipelines", name,
+				func(page *ib.ListImagePipelinesOutput) []types.ImagePipeline { return page.ImagePipelineList },
+				func(pl types.ImagePipeline) (*string, *string) { return pl.Name, pl.Arn },
+				func(_ context.Context, pl types.ImagePipeline) (map[string]any, error) { return toJSONMap(pl), nil })
 		},
 		create: func(ctx context.Context) (string, error) {
 			in := want
