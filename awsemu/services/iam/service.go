@@ -14,6 +14,9 @@ import (
 
 // Service is the IAM service of the endpoint. It is safe for concurrent use.
 type Service struct {
+	// Protocol answers Operation, WriteError and Throttle (awsQuery).
+	query.Protocol
+
 	srv      *awsemu.Server
 	mu       sync.RWMutex
 	policies map[string]*policy // by ARN
@@ -64,22 +67,6 @@ func New(srv *awsemu.Server) *Service {
 
 // Name is the SigV4 signing name, "iam".
 func (s *Service) Name() string { return "iam" }
-
-// Operation is the query Action of the request.
-func (s *Service) Operation(r *awsemu.Request) string {
-	if a := query.Action(r.Body); a != "" {
-		return a
-	}
-	return r.HTTP.URL.Query().Get("Action")
-}
-
-// WriteError answers an error in the awsQuery shape.
-func (s *Service) WriteError(w http.ResponseWriter, r *awsemu.Request, status int, code, message string) {
-	query.WriteQueryError(w, status, code, message, r.ID)
-}
-
-// Throttle is IAM's throttling answer: 400 Throttling.
-func (s *Service) Throttle() (int, string) { return http.StatusBadRequest, "Throttling" }
 
 // Serve answers one request.
 func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {

@@ -9,6 +9,9 @@ import (
 
 // Service is the STS service of the endpoint.
 type Service struct {
+	// Protocol answers Operation, WriteError and Throttle (awsQuery).
+	query.Protocol
+
 	srv *awsemu.Server
 }
 
@@ -21,22 +24,6 @@ func New(srv *awsemu.Server) *Service {
 
 // Name is the SigV4 signing name, "sts".
 func (s *Service) Name() string { return "sts" }
-
-// Operation is the query Action of the request.
-func (s *Service) Operation(r *awsemu.Request) string {
-	if a := query.Action(r.Body); a != "" {
-		return a
-	}
-	return r.HTTP.URL.Query().Get("Action")
-}
-
-// WriteError answers an error in the awsQuery shape.
-func (s *Service) WriteError(w http.ResponseWriter, r *awsemu.Request, status int, code, message string) {
-	query.WriteQueryError(w, status, code, message, r.ID)
-}
-
-// Throttle is STS's throttling answer: 400 Throttling.
-func (s *Service) Throttle() (int, string) { return http.StatusBadRequest, "Throttling" }
 
 type callerIdentity struct {
 	UserID  string `xml:"UserId"`
