@@ -43,18 +43,18 @@ func New(srv *awsemu.Server) *Service {
 		"CreateRole":                    s.createRole,
 		"DeleteRole":                    s.deleteRole,
 		"ListAttachedRolePolicies":      s.listAttachedRolePolicies,
-		"AttachRolePolicy":              s.attachRolePolicy,
-		"DetachRolePolicy":              s.detachRolePolicy,
-		"PutRolePolicy":                 s.putRolePolicy,
+		"AttachRolePolicy":              s.attachPolicy("role"),
+		"DetachRolePolicy":              s.detachPolicy("role"),
+		"PutRolePolicy":                 s.putPolicy("role"),
 		"GetRolePolicy":                 s.getRolePolicy,
 		"ListRolePolicies":              s.listRolePolicies,
 		"DeleteRolePolicy":              s.deleteRolePolicy,
 		"GetUser":                       s.getUser,
 		"CreateUser":                    s.createUser,
-		"AttachUserPolicy":              s.attachUserPolicy,
-		"DetachUserPolicy":              s.detachUserPolicy,
+		"AttachUserPolicy":              s.attachPolicy("user"),
+		"DetachUserPolicy":              s.detachPolicy("user"),
 		"ListAttachedUserPolicies":      s.listAttachedUserPolicies,
-		"PutUserPolicy":                 s.putUserPolicy,
+		"PutUserPolicy":                 s.putPolicy("user"),
 		"CreatePolicy":                  s.createPolicy,
 		"GetPolicy":                     s.getPolicy,
 		"GetPolicyVersion":              s.getPolicyVersion,
@@ -414,7 +414,7 @@ func (s *Service) createRole(v query.Values) (any, *apiError) {
 	}
 	r := &role{name: name, path: path, id: awsemu.UniqueID("AROA", s.srv.Account+"/role/"+name),
 		assume: v.Get("AssumeRolePolicyDocument"), description: v.Get("Description"), maxSession: max,
-		created: s.srv.Clock.Now().UTC(), inline: map[string]string{}}
+		created: s.srv.Clock.Now().UTC(), holder: holder{inline: map[string]string{}}}
 	for _, t := range v.Structs("Tags.member") {
 		r.tags = append(r.tags, [2]string{t.Get("Key"), t.Get("Value")})
 	}
@@ -455,9 +455,9 @@ func (s *Service) listAttachedRolePolicies(v query.Values) (any, *apiError) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
+	r, e := s.holderOf("role", v.Get("RoleName"))
+	if e != nil {
+		return nil, e
 	}
 	return s.attachedOut(v, r.attached)
 }
@@ -491,51 +491,60 @@ func (s *Service) detach(list *[]string, arn string) *apiError {
 	return noSuchEntity("Policy %s was not found.", arn)
 }
 
-func (s *Service) attachRolePolicy(v query.Values) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
-	}
-	return nil, s.attach(&r.attached, v.Get("PolicyArn"))
-}
-
-func (s *Service) detachRolePolicy(v query.Values) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
-	}
-	return nil, s.detach(&r.attached, v.Get("PolicyArn"))
-}
-
-func (s *Service) putRolePolicy(v query.Values) (any, *apiError) {
-	for _, k := range []string{"RoleName", "PolicyName", "PolicyDocument"} {
-		if e := required(v, k); e != nil {
+// attachPolicy is AttachRolePolicy (kind "role") or AttachUserPolicy (kind "user").
+func (s *Service) attachPolicy(kind string) handler {
+	return func(v query.Values) (any, *apiError) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h, e := s.holderOf(kind, v.Get(nameParam(kind)))
+		if e != nil {
 			return nil, e
 		}
+		return nil, s.attach(&h.attached, v.Get("PolicyArn"))
 	}
-	if _, err := parseDocument(v.Get("PolicyDocument")); err != nil {
-		return nil, &apiError{http.StatusBadRequest, "MalformedPolicyDocument", err.Error()}
+}
+
+// detachPolicy is DetachRolePolicy (kind "role") or DetachUserPolicy (kind "user").
+func (s *Service) detachPolicy(kind string) handler {
+	return func(v query.Values) (any, *apiError) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h, e := s.holderOf(kind, v.Get(nameParam(kind)))
+		if e != nil {
+			return nil, e
+		}
+		return nil, s.detach(&h.attached, v.Get("PolicyArn"))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
+}
+
+// putPolicy is PutRolePolicy (kind "role") or PutUserPolicy (kind "user").
+func (s *Service) putPolicy(kind string) handler {
+	return func(v query.Values) (any, *apiError) {
+		for _, k := range []string{nameParam(kind), "PolicyName", "PolicyDocument"} {
+			if e := required(v, k); e != nil {
+				return nil, e
+			}
+		}
+		if _, err := parseDocument(v.Get("PolicyDocument")); err != nil {
+			return nil, &apiError{http.StatusBadRequest, "MalformedPolicyDocument", err.Error()}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h, e := s.holderOf(kind, v.Get(nameParam(kind)))
+		if e != nil {
+			return nil, e
+		}
+		h.inline[v.Get("PolicyName")] = v.Get("PolicyDocument")
+		return nil, nil
 	}
-	r.inline[v.Get("PolicyName")] = v.Get("PolicyDocument")
-	return nil, nil
 }
 
 func (s *Service) getRolePolicy(v query.Values) (any, *apiError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
+	r, e := s.holderOf("role", v.Get("RoleName"))
+	if e != nil {
+		return nil, e
 	}
 	doc, ok := r.inline[v.Get("PolicyName")]
 	if !ok {
@@ -545,15 +554,15 @@ func (s *Service) getRolePolicy(v query.Values) (any, *apiError) {
 		RoleName       string `xml:"RoleName"`
 		PolicyName     string `xml:"PolicyName"`
 		PolicyDocument string `xml:"PolicyDocument"`
-	}{r.name, v.Get("PolicyName"), encodeDocument(doc)}, nil
+	}{v.Get("RoleName"), v.Get("PolicyName"), encodeDocument(doc)}, nil
 }
 
 func (s *Service) listRolePolicies(v query.Values) (any, *apiError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
+	r, e := s.holderOf("role", v.Get("RoleName"))
+	if e != nil {
+		return nil, e
 	}
 	names := make([]string, 0, len(r.inline))
 	for n := range r.inline {
@@ -574,9 +583,9 @@ func (s *Service) listRolePolicies(v query.Values) (any, *apiError) {
 func (s *Service) deleteRolePolicy(v query.Values) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
+	r, e := s.holderOf("role", v.Get("RoleName"))
+	if e != nil {
+		return nil, e
 	}
 	if _, ok := r.inline[v.Get("PolicyName")]; !ok {
 		return nil, noSuchEntity("The role policy with name %s cannot be found.", v.Get("PolicyName"))
@@ -615,60 +624,21 @@ func (s *Service) createUser(v query.Values) (any, *apiError) {
 	if s.users[name] != nil {
 		return nil, alreadyExists("User with name %s already exists.", name)
 	}
-	u := &user{name: name, path: path, created: s.srv.Clock.Now().UTC(), inline: map[string]string{}}
+	u := &user{name: name, path: path, created: s.srv.Clock.Now().UTC(), holder: holder{inline: map[string]string{}}}
 	s.users[name] = u
 	return struct {
 		User userXML `xml:"User"`
 	}{s.userOut(u)}, nil
 }
 
-func (s *Service) attachUserPolicy(v query.Values) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.users[v.Get("UserName")]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", v.Get("UserName"))
-	}
-	return nil, s.attach(&u.attached, v.Get("PolicyArn"))
-}
-
-func (s *Service) detachUserPolicy(v query.Values) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.users[v.Get("UserName")]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", v.Get("UserName"))
-	}
-	return nil, s.detach(&u.attached, v.Get("PolicyArn"))
-}
-
 func (s *Service) listAttachedUserPolicies(v query.Values) (any, *apiError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u := s.users[v.Get("UserName")]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", v.Get("UserName"))
+	u, e := s.holderOf("user", v.Get("UserName"))
+	if e != nil {
+		return nil, e
 	}
 	return s.attachedOut(v, u.attached)
-}
-
-func (s *Service) putUserPolicy(v query.Values) (any, *apiError) {
-	for _, k := range []string{"UserName", "PolicyName", "PolicyDocument"} {
-		if e := required(v, k); e != nil {
-			return nil, e
-		}
-	}
-	if _, err := parseDocument(v.Get("PolicyDocument")); err != nil {
-		return nil, &apiError{http.StatusBadRequest, "MalformedPolicyDocument", err.Error()}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.users[v.Get("UserName")]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", v.Get("UserName"))
-	}
-	u.inline[v.Get("PolicyName")] = v.Get("PolicyDocument")
-	return nil, nil
 }
 
 func (s *Service) createPolicy(v query.Values) (any, *apiError) {

@@ -50,16 +50,42 @@ type role struct {
 	description    string
 	maxSession     int
 	created        time.Time
-	attached       []string          // policy ARNs, in attachment order
-	inline         map[string]string // name → document
-	tags           [][2]string
+	holder
+	tags [][2]string
 }
 
 type user struct {
 	name, path, id string
 	created        time.Time
-	attached       []string
-	inline         map[string]string
+	holder
+}
+
+// holder is what a role or a user holds: the managed policies attached to it and its
+// inline policies.
+type holder struct {
+	attached []string          // policy ARNs, in attachment order
+	inline   map[string]string // name → document
+}
+
+// holderOf returns the policies of the role (kind "role") or the user (kind "user")
+// called name. Callers hold s.mu.
+func (s *Service) holderOf(kind, name string) (*holder, *apiError) {
+	switch kind {
+	case "role":
+		if r := s.roles[name]; r != nil {
+			return &r.holder, nil
+		}
+	case "user":
+		if u := s.users[name]; u != nil {
+			return &u.holder, nil
+		}
+	}
+	return nil, noSuchEntity("The %s with name %s cannot be found.", kind, name)
+}
+
+// nameParam is the request parameter naming a holder of kind: RoleName or UserName.
+func nameParam(kind string) string {
+	return strings.ToUpper(kind[:1]) + kind[1:] + "Name"
 }
 
 type profile struct {
@@ -89,7 +115,7 @@ func (s *Service) load() {
 	}
 	s.roles[DefaultRole] = &role{
 		name: DefaultRole, path: "/", id: awsemu.UniqueID("AROA", "role/"+DefaultRole), assume: ec2TrustPolicy,
-		maxSession: 3600, created: seedTime, inline: map[string]string{},
+		maxSession: 3600, created: seedTime, holder: holder{inline: map[string]string{}},
 	}
 	for _, arn := range DefaultRolePolicies {
 		s.roles[DefaultRole].attached = append(s.roles[DefaultRole].attached, arn)
@@ -101,7 +127,7 @@ func (s *Service) load() {
 	}
 	admin := "arn:aws:iam::aws:policy/AdministratorAccess"
 	s.users[awsemu.CallerUserName] = &user{
-		name: awsemu.CallerUserName, path: "/", created: seedTime, attached: []string{admin}, inline: map[string]string{},
+		name: awsemu.CallerUserName, path: "/", created: seedTime, holder: holder{attached: []string{admin}, inline: map[string]string{}},
 	}
 	s.policies[admin].attachments++
 }
@@ -142,25 +168,14 @@ func (s *Service) principal(arn string) ([]source, *apiError) {
 	if parts[4] != s.srv.Account {
 		return nil, noSuchEntity("Principal with arn %s does not exist.", arn)
 	}
-	var attached []string
-	var inline map[string]string
-	var inlineType string
-	switch kind {
-	case "role":
-		r := s.roles[name]
-		if r == nil {
-			return nil, noSuchEntity("The role with name %s cannot be found.", name)
-		}
-		attached, inline, inlineType = r.attached, r.inline, "role"
-	case "user":
-		u := s.users[name]
-		if u == nil {
-			return nil, noSuchEntity("The user with name %s cannot be found.", name)
-		}
-		attached, inline, inlineType = u.attached, u.inline, "user"
-	default:
+	if kind != "role" && kind != "user" {
 		return nil, invalidInput("Invalid principal type %s: SimulatePrincipalPolicy takes a user, group or role ARN.", kind)
 	}
+	h, e := s.holderOf(kind, name)
+	if e != nil {
+		return nil, e
+	}
+	attached, inline, inlineType := h.attached, h.inline, kind
 	var out []source
 	for _, a := range attached {
 		p := s.policies[a]
