@@ -311,15 +311,29 @@ func pageOf(c *call, keys []string, def, max int) ([]string, string, *apiError) 
 	return keys[start:end], next, nil
 }
 
-func (s *Service) describeGroups(c *call) (any, *apiError) {
-	names := c.v.Members("AutoScalingGroupNames")
+// describeNamed is a Describe call's page of items: those the names parameter lists
+// (every one when it lists none), in name order, never nil.
+func describeNamed[T any](c *call, items map[string]T, namesParam string) ([]T, string, *apiError) {
+	names := c.v.Members(namesParam)
 	var keys []string
-	for k := range c.rs.groups {
+	for k := range items {
 		if len(names) == 0 || contains(names, k) {
 			keys = append(keys, k)
 		}
 	}
 	page, next, aerr := pageOf(c, keys, 50, 100)
+	if aerr != nil {
+		return nil, "", aerr
+	}
+	out := make([]T, 0, len(page))
+	for _, k := range page {
+		out = append(out, items[k])
+	}
+	return out, next, nil
+}
+
+func (s *Service) describeGroups(c *call) (any, *apiError) {
+	page, next, aerr := describeNamed(c, c.rs.groups, "AutoScalingGroupNames")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -327,10 +341,7 @@ func (s *Service) describeGroups(c *call) (any, *apiError) {
 		Groups    query.Members[*group] `xml:"AutoScalingGroups"`
 		NextToken string                `xml:"NextToken,omitempty"`
 	}{NextToken: next}
-	out.Groups.Members = []*group{}
-	for _, k := range page {
-		out.Groups.Members = append(out.Groups.Members, c.rs.groups[k])
-	}
+	out.Groups.Members = page
 	return out, nil
 }
 
@@ -364,14 +375,7 @@ func (s *Service) createConfig(c *call) (any, *apiError) {
 }
 
 func (s *Service) describeConfigs(c *call) (any, *apiError) {
-	names := c.v.Members("LaunchConfigurationNames")
-	var keys []string
-	for k := range c.rs.configs {
-		if len(names) == 0 || contains(names, k) {
-			keys = append(keys, k)
-		}
-	}
-	page, next, aerr := pageOf(c, keys, 50, 100)
+	page, next, aerr := describeNamed(c, c.rs.configs, "LaunchConfigurationNames")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -379,10 +383,7 @@ func (s *Service) describeConfigs(c *call) (any, *apiError) {
 		Configs   query.Members[*launchConfig] `xml:"LaunchConfigurations"`
 		NextToken string                       `xml:"NextToken,omitempty"`
 	}{NextToken: next}
-	out.Configs.Members = []*launchConfig{}
-	for _, k := range page {
-		out.Configs.Members = append(out.Configs.Members, c.rs.configs[k])
-	}
+	out.Configs.Members = page
 	return out, nil
 }
 
