@@ -237,6 +237,34 @@ func page[T any](items []T, off, max int) ([]T, string) {
 	return items[off:end], token(end)
 }
 
+// parametersPage is the answer {"Parameters", "NextToken"} of a listing: the page of all
+// at off, max long ([] when empty), and the next page's token when there is one.
+func parametersPage[T any](all []T, off, max int) map[string]any {
+	items, next := page(all, off, max)
+	if items == nil {
+		items = []T{}
+	}
+	out := map[string]any{"Parameters": items}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out
+}
+
+// maxResults is a request's MaxResults: limit when absent, else between 1 and limit.
+func maxResults(n *int, limit int) (int, *awsjson.Error) {
+	if n == nil {
+		return limit, nil
+	}
+	if *n < 1 {
+		return 0, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", *n)
+	}
+	if *n > limit {
+		return 0, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", *n, limit)
+	}
+	return *n, nil
+}
+
 var pathRE = regexp.MustCompile(`^/([a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*)?/?$`)
 
 const pathRequirements = `The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash "/". ` +
@@ -356,15 +384,9 @@ func (s *Service) getParametersByPath(r *awsemu.Request) (any, error) {
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	max := 10
-	if in.MaxResults != nil {
-		max = *in.MaxResults
-		if max < 1 {
-			return nil, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", max)
-		}
-		if max > 10 {
-			return nil, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10", max)
-		}
+	max, e := maxResults(in.MaxResults, 10)
+	if e != nil {
+		return nil, e
 	}
 	if !pathRE.MatchString(in.Path) {
 		return nil, validation("%s", pathRequirements)
@@ -387,15 +409,7 @@ func (s *Service) getParametersByPath(r *awsemu.Request) (any, error) {
 		}
 		all = append(all, s.out(r.Region, p, p.latest(), "", in.WithDecryption))
 	}
-	items, next := page(all, off, max)
-	if items == nil {
-		items = []parameterOut{}
-	}
-	out := map[string]any{"Parameters": items}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return parametersPage(all, off, max), nil
 }
 
 func (s *Service) getParameterHistory(r *awsemu.Request) (any, error) {
@@ -408,15 +422,9 @@ func (s *Service) getParameterHistory(r *awsemu.Request) (any, error) {
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	max := 50
-	if in.MaxResults != nil {
-		max = *in.MaxResults
-		if max < 1 {
-			return nil, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", max)
-		}
-		if max > 50 {
-			return nil, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50", max)
-		}
+	max, e := maxResults(in.MaxResults, 50)
+	if e != nil {
+		return nil, e
 	}
 	off, e := offset(in.NextToken)
 	if e != nil {
@@ -442,12 +450,7 @@ func (s *Service) getParameterHistory(r *awsemu.Request) (any, error) {
 			DataType: v.dataType,
 		})
 	}
-	items, next := page(all, off, max)
-	out := map[string]any{"Parameters": items}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return parametersPage(all, off, max), nil
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
@@ -668,15 +671,7 @@ func (s *Service) describeParameters(r *awsemu.Request) (any, error) {
 			AllowedPattern: v.allowedPattern, Version: v.n, Tier: p.tier, Policies: []any{}, DataType: v.dataType,
 		})
 	}
-	items, next := page(all, off, max)
-	if items == nil {
-		items = []metadataOut{}
-	}
-	out := map[string]any{"Parameters": items}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return parametersPage(all, off, max), nil
 }
 
 // String describes the service for logs.
