@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -23,10 +22,12 @@ const TokenLifetime = 12 * time.Hour
 
 // Service is the ECR service of the endpoint. It is safe for concurrent use.
 type Service struct {
-	srv      *awsemu.Server
-	mu       sync.RWMutex
-	repos    map[string]map[string]*repo // region → name → repository
-	handlers map[string]awsjson.Handler
+	// Protocol answers Operation, Serve, WriteError and Throttle (awsJson).
+	awsjson.Protocol
+
+	srv   *awsemu.Server
+	mu    sync.RWMutex
+	repos map[string]map[string]*repo // region → name → repository
 }
 
 type repo struct {
@@ -48,7 +49,7 @@ type image struct {
 // New returns the ECR service and registers it on srv.
 func New(srv *awsemu.Server) *Service {
 	s := &Service{srv: srv, repos: map[string]map[string]*repo{}}
-	s.handlers = map[string]awsjson.Handler{
+	s.Handlers = map[string]awsjson.Handler{
 		"GetAuthorizationToken": s.getAuthorizationToken,
 		"CreateRepository":      s.createRepository,
 		"DescribeRepositories":  s.describeRepositories,
@@ -63,22 +64,6 @@ func New(srv *awsemu.Server) *Service {
 
 // Name is the SigV4 signing name, "ecr".
 func (s *Service) Name() string { return "ecr" }
-
-// Operation names the operation from the X-Amz-Target header.
-func (s *Service) Operation(r *awsemu.Request) string { return awsjson.Operation(r) }
-
-// Serve answers one request.
-func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
-	awsjson.Serve(w, r, op, s.handlers)
-}
-
-// WriteError answers an error in the awsJson shape.
-func (s *Service) WriteError(w http.ResponseWriter, r *awsemu.Request, status int, code, message string) {
-	awsjson.WriteError(w, r, status, code, message)
-}
-
-// Throttle is ECR's throttling answer: 400 ThrottlingException.
-func (s *Service) Throttle() (int, string) { return http.StatusBadRequest, "ThrottlingException" }
 
 var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 

@@ -1,7 +1,6 @@
 package ssm
 
 import (
-	"net/http"
 	"sync"
 
 	"github.com/winami/winami/awsemu"
@@ -10,10 +9,12 @@ import (
 
 // Service is the SSM Parameter Store of the endpoint. It is safe for concurrent use.
 type Service struct {
-	srv      *awsemu.Server
-	mu       sync.RWMutex
-	regions  map[string]map[string]*param
-	handlers map[string]awsjson.Handler
+	// Protocol answers Operation, Serve, WriteError and Throttle (awsJson).
+	awsjson.Protocol
+
+	srv     *awsemu.Server
+	mu      sync.RWMutex
+	regions map[string]map[string]*param
 }
 
 // New returns the SSM service loaded with params (each in its own region), registers it on
@@ -21,7 +22,7 @@ type Service struct {
 func New(srv *awsemu.Server, params []awsemu.Parameter) *Service {
 	s := &Service{srv: srv, regions: map[string]map[string]*param{}}
 	s.load(params)
-	s.handlers = map[string]awsjson.Handler{
+	s.Handlers = map[string]awsjson.Handler{
 		"GetParameter":        s.getParameter,
 		"GetParameters":       s.getParameters,
 		"GetParametersByPath": s.getParametersByPath,
@@ -37,19 +38,3 @@ func New(srv *awsemu.Server, params []awsemu.Parameter) *Service {
 
 // Name is the SigV4 signing name, "ssm".
 func (s *Service) Name() string { return "ssm" }
-
-// Operation names the operation from the X-Amz-Target header.
-func (s *Service) Operation(r *awsemu.Request) string { return awsjson.Operation(r) }
-
-// Serve answers one request.
-func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
-	awsjson.Serve(w, r, op, s.handlers)
-}
-
-// WriteError answers an error in the awsJson shape.
-func (s *Service) WriteError(w http.ResponseWriter, r *awsemu.Request, status int, code, message string) {
-	awsjson.WriteError(w, r, status, code, message)
-}
-
-// Throttle is SSM's throttling answer: 400 ThrottlingException.
-func (s *Service) Throttle() (int, string) { return http.StatusBadRequest, "ThrottlingException" }
