@@ -205,15 +205,7 @@ func (s *Service) describeRepositories(r *awsemu.Request) (any, error) {
 	for _, n := range names {
 		all = append(all, s.repoOut(r.Region, m[n]))
 	}
-	items, next, err := page(all, in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{"repositories": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return out, nil
+	return pageOut("repositories", all, in.NextToken, in.MaxResults)
 }
 
 func (s *Service) deleteRepository(r *awsemu.Request) (any, error) {
@@ -226,9 +218,9 @@ func (s *Service) deleteRepository(r *awsemu.Request) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repos[r.Region][in.RepositoryName]
-	if rp == nil {
-		return nil, notFound(in.RepositoryName, s.srv.Account)
+	rp, err := s.repo(r.Region, in.RepositoryName)
+	if err != nil {
+		return nil, err
 	}
 	if len(rp.images) > 0 && !in.Force {
 		return nil, awsjson.Errorf("RepositoryNotEmptyException", "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", in.RepositoryName, s.srv.Account)
@@ -292,9 +284,9 @@ func (s *Service) putImage(r *awsemu.Request) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repos[r.Region][in.RepositoryName]
-	if rp == nil {
-		return nil, notFound(in.RepositoryName, s.srv.Account)
+	rp, err := s.repo(r.Region, in.RepositoryName)
+	if err != nil {
+		return nil, err
 	}
 	var img *image
 	for _, i := range rp.images {
@@ -440,15 +432,7 @@ func (s *Service) describeImages(r *awsemu.Request) (any, error) {
 			ImagePushedAt: awsjson.TimePtr(img.pushed), ImageManifestMediaType: img.mediaType,
 		})
 	}
-	items, next, perr := page(all, in.NextToken, in.MaxResults)
-	if perr != nil {
-		return nil, perr
-	}
-	out := map[string]any{"imageDetails": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return out, nil
+	return pageOut("imageDetails", all, in.NextToken, in.MaxResults)
 }
 
 func (s *Service) batchDeleteImage(r *awsemu.Request) (any, error) {
@@ -461,9 +445,9 @@ func (s *Service) batchDeleteImage(r *awsemu.Request) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repos[r.Region][in.RepositoryName]
-	if rp == nil {
-		return nil, notFound(in.RepositoryName, s.srv.Account)
+	rp, err := s.repo(r.Region, in.RepositoryName)
+	if err != nil {
+		return nil, err
 	}
 	deleted, failures := []map[string]string{}, []map[string]any{}
 	for _, id := range in.ImageIDs {
@@ -496,6 +480,29 @@ func (s *Service) batchDeleteImage(r *awsemu.Request) (any, error) {
 		}
 	}
 	return map[string]any{"imageIds": deleted, "failures": failures}, nil
+}
+
+// pageOut is a listing's answer: the page of all under key, and nextToken when there is
+// a next page.
+func pageOut[T any](key string, all []T, tok string, maxResults *int) (any, error) {
+	items, next, err := page(all, tok, maxResults)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{key: items}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return out, nil
+}
+
+// repo returns the caller's repository called name in region. Callers hold s.mu.
+func (s *Service) repo(region, name string) (*repo, error) {
+	rp := s.repos[region][name]
+	if rp == nil {
+		return nil, notFound(name, s.srv.Account)
+	}
+	return rp, nil
 }
 
 // page cuts items by nextToken (an offset) and maxResults (1..1000, default 100).
