@@ -192,14 +192,24 @@ func runFastLaunchEnable(ctx context.Context, g *Globals, o *fastLaunchEnableOpt
 		g.Infof("dry run: the preflight and EC2's DryRun passed; nothing was changed")
 		return g.Print(res, func() Table { return checksTable(res.Checks) })
 	}
-	st := *res.Status
 	if o.wait {
-		st, err = c.Wait(ctx, imageID, fastlaunch.UntilEnabled, o.waitFlags.options(g))
-		if perr := g.Print(st, func() Table { return statusTable([]fastlaunch.Status{st}) }); perr != nil {
-			return perr
-		}
-		return waitError(err)
+		return waitAndPrint(ctx, g, c, imageID, fastlaunch.UntilEnabled, o.waitFlags)
 	}
+	return printStatus(g, *res.Status)
+}
+
+// waitAndPrint waits for the image's Fast Launch to reach target, prints the last state
+// and maps Wait's error (waitError).
+func waitAndPrint(ctx context.Context, g *Globals, c *fastlaunch.Client, imageID string, target fastlaunch.Target, w waitFlags) error {
+	st, err := c.Wait(ctx, imageID, target, w.options(g))
+	if perr := printStatus(g, st); perr != nil {
+		return perr
+	}
+	return waitError(err)
+}
+
+// printStatus prints one image's Fast Launch status.
+func printStatus(g *Globals, st fastlaunch.Status) error {
 	return g.Print(st, func() Table { return statusTable([]fastlaunch.Status{st}) })
 }
 
@@ -296,13 +306,9 @@ func runFastLaunchDisable(ctx context.Context, g *Globals, o *fastLaunchDisableO
 	case o.dryRun:
 		g.Infof("dry run: EC2's DryRun passed; nothing was changed")
 	case o.wait:
-		st, err = c.Wait(ctx, imageID, fastlaunch.UntilGone, o.waitFlags.options(g))
-		if perr := g.Print(st, func() Table { return statusTable([]fastlaunch.Status{st}) }); perr != nil {
-			return perr
-		}
-		return waitError(err)
+		return waitAndPrint(ctx, g, c, imageID, fastlaunch.UntilGone, o.waitFlags)
 	}
-	return g.Print(st, func() Table { return statusTable([]fastlaunch.Status{st}) })
+	return printStatus(g, st)
 }
 
 type fastLaunchStatusOptions struct {
