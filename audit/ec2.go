@@ -177,11 +177,19 @@ var notFoundIDRE = regexp.MustCompile(`i-[0-9a-f]+`)
 // unknown ids.
 func describeInstances(ctx context.Context, client awsapi.EC2, ids []string, concurrency int, reqs *counter) (map[string]instance, error) {
 	ids = dedupe(ids)
-	batches := chunk(ids, MaxInstanceIDs)
-	out := make(map[string]instance, len(ids))
+	return inBatches(ctx, chunk(ids, MaxInstanceIDs), concurrency, func(ctx context.Context, batch []string) (map[string]instance, error) {
+		return describeBatch(ctx, client, batch, concurrency, reqs)
+	})
+}
+
+// inBatches runs describe on each batch, up to concurrency at once, and merges what
+// they return; the first error ends it.
+func inBatches(ctx context.Context, batches [][]string, concurrency int,
+	describe func(ctx context.Context, batch []string) (map[string]instance, error)) (map[string]instance, error) {
+	out := map[string]instance{}
 	var mu sync.Mutex
 	err := parallel(ctx, len(batches), concurrency, func(ctx context.Context, i int) error {
-		got, err := describeBatch(ctx, client, batches[i], concurrency, reqs)
+		got, err := describe(ctx, batches[i])
 		if err != nil {
 			return err
 		}
@@ -242,12 +250,9 @@ func describeBatch(ctx context.Context, client awsapi.EC2, ids []string, concurr
 // describeByFilter describes ids through instance-id filters of MaxFilterValues values,
 // following the pages.
 func describeByFilter(ctx context.Context, client awsapi.EC2, ids []string, concurrency int, reqs *counter) (map[string]instance, error) {
-	batches := chunk(ids, MaxFilterValues)
-	out := map[string]instance{}
-	var mu sync.Mutex
-	err := parallel(ctx, len(batches), concurrency, func(ctx context.Context, i int) error {
+	return inBatches(ctx, chunk(ids, MaxFilterValues), concurrency, func(ctx context.Context, batch []string) (map[string]instance, error) {
 		in := &ec2.DescribeInstancesInput{
-			Filters:    []ec2types.Filter{{Name: aws.String("instance-id"), Values: batches[i]}},
+			Filters:    []ec2types.Filter{{Name: aws.String("instance-id"), Values: batch}},
 			MaxResults: aws.Int32(maxDescribeResults),
 		}
 		got := map[string]instance{}
@@ -255,7 +260,7 @@ func describeByFilter(ctx context.Context, client awsapi.EC2, ids []string, conc
 			resp, err := client.DescribeInstances(ctx, in)
 			reqs.add("ec2:DescribeInstances")
 			if err != nil {
-				return fmt.Errorf("describing %s by filter: %w", plural(len(batches[i]), "instance"), err)
+				return nil, fmt.Errorf("describing %s by filter: %w", plural(len(batch), "instance"), err)
 			}
 			collectInstances(got, resp.Reservations)
 			if aws.ToString(resp.NextToken) == "" {
@@ -263,17 +268,8 @@ func describeByFilter(ctx context.Context, client awsapi.EC2, ids []string, conc
 			}
 			in.NextToken = resp.NextToken
 		}
-		mu.Lock()
-		for k, v := range got {
-			out[k] = v
-		}
-		mu.Unlock()
-		return nil
+		return got, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 func collectInstances(out map[string]instance, rs []ec2types.Reservation) {
