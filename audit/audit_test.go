@@ -422,29 +422,42 @@ func TestAMIUnavailable(t *testing.T) {
 	}
 }
 
-func TestPagination(t *testing.T) {
+// providerlessNodes returns n Windows Server 2022 nodes named by format (with their
+// index) and without a provider ID.
+func providerlessNodes(n int, format string) []*corev1.Node {
 	var nodes []*corev1.Node
-	for i := 0; i < 1234; i++ {
-		nodes = append(nodes, node(fmt.Sprintf("n%04d", i), "", "", "v1.35.2", build2022))
-		nodes[i].Spec.ProviderID = ""
+	for i := range n {
+		nd := node(fmt.Sprintf(format, i), "", "", "v1.35.2", build2022)
+		nd.Spec.ProviderID = ""
+		nodes = append(nodes, nd)
 	}
+	return nodes
+}
+
+// nodePage serves the page of nodes opts asks for as the API server would (the fake
+// clientset ignores Limit and Continue): Continue is the offset of the next page.
+func nodePage(nodes []*corev1.Node, opts metav1.ListOptions) *corev1.NodeList {
+	start := 0
+	fmt.Sscan(opts.Continue, &start)
+	end := min(start+int(opts.Limit), len(nodes))
+	list := &corev1.NodeList{}
+	for _, n := range nodes[start:end] {
+		list.Items = append(list.Items, *n)
+	}
+	if end < len(nodes) {
+		list.Continue = fmt.Sprint(end)
+	}
+	return list
+}
+
+func TestPagination(t *testing.T) {
+	nodes := providerlessNodes(1234, "n%04d")
 	cs := cluster("v1.35.0", nodes...)
-	// The fake clientset ignores Limit and Continue: serve pages as the API server would.
 	var calls []metav1.ListOptions
 	cs.PrependReactor("list", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		la := a.(k8stesting.ListActionImpl)
 		calls = append(calls, la.ListOptions)
-		start := 0
-		fmt.Sscan(la.ListOptions.Continue, &start)
-		end := min(start+int(la.ListOptions.Limit), len(nodes))
-		list := &corev1.NodeList{}
-		for _, n := range nodes[start:end] {
-			list.Items = append(list.Items, *n)
-		}
-		if end < len(nodes) {
-			list.Continue = fmt.Sprint(end)
-		}
-		return true, list, nil
+		return true, nodePage(nodes, la.ListOptions), nil
 	})
 	rep, err := Run(context.Background(), Options{Kube: cs, PageSize: 500})
 	if err != nil {
@@ -505,12 +518,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestListRestartsWhenContinueExpires(t *testing.T) {
-	var nodes []*corev1.Node
-	for i := 0; i < 30; i++ {
-		n := node(fmt.Sprintf("n%02d", i), "", "", "v1.35.2", build2022)
-		n.Spec.ProviderID = ""
-		nodes = append(nodes, n)
-	}
+	nodes := providerlessNodes(30, "n%02d")
 	cs := cluster("v1.35.0", nodes...)
 	calls, expired := 0, false
 	cs.PrependReactor("list", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
@@ -523,15 +531,7 @@ func TestListRestartsWhenContinueExpires(t *testing.T) {
 			expired = true
 			return true, nil, apierrors.NewResourceExpired("too old resource version")
 		}
-		end := min(start+int(opts.Limit), len(nodes))
-		list := &corev1.NodeList{}
-		for _, n := range nodes[start:end] {
-			list.Items = append(list.Items, *n)
-		}
-		if end < len(nodes) {
-			list.Continue = fmt.Sprint(end)
-		}
-		return true, list, nil
+		return true, nodePage(nodes, opts), nil
 	})
 	rep, err := Run(context.Background(), Options{Kube: cs, PageSize: 20})
 	if err != nil {
