@@ -136,6 +136,17 @@ func encodeDocument(doc string) string {
 	return b.String()
 }
 
+// nameAndPath reads a create call's required name (parameter key) and its Path.
+func nameAndPath(v query.Values, key string) (name, path string, e *apiError) {
+	if e := required(v, key); e != nil {
+		return "", "", e
+	}
+	if path, e = normPath(v.Get("Path")); e != nil {
+		return "", "", e
+	}
+	return v.Get(key), path, nil
+}
+
 func normPath(p string) (string, *apiError) {
 	if p == "" {
 		return "/", nil
@@ -294,9 +305,9 @@ func (s *Service) getInstanceProfile(v query.Values) (any, *apiError) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p := s.profiles[v.Get("InstanceProfileName")]
-	if p == nil {
-		return nil, noSuchEntity("Instance Profile %s cannot be found.", v.Get("InstanceProfileName"))
+	p, e := s.profile(v.Get("InstanceProfileName"))
+	if e != nil {
+		return nil, e
 	}
 	return struct {
 		InstanceProfile profileXML `xml:"InstanceProfile"`
@@ -304,14 +315,10 @@ func (s *Service) getInstanceProfile(v query.Values) (any, *apiError) {
 }
 
 func (s *Service) createInstanceProfile(v query.Values) (any, *apiError) {
-	if e := required(v, "InstanceProfileName"); e != nil {
-		return nil, e
-	}
-	path, e := normPath(v.Get("Path"))
+	name, path, e := nameAndPath(v, "InstanceProfileName")
 	if e != nil {
 		return nil, e
 	}
-	name := v.Get("InstanceProfileName")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.profiles[name] != nil {
@@ -328,9 +335,9 @@ func (s *Service) deleteInstanceProfile(v query.Values) (any, *apiError) {
 	name := v.Get("InstanceProfileName")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.profiles[name]
-	if p == nil {
-		return nil, noSuchEntity("Instance Profile %s cannot be found.", name)
+	p, e := s.profile(name)
+	if e != nil {
+		return nil, e
 	}
 	if len(p.roles) > 0 {
 		return nil, &apiError{http.StatusConflict, "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."}
@@ -343,12 +350,12 @@ func (s *Service) addRoleToInstanceProfile(v query.Values) (any, *apiError) {
 	pn, rn := v.Get("InstanceProfileName"), v.Get("RoleName")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.profiles[pn]
-	if p == nil {
-		return nil, noSuchEntity("Instance Profile %s cannot be found.", pn)
+	p, e := s.profile(pn)
+	if e != nil {
+		return nil, e
 	}
-	if s.roles[rn] == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", rn)
+	if _, e := s.role(rn); e != nil {
+		return nil, e
 	}
 	if len(p.roles) > 0 {
 		return nil, &apiError{http.StatusConflict, "LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1"}
@@ -361,9 +368,9 @@ func (s *Service) removeRoleFromInstanceProfile(v query.Values) (any, *apiError)
 	pn, rn := v.Get("InstanceProfileName"), v.Get("RoleName")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.profiles[pn]
-	if p == nil {
-		return nil, noSuchEntity("Instance Profile %s cannot be found.", pn)
+	p, e := s.profile(pn)
+	if e != nil {
+		return nil, e
 	}
 	for i, r := range p.roles {
 		if r == rn {
@@ -380,9 +387,9 @@ func (s *Service) getRole(v query.Values) (any, *apiError) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r := s.roles[v.Get("RoleName")]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", v.Get("RoleName"))
+	r, e := s.role(v.Get("RoleName"))
+	if e != nil {
+		return nil, e
 	}
 	return struct {
 		Role roleXML `xml:"Role"`
@@ -428,9 +435,9 @@ func (s *Service) deleteRole(v query.Values) (any, *apiError) {
 	name := v.Get("RoleName")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.roles[name]
-	if r == nil {
-		return nil, noSuchEntity("The role with name %s cannot be found.", name)
+	r, e := s.role(name)
+	if e != nil {
+		return nil, e
 	}
 	for _, p := range s.profiles {
 		for _, rn := range p.roles {
@@ -601,9 +608,9 @@ func (s *Service) getUser(v query.Values) (any, *apiError) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u := s.users[name]
-	if u == nil {
-		return nil, noSuchEntity("The user with name %s cannot be found.", name)
+	u, e := s.user(name)
+	if e != nil {
+		return nil, e
 	}
 	return struct {
 		User userXML `xml:"User"`
@@ -611,14 +618,10 @@ func (s *Service) getUser(v query.Values) (any, *apiError) {
 }
 
 func (s *Service) createUser(v query.Values) (any, *apiError) {
-	if e := required(v, "UserName"); e != nil {
-		return nil, e
-	}
-	path, e := normPath(v.Get("Path"))
+	name, path, e := nameAndPath(v, "UserName")
 	if e != nil {
 		return nil, e
 	}
-	name := v.Get("UserName")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users[name] != nil {

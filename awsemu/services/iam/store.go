@@ -70,17 +70,42 @@ type holder struct {
 // holderOf returns the policies of the role (kind "role") or the user (kind "user")
 // called name. Callers hold s.mu.
 func (s *Service) holderOf(kind, name string) (*holder, *apiError) {
-	switch kind {
-	case "role":
-		if r := s.roles[name]; r != nil {
-			return &r.holder, nil
+	if kind == "role" {
+		r, e := s.role(name)
+		if e != nil {
+			return nil, e
 		}
-	case "user":
-		if u := s.users[name]; u != nil {
-			return &u.holder, nil
-		}
+		return &r.holder, nil
 	}
-	return nil, noSuchEntity("The %s with name %s cannot be found.", kind, name)
+	u, e := s.user(name)
+	if e != nil {
+		return nil, e
+	}
+	return &u.holder, nil
+}
+
+// role returns the role called name. Callers hold s.mu.
+func (s *Service) role(name string) (*role, *apiError) {
+	if r := s.roles[name]; r != nil {
+		return r, nil
+	}
+	return nil, noSuchEntity("The role with name %s cannot be found.", name)
+}
+
+// user returns the user called name. Callers hold s.mu.
+func (s *Service) user(name string) (*user, *apiError) {
+	if u := s.users[name]; u != nil {
+		return u, nil
+	}
+	return nil, noSuchEntity("The user with name %s cannot be found.", name)
+}
+
+// profile returns the instance profile called name. Callers hold s.mu.
+func (s *Service) profile(name string) (*profile, *apiError) {
+	if p := s.profiles[name]; p != nil {
+		return p, nil
+	}
+	return nil, noSuchEntity("Instance Profile %s cannot be found.", name)
 }
 
 // nameParam is the request parameter naming a holder of kind: RoleName or UserName.
