@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -236,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			byRegion[n.Region] = append(byRegion[n.Region], i)
 		}
 	}
-	regions := sortedKeys(byRegion)
+	regions := slices.Sorted(maps.Keys(byRegion))
 	if len(byRegion) > 0 && o.AWS == nil {
 		return nil, fmt.Errorf("auditing nodes: no AWS clients")
 	}
@@ -324,10 +326,10 @@ func summarize(nodes []Node) []Group {
 			order = append(order, k)
 		}
 		g.Nodes++
-		if n.NodeGroup != "" && !contains(g.NodeGroups, n.NodeGroup) {
+		if n.NodeGroup != "" && !slices.Contains(g.NodeGroups, n.NodeGroup) {
 			g.NodeGroups = append(g.NodeGroups, n.NodeGroup)
 		}
-		if n.NodePool != "" && !contains(g.NodePools, n.NodePool) {
+		if n.NodePool != "" && !slices.Contains(g.NodePools, n.NodePool) {
 			g.NodePools = append(g.NodePools, n.NodePool)
 		}
 	}
@@ -345,24 +347,6 @@ func summarize(nodes []Node) []Group {
 		a, b := out[i], out[j]
 		return a.ImageID+"\x00"+a.KubeletVersion+"\x00"+a.OSBuild < b.ImageID+"\x00"+b.KubeletVersion+"\x00"+b.OSBuild
 	})
-	return out
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,7 +98,7 @@ func auditRegion(ctx context.Context, o Options, region string, ids []string, re
 	if res.expected.ImageID != "" {
 		imageIDs[res.expected.ImageID] = true
 	}
-	if res.images, err = describeImages(ctx, client, sortedKeys(imageIDs), reqs); err != nil {
+	if res.images, err = describeImages(ctx, client, slices.Sorted(maps.Keys(imageIDs)), reqs); err != nil {
 		return nil, err
 	}
 	if o.CheckLatest {

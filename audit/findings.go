@@ -2,6 +2,8 @@ package audit
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,7 +100,7 @@ func hasHave(n int) string {
 
 func unresolvedExpectations(nodes []Node, regions map[string]*regionResult) []Finding {
 	var out []Finding
-	for _, region := range sortedKeys(regions) {
+	for _, region := range slices.Sorted(maps.Keys(regions)) {
 		e := regions[region].expected
 		if e.Error == "" {
 			continue
@@ -146,7 +148,7 @@ func unexpectedAMI(mapped []Node, exp Expectation, regions map[string]*regionRes
 		Check:    CheckUnexpectedAMI,
 		Severity: SeverityError,
 		Message: fmt.Sprintf("%s %s not on the expected AMI (%s, from %s %s): %s",
-			plural(len(off), "node"), isAre(len(off)), strings.Join(sortedKeys(wants), "; "), src, exp.Image, someNodes(off)),
+			plural(len(off), "node"), isAre(len(off)), strings.Join(slices.Sorted(maps.Keys(wants)), "; "), src, exp.Image, someNodes(off)),
 		Action: "point the node groups' launch templates or Karpenter EC2NodeClass amiSelectorTerms at the expected AMI " +
 			"(or its SSM parameter) and replace these nodes (Karpenter drift, or a managed node group update)",
 		Nodes: off,
@@ -176,7 +178,7 @@ func majority(nodes []Node, key func(Node) string) (string, map[string]int) {
 		counts[key(n)]++
 	}
 	best := ""
-	for _, k := range sortedKeys(counts) {
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		if best == "" || counts[k] > counts[best] {
 			best = k
 		}
@@ -185,7 +187,7 @@ func majority(nodes []Node, key func(Node) string) (string, map[string]int) {
 }
 
 func describeCounts(counts map[string]int, label func(string) string) string {
-	keys := sortedKeys(counts)
+	keys := slices.Sorted(maps.Keys(counts))
 	sort.SliceStable(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] })
 	parts := make([]string, len(keys))
 	for i, k := range keys {
@@ -202,7 +204,7 @@ func multipleAMIs(mapped []Node, exp Expectation) *Finding {
 	ids := map[string][]string{}
 	for _, n := range mapped {
 		k := amiKey(n)
-		if !contains(ids[k], n.ImageID) {
+		if !slices.Contains(ids[k], n.ImageID) {
 			ids[k] = append(ids[k], n.ImageID)
 		}
 	}
@@ -437,7 +439,7 @@ func notLatest(mapped []Node, regions map[string]*regionResult) []Finding {
 			Severity: SeverityWarning,
 			Message: fmt.Sprintf("%s in %s %s not on the newest EKS-optimized AMI for Windows Server %s %s, Kubernetes %s: %s %s; the newest is %s (%s)",
 				plural(len(ns), "node"), k.region, isAre(len(ns)), img.eks.Windows, img.eks.Edition, img.eks.Kubernetes,
-				itThey(len(ns)), runRuns(len(ns))+" "+strings.Join(sortedKeys(olds), ", "), l.id, l.name),
+				itThey(len(ns)), runRuns(len(ns))+" "+strings.Join(slices.Sorted(maps.Keys(olds)), ", "), l.id, l.name),
 			Action: "rebuild your AMI on the newest parent (winami build) or move the nodes to " + l.id + " to pick up the latest Windows and EKS fixes",
 			Nodes:  names(ns, func(Node) bool { return true }),
 		})
@@ -465,7 +467,7 @@ func amiUnavailable(mapped []Node, regions map[string]*regionResult) *Finding {
 		Check:    CheckAMIUnavailable,
 		Severity: SeverityWarning,
 		Message: fmt.Sprintf("%s %s on AMIs that can no longer be described (deregistered, or public AMIs made private; public EKS Windows AMIs turn private about 4 months after release): %s; nodes: %s",
-			plural(len(off), "node"), isAre(len(off)), strings.Join(sortedKeys(amis), ", "), someNodes(off)),
+			plural(len(off), "node"), isAre(len(off)), strings.Join(slices.Sorted(maps.Keys(amis)), ", "), someNodes(off)),
 		Action: "new nodes cannot launch from these AMIs: build an AMI your account owns (winami build) and move the nodes to it",
 		Nodes:  off,
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -158,7 +160,7 @@ func (in Inputs) Hash() string { return hashOf(in, 32) }
 // Tags are the AMI tags that record the inputs.
 func (in Inputs) Tags(name string) map[string]string {
 	var comps []string
-	for _, k := range sortedKeys(in.Components) {
+	for _, k := range slices.Sorted(maps.Keys(in.Components)) {
 		comps = append(comps, k+"@"+in.Components[k])
 	}
 	return map[string]string{
@@ -303,7 +305,7 @@ func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs
 	res := &BuildResult{Image: aws.ToString(img.Arn), Parameter: d.PublishParameter, State: string(img.State.Status), InputsHash: inputs.Hash()}
 	tags := inputs.Tags(d.Name)
 	var ec2Tags []ec2types.Tag
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		ec2Tags = append(ec2Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}
 	if img.OutputResources != nil {

@@ -3,7 +3,9 @@ package imagebuilder
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -103,7 +105,7 @@ func diffSubset(path string, want, got any) []string {
 			return []string{path}
 		}
 		var out []string
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			if exactKeys[k] {
 				if !isEmpty(w[k]) && !reflect.DeepEqual(w[k], g[k]) {
 					out = append(out, join(path, k))
@@ -112,7 +114,7 @@ func diffSubset(path string, want, got any) []string {
 			}
 			out = append(out, diffSubset(join(path, k), w[k], g[k])...)
 		}
-		for _, k := range sortedKeys(g) {
+		for _, k := range slices.Sorted(maps.Keys(g)) {
 			if clearableKeys[k] && isEmpty(w[k]) && !isEmpty(g[k]) {
 				out = append(out, join(path, k))
 			}

@@ -3,7 +3,9 @@ package imagebuilder
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -452,12 +454,12 @@ func dataChange(old, new string) string {
 	}
 	o, n := imageRefs(old), imageRefs(new)
 	var added, removed []string
-	for _, r := range sortedKeys(n) {
+	for _, r := range slices.Sorted(maps.Keys(n)) {
 		if !o[r] {
 			added = append(added, r)
 		}
 	}
-	for _, r := range sortedKeys(o) {
+	for _, r := range slices.Sorted(maps.Keys(o)) {
 		if !n[r] {
 			removed = append(removed, r)
 		}
