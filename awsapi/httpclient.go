@@ -25,7 +25,12 @@ func NewHTTPClient() aws.HTTPClient {
 // page). Hiding WriteTo makes net/http copy the body with Read, which the race cannot hit.
 // Wrapping (rather than replacing) the client keeps what the loaded config set on it,
 // such as AWS_CA_BUNDLE's root certificates.
+// A nil client (what the config loader leaves when nothing customises it) stands for the
+// SDK's default client.
 func WrapHTTPClient(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
+	}
 	if _, ok := c.(noWriterTo); ok {
 		return c
 	}
