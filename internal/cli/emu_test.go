@@ -26,6 +26,7 @@ func useEmulator(t *testing.T, opts ...emulator.Option) *awsemu.Server {
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_MAX_ATTEMPTS":            "",
 		"AWS_RETRY_MODE":              "",
+		"AWS_CA_BUNDLE":               "", // as on most machines: the SDK then picks its default HTTP client
 	} {
 		t.Setenv(k, v)
 	}
