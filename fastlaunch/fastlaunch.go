@@ -241,6 +241,7 @@ type PreflightError struct {
 	Checks  []Check
 }
 
+// Error implements error.
 func (e *PreflightError) Error() string {
 	var msgs []string
 	for _, c := range e.Checks {

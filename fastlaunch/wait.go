@@ -20,6 +20,7 @@ const (
 	UntilGone
 )
 
+// String implements fmt.Stringer.
 func (t Target) String() string {
 	if t == UntilGone {
 		return "disabled"
@@ -44,6 +45,7 @@ type WaitOptions struct {
 // FailedError is returned by Wait when Fast Launch ended in a *-failed state.
 type FailedError struct{ Status Status }
 
+// Error implements error.
 func (e *FailedError) Error() string {
 	reason := e.Status.StateReason
 	if reason == "" {
@@ -59,6 +61,7 @@ type TimeoutError struct {
 	Last    Status
 }
 
+// Error implements error.
 func (e *TimeoutError) Error() string {
 	last := e.Last.State
 	if e.Last.StateReason != "" {

@@ -234,7 +234,9 @@ type RefError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *RefError) Error() string { return fmt.Sprintf("image reference %q: %v", e.Ref, e.Err) }
+// Unwrap returns the underlying error.
 func (e *RefError) Unwrap() error { return e.Err }
 
 // ParseRefs parses image references the way Check does, returning a *RefError for the

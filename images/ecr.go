@@ -72,7 +72,9 @@ func (k *ecrThenDocker) ResolveContext(ctx context.Context, target authn.Resourc
 // retried what it could, so Check does not retry it.
 type TokenError struct{ Err error }
 
+// Error implements error.
 func (e *TokenError) Error() string { return e.Err.Error() }
+// Unwrap returns the underlying error.
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // ECRKeychain resolves ECR registries to basic credentials from

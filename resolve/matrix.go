@@ -65,7 +65,9 @@ type FieldError struct {
 	Err   error
 }
 
+// Error implements error.
 func (e *FieldError) Error() string { return fmt.Sprintf("flag --%s: %v", e.Field, e.Err) }
+// Unwrap returns the underlying error.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // Validate checks every named value against the catalog without calling AWS.

@@ -16,7 +16,9 @@ const (
 // UsageError is bad input: a flag, an argument or the spec file. It exits 2.
 type UsageError struct{ Err error }
 
+// Error implements error.
 func (e *UsageError) Error() string { return e.Err.Error() }
+// Unwrap returns the underlying error.
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // Usage marks err as bad input (exit 2). Usage(nil) is nil.
@@ -34,6 +36,7 @@ func Usagef(format string, args ...any) error { return &UsageError{Err: fmt.Erro
 // incompatible image): its data was printed; the message goes to stderr and it exits 1.
 type ProblemError struct{ Msg string }
 
+// Error implements error.
 func (e *ProblemError) Error() string { return e.Msg }
 
 // silentError carries an exit code for a failure already reported on stderr.
