@@ -236,6 +236,7 @@ type RefError struct {
 
 // Error implements error.
 func (e *RefError) Error() string { return fmt.Sprintf("image reference %q: %v", e.Ref, e.Err) }
+
 // Unwrap returns the underlying error.
 func (e *RefError) Unwrap() error { return e.Err }
 

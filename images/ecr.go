@@ -74,6 +74,7 @@ type TokenError struct{ Err error }
 
 // Error implements error.
 func (e *TokenError) Error() string { return e.Err.Error() }
+
 // Unwrap returns the underlying error.
 func (e *TokenError) Unwrap() error { return e.Err }
 

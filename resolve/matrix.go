@@ -67,6 +67,7 @@ type FieldError struct {
 
 // Error implements error.
 func (e *FieldError) Error() string { return fmt.Sprintf("flag --%s: %v", e.Field, e.Err) }
+
 // Unwrap returns the underlying error.
 func (e *FieldError) Unwrap() error { return e.Err }
 

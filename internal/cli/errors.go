@@ -18,6 +18,7 @@ type UsageError struct{ Err error }
 
 // Error implements error.
 func (e *UsageError) Error() string { return e.Err.Error() }
+
 // Unwrap returns the underlying error.
 func (e *UsageError) Unwrap() error { return e.Err }
 
