@@ -40,13 +40,34 @@ const (
 	MinRootVolumeGiB = 50
 )
 
+// Root volumes of the Amazon parent AMIs, GiB: what rootVolumeSize: auto assumes for the
+// parent when it cannot read the parent AMI (winami render, offline).
+const (
+	// EKSOptimizedRootVolumeGiB is the root volume of the EKS-optimized Windows AMIs.
+	EKSOptimizedRootVolumeGiB = 50
+	// WindowsBaseRootVolumeGiB is the root volume of the Windows Server base AMIs.
+	WindowsBaseRootVolumeGiB = 30
+)
+
 // EstimateSizer assumes EstimatePerImageGiB per image, without any registry call.
 var EstimateSizer = SizerFunc(func(_ context.Context, refs []string) (int64, bool, error) {
-	return int64(len(refs)) * EstimatePerImageGiB << 30, true, nil
+	return estimatedCacheBytes(len(refs)), true, nil
 })
 
+func estimatedCacheBytes(images int) int64 { return int64(images) * EstimatePerImageGiB << 30 }
+
+// EstimatedRootVolumeGiB is the root volume rootVolumeSize: auto gives a parent of
+// parentGiB when nothing is measured: AutoRootVolumeGiB with EstimatePerImageGiB per cached
+// image. It is what plan and apply give with --no-registry (or when no registry can be
+// read), and what winami render writes offline, with the parent's documented root volume
+// (EKSOptimizedRootVolumeGiB or WindowsBaseRootVolumeGiB) since it reads no AMI; so
+// resources created from rendered requests match what plan wants.
+func EstimatedRootVolumeGiB(parentGiB int32, images int) int32 {
+	return AutoRootVolumeGiB(parentGiB, estimatedCacheBytes(images))
+}
+
 // AutoRootVolumeGiB is parent + cache × CacheHeadroom + FreeSpaceGiB, rounded up to GiB,
-// at least MinRootVolumeGiB.
+// at least MinRootVolumeGiB: the one formula of rootVolumeSize: auto, measured or estimated.
 func AutoRootVolumeGiB(parentGiB int32, cacheBytes int64) int32 {
 	cache := math.Ceil(float64(cacheBytes) * CacheHeadroom / (1 << 30))
 	size := int32(parentGiB) + int32(cache) + FreeSpaceGiB

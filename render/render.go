@@ -14,6 +14,7 @@ import (
 
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/component"
+	winib "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/spec"
 )
 
@@ -81,16 +82,24 @@ type Resources struct {
 	Warnings []string
 }
 
-// AutoRootVolume is the offline estimate for rootVolumeSize: auto: the EKS Windows
-// AMI's 50 GiB, plus 20 GiB for the Windows base layers the cached images share, plus
-// 5 GiB per cached image, rounded up to a multiple of 10 GiB. apply replaces it with a
-// size measured from the registries (Options.RootVolumeGiB).
-func AutoRootVolume(images int) int {
-	if images == 0 {
-		return 50
+// AutoRootVolume is the offline size for rootVolumeSize: auto with images cached:
+// imagebuilder.EstimatedRootVolumeGiB (package winami/imagebuilder) — the same function plan and apply use with
+// --no-registry — for the parent's documented root volume (ParentRootVolumeGiB), that is
+// parent + ceil(8 GiB × images × 1.5) + 20 GiB, at least 50 GiB. apply replaces it with a
+// size measured from the parent AMI and the registries (Options.RootVolumeGiB).
+func AutoRootVolume(img *spec.WindowsImage, images int) int {
+	return int(winib.EstimatedRootVolumeGiB(ParentRootVolumeGiB(img), images))
+}
+
+// ParentRootVolumeGiB is the root volume rendering offline assumes for the spec's parent:
+// an EKS-optimized Windows AMI's (50 GiB), or a Windows Server base AMI's (30 GiB) for
+// spec.parent.source windows-base. A parent pinned by spec.parent.imageId is assumed to
+// be of its source's kind; plan and apply read the real size.
+func ParentRootVolumeGiB(img *spec.WindowsImage) int32 {
+	if img.Spec.Parent.Source == spec.SourceWindowsBase {
+		return winib.WindowsBaseRootVolumeGiB
 	}
-	gib := 50 + 20 + 5*images
-	return (gib + 9) / 10 * 10
+	return winib.EKSOptimizedRootVolumeGiB
 }
 
 // ResourceName is the Image Builder name of a resource of img: metadata.name, with
@@ -227,7 +236,7 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 	if s.Build.RootVolumeSize.Auto() {
 		r.RootVolumeGiB = o.RootVolumeGiB
 		if r.RootVolumeGiB == 0 {
-			r.RootVolumeGiB = AutoRootVolume(len(images))
+			r.RootVolumeGiB = AutoRootVolume(img, len(images))
 		}
 	}
 	recipe := &imagebuilder.CreateImageRecipeInput{

@@ -234,8 +234,9 @@ func TestARNsAndAccount(t *testing.T) {
 func TestRootVolume(t *testing.T) {
 	three := base + "  cache: {images: [a.io/x:1, a.io/y:1, a.io/z:1]}\n"
 	r, _ := Render(loadSrc(t, three), Options{})
-	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != int32(AutoRootVolume(3)) || got != 90 {
-		t.Errorf("auto root volume = %d, want 90", got)
+	// 50 GiB EKS-optimized parent + ceil(3 × 8 GiB × 1.5) + 20 GiB free.
+	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != int32(AutoRootVolume(r.Spec, 3)) || got != 106 {
+		t.Errorf("auto root volume = %d, want 106", got)
 	}
 	r, _ = Render(loadSrc(t, three), Options{RootVolumeGiB: 140})
 	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != 140 {
@@ -245,8 +246,13 @@ func TestRootVolume(t *testing.T) {
 	if got := *r.ImageRecipe.BlockDeviceMappings[0].Ebs.VolumeSize; got != 200 {
 		t.Errorf("fixed root volume = %d, want 200", got)
 	}
-	if AutoRootVolume(0) != 50 {
-		t.Errorf("AutoRootVolume(0) = %d", AutoRootVolume(0))
+	img := loadSrc(t, base)
+	if got := AutoRootVolume(img, 0); got != 70 {
+		t.Errorf("AutoRootVolume(eks-optimized, 0) = %d, want 70", got)
+	}
+	img.Spec.Parent.Source = spec.SourceWindowsBase
+	if got := AutoRootVolume(img, 1); got != 30+12+20 {
+		t.Errorf("AutoRootVolume(windows-base, 1) = %d, want 62", got)
 	}
 }
 
@@ -362,7 +368,7 @@ func TestCacheDisabled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Components) != 0 || len(r.ImageRecipe.Components) != 1 || r.RootVolumeGiB != AutoRootVolume(0) {
+	if len(r.Components) != 0 || len(r.ImageRecipe.Components) != 1 || r.RootVolumeGiB != AutoRootVolume(r.Spec, 0) {
 		t.Errorf("a disabled cache rendered %d components, recipe %d, root %d GiB", len(r.Components), len(r.ImageRecipe.Components), r.RootVolumeGiB)
 	}
 }
