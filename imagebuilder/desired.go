@@ -19,7 +19,8 @@ const (
 	ManagedByTag = "winami:managed-by"
 	// NameTag carries the spec's metadata.name.
 	NameTag = "winami:name"
-	// ContentHashTag carries the hash of a component's or recipe's content.
+	// ContentHashTag carries the hash of a component's or recipe's content (ComponentHash,
+	// RecipeHash), on what apply creates and on what winami render writes.
 	ContentHashTag = "winami:content-hash"
 	// InputsHashTag (on AMIs) is the hash of every input of the build.
 	InputsHashTag = "winami:inputs-hash"

@@ -259,17 +259,20 @@ func versionsOf(vs []versioned) []string {
 	return out
 }
 
-// componentHash is the hash of a component's content (everything but name-independent
-// bookkeeping: version, token, tags, change description).
-func componentHash(in *ib.CreateComponentInput) string {
+// ComponentHash is the hash of a component's content (everything but name-independent
+// bookkeeping: version, token, tags, change description), the value of its ContentHashTag.
+// winami render tags the requests it writes with it, so a component created from them is
+// recognised by plan and apply.
+func ComponentHash(in *ib.CreateComponentInput) string {
 	c := *in
 	c.ClientToken, c.SemanticVersion, c.Tags, c.ChangeDescription, c.DryRun = nil, nil, nil, nil, false
 	return hashOf(c, 32)
 }
 
-// recipeHash is the hash of a recipe's content; component ARNs count by name and version
-// only (not account), so a plan's placeholder ARNs hash like the real ones.
-func recipeHash(in *ib.CreateImageRecipeInput) string {
+// RecipeHash is the hash of a recipe's content, the value of its ContentHashTag;
+// component ARNs count by name and version only (not account), so a plan's placeholder
+// ARNs hash like the real ones. winami render tags the requests it writes with it.
+func RecipeHash(in *ib.CreateImageRecipeInput) string {
 	c := *in
 	c.ClientToken, c.SemanticVersion, c.Tags = nil, nil, nil
 	c.Components = append([]types.ComponentConfiguration(nil), in.Components...)
@@ -315,7 +318,7 @@ func (r *run) componentVersions(ctx context.Context, name string) ([]versioned, 
 // component plans or applies one of the spec's own components and returns its version ARN.
 func (r *run) component(ctx context.Context, want *ib.CreateComponentInput) (string, error) {
 	name := *want.Name
-	hash := componentHash(want)
+	hash := ComponentHash(want)
 	return r.immutable(ctx, immutable{
 		resource: ResourceComponent, name: name, hash: hash, semver: aws.ToString(want.SemanticVersion),
 		versions:   r.componentVersions,
@@ -523,7 +526,7 @@ func (r *run) recipeVersions(ctx context.Context, name string) ([]versioned, err
 
 // recipe plans or applies the image recipe and returns its version ARN.
 func (r *run) recipe(ctx context.Context, want *ib.CreateImageRecipeInput) (string, error) {
-	hash := recipeHash(want)
+	hash := RecipeHash(want)
 	return r.immutable(ctx, immutable{
 		resource: ResourceRecipe, name: *want.Name, hash: hash, semver: aws.ToString(want.SemanticVersion),
 		versions: r.recipeVersions,

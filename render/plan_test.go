@@ -2,8 +2,11 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu/awstest"
@@ -67,6 +70,88 @@ func TestRenderedRootVolumeIsPlans(t *testing.T) {
 		if p.RootVolumeGiB != int32(r.RootVolumeGiB) || p.RootVolumeGiB == 0 {
 			t.Errorf("%s (%s parent, %d images): render wrote a %d GiB root volume, plan wants %d GiB (parent %s of %d GiB)",
 				path, img.Spec.Parent.Source, len(img.Images()), r.RootVolumeGiB, p.RootVolumeGiB, p.Parent.ImageID, p.Parent.RootVolumeGiB)
+		}
+	}
+}
+
+// decodeFile reads a rendered --cli-input-json file into the SDK request it stands for
+// (encoding/json matches the service model's member names to the Go fields).
+func decodeFile(t *testing.T, files []File, name string, into any) {
+	t.Helper()
+	for _, f := range files {
+		if f.Name == name {
+			if err := json.Unmarshal(f.Data, into); err != nil {
+				t.Fatalf("decoding %s: %v", name, err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no rendered file %s", name)
+}
+
+// TestRenderedResourcesPlanUnchanged creates each example's resources from the rendered
+// request files, as `aws imagebuilder create-… --cli-input-json` would (through the SDK,
+// with the sandbox's account id), then plans the same spec: the components and the recipe
+// are recognised by their content hash tag, and nothing is to change.
+func TestRenderedResourcesPlanUnchanged(t *testing.T) {
+	srv := emulator.Start(t)
+	ctx := context.Background()
+	for _, path := range sandboxExamples(t) {
+		img, err := spec.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Render(img, Options{AccountID: srv.Account})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := r.Files()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := awstest.SDKConfig(srv.URL(), img.Metadata.Region)
+		api := imagebuilder.NewFromConfig(cfg)
+		for _, c := range r.Components {
+			var in imagebuilder.CreateComponentInput
+			decodeFile(t, files, "create-component-"+fileName(c.Document.Name)+".json", &in)
+			if _, err := api.CreateComponent(ctx, &in); err != nil {
+				t.Fatalf("%s: create-component: %v", path, err)
+			}
+		}
+		var recipe imagebuilder.CreateImageRecipeInput
+		decodeFile(t, files, "create-image-recipe.json", &recipe)
+		if _, err := api.CreateImageRecipe(ctx, &recipe); err != nil {
+			t.Fatalf("%s: create-image-recipe: %v", path, err)
+		}
+		var infra imagebuilder.CreateInfrastructureConfigurationInput
+		decodeFile(t, files, "create-infrastructure-configuration.json", &infra)
+		if _, err := api.CreateInfrastructureConfiguration(ctx, &infra); err != nil {
+			t.Fatalf("%s: create-infrastructure-configuration: %v", path, err)
+		}
+		var dist imagebuilder.CreateDistributionConfigurationInput
+		decodeFile(t, files, "create-distribution-configuration.json", &dist)
+		if _, err := api.CreateDistributionConfiguration(ctx, &dist); err != nil {
+			t.Fatalf("%s: create-distribution-configuration: %v", path, err)
+		}
+		var pipe imagebuilder.CreateImagePipelineInput
+		decodeFile(t, files, "create-image-pipeline.json", &pipe)
+		if _, err := api.CreateImagePipeline(ctx, &pipe); err != nil {
+			t.Fatalf("%s: create-image-pipeline: %v", path, err)
+		}
+
+		p, err := winib.PlanChanges(ctx, awsapi.FromConfig(cfg), desiredOf(r), winib.Options{})
+		if err != nil {
+			t.Fatalf("%s: plan: %v", path, err)
+		}
+		kinds := map[string]int{}
+		for _, ch := range p.Changes {
+			kinds[ch.Resource]++
+			if ch.Action != winib.ActionUnchanged {
+				t.Errorf("%s: plan wants to %s %s %s: %s", path, ch.Action, ch.Resource, ch.Name, ch.Reason)
+			}
+		}
+		if kinds[winib.ResourceComponent] != len(r.Components) || kinds[winib.ResourceRecipe] != 1 {
+			t.Errorf("%s: planned %v, want %d component(s) and a recipe", path, kinds, len(r.Components))
 		}
 	}
 }

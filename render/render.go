@@ -27,13 +27,15 @@ const DefaultVersion = "1.0.0"
 // RootDevice is the root device of Windows AMIs.
 const RootDevice = "/dev/sda1"
 
-// Tag keys winami puts on what it creates.
+// Tag keys winami puts on what it creates. The first three are package imagebuilder's,
+// so resources created from rendered requests are recognised by plan and apply.
 const (
-	TagManagedBy     = "winami:managed-by"
-	TagName          = "winami:name"
-	TagContentSHA256 = "winami:content-sha256"
-	TagKubernetes    = "winami:kubernetes-version"
-	TagWindows       = "winami:windows"
+	TagManagedBy = winib.ManagedByTag
+	TagName      = winib.NameTag
+	// TagContentHash carries winib.ComponentHash or winib.RecipeHash of the request.
+	TagContentHash = winib.ContentHashTag
+	TagKubernetes  = "winami:kubernetes-version"
+	TagWindows     = "winami:windows"
 )
 
 // Options adjust rendering; the zero value renders offline.
@@ -206,8 +208,8 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			Description:         aws.String(fmt.Sprintf("Caches %d container image(s) for %s", len(d.Images), img.Metadata.Name)),
 			ChangeDescription:   aws.String("rendered by winami"),
 			SupportedOsVersions: []string{osVersion(img)},
-			Tags:                tags(img, TagContentSHA256, contentHash(d.Data)),
 		}
+		in.Tags = tags(img, TagContentHash, winib.ComponentHash(in))
 		in.ClientToken = clientToken(in)
 		r.Components = append(r.Components, Component{Document: d, Input: in, ARN: ARN(region, account, "component", d.Name, cv)})
 	}
@@ -255,7 +257,7 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			},
 		}},
 	}
-	recipe.Tags = tags(img, TagContentSHA256, contentHash(recipe), TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+string(ed))
+	recipe.Tags = tags(img, TagContentHash, winib.RecipeHash(recipe), TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+string(ed))
 	recipe.ClientToken = clientToken(recipe)
 	r.ImageRecipe = recipe
 	r.ImageRecipeARN = ARN(region, account, "image-recipe", *recipe.Name, rv)
