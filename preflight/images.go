@@ -25,11 +25,9 @@ func ImagesCheck(opts images.Options) func(ctx context.Context, refs []string, w
 			case images.StatusError:
 				unread = append(unread, im.Ref+": "+im.Message)
 			default:
-				m := fmt.Sprintf("%s is %s: %s", im.Ref, im.Status, im.Message)
-				if im.Suggestion != "" {
-					m += " (use " + im.Suggestion + ")"
-				}
-				bad = append(bad, m)
+				// The message already ends with the tag to use ("…; use <ref>") when the
+				// registry has one (images.Image.Suggestion).
+				bad = append(bad, fmt.Sprintf("%s is %s: %s", im.Ref, im.Status, im.Message))
 			}
 		}
 		switch {

@@ -35,3 +35,20 @@ func TestDoctorCachedImages(t *testing.T) {
 	img.Spec.Cache.Images = []string{host + "/team/old:ltsc2019"}
 	onlyFailure(t, w.run(t, img), preflight.CheckCachedImages)
 }
+
+// TestDoctorCachedImagesSuggestsOnce: an incompatible image whose repository has the
+// right tag names it once ("…; use <ref>"), not twice.
+func TestDoctorCachedImagesSuggestsOnce(t *testing.T) {
+	host := imagestest.Start(t, nil).Host
+	imagestest.PushWindows(t, host+"/legacy-app:2.0-ltsc2019", nil, "10.0.17763.6054")
+	imagestest.PushWindows(t, host+"/legacy-app:2.0-ltsc2022", nil, "10.0.20348.2700")
+	check := preflight.ImagesCheck(images.Options{Attempts: 1})
+	c := check(context.Background(), []string{host + "/legacy-app:2.0-ltsc2019"}, "2022")
+	suggestion := host + "/legacy-app:2.0-ltsc2022"
+	if c.Status != preflight.Fail || !strings.Contains(c.Message, "use "+suggestion) {
+		t.Fatalf("incompatible image with a suggestion: %+v", c)
+	}
+	if n := strings.Count(c.Message, suggestion); n != 1 {
+		t.Errorf("the suggestion %s appears %d times in %q, want once", suggestion, n, c.Message)
+	}
+}
