@@ -259,24 +259,41 @@ func accountOf(arn string) string {
 	return "*"
 }
 
+// roleChecksSkipped are the rows of the checks on the instance profile's role, as skip
+// with the reason, when the profile check found no role to check: every check the spec
+// calls for is always listed.
+func roleChecksSkipped(img *spec.WindowsImage, why string) []Check {
+	fix := "fix the instance-profile check first, then run doctor again"
+	out := []Check{{Name: CheckRolePolicy, Status: Skip, Fix: fix,
+		Message: fmt.Sprintf("%s and %s not checked: %s", ImageBuilderInstancePolicy, SSMInstancePolicy, why)}}
+	if repos := ScopeOf(img).ECRRepositories; len(repos) > 0 && img.Spec.Cache.IsEnabled() {
+		out = append(out, Check{Name: CheckECRRead, Status: Skip, Fix: fix,
+			Message: fmt.Sprintf("ECR read of %s not checked: %s", strings.Join(repos, ", "), why)})
+	}
+	return out
+}
+
 func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
 	name := img.Spec.Build.InstanceProfile
 	api := d.Clients.IAM(img.Metadata.Region)
 	out, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "NoSuchEntity" {
-			return []Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
-				Fix: fmt.Sprintf("create it with a role that has %s and %s (winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}}, nil
+			return append([]Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
+				Fix: fmt.Sprintf("create it with a role that has %s and %s (winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}},
+				roleChecksSkipped(img, fmt.Sprintf("instance profile %s does not exist", name))...), nil
 		}
 		if awsapi.IsAccessDenied(err) {
-			return []Check{{Name: CheckInstanceProfile, Status: Skip, Message: fmt.Sprintf("instance profile %s not checked: %v", name, err), Fix: "allow iam:GetInstanceProfile"}}, nil
+			return append([]Check{{Name: CheckInstanceProfile, Status: Skip, Message: fmt.Sprintf("instance profile %s not checked: %v", name, err), Fix: "allow iam:GetInstanceProfile"}},
+				roleChecksSkipped(img, fmt.Sprintf("instance profile %s could not be read", name))...), nil
 		}
 		return nil, fmt.Errorf("reading instance profile %s: %w", name, err)
 	}
 	roles := out.InstanceProfile.Roles
 	if len(roles) == 0 {
-		return []Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s has no role", name),
-			Fix: fmt.Sprintf("aws iam add-role-to-instance-profile --instance-profile-name %s --role-name <role>", name)}}, nil
+		return append([]Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s has no role", name),
+			Fix: fmt.Sprintf("aws iam add-role-to-instance-profile --instance-profile-name %s --role-name <role>", name)}},
+			roleChecksSkipped(img, fmt.Sprintf("instance profile %s has no role", name))...), nil
 	}
 	role := aws.ToString(roles[0].RoleName)
 	roleARN := aws.ToString(roles[0].Arn)

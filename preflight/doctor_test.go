@@ -186,6 +186,28 @@ func TestDoctorInstanceProfileMissing(t *testing.T) {
 	}
 }
 
+// TestDoctorRoleChecksSkippedWithoutProfile: with no instance profile, the checks on its
+// role are listed as skip with the reason, not dropped.
+func TestDoctorRoleChecksSkippedWithoutProfile(t *testing.T) {
+	w := newDocWorld(t)
+	checks := w.run(t, loadSpec(t, "PROFILE", "NoSuchProfile"))
+	for _, name := range []string{preflight.CheckRolePolicy, preflight.CheckECRRead} {
+		var found []preflight.Check
+		for _, c := range checks {
+			if c.Name == name {
+				found = append(found, c)
+			}
+		}
+		if len(found) != 1 {
+			t.Errorf("%d %s rows, want 1 (skip): %+v", len(found), name, checks)
+			continue
+		}
+		if c := found[0]; c.Status != preflight.Skip || !strings.Contains(c.Message, "NoSuchProfile does not exist") || c.Fix == "" {
+			t.Errorf("%s: %+v, want skip naming the missing profile, with a fix", name, c)
+		}
+	}
+}
+
 func TestDoctorRoleLacksSSM(t *testing.T) {
 	w := newDocWorld(t)
 	w.role(t, "NoSSM", preflight.ImageBuilderInstancePolicy, preflight.ECRReadOnlyPolicy)
