@@ -12,7 +12,6 @@ import (
 
 	"github.com/winami/winami/audit"
 	"github.com/winami/winami/kube"
-	"github.com/winami/winami/spec"
 )
 
 type auditOptions struct {
@@ -155,9 +154,9 @@ func (o *auditOptions) expectation() (audit.Expectation, error) {
 		}
 		return audit.Expectation{Image: v, Source: "--expect-image"}, nil
 	case o.file != "":
-		s, err := spec.Load(o.file)
+		s, err := loadSpec(o.file)
 		if err != nil {
-			return audit.Expectation{}, Usage(err)
+			return audit.Expectation{}, err
 		}
 		exp := audit.Expectation{Kubernetes: s.Spec.KubernetesVersion, Windows: s.Spec.Windows.Version}
 		if p := s.Spec.Distribution.PublishParameter; p != "" {

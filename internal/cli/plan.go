@@ -54,12 +54,9 @@ type loaded struct {
 // offline cannot (a parent pinned to a release date, image digests when pinned) and
 // returns the desired state.
 func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
-	if o.file == "" {
-		return nil, Usagef("flag -f/--file: name the spec file (winami.yaml)")
-	}
-	img, err := spec.Load(o.file)
+	img, err := loadSpec(o.file)
 	if err != nil {
-		return nil, Usage(err)
+		return nil, err
 	}
 	region := img.Metadata.Region
 	clients, err := g.AWS(ctx)
@@ -92,7 +89,7 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	}
 	res, err := render.Render(img, ro)
 	if err != nil {
-		return nil, Usage(err)
+		return nil, specError(o.file, err)
 	}
 	d := &imagebuilder.Desired{
 		Name:             img.Metadata.Name,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -71,27 +70,6 @@ reported and the rest continue (exit 1); running prune again finishes the job.`,
 	return cmd
 }
 
-// specFile loads a spec file, turning its problems into a bad-input error that names the
-// file, line and field.
-func specFile(file string) (*spec.WindowsImage, error) {
-	if file == "" {
-		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
-	}
-	img, err := spec.Load(file)
-	if err != nil {
-		var errs spec.Errors
-		if errors.As(err, &errs) && len(errs) > 1 {
-			lines := make([]string, len(errs))
-			for i, e := range errs {
-				lines[i] = "  " + e.Error()
-			}
-			return nil, Usagef("invalid spec %s:\n%s", file, strings.Join(lines, "\n"))
-		}
-		return nil, Usage(fmt.Errorf("invalid spec: %w", err))
-	}
-	return img, nil
-}
-
 // specRegions is --region (a list, or all for every distribution region) or the spec's
 // distribution regions.
 func specRegions(g *Globals, img *spec.WindowsImage) []string {
@@ -103,7 +81,7 @@ func specRegions(g *Globals, img *spec.WindowsImage) []string {
 }
 
 func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) error {
-	img, err := specFile(o.file)
+	img, err := loadSpec(o.file)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/render"
-	"github.com/winami/winami/spec"
 )
 
 type renderOptions struct {
@@ -51,33 +49,6 @@ problem is listed on stderr with its line and field, and render exits 2.`,
 	f.StringVarP(&o.dir, "dir", "d", "", "the directory to write the files to (created when missing)")
 	f.StringVar(&o.account, "account", "", "AWS account id for the ARNs of resources not created yet (default: the ${AWS_ACCOUNT_ID} placeholder)")
 	return cmd
-}
-
-// loadSpec loads a spec file, turning its problems into a bad-input error.
-func loadSpec(file string) (*spec.WindowsImage, error) {
-	if file == "" {
-		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
-	}
-	img, err := spec.Load(file)
-	if err != nil {
-		var errs spec.Errors
-		if errors.As(err, &errs) {
-			return nil, Usage(specProblems(file, errs))
-		}
-		return nil, Usage(err)
-	}
-	return img, nil
-}
-
-func specProblems(file string, errs spec.Errors) error {
-	if len(errs) == 1 {
-		return fmt.Errorf("invalid spec: %s", errs[0])
-	}
-	lines := make([]string, len(errs))
-	for i, e := range errs {
-		lines[i] = "  " + e.Error()
-	}
-	return fmt.Errorf("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(lines, "\n"))
 }
 
 var accountID = func(s string) bool {

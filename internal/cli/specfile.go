@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/winami/winami/spec"
+)
+
+// loadSpec is how every command that takes -f reads its spec file (render, plan, apply,
+// build, audit, doctor, prune, iam-policy, images check): it loads, defaults and
+// validates the file, and turns its problems into one bad-input error (exit 2) that
+// lists them all, one a line with the file, line and field.
+func loadSpec(file string) (*spec.WindowsImage, error) {
+	if file == "" {
+		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
+	}
+	img, err := spec.Load(file)
+	if err != nil {
+		return nil, specError(file, err)
+	}
+	return img, nil
+}
+
+// specError is the bad-input error for a spec's problems (spec.Errors):
+//
+//	invalid spec: broken.yaml:7: spec.kubernetesVersion: …
+//
+// for one problem, and for several
+//
+//	invalid spec broken.yaml (8 problems):
+//	  broken.yaml:7: spec.kubernetesVersion: …
+//	  broken.yaml:8: …
+//
+// Any other error is marked as bad input as it is.
+func specError(file string, err error) error {
+	var errs spec.Errors
+	if !errors.As(err, &errs) || len(errs) == 0 {
+		return Usage(err)
+	}
+	if len(errs) == 1 {
+		return Usagef("invalid spec: %s", errs[0])
+	}
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = "  " + e.Error()
+	}
+	return Usagef("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(lines, "\n"))
+}
