@@ -94,7 +94,7 @@ Exit codes: 0 no finding of severity error, 1 some error finding (or the audit f
 
 func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	ctx := cmd.Context()
-	exp, err := o.expectation()
+	exp, err := o.expectation(g)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 }
 
 // expectation reads --expect-image or the spec file into what every node should run.
-func (o *auditOptions) expectation() (audit.Expectation, error) {
+func (o *auditOptions) expectation(g *Globals) (audit.Expectation, error) {
 	switch {
 	case o.file != "" && o.expectImage != "":
 		return audit.Expectation{}, Usagef("flags -f/--file and --expect-image: give one of them")
@@ -154,7 +154,7 @@ func (o *auditOptions) expectation() (audit.Expectation, error) {
 		}
 		return audit.Expectation{Image: v, Source: "--expect-image"}, nil
 	case o.file != "":
-		s, err := loadSpec(o.file)
+		s, err := loadSpec(g, o.file)
 		if err != nil {
 			return audit.Expectation{}, err
 		}

@@ -39,7 +39,7 @@ Exit 1 when a check fails.`,
 }
 
 func runDoctor(ctx context.Context, g *Globals, file string) error {
-	img, err := loadSpec(file)
+	img, err := loadSpec(g, file)
 	if err != nil {
 		return err
 	}

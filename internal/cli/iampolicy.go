@@ -40,7 +40,7 @@ published parameter and ECR repositories) instead of wildcards.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sc preflight.Scope
 			if file != "" {
-				img, err := loadSpec(file)
+				img, err := loadSpec(g, file)
 				if err != nil {
 					return err
 				}

@@ -99,7 +99,7 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	case o.file != "" && o.windows != "":
 		return Usagef("flag --windows: the spec's spec.windows.version is used with -f; drop --windows")
 	case o.file != "":
-		img, err := loadSpec(o.file)
+		img, err := loadSpec(g, o.file)
 		if err != nil {
 			return err
 		}

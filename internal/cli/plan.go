@@ -54,7 +54,7 @@ type loaded struct {
 // offline cannot (a parent pinned to a release date, image digests when pinned) and
 // returns the desired state.
 func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
-	img, err := loadSpec(o.file)
+	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return nil, err
 	}

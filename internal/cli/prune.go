@@ -81,7 +81,7 @@ func specRegions(g *Globals, img *spec.WindowsImage) []string {
 }
 
 func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) error {
-	img, err := loadSpec(o.file)
+	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func runRender(g *Globals, o *renderOptions) error {
 	if o.account != "" && !accountID(o.account) {
 		return Usagef("flag --account %q: want a 12-digit AWS account id", o.account)
 	}
-	img, err := loadSpec(o.file)
+	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return err
 	}

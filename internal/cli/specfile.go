@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"strings"
+	"time"
+
+	"github.com/winami/winami/catalog"
 
 	"github.com/winami/winami/spec"
 )
@@ -10,8 +13,10 @@ import (
 // loadSpec is how every command that takes -f reads its spec file (render, plan, apply,
 // build, audit, doctor, prune, iam-policy, images check): it loads, defaults and
 // validates the file, and turns its problems into one bad-input error (exit 2) that
-// lists them all, one a line with the file, line and field.
-func loadSpec(file string) (*spec.WindowsImage, error) {
+// lists them all, one a line with the file, line and field. A Windows Server version
+// within six months of the end of Microsoft's extended support (or past it) is warned
+// about on stderr.
+func loadSpec(g *Globals, file string) (*spec.WindowsImage, error) {
 	if file == "" {
 		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
 	}
@@ -19,8 +24,16 @@ func loadSpec(file string) (*spec.WindowsImage, error) {
 	if err != nil {
 		return nil, specError(file, err)
 	}
+	if w, err := catalog.Windows(img.Spec.Windows.Version); err == nil {
+		if msg := w.SupportWarning(now()); msg != "" {
+			g.Warnf("%s: spec.windows.version: %s", file, msg)
+		}
+	}
 	return img, nil
 }
+
+// now is the clock support warnings are judged by; tests move it.
+var now = time.Now
 
 // specError is the bad-input error for a spec's problems (spec.Errors):
 //

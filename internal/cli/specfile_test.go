@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // brokenSpec has several problems, each on its own line.
@@ -66,5 +67,23 @@ func TestSpecProblemsOneFormat(t *testing.T) {
 				t.Errorf("winami %v: exit %d, stdout %q, stderr:\n%s\nwant exit 2 and render's:\n%s", args, code, stdout, stderr, want)
 			}
 		}
+	}
+}
+
+func TestSupportEndWarning(t *testing.T) {
+	defer func(orig func() time.Time) { now = orig }(now)
+	dir := t.TempDir()
+	spec := "../../examples/minimal-2019-core.yaml"
+
+	now = func() time.Time { return time.Date(2028, 9, 1, 0, 0, 0, 0, time.UTC) }
+	_, stderr, code := run(t, "render", "-f", spec, "-d", dir)
+	if code != 0 || !strings.Contains(stderr, "spec.windows.version: Windows Server 2019 leaves Microsoft extended support on 2029-01-09 (less than 6 months)") {
+		t.Errorf("four months before the end: exit %d, stderr %q", code, stderr)
+	}
+
+	now = func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) }
+	_, stderr, code = run(t, "render", "-f", spec, "-d", t.TempDir())
+	if code != 0 || strings.Contains(stderr, "extended support") {
+		t.Errorf("years before the end: exit %d, stderr %q", code, stderr)
 	}
 }
