@@ -1,18 +1,24 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 
+	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/kube"
@@ -230,5 +236,95 @@ func TestImagesDiscover(t *testing.T) {
 	out, _, code = run(t, "images", "discover", "-o", "json", "-n", "other")
 	if code != ExitOK || !strings.Contains(out, `"images": []`) {
 		t.Errorf("empty namespace: exit %d\n%s", code, out)
+	}
+}
+
+// TestApplyPinDigests: with spec.cache.pinDigests: true, apply writes each image's digest
+// (as its registry resolves the tag) into the image-cache component it creates, keeping the
+// tag as a name; a tag that moves gives the component a new version with the new digest.
+func TestApplyPinDigests(t *testing.T) {
+	host := imageRegistry(t)
+	ref := host + "/app:2.0"
+	image := func() v1.Image { return imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0) }
+	imagestest.Push(t, ref, image())
+
+	srv := useEmulator(t, buildClock())
+	spec := strings.NewReplacer(
+		"    images:\n      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n",
+		"    pinDigests: true\n    images:\n      - "+ref+"\n",
+		"PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)
+	if !strings.Contains(spec, "pinDigests: true") {
+		t.Fatal("the spec does not set pinDigests")
+	}
+	f := filepath.Join(t.TempDir(), "winami.yaml")
+	if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	// components returns the data of every version of the account's components, by ARN.
+	components := func() map[string]string {
+		t.Helper()
+		data := map[string]string{}
+		list, err := api.ListComponents(ctx, &ib.ListComponentsInput{Owner: ibtypes.OwnershipSelf})
+		if err != nil {
+			t.Fatalf("listing components: %v", err)
+		}
+		for _, c := range list.ComponentVersionList {
+			builds, err := api.ListComponentBuildVersions(ctx, &ib.ListComponentBuildVersionsInput{ComponentVersionArn: c.Arn})
+			if err != nil {
+				t.Fatalf("listing build versions of %s: %v", aws.ToString(c.Arn), err)
+			}
+			for _, b := range builds.ComponentSummaryList {
+				got, err := api.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: b.Arn})
+				if err != nil {
+					t.Fatalf("getting %s: %v", aws.ToString(b.Arn), err)
+				}
+				data[aws.ToString(b.Arn)] = aws.ToString(got.Component.Data)
+			}
+		}
+		return data
+	}
+	digest := func() string {
+		t.Helper()
+		d, err := images.Resolve(ctx, []string{ref}, images.Options{})
+		if err != nil || d[ref] == "" {
+			t.Fatalf("resolving %s: %v %v", ref, d, err)
+		}
+		return d[ref]
+	}
+	pulls := func(data, d string) bool { return strings.Contains(data, "-Ref '"+host+"/app@"+d+"'") }
+
+	if _, errOut, code := run(t, "apply", "-f", f, "--yes"); code != 0 {
+		t.Fatalf("apply: exit %d:\n%s", code, errOut)
+	}
+	d1 := digest()
+	first := components()
+	if len(first) != 1 {
+		t.Fatalf("apply created %d component versions, want 1", len(first))
+	}
+	for arn, data := range first {
+		if !pulls(data, d1) || strings.Contains(data, "-Ref '"+ref+"'") {
+			t.Fatalf("%s does not pull %s by its digest %s:\n%s", arn, ref, d1, data)
+		}
+	}
+
+	imagestest.Push(t, ref, image()) // the tag moves
+	d2 := digest()
+	if d2 == d1 {
+		t.Fatal("pushing a new image did not move the tag")
+	}
+	if _, errOut, code := run(t, "apply", "-f", f, "--yes"); code != 0 {
+		t.Fatalf("apply after the tag moved: exit %d:\n%s", code, errOut)
+	}
+	second := components()
+	var fresh []string
+	for arn, data := range second {
+		if _, old := first[arn]; !old && pulls(data, d2) {
+			fresh = append(fresh, arn)
+		}
+	}
+	if len(second) != 2 || len(fresh) != 1 {
+		t.Errorf("after the tag moved: %d component versions, %d new one(s) pulling %s, want 2 and 1", len(second), len(fresh), d2)
 	}
 }
