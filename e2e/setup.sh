@@ -37,7 +37,7 @@ build_apiserver() {
 		die "building kube-apiserver from k8s.io/kubernetes $K8S_VERSION failed (module e2e/apiserver)"
 }
 
-# etcd_bin prints the etcd binary to use, building or installing one when none is found.
+# find_etcd prints the etcd binary to use, building or installing one when none is found.
 find_etcd() {
 	if [ -n "${WINAMI_E2E_ETCD:-}" ]; then echo "$WINAMI_E2E_ETCD"; return; fi
 	if command -v etcd >/dev/null; then command -v etcd; return; fi
@@ -176,7 +176,8 @@ down() {
 case "${1:-up}" in
 build)
 	build_apiserver
-	log "etcd: $(find_etcd)"
+	etcd=$(find_etcd) # its own statement: a failure here must fail `build`
+	log "etcd: $etcd"
 	;;
 up) up ;;
 down) down ;;
