@@ -381,7 +381,14 @@ func Existing(ctx context.Context, c Clients, d *Desired, inputs Inputs) (*Build
 		return best, nil
 	}
 	nameFilter := ec2types.Filter{Name: aws.String("tag:" + NameTag), Values: []string{d.Name}}
-	latest, err := newestIn(d.Region, []ec2types.Filter{nameFilter})
+	// The newest AMI is looked for where AMIs are: the build region when it is a
+	// distribution region, else the first distribution region.
+	regions := d.Regions()
+	where := regions[0]
+	if slices.Contains(regions, d.Region) {
+		where = d.Region
+	}
+	latest, err := newestIn(where, []ec2types.Filter{nameFilter})
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +397,7 @@ func Existing(ctx context.Context, c Clients, d *Desired, inputs Inputs) (*Build
 		return nil, nil
 	}
 	res := &BuildResult{Image: tagValue(latest.Tags, "Ec2ImageBuilderArn"), Parameter: d.PublishParameter, State: "AVAILABLE", Skipped: true, InputsHash: hash}
-	for _, region := range d.Regions() {
+	for _, region := range regions {
 		im, err := newestIn(region, []ec2types.Filter{nameFilter, {Name: aws.String("tag:" + InputsHashTag), Values: []string{hash}}})
 		if err != nil {
 			return nil, err

@@ -722,3 +722,39 @@ func TestManagedInstanceProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestIfChangedOutsideTheBuildRegion: when the build region is not a distribution region
+// (Image Builder runs in us-east-1, the AMI goes only to us-west-2), --if-changed finds the
+// newest AMI in the distribution region and starts nothing when nothing changed.
+func TestIfChangedOutsideTheBuildRegion(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 1, nil)
+	d := desired(t, aspnet)
+	d.Distribution.Distributions = d.Distribution.Distributions[1:]
+	if rs := d.Regions(); len(rs) != 1 || rs[0] != region2 {
+		t.Fatalf("distribution regions %v, want only %s", rs, region2)
+	}
+	p, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := imagebuilder.Build(ctx, e.clients, d, p, buildOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.AMIs) != 1 || first.AMIs[0].Region != region2 {
+		t.Fatalf("first build AMIs %+v, want one in %s", first.AMIs, region2)
+	}
+	e.srv.Faults.ResetCounts()
+	opts := buildOpts()
+	opts.IfChanged = true
+	same, err := imagebuilder.Build(ctx, e.clients, d, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", ""); !same.Skipped || n != 0 ||
+		len(same.AMIs) != 1 || same.AMIs[0].ImageID != first.AMIs[0].ImageID {
+		t.Errorf("build --if-changed with nothing changed: skipped=%v, %d builds started, AMIs %+v; want the AMI %s and no build",
+			same.Skipped, n, same.AMIs, first.AMIs[0].ImageID)
+	}
+}
