@@ -167,7 +167,7 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 	}
 	for _, t := range types {
 		// Image Builder resources live in the build region only.
-		arns := []string{fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", img.Metadata.Region, account, t, name)}
+		arns := []string{fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", img.Metadata.Region, account, t, name+applyResourceSuffix[t])}
 		sims = append(sims, Simulation{Actions: byType[t], Resources: arns})
 	}
 	if role := img.Spec.Build.InstanceProfile; role != "" {
@@ -198,6 +198,15 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
 	)
 	return sims
+}
+
+// applyResourceSuffix completes "<type>/<name>" into the shape of the ARN winami's calls
+// carry: components are named <name>-image-cache (-2, -3 … when split) and, like recipes
+// and images, versioned.
+var applyResourceSuffix = map[string]string{
+	"component":    "-image-cache/1.0.0/1",
+	"image-recipe": "/1.0.0",
+	"image":        "/1.0.0/1",
 }
 
 var applyResourceType = map[string]string{

@@ -269,3 +269,38 @@ func TestDoctorPinnedRelease(t *testing.T) {
 		t.Errorf("pinned to a gone release: %+v", c)
 	}
 }
+
+// TestDoctorPermissionsOnTheARNsWinamiUses: the simulation asks about the ARNs winami's
+// calls carry (component <name>-image-cache/<version>/<build>, recipe <name>/<version>,
+// image <name>/<version>/<build>), so a policy that denies exactly those fails the check
+// and a policy scoped to exactly those passes it.
+func TestDoctorPermissionsOnTheARNsWinamiUses(t *testing.T) {
+	ctx := context.Background()
+	put := func(w *docWorld, doc string) {
+		if _, err := w.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("scoped"), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Denied on the versions of the image-cache component: doctor must say so.
+	w := newDocWorld(t)
+	put(w, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"imagebuilder:CreateComponent","Resource":"arn:aws:imagebuilder:*:*:component/doc-win2022-image-cache/*"}]}`)
+	c := onlyFailure(t, w.run(t, loadSpec(t)), preflight.CheckPermissions)
+	if !strings.Contains(c.Message, "imagebuilder:CreateComponent") {
+		t.Errorf("permissions: %s", c.Message)
+	}
+	// Changes allowed only on the resources winami creates (denied elsewhere): doctor passes.
+	w = newDocWorld(t)
+	put(w, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["imagebuilder:Create*","imagebuilder:Update*","imagebuilder:StartImagePipelineExecution","imagebuilder:CancelImageCreation","imagebuilder:TagResource"],"NotResource":[
+		"arn:aws:imagebuilder:*:*:component/doc-win2022-image-cache*/*",
+		"arn:aws:imagebuilder:*:*:image-recipe/doc-win2022/*",
+		"arn:aws:imagebuilder:*:*:infrastructure-configuration/doc-win2022",
+		"arn:aws:imagebuilder:*:*:distribution-configuration/doc-win2022",
+		"arn:aws:imagebuilder:*:*:image-pipeline/doc-win2022",
+		"arn:aws:imagebuilder:*:*:image/doc-win2022/*",
+		"arn:aws:imagebuilder:*:aws:component/*"]}]}`)
+	for _, c := range w.run(t, loadSpec(t)) {
+		if c.Name == preflight.CheckPermissions && c.Status != preflight.Pass {
+			t.Errorf("permissions with a policy scoped to winami's ARNs: %s %s", c.Status, c.Message)
+		}
+	}
+}
