@@ -176,7 +176,7 @@ func pluralWord(n int, w string) string {
 
 // writeAuditTable prints the audit for people: a header line, the summary and the findings.
 func writeAuditTable(w io.Writer, rep *audit.Report) error {
-	fmt.Fprintf(w, "%d Windows nodes; API server %s; regions %s\n\n", rep.WindowsNodes, rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
+	fmt.Fprintf(w, "%d Windows %s; API server %s; regions %s\n\n", rep.WindowsNodes, pluralWord(rep.WindowsNodes, "node"), rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
 	if len(rep.Summary) > 0 {
 		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NODE GROUPS / POOLS"}}
 		for _, s := range rep.Summary {
@@ -188,6 +188,10 @@ func writeAuditTable(w io.Writer, rep *audit.Report) error {
 			return err
 		}
 		fmt.Fprintln(w)
+	}
+	if rep.WindowsNodes == 0 && len(rep.Findings) == 0 {
+		_, err := fmt.Fprintln(w, "No findings: the cluster has no Windows nodes (label kubernetes.io/os=windows); check --kubeconfig and --context.")
+		return err
 	}
 	if len(rep.Findings) == 0 {
 		_, err := fmt.Fprintln(w, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy.")

@@ -227,3 +227,18 @@ func TestAuditBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditTableCounts: the table's header line counts nodes in good English, and a
+// cluster without Windows nodes says so instead of claiming they all agree.
+func TestAuditTableCounts(t *testing.T) {
+	w := newAuditWorld(t)
+	out, stderr, code := run(t, "audit")
+	if code != 0 || !strings.Contains(out, "0 Windows nodes;") || !strings.Contains(out, "the cluster has no Windows nodes") || strings.Contains(out, "every Windows node") {
+		t.Errorf("no Windows nodes: exit %d:\n%s%s", code, out, stderr)
+	}
+	w.windowsNodes("win-", "2026.11.12", "v1.35.2-eks-ba74326", 1)
+	out, stderr, code = run(t, "audit")
+	if code != 0 || !strings.Contains(out, "1 Windows node; API server") || !strings.Contains(out, "every Windows node runs the same AMI") {
+		t.Errorf("one Windows node: exit %d:\n%s%s", code, out, stderr)
+	}
+}
