@@ -131,7 +131,11 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 			return err
 		}
 		if n := plan.Deletes() + len(plan.Orphans); n > 0 {
-			g.Infof("plan: %d AMIs go, %d stay; nothing was changed: run again with --yes to delete", plan.Deletes(), len(plan.Images)-plan.Deletes())
+			orphans := ""
+			if len(plan.Orphans) > 0 {
+				orphans = fmt.Sprintf(", %d snapshot(s) left by an earlier prune go", len(plan.Orphans))
+			}
+			g.Infof("plan: %d AMIs go, %d stay%s; nothing was changed: run again with --yes to delete", plan.Deletes(), len(plan.Images)-plan.Deletes(), orphans)
 		} else {
 			g.Infof("nothing to prune: %d AMIs stay", len(plan.Images))
 		}

@@ -112,6 +112,10 @@ func TestPrunePlanThenYesThenRerun(t *testing.T) {
 	if ownedCount(t, srv, "us-east-1") != 1 || ownedCount(t, srv, "us-west-2") != 1 {
 		t.Errorf("after --yes: %d AMIs in us-east-1, %d in us-west-2; want 1 and 1", ownedCount(t, srv, "us-east-1"), ownedCount(t, srv, "us-west-2"))
 	}
+	// The plan names the snapshot the failed run left.
+	if _, stderr, code := run(t, "prune", "-f", file); code != 0 || !strings.Contains(stderr, "plan: 0 AMIs go, 2 stay, 1 snapshot(s) left by an earlier prune go") {
+		t.Errorf("plan after the failure: exit %d\n%s", code, stderr)
+	}
 	_, stderr, code = run(t, "prune", "-f", file, "--yes")
 	if code != 0 || !strings.Contains(stderr, "left by an earlier prune") {
 		t.Fatalf("re-run: exit %d\n%s", code, stderr)
