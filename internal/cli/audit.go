@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -101,6 +102,9 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	if o.pageSize < 1 {
 		return Usagef("flag --page-size %d: use 1 or more", o.pageSize)
 	}
+	if err := kubeconfigFlag(o.kubeconfig); err != nil {
+		return err
+	}
 	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
 	if err != nil {
 		return fmt.Errorf("%w (pass --kubeconfig and --context, or set KUBECONFIG)", err)
@@ -165,6 +169,22 @@ func (o *auditOptions) expectation(g *Globals) (audit.Expectation, error) {
 		return exp, nil
 	}
 	return audit.Expectation{}, nil
+}
+
+// kubeconfigFlag checks a --kubeconfig path before it is loaded: a file that cannot be
+// read is bad input (exit 2), like any other flag value.
+func kubeconfigFlag(path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return Usagef("flag --kubeconfig %s: %v", path, err)
+	}
+	if st.IsDir() {
+		return Usagef("flag --kubeconfig %s: is a directory, want a kubeconfig file", path)
+	}
+	return nil
 }
 
 func pluralWord(n int, w string) string {

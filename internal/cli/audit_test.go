@@ -83,11 +83,15 @@ func (w *auditWorld) windowsNodes(prefix, date, kubelet string, n int) string {
 func TestAuditCleanTable(t *testing.T) {
 	w := newAuditWorld(t)
 	ami := w.windowsNodes("win-", "2026.11.12", "v1.35.2-eks-ba74326", 3)
-	out, stderr, code := run(t, "audit", "--kubeconfig", "/tmp/kc", "--context", "prod", "--expect-image", ami)
+	kc := filepath.Join(t.TempDir(), "kc") // only its path is passed on: the clientset is faked
+	if err := os.WriteFile(kc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, "audit", "--kubeconfig", kc, "--context", "prod", "--expect-image", ami)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if w.got.Kubeconfig != "/tmp/kc" || w.got.Context != "prod" {
+	if w.got.Kubeconfig != kc || w.got.Context != "prod" {
 		t.Errorf("kube options %+v", w.got)
 	}
 	for _, want := range []string{"3 Windows nodes; API server v1.35.3-eks-5e0fdde", ami, "windows", "No findings"} {
@@ -218,6 +222,7 @@ func TestAuditBadInput(t *testing.T) {
 		{[]string{"audit", "--expect-image", "ami-xyz"}, "ami- and 8 or 17 hex digits"},
 		{[]string{"audit", "--expect-image", "latest"}, "ssm:/name"},
 		{[]string{"audit", "--page-size", "0"}, "--page-size"},
+		{[]string{"audit", "--kubeconfig", filepath.Join(t.TempDir(), "no-kubeconfig")}, "flag --kubeconfig"},
 		{[]string{"audit", "-f", filepath.Join(t.TempDir(), "missing.yaml")}, "missing.yaml"},
 		{[]string{"audit", "-f", spec}, "kubernetesVersion"},
 	} {

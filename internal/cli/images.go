@@ -311,6 +311,9 @@ list is skipped with a warning (without nodes, pods are judged by their spec alo
 
 func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions) error {
 	ctx := cmd.Context()
+	if err := kubeconfigFlag(o.kubeconfig); err != nil {
+		return err
+	}
 	cs, err := newImagesKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
 	if err != nil {
 		return err

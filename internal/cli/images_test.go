@@ -157,6 +157,8 @@ func TestImagesCheckBadInput(t *testing.T) {
 		{[]string{"images", "check", "--windows", "2022", "--headroom", "0.5", "example.com/a:1"}, "flag --headroom 0.5"},
 		{[]string{"images", "check", "-f", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
 		{[]string{"images", "discover", "extra"}, "unknown command"},
+		{[]string{"images", "discover", "--kubeconfig", filepath.Join(dir, "no-kubeconfig")}, "flag --kubeconfig " + filepath.Join(dir, "no-kubeconfig")},
+		{[]string{"images", "discover", "--kubeconfig", dir}, "is a directory"},
 		{[]string{"images"}, "name a subcommand: check or discover"},
 		{[]string{"images", "bogus"}, "unknown command"},
 	} {
@@ -199,11 +201,15 @@ func TestImagesDiscover(t *testing.T) {
 	newImagesKube = func(o kube.Options) (kubernetes.Interface, error) { got = o; return cs, nil }
 	t.Cleanup(func() { newImagesKube = old })
 
-	out, errOut, code := run(t, "images", "discover", "--kubeconfig", "/k/config", "--context", "prod")
+	kc := filepath.Join(t.TempDir(), "config") // only its path is passed on: the clientset is faked
+	if err := os.WriteFile(kc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "images", "discover", "--kubeconfig", kc, "--context", "prod")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if got.Kubeconfig != "/k/config" || got.Context != "prod" {
+	if got.Kubeconfig != kc || got.Context != "prod" {
 		t.Errorf("kube options %+v", got)
 	}
 	if strings.Contains(out, "nginx") || !strings.Contains(out, host+"/api:3") || !strings.Contains(out, host+"/init:1") {
