@@ -185,7 +185,7 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			}
 		}
 		if len(unpinned) > 0 {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("spec.cache.pinDigests: %d image(s) kept by tag, since rendering offline resolves no digest (%s); apply pins them", len(unpinned), strings.Join(unpinned, ", ")))
+			r.Warnings = append(r.Warnings, fmt.Sprintf("spec.cache.pinDigests: %d image(s) kept by tag, since rendering offline resolves no digest (%s); apply pins them, and so does render --resolve-digests", len(unpinned), strings.Join(unpinned, ", ")))
 		}
 	}
 	docs, err := component.Render(component.Options{

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 type renderOptions struct {
 	file, dir, account string
+	resolveDigests     bool
 }
 
 func init() {
@@ -37,16 +39,22 @@ without calling AWS:
 ARNs of resources that do not exist yet carry the account ${AWS_ACCOUNT_ID} unless
 --account is given (envsubst fills it). -o json and -o yaml print the effective spec,
 defaults included; -d is then optional. A spec with problems writes nothing: every
-problem is listed on stderr with its line and field, and render exits 2.`,
+problem is listed on stderr with its line and field, and render exits 2.
+
+With spec.cache.pinDigests: true, render keeps the images' tags (it is offline) and says so;
+--resolve-digests reads each image's digest from its registry (ECR through the AWS SDK,
+others through the Docker config or anonymously) and writes pulls by digest, as apply does.`,
 		Example: `  winami render -f examples/win2022-core-cached-fastlaunch.yaml -d out
   winami render -f winami.yaml -o yaml            # the effective spec, with defaults
-  winami render -f winami.yaml -d out --account 123456789012`,
+  winami render -f winami.yaml -d out --account 123456789012
+  winami render -f winami.yaml -d out --resolve-digests   # pinDigests: true, digests from the registries`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runRender(g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runRender(cmd.Context(), g, o) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file (winami.yaml)")
 	f.StringVarP(&o.dir, "dir", "d", "", "the directory to write the files to (created when missing)")
+	f.BoolVar(&o.resolveDigests, "resolve-digests", false, "with spec.cache.pinDigests: true, read the digests from the registries (the one render that uses the network)")
 	f.StringVar(&o.account, "account", "", "AWS account id for the ARNs of resources not created yet (default: the ${AWS_ACCOUNT_ID} placeholder)")
 	return cmd
 }
@@ -63,7 +71,7 @@ var accountID = func(s string) bool {
 	return true
 }
 
-func runRender(g *Globals, o *renderOptions) error {
+func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 	if o.dir == "" && g.Output == FormatTable {
 		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
 	}
@@ -79,7 +87,20 @@ func runRender(g *Globals, o *renderOptions) error {
 		if st, err := os.Stat(o.dir); err == nil && !st.IsDir() {
 			return Usagef("flag -d/--dir %s: is a file, want a directory", o.dir)
 		}
-		r, err := render.Render(img, render.Options{AccountID: o.account})
+		ro := render.Options{AccountID: o.account}
+		if o.resolveDigests {
+			if !img.Spec.Cache.PinDigests {
+				return Usagef("flag --resolve-digests: the spec does not set spec.cache.pinDigests: true, so render would not use digests")
+			}
+			clients, err := g.AWS(ctx)
+			if err != nil {
+				return err
+			}
+			if ro.Digests, err = resolveDigests(ctx, clients, img.Images()); err != nil {
+				return fmt.Errorf("resolving the cached images' digests: %w", err)
+			}
+		}
+		r, err := render.Render(img, ro)
 		if err != nil {
 			return fmt.Errorf("rendering %s: %w", o.file, err)
 		}
