@@ -228,7 +228,20 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 	principal := fastlaunch.PrincipalARN(callerARN)
 	var denied []string
 	seen := map[string]bool{}
-	for _, s := range OperatorSimulations(img, accountOf(callerARN)) {
+	sims := OperatorSimulations(img, accountOf(callerARN))
+	// apply passes the role the instance profile holds, whose name may differ from the
+	// profile's (OperatorSimulations assumes they match, as when winami creates them).
+	if name := img.Spec.Build.InstanceProfile; name != "" {
+		prof, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+		if err == nil && len(prof.InstanceProfile.Roles) > 0 && prof.InstanceProfile.Roles[0].Arn != nil {
+			for i := range sims {
+				if len(sims[i].Actions) == 1 && sims[i].Actions[0] == "iam:PassRole" {
+					sims[i].Resources = []string{aws.ToString(prof.InstanceProfile.Roles[0].Arn)}
+				}
+			}
+		}
+	}
+	for _, s := range sims {
 		den, err := simulate(ctx, api, principal, s.Actions, s.Resources, s.Context)
 		if err != nil {
 			if awsapi.IsAccessDenied(err) {

@@ -304,3 +304,25 @@ func TestDoctorPermissionsOnTheARNsWinamiUses(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorPassRoleOnTheProfilesRole: apply passes the role the instance profile holds,
+// whose name may differ from the profile's; doctor asks about iam:PassRole on that role.
+func TestDoctorPassRoleOnTheProfilesRole(t *testing.T) {
+	w := newDocWorld(t)
+	ctx := context.Background()
+	w.role(t, "BuildRole", preflight.ImageBuilderInstancePolicy, preflight.SSMInstancePolicy, preflight.ECRReadOnlyPolicy)
+	if _, err := w.iam.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("BuildProfile")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.iam.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("BuildProfile"), RoleName: aws.String("BuildRole")}); err != nil {
+		t.Fatal(err)
+	}
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/BuildRole"}]}`
+	if _, err := w.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("deny"), PolicyDocument: aws.String(deny)}); err != nil {
+		t.Fatal(err)
+	}
+	c := onlyFailure(t, w.run(t, loadSpec(t, "PROFILE", "BuildProfile")), preflight.CheckPermissions)
+	if !strings.Contains(c.Message, "iam:PassRole") {
+		t.Errorf("permissions: %s", c.Message)
+	}
+}
