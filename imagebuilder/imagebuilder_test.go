@@ -758,3 +758,58 @@ func TestIfChangedOutsideTheBuildRegion(t *testing.T) {
 			same.Skipped, n, same.AMIs, first.AMIs[0].ImageID)
 	}
 }
+
+// TestPublishWhereImageBuilderDoesNot: a distribution edited outside winami lost
+// ssmParameterConfigurations in one region; the build writes the parameter there itself
+// (String, aws:ec2:image) and says so, and leaves Image Builder's write elsewhere.
+func TestPublishWhereImageBuilderDoesNot(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 1, nil)
+	d := desired(t, aspnet)
+	applied, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := e.clients.ImageBuilder(region)
+	got, err := api.GetDistributionConfiguration(ctx, &ib.GetDistributionConfigurationInput{DistributionConfigurationArn: aws.String(applied.DistributionARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dists := got.DistributionConfiguration.Distributions
+	stripped := 0
+	for i := range dists {
+		if aws.ToString(dists[i].Region) == region2 && len(dists[i].SsmParameterConfigurations) > 0 {
+			dists[i].SsmParameterConfigurations = nil
+			stripped++
+		}
+	}
+	if stripped != 1 {
+		t.Fatalf("distribution %+v: want ssmParameterConfigurations in %s to remove", dists, region2)
+	}
+	if _, err := api.UpdateDistributionConfiguration(ctx, &ib.UpdateDistributionConfigurationInput{
+		DistributionConfigurationArn: aws.String(applied.DistributionARN), Distributions: dists, ClientToken: aws.String("edited-outside-winami"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := imagebuilder.PlanChanges(ctx, e.clients, d, imagebuilder.Options{}) // build --no-apply
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := imagebuilder.Build(ctx, e.clients, d, p, buildOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]string{}
+	for _, pub := range res.Published {
+		by[pub.Region] = pub.By
+	}
+	if by[region] != "imagebuilder" || by[region2] != "winami" {
+		t.Errorf("published by %v, want imagebuilder in %s and winami in %s", by, region, region2)
+	}
+	for _, a := range res.AMIs {
+		out, err := e.clients.SSM(a.Region).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(parameter)})
+		if err != nil || aws.ToString(out.Parameter.Value) != a.ImageID || aws.ToString(out.Parameter.DataType) != "aws:ec2:image" {
+			t.Errorf("parameter in %s: %v %+v, want %s with DataType aws:ec2:image", a.Region, err, out, a.ImageID)
+		}
+	}
+}
