@@ -354,24 +354,27 @@ func (p *Pruner) usage(ctx context.Context, o Options, region string) (usage, er
 	api := p.Clients.EC2(region)
 	ssmc := p.Clients.SSM(region)
 	resolved := map[string]string{}
-	resolveSSM := func(ref string) string {
+	// imageRef is the AMI a reference names: an AMI ID, or resolve:ssm:<parameter>. A
+	// parameter that does not exist names nothing; one that cannot be read is an error,
+	// not an absent reference (the AMI it names may be in use).
+	imageRef := func(ref string) (string, error) {
+		if !strings.HasPrefix(ref, "resolve:ssm:") {
+			return ref, nil
+		}
 		name := strings.TrimPrefix(ref, "resolve:ssm:")
 		if v, ok := resolved[name]; ok {
-			return v
+			return v, nil
 		}
 		out, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 		v := ""
-		if err == nil {
+		switch {
+		case err == nil:
 			v = aws.ToString(out.Parameter.Value)
+		case awsapi.ErrorCode(err) != "ParameterNotFound":
+			return "", fmt.Errorf("reading %s in %s: %w", ref, region, err)
 		}
 		resolved[name] = v
-		return v
-	}
-	imageRef := func(ref string) string {
-		if strings.HasPrefix(ref, "resolve:ssm:") {
-			return resolveSSM(ref)
-		}
-		return ref
+		return v, nil
 	}
 
 	states := []string{"pending", "running", "shutting-down", "stopping", "stopped"}
@@ -423,7 +426,11 @@ func (p *Pruner) usage(ctx context.Context, o Options, region string) (usage, er
 					if strings.HasPrefix(ref, "resolve:ssm:") {
 						why += " through " + ref
 					}
-					u.add(imageRef(ref), why)
+					id, err := imageRef(ref)
+					if err != nil {
+						return nil, fmt.Errorf("resolving the image of launch template %s version %d: %w", aws.ToString(lt.LaunchTemplateName), aws.ToInt64(v.VersionNumber), err)
+					}
+					u.add(id, why)
 				}
 			}
 		}
@@ -440,7 +447,11 @@ func (p *Pruner) usage(ctx context.Context, o Options, region string) (usage, er
 			name := aws.ToString(g.AutoScalingGroupName)
 			if mp := g.MixedInstancesPolicy; mp != nil && mp.LaunchTemplate != nil {
 				for _, ov := range mp.LaunchTemplate.Overrides {
-					u.add(imageRef(aws.ToString(ov.ImageId)), fmt.Sprintf("in the mixed instances policy of Auto Scaling group %s (override %s)", name, aws.ToString(ov.InstanceType)))
+					id, err := imageRef(aws.ToString(ov.ImageId))
+					if err != nil {
+						return nil, fmt.Errorf("resolving the image of Auto Scaling group %s: %w", name, err)
+					}
+					u.add(id, fmt.Sprintf("in the mixed instances policy of Auto Scaling group %s (override %s)", name, aws.ToString(ov.InstanceType)))
 				}
 			}
 		}

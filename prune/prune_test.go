@@ -420,3 +420,34 @@ func TestParseAge(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableSSMReferenceStopsThePlan: a launch template that names its AMI through
+// resolve:ssm: keeps that AMI; when the parameter cannot be read (here AccessDenied), the
+// plan fails instead of treating the reference as absent and deleting an AMI in use.
+func TestUnreadableSSMReferenceStopsThePlan(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a, _ := w.build(), w.build()
+	if _, err := w.ssm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/team/windows-ami"), Value: aws.String(a), Type: ssmtypes.ParameterTypeString, DataType: aws.String("aws:ec2:image")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("via-ssm"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String("resolve:ssm:/team/windows-ami")}}); err != nil {
+		t.Fatal(err)
+	}
+	o := prune.Options{Name: name, Regions: []string{region}, Keep: 1}
+	plan, err := w.pruner.Plan(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKept(t, plan, a, "through resolve:ssm:/team/windows-ami")
+
+	w.srv.Faults.FailNext("ssm", "GetParameter", awsemu.FaultError{Status: 400, Code: "AccessDeniedException", Message: "not authorized to perform ssm:GetParameter"})
+	plan, err = w.pruner.Plan(ctx, o)
+	if err == nil {
+		t.Fatalf("plan with the parameter unreadable: no error; %s is %s %v", a, find(t, plan, a).Action, find(t, plan, a).Reasons)
+	}
+	if !strings.Contains(err.Error(), "/team/windows-ami") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("error %q: want the parameter and the cause", err)
+	}
+}
