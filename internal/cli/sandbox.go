@@ -35,7 +35,7 @@ they name, in several regions. Export the variables it prints and run any winami
 the AWS CLI or your own SDK code against it. Image builds and Fast Launch run on a clock
 sped up by --time-scale. It runs until interrupted (Ctrl-C).`,
 		Example: `  winami sandbox &
-  export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 \
+  export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
          AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox
   winami resolve --windows 2022`,
 		Args: noArgs,
@@ -62,7 +62,8 @@ sped up by --time-scale. It runs until interrupted (Ctrl-C).`,
 			if region == "" {
 				region = "us-east-1"
 			}
-			fmt.Fprintf(g.Stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_REGION=%s\nexport AWS_ACCESS_KEY_ID=sandbox\nexport AWS_SECRET_ACCESS_KEY=sandbox\n", srv.URL(), region)
+			// AWS_DEFAULT_REGION too: the AWS CLI v1 (and boto3) read only that one.
+			fmt.Fprintf(g.Stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nexport AWS_ACCESS_KEY_ID=sandbox\nexport AWS_SECRET_ACCESS_KEY=sandbox\n", srv.URL(), region, region)
 			g.Infof("winami sandbox: serving %v for account %s at %s; seeded regions %v; time runs ×%g. Ctrl-C to stop.",
 				srv.Services(), srv.Account, srv.URL(), seed.Regions(), o.timeScale)
 			<-cmd.Context().Done()

@@ -2,9 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +31,7 @@ func TestSandboxServesTheSeedToTheAWSCLI(t *testing.T) {
 	}()
 	env := map[string]string{}
 	sc := bufio.NewScanner(pr)
-	for len(env) < 4 && sc.Scan() {
+	for env["AWS_SECRET_ACCESS_KEY"] == "" && sc.Scan() { // the last line it prints
 		k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
 		if ok {
 			env[k] = v
@@ -38,10 +43,12 @@ func TestSandboxServesTheSeedToTheAWSCLI(t *testing.T) {
 		t.Fatalf("sandbox printed %v", env)
 	}
 	param := catalog.EKSOptimizedParameter("2019", catalog.Core, catalog.LatestKubernetes())
-	out, errOut, code := awstest.AWSCLI(t, endpoint, "us-east-1", "ssm", "get-parameter", "--name", param, "--query", "Parameter.Value", "--output", "text")
+	// The seed's command with nothing but what the sandbox printed: the AWS CLI (v1 reads
+	// only AWS_DEFAULT_REGION) must find its region, endpoint and credentials there.
+	out, errOut, code := awsCLIWithEnv(t, env, "ssm", "get-parameter", "--name", param, "--query", "Parameter.Value", "--output", "text")
 	ami := strings.TrimSpace(string(out))
 	if code != 0 || !strings.HasPrefix(ami, "ami-") {
-		t.Fatalf("aws ssm get-parameter: exit %d, %q, %s", code, out, errOut)
+		t.Fatalf("aws ssm get-parameter with the printed environment %v: exit %d, %q, %s", env, code, out, errOut)
 	}
 	out, errOut, code = awstest.AWSCLI(t, endpoint, "us-east-1", "ec2", "describe-images", "--image-ids", ami)
 	if code != 0 {
@@ -65,6 +72,33 @@ func TestSandboxServesTheSeedToTheAWSCLI(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("sandbox did not stop when interrupted")
 	}
+}
+
+// awsCLIWithEnv runs the aws CLI with PATH, an empty home and env only (no config files,
+// no instance metadata).
+func awsCLIWithEnv(t *testing.T, env map[string]string, args ...string) (stdout, stderr []byte, exitCode int) {
+	t.Helper()
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatalf("%s: %v", awstest.AWSCLIMissing, err)
+	}
+	home := t.TempDir()
+	cmd := exec.Command(aws, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"), "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER="}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return out.Bytes(), errb.Bytes(), exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running aws: %v", err)
+	}
+	return out.Bytes(), errb.Bytes(), 0
 }
 
 func TestSandboxBadFlags(t *testing.T) {
