@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/catalog"
 )
 
 func TestResolveJSONContract(t *testing.T) {
@@ -108,5 +110,98 @@ func TestResolveNoCredentials(t *testing.T) {
 	_, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36")
 	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestResolveAllAsksEKSAndEC2: --kubernetes all lists the versions EKS DescribeClusterVersions
+// answers (2025 left out before its first version), --region all the regions of EC2
+// DescribeRegions; one GetParameters request per 10 names per region.
+func TestResolveAllAsksEKSAndEC2(t *testing.T) {
+	srv := useEmulator(t)
+	out, stderr, code := run(t, "resolve", "--kubernetes", "all", "--edition", "core", "--region", "all", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("unexpected warning: %s", stderr)
+	}
+	var entries []struct{ Region, Windows, Kubernetes, ImageId, Error string }
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	regions, perRegion := map[string]int{}, map[string]int{}
+	for _, e := range entries {
+		regions[e.Region]++
+		if e.Region == "us-east-1" {
+			perRegion[e.Windows+"/"+e.Kubernetes]++
+		}
+		if e.Windows == "2025" && catalog.Supported("2025", e.Kubernetes) != nil {
+			t.Errorf("--kubernetes all included a combination the catalog rules out: %+v", e)
+		}
+		if e.Error != "" || !strings.HasPrefix(e.ImageId, "ami-") {
+			t.Errorf("entry %+v", e)
+		}
+	}
+	if len(regions) != len(seed.Regions()) {
+		t.Errorf("--region all gave %d regions, want the %d DescribeRegions lists", len(regions), len(seed.Regions()))
+	}
+	k8s := catalog.KubernetesVersions()
+	want := 0
+	for _, w := range catalog.WindowsVersionNames() {
+		for _, k := range k8s {
+			if catalog.Supported(w, k) == nil {
+				want++
+				if perRegion[w+"/"+k] != 1 {
+					t.Errorf("us-east-1: Windows %s Kubernetes %s listed %d times, want once", w, k, perRegion[w+"/"+k])
+				}
+			}
+		}
+	}
+	if regions["us-east-1"] != want {
+		t.Errorf("us-east-1: %d entries, want %d", regions["us-east-1"], want)
+	}
+	asked := 0
+	for _, r := range seed.Regions() {
+		asked += srv.Faults.Count("eks", "DescribeClusterVersions", r)
+	}
+	if asked != 1 {
+		t.Errorf("EKS DescribeClusterVersions asked %d times, want once: %v", asked, srv.Faults.Counts())
+	}
+	if n := srv.Faults.Count("ec2", "DescribeRegions", "us-east-1"); n != 1 {
+		t.Errorf("EC2 DescribeRegions: %d requests, want 1", n)
+	}
+	if n, w := srv.Faults.Count("ssm", "GetParameters", "eu-west-1"), (want+9)/10; n != w {
+		t.Errorf("GetParameters in eu-west-1: %d requests, want %d", n, w)
+	}
+}
+
+// TestResolveKubernetesAllFallsBackWhenEKSDenies: a denied DescribeClusterVersions gives the
+// catalog's versions with a warning on stderr, and still exit 0.
+func TestResolveKubernetesAllFallsBackWhenEKSDenies(t *testing.T) {
+	srv := useEmulator(t)
+	srv.Faults.FailNext("eks", "DescribeClusterVersions", awsemu.FaultError{Status: 403, Code: "AccessDeniedException", Message: "not authorized to perform: eks:DescribeClusterVersions"})
+	out, stderr, code := run(t, "resolve", "--kubernetes", "all", "--windows", "2025", "--edition", "full", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "warning") || !strings.Contains(stderr, "AccessDeniedException") || !strings.Contains(stderr, "catalog") {
+		t.Errorf("no fallback warning on stderr: %q", stderr)
+	}
+	var entries []struct{ Kubernetes string }
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range catalog.KubernetesVersions() {
+		if catalog.Supported("2025", k) == nil {
+			want = append(want, k)
+		}
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Kubernetes)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Kubernetes versions %v, want the catalog's %v", got, want)
 	}
 }
