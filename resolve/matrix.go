@@ -210,7 +210,7 @@ func liveKubernetes(ctx context.Context, client awsapi.EKS, all bool) ([]string,
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			if awsapi.IsCredentialError(err) {
+			if awsapi.IsCredentialError(err) || credentialsUnavailable(err) {
 				return nil, "", fmt.Errorf("listing Kubernetes versions: %w", err)
 			}
 			why := awsapi.ErrorCode(err)
@@ -245,6 +245,14 @@ func liveKubernetes(ctx context.Context, client awsapi.EKS, all bool) ([]string,
 		return []string{catalog.LatestKubernetes()}, "EKS reported no version in standard support; using winami's built-in catalog (" + catalog.LatestKubernetes() + ")", nil
 	}
 	return []string{newestStandard}, "", nil
+}
+
+// credentialsUnavailable reports whether the SDK could not get credentials at all (no
+// profile, keys or role): the call never reached AWS, and every other call would fail the
+// same way, so it is an error, not a reason to fall back to the catalog.
+func credentialsUnavailable(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "failed to retrieve credentials") || strings.Contains(m, "failed to refresh cached credentials")
 }
 
 // AllRegions lists the regions enabled for the account (DescribeRegions).

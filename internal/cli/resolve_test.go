@@ -111,6 +111,12 @@ func TestResolveNoCredentials(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
+	// With the default Kubernetes version (asked of EKS), the missing credentials are the
+	// error, not a warning about EKS followed by a fallback.
+	_, stderr, code = run(t, "resolve", "--windows", "2022", "--edition", "core")
+	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") || strings.Contains(stderr, "warning") {
+		t.Errorf("default Kubernetes: exit %d, stderr %q", code, stderr)
+	}
 }
 
 // TestResolveAllAsksEKSAndEC2: --kubernetes all lists the versions EKS DescribeClusterVersions
