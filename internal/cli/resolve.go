@@ -123,7 +123,7 @@ func runResolve(cmd *cobra.Command, g *Globals, o *resolveOptions) error {
 func resolveTable(entries []resolve.Entry, o *resolveOptions) Table {
 	t := Table{Header: []string{"REGION", "WINDOWS", "EDITION", "KUBERNETES", "IMAGE", "VERSION", "LAST MODIFIED"}}
 	if o.details {
-		t.Header = append(t.Header, "RELEASE", "NAME")
+		t.Header = append(t.Header, "RELEASE", "CREATED", "NAME")
 	}
 	for _, e := range entries {
 		img, ver, mod := e.ImageID, strconv.FormatInt(e.Version, 10), stamp(e.LastModified)
@@ -132,20 +132,20 @@ func resolveTable(entries []resolve.Entry, o *resolveOptions) Table {
 		}
 		row := []string{e.Region, e.Windows, string(e.Edition), e.Kubernetes, img, ver, mod}
 		if o.details {
-			rel, name := "-", "-"
+			rel, created, name := "-", "-", "-"
 			if e.Details != nil {
-				rel, name = orDash(e.Details.ReleaseVersion), orDash(e.Details.Name)
+				rel, created, name = orDash(e.Details.ReleaseVersion), amiDate(e.Details.CreationDate), orDash(e.Details.Name)
 				if e.Details.Error != "" {
-					rel, name = "NOT FOUND", "-"
+					rel, created, name = "NOT FOUND", "-", "-"
 				}
 			}
-			row = append(row, rel, name)
+			row = append(row, rel, created, name)
 		}
 		t.Rows = append(t.Rows, row)
 		for _, h := range e.History {
 			hr := []string{"", "", "", "", "  " + h.ImageID, strconv.FormatInt(h.Version, 10), stamp(h.CurrentSince)}
 			if o.details {
-				hr = append(hr, orDash(h.ReleaseVersion), "")
+				hr = append(hr, orDash(h.ReleaseVersion), "", "")
 			}
 			t.Rows = append(t.Rows, hr)
 		}
@@ -158,6 +158,15 @@ func stamp(t *time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// amiDate shows an AMI's CreationDate (RFC 3339, "2026-11-12T09:00:00.000Z") as the
+// table's other dates are shown; anything else as it came.
+func amiDate(s string) string {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return stamp(&t)
+	}
+	return orDash(s)
 }
 
 func orDash(s string) string {

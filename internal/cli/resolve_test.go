@@ -211,3 +211,31 @@ func TestResolveKubernetesAllFallsBackWhenEKSDenies(t *testing.T) {
 		t.Errorf("Kubernetes versions %v, want the catalog's %v", got, want)
 	}
 }
+
+// TestResolveDetailsTable: the table of --details shows the AMI's release version, creation
+// date and name, as the JSON does.
+func TestResolveDetailsTable(t *testing.T) {
+	useEmulator(t)
+	out, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	js, _, _ := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details", "-o", "json")
+	var entries []struct {
+		Details struct{ Name, CreationDate, ReleaseVersion string }
+	}
+	if err := json.Unmarshal([]byte(js), &entries); err != nil || len(entries) != 1 || entries[0].Details.CreationDate == "" {
+		t.Fatalf("JSON %v %s", err, js)
+	}
+	d := entries[0].Details
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "CREATED") {
+		t.Fatalf("table:\n%s", out)
+	}
+	created := strings.Replace(d.CreationDate[:16], "T", " ", 1) // 2026-11-12 09:00
+	for _, want := range []string{d.Name, d.ReleaseVersion, created} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("row lacks %q:\n%s", want, out)
+		}
+	}
+}
