@@ -832,6 +832,49 @@ func ec2Scenario(t *testing.T, endpoint string) *record {
 		r.add("default vpc: %v %s", vpcs, ec2Err(err))
 	}
 
+	// The operations moto also implements that the steps above do not reach: StartInstances,
+	// DeleteTags, CreateSnapshot, RegisterImage and DeleteLaunchTemplate.
+	start, err := c.StartInstances(ctx, &sdk.StartInstancesInput{InstanceIds: ids[:1]})
+	if err == nil {
+		r.add("start: %s -> %s", start.StartingInstances[0].PreviousState.Name, start.StartingInstances[0].CurrentState.Name)
+	} else {
+		r.add("start: %s", ec2Err(err))
+	}
+	_, err = c.StartInstances(ctx, &sdk.StartInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
+	r.add("start unknown: %s", ec2Err(err))
+	_, err = c.DeleteTags(ctx, &sdk.DeleteTagsInput{Resources: ids[:1], Tags: []types.Tag{{Key: aws.String("n")}}})
+	r.add("delete tags: %s", ec2Err(err))
+	instances("tags after delete-tags", &sdk.DescribeInstancesInput{InstanceIds: ids[:1]})
+	di, err := c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{InstanceIds: ids[2:3]})
+	if err != nil || len(di.Reservations) == 0 || len(di.Reservations[0].Instances[0].BlockDeviceMappings) == 0 {
+		t.Fatalf("DescribeInstances for a volume: %v", err)
+	}
+	vol := di.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId
+	cs, err := c.CreateSnapshot(ctx, &sdk.CreateSnapshotInput{VolumeId: vol, Description: aws.String("winami registered root")})
+	if err != nil {
+		t.Fatalf("CreateSnapshot: %v", err)
+	}
+	r.add("create snapshot: volume=%v description=%s", *cs.VolumeId == *vol, aws.ToString(cs.Description))
+	_, err = c.CreateSnapshot(ctx, &sdk.CreateSnapshotInput{VolumeId: aws.String("vol-0123456789abcdef0")})
+	r.add("snapshot of unknown volume: %s", ec2Err(err))
+	reg, err := c.RegisterImage(ctx, &sdk.RegisterImageInput{Name: aws.String("winami-registered"), RootDeviceName: aws.String("/dev/sda1"),
+		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/sda1"), Ebs: &types.EbsBlockDevice{SnapshotId: cs.SnapshotId}}}})
+	if err != nil {
+		t.Fatalf("RegisterImage: %v", err)
+	}
+	ri, err := c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{*reg.ImageId}})
+	if err == nil && len(ri.Images) == 1 {
+		i := ri.Images[0]
+		r.add("registered: name=%s owner=%s state=%s root=%s", *i.Name, *i.OwnerId, i.State, aws.ToString(i.RootDeviceName))
+		r.add("registered snapshot: %v", len(i.BlockDeviceMappings) == 1 && aws.ToString(i.BlockDeviceMappings[0].Ebs.SnapshotId) == *cs.SnapshotId)
+	} else {
+		r.add("registered: %d %s", len(ri.Images), ec2Err(err))
+	}
+	_, err = c.DeleteLaunchTemplate(ctx, &sdk.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String("winami-lt")})
+	r.add("delete template: %s", ec2Err(err))
+	_, err = c.DescribeLaunchTemplates(ctx, &sdk.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"winami-lt"}})
+	r.add("deleted template: %s", ec2Err(err))
+
 	// DryRun on mutating calls.
 	_, err = c.CreateTags(ctx, &sdk.CreateTagsInput{DryRun: aws.Bool(true), Resources: golden[1:2], Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
 	r.add("dry run create tags: %s", ec2Err(err))
@@ -858,7 +901,7 @@ func TestEC2AgainstMoto(t *testing.T) {
 	srv := startEC2(t)
 	emu := ec2Scenario(t, srv.URL())
 	mot := ec2Scenario(t, moto)
-	compareRecords(t, emu, mot, "run unknown image", "duplicate name")
+	compareRecords(t, emu, mot, "run unknown image", "duplicate name", "registered snapshot")
 }
 
 // ec2NetworkScenario runs the same networking session (the default VPC, a VPC of its own

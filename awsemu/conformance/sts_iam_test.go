@@ -320,6 +320,58 @@ func iamScenario(t *testing.T, endpoint string) *record {
 	}
 	_, err = c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("ghost")})
 	step("get missing user", err)
+
+	// The operations moto also implements that the steps above do not reach: user policies,
+	// policy versions, DeleteRolePolicy, RemoveRoleFromInstanceProfile, DeleteInstanceProfile.
+	if cp != nil {
+		_, err = c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("ci"), PolicyArn: cp.Policy.Arn})
+		step("attach user policy", err)
+		lup, err := c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("ci")})
+		if err == nil {
+			var names []string
+			for _, p := range lup.AttachedPolicies {
+				names = append(names, *p.PolicyName)
+			}
+			r.add("user policies: %v", names)
+		} else {
+			step("user policies", err)
+		}
+		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("ci"), PolicyArn: cp.Policy.Arn})
+		step("detach user policy", err)
+		_, err = c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("ci"), PolicyArn: cp.Policy.Arn})
+		step("detach user policy again", err)
+		gpv, err := c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: cp.Policy.Arn, VersionId: aws.String("v1")})
+		if err == nil {
+			d, _ := url.QueryUnescape(aws.ToString(gpv.PolicyVersion.Document))
+			r.add("policy version: %s default=%v %s", aws.ToString(gpv.PolicyVersion.VersionId), gpv.PolicyVersion.IsDefaultVersion, compactJSON(d))
+		} else {
+			step("policy version", err)
+		}
+		_, err = c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: cp.Policy.Arn, VersionId: aws.String("v9")})
+		step("missing policy version", err)
+	}
+	_, err = c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ci"), PolicyName: aws.String("no-put"), PolicyDocument: aws.String(doc)})
+	step("put user policy", err)
+	_, err = c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("builder"), PolicyName: aws.String("no-put")})
+	step("delete role policy", err)
+	_, err = c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("builder"), PolicyName: aws.String("no-put")})
+	step("delete role policy again", err)
+	_, err = c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("short-lived")})
+	step("create second profile", err)
+	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("short-lived"), RoleName: aws.String("builder")})
+	step("add role to second profile", err)
+	_, err = c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("short-lived"), RoleName: aws.String("builder")})
+	step("remove role from profile", err)
+	gip, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("short-lived")})
+	if err == nil {
+		r.add("profile after remove: %d roles", len(gip.InstanceProfile.Roles))
+	} else {
+		step("profile after remove", err)
+	}
+	_, err = c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("short-lived")})
+	step("delete profile", err)
+	_, err = c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("short-lived")})
+	step("deleted profile", err)
 	return r
 }
 
