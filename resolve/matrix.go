@@ -161,7 +161,13 @@ func Expand(ctx context.Context, l Lookups, s Selection, defaultRegion string) (
 	}
 	k8s := s.Kubernetes.Values
 	if len(k8s) == 0 {
-		vs, warn, err := liveKubernetes(ctx, l.EKS(regions[0]), s.Kubernetes.All)
+		// Ask EKS in the configured region (the first named one without it), not in
+		// whichever region sorts first.
+		eksRegion := defaultRegion
+		if eksRegion == "" {
+			eksRegion = regions[0]
+		}
+		vs, warn, err := liveKubernetes(ctx, l.EKS(eksRegion), s.Kubernetes.All)
 		if err != nil {
 			return nil, err
 		}

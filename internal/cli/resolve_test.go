@@ -170,8 +170,8 @@ func TestResolveAllAsksEKSAndEC2(t *testing.T) {
 	for _, r := range seed.Regions() {
 		asked += srv.Faults.Count("eks", "DescribeClusterVersions", r)
 	}
-	if asked != 1 {
-		t.Errorf("EKS DescribeClusterVersions asked %d times, want once: %v", asked, srv.Faults.Counts())
+	if asked != 1 || srv.Faults.Count("eks", "DescribeClusterVersions", "us-east-1") != 1 {
+		t.Errorf("EKS DescribeClusterVersions asked %d times, want once, in the configured region us-east-1: %v", asked, srv.Faults.Counts())
 	}
 	if n := srv.Faults.Count("ec2", "DescribeRegions", "us-east-1"); n != 1 {
 		t.Errorf("EC2 DescribeRegions: %d requests, want 1", n)
