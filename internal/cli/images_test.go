@@ -333,4 +333,10 @@ func TestApplyPinDigests(t *testing.T) {
 	if len(second) != 2 || len(fresh) != 1 {
 		t.Errorf("after the tag moved: %d component versions, %d new one(s) pulling %s, want 2 and 1", len(second), len(fresh), d2)
 	}
+
+	// --no-registry cannot read digests: the plan says the images go by tag.
+	_, errOut, code := run(t, "plan", "-f", f, "--no-registry")
+	if code != 0 || !strings.Contains(errOut, "spec.cache.pinDigests: --no-registry reads no digest, so the 1 cached image(s) are pulled by tag") {
+		t.Errorf("plan --no-registry with pinDigests: exit %d, stderr:\n%s", code, errOut)
+	}
 }

@@ -73,6 +73,9 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	}
 	refs := img.Images()
 	cacheRefs := refs
+	if img.Spec.Cache.PinDigests && len(refs) > 0 && o.noRegistry {
+		g.Warnf("spec.cache.pinDigests: --no-registry reads no digest, so the %d cached image(s) are pulled by tag", len(refs))
+	}
 	if img.Spec.Cache.PinDigests && len(refs) > 0 && !o.noRegistry {
 		digests, err := resolveDigests(ctx, clients, refs)
 		if err != nil {
