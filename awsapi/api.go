@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -40,6 +41,8 @@ type EC2 interface {
 	EnableFastLaunch(ctx context.Context, in *ec2.EnableFastLaunchInput, opts ...func(*ec2.Options)) (*ec2.EnableFastLaunchOutput, error)
 	DisableFastLaunch(ctx context.Context, in *ec2.DisableFastLaunchInput, opts ...func(*ec2.Options)) (*ec2.DisableFastLaunchOutput, error)
 	DescribeFastLaunchImages(ctx context.Context, in *ec2.DescribeFastLaunchImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeFastLaunchImagesOutput, error)
+	// DescribeInstanceTypes gives the vCPUs of the instance type Fast Launch launches.
+	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
 }
 
 // ImageBuilder is the part of the EC2 Image Builder API winami calls.
@@ -103,4 +106,13 @@ type EKS interface {
 type AutoScaling interface {
 	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, opts ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
 	DescribeLaunchConfigurations(ctx context.Context, in *autoscaling.DescribeLaunchConfigurationsInput, opts ...func(*autoscaling.Options)) (*autoscaling.DescribeLaunchConfigurationsOutput, error)
+}
+
+// ServiceQuotas is the part of the Service Quotas API winami calls (the Fast Launch
+// preflight reads the region's On-Demand vCPU quota).
+type ServiceQuotas interface {
+	// GetServiceQuota reads the quota applied to the account.
+	GetServiceQuota(ctx context.Context, in *servicequotas.GetServiceQuotaInput, opts ...func(*servicequotas.Options)) (*servicequotas.GetServiceQuotaOutput, error)
+	// GetAWSDefaultServiceQuota reads AWS's default, for a quota the account has no applied value of.
+	GetAWSDefaultServiceQuota(ctx context.Context, in *servicequotas.GetAWSDefaultServiceQuotaInput, opts ...func(*servicequotas.Options)) (*servicequotas.GetAWSDefaultServiceQuotaOutput, error)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -154,6 +155,11 @@ func (c *Clients) ECR(region string) ECR {
 // EKS returns the EKS client for region.
 func (c *Clients) EKS(region string) EKS {
 	return cached(c, "eks", region, func(cfg aws.Config) EKS { return eks.NewFromConfig(cfg) })
+}
+
+// ServiceQuotas returns the Service Quotas client for region (quotas are regional).
+func (c *Clients) ServiceQuotas(region string) ServiceQuotas {
+	return cached(c, "servicequotas", region, func(cfg aws.Config) ServiceQuotas { return servicequotas.NewFromConfig(cfg) })
 }
 
 // ErrorCode returns the AWS error code of err ("" when err is not an API error).

@@ -56,6 +56,8 @@ type ControlFailure struct {
 //	POST /_awsemu/counts/reset
 //	POST /_awsemu/clock/advance?by=90s   (ManualClock only)
 //	GET  /_awsemu/clock         {"now": RFC 3339 time, "manual": bool}
+//
+// and the paths services add with HandleControl.
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
@@ -117,6 +119,13 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		mc.Advance(d)
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	default:
+		s.mu.RLock()
+		h := s.controls[r.URL.Path]
+		s.mu.RUnlock()
+		if h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
 		http.Error(w, `{"error":"unknown control path"}`, http.StatusNotFound)
 	}
 }

@@ -69,6 +69,7 @@ type Server struct {
 
 	mu       sync.RWMutex
 	services map[string]Service
+	controls map[string]http.Handler // control paths services add (HandleControl)
 	reqSeq   uint64
 	httpSrv  *http.Server
 	listener net.Listener
@@ -90,6 +91,18 @@ func (s *Server) Register(svc Service) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.services[svc.Name()] = svc
+}
+
+// HandleControl adds a control path a service answers, ControlPrefix+name (e.g.
+// "servicequotas" → /_awsemu/servicequotas), for state tests set that no AWS operation
+// sets. A later registration of the same name replaces the earlier one.
+func (s *Server) HandleControl(name string, h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.controls == nil {
+		s.controls = map[string]http.Handler{}
+	}
+	s.controls[ControlPrefix+name] = h
 }
 
 // Services lists the signing names of the registered services, sorted.

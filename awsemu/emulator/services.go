@@ -9,6 +9,7 @@ import (
 	"github.com/winami/winami/awsemu/services/eks"
 	"github.com/winami/winami/awsemu/services/iam"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
+	"github.com/winami/winami/awsemu/services/servicequotas"
 	"github.com/winami/winami/awsemu/services/ssm"
 	"github.com/winami/winami/awsemu/services/sts"
 )
@@ -24,4 +25,5 @@ func register(srv *awsemu.Server) {
 	iam.New(srv)
 	ecr.New(srv)
 	autoscaling.New(srv)
+	servicequotas.New(srv)
 }

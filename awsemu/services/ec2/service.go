@@ -135,6 +135,7 @@ var handlers = map[string]handler{
 	"EnableFastLaunch":               (*Service).enableFastLaunch,
 	"DisableFastLaunch":              (*Service).disableFastLaunch,
 	"DescribeFastLaunchImages":       (*Service).describeFastLaunchImages,
+	"DescribeInstanceTypes":          (*Service).describeInstanceTypes,
 }
 
 // Operations lists the operations the service answers, sorted.
