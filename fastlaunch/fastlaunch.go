@@ -48,6 +48,9 @@ type Client struct {
 	IAM awsapi.IAM
 	// SSM resolves `ssm:` image references.
 	SSM awsapi.SSM
+	// ServiceQuotas reads the region's On-Demand vCPU quota for the preflight (the check
+	// is skipped when nil).
+	ServiceQuotas awsapi.ServiceQuotas
 }
 
 // New returns a Client for region built from c's per-region clients.
@@ -55,7 +58,8 @@ func New(c *awsapi.Clients, region string) *Client {
 	if region == "" {
 		region = c.Region()
 	}
-	return &Client{Region: region, EC2: c.EC2(region), STS: c.STS(region), IAM: c.IAM(region), SSM: c.SSM(region)}
+	return &Client{Region: region, EC2: c.EC2(region), STS: c.STS(region), IAM: c.IAM(region), SSM: c.SSM(region),
+		ServiceQuotas: c.ServiceQuotas(region)}
 }
 
 // Settings are the Fast Launch settings of EnableFastLaunch.

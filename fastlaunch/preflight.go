@@ -51,6 +51,7 @@ const (
 	CheckTargetCount    = "target-snapshots"
 	CheckLaunchTemplate = "launch-template"
 	CheckDefaultVPC     = "default-vpc"
+	CheckVCPUQuota      = "vcpu-quota"
 	CheckPermissions    = "iam-permissions"
 )
 
@@ -120,8 +121,10 @@ func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]C
 }
 
 // CheckSettings checks what Fast Launch needs of the region and the settings, whatever
-// the image: max parallel launches ≥ 6, at least one target snapshot, and the launch
-// template (when given) or else a default VPC. Doctor runs it for every distribution region.
+// the image: max parallel launches ≥ 6, at least one target snapshot, the launch
+// template (when given) or else a default VPC, and that max parallel launches instances
+// of the type Fast Launch launches fit in the region's On-Demand vCPU quota. Doctor runs
+// it for every distribution region.
 func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error) {
 	s = s.withDefaults()
 	var checks []Check
@@ -132,6 +135,9 @@ func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error)
 	if s.MaxParallelLaunches < MinParallelLaunches {
 		add(CheckParallel, CheckFail, fmt.Sprintf("max parallel launches %d is below EC2's minimum of %d", s.MaxParallelLaunches, MinParallelLaunches),
 			fmt.Sprintf("pass --max-parallel %d or more", MinParallelLaunches))
+	} else if s.MaxParallelLaunches > DefaultParallelLaunchQuota {
+		add(CheckParallel, CheckWarn, fmt.Sprintf("max parallel launches %d is above EC2 Fast Launch's default quota of %d parallel launches per region, shared by all your AMIs", s.MaxParallelLaunches, DefaultParallelLaunchQuota),
+			fmt.Sprintf("unless that quota was raised for %s (Service Quotas console: EC2 Fast Launch, Parallel instance launches), pass --max-parallel %d or less", c.Region, DefaultParallelLaunchQuota))
 	} else {
 		add(CheckParallel, CheckPass, fmt.Sprintf("max parallel launches %d (≥ %d)", s.MaxParallelLaunches, MinParallelLaunches), "")
 	}
@@ -150,6 +156,15 @@ func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error)
 				return nil, err
 			}
 			checks = append(checks, ck)
+			if ck.Status == CheckPass {
+				typ, err := c.templateInstanceType(ctx, ref)
+				if err != nil {
+					return nil, err
+				}
+				checks = append(checks, c.checkVCPUQuota(ctx, s.MaxParallelLaunches, typ, true))
+			} else {
+				add(CheckVCPUQuota, CheckSkip, "vCPU quota not checked: the launch template that names the instance type is missing", "")
+			}
 		}
 	} else {
 		out, err := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
@@ -169,6 +184,7 @@ func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error)
 		} else {
 			add(CheckDefaultVPC, CheckPass, fmt.Sprintf("default VPC %s in %s will host the snapshot instances", found, c.Region), "")
 		}
+		checks = append(checks, c.checkVCPUQuota(ctx, s.MaxParallelLaunches, "", false))
 	}
 
 	return checks, nil
