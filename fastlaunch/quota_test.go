@@ -178,3 +178,22 @@ func TestPreflightVCPUQuotaUnreadableIsSkipped(t *testing.T) {
 		t.Error("GetServiceQuota not called once")
 	}
 }
+
+func TestPreflightParallelAboveFastLaunchQuotaWarns(t *testing.T) {
+	w := newWorld(t)
+	checks, err := w.c.CheckSettings(context.Background(), fastlaunch.Settings{MaxParallelLaunches: 41})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkStatus(t, checks, fastlaunch.CheckParallel, fastlaunch.CheckWarn)
+	if !strings.Contains(c.Message, "default quota of 40 parallel launches") || !strings.Contains(c.Fix, "--max-parallel 40") {
+		t.Errorf("above 40: %+v", c)
+	}
+	// 41 × 4 = 164 vCPUs fit in the seeded 256.
+	checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckPass)
+	checks, err = w.c.CheckSettings(context.Background(), fastlaunch.Settings{MaxParallelLaunches: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStatus(t, checks, fastlaunch.CheckParallel, fastlaunch.CheckPass)
+}

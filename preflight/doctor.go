@@ -535,17 +535,34 @@ func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Chec
 		if err != nil {
 			return nil, err
 		}
-		var bad []string
+		var bad, fixes, quota []string
+		networkFailed := false
 		for _, c := range checks {
-			if c.Status == Fail {
+			switch {
+			case c.Status == Fail && c.Name == fastlaunch.CheckVCPUQuota:
 				bad = append(bad, c.Message)
+				fixes = append(fixes, "vCPU quota: "+c.Fix+", or lower spec.distribution.fastLaunch.maxParallelLaunches")
+			case c.Status == Fail:
+				bad = append(bad, c.Message)
+				networkFailed = true
+			case c.Name == fastlaunch.CheckVCPUQuota && c.Status == Pass:
+				quota = append(quota, c.Message)
+			case c.Status == Warn || c.Status == Skip:
+				// Shown on their own line: not a failure, but the reader should know.
+				out = append(out, Check{Name: CheckFastLaunch, Status: c.Status, Message: r + ": " + c.Message, Fix: c.Fix})
 			}
 		}
+		if networkFailed {
+			fixes = append([]string{fmt.Sprintf("create the launch template in %s (they are regional) or change spec.distribution.fastLaunch; without a launch template %s needs a default VPC", r, r)}, fixes...)
+		}
 		if len(bad) > 0 {
-			out = append(out, Check{Name: CheckFastLaunch, Status: Fail, Message: r + ": " + strings.Join(bad, "; "),
-				Fix: fmt.Sprintf("create the launch template in %s (they are regional) or change spec.distribution.fastLaunch; without a launch template %s needs a default VPC", r, r)})
+			out = append(out, Check{Name: CheckFastLaunch, Status: Fail, Message: r + ": " + strings.Join(bad, "; "), Fix: strings.Join(fixes, "; ")})
 		} else {
-			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: fmt.Sprintf("%s: Fast Launch prerequisites met", r)})
+			msg := fmt.Sprintf("%s: Fast Launch prerequisites met", r)
+			if len(quota) > 0 {
+				msg += " (" + strings.Join(quota, "; ") + ")"
+			}
+			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: msg})
 		}
 	}
 	return out, nil
