@@ -106,14 +106,14 @@ func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instance
 	skip := func(msg, fix string) Check {
 		return Check{Name: CheckVCPUQuota, Status: CheckSkip, Message: msg, Fix: fix}
 	}
-	source := "Fast Launch's default, EC2 documents t3 instances"
+	source := "Fast Launch's default"
 	if fromTemplate {
 		source = "from the launch template"
 	}
 	if instanceType == "" {
 		instanceType = DefaultInstanceType
 		if fromTemplate {
-			source = "the launch template names none; EC2 documents t3 instances"
+			source = "the launch template names none; Fast Launch's default"
 		}
 	}
 	if !strings.Contains(instanceType, ".") || !strings.ContainsRune(standardFamilies, rune(instanceType[0])) {

@@ -560,7 +560,7 @@ func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Chec
 		} else {
 			msg := fmt.Sprintf("%s: Fast Launch prerequisites met", r)
 			if len(quota) > 0 {
-				msg += " (" + strings.Join(quota, "; ") + ")"
+				msg += "; " + strings.Join(quota, "; ")
 			}
 			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: msg})
 		}
