@@ -78,3 +78,17 @@ func TestDoctorFastLaunchVCPUQuotaUnreadable(t *testing.T) {
 		t.Errorf("%d skip lines, want one per region: %+v", skips, checks)
 	}
 }
+
+// The operator policy lets the Fast Launch preflight read the vCPU quota and instance
+// types (without them the check is skipped).
+func TestOperatorPolicyReadsVCPUQuota(t *testing.T) {
+	have := map[string]bool{}
+	for _, a := range preflight.OperatorActions() {
+		have[a] = true
+	}
+	for _, a := range []string{"ec2:DescribeInstanceTypes", "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota"} {
+		if !have[a] {
+			t.Errorf("operator actions lack %s", a)
+		}
+	}
+}
