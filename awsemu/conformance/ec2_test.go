@@ -337,6 +337,18 @@ func TestEC2WithAWSCLI(t *testing.T) {
 		t.Errorf("after disabling: %+v", fls)
 	}
 
+	// Instance types (the Fast Launch preflight's vCPUs; more in servicequotas_test.go).
+	var its struct {
+		InstanceTypes []struct {
+			InstanceType string
+			VCpuInfo     struct{ DefaultVCpus int }
+		}
+	}
+	cli(&its, "describe-instance-types", "--instance-types", "t3.xlarge")
+	if len(its.InstanceTypes) != 1 || its.InstanceTypes[0].VCpuInfo.DefaultVCpus != 4 {
+		t.Errorf("describe-instance-types: %+v", its)
+	}
+
 	// Clean up what is left.
 	cli(&lt, "delete-launch-template", "--launch-template-id", ltID)
 	cli(&changes, "terminate-instances", "--instance-ids", inst, run.Instances[1].InstanceId)
