@@ -5,8 +5,9 @@
 // specialize, OOBE and the reboot. EC2 accepts it only for AMIs the account owns (never the
 // public Amazon EKS AMI), needs MaxParallelLaunches ≥ 6, a launch template or a default VPC
 // and, on first use, iam:CreateServiceLinkedRole; it reports failures as a state with a
-// terse StateTransitionReason. Preflight checks each of those before EnableFastLaunch and
-// says how to fix what fails.
+// terse StateTransitionReason. Its snapshot instances (t3.xlarge unless the launch
+// template says otherwise) also need room in the region's On-Demand vCPU quota. Preflight
+// checks each of those before EnableFastLaunch and says how to fix what fails.
 //
 // A Client works in one region. `winami fast-launch`, `winami build` and `winami prune`
 // all go through it:
