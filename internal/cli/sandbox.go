@@ -29,7 +29,8 @@ func newSandboxCmd(g *Globals) *cobra.Command {
 		Use:   "sandbox",
 		Short: "Serve a loopback AWS endpoint with a seeded world, to try winami with no AWS account",
 		Long: `Sandbox serves, on a loopback address, the AWS APIs winami calls (SSM, EC2, EC2 Image
-Builder, STS, IAM, ECR, EKS) over their real wire protocols, seeded with a public world:
+Builder, STS, IAM, ECR, EKS, Auto Scaling, Service Quotas) over their real wire protocols,
+seeded with a public world:
 the SSM public parameters of every EKS-optimized Windows AMI and the Amazon-owned AMIs
 they name, in several regions. Export the variables it prints and run any winami command,
 the AWS CLI or your own SDK code against it. Image builds and Fast Launch run on a clock
