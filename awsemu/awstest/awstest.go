@@ -78,7 +78,10 @@ func StartMoto(t testing.TB) string {
 		args := append(append([]string{}, argv[1:]...), "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 		cmd := exec.Command(argv[0], args...)
 		// AWS-managed IAM policies are loaded, as they exist on AWS.
-		cmd.Env = append(cleanEnv(t.TempDir()), "MOTO_ALLOW_NONEXISTENT_REGION=true", "MOTO_IAM_LOAD_MANAGED_POLICIES=true")
+		// Dummy credentials: moto's own boto3 calls (its EKS backend, for one) must not go
+		// looking for credentials in the instance metadata service (169.254.169.254).
+		cmd.Env = append(cleanEnv(t.TempDir()), "MOTO_ALLOW_NONEXISTENT_REGION=true", "MOTO_IAM_LOAD_MANAGED_POLICIES=true",
+			"AWS_ACCESS_KEY_ID="+AccessKeyID, "AWS_SECRET_ACCESS_KEY="+SecretAccessKey, "AWS_DEFAULT_REGION=us-east-1")
 		var logs syncBuffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		if err := cmd.Start(); err != nil {
@@ -125,7 +128,8 @@ func waitHTTP(url string, timeout time.Duration, exited <-chan error) error {
 }
 
 // cleanEnv returns the process environment without any AWS_* variable, with HOME set to
-// home so no user configuration or credentials leak into a test.
+// home so no user configuration or credentials leak into a test, and with the instance
+// metadata service turned off, so no child process sends traffic off this machine.
 func cleanEnv(home string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -134,7 +138,7 @@ func cleanEnv(home string) []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+home)
+	return append(env, "HOME="+home, "AWS_EC2_METADATA_DISABLED=true")
 }
 
 var (
