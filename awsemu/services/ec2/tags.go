@@ -54,14 +54,12 @@ func tagsOf(c *call, id string) (map[string]string, *apiError) {
 	return nil, errf("InvalidID", "The ID '%s' is not valid", id)
 }
 
-func (s *Service) createTags(c *call) (any, *apiError) {
+// resourceTags returns the tag maps of the request's ResourceId.N resources, in order;
+// CreateTags and DeleteTags fail as a whole when any resource is missing.
+func resourceTags(c *call) ([]map[string]string, *apiError) {
 	ids := c.v.List("ResourceId")
 	if len(ids) == 0 {
 		return nil, errf("MissingParameter", "The request must contain the parameter resourceIdSet")
-	}
-	tags := c.v.Structs("Tag")
-	if len(tags) == 0 {
-		return nil, errf("MissingParameter", "The request must contain the parameter tagSet")
 	}
 	var maps []map[string]string
 	for _, id := range ids {
@@ -70,6 +68,21 @@ func (s *Service) createTags(c *call) (any, *apiError) {
 			return nil, aerr
 		}
 		maps = append(maps, m)
+	}
+	return maps, nil
+}
+
+func (s *Service) createTags(c *call) (any, *apiError) {
+	if len(c.v.List("ResourceId")) == 0 {
+		return nil, errf("MissingParameter", "The request must contain the parameter resourceIdSet")
+	}
+	tags := c.v.Structs("Tag")
+	if len(tags) == 0 {
+		return nil, errf("MissingParameter", "The request must contain the parameter tagSet")
+	}
+	maps, aerr := resourceTags(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	for _, t := range tags {
 		k := t.Get("Key")
@@ -89,17 +102,9 @@ func (s *Service) createTags(c *call) (any, *apiError) {
 }
 
 func (s *Service) deleteTags(c *call) (any, *apiError) {
-	ids := c.v.List("ResourceId")
-	if len(ids) == 0 {
-		return nil, errf("MissingParameter", "The request must contain the parameter resourceIdSet")
-	}
-	var maps []map[string]string
-	for _, id := range ids {
-		m, aerr := tagsOf(c, id)
-		if aerr != nil {
-			return nil, aerr
-		}
-		maps = append(maps, m)
+	maps, aerr := resourceTags(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if err := c.dryRun(); err != nil {
 		return nil, err
