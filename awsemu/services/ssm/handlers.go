@@ -253,8 +253,14 @@ func parametersPage[T any](all []T, off, max int) map[string]any {
 
 // maxResults is a request's MaxResults: limit when absent, else between 1 and limit.
 func maxResults(n *int, limit int) (int, *awsjson.Error) {
+	return maxResultsOr(n, limit, limit)
+}
+
+// maxResultsOr is maxResults for an operation whose default page (def) is smaller than
+// its limit, as DescribeParameters' (10 of up to 50).
+func maxResultsOr(n *int, def, limit int) (int, *awsjson.Error) {
 	if n == nil {
-		return limit, nil
+		return def, nil
 	}
 	if *n < 1 {
 		return 0, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", *n)
@@ -641,12 +647,9 @@ func (s *Service) describeParameters(r *awsemu.Request) (any, error) {
 	for _, f := range in.Filters {
 		filters = append(filters, stringFilter{Key: f.Key, Option: "Equals", Values: f.Values})
 	}
-	max := 10
-	if in.MaxResults != nil {
-		max = *in.MaxResults
-		if max < 1 || max > 50 {
-			return nil, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50", max)
-		}
+	max, e := maxResultsOr(in.MaxResults, 10, 50)
+	if e != nil {
+		return nil, e
 	}
 	if e := checkFilters(filters, false); e != nil {
 		return nil, e
