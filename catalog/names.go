@@ -126,3 +126,16 @@ func ManagedComponentARN(region, name, version string) string {
 // EKSComponentVersion is the eks-optimized-ami-windows component version wildcard for a
 // Kubernetes minor: "1.31" → "1.31.x".
 func EKSComponentVersion(k8s string) string { return k8s + ".x" }
+
+var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr(?:-fips)?\.ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$`)
+
+// ParseECRHost recognises an Amazon ECR private registry host
+// (111000111000.dkr.ecr.us-east-1.amazonaws.com, FIPS and partition variants included)
+// and returns its account and region.
+func ParseECRHost(host string) (account, region string, ok bool) {
+	m := ecrHostRE.FindStringSubmatch(strings.ToLower(host))
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}

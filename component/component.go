@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/winami/winami/catalog"
 )
 
 // MaxDataSize is Image Builder's limit on a component's inline data, in characters.
@@ -44,17 +46,14 @@ type Options struct {
 	Attempts int
 }
 
-var ecrRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
-
 // ParseECR tells whether registry (a host such as 111000111000.dkr.ecr.us-east-1.amazonaws.com)
 // is an Amazon ECR private registry, and returns its account and region.
 func ParseECR(registry string) (account, region string, ok bool) {
-	m := ecrRE.FindStringSubmatch(registry)
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
+	return catalog.ParseECRHost(registry)
 }
+
+// digestRE matches the digests images are pinned to.
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // pull is what the script does for one image.
 type pull struct {
@@ -115,7 +114,7 @@ func plan(img Image) (pull, error) {
 		p.ecrRegion = region
 	}
 	if img.Digest != "" && !strings.Contains(img.Ref, "@") {
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(img.Digest) {
+		if !digestRE.MatchString(img.Digest) {
 			return pull{}, fmt.Errorf("pinning %q: digest %q is not sha256:<64 hex digits>", img.Ref, img.Digest)
 		}
 		base := strings.TrimSuffix(full, ":"+tagOf(full))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/winami/winami/awsapi"
+
+	"github.com/winami/winami/catalog"
 )
 
 // ECRRegistry names a private ECR registry: its account and region.
@@ -21,16 +22,11 @@ type ECRRegistry struct {
 	Region  string
 }
 
-var ecrHost = regexp.MustCompile(`^([0-9]{12})\.dkr(?:-fips)?\.ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$`)
-
 // ParseECRHost recognises a private ECR registry host
 // (111000111000.dkr.ecr.us-east-1.amazonaws.com).
 func ParseECRHost(host string) (ECRRegistry, bool) {
-	m := ecrHost.FindStringSubmatch(strings.ToLower(host))
-	if m == nil {
-		return ECRRegistry{}, false
-	}
-	return ECRRegistry{Account: m[1], Region: m[2]}, true
+	account, region, ok := catalog.ParseECRHost(host)
+	return ECRRegistry{Account: account, Region: region}, ok
 }
 
 // NewKeychain returns the keychain Check uses: ECR registries get a token from
