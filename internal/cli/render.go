@@ -59,23 +59,11 @@ others through the Docker config or anonymously) and writes pulls by digest, as 
 	return cmd
 }
 
-var accountID = func(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 	if o.dir == "" && g.Output == FormatTable {
 		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
 	}
-	if o.account != "" && !accountID(o.account) {
+	if o.account != "" && !accountRE.MatchString(o.account) {
 		return Usagef("flag --account %q: want a 12-digit AWS account id", o.account)
 	}
 	img, err := loadSpec(g, o.file)
