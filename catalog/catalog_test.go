@@ -153,10 +153,10 @@ func TestParseECRHost(t *testing.T) {
 		"111000111000.dkr.ecr-fips.us-gov-west-1.amazonaws.com": "111000111000/us-gov-west-1",
 		"111000111000.dkr.ecr.cn-north-1.amazonaws.com.cn":      "111000111000/cn-north-1",
 		"111000111000.DKR.ECR.US-EAST-1.AMAZONAWS.COM":          "111000111000/us-east-1",
-		"mcr.microsoft.com":                                     "",
-		"public.ecr.aws":                                        "",
-		"1110001110.dkr.ecr.us-east-1.amazonaws.com":            "",
-		"111000111000.dkr.ecr.us-east-1.amazonaws.com.evil.io":  "",
+		"mcr.microsoft.com": "",
+		"public.ecr.aws":    "",
+		"1110001110.dkr.ecr.us-east-1.amazonaws.com":           "",
+		"111000111000.dkr.ecr.us-east-1.amazonaws.com.evil.io": "",
 	} {
 		a, r, ok := ParseECRHost(host)
 		if got := a + "/" + r; (want == "" && ok) || (want != "" && (!ok || got != want)) {
