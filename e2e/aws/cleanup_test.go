@@ -69,9 +69,9 @@ func (w *world) sweep(ctx context.Context, t *testing.T) (errs []error, left []s
 
 // TestSweep deletes what a killed run left, by its prefix:
 //
-//	WINAMI_E2E_AWS=1 WINAMI_E2E_AWS_SWEEP=winami-e2e-1a2b3c4d go test -timeout 2h -v -run TestSweep ./e2e/aws/
+//	WINAMI_E2E_AWS=1 WINAMI_E2E_AWS_SWEEP=winami-e2e-1a2b3c4d go test -timeout 3h -v -run TestSweep ./e2e/aws/
 //
-// Without WINAMI_E2E_AWS_SWEEP it has nothing to do (the flow's own clean-up is tested by
+// with the run's AWS_PROFILE, AWS_REGION and WINAMI_E2E_AWS_REGIONS. Without WINAMI_E2E_AWS_SWEEP it has nothing to do (the flow's own clean-up is tested by
 // every run of TestAcceptance).
 func TestSweep(t *testing.T) {
 	prefix := os.Getenv(envSweep)
@@ -88,7 +88,7 @@ func TestSweep(t *testing.T) {
 	if kind != awsWorld {
 		t.Fatalf("%s needs %s=1: a sandbox keeps nothing between runs", envSweep, envAWS)
 	}
-	w := newAWS(t)
+	w := newAWS(t, 2*time.Hour)
 	w.prefix = prefix
 	ctx, cancel := w.cleanupContext(t)
 	defer cancel()
@@ -232,7 +232,7 @@ func (w *world) cancelBuilds(ctx context.Context, t *testing.T) []error {
 			}
 			arn := aws.ToString(img.Arn)
 			t.Logf("clean-up: cancelling build %s (%s)", arn, img.State.Status)
-			if _, err := w.ib().CancelImageCreation(ctx, &imagebuilder.CancelImageCreationInput{ImageBuildVersionArn: aws.String(arn), ClientToken: aws.String(w.prefix + "-cancel")}); err != nil {
+			if _, err := w.ib().CancelImageCreation(ctx, &imagebuilder.CancelImageCreationInput{ImageBuildVersionArn: aws.String(arn)}); err != nil {
 				t.Logf("clean-up: cancelling %s: %v (waiting for it to end instead)", arn, err)
 			}
 			err := waitFor(ctx, "waiting for build "+arn+" to stop", w.buildPoll, w.buildTimeout, func(ctx context.Context) (bool, error) {

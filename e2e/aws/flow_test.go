@@ -41,7 +41,7 @@ func TestAcceptance(t *testing.T) {
 		t.Fatal(err)
 	}
 	if kind == awsWorld {
-		runFlow(t, newAWS(t), false)
+		runFlow(t, newAWS(t, awsMinTimeout), false)
 		return
 	}
 	t.Run("admin", func(t *testing.T) {
@@ -82,6 +82,10 @@ type rendered struct {
 func runFlow(t *testing.T, w *world, operator bool) {
 	f := &flow{w: w, ctx: w.flowContext(t), top: t, operator: operator, arns: map[string]string{}}
 	t.Logf("%s world: run prefix %s, build region %s, distribution regions %v, cached image %s", w.kind, w.prefix, w.region, w.regions, w.image)
+	if w.kind == awsWorld {
+		t.Logf("should this process be killed before its clean-up: WINAMI_E2E_AWS=1 %s=%s %s=%s go test -timeout 3h -v -run TestSweep ./e2e/aws/",
+			envSweep, w.prefix, envRegions, strings.Join(w.regions, ","))
+	}
 	w.registerCleanup(t)
 	steps := []struct {
 		name string

@@ -16,6 +16,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	// Not called: linking the CLI into the test binary makes go test's result cache follow
+	// the sources of the winami binary TestMain builds, so that `go test ./...` reruns
+	// this suite when the CLI or a library under it changes (cmd/winami/main.go, a few
+	// lines, is the only source it does not follow).
+	_ "github.com/winami/winami/internal/cli"
 )
 
 // winamiBin is the binary TestMain builds, as a user would: go build ./cmd/winami.

@@ -3,6 +3,7 @@ package awse2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSelectWorld: the suite runs against AWS only when WINAMI_E2E_AWS=1, and refuses an
@@ -48,6 +49,21 @@ func TestSelectWorld(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckTimeout: against AWS, go test's default 10-minute -timeout is refused before
+// anything is sent; no -timeout (0) or a long one is accepted.
+func TestCheckTimeout(t *testing.T) {
+	if err := checkTimeout(time.Now().Add(10*time.Minute), true, awsMinTimeout); err == nil ||
+		!strings.Contains(err.Error(), "-timeout 6h") || !strings.Contains(err.Error(), "WINAMI_E2E_AWS=1") {
+		t.Errorf("a 10-minute deadline: %v", err)
+	}
+	if err := checkTimeout(time.Time{}, false, awsMinTimeout); err != nil {
+		t.Errorf("no deadline: %v", err)
+	}
+	if err := checkTimeout(time.Now().Add(6*time.Hour), true, awsMinTimeout); err != nil {
+		t.Errorf("a 6-hour deadline: %v", err)
 	}
 }
 

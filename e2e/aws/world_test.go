@@ -236,13 +236,13 @@ func newSandbox(t *testing.T) *world {
 	return w
 }
 
-// newAWS is the account of the caller's AWS settings. It refuses a -timeout too short
-// for real builds before it sends anything.
-func newAWS(t *testing.T) *world {
+// newAWS is the account of the caller's AWS settings. It refuses a go test -timeout
+// shorter than minTimeout before it sends anything.
+func newAWS(t *testing.T, minTimeout time.Duration) *world {
 	t.Helper()
-	if d, ok := t.Deadline(); ok && time.Until(d) < awsMinTimeout {
-		t.Fatalf("%s=1: the run builds two Windows AMIs on AWS (hours); go test's -timeout leaves %s: run with -timeout 6h (it stops before the deadline to clean up)",
-			envAWS, time.Until(d).Round(time.Minute))
+	deadline, ok := t.Deadline()
+	if err := checkTimeout(deadline, ok, minTimeout); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -280,6 +280,16 @@ func newAWS(t *testing.T) *world {
 		t.Fatalf("set both %s and %s (a subnet and its security groups), or neither (the default VPC)", envSubnet, envSecurityGroups)
 	}
 	return w
+}
+
+// checkTimeout refuses a go test deadline that leaves less than min: a test killed by
+// -timeout runs no clean-up, and a real run would leave AMIs and instances behind.
+func checkTimeout(deadline time.Time, ok bool, min time.Duration) error {
+	if left := time.Until(deadline); ok && left < min {
+		return fmt.Errorf("%s=1: this test waits for AWS for hours (Windows builds, Fast Launch) but go test's -timeout leaves %s: run with -timeout %s or more (the test stops early enough to clean up)",
+			envAWS, left.Round(time.Minute), (min + time.Hour).Round(time.Hour))
+	}
+	return nil
 }
 
 func envOr(k, def string) string {
