@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -51,6 +52,7 @@ func (w *world) registerCleanup(t *testing.T) {
 		return errs
 	})
 	step("roles", func(ctx context.Context) []error { return w.sweepIAM(ctx, t) })
+	step("log groups", func(ctx context.Context) []error { return w.sweepLogGroups(ctx, t) })
 	step("image builder", func(ctx context.Context) []error { return w.sweepImageBuilder(ctx, t) })
 	step("parameters", func(ctx context.Context) []error { return w.sweepParameters(ctx, t) })
 	step("amis", func(ctx context.Context) []error { return w.sweepAMIs(ctx, t) })
@@ -63,6 +65,7 @@ func (w *world) sweep(ctx context.Context, t *testing.T) (errs []error, left []s
 	errs = append(errs, w.sweepAMIs(ctx, t)...)
 	errs = append(errs, w.sweepParameters(ctx, t)...)
 	errs = append(errs, w.sweepImageBuilder(ctx, t)...)
+	errs = append(errs, w.sweepLogGroups(ctx, t)...)
 	errs = append(errs, w.sweepIAM(ctx, t)...)
 	return errs, w.leftovers(ctx, t)
 }
@@ -677,6 +680,50 @@ func (w *world) sweepIAM(ctx context.Context, t *testing.T) []error {
 	return errs
 }
 
+// ownLogGroups lists the CloudWatch Logs groups of the run's builds: the build instance
+// writes to /aws/imagebuilder/<recipe name> in the build region (its instance profile's
+// EC2InstanceProfileForImageBuilder lets it create the group). awsemu serves no
+// CloudWatch Logs (a sandbox build writes no logs), so there is nothing in the sandbox.
+func (w *world) ownLogGroups(ctx context.Context) ([]string, error) {
+	if w.kind == sandboxWorld {
+		return nil, nil
+	}
+	var names []string
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(cloudwatchlogs.NewFromConfig(w.cfg),
+		&cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/aws/imagebuilder/" + w.prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the run's log groups: %w", err)
+		}
+		for _, g := range page.LogGroups {
+			names = append(names, aws.ToString(g.LogGroupName))
+		}
+	}
+	return names, nil
+}
+
+// sweepLogGroups deletes the run's build logs.
+func (w *world) sweepLogGroups(ctx context.Context, t *testing.T) []error {
+	names, err := w.ownLogGroups(ctx)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, name := range names {
+		err := w.retry(ctx, "deleting log group "+name, func(ctx context.Context) error {
+			_, err := cloudwatchlogs.NewFromConfig(w.cfg).DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(name)})
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t.Logf("clean-up: deleted log group %s", name)
+	}
+	return errs
+}
+
 // leftovers lists what of the run still exists (or could not be listed).
 func (w *world) leftovers(ctx context.Context, t *testing.T) []string {
 	var left []string
@@ -711,6 +758,13 @@ func (w *world) leftovers(ctx context.Context, t *testing.T) []string {
 	}
 	for _, r := range rs {
 		left = append(left, r.kind+" "+r.arn)
+	}
+	groups, err := w.ownLogGroups(ctx)
+	if err != nil {
+		left = append(left, err.Error())
+	}
+	for _, g := range groups {
+		left = append(left, "log group "+g)
 	}
 	if _, err := w.iam().GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(w.instanceProfile())}); err == nil {
 		left = append(left, "instance profile "+w.instanceProfile())
