@@ -105,7 +105,9 @@ func offeringsScenario(t *testing.T, endpoint string) *record {
 		}
 		return sorted(rows)
 	}
-	f := func(name string, values ...string) types.Filter { return types.Filter{Name: aws.String(name), Values: values} }
+	f := func(name string, values ...string) types.Filter {
+		return types.Filter{Name: aws.String(name), Values: values}
+	}
 	types3 := f("instance-type", "m6i.2xlarge", "m5.2xlarge", "t3.xlarge")
 	r.add("region offerings: %s", list(c, "", types3))
 	r.add("region offerings (explicit): %s", list(c, types.LocationTypeRegion, types3, f("location", "us-east-1")))
