@@ -44,7 +44,7 @@ func TestImageBuilderServiceLinkedRole(t *testing.T) {
 		t.Fatalf("attached %+v %v", att, err)
 	}
 	for arn, version := range map[string]string{
-		iamemu.ImageBuilderServiceRolePolicy:                    "v25",
+		iamemu.ImageBuilderServiceRolePolicy:                     "v25",
 		"arn:aws:iam::aws:policy/EC2FastLaunchFullAccess":        "v4",
 		"arn:aws:iam::aws:policy/EC2ImageBuilderExecutionPolicy": "v1",
 	} {

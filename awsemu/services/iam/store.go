@@ -198,7 +198,6 @@ func (s *Service) InstanceProfileExists(name string) bool {
 	return s.profiles[name] != nil
 }
 
-
 // principal resolves a SimulatePrincipalPolicy source ARN to its policies. Callers hold s.mu.
 func (s *Service) principal(arn string) ([]source, *apiError) {
 	parts := strings.SplitN(arn, ":", 6)
