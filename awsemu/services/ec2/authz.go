@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/winami/winami/awsemu"
 )
@@ -25,7 +26,7 @@ const FastLaunchTag = "EC2 Fast Launch"
 // awsemu's (DIFFERENCES.md); the code is EC2's.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
 func unauthorized(reason, action, resource string) *apiError {
-	blob, _ := json.Marshal(map[string]any{"allowed": false, "explicitDeny": false, "matchedStatements": []any{},
+	blob, _ := json.Marshal(map[string]any{"allowed": false, "explicitDeny": strings.Contains(reason, "explicit deny"), "matchedStatements": []any{},
 		"context": map[string]string{"action": action, "resource": resource}})
 	return &apiError{status: http.StatusForbidden, code: "UnauthorizedOperation",
 		message: "You are not authorized to perform this operation. " + reason + ". Encoded authorization failure message: " +
