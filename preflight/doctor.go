@@ -147,15 +147,20 @@ type Simulation struct {
 	Actions   []string
 	Resources []string
 	Context   []iamtypes.ContextEntry
+	// Note says, in a denial, what the question was about ("" for nothing).
+	Note string
 }
 
 // OperatorSimulations are the questions doctor asks about the caller: every action apply,
 // build, fast-launch and prune call, on the resources of the spec (in account), with the
-// context the calls carry, so a policy scoped like OperatorPolicy passes.
+// context the calls carry, so a policy scoped like OperatorPolicy passes. ARNs are in the
+// partition of the spec's region.
 func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 	name := strings.ToLower(img.Metadata.Name)
+	region := img.Metadata.Region
+	p := catalog.Partition(region)
 	var sims []Simulation
-	sims = append(sims, Simulation{Actions: append(append([]string(nil), readActions...), fastLaunchActions...)})
+	sims = append(sims, Simulation{Actions: append([]string(nil), readActions...)})
 	byType := map[string][]string{}
 	var types []string
 	for _, a := range applyActions {
@@ -167,17 +172,21 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 	}
 	for _, t := range types {
 		// Image Builder resources live in the build region only.
-		arns := []string{fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", img.Metadata.Region, account, t, name+applyResourceSuffix[t])}
+		arns := []string{fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s/%s", p, region, account, t, name+applyResourceSuffix[t])}
 		sims = append(sims, Simulation{Actions: byType[t], Resources: arns})
 	}
 	if role := img.Spec.Build.InstanceProfile; role != "" {
-		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", account, role)},
+		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, role)},
 			Context: []iamtypes.ContextEntry{stringEntry("iam:PassedToService", "ec2.amazonaws.com")}})
 	}
-	if p := img.Spec.Distribution.PublishParameter; p != "" {
+	if role := executionRoleOf(img); role != "" {
+		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{roleARNIn(p, account, role)},
+			Context: []iamtypes.ContextEntry{stringEntry("iam:PassedToService", "imagebuilder.amazonaws.com")}})
+	}
+	if param := img.Spec.Distribution.PublishParameter; param != "" {
 		var arns []string
 		for _, r := range img.Spec.Distribution.Regions {
-			arns = append(arns, fmt.Sprintf("arn:aws:ssm:%s:%s:parameter/%s", r, account, strings.TrimPrefix(p, "/")))
+			arns = append(arns, fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", p, r, account, strings.TrimPrefix(param, "/")))
 		}
 		sims = append(sims, Simulation{Actions: []string{"ssm:PutParameter"}, Resources: arns})
 	}
@@ -186,18 +195,61 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 		services = append(services, fastlaunch.ServiceLinkedRoleService)
 	}
 	for _, svc := range services {
-		sims = append(sims, Simulation{Actions: []string{"iam:CreateServiceLinkedRole"}, Context: []iamtypes.ContextEntry{stringEntry("iam:AWSServiceName", svc)}})
+		sims = append(sims, Simulation{Actions: []string{"iam:CreateServiceLinkedRole"}, Context: []iamtypes.ContextEntry{stringEntry("iam:AWSServiceName", svc)}, Note: svc})
 	}
-	region := img.Metadata.Region
+	sims = append(sims, FastLaunchSimulations(p, region, account, "ami-00000000000000000", "lt-00000000000000000")...)
 	sims = append(sims,
-		Simulation{Actions: []string{"ec2:DeregisterImage", "ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::image/ami-00000000000000000", region)},
+		Simulation{Actions: []string{"ec2:DeregisterImage", "ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::image/ami-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.ManagedByTag, prune.ManagedByValue)}},
-		Simulation{Actions: []string{"ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::snapshot/snap-00000000000000000", region)},
+		Simulation{Actions: []string{"ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:TagKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: []string{prune.PendingTag}}}},
-		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::snapshot/snap-00000000000000000", region)},
+		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
 	)
 	return sims
+}
+
+// FastLaunchSimulations are the questions EnableFastLaunch makes EC2 ask about its
+// caller, as SimulatePrincipalPolicy questions (partition, region, account, the AMI and the
+// launch template id; ids of the zero resources stand for any): EnableFastLaunch itself,
+// and the RunInstances it implies on the image, the launch template, the subnet, security
+// group and network interface, the instance and its volumes (tagged CreatedBy "EC2 Fast
+// Launch"), with the tags applied on launch (ec2:CreateAction RunInstances). See the AWS
+// managed policy EC2FastLaunchFullAccess
+// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/EC2FastLaunchFullAccess.html)
+// and the EC2 user guide's Fast Launch prerequisites
+// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/win-start-fast-launch-prereqs.html).
+func FastLaunchSimulations(partition, region, account, imageID, templateID string) []Simulation {
+	arn := func(kind, id string) string { return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", partition, region, account, kind, id) }
+	img := fmt.Sprintf("arn:%s:ec2:%s::image/%s", partition, region, imageID)
+	lt := arn("launch-template", templateID)
+	const note = "for fast-launch enable"
+	return []Simulation{
+		{Actions: append([]string(nil), fastLaunchActions...), Resources: []string{img}},
+		{Actions: []string{"ec2:RunInstances"}, Resources: []string{img, lt, arn("subnet", "subnet-00000000000000000"),
+			arn("security-group", "sg-00000000000000000"), arn("network-interface", "eni-00000000000000000")}, Note: note},
+		{Actions: []string{"ec2:RunInstances"}, Resources: []string{arn("instance", "i-00000000000000000"), arn("volume", "vol-00000000000000000")},
+			Context: []iamtypes.ContextEntry{stringEntry("aws:RequestTag/CreatedBy", FastLaunchCreatedBy)}, Note: note},
+		{Actions: []string{"ec2:CreateTags"}, Resources: []string{arn("instance", "i-00000000000000000"), arn("volume", "vol-00000000000000000")},
+			Context: []iamtypes.ContextEntry{stringEntry("ec2:CreateAction", "RunInstances")}, Note: "on launch, " + note},
+	}
+}
+
+// roleARNIn is the ARN of a role given by name or ARN.
+func roleARNIn(partition, account, nameOrARN string) string {
+	if strings.HasPrefix(nameOrARN, "arn:") {
+		return nameOrARN
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, nameOrARN)
+}
+
+// partitionOfARN is the partition of an ARN (aws when it is not one).
+func partitionOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
 }
 
 // applyResourceSuffix completes "<type>/<name>" into the shape of the ARN winami's calls
@@ -235,7 +287,7 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 		prof, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 		if err == nil && len(prof.InstanceProfile.Roles) > 0 && prof.InstanceProfile.Roles[0].Arn != nil {
 			for i := range sims {
-				if len(sims[i].Actions) == 1 && sims[i].Actions[0] == "iam:PassRole" {
+				if len(sims[i].Actions) == 1 && sims[i].Actions[0] == "iam:PassRole" && passedTo(sims[i]) == "ec2.amazonaws.com" {
 					sims[i].Resources = []string{aws.ToString(prof.InstanceProfile.Roles[0].Arn)}
 				}
 			}
@@ -252,8 +304,8 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 			return Check{Name: CheckPermissions, Status: Warn, Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", principal, err)}
 		}
 		for _, a := range den {
-			if a == "iam:CreateServiceLinkedRole" {
-				a += " (" + s.Context[0].ContextKeyValues[0] + ")"
+			if s.Note != "" {
+				a += " (" + s.Note + ")"
 			}
 			if !seen[a] {
 				seen[a] = true
@@ -267,6 +319,16 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 			Fix:     "attach the policy `winami iam-policy --for operator -f <spec>` prints"}
 	}
 	return Check{Name: CheckPermissions, Status: Pass, Message: fmt.Sprintf("%s may do what apply, build, fast-launch and prune call", principal)}
+}
+
+// passedTo is the iam:PassedToService of a simulation ("" when none).
+func passedTo(s Simulation) string {
+	for _, e := range s.Context {
+		if aws.ToString(e.ContextKeyName) == "iam:PassedToService" && len(e.ContextKeyValues) > 0 {
+			return e.ContextKeyValues[0]
+		}
+	}
+	return ""
 }
 
 func stringEntry(key, value string) iamtypes.ContextEntry {
@@ -341,7 +403,7 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 	if len(missing) > 0 {
 		var fixes []string
 		for _, m := range missing {
-			fixes = append(fixes, fmt.Sprintf("aws iam attach-role-policy --role-name %s --policy-arn %s", role, ManagedPolicyARN(m)))
+			fixes = append(fixes, fmt.Sprintf("aws iam attach-role-policy --role-name %s --policy-arn %s", role, ManagedPolicyARN(catalog.Partition(img.Metadata.Region), m)))
 		}
 		why := ""
 		if contains(missing, SSMInstancePolicy) {
@@ -376,7 +438,7 @@ func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN stri
 	case len(denied) > 0:
 		return Check{Name: CheckECRRead, Status: Fail,
 			Message: fmt.Sprintf("role %s may not call %s on %s: the cached images cannot be pulled", role, strings.Join(denied, ", "), strings.Join(repos, ", ")),
-			Fix:     fmt.Sprintf("attach %s or the inline policy `winami iam-policy --for instance -f <spec>` prints", ManagedPolicyARN(ECRReadOnlyPolicy))}
+			Fix:     fmt.Sprintf("attach %s or the inline policy `winami iam-policy --for instance -f <spec>` prints", ManagedPolicyARN(partitionOfARN(roleARN), ECRReadOnlyPolicy))}
 	}
 	return Check{Name: CheckECRRead, Status: Pass, Message: fmt.Sprintf("role %s may pull from %s", role, strings.Join(repos, ", "))}
 }

@@ -111,7 +111,7 @@ func (w *docWorld) role(t *testing.T, name string, policies ...string) {
 		t.Fatal(err)
 	}
 	for _, p := range policies {
-		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN(p))}); err != nil {
+		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN("aws", p))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -324,5 +324,22 @@ func TestDoctorPassRoleOnTheProfilesRole(t *testing.T) {
 	c := onlyFailure(t, w.run(t, loadSpec(t, "PROFILE", "BuildProfile")), preflight.CheckPermissions)
 	if !strings.Contains(c.Message, "iam:PassRole") {
 		t.Errorf("permissions: %s", c.Message)
+	}
+}
+
+// TestDoctorOperatorMayNotLaunch: EnableFastLaunch makes EC2 check that the caller may
+// launch from the AMI and the launch template; a caller without ec2:RunInstances (or
+// without the tags on launch) fails doctor's permissions check, naming what is missing.
+func TestDoctorOperatorMayNotLaunch(t *testing.T) {
+	for _, action := range []string{"ec2:RunInstances", "ec2:CreateTags"} {
+		w := newDocWorld(t)
+		deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"` + action + `","Resource":"arn:aws:ec2:*:*:instance/*"}]}`
+		if _, err := w.iam.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("deny"), PolicyDocument: aws.String(deny)}); err != nil {
+			t.Fatal(err)
+		}
+		c := onlyFailure(t, w.run(t, loadSpec(t)), preflight.CheckPermissions)
+		if !strings.Contains(c.Message, action+" (") || !strings.Contains(c.Message, "fast-launch enable") || !strings.Contains(c.Fix, "iam-policy --for operator") {
+			t.Errorf("%s denied: %+v", action, c)
+		}
 	}
 }

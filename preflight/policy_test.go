@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,6 +11,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/winami/winami/preflight"
+	"github.com/winami/winami/spec"
 )
 
 func simulateRole(t *testing.T, c *iam.Client, role string, actions, resources []string, entries ...iamtypes.ContextEntry) map[string]string {
@@ -115,6 +117,51 @@ func TestECRRepositoryARN(t *testing.T) {
 	for _, ref := range []string{"mcr.microsoft.com/windows/servercore:ltsc2022", "nginx", "public.ecr.aws/x/y:1"} {
 		if _, ok := preflight.ECRRepositoryARN(ref); ok {
 			t.Errorf("%q taken for a private ECR image", ref)
+		}
+	}
+}
+
+// TestPoliciesArePartitionAware: in GovCloud and China every ARN winami writes or asks
+// about is in that partition (arn:aws-us-gov:…, arn:aws-cn:…), managed policies included;
+// the old code wrote arn:aws: everywhere.
+func TestPoliciesArePartitionAware(t *testing.T) {
+	for region, partition := range map[string]string{"us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "us-east-1": "aws"} {
+		text := strings.NewReplacer("region: us-east-1", "region: "+region, "regions: [us-east-1, us-west-2]", "regions: ["+region+"]",
+			"111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1.4.2", "mcr.microsoft.com/windows/servercore:ltsc2022").Replace(baseSpec)
+		text = strings.NewReplacer("PARENT", "parent: {source: eks-optimized}", "PROFILE", "BuildProfile", "LAUNCHTEMPLATE", "targetSnapshots: 5").Replace(text)
+		img, err := spec.LoadBytes([]byte(text), "winami.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", region, err)
+		}
+		want := "arn:" + partition + ":"
+		var arns []string
+		sc := preflight.ScopeOf(img)
+		managed, inline := preflight.InstancePolicy(sc)
+		arns = append(arns, managed...)
+		for _, doc := range []preflight.Document{inline, preflight.OperatorPolicy(sc)} {
+			for _, st := range doc.Statement {
+				arns = append(arns, st.Resource...)
+			}
+		}
+		for _, sim := range preflight.OperatorSimulations(img, "123456789012") {
+			arns = append(arns, sim.Resources...)
+		}
+		arns = append(arns, preflight.ManagedPolicyARN(partition, preflight.SSMInstancePolicy))
+		n := 0
+		for _, a := range arns {
+			if a == "*" {
+				continue
+			}
+			n++
+			if !strings.HasPrefix(a, want) {
+				t.Errorf("%s: %s is not in partition %s", region, a, partition)
+			}
+		}
+		if n < 20 {
+			t.Errorf("%s: only %d ARNs looked at", region, n)
+		}
+		if got := managed[0]; got != want+"iam::aws:policy/EC2InstanceProfileForImageBuilder" {
+			t.Errorf("%s: managed policy %s", region, got)
 		}
 	}
 }

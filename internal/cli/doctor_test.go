@@ -73,3 +73,21 @@ func TestIAMPolicyCommand(t *testing.T) {
 		t.Errorf("--for admin: exit %d", code)
 	}
 }
+
+// TestIAMPolicyPartitionAware: a GovCloud spec gets GovCloud ARNs (managed policies
+// included), and so does --region without a spec; the old code printed arn:aws: always.
+func TestIAMPolicyPartitionAware(t *testing.T) {
+	gov := strings.NewReplacer("region: us-east-1", "region: us-gov-west-1", "regions: [us-east-1, us-west-2]", "regions: [us-gov-west-1, us-gov-east-1]",
+		"PROFILE", "BuildRole").Replace(doctorSpec)
+	file := writePruneSpec(t, gov)
+	for _, args := range [][]string{{"iam-policy", "-f", file}, {"iam-policy", "--region", "us-gov-west-1"}} {
+		out, stderr, code := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if strings.Contains(out, `"arn:aws:`) || !strings.Contains(out, `"arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore"`) ||
+			!strings.Contains(out, `"arn:aws-us-gov:ec2:*::image/*"`) {
+			t.Errorf("%v: not in the aws-us-gov partition:\n%s", args, out)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+package preflight
+
+import "github.com/winami/winami/spec"
+
+// ExecutionRoleSuffix ends the name of the execution role winami creates for a spec:
+// <metadata.name>-imagebuilder-execution.
+const ExecutionRoleSuffix = "-imagebuilder-execution"
+
+// executionRoleOf is the spec's effective spec.build.executionRole ("" for none).
+func executionRoleOf(img *spec.WindowsImage) string { return "" }
