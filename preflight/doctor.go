@@ -220,7 +220,9 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 // and the EC2 user guide's Fast Launch prerequisites
 // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/win-start-fast-launch-prereqs.html).
 func FastLaunchSimulations(partition, region, account, imageID, templateID string) []Simulation {
-	arn := func(kind, id string) string { return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", partition, region, account, kind, id) }
+	arn := func(kind, id string) string {
+		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", partition, region, account, kind, id)
+	}
 	img := fmt.Sprintf("arn:%s:ec2:%s::image/%s", partition, region, imageID)
 	lt := arn("launch-template", templateID)
 	const note = "for fast-launch enable"

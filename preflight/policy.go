@@ -212,7 +212,9 @@ func OperatorPolicy(sc Scope) Document {
 	ec2 := func(kind string) string { return "arn:" + p + ":ec2:*:*:" + kind + "/*" }
 	image := "arn:" + p + ":ec2:*::image/*"
 	snapshot := "arn:" + p + ":ec2:*::snapshot/*"
-	eq := func(k string, v any) map[string]map[string]any { return map[string]map[string]any{"StringEquals": {k: v}} }
+	eq := func(k string, v any) map[string]map[string]any {
+		return map[string]map[string]any{"StringEquals": {k: v}}
+	}
 
 	// Roles passed to EC2: the build instance profile's (Image Builder's infrastructure
 	// configuration names it) and, for Fast Launch, the one of the launch template's
