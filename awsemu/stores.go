@@ -68,6 +68,63 @@ type EC2Store interface {
 	PutImage(img Image) Image
 	// EnableFastLaunch turns Fast Launch on for an owned image, as EnableFastLaunch would.
 	EnableFastLaunch(region, imageID, account string, s FastLaunchSettings) error
+	// InstanceTypeOffered reports whether EC2 offers instanceType in region, and in the
+	// availability zone az (a zone name, us-east-1e) when az is not "", as
+	// DescribeInstanceTypeOfferings answers it.
+	InstanceTypeOffered(region, az, instanceType string) bool
+	// Subnet returns a subnet of the account in region by id.
+	Subnet(region, subnetID string) (Subnet, bool)
+	// SecurityGroup returns a security group of the account in region by id.
+	SecurityGroup(region, groupID string) (SecurityGroup, bool)
+	// DefaultSubnet returns the default VPC's default subnet of region in az (the first
+	// zone's when az is ""), as RunInstances picks it without a SubnetId; false when the
+	// Region has no default VPC or no default subnet there.
+	DefaultSubnet(region, az string) (Subnet, bool)
+	// KeyPairExists reports whether the account has a key pair of that name in region.
+	KeyPairExists(region, name string) bool
+	// LaunchTemplate returns a launch template of region by id (lt-…) or by name.
+	LaunchTemplate(region, idOrName string) (LaunchTemplate, bool)
+}
+
+// Subnet is an EC2 subnet as other services see it.
+type Subnet struct {
+	ID                 string
+	VpcID              string
+	AvailabilityZone   string // us-east-1a
+	AvailabilityZoneID string // use1-az1
+	Tags               map[string]string
+}
+
+// SecurityGroup is an EC2 security group as other services see it.
+type SecurityGroup struct {
+	ID    string
+	Name  string
+	VpcID string
+	Tags  map[string]string
+}
+
+// LaunchTemplate is an EC2 launch template as other services see it.
+type LaunchTemplate struct {
+	ID             string
+	Name           string
+	Region         string
+	OwnerID        string
+	DefaultVersion int64
+	LatestVersion  int64
+	Tags           map[string]string
+}
+
+// ARN is the launch template's ARN, arn:aws:ec2:<region>:<account>:launch-template/<id>,
+// the resource IAM policies name.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+func (t LaunchTemplate) ARN() string {
+	return "arn:aws:ec2:" + t.Region + ":" + t.OwnerID + ":launch-template/" + t.ID
+}
+
+// ImageARN is the ARN IAM policies name an AMI by: arn:aws:ec2:<region>::image/<id> (no account).
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+func ImageARN(region, imageID string) string {
+	return "arn:aws:ec2:" + region + "::image/" + imageID
 }
 
 // SSMStore is what other services need of SSM's state.
