@@ -16,6 +16,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/seed"
+	ibuilder "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/spec"
 )
@@ -46,11 +47,42 @@ type docWorld struct {
 	d   *preflight.Doctor
 }
 
+// newDocWorld starts awsemu with the base spec's execution role made as
+// `winami apply --create-roles` makes it (trusted by Image Builder, its managed
+// policies, the inline policy that publishes the parameter).
 func newDocWorld(t *testing.T) *docWorld {
 	t.Helper()
 	srv := emulator.Start(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
-	return &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
+	w := &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
+	w.executionRole(t, execRole, ibuilder.ExecutionTrustPolicy, []string{"us-east-1", "us-west-2"},
+		ibuilder.ExecutionPolicy, ibuilder.FastLaunchPolicy)
+	return w
+}
+
+// execRole is the base spec's default execution role.
+const execRole = "doc-win2022-imagebuilder-execution"
+
+// executionRole creates an execution role with a trust policy, the managed policies
+// and the inline policy that publishes the base spec's parameter in regions (none when
+// regions is empty).
+func (w *docWorld) executionRole(t *testing.T, name, trust string, regions []string, managed ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range managed {
+		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN("aws", p))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(regions) > 0 {
+		doc := ibuilder.PublishParameterPolicy("aws", w.srv.Account, "/winami/doc-win2022/image_id", regions).JSON()
+		if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(ibuilder.ExecutionRolePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func loadSpec(t *testing.T, repl ...string) *spec.WindowsImage {
