@@ -137,6 +137,37 @@ type SSMStore interface {
 type IAMStore interface {
 	// InstanceProfileExists reports whether an instance profile of that name exists.
 	InstanceProfileExists(name string) bool
+	// Authorize evaluates action on resource for the IAM user or role principalARN with
+	// its identity-based policies and the request context (condition keys, case-insensitive,
+	// e.g. "ec2:ResourceTag/CreatedBy", "aws:RequestTag/CreatedBy", "ec2:CreateAction",
+	// "iam:PassedToService"): an explicit Deny wins, then an Allow, else the implicit deny.
+	// reason is "" when allowed, else an AccessDenied message naming principal, action and
+	// resource.
+	Authorize(principalARN, action, resource string, context map[string][]string) (allowed bool, reason string)
+	// RoleTrusts reports whether a role (name or ARN) exists and whether its trust policy
+	// lets service (a service principal such as imagebuilder.amazonaws.com) call
+	// sts:AssumeRole.
+	RoleTrusts(roleNameOrARN, service string) (exists, trusted bool)
+	// RoleARN returns the ARN (with its path) of a role given by name or ARN.
+	RoleARN(roleNameOrARN string) (arn string, ok bool)
+}
+
+// ImageBuilderServiceRoleARN is the ARN of Image Builder's service-linked role in account.
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-builder-service-linked-role.html
+func ImageBuilderServiceRoleARN(account string) string {
+	return "arn:aws:iam::" + account + ":role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder"
+}
+
+// ResourceTagContext is the request context of an EC2 action on a resource with these tags:
+// each tag as ec2:ResourceTag/<key> and aws:ResourceTag/<key> (EC2 accepts both).
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-policy-keys
+func ResourceTagContext(tags map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range tags {
+		out["ec2:ResourceTag/"+k] = []string{v}
+		out["aws:ResourceTag/"+k] = []string{v}
+	}
+	return out
 }
 
 // SSMParameterReader is implemented by an SSMStore that can also read parameters. Image

@@ -105,6 +105,18 @@ type fakeIAM map[string]bool
 
 func (f fakeIAM) InstanceProfileExists(name string) bool { return f[name] }
 
+// The fake allows everything and trusts every role it holds (the rules that use them are
+// tested against the real IAM service).
+func (f fakeIAM) Authorize(principal, action, resource string, ctx map[string][]string) (bool, string) {
+	return true, ""
+}
+
+func (f fakeIAM) RoleTrusts(role, service string) (bool, bool) { return f[role], f[role] }
+
+func (f fakeIAM) RoleARN(role string) (string, bool) {
+	return "arn:aws:iam::123456789012:role/" + role, f[role]
+}
+
 const parentAMI = "ami-0123456789abcdef0"
 
 type env struct {
