@@ -100,9 +100,10 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestAWSCLIAcceptsRequests runs `aws imagebuilder create-… --cli-input-json file://…` on
-// every JSON file against an endpoint nobody listens on: botocore validates the
-// parameters against the service model first, so a connection error proves they passed.
+// TestAWSCLIAcceptsRequests runs `aws imagebuilder create-… --cli-input-json file://…` (and
+// `aws iam …` for the iam-*.json files) on every JSON file against an endpoint nobody
+// listens on: botocore validates the parameters against the service model first, so a
+// connection error proves they passed.
 func TestAWSCLIAcceptsRequests(t *testing.T) {
 	const endpoint = "http://127.0.0.1:1"
 	for _, path := range examples(t) {
@@ -116,15 +117,21 @@ func TestAWSCLIAcceptsRequests(t *testing.T) {
 			if !strings.HasSuffix(f.Name, ".json") {
 				continue
 			}
-			op := strings.TrimSuffix(f.Name, ".json")
+			service, op := "imagebuilder", strings.TrimSuffix(f.Name, ".json")
 			if strings.HasPrefix(op, "create-component-") {
 				op = "create-component"
+			}
+			if strings.HasPrefix(op, "iam-") {
+				service, op = "iam", strings.TrimPrefix(op, "iam-")
+				if strings.HasPrefix(op, "attach-role-policy-") {
+					op = "attach-role-policy"
+				}
 			}
 			n++
 			file := filepath.Join(dir, f.Name)
 			t.Run(filepath.Base(path)+"/"+f.Name, func(t *testing.T) {
 				t.Parallel() // each run is a Python start-up: use both cores
-				_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", "imagebuilder", op, "--cli-input-json", "file://"+file)
+				_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", service, op, "--cli-input-json", "file://"+file)
 				msg := string(stderr)
 				if code == 0 || strings.Contains(msg, "Parameter validation failed") || strings.Contains(msg, "Unknown parameter") || !strings.Contains(msg, "Could not connect to the endpoint URL") {
 					t.Errorf("exit %d, want a connection error after parameter validation:\n%s", code, msg)
@@ -370,5 +377,66 @@ func TestCacheDisabled(t *testing.T) {
 	}
 	if len(r.Components) != 0 || len(r.ImageRecipe.Components) != 1 || r.RootVolumeGiB != AutoRootVolume(r.Spec, 0) {
 		t.Errorf("a disabled cache rendered %d components, recipe %d, root %d GiB", len(r.Components), len(r.ImageRecipe.Components), r.RootVolumeGiB)
+	}
+}
+
+// TestExecutionRole: a parameter outside /imagebuilder/ gets the default execution role,
+// rendered as IAM requests, a CloudFormation role and the pipeline's executionRole; under
+// /imagebuilder/ (the service-linked role may write there) nothing of it is rendered.
+func TestExecutionRole(t *testing.T) {
+	src := base + "  distribution:\n    regions: [us-west-2, us-east-1]\n    publishParameter: /team/win/ami\n"
+	r, err := Render(loadSrc(t, src), Options{AccountID: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(r.ImagePipeline.ExecutionRole); got != "tst-imagebuilder-execution" || r.ExecutionRole == nil {
+		t.Fatalf("pipeline executionRole %q, role %+v", got, r.ExecutionRole)
+	}
+	files, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]string{}
+	var names []string
+	for _, f := range files {
+		byName[f.Name] = string(f.Data)
+		names = append(names, f.Name)
+	}
+	for _, want := range []string{"iam-create-role.json", "iam-attach-role-policy-EC2ImageBuilderExecutionPolicy.json", "iam-put-role-policy.json"} {
+		if _, ok := byName[want]; !ok {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	if _, ok := byName["iam-attach-role-policy-EC2FastLaunchFullAccess.json"]; ok {
+		t.Error("EC2FastLaunchFullAccess without Fast Launch")
+	}
+	put := byName["iam-put-role-policy.json"]
+	for _, want := range []string{`"RoleName": "tst-imagebuilder-execution"`, `"PolicyName": "winami-publish-parameter"`,
+		`arn:aws:ssm:us-west-2:123456789012:parameter/team/win/ami`, `arn:aws:ssm:us-east-1:123456789012:parameter/team/win/ami`, `ec2:DescribeImages`} {
+		if !strings.Contains(put, want) {
+			t.Errorf("iam-put-role-policy.json lacks %s:\n%s", want, put)
+		}
+	}
+	if !strings.Contains(byName["create-image-pipeline.json"], `"executionRole": "tst-imagebuilder-execution"`) {
+		t.Errorf("the pipeline request names no execution role:\n%s", byName["create-image-pipeline.json"])
+	}
+	cfn := byName["cloudformation.yaml"]
+	for _, want := range []string{"ExecutionRole:\n    Properties:", "Service: imagebuilder.amazonaws.com", "RoleName: tst-imagebuilder-execution",
+		"arn:${AWS::Partition}:iam::aws:policy/EC2ImageBuilderExecutionPolicy", "arn:${AWS::Partition}:ssm:us-west-2:${AWS::AccountId}:parameter/team/win/ami",
+		"      ExecutionRole:\n        Fn::GetAtt:\n        - ExecutionRole\n        - Arn"} {
+		if !strings.Contains(cfn, want) {
+			t.Errorf("cloudformation.yaml lacks %q", want)
+		}
+	}
+
+	r, err = Render(loadSrc(t, strings.Replace(src, "/team/win/ami", "/imagebuilder/team/win", 1)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ = r.Files()
+	for _, f := range files {
+		if strings.HasPrefix(f.Name, "iam-") || strings.Contains(string(f.Data), "xecutionRole") {
+			t.Errorf("under /imagebuilder/: %s mentions an execution role", f.Name)
+		}
 	}
 }
