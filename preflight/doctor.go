@@ -436,7 +436,7 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 		}
 		if awsapi.ErrorCode(err) == "NoSuchEntity" {
 			return append([]Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
-				Fix: fmt.Sprintf("create it with a role that has %s and %s (winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}},
+				Fix: fmt.Sprintf("create it with a role that has %s and %s (`winami apply --create-roles` or --create-instance-profile does; winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}},
 				roleChecksSkipped(img, fmt.Sprintf("instance profile %s does not exist", name))...), nil
 		}
 		if awsapi.IsAccessDenied(err) {

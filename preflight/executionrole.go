@@ -25,7 +25,7 @@ const ImageBuilderService = imagebuilder.ImageBuilderPrincipal
 func executionRoleOf(img *spec.WindowsImage) string { return img.Spec.Build.ExecutionRole }
 
 // createRolesFix says how winami makes the execution role.
-const createRolesFix = "`winami apply --create-roles` creates it (or deploy the role `winami render` writes in cloudformation.yaml and iam/)"
+const createRolesFix = "`winami apply --create-roles` creates it, as do the cloudformation.yaml and iam-*.json files `winami render` writes"
 
 // executionRole checks who writes the published parameter. Without spec.build.executionRole
 // Image Builder distributes as its service-linked role, whose AWS managed policy
@@ -46,7 +46,7 @@ func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, acco
 		return []Check{{Name: CheckExecutionRole, Status: Fail,
 			Message: fmt.Sprintf("spec.distribution.publishParameter %s is outside %s and the pipeline has no execution role: Image Builder's service-linked role "+
 				"(AWS managed policy AWSServiceRoleForImageBuilder) may write only %s* parameters, so the image would fail at distribution", param, spec.ServiceLinkedParameterPrefix, spec.ServiceLinkedParameterPrefix),
-			Fix: fmt.Sprintf("set spec.build.executionRole (e.g. %s; %s), or publish under %s", spec.DefaultExecutionRole(img.Metadata.Name), createRolesFix, spec.ServiceLinkedParameterPrefix)}}
+			Fix: fmt.Sprintf("set spec.build.executionRole to %s (%s), or publish under %s", spec.DefaultExecutionRole(img.Metadata.Name), createRolesFix, spec.ServiceLinkedParameterPrefix)}}
 	case role == "":
 		return []Check{{Name: CheckExecutionRole, Status: Pass,
 			Message: fmt.Sprintf("no execution role: Image Builder's service-linked role may write %s (it may write %s*)", param, spec.ServiceLinkedParameterPrefix)}}
@@ -61,7 +61,7 @@ func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, acco
 		}
 		return []Check{{Name: CheckExecutionRole, Status: Fail,
 			Message: fmt.Sprintf("execution role %s (spec.build.executionRole) does not exist: Image Builder cannot run the pipeline", name),
-			Fix:     createRolesFix + ", or set spec.build.executionRole to an existing role"}}
+			Fix:     createRolesFix + "; or set spec.build.executionRole to an existing role"}}
 	case err != nil && awsapi.IsAccessDenied(err):
 		return []Check{{Name: CheckExecutionRole, Status: Skip, Message: fmt.Sprintf("execution role %s not checked: %v", name, err), Fix: "allow iam:GetRole"}}
 	case err != nil:
@@ -96,7 +96,7 @@ func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, acco
 	case len(denied) > 0:
 		return []Check{{Name: CheckExecutionRole, Status: Fail,
 			Message: fmt.Sprintf("execution role %s may not call %s (publishing %s in %s): the image would fail at distribution", name, strings.Join(denied, ", "), param, strings.Join(img.Spec.Distribution.Regions, ", ")),
-			Fix:     fmt.Sprintf("allow ssm:PutParameter on %s and ec2:DescribeImages: %s", strings.Join(arns, ", "), createRolesFix)}}
+			Fix:     fmt.Sprintf("allow ssm:PutParameter on %s and ec2:DescribeImages (`winami apply --create-roles` puts that inline policy on the role)", strings.Join(arns, ", "))}}
 	}
 	return []Check{{Name: CheckExecutionRole, Status: Pass,
 		Message: fmt.Sprintf("execution role %s trusts %s and may write %s in %s", name, ImageBuilderService, param, strings.Join(img.Spec.Distribution.Regions, ", "))}}

@@ -59,8 +59,8 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 		if tpl == nil {
 			return Check{Name: CheckFastLaunchRights, Status: Fail,
 				Message: fmt.Sprintf("%s: Fast Launch without a launch template needs %s on the role Image Builder uses, and without spec.build.executionRole that is its service-linked role, which has no such rights: the image would fail at distribution", region, FastLaunchPolicy),
-				Fix: fmt.Sprintf("name a launch template tagged CreatedBy=%q in spec.distribution.fastLaunch.launchTemplate, or set spec.build.executionRole to a role with %s (%s)",
-					ImageBuilderCreatedBy, ManagedPolicyARN(p, FastLaunchPolicy), createRolesFix)}, nil
+				Fix: fmt.Sprintf("name a launch template tagged CreatedBy=%q in spec.distribution.fastLaunch.launchTemplate, or set spec.build.executionRole to a role with %s (`winami apply --create-roles` creates %s so)",
+					ImageBuilderCreatedBy, ManagedPolicyARN(p, FastLaunchPolicy), spec.DefaultExecutionRole(img.Metadata.Name))}, nil
 		}
 		if tpl.Tags["CreatedBy"] == ImageBuilderCreatedBy {
 			return Check{Name: CheckFastLaunchRights, Status: Pass,
@@ -69,8 +69,8 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 		return Check{Name: CheckFastLaunchRights, Status: Fail,
 			Message: fmt.Sprintf("%s: launch template %s (%s) is not tagged CreatedBy=%q: Image Builder's service-linked role (AWS managed policy AWSServiceRoleForImageBuilder) may enable Fast Launch only with launch templates so tagged, so the image would fail at distribution",
 				region, tpl.Name, tpl.ID, ImageBuilderCreatedBy),
-			Fix: fmt.Sprintf("aws ec2 create-tags --region %s --resources %s --tags 'Key=CreatedBy,Value=%s', or set spec.build.executionRole to a role allowed ec2:EnableFastLaunch and ec2:RunInstances with it (%s)",
-				region, tpl.ID, ImageBuilderCreatedBy, createRolesFix)}, nil
+			Fix: fmt.Sprintf("aws ec2 create-tags --region %s --resources %s --tags 'Key=CreatedBy,Value=%s', or set spec.build.executionRole to a role allowed ec2:EnableFastLaunch and ec2:RunInstances with it",
+				region, tpl.ID, ImageBuilderCreatedBy)}, nil
 	}
 
 	name := spec.RoleName(role)
@@ -104,9 +104,16 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 	case err != nil:
 		return Check{Name: CheckFastLaunchRights, Status: Warn, Message: fmt.Sprintf("%s: the execution role %s not simulated: %v", region, name, err)}, nil
 	case len(denied) > 0:
+		fix := fmt.Sprintf("attach %s to %s (`winami apply --create-roles` does when Fast Launch has no launch template)", ManagedPolicyARN(p, FastLaunchPolicy), name)
+		if tpl != nil && tpl.Tags["CreatedBy"] != ImageBuilderCreatedBy {
+			// EC2ImageBuilderExecutionPolicy, like the service-linked role's policy, allows
+			// EnableFastLaunch only with templates tagged CreatedBy: EC2 Image Builder.
+			fix = fmt.Sprintf("aws ec2 create-tags --region %s --resources %s --tags 'Key=CreatedBy,Value=%s' (EC2ImageBuilderExecutionPolicy allows Fast Launch only with templates so tagged), or %s",
+				region, tpl.ID, ImageBuilderCreatedBy, fix)
+		}
 		return Check{Name: CheckFastLaunchRights, Status: Fail,
 			Message: fmt.Sprintf("%s: the execution role %s may not enable Fast Launch %s: it may not call %s", region, name, what, strings.Join(denied, ", ")),
-			Fix:     fmt.Sprintf("attach %s to %s (%s)", ManagedPolicyARN(p, FastLaunchPolicy), name, createRolesFix)}, nil
+			Fix:     fix}, nil
 	}
 	return Check{Name: CheckFastLaunchRights, Status: Pass, Message: fmt.Sprintf("%s: the execution role %s may enable Fast Launch %s", region, name, what)}, nil
 }

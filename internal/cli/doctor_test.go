@@ -18,13 +18,16 @@ spec:
   windows: {version: "2022", edition: Core}
   build:
     instanceProfile: PROFILE
+    executionRole: doc-exec
   distribution:
     regions: [us-east-1, us-west-2]
     fastLaunch: {enabled: true}
 `
 
 func TestDoctorCommand(t *testing.T) {
-	useEmulator(t)
+	srv := useEmulator(t)
+	// Fast Launch without a launch template needs an execution role with its rights.
+	createExecutionRole(t, srv, "doc-exec", "")
 	good := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "EC2InstanceProfileForImageBuilder", 1))
 	out, stderr, code := run(t, "doctor", "-f", good)
 	if code != 0 || !strings.Contains(out, "credentials") || !strings.Contains(out, "pass") {
