@@ -11,6 +11,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/winami/winami/preflight"
+	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
 )
 
@@ -163,5 +164,39 @@ func TestPoliciesArePartitionAware(t *testing.T) {
 		if got := managed[0]; got != want+"iam::aws:policy/EC2InstanceProfileForImageBuilder" {
 			t.Errorf("%s: managed policy %s", region, got)
 		}
+	}
+}
+
+// TestOperatorMayPassTheRenderedInstanceRole: the build role of the rendered
+// cloudformation.yaml is the one the operator policy (and doctor's simulation) lets the
+// operator pass to EC2. The old template left the role unnamed, so CloudFormation named it
+// <stack>-BuildRole-<suffix> and the policy's role/<instanceProfile> never matched.
+func TestOperatorMayPassTheRenderedInstanceRole(t *testing.T) {
+	w := newDocWorld(t)
+	ctx := context.Background()
+	img := loadSpec(t, "PROFILE", "team-image-builder")
+	res, err := render.Render(img, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, ok := res.CloudFormation().Resources["BuildRole"].Properties.(render.IAMRole)
+	if !ok || role.RoleName == "" {
+		t.Fatalf("the template's build role has no RoleName: CloudFormation makes one up that no policy names (%+v)", role)
+	}
+	doc, err := json.Marshal(preflight.OperatorPolicy(preflight.ScopeOf(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("winami-operator"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("winami-operator"), PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:iam::123456789012:role/" + role.RoleName
+	e := iamtypes.ContextEntry{ContextKeyName: aws.String("iam:PassedToService"), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{"ec2.amazonaws.com"}}
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"iam:PassRole"}, []string{arn}, e); d["iam:PassRole"] != "allowed" {
+		t.Errorf("the operator may not pass the rendered build role %s: %v", arn, d)
 	}
 }

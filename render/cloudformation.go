@@ -289,7 +289,11 @@ func (r *Resources) CloudFormation() *Template {
 	for _, p := range policies {
 		arns = append(arns, Sub{"arn:${AWS::Partition}:iam::aws:policy/" + p})
 	}
+	// The role is named as the instance profile, as apply --create-instance-profile names
+	// it: the operator's iam:PassRole (winami iam-policy, doctor) names role/<profile>, which
+	// a name CloudFormation makes up (<stack>-BuildRole-<suffix>) would never match.
 	t.Resources["BuildRole"] = Resource{Type: "AWS::IAM::Role", Properties: IAMRole{
+		RoleName:    s.Build.InstanceProfile,
 		Description: "Role of the EC2 Image Builder build instances of " + img.Metadata.Name,
 		AssumeRolePolicyDocument: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
 			Effect: "Allow", Principal: map[string]string{"Service": "ec2.amazonaws.com"}, Action: "sts:AssumeRole",
