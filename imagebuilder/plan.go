@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
 )
 
 // Action is what Apply does, or would do, to one resource.
@@ -211,7 +212,7 @@ func (r *run) placeholder(kind, name, version string) string {
 	if account == "" {
 		account = placeholderAccount
 	}
-	s := fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", r.d.Region, account, kind, arnName(name))
+	s := fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s/%s", catalog.Partition(r.d.Region), r.d.Region, account, kind, arnName(name))
 	if version != "" {
 		s += "/" + version
 	}
