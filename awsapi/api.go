@@ -43,6 +43,10 @@ type EC2 interface {
 	DescribeFastLaunchImages(ctx context.Context, in *ec2.DescribeFastLaunchImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeFastLaunchImagesOutput, error)
 	// DescribeInstanceTypes gives the vCPUs of the instance type Fast Launch launches.
 	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
+	// DescribeInstanceTypeOfferings tells which instance types a region, or one of its
+	// Availability Zones, offers (the build preflight checks spec.build.instanceTypes):
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypeOfferings.html
+	DescribeInstanceTypeOfferings(ctx context.Context, in *ec2.DescribeInstanceTypeOfferingsInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceTypeOfferingsOutput, error)
 }
 
 // ImageBuilder is the part of the EC2 Image Builder API winami calls.
@@ -88,6 +92,9 @@ type IAM interface {
 	AttachRolePolicy(ctx context.Context, in *iam.AttachRolePolicyInput, opts ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
 	CreateInstanceProfile(ctx context.Context, in *iam.CreateInstanceProfileInput, opts ...func(*iam.Options)) (*iam.CreateInstanceProfileOutput, error)
 	AddRoleToInstanceProfile(ctx context.Context, in *iam.AddRoleToInstanceProfileInput, opts ...func(*iam.Options)) (*iam.AddRoleToInstanceProfileOutput, error)
+	// The pipeline's execution role's inline policy, written by apply when asked.
+	GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, opts ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
+	PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, opts ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
 }
 
 // ECR is the part of the ECR API winami calls.

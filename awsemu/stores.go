@@ -41,6 +41,10 @@ type FastLaunchSettings struct {
 	LaunchTemplateID      string
 	LaunchTemplateName    string
 	LaunchTemplateVersion string
+	// Principal is the IAM principal (user or role ARN) on whose behalf Fast Launch is
+	// enabled; EC2 checks its permissions as for the EnableFastLaunch operation. Empty:
+	// nothing is checked.
+	Principal string
 }
 
 // Parameter is an SSM parameter with its history, oldest version first.
@@ -68,6 +72,63 @@ type EC2Store interface {
 	PutImage(img Image) Image
 	// EnableFastLaunch turns Fast Launch on for an owned image, as EnableFastLaunch would.
 	EnableFastLaunch(region, imageID, account string, s FastLaunchSettings) error
+	// InstanceTypeOffered reports whether EC2 offers instanceType in region, and in the
+	// availability zone az (a zone name, us-east-1e) when az is not "", as
+	// DescribeInstanceTypeOfferings answers it.
+	InstanceTypeOffered(region, az, instanceType string) bool
+	// Subnet returns a subnet of the account in region by id.
+	Subnet(region, subnetID string) (Subnet, bool)
+	// SecurityGroup returns a security group of the account in region by id.
+	SecurityGroup(region, groupID string) (SecurityGroup, bool)
+	// DefaultSubnet returns the default VPC's default subnet of region in az (the first
+	// zone's when az is ""), as RunInstances picks it without a SubnetId; false when the
+	// Region has no default VPC or no default subnet there.
+	DefaultSubnet(region, az string) (Subnet, bool)
+	// KeyPairExists reports whether the account has a key pair of that name in region.
+	KeyPairExists(region, name string) bool
+	// LaunchTemplate returns a launch template of region by id (lt-…) or by name.
+	LaunchTemplate(region, idOrName string) (LaunchTemplate, bool)
+}
+
+// Subnet is an EC2 subnet as other services see it.
+type Subnet struct {
+	ID                 string
+	VpcID              string
+	AvailabilityZone   string // us-east-1a
+	AvailabilityZoneID string // use1-az1
+	Tags               map[string]string
+}
+
+// SecurityGroup is an EC2 security group as other services see it.
+type SecurityGroup struct {
+	ID    string
+	Name  string
+	VpcID string
+	Tags  map[string]string
+}
+
+// LaunchTemplate is an EC2 launch template as other services see it.
+type LaunchTemplate struct {
+	ID             string
+	Name           string
+	Region         string
+	OwnerID        string
+	DefaultVersion int64
+	LatestVersion  int64
+	Tags           map[string]string
+}
+
+// ARN is the launch template's ARN, arn:aws:ec2:<region>:<account>:launch-template/<id>,
+// the resource IAM policies name.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+func (t LaunchTemplate) ARN() string {
+	return "arn:aws:ec2:" + t.Region + ":" + t.OwnerID + ":launch-template/" + t.ID
+}
+
+// ImageARN is the ARN IAM policies name an AMI by: arn:aws:ec2:<region>::image/<id> (no account).
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+func ImageARN(region, imageID string) string {
+	return "arn:aws:ec2:" + region + "::image/" + imageID
 }
 
 // SSMStore is what other services need of SSM's state.
@@ -80,6 +141,37 @@ type SSMStore interface {
 type IAMStore interface {
 	// InstanceProfileExists reports whether an instance profile of that name exists.
 	InstanceProfileExists(name string) bool
+	// Authorize evaluates action on resource for the IAM user or role principalARN with
+	// its identity-based policies and the request context (condition keys, case-insensitive,
+	// e.g. "ec2:ResourceTag/CreatedBy", "aws:RequestTag/CreatedBy", "ec2:CreateAction",
+	// "iam:PassedToService"): an explicit Deny wins, then an Allow, else the implicit deny.
+	// reason is "" when allowed, else an AccessDenied message naming principal, action and
+	// resource.
+	Authorize(principalARN, action, resource string, context map[string][]string) (allowed bool, reason string)
+	// RoleTrusts reports whether a role (name or ARN) exists and whether its trust policy
+	// lets service (a service principal such as imagebuilder.amazonaws.com) call
+	// sts:AssumeRole.
+	RoleTrusts(roleNameOrARN, service string) (exists, trusted bool)
+	// RoleARN returns the ARN (with its path) of a role given by name or ARN.
+	RoleARN(roleNameOrARN string) (arn string, ok bool)
+}
+
+// ImageBuilderServiceRoleARN is the ARN of Image Builder's service-linked role in account.
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-builder-service-linked-role.html
+func ImageBuilderServiceRoleARN(account string) string {
+	return "arn:aws:iam::" + account + ":role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder"
+}
+
+// ResourceTagContext is the request context of an EC2 action on a resource with these tags:
+// each tag as ec2:ResourceTag/<key> and aws:ResourceTag/<key> (EC2 accepts both).
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-policy-keys
+func ResourceTagContext(tags map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range tags {
+		out["ec2:ResourceTag/"+k] = []string{v}
+		out["aws:ResourceTag/"+k] = []string{v}
+	}
+	return out
 }
 
 // SSMParameterReader is implemented by an SSMStore that can also read parameters. Image

@@ -8,12 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
 )
 
 // Check outcomes.
@@ -58,12 +58,16 @@ const (
 // NotOwnedMessage is the refusal for an AMI the caller's account does not own.
 const NotOwnedMessage = "Fast Launch needs an AMI you own: build one with `winami build`"
 
-// Actions are the IAM actions enabling Fast Launch needs of the caller.
+// Actions are the IAM actions enabling Fast Launch needs of the caller (LaunchQuestions
+// says on which resources and with which context): the call, the reads of the preflight,
+// the first use's service-linked role, and the launch EC2 checks the caller may make.
 var Actions = []string{
 	"ec2:EnableFastLaunch",
 	"ec2:DescribeFastLaunchImages",
 	"ec2:DescribeImages",
 	"iam:CreateServiceLinkedRole",
+	"ec2:RunInstances",
+	"ec2:CreateTags",
 }
 
 // ServiceLinkedRoleService is the service principal of Fast Launch's service-linked role.
@@ -116,7 +120,11 @@ func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]C
 		return nil, err
 	}
 	checks = append(checks, env...)
-	checks = append(checks, c.checkPermissions(ctx, callerARN))
+	perm, err := c.checkPermissions(ctx, callerARN, account, imageID, img, s)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, perm)
 	return checks, nil
 }
 
@@ -266,62 +274,58 @@ func PrincipalARN(callerARN string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], role)
 }
 
-func (c *Client) checkPermissions(ctx context.Context, callerARN string) Check {
-	res, err := Simulate(ctx, c.IAM, callerARN, Actions, []iamtypes.ContextEntry{{
-		ContextKeyName:   aws.String("iam:AWSServiceName"),
-		ContextKeyType:   iamtypes.ContextKeyTypeEnumString,
-		ContextKeyValues: []string{ServiceLinkedRoleService},
-	}})
+// checkPermissions asks IAM whether the caller may enable Fast Launch for the image with
+// the settings: what EC2 itself checks (LaunchQuestions: EnableFastLaunch, and the launch
+// from the AMI with the launch template, its subnet, security groups and instance
+// profile's role), the reads the command makes, and the service-linked role's creation.
+func (c *Client) checkPermissions(ctx context.Context, callerARN, account, imageID string, img *types.Image, s Settings) (Check, error) {
+	launch := Launch{Partition: catalog.Partition(c.Region), Region: c.Region, Account: account, ImageID: imageID}
+	if img != nil {
+		launch.ImageTags = map[string]string{}
+		for _, t := range img.Tags {
+			launch.ImageTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	if s.LaunchTemplate != "" {
+		if ref, err := ParseTemplate(s.LaunchTemplate); err == nil {
+			tpl, err := c.Template(ctx, ref)
+			if err != nil {
+				return Check{}, err
+			}
+			if tpl != nil {
+				launch.TemplateID, launch.Subnets, launch.SecurityGroups, launch.TemplateTags = tpl.ID, tpl.Subnets, tpl.SecurityGroups, tpl.Tags
+				if tpl.InstanceProfile != "" {
+					if launch.RoleARN, err = ProfileRoleARN(ctx, c.IAM, tpl.InstanceProfile); err != nil && !awsapi.IsAccessDenied(err) && awsapi.ErrorCode(err) != "NoSuchEntity" {
+						return Check{}, err
+					}
+				}
+			} else {
+				launch.TemplateID = "lt-00000000000000000" // missing: its own check fails; ask about any template
+			}
+		}
+	}
+	qs := append([]Question{
+		{Actions: []string{"ec2:DescribeFastLaunchImages", "ec2:DescribeImages"}},
+		{Actions: []string{"iam:CreateServiceLinkedRole"}, Context: []iamtypes.ContextEntry{StringEntry("iam:AWSServiceName", ServiceLinkedRoleService)}},
+	}, LaunchQuestions(launch)...)
+	denied, err := Ask(ctx, c.IAM, callerARN, qs)
 	switch {
 	case err != nil && awsapi.IsAccessDenied(err):
 		return Check{Name: CheckPermissions, Status: CheckSkip,
 			Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", callerARN),
-			Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let winami check, or compare with `winami iam-policy --for operator`"}
+			Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let winami check, or compare with `winami iam-policy --for operator`"}, nil
 	case err != nil:
 		return Check{Name: CheckPermissions, Status: CheckWarn,
-			Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", callerARN, err)}
+			Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", callerARN, err)}, nil
 	}
-	if len(res.Denied) > 0 {
+	if len(denied) > 0 {
 		return Check{Name: CheckPermissions, Status: CheckFail,
-			Message: fmt.Sprintf("%s may not call %s", PrincipalARN(callerARN), strings.Join(res.Denied, ", ")),
-			Fix:     "allow those actions (see `winami iam-policy --for operator`); iam:CreateServiceLinkedRole is needed once per account for " + ServiceLinkedRoleService}
+			Message: fmt.Sprintf("%s may not call %s", PrincipalARN(callerARN), strings.Join(denied, ", ")),
+			Fix: "allow those actions (see `winami iam-policy --for operator`: EC2 checks that whoever enables Fast Launch may launch from the AMI and the launch template); " +
+				"iam:CreateServiceLinkedRole is needed once per account for " + ServiceLinkedRoleService}, nil
 	}
 	return Check{Name: CheckPermissions, Status: CheckPass,
-		Message: fmt.Sprintf("%s may call %s", PrincipalARN(callerARN), strings.Join(res.Allowed, ", "))}
-}
-
-// Simulation is the outcome of SimulatePrincipalPolicy: actions allowed and denied.
-type Simulation struct {
-	Allowed []string
-	Denied  []string
-}
-
-// Simulate asks IAM whether callerARN (an STS caller ARN is turned into its principal)
-// may call actions on any resource, following every page. The error is IAM's, so callers
-// can tell "simulation denied" (awsapi.IsAccessDenied) from the rest.
-func Simulate(ctx context.Context, api awsapi.IAM, callerARN string, actions []string, contextEntries []iamtypes.ContextEntry) (Simulation, error) {
-	var sim Simulation
-	in := &iam.SimulatePrincipalPolicyInput{
-		PolicySourceArn: aws.String(PrincipalARN(callerARN)),
-		ActionNames:     actions,
-		ContextEntries:  contextEntries,
-	}
-	p := iam.NewSimulatePrincipalPolicyPaginator(api, in)
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return sim, err
-		}
-		for _, r := range out.EvaluationResults {
-			name := aws.ToString(r.EvalActionName)
-			if r.EvalDecision == iamtypes.PolicyEvaluationDecisionTypeAllowed {
-				sim.Allowed = append(sim.Allowed, name)
-			} else {
-				sim.Denied = append(sim.Denied, name)
-			}
-		}
-	}
-	return sim, nil
+		Message: fmt.Sprintf("%s may enable Fast Launch for %s and launch what it launches", PrincipalARN(callerARN), imageID)}, nil
 }
 
 // ResolveImage turns an image reference into an AMI ID in region: "ami-…" is returned as

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsapi"
@@ -64,6 +65,15 @@ type Desired struct {
 	CacheImages []string
 	// SpecHash is the hash of the spec the requests were rendered from.
 	SpecHash string
+}
+
+// ExecutionRole is the pipeline's execution role, a role name or ARN ("" when Image
+// Builder acts as its service-linked role).
+func (d *Desired) ExecutionRole() string {
+	if d.Pipeline == nil {
+		return ""
+	}
+	return aws.ToString(d.Pipeline.ExecutionRole)
 }
 
 // Regions lists the distribution regions (the build region when none are listed).

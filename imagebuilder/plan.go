@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
 )
 
 // Action is what Apply does, or would do, to one resource.
@@ -98,6 +99,10 @@ type Options struct {
 	// with the policies InstancePolicies lists) part of the plan: created when missing.
 	// Without it a missing instance profile is a PreflightError.
 	ManageInstanceProfile bool
+	// ManageExecutionRole makes the pipeline's execution role (Desired.ExecutionRole) part
+	// of the plan: created when missing, trusted by Image Builder, with the policies
+	// ExecutionRolePolicies lists and the inline policy PublishParameterPolicy.
+	ManageExecutionRole bool
 }
 
 func (o Options) logf(format string, args ...any) {
@@ -147,6 +152,11 @@ func reconcile(ctx context.Context, c Clients, d *Desired, opts Options, apply b
 	r.plan.Parent = parent
 	if opts.ManageInstanceProfile {
 		if err := r.instanceProfile(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if opts.ManageExecutionRole {
+		if err := r.executionRole(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -202,7 +212,7 @@ func (r *run) placeholder(kind, name, version string) string {
 	if account == "" {
 		account = placeholderAccount
 	}
-	s := fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", r.d.Region, account, kind, arnName(name))
+	s := fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s/%s", catalog.Partition(r.d.Region), r.d.Region, account, kind, arnName(name))
 	if version != "" {
 		s += "/" + version
 	}
@@ -795,7 +805,20 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 			return findNamed(ctx, p, "image pipelines", name,
 				func(page *ib.ListImagePipelinesOutput) []types.ImagePipeline { return page.ImagePipelineList },
 				func(pl types.ImagePipeline) (*string, *string) { return pl.Name, pl.Arn },
-				func(_ context.Context, pl types.ImagePipeline) (map[string]any, error) { return toJSONMap(pl), nil })
+				func(_ context.Context, pl types.ImagePipeline) (map[string]any, error) {
+					current := toJSONMap(pl)
+					// The execution role is a name or an ARN; the same role written the other
+					// way is no change (the API reference does not say which form
+					// GetImagePipeline returns).
+					if got, ok := current["executionRole"].(string); ok && want.ExecutionRole != nil && got != *want.ExecutionRole {
+						gn, _ := RoleNameAndPath(got)
+						wn, _ := RoleNameAndPath(*want.ExecutionRole)
+						if gn == wn && (!strings.HasPrefix(got, "arn:") || !strings.HasPrefix(*want.ExecutionRole, "arn:")) {
+							current["executionRole"] = *want.ExecutionRole
+						}
+					}
+					return current, nil
+				})
 		},
 		create: func(ctx context.Context) (string, error) {
 			in := want

@@ -45,6 +45,18 @@ const (
 	CheckParentImage     = "parent-image"
 	CheckCachedImages    = "cached-images"
 	CheckFastLaunch      = "fast-launch"
+	// CheckInstanceTypes: spec.build.instanceTypes exist and are offered in the build
+	// region and the subnet's Availability Zone.
+	CheckInstanceTypes = "instance-types"
+	// CheckExecutionRole: who writes the published parameter (the service-linked role only
+	// under /imagebuilder/, else spec.build.executionRole: exists, trusted, allowed).
+	CheckExecutionRole = "execution-role"
+	// CheckEKSComponent: for the windows-base route, Amazon's eks-optimized-ami-windows
+	// has a version for the Kubernetes minor in the build region.
+	CheckEKSComponent = "eks-component"
+	// CheckFastLaunchRights: whoever enables Fast Launch at distribution (Image Builder's
+	// service-linked role or the execution role) may do it with the launch template.
+	CheckFastLaunchRights = "fast-launch-rights"
 )
 
 // Doctor checks, before a build, what would make it fail half an hour in.
@@ -55,6 +67,41 @@ type Doctor struct {
 	// (package images); without it the check is skipped with a pointer to
 	// `winami images check`.
 	CheckImages func(ctx context.Context, refs []string, windows string) Check
+	// Options are what the command is about to create itself.
+	Options Options
+}
+
+// Options tell the checks what the command is about to create, so that its absence is not
+// a problem.
+type Options struct {
+	// CreatesInstanceProfile: apply creates the build instance profile and its role when
+	// missing (--create-instance-profile).
+	CreatesInstanceProfile bool
+	// CreatesRoles: apply creates the execution role when missing (--create-roles).
+	CreatesRoles bool
+	// Fast leaves out the checks that read container registries (the cached images):
+	// build and apply run Preflight before they change anything, and they measure the
+	// images themselves.
+	Fast bool
+}
+
+// Preflight runs doctor's checks, without the registry reads, as build and apply do
+// before their first change: it returns every check, and an error only when checks could
+// not run at all.
+func Preflight(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsImage, opts Options) ([]Check, error) {
+	opts.Fast = true
+	return (&Doctor{Clients: clients, Options: opts}).Run(ctx, img)
+}
+
+// Problems are the failed checks of a preflight, for a caller that stops on them.
+func Problems(checks []Check) []Check {
+	var out []Check
+	for _, c := range checks {
+		if c.Status == Fail {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Failed reports whether any check failed.
@@ -83,7 +130,11 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, erro
 	callerARN := aws.ToString(ident.Arn)
 	add(Check{Name: CheckCredentials, Status: Pass, Message: fmt.Sprintf("account %s as %s", aws.ToString(ident.Account), callerARN)})
 
-	add(d.permissions(ctx, img, callerARN))
+	perm, err := d.permissions(ctx, img, callerARN)
+	if err != nil {
+		return checks, err
+	}
+	add(perm)
 
 	profileChecks, err := d.instanceProfile(ctx, img)
 	if err != nil {
@@ -97,13 +148,30 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, erro
 	}
 	add(net)
 
+	types, err := d.instanceTypes(ctx, img)
+	if err != nil {
+		return checks, err
+	}
+	add(types)
+
 	parent, err := d.parent(ctx, img)
 	if err != nil {
 		return checks, err
 	}
 	add(parent)
 
+	if img.Spec.Parent.Source == spec.SourceWindowsBase {
+		comp, err := d.eksComponent(ctx, img)
+		if err != nil {
+			return checks, err
+		}
+		add(comp)
+	}
+
+	checks = append(checks, d.executionRole(ctx, img, accountOf(callerARN))...)
+
 	switch {
+	case d.Options.Fast:
 	case !img.Spec.Cache.IsEnabled():
 		add(Check{Name: CheckCachedImages, Status: Pass, Message: "no images cached"})
 	case d.CheckImages != nil:
@@ -113,7 +181,7 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, erro
 			Fix: "run `winami images check -f` on the spec"})
 	}
 
-	fl, err := d.fastLaunch(ctx, img)
+	fl, err := d.fastLaunch(ctx, img, accountOf(callerARN))
 	if err != nil {
 		return checks, err
 	}
@@ -142,20 +210,19 @@ func simulate(ctx context.Context, api awsapi.IAM, principal string, actions, re
 }
 
 // Simulation is one SimulatePrincipalPolicy question: may the principal call Actions on
-// Resources ("*" when none) in Context.
-type Simulation struct {
-	Actions   []string
-	Resources []string
-	Context   []iamtypes.ContextEntry
-}
+// Resources ("*" when none) in Context (the questions of fastlaunch and doctor are one type).
+type Simulation = fastlaunch.Question
 
 // OperatorSimulations are the questions doctor asks about the caller: every action apply,
 // build, fast-launch and prune call, on the resources of the spec (in account), with the
-// context the calls carry, so a policy scoped like OperatorPolicy passes.
+// context the calls carry, so a policy scoped like OperatorPolicy passes. ARNs are in the
+// partition of the spec's region.
 func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 	name := strings.ToLower(img.Metadata.Name)
+	region := img.Metadata.Region
+	p := catalog.Partition(region)
 	var sims []Simulation
-	sims = append(sims, Simulation{Actions: append(append([]string(nil), readActions...), fastLaunchActions...)})
+	sims = append(sims, Simulation{Actions: append([]string(nil), readActions...)})
 	byType := map[string][]string{}
 	var types []string
 	for _, a := range applyActions {
@@ -167,17 +234,21 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 	}
 	for _, t := range types {
 		// Image Builder resources live in the build region only.
-		arns := []string{fmt.Sprintf("arn:aws:imagebuilder:%s:%s:%s/%s", img.Metadata.Region, account, t, name+applyResourceSuffix[t])}
+		arns := []string{fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s/%s", p, region, account, t, name+applyResourceSuffix[t])}
 		sims = append(sims, Simulation{Actions: byType[t], Resources: arns})
 	}
 	if role := img.Spec.Build.InstanceProfile; role != "" {
-		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", account, role)},
+		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, role)},
 			Context: []iamtypes.ContextEntry{stringEntry("iam:PassedToService", "ec2.amazonaws.com")}})
 	}
-	if p := img.Spec.Distribution.PublishParameter; p != "" {
+	if role := executionRoleOf(img); role != "" {
+		sims = append(sims, Simulation{Actions: []string{"iam:PassRole"}, Resources: []string{roleARNIn(p, account, role)},
+			Context: []iamtypes.ContextEntry{stringEntry("iam:PassedToService", "imagebuilder.amazonaws.com")}})
+	}
+	if param := img.Spec.Distribution.PublishParameter; param != "" {
 		var arns []string
 		for _, r := range img.Spec.Distribution.Regions {
-			arns = append(arns, fmt.Sprintf("arn:aws:ssm:%s:%s:parameter/%s", r, account, strings.TrimPrefix(p, "/")))
+			arns = append(arns, fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", p, r, account, strings.TrimPrefix(param, "/")))
 		}
 		sims = append(sims, Simulation{Actions: []string{"ssm:PutParameter"}, Resources: arns})
 	}
@@ -186,18 +257,41 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 		services = append(services, fastlaunch.ServiceLinkedRoleService)
 	}
 	for _, svc := range services {
-		sims = append(sims, Simulation{Actions: []string{"iam:CreateServiceLinkedRole"}, Context: []iamtypes.ContextEntry{stringEntry("iam:AWSServiceName", svc)}})
+		sims = append(sims, Simulation{Actions: []string{"iam:CreateServiceLinkedRole"}, Context: []iamtypes.ContextEntry{stringEntry("iam:AWSServiceName", svc)}, Note: svc})
 	}
-	region := img.Metadata.Region
+	// fast-launch enable, as the operator (with the spec's launch template, or without one).
+	launch := fastlaunch.Launch{Partition: p, Region: region, Account: account, ImageID: "ami-00000000000000000"}
+	if fl := img.Spec.Distribution.FastLaunch; fl != nil && fl.LaunchTemplate != nil {
+		launch.TemplateID = "lt-00000000000000000"
+	}
+	sims = append(sims, Simulation{Actions: []string{"ec2:DisableFastLaunch"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::image/%s", p, region, launch.ImageID)}})
+	sims = append(sims, fastlaunch.LaunchQuestions(launch)...)
 	sims = append(sims,
-		Simulation{Actions: []string{"ec2:DeregisterImage", "ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::image/ami-00000000000000000", region)},
+		Simulation{Actions: []string{"ec2:DeregisterImage", "ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::image/ami-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.ManagedByTag, prune.ManagedByValue)}},
-		Simulation{Actions: []string{"ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::snapshot/snap-00000000000000000", region)},
+		Simulation{Actions: []string{"ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:TagKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: []string{prune.PendingTag}}}},
-		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:aws:ec2:%s::snapshot/snap-00000000000000000", region)},
+		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
 	)
 	return sims
+}
+
+// roleARNIn is the ARN of a role given by name or ARN.
+func roleARNIn(partition, account, nameOrARN string) string {
+	if strings.HasPrefix(nameOrARN, "arn:") {
+		return nameOrARN
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, nameOrARN)
+}
+
+// partitionOfARN is the partition of an ARN (aws when it is not one).
+func partitionOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
 }
 
 // applyResourceSuffix completes "<type>/<name>" into the shape of the ARN winami's calls
@@ -223,55 +317,91 @@ var applyResourceType = map[string]string{
 	"imagebuilder:CancelImageCreation":               "image",
 }
 
-func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, callerARN string) Check {
-	api := d.Clients.IAM(img.Metadata.Region)
+func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, callerARN string) (Check, error) {
+	region := img.Metadata.Region
+	api := d.Clients.IAM(region)
 	principal := fastlaunch.PrincipalARN(callerARN)
-	var denied []string
-	seen := map[string]bool{}
-	sims := OperatorSimulations(img, accountOf(callerARN))
+	account := accountOf(callerARN)
+	sims := OperatorSimulations(img, account)
 	// apply passes the role the instance profile holds, whose name may differ from the
 	// profile's (OperatorSimulations assumes they match, as when winami creates them).
 	if name := img.Spec.Build.InstanceProfile; name != "" {
 		prof, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 		if err == nil && len(prof.InstanceProfile.Roles) > 0 && prof.InstanceProfile.Roles[0].Arn != nil {
 			for i := range sims {
-				if len(sims[i].Actions) == 1 && sims[i].Actions[0] == "iam:PassRole" {
+				if len(sims[i].Actions) == 1 && sims[i].Actions[0] == "iam:PassRole" && passedTo(sims[i]) == "ec2.amazonaws.com" {
 					sims[i].Resources = []string{aws.ToString(prof.InstanceProfile.Roles[0].Arn)}
 				}
 			}
 		}
 	}
-	for _, s := range sims {
-		den, err := simulate(ctx, api, principal, s.Actions, s.Resources, s.Context)
+	// fast-launch enable with the spec's launch template: ask about what its version names
+	// in the build region (subnet, security groups, the instance profile's role).
+	if fl := img.Spec.Distribution.FastLaunch; fl != nil && fl.Enabled && fl.LaunchTemplate != nil {
+		tpl, err := fastlaunch.New(d.Clients, region).Template(ctx, templateRef(fl.LaunchTemplate))
 		if err != nil {
-			if awsapi.IsAccessDenied(err) {
-				return Check{Name: CheckPermissions, Status: Skip,
-					Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", principal),
-					Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let doctor check, or compare your policy with `winami iam-policy --for operator`"}
-			}
-			return Check{Name: CheckPermissions, Status: Warn, Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", principal, err)}
+			return Check{}, err
 		}
-		for _, a := range den {
-			if a == "iam:CreateServiceLinkedRole" {
-				a += " (" + s.Context[0].ContextKeyValues[0] + ")"
+		if tpl != nil {
+			launch := fastlaunch.Launch{Partition: catalog.Partition(region), Region: region, Account: account, ImageID: "ami-00000000000000000",
+				TemplateID: tpl.ID, Subnets: tpl.Subnets, SecurityGroups: tpl.SecurityGroups, TemplateTags: tpl.Tags}
+			if tpl.InstanceProfile != "" {
+				if launch.RoleARN, err = fastlaunch.ProfileRoleARN(ctx, api, tpl.InstanceProfile); err != nil && !awsapi.IsAccessDenied(err) && awsapi.ErrorCode(err) != "NoSuchEntity" {
+					return Check{}, err
+				}
 			}
-			if !seen[a] {
-				seen[a] = true
-				denied = append(denied, a)
+			var kept []Simulation
+			for _, s := range sims {
+				if !strings.HasSuffix(s.Note, "for fast-launch enable") && !(len(s.Actions) == 1 && s.Actions[0] == "ec2:EnableFastLaunch") {
+					kept = append(kept, s)
+				}
 			}
+			sims = append(kept, fastlaunch.LaunchQuestions(launch)...)
 		}
+	}
+	denied, err := fastlaunch.Ask(ctx, api, principal, sims)
+	if err != nil {
+		if awsapi.IsAccessDenied(err) {
+			return Check{Name: CheckPermissions, Status: Skip,
+				Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", principal),
+				Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let doctor check, or compare your policy with `winami iam-policy --for operator`"}, nil
+		}
+		return Check{Name: CheckPermissions, Status: Warn, Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", principal, err)}, nil
 	}
 	if len(denied) > 0 {
+		fix := "attach the policy `winami iam-policy --for operator -f <spec>` prints"
+		for _, a := range denied {
+			if strings.HasPrefix(a, "iam:PassRole (the launch template's") {
+				fix += " (with --launch-template-role for the launch template's instance profile role)"
+				break
+			}
+		}
 		return Check{Name: CheckPermissions, Status: Fail,
-			Message: fmt.Sprintf("%s may not call %s", principal, strings.Join(denied, ", ")),
-			Fix:     "attach the policy `winami iam-policy --for operator -f <spec>` prints"}
+			Message: fmt.Sprintf("%s may not call %s", principal, strings.Join(denied, ", ")), Fix: fix}, nil
 	}
-	return Check{Name: CheckPermissions, Status: Pass, Message: fmt.Sprintf("%s may do what apply, build, fast-launch and prune call", principal)}
+	return Check{Name: CheckPermissions, Status: Pass, Message: fmt.Sprintf("%s may do what apply, build, fast-launch and prune call", principal)}, nil
 }
 
-func stringEntry(key, value string) iamtypes.ContextEntry {
-	return iamtypes.ContextEntry{ContextKeyName: aws.String(key), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{value}}
+// templateRef is the fastlaunch reference of the spec's launch template ($Default as "").
+func templateRef(lt *spec.LaunchTemplateSpec) fastlaunch.TemplateRef {
+	ref := fastlaunch.TemplateRef{ID: lt.ID, Name: lt.Name}
+	if lt.Version != "" && lt.Version != "$Default" {
+		ref.Version = lt.Version
+	}
+	return ref
 }
+
+// passedTo is the iam:PassedToService of a simulation ("" when none).
+func passedTo(s Simulation) string {
+	for _, e := range s.Context {
+		if aws.ToString(e.ContextKeyName) == "iam:PassedToService" && len(e.ContextKeyValues) > 0 {
+			return e.ContextKeyValues[0]
+		}
+	}
+	return ""
+}
+
+func stringEntry(key, value string) iamtypes.ContextEntry { return fastlaunch.StringEntry(key, value) }
 
 func accountOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
@@ -300,9 +430,13 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 	api := d.Clients.IAM(img.Metadata.Region)
 	out, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 	if err != nil {
+		if awsapi.ErrorCode(err) == "NoSuchEntity" && d.Options.CreatesInstanceProfile {
+			return append([]Check{{Name: CheckInstanceProfile, Status: Pass, Message: fmt.Sprintf("instance profile %s does not exist yet: apply creates it and its role", name)}},
+				roleChecksSkipped(img, fmt.Sprintf("instance profile %s does not exist yet", name))...), nil
+		}
 		if awsapi.ErrorCode(err) == "NoSuchEntity" {
 			return append([]Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
-				Fix: fmt.Sprintf("create it with a role that has %s and %s (winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}},
+				Fix: fmt.Sprintf("create it with a role that has %s and %s (`winami apply --create-roles` or --create-instance-profile does; winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}},
 				roleChecksSkipped(img, fmt.Sprintf("instance profile %s does not exist", name))...), nil
 		}
 		if awsapi.IsAccessDenied(err) {
@@ -341,7 +475,7 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 	if len(missing) > 0 {
 		var fixes []string
 		for _, m := range missing {
-			fixes = append(fixes, fmt.Sprintf("aws iam attach-role-policy --role-name %s --policy-arn %s", role, ManagedPolicyARN(m)))
+			fixes = append(fixes, fmt.Sprintf("aws iam attach-role-policy --role-name %s --policy-arn %s", role, ManagedPolicyARN(catalog.Partition(img.Metadata.Region), m)))
 		}
 		why := ""
 		if contains(missing, SSMInstancePolicy) {
@@ -376,7 +510,7 @@ func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN stri
 	case len(denied) > 0:
 		return Check{Name: CheckECRRead, Status: Fail,
 			Message: fmt.Sprintf("role %s may not call %s on %s: the cached images cannot be pulled", role, strings.Join(denied, ", "), strings.Join(repos, ", ")),
-			Fix:     fmt.Sprintf("attach %s or the inline policy `winami iam-policy --for instance -f <spec>` prints", ManagedPolicyARN(ECRReadOnlyPolicy))}
+			Fix:     fmt.Sprintf("attach %s or the inline policy `winami iam-policy --for instance -f <spec>` prints", ManagedPolicyARN(partitionOfARN(roleARN), ECRReadOnlyPolicy))}
 	}
 	return Check{Name: CheckECRRead, Status: Pass, Message: fmt.Sprintf("role %s may pull from %s", role, strings.Join(repos, ", "))}
 }
@@ -514,7 +648,7 @@ func (d *Doctor) pinnedRelease(ctx context.Context, img *spec.WindowsImage, rel 
 	return Check{Name: CheckParentImage, Status: Pass, Message: fmt.Sprintf("pinned parent %s is %s in %s", name, aws.ToString(out.Images[0].ImageId), region)}, nil
 }
 
-func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
+func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage, account string) ([]Check, error) {
 	fl := img.Spec.Distribution.FastLaunch
 	if fl == nil || !fl.Enabled {
 		return []Check{{Name: CheckFastLaunch, Status: Pass, Message: "Fast Launch not enabled in the spec"}}, nil
@@ -564,6 +698,13 @@ func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage) ([]Chec
 			}
 			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: msg})
 		}
+	}
+	for _, r := range regions {
+		c, err := d.fastLaunchRights(ctx, img, r, account)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

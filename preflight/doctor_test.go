@@ -16,6 +16,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/seed"
+	ibuilder "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/spec"
 )
@@ -46,11 +47,42 @@ type docWorld struct {
 	d   *preflight.Doctor
 }
 
+// newDocWorld starts awsemu with the base spec's execution role made as
+// `winami apply --create-roles` makes it (trusted by Image Builder, its managed
+// policies, the inline policy that publishes the parameter).
 func newDocWorld(t *testing.T) *docWorld {
 	t.Helper()
 	srv := emulator.Start(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
-	return &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
+	w := &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
+	w.executionRole(t, execRole, ibuilder.ExecutionTrustPolicy, []string{"us-east-1", "us-west-2"},
+		ibuilder.ExecutionPolicy, ibuilder.FastLaunchPolicy)
+	return w
+}
+
+// execRole is the base spec's default execution role.
+const execRole = "doc-win2022-imagebuilder-execution"
+
+// executionRole creates an execution role with a trust policy, the managed policies
+// and the inline policy that publishes the base spec's parameter in regions (none when
+// regions is empty).
+func (w *docWorld) executionRole(t *testing.T, name, trust string, regions []string, managed ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range managed {
+		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN("aws", p))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(regions) > 0 {
+		doc := ibuilder.PublishParameterPolicy("aws", w.srv.Account, "/winami/doc-win2022/image_id", regions).JSON()
+		if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(ibuilder.ExecutionRolePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func loadSpec(t *testing.T, repl ...string) *spec.WindowsImage {
@@ -111,7 +143,7 @@ func (w *docWorld) role(t *testing.T, name string, policies ...string) {
 		t.Fatal(err)
 	}
 	for _, p := range policies {
-		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN(p))}); err != nil {
+		if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(preflight.ManagedPolicyARN("aws", p))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -324,5 +356,22 @@ func TestDoctorPassRoleOnTheProfilesRole(t *testing.T) {
 	c := onlyFailure(t, w.run(t, loadSpec(t, "PROFILE", "BuildProfile")), preflight.CheckPermissions)
 	if !strings.Contains(c.Message, "iam:PassRole") {
 		t.Errorf("permissions: %s", c.Message)
+	}
+}
+
+// TestDoctorOperatorMayNotLaunch: EnableFastLaunch makes EC2 check that the caller may
+// launch from the AMI and the launch template; a caller without ec2:RunInstances (or
+// without the tags on launch) fails doctor's permissions check, naming what is missing.
+func TestDoctorOperatorMayNotLaunch(t *testing.T) {
+	for _, action := range []string{"ec2:RunInstances", "ec2:CreateTags"} {
+		w := newDocWorld(t)
+		deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"` + action + `","Resource":"arn:aws:ec2:*:*:instance/*"}]}`
+		if _, err := w.iam.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("deny"), PolicyDocument: aws.String(deny)}); err != nil {
+			t.Fatal(err)
+		}
+		c := onlyFailure(t, w.run(t, loadSpec(t)), preflight.CheckPermissions)
+		if !strings.Contains(c.Message, action+" (") || !strings.Contains(c.Message, "fast-launch enable") || !strings.Contains(c.Fix, "iam-policy --for operator") {
+			t.Errorf("%s denied: %+v", action, c)
+		}
 	}
 }

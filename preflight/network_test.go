@@ -131,9 +131,9 @@ func TestDoctorSubnetAndGroupsMissing(t *testing.T) {
 		t.Errorf("network fix: %q", c.Fix)
 	}
 
-	// An existing subnet with one missing group names only the group.
-	_, subs := defaultVPC(t, w.ec2In("us-east-1"))
-	c = onlyFailure(t, w.run(t, loadSpec(t, buildNetwork(subs[0], sg1)...)), preflight.CheckNetwork)
+	// An existing subnet with one missing group names only the group (a subnet in a zone
+	// that offers the instance type: us-east-1e offers none of the current types).
+	c = onlyFailure(t, w.run(t, loadSpec(t, buildNetwork(w.zoneSubnet(t, "us-east-1a"), sg1)...)), preflight.CheckNetwork)
 	if strings.Contains(c.Message, "subnet") || !strings.Contains(c.Message, sg1) {
 		t.Errorf("missing group only: %+v", c)
 	}

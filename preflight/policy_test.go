@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,6 +11,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/winami/winami/preflight"
+	"github.com/winami/winami/render"
+	"github.com/winami/winami/spec"
 )
 
 func simulateRole(t *testing.T, c *iam.Client, role string, actions, resources []string, entries ...iamtypes.ContextEntry) map[string]string {
@@ -116,5 +119,84 @@ func TestECRRepositoryARN(t *testing.T) {
 		if _, ok := preflight.ECRRepositoryARN(ref); ok {
 			t.Errorf("%q taken for a private ECR image", ref)
 		}
+	}
+}
+
+// TestPoliciesArePartitionAware: in GovCloud and China every ARN winami writes or asks
+// about is in that partition (arn:aws-us-gov:…, arn:aws-cn:…), managed policies included;
+// the old code wrote arn:aws: everywhere.
+func TestPoliciesArePartitionAware(t *testing.T) {
+	for region, partition := range map[string]string{"us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "us-east-1": "aws"} {
+		text := strings.NewReplacer("region: us-east-1", "region: "+region, "regions: [us-east-1, us-west-2]", "regions: ["+region+"]",
+			"111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1.4.2", "mcr.microsoft.com/windows/servercore:ltsc2022").Replace(baseSpec)
+		text = strings.NewReplacer("PARENT", "parent: {source: eks-optimized}", "PROFILE", "BuildProfile", "LAUNCHTEMPLATE", "targetSnapshots: 5").Replace(text)
+		img, err := spec.LoadBytes([]byte(text), "winami.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", region, err)
+		}
+		want := "arn:" + partition + ":"
+		var arns []string
+		sc := preflight.ScopeOf(img)
+		managed, inline := preflight.InstancePolicy(sc)
+		arns = append(arns, managed...)
+		for _, doc := range []preflight.Document{inline, preflight.OperatorPolicy(sc)} {
+			for _, st := range doc.Statement {
+				arns = append(arns, st.Resource...)
+			}
+		}
+		for _, sim := range preflight.OperatorSimulations(img, "123456789012") {
+			arns = append(arns, sim.Resources...)
+		}
+		arns = append(arns, preflight.ManagedPolicyARN(partition, preflight.SSMInstancePolicy))
+		n := 0
+		for _, a := range arns {
+			if a == "*" {
+				continue
+			}
+			n++
+			if !strings.HasPrefix(a, want) {
+				t.Errorf("%s: %s is not in partition %s", region, a, partition)
+			}
+		}
+		if n < 20 {
+			t.Errorf("%s: only %d ARNs looked at", region, n)
+		}
+		if got := managed[0]; got != want+"iam::aws:policy/EC2InstanceProfileForImageBuilder" {
+			t.Errorf("%s: managed policy %s", region, got)
+		}
+	}
+}
+
+// TestOperatorMayPassTheRenderedInstanceRole: the build role of the rendered
+// cloudformation.yaml is the one the operator policy (and doctor's simulation) lets the
+// operator pass to EC2. The old template left the role unnamed, so CloudFormation named it
+// <stack>-BuildRole-<suffix> and the policy's role/<instanceProfile> never matched.
+func TestOperatorMayPassTheRenderedInstanceRole(t *testing.T) {
+	w := newDocWorld(t)
+	ctx := context.Background()
+	img := loadSpec(t, "PROFILE", "team-image-builder")
+	res, err := render.Render(img, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, ok := res.CloudFormation().Resources["BuildRole"].Properties.(render.IAMRole)
+	if !ok || role.RoleName == "" {
+		t.Fatalf("the template's build role has no RoleName: CloudFormation makes one up that no policy names (%+v)", role)
+	}
+	doc, err := json.Marshal(preflight.OperatorPolicy(preflight.ScopeOf(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("winami-operator"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("winami-operator"), PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:iam::123456789012:role/" + role.RoleName
+	e := iamtypes.ContextEntry{ContextKeyName: aws.String("iam:PassedToService"), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{"ec2.amazonaws.com"}}
+	if d := simulateRole(t, w.iam, "winami-operator", []string{"iam:PassRole"}, []string{arn}, e); d["iam:PassRole"] != "allowed" {
+		t.Errorf("the operator may not pass the rendered build role %s: %v", arn, d)
 	}
 }

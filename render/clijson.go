@@ -5,15 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"unicode"
 )
 
 // CLIInputJSON writes an aws-sdk-go-v2 input struct as the AWS CLI's --cli-input-json
-// document: members named as in the service model (the Go field name with its first
-// letter lowered: SemanticVersion → semanticVersion), nil and zero members left out,
-// keys sorted, indented by two spaces, with a final newline.
+// document: members named as in the service model, nil and zero members left out, keys
+// sorted, indented by two spaces, with a final newline. Image Builder's model names
+// members in lowerCamelCase (the Go field name with its first letter lowered:
+// SemanticVersion → semanticVersion); IAM's in UpperCamelCase, as the Go fields are
+// (RoleName), so the requests of package service/iam keep the Go names.
 func CLIInputJSON(input any) ([]byte, error) {
-	v, err := toJSONValue(reflect.ValueOf(input))
+	t := reflect.TypeOf(input)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := memberName
+	if t != nil && strings.HasSuffix(t.PkgPath(), "/service/iam") {
+		name = func(field string) string { return field }
+	}
+	v, err := toJSONValue(reflect.ValueOf(input), name)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +45,7 @@ func memberName(field string) string {
 	return string(r)
 }
 
-func toJSONValue(v reflect.Value) (any, error) {
+func toJSONValue(v reflect.Value, memberName func(string) string) (any, error) {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
 			return nil, nil
@@ -54,7 +65,7 @@ func toJSONValue(v reflect.Value) (any, error) {
 			if fv.IsZero() {
 				continue
 			}
-			x, err := toJSONValue(fv)
+			x, err := toJSONValue(fv, memberName)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.Name, err)
 			}
@@ -66,7 +77,7 @@ func toJSONValue(v reflect.Value) (any, error) {
 	case reflect.Slice:
 		out := make([]any, v.Len())
 		for i := range out {
-			x, err := toJSONValue(v.Index(i))
+			x, err := toJSONValue(v.Index(i), memberName)
 			if err != nil {
 				return nil, err
 			}
@@ -77,7 +88,7 @@ func toJSONValue(v reflect.Value) (any, error) {
 		out := map[string]any{}
 		iter := v.MapRange()
 		for iter.Next() {
-			x, err := toJSONValue(iter.Value())
+			x, err := toJSONValue(iter.Value(), memberName)
 			if err != nil {
 				return nil, err
 			}

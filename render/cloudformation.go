@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/winami/winami/component"
+	winib "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/spec"
 )
 
@@ -49,13 +50,40 @@ type CFNTag struct {
 	Value string `json:"Value"`
 }
 
+// GetAtt is {"Fn::GetAtt": [resource, attribute]}.
+type GetAtt struct {
+	GetAtt [2]string `json:"Fn::GetAtt"`
+}
+
 // IAMRole is AWS::IAM::Role's properties.
 type IAMRole struct {
+	RoleName                 string         `json:"RoleName,omitempty"`
 	Description              string         `json:"Description"`
 	AssumeRolePolicyDocument PolicyDocument `json:"AssumeRolePolicyDocument"`
 	ManagedPolicyArns        []Sub          `json:"ManagedPolicyArns"`
+	Policies                 []InlinePolicy `json:"Policies,omitempty"`
 	Path                     string         `json:"Path"`
 	Tags                     []CFNTag       `json:"Tags,omitempty"`
+}
+
+// InlinePolicy is an inline policy of an AWS::IAM::Role.
+type InlinePolicy struct {
+	PolicyName     string            `json:"PolicyName"`
+	PolicyDocument CFNPolicyDocument `json:"PolicyDocument"`
+}
+
+// CFNPolicyDocument is a permissions policy whose resources may be Fn::Sub templates.
+type CFNPolicyDocument struct {
+	Version   string               `json:"Version"`
+	Statement []CFNPolicyStatement `json:"Statement"`
+}
+
+// CFNPolicyStatement is one statement of a CFNPolicyDocument.
+type CFNPolicyStatement struct {
+	Sid      string   `json:"Sid"`
+	Effect   string   `json:"Effect"`
+	Action   []string `json:"Action"`
+	Resource []any    `json:"Resource"`
 }
 
 // PolicyDocument is an IAM policy document.
@@ -202,6 +230,7 @@ type CFNImagePipeline struct {
 	ImageRecipeArn                 Ref               `json:"ImageRecipeArn"`
 	InfrastructureConfigurationArn Ref               `json:"InfrastructureConfigurationArn"`
 	DistributionConfigurationArn   Ref               `json:"DistributionConfigurationArn"`
+	ExecutionRole                  *GetAtt           `json:"ExecutionRole,omitempty"`
 	Status                         string            `json:"Status"`
 	EnhancedImageMetadataEnabled   bool              `json:"EnhancedImageMetadataEnabled"`
 	ImageTestsConfiguration        CFNImageTests     `json:"ImageTestsConfiguration"`
@@ -242,7 +271,7 @@ func logicalID(i int) string {
 }
 
 // CloudFormation returns the template that creates r's resources plus the build role
-// and instance profile.
+// and instance profile, and the pipeline's execution role when the spec names one.
 func (r *Resources) CloudFormation() *Template {
 	img := r.Spec
 	s := img.Spec
@@ -260,7 +289,11 @@ func (r *Resources) CloudFormation() *Template {
 	for _, p := range policies {
 		arns = append(arns, Sub{"arn:${AWS::Partition}:iam::aws:policy/" + p})
 	}
+	// The role is named as the instance profile, as apply --create-instance-profile names
+	// it: the operator's iam:PassRole (winami iam-policy, doctor) names role/<profile>, which
+	// a name CloudFormation makes up (<stack>-BuildRole-<suffix>) would never match.
 	t.Resources["BuildRole"] = Resource{Type: "AWS::IAM::Role", Properties: IAMRole{
+		RoleName:    s.Build.InstanceProfile,
 		Description: "Role of the EC2 Image Builder build instances of " + img.Metadata.Name,
 		AssumeRolePolicyDocument: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
 			Effect: "Allow", Principal: map[string]string{"Service": "ec2.amazonaws.com"}, Action: "sts:AssumeRole",
@@ -331,8 +364,15 @@ func (r *Resources) CloudFormation() *Template {
 	}
 	t.Resources["DistributionConfiguration"] = Resource{Type: "AWS::ImageBuilder::DistributionConfiguration", Properties: cd}
 	p := r.ImagePipeline
+	var execRole *GetAtt
+	if e := r.ExecutionRole; e != nil {
+		t.Resources["ExecutionRole"] = Resource{Type: "AWS::IAM::Role", Properties: r.cfnExecutionRole()}
+		execRole = &GetAtt{[2]string{"ExecutionRole", "Arn"}}
+		t.Outputs["ExecutionRoleArn"] = Output{Description: "The role Image Builder assumes to run the pipeline", Value: execRole}
+	}
 	t.Resources["ImagePipeline"] = Resource{Type: "AWS::ImageBuilder::ImagePipeline", Properties: CFNImagePipeline{
-		Name: *p.Name, Description: aws.ToString(p.Description),
+		ExecutionRole: execRole,
+		Name:          *p.Name, Description: aws.ToString(p.Description),
 		ImageRecipeArn: Ref{"ImageRecipe"}, InfrastructureConfigurationArn: Ref{"InfrastructureConfiguration"}, DistributionConfigurationArn: Ref{"DistributionConfiguration"},
 		Status: string(p.Status), EnhancedImageMetadataEnabled: aws.ToBool(p.EnhancedImageMetadataEnabled),
 		ImageTestsConfiguration: CFNImageTests{ImageTestsEnabled: aws.ToBool(p.ImageTestsConfiguration.ImageTestsEnabled), TimeoutMinutes: int(aws.ToInt32(p.ImageTestsConfiguration.TimeoutMinutes))},
@@ -342,6 +382,42 @@ func (r *Resources) CloudFormation() *Template {
 	t.Outputs["ImageRecipeArn"] = Output{Description: "The image recipe", Value: Ref{"ImageRecipe"}}
 	t.Outputs["InstanceProfileName"] = Output{Description: "The build instances' instance profile", Value: Ref{"InstanceProfile"}}
 	return t
+}
+
+// cfnExecutionRole is the execution role as an AWS::IAM::Role: the same trust, managed
+// policies and inline policy as the CLI requests, in the stack's partition and account.
+func (r *Resources) cfnExecutionRole() IAMRole {
+	img, e := r.Spec, r.ExecutionRole
+	const part = "${AWS::Partition}"
+	role := IAMRole{
+		RoleName:    e.Name,
+		Description: executionRoleDescription(img),
+		AssumeRolePolicyDocument: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+			Effect: "Allow", Principal: map[string]string{"Service": winib.ImageBuilderPrincipal}, Action: "sts:AssumeRole",
+		}}},
+		Path: e.Path,
+		Tags: cfnTags(tags(img)),
+	}
+	for _, arn := range winib.ExecutionRolePolicies(part, r.DistributionConfiguration.Distributions) {
+		role.ManagedPolicyArns = append(role.ManagedPolicyArns, Sub{arn})
+	}
+	if p := img.Spec.Distribution.PublishParameter; p != "" {
+		doc := winib.PublishParameterPolicy(part, "${AWS::AccountId}", p, img.Spec.Distribution.Regions)
+		cd := CFNPolicyDocument{Version: doc.Version}
+		for _, st := range doc.Statement {
+			cs := CFNPolicyStatement{Sid: st.Sid, Effect: st.Effect, Action: st.Action}
+			for _, res := range st.Resource {
+				if strings.Contains(res, "${") {
+					cs.Resource = append(cs.Resource, Sub{res})
+				} else {
+					cs.Resource = append(cs.Resource, res)
+				}
+			}
+			cd.Statement = append(cd.Statement, cs)
+		}
+		role.Policies = []InlinePolicy{{PolicyName: winib.ExecutionRolePolicyName, PolicyDocument: cd}}
+	}
+	return role
 }
 
 // managedSub turns a managed component ARN into a Fn::Sub template that works in any

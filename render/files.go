@@ -18,9 +18,16 @@ type File struct {
 func fileName(s string) string { return strings.ReplaceAll(s, " ", "-") }
 
 // Files returns every rendered file, in the order the resources are created:
-// the component documents (<component>.yaml), their create-component-<component>.json,
-// create-image-recipe.json, create-infrastructure-configuration.json,
-// create-distribution-configuration.json, create-image-pipeline.json and cloudformation.yaml.
+// the component documents (<component>.yaml); with an execution role,
+// iam-create-role.json, iam-attach-role-policy-<policy>.json (one per AWS managed
+// policy) and iam-put-role-policy.json (with a published parameter); then
+// create-component-<component>.json, create-image-recipe.json,
+// create-infrastructure-configuration.json, create-distribution-configuration.json,
+// create-image-pipeline.json and cloudformation.yaml.
+//
+// The account placeholder (AccountPlaceholder) appears only in the JSON request files
+// and never in a component document, so the README's envsubst with its explicit variable
+// list cannot change a component's script; Files refuses to write one that has it.
 func (r *Resources) Files() ([]File, error) {
 	var files []File
 	add := func(name string, input any) error {
@@ -32,7 +39,25 @@ func (r *Resources) Files() ([]File, error) {
 		return nil
 	}
 	for _, c := range r.Components {
+		if strings.Contains(c.Document.Data, AccountPlaceholder) {
+			return nil, fmt.Errorf("writing %s: the component document contains %s, which the README's envsubst step would replace", c.Document.Name, AccountPlaceholder)
+		}
 		files = append(files, File{Name: fileName(c.Document.Name) + ".yaml", Data: []byte(c.Document.Data)})
+	}
+	if e := r.ExecutionRole; e != nil {
+		if err := add("iam-create-role.json", e.CreateRole); err != nil {
+			return nil, err
+		}
+		for i, a := range e.AttachRolePolicies {
+			if err := add("iam-attach-role-policy-"+e.ManagedPolicies[i]+".json", a); err != nil {
+				return nil, err
+			}
+		}
+		if e.PutRolePolicy != nil {
+			if err := add("iam-put-role-policy.json", e.PutRolePolicy); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, c := range r.Components {
 		if err := add("create-component-"+fileName(c.Document.Name)+".json", c.Input); err != nil {

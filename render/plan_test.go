@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsapi"
@@ -90,9 +91,11 @@ func decodeFile(t *testing.T, files []File, name string, into any) {
 }
 
 // TestRenderedResourcesPlanUnchanged creates each example's resources from the rendered
-// request files, as `aws imagebuilder create-… --cli-input-json` would (through the SDK,
-// with the sandbox's account id), then plans the same spec: the components and the recipe
-// are recognised by their content hash tag, and nothing is to change.
+// request files, as `aws imagebuilder create-… --cli-input-json` (and `aws iam …` for the
+// execution role) would (through the SDK, with the sandbox's account id), then plans the
+// same spec, execution role included (--create-roles): the components and the recipe are
+// recognised by their content hash tag, the role has what apply would give it, and
+// nothing is to change.
 func TestRenderedResourcesPlanUnchanged(t *testing.T) {
 	srv := emulator.Start(t)
 	ctx := context.Background()
@@ -111,6 +114,26 @@ func TestRenderedResourcesPlanUnchanged(t *testing.T) {
 		}
 		cfg := awstest.SDKConfig(srv.URL(), img.Metadata.Region)
 		api := imagebuilder.NewFromConfig(cfg)
+		if e := r.ExecutionRole; e != nil {
+			iamAPI := iam.NewFromConfig(cfg)
+			var role iam.CreateRoleInput
+			decodeFile(t, files, "iam-create-role.json", &role)
+			if _, err := iamAPI.CreateRole(ctx, &role); err != nil {
+				t.Fatalf("%s: iam create-role: %v", path, err)
+			}
+			for _, pol := range e.ManagedPolicies {
+				var in iam.AttachRolePolicyInput
+				decodeFile(t, files, "iam-attach-role-policy-"+pol+".json", &in)
+				if _, err := iamAPI.AttachRolePolicy(ctx, &in); err != nil {
+					t.Fatalf("%s: iam attach-role-policy: %v", path, err)
+				}
+			}
+			var in iam.PutRolePolicyInput
+			decodeFile(t, files, "iam-put-role-policy.json", &in)
+			if _, err := iamAPI.PutRolePolicy(ctx, &in); err != nil {
+				t.Fatalf("%s: iam put-role-policy: %v", path, err)
+			}
+		}
 		for _, c := range r.Components {
 			var in imagebuilder.CreateComponentInput
 			decodeFile(t, files, "create-component-"+fileName(c.Document.Name)+".json", &in)
@@ -139,7 +162,7 @@ func TestRenderedResourcesPlanUnchanged(t *testing.T) {
 			t.Fatalf("%s: create-image-pipeline: %v", path, err)
 		}
 
-		p, err := winib.PlanChanges(ctx, awsapi.FromConfig(cfg), desiredOf(r), winib.Options{})
+		p, err := winib.PlanChanges(ctx, awsapi.FromConfig(cfg), desiredOf(r), winib.Options{ManageExecutionRole: true})
 		if err != nil {
 			t.Fatalf("%s: plan: %v", path, err)
 		}
@@ -152,6 +175,9 @@ func TestRenderedResourcesPlanUnchanged(t *testing.T) {
 		}
 		if kinds[winib.ResourceComponent] != len(r.Components) || kinds[winib.ResourceRecipe] != 1 {
 			t.Errorf("%s: planned %v, want %d component(s) and a recipe", path, kinds, len(r.Components))
+		}
+		if roles := kinds[winib.ResourceExecutionRole]; (r.ExecutionRole != nil) != (roles == 1) {
+			t.Errorf("%s: planned %d execution role(s), rendered %v", path, roles, r.ExecutionRole)
 		}
 	}
 }

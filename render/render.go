@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,8 +22,31 @@ import (
 // AccountPlaceholder stands for the account in ARNs when Options.AccountID is empty.
 const AccountPlaceholder = "${AWS_ACCOUNT_ID}"
 
-// DefaultVersion is the semantic version of rendered components and recipes.
+// DefaultVersion is the first semantic version winami apply gives a component or recipe
+// (render.Options.ComponentVersion and RecipeVersion as internal/cli sets them); rendered
+// files carry ContentVersion instead.
 const DefaultVersion = "1.0.0"
+
+// ContentVersion is the semantic version render writes for a component or recipe whose
+// content hash (winib.ComponentHash, winib.RecipeHash: hex) is hash: 1.<minor>.<patch>,
+// minor and patch the first two 30-bit groups of the hash. Components and recipes are
+// immutable, so a CloudFormation stack can only update one to a new version: with the
+// version derived from the content, any change of content (a cached image, the parent, a
+// component's version inside a recipe) gives a new version, the same content the same
+// one, offline. Image Builder accepts 0 to 2^30-1 (1073741823) in each of the three
+// nodes ("Semantic versioning in Image Builder",
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/ibhow-semantic-versioning.html).
+func ContentVersion(hash string) string {
+	const bits = 30
+	if len(hash) < 15 {
+		panic(fmt.Sprintf("content hash %q is too short", hash)) // hashes are 32 hex digits
+	}
+	n, err := strconv.ParseUint(hash[:15], 16, 64) // 60 bits
+	if err != nil {
+		panic(fmt.Sprintf("content hash %q is not hexadecimal", hash)) // hashes come from hashOf
+	}
+	return fmt.Sprintf("1.%d.%d", n>>bits, n&(1<<bits-1))
+}
 
 // RootDevice is the root device of Windows AMIs.
 const RootDevice = "/dev/sda1"
@@ -49,7 +73,9 @@ type Options struct {
 	RootVolumeGiB int
 	// Digests pin images (reference → "sha256:…") when spec.cache.pinDigests is true.
 	Digests map[string]string
-	// ComponentVersion and RecipeVersion are the semantic versions (default 1.0.0).
+	// ComponentVersion and RecipeVersion, when set, are the semantic versions of the
+	// components and the recipe (winami apply sets DefaultVersion, the base it counts new
+	// versions from); by default each is ContentVersion of its content.
 	ComponentVersion string
 	RecipeVersion    string
 }
@@ -78,6 +104,9 @@ type Resources struct {
 	ParentImage string
 	// RootVolumeGiB is the root volume size written into the recipe.
 	RootVolumeGiB int
+	// ExecutionRole, when the spec names one (spec.build.executionRole), is the IAM
+	// requests that create the pipeline's execution role.
+	ExecutionRole *ExecutionRole
 	// ManagedComponents are the Amazon-managed component ARNs of the recipe, in order.
 	ManagedComponents []string
 	// Warnings say what offline rendering could not do (shown on stderr).
@@ -158,13 +187,6 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 	if account == "" {
 		account = AccountPlaceholder
 	}
-	cv, rv := o.ComponentVersion, o.RecipeVersion
-	if cv == "" {
-		cv = DefaultVersion
-	}
-	if rv == "" {
-		rv = DefaultVersion
-	}
 	ed := catalog.Edition(s.Windows.Edition)
 	r := &Resources{Spec: img}
 
@@ -202,14 +224,19 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		}
 		in := &imagebuilder.CreateComponentInput{
 			Name:                aws.String(d.Name),
-			SemanticVersion:     aws.String(cv),
 			Platform:            types.PlatformWindows,
 			Data:                aws.String(d.Data),
 			Description:         aws.String(fmt.Sprintf("Caches %d container image(s) for %s", len(d.Images), img.Metadata.Name)),
 			ChangeDescription:   aws.String("rendered by winami"),
 			SupportedOsVersions: []string{osVersion(img)},
 		}
-		in.Tags = tags(img, TagContentHash, winib.ComponentHash(in))
+		hash := winib.ComponentHash(in)
+		cv := o.ComponentVersion
+		if cv == "" {
+			cv = ContentVersion(hash)
+		}
+		in.SemanticVersion = aws.String(cv)
+		in.Tags = tags(img, TagContentHash, hash)
 		in.ClientToken = clientToken(in)
 		r.Components = append(r.Components, Component{Document: d, Input: in, ARN: ARN(region, account, "component", d.Name, cv)})
 	}
@@ -242,10 +269,9 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		}
 	}
 	recipe := &imagebuilder.CreateImageRecipeInput{
-		Name:            aws.String(ResourceName(img, "")),
-		SemanticVersion: aws.String(rv),
-		ParentImage:     aws.String(r.ParentImage),
-		Components:      comps,
+		Name:        aws.String(ResourceName(img, "")),
+		ParentImage: aws.String(r.ParentImage),
+		Components:  comps,
 		Description: aws.String(fmt.Sprintf("Windows Server %s %s, Kubernetes %s, %s parent, %d cached image(s)",
 			s.Windows.Version, ed, s.KubernetesVersion, s.Parent.Source, len(images))),
 		BlockDeviceMappings: []types.InstanceBlockDeviceMapping{{
@@ -257,7 +283,13 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			},
 		}},
 	}
-	recipe.Tags = tags(img, TagContentHash, winib.RecipeHash(recipe), TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+string(ed))
+	hash := winib.RecipeHash(recipe)
+	rv := o.RecipeVersion
+	if rv == "" {
+		rv = ContentVersion(hash)
+	}
+	recipe.SemanticVersion = aws.String(rv)
+	recipe.Tags = tags(img, TagContentHash, hash, TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+string(ed))
 	recipe.ClientToken = clientToken(recipe)
 	r.ImageRecipe = recipe
 	r.ImageRecipeARN = ARN(region, account, "image-recipe", *recipe.Name, rv)
@@ -316,6 +348,10 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			TimeoutMinutes:    aws.Int32(720),
 		},
 		Tags: tags(img),
+	}
+	if role := s.Build.ExecutionRole; role != "" {
+		pipe.ExecutionRole = aws.String(role)
+		r.ExecutionRole = executionRole(img, account, dist.Distributions)
 	}
 	pipe.ClientToken = clientToken(pipe)
 	r.ImagePipeline = pipe

@@ -100,9 +100,10 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestAWSCLIAcceptsRequests runs `aws imagebuilder create-… --cli-input-json file://…` on
-// every JSON file against an endpoint nobody listens on: botocore validates the
-// parameters against the service model first, so a connection error proves they passed.
+// TestAWSCLIAcceptsRequests runs `aws imagebuilder create-… --cli-input-json file://…` (and
+// `aws iam …` for the iam-*.json files) on every JSON file against an endpoint nobody
+// listens on: botocore validates the parameters against the service model first, so a
+// connection error proves they passed.
 func TestAWSCLIAcceptsRequests(t *testing.T) {
 	const endpoint = "http://127.0.0.1:1"
 	for _, path := range examples(t) {
@@ -116,15 +117,21 @@ func TestAWSCLIAcceptsRequests(t *testing.T) {
 			if !strings.HasSuffix(f.Name, ".json") {
 				continue
 			}
-			op := strings.TrimSuffix(f.Name, ".json")
+			service, op := "imagebuilder", strings.TrimSuffix(f.Name, ".json")
 			if strings.HasPrefix(op, "create-component-") {
 				op = "create-component"
+			}
+			if strings.HasPrefix(op, "iam-") {
+				service, op = "iam", strings.TrimPrefix(op, "iam-")
+				if strings.HasPrefix(op, "attach-role-policy-") {
+					op = "attach-role-policy"
+				}
 			}
 			n++
 			file := filepath.Join(dir, f.Name)
 			t.Run(filepath.Base(path)+"/"+f.Name, func(t *testing.T) {
 				t.Parallel() // each run is a Python start-up: use both cores
-				_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", "imagebuilder", op, "--cli-input-json", "file://"+file)
+				_, stderr, code := awstest.AWSCLI(t, endpoint, "us-east-1", service, op, "--cli-input-json", "file://"+file)
 				msg := string(stderr)
 				if code == 0 || strings.Contains(msg, "Parameter validation failed") || strings.Contains(msg, "Unknown parameter") || !strings.Contains(msg, "Could not connect to the endpoint URL") {
 					t.Errorf("exit %d, want a connection error after parameter validation:\n%s", code, msg)
@@ -213,14 +220,14 @@ func TestARNsAndAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Components[0].ARN; got != "arn:aws:imagebuilder:us-west-2:123456789012:component/prod-win-image-cache/1.0.0" {
+	if got := r.Components[0].ARN; got != "arn:aws:imagebuilder:us-west-2:123456789012:component/prod-win-image-cache/"+*r.Components[0].Input.SemanticVersion {
 		t.Errorf("component ARN = %s", got)
 	}
 	if got := *r.ImageRecipe.Components[1].ComponentArn; got != r.Components[0].ARN {
 		t.Errorf("recipe names %s", got)
 	}
 	p := r.ImagePipeline
-	if *p.ImageRecipeArn != "arn:aws:imagebuilder:us-west-2:123456789012:image-recipe/prod-win/1.0.0" ||
+	if *p.ImageRecipeArn != "arn:aws:imagebuilder:us-west-2:123456789012:image-recipe/prod-win/"+*r.ImageRecipe.SemanticVersion ||
 		*p.InfrastructureConfigurationArn != "arn:aws:imagebuilder:us-west-2:123456789012:infrastructure-configuration/prod-win" ||
 		*p.DistributionConfigurationArn != "arn:aws:imagebuilder:us-west-2:123456789012:distribution-configuration/prod-win" {
 		t.Errorf("pipeline ARNs: %s %s %s", *p.ImageRecipeArn, *p.InfrastructureConfigurationArn, *p.DistributionConfigurationArn)
@@ -370,5 +377,144 @@ func TestCacheDisabled(t *testing.T) {
 	}
 	if len(r.Components) != 0 || len(r.ImageRecipe.Components) != 1 || r.RootVolumeGiB != AutoRootVolume(r.Spec, 0) {
 		t.Errorf("a disabled cache rendered %d components, recipe %d, root %d GiB", len(r.Components), len(r.ImageRecipe.Components), r.RootVolumeGiB)
+	}
+}
+
+// TestExecutionRole: a parameter outside /imagebuilder/ gets the default execution role,
+// rendered as IAM requests, a CloudFormation role and the pipeline's executionRole; under
+// /imagebuilder/ (the service-linked role may write there) nothing of it is rendered.
+func TestExecutionRole(t *testing.T) {
+	src := base + "  distribution:\n    regions: [us-west-2, us-east-1]\n    publishParameter: /team/win/ami\n"
+	r, err := Render(loadSrc(t, src), Options{AccountID: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(r.ImagePipeline.ExecutionRole); got != "tst-imagebuilder-execution" || r.ExecutionRole == nil {
+		t.Fatalf("pipeline executionRole %q, role %+v", got, r.ExecutionRole)
+	}
+	files, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]string{}
+	var names []string
+	for _, f := range files {
+		byName[f.Name] = string(f.Data)
+		names = append(names, f.Name)
+	}
+	for _, want := range []string{"iam-create-role.json", "iam-attach-role-policy-EC2ImageBuilderExecutionPolicy.json", "iam-put-role-policy.json"} {
+		if _, ok := byName[want]; !ok {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	if _, ok := byName["iam-attach-role-policy-EC2FastLaunchFullAccess.json"]; ok {
+		t.Error("EC2FastLaunchFullAccess without Fast Launch")
+	}
+	put := byName["iam-put-role-policy.json"]
+	for _, want := range []string{`"RoleName": "tst-imagebuilder-execution"`, `"PolicyName": "winami-publish-parameter"`,
+		`arn:aws:ssm:us-west-2:123456789012:parameter/team/win/ami`, `arn:aws:ssm:us-east-1:123456789012:parameter/team/win/ami`, `ec2:DescribeImages`} {
+		if !strings.Contains(put, want) {
+			t.Errorf("iam-put-role-policy.json lacks %s:\n%s", want, put)
+		}
+	}
+	if !strings.Contains(byName["create-image-pipeline.json"], `"executionRole": "tst-imagebuilder-execution"`) {
+		t.Errorf("the pipeline request names no execution role:\n%s", byName["create-image-pipeline.json"])
+	}
+	cfn := byName["cloudformation.yaml"]
+	for _, want := range []string{"ExecutionRole:\n    Properties:", "Service: imagebuilder.amazonaws.com", "RoleName: tst-imagebuilder-execution",
+		"arn:${AWS::Partition}:iam::aws:policy/EC2ImageBuilderExecutionPolicy", "arn:${AWS::Partition}:ssm:us-west-2:${AWS::AccountId}:parameter/team/win/ami",
+		"      ExecutionRole:\n        Fn::GetAtt:\n        - ExecutionRole\n        - Arn"} {
+		if !strings.Contains(cfn, want) {
+			t.Errorf("cloudformation.yaml lacks %q", want)
+		}
+	}
+
+	r, err = Render(loadSrc(t, strings.Replace(src, "/team/win/ami", "/imagebuilder/team/win", 1)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ = r.Files()
+	for _, f := range files {
+		if strings.HasPrefix(f.Name, "iam-") || strings.Contains(string(f.Data), "xecutionRole") {
+			t.Errorf("under /imagebuilder/: %s mentions an execution role", f.Name)
+		}
+	}
+}
+
+// semverOK tells whether v is major.minor.patch with each node in 0..2^30-1, as Image
+// Builder accepts ("Semantic versioning in Image Builder").
+func semverOK(v string) bool {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		var n int64
+		if _, err := fmt.Sscanf(p, "%d", &n); err != nil || fmt.Sprint(n) != p || n < 0 || n > 1<<30-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestVersionsFollowContent: components and recipes are immutable, so a stack update
+// needs new versions for new content. Two specs that differ only in the cache give
+// different component and recipe versions (in the CLI requests and the template); a
+// recipe's version follows its component's; a change of parent alone changes the recipe
+// only; the same spec gives the same versions; every version is one Image Builder accepts.
+func TestVersionsFollowContent(t *testing.T) {
+	v1 := base + "  cache: {images: [mcr.microsoft.com/windows/servercore:ltsc2022]}\n"
+	v2 := base + "  cache: {images: [mcr.microsoft.com/windows/servercore:ltsc2022-amd64]}\n"
+	render := func(src string) (*Resources, string) {
+		t.Helper()
+		r, err := Render(loadSrc(t, src), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfn, err := r.CloudFormation().YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, string(cfn)
+	}
+	a, cfnA := render(v1)
+	b, cfnB := render(v2)
+	again, cfnAgain := render(v1)
+	ca, cb := *a.Components[0].Input.SemanticVersion, *b.Components[0].Input.SemanticVersion
+	ra, rb := *a.ImageRecipe.SemanticVersion, *b.ImageRecipe.SemanticVersion
+	for _, v := range []string{ca, cb, ra, rb} {
+		if !semverOK(v) {
+			t.Errorf("version %q is not major.minor.patch with nodes 0..1073741823", v)
+		}
+	}
+	if ca == cb || ra == rb {
+		t.Errorf("a different cache kept the versions: component %s → %s, recipe %s → %s", ca, cb, ra, rb)
+	}
+	if !strings.HasSuffix(*a.ImageRecipe.Components[1].ComponentArn, "/"+ca) || !strings.HasSuffix(*b.ImageRecipe.Components[1].ComponentArn, "/"+cb) {
+		t.Errorf("the recipe does not name its component's version: %s, %s", *a.ImageRecipe.Components[1].ComponentArn, *b.ImageRecipe.Components[1].ComponentArn)
+	}
+	for _, x := range []struct{ cfn, component, recipe string }{{cfnA, ca, ra}, {cfnB, cb, rb}} {
+		if !strings.Contains(x.cfn, "Version: "+x.component+"\n") || !strings.Contains(x.cfn, "Version: "+x.recipe+"\n") {
+			t.Errorf("the template does not carry the versions %s and %s", x.component, x.recipe)
+		}
+	}
+	if *again.Components[0].Input.SemanticVersion != ca || *again.ImageRecipe.SemanticVersion != ra || cfnAgain != cfnA {
+		t.Error("the same spec rendered twice gave other versions or another template")
+	}
+	// The parent alone: the same component, a new recipe.
+	c, _ := render(strings.Replace(v1, `edition: Full}`, `edition: Full}`+"\n  parent: {imageId: ami-0123456789abcdef0}", 1))
+	if *c.Components[0].Input.SemanticVersion != ca || *c.ImageRecipe.SemanticVersion == ra {
+		t.Errorf("a new parent: component %s (was %s), recipe %s (was %s)", *c.Components[0].Input.SemanticVersion, ca, *c.ImageRecipe.SemanticVersion, ra)
+	}
+	// Options override the content versions (winami apply counts from 1.0.0).
+	d, err := Render(loadSrc(t, v1), Options{ComponentVersion: DefaultVersion, RecipeVersion: DefaultVersion})
+	if err != nil || *d.Components[0].Input.SemanticVersion != "1.0.0" || *d.ImageRecipe.SemanticVersion != "1.0.0" {
+		t.Errorf("Options versions not used: %v", err)
+	}
+	if got := ContentVersion(strings.Repeat("f", 32)); got != "1.1073741823.1073741823" || !semverOK(got) {
+		t.Errorf("ContentVersion(fff…) = %s", got)
+	}
+	if got := ContentVersion(strings.Repeat("0", 32)); got != "1.0.0" {
+		t.Errorf("ContentVersion(000…) = %s", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -38,6 +39,9 @@ func (img *WindowsImage) Default() {
 	if s.Build.InstanceProfile == "" {
 		s.Build.InstanceProfile = DefaultInstanceProfile
 	}
+	if s.Build.ExecutionRole == "" && NeedsExecutionRole(s.Distribution.PublishParameter) && img.Metadata.Name != "" {
+		s.Build.ExecutionRole = DefaultExecutionRole(img.Metadata.Name)
+	}
 	if s.Build.TerminateOnFailure == nil {
 		s.Build.TerminateOnFailure = ptr(true)
 	}
@@ -64,6 +68,30 @@ func (img *WindowsImage) Default() {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// NeedsExecutionRole tells whether publishing the AMI id to the SSM parameter p needs a
+// pipeline execution role. Without one, Image Builder distributes as its service-linked
+// role, whose AWS managed policy AWSServiceRoleForImageBuilder (v25) allows
+// ssm:GetParameter and ssm:PutParameter only on arn:aws:ssm:*:*:parameter/imagebuilder/*
+// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSServiceRoleForImageBuilder.html).
+// Any other name needs an Image Builder execution role allowed ssm:PutParameter on the
+// parameter, and ec2:DescribeImages for the aws:ec2:image data type ("Prerequisites for
+// SSM output parameters",
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html#ami-distribution-prereqs-ssm-param).
+// Parameter names and ARN resource matching are case-sensitive, so /ImageBuilder/ needs one too.
+func NeedsExecutionRole(p string) bool {
+	return p != "" && !strings.HasPrefix(p, ServiceLinkedParameterPrefix)
+}
+
+// DefaultExecutionRole is the role name spec.build.executionRole defaults to for an
+// image named name, when the published parameter needs an execution role.
+func DefaultExecutionRole(name string) string { return name + ExecutionRoleSuffix }
+
+// RoleName returns the role name in an IAM role name or role ARN
+// (arn:aws:iam::111122223333:role/path/name gives name).
+func RoleName(nameOrARN string) string {
+	return nameOrARN[strings.LastIndex(nameOrARN, "/")+1:]
+}
 
 // YAML is the effective spec as YAML (defaults included), as `winami render -o yaml`
 // prints it: fields in the order of the file format (apiVersion, kind, metadata, spec;

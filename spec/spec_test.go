@@ -240,3 +240,84 @@ func TestDuplicateKey(t *testing.T) {
 		t.Errorf("got %v", errs)
 	}
 }
+
+func TestExecutionRoleDefault(t *testing.T) {
+	img, errs := load(t, good)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got := img.Spec.Build.ExecutionRole; got != "prod-win2022-imagebuilder-execution" {
+		t.Errorf("executionRole default = %q, want prod-win2022-imagebuilder-execution", got)
+	}
+	if y, _ := img.YAML(); !strings.Contains(string(y), "executionRole: prod-win2022-imagebuilder-execution") {
+		t.Errorf("effective YAML lacks the executionRole default:\n%s", y)
+	}
+	for _, src := range []string{
+		strings.Replace(good, "/winami/prod/image_id", "/imagebuilder/prod/image_id", 1),
+		strings.Replace(good, "    publishParameter: /winami/prod/image_id\n", "", 1),
+	} {
+		img, errs := load(t, src)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if got := img.Spec.Build.ExecutionRole; got != "" {
+			t.Errorf("executionRole = %q without a parameter outside /imagebuilder/, want none", got)
+		}
+	}
+	// Parameter names are case-sensitive: /ImageBuilder/ is not the service-linked role's path.
+	if img, _ := load(t, strings.Replace(good, "/winami/prod/image_id", "/ImageBuilder/prod", 1)); img == nil || img.Spec.Build.ExecutionRole == "" {
+		t.Error("/ImageBuilder/… got no execution role")
+	}
+	// An explicit role is kept, also under /imagebuilder/.
+	explicit := strings.Replace(good, "  distribution:\n", "  build:\n    executionRole: arn:aws-us-gov:iam::111122223333:role/ops/ib-exec\n  distribution:\n", 1)
+	if img, errs := load(t, explicit); errs != nil || img.Spec.Build.ExecutionRole != "arn:aws-us-gov:iam::111122223333:role/ops/ib-exec" {
+		t.Errorf("explicit role: %v %v", img, errs)
+	}
+	if RoleName("arn:aws:iam::111122223333:role/ops/ib-exec") != "ib-exec" || RoleName("ib-exec") != "ib-exec" {
+		t.Error("RoleName")
+	}
+}
+
+func TestExecutionRoleValidation(t *testing.T) {
+	withRole := func(r string) string {
+		return strings.Replace(good, "  distribution:\n", "  build:\n    executionRole: "+r+"\n  distribution:\n", 1)
+	}
+	for role, want := range map[string]string{
+		"winami-exec":           "",
+		strings.Repeat("r", 64): "",
+		"arn:aws:iam::111122223333:role/winami-exec":                        "",
+		"arn:aws-cn:iam::111122223333:role/a/b/winami-exec":                 "",
+		strings.Repeat("r", 65):                                             "not an IAM role name",
+		`"has space"`:                                                       "not an IAM role name",
+		"arn:aws:iam::1111:role/x":                                          "not an IAM role ARN",
+		"arn:aws:iam::111122223333:user/x":                                  "not an IAM role ARN",
+		"arn:aws:iam::111122223333:role/" + strings.Repeat("p", 65):         "not an IAM role ARN",
+		"arn:aws:iam::111122223333:role/" + strings.Repeat("p/", 300) + "x": "at most 512",
+	} {
+		_, errs := load(t, withRole(role))
+		if want == "" {
+			if errs != nil {
+				t.Errorf("%s: %v", role, errs)
+			}
+			continue
+		}
+		if len(errs) != 1 || errs[0].Path != "spec.build.executionRole" || errs[0].Line != 13 || !strings.Contains(errs[0].Message, want) {
+			t.Errorf("%s: got %v, want spec.build.executionRole at line 13: %q", role, errs, want)
+		}
+	}
+	// A default made too long (or with spaces) by metadata.name says what to do.
+	long := strings.Repeat("n", 42)
+	for name, want := range map[string]string{
+		long:             "65 characters, and IAM role names are at most 64",
+		`"prod win2022"`: "no spaces",
+	} {
+		_, errs := load(t, strings.Replace(good, "name: prod-win2022", "name: "+name, 1))
+		if len(errs) != 1 || errs[0].Path != "spec.build.executionRole" || errs[0].Line != 15 || !strings.Contains(errs[0].Message, want) ||
+			!strings.Contains(errs[0].Message, "set spec.build.executionRole") || !strings.Contains(errs[0].Message, "at most 41 characters") {
+			t.Errorf("name %s: got %v", name, errs)
+		}
+	}
+	if _, errs := load(t, strings.Replace(good, "name: prod-win2022", "name: "+long[:41], 1)); errs != nil {
+		t.Errorf("41-character name: %v", errs)
+	}
+}

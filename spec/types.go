@@ -30,6 +30,11 @@ const (
 	DefaultTargetSnapshots     = 10
 	DefaultMaxParallelLaunches = 6
 	DefaultKeep                = 3
+	// ExecutionRoleSuffix is appended to metadata.name to name the default execution role.
+	ExecutionRoleSuffix = "-imagebuilder-execution"
+	// ServiceLinkedParameterPrefix is the only SSM parameter path that Image Builder's
+	// service-linked role may write (see NeedsExecutionRole).
+	ServiceLinkedParameterPrefix = "/imagebuilder/"
 	// BuildDateVariable is the Image Builder variable that makes each AMI name unique.
 	BuildDateVariable = "{{imagebuilder:buildDate}}"
 )
@@ -120,6 +125,11 @@ type Build struct {
 	InstanceTypes []string `json:"instanceTypes,omitempty"`
 	// InstanceProfile defaults to EC2InstanceProfileForImageBuilder.
 	InstanceProfile string `json:"instanceProfile,omitempty"`
+	// ExecutionRole is the IAM role (name or ARN) Image Builder assumes to run the
+	// pipeline's workflow instead of its service-linked role. It defaults to
+	// "<metadata.name>-imagebuilder-execution" when spec.distribution.publishParameter is
+	// outside /imagebuilder/ (see DefaultExecutionRole); otherwise there is no default.
+	ExecutionRole string `json:"executionRole,omitempty"`
 	// RootVolumeSize is GiB (30..16384) or auto (the default).
 	RootVolumeSize RootVolumeSize `json:"rootVolumeSize"`
 	// SubnetID is the build subnet (default: the default VPC's).

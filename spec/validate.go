@@ -23,16 +23,25 @@ var Regions = []string{
 
 var (
 	// Image Builder's resource name pattern.
-	resourceNameRE  = regexp.MustCompile(`^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`)
-	regionRE        = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
-	subnetRE        = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	sgRE            = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	amiRE           = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	ltIDRE          = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
-	ltNameRE        = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
-	ltVersionRE     = regexp.MustCompile(`^([1-9][0-9]*|\$Latest|\$Default)$`)
-	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-	iamNameRE       = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	resourceNameRE = regexp.MustCompile(`^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`)
+	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	subnetRE       = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	sgRE           = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	amiRE          = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	ltIDRE         = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
+	ltNameRE       = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
+	ltVersionRE    = regexp.MustCompile(`^([1-9][0-9]*|\$Latest|\$Default)$`)
+	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	iamNameRE      = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	// IAM role names: 1 to 64 of [\w+=,.@-]
+	// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	// Role ARNs as Image Builder's executionRole accepts them
+	// (^(?:arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/)?[a-zA-Z_0-9+=,.@\-_/]+$, at most 2048,
+	// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CreateImage.html; the
+	// pipeline's executionRole is the same RoleNameOrArn shape),
+	// narrowed to an IAM path (/…/, at most 512) and a role name.
+	roleARNRE       = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/(([\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$`)
 	keyPairRE       = regexp.MustCompile(`^[\x20-\x7e]{1,255}$`)
 	accountRE       = regexp.MustCompile(`^[0-9]{12}$`)
 	orgARNRE        = regexp.MustCompile(`^arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$`)
@@ -190,6 +199,9 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 	if !bad("spec.build.instanceProfile") && !iamNameRE.MatchString(b.InstanceProfile) {
 		c.add("spec.build.instanceProfile", "%q is not an IAM instance profile name: 1 to 128 letters, digits and +=,.@_-", b.InstanceProfile)
 	}
+	if b.ExecutionRole != "" && !bad("spec.build.executionRole") && !bad("metadata.name") {
+		checkExecutionRole(c, img)
+	}
 	if r := b.RootVolumeSize; !r.Auto() && !bad("spec.build.rootVolumeSize") && (r.GiB < MinRootVolume || r.GiB > MaxRootVolume) {
 		c.add("spec.build.rootVolumeSize", "%s GiB is outside %d..%d: give a size in GiB in that range, or auto (sized from the cache)", r, MinRootVolume, MaxRootVolume)
 	}
@@ -316,6 +328,43 @@ func checkRegion(c *collector, path, r string) {
 	case !slices.Contains(Regions, r):
 		c.add(path, "%q is not a known AWS region: use one of %s", r, strings.Join(Regions, ", "))
 	}
+}
+
+// checkExecutionRole validates spec.build.executionRole, explaining a default that
+// metadata.name made invalid.
+func checkExecutionRole(c *collector, img *WindowsImage) {
+	const path = "spec.build.executionRole"
+	r := img.Spec.Build.ExecutionRole
+	if m := roleARNRE.FindStringSubmatch(r); m != nil {
+		// The IAM path is at most 512 characters
+		// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+		if len(m[2])+1 > 512 {
+			c.add(path, "%q has an IAM path of %d characters: at most 512", r, len(m[2])+1)
+		}
+		return
+	}
+	if roleNameRE.MatchString(r) {
+		return
+	}
+	d := img.Spec.Distribution.PublishParameter
+	if NeedsExecutionRole(d) && r == DefaultExecutionRole(img.Metadata.Name) {
+		why := fmt.Sprintf("%d characters, and IAM role names are at most 64", len(r))
+		if len(r) <= 64 {
+			why = "IAM role names have only letters, digits and +=,.@_- (no spaces)"
+		}
+		at := path
+		if _, given := img.lines[path]; !given {
+			at = "spec.distribution.publishParameter" // the field that caused the default
+		}
+		c.addAt(path, at, "defaults to %q (metadata.name + %q), because spec.distribution.publishParameter %q is outside %s and Image Builder's service-linked role may write parameters only there; that is not a valid IAM role name (%s): set spec.build.executionRole to a role name of at most 64 letters, digits and +=,.@_-, or a role ARN, or shorten metadata.name to at most %d characters, or publish under %s",
+			r, ExecutionRoleSuffix, d, ServiceLinkedParameterPrefix, why, 64-len(ExecutionRoleSuffix), ServiceLinkedParameterPrefix)
+		return
+	}
+	if strings.HasPrefix(r, "arn:") {
+		c.add(path, "%q is not an IAM role ARN such as arn:aws:iam::111122223333:role/prod-win2022-imagebuilder-execution", r)
+		return
+	}
+	c.add(path, "%q is not an IAM role name (1 to 64 letters, digits and +=,.@_-) or role ARN (arn:aws:iam::111122223333:role/name)", r)
 }
 
 func sortedKeys(m map[string]string) []string {

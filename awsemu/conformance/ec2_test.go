@@ -349,6 +349,8 @@ func TestEC2WithAWSCLI(t *testing.T) {
 		t.Errorf("describe-instance-types: %+v", its)
 	}
 
+	ec2OfferingsAndKeyPairsWithCLI(t, ep, cli, cliErr)
+
 	// Clean up what is left.
 	cli(&lt, "delete-launch-template", "--launch-template-id", ltID)
 	cli(&changes, "terminate-instances", "--instance-ids", inst, run.Instances[1].InstanceId)

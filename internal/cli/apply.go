@@ -12,8 +12,9 @@ func init() {
 
 func newApplyCmd(g *Globals) *cobra.Command {
 	var (
-		o   specOptions
-		yes bool
+		o             specOptions
+		yes           bool
+		skipPreflight bool
 	)
 	cmd := &cobra.Command{
 		Use:   "apply -f winami.yaml [--yes]",
@@ -29,7 +30,11 @@ func newApplyCmd(g *Globals) *cobra.Command {
     after a crash neither duplicates nor orphans anything, and an apply with nothing
     to change makes no change at all.
 
-The parent image and the instance profile are checked before anything is created.
+Before anything else apply runs the preflight, as build does (doctor's checks without
+the registry reads: permissions, instance profile, network, instance types, parent image,
+execution role, Fast Launch launch templates…): a problem stops it, exit 1, with nothing
+changed and the fix of each; --skip-preflight goes ahead anyway. What --create-roles or
+--create-instance-profile will create is not a problem.
 With changes to make, apply asks for confirmation on a terminal; --yes (required when
 stdin is not a terminal) applies without asking.`,
 		Args: noArgs,
@@ -38,6 +43,11 @@ stdin is not a terminal) applies without asking.`,
 			l, err := o.load(ctx, g)
 			if err != nil {
 				return err
+			}
+			if !skipPreflight {
+				if err := runPreflight(ctx, g, l, &o, "apply", true); err != nil {
+					return err
+				}
 			}
 			logf := l.opts.Logf
 			l.opts.Logf = nil
@@ -76,5 +86,6 @@ stdin is not a terminal) applies without asking.`,
 	}
 	o.add(cmd)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "apply without asking")
+	cmd.Flags().BoolVar(&skipPreflight, "skip-preflight", false, "apply without the preflight checks (doctor's), for those who must")
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/spec"
 )
 
@@ -19,10 +20,11 @@ func init() {
 
 type buildOptions struct {
 	specOptions
-	noApply   bool
-	ifChanged bool
-	timeout   time.Duration
-	interval  time.Duration
+	skipPreflight bool
+	noApply       bool
+	ifChanged     bool
+	timeout       time.Duration
+	interval      time.Duration
 }
 
 func newBuildCmd(g *Globals) *cobra.Command {
@@ -40,6 +42,14 @@ Karpenter EC2NodeClass that follows that parameter. Each AMI is tagged with the 
 inputs (parent AMI, component versions, images, the spec's hash): --if-changed starts
 nothing when the newest AMI was built from the same inputs (for nightly CI).
 
+Before any change build runs the preflight (doctor's checks, without the registry
+reads): credentials and permissions, the instance profile and its role, the subnet and
+security groups, the instance types offered in the region and the subnet's zone, the
+parent image, Amazon's eks-optimized-ami-windows for the Kubernetes version (windows-base),
+the execution role and the parameter it publishes, the Fast Launch launch template in every
+distribution region and who may use it. A problem stops it, exit 1, before anything is
+created or started, each with its fix; --skip-preflight goes ahead anyway.
+
 A build that FAILS prints Image Builder's reason and where the logs are, and exits 1.
 Ctrl-C asks whether to cancel the build or leave it running (without a terminal to ask,
 it is left running); --timeout bounds the wait (the build keeps running).`,
@@ -48,6 +58,7 @@ it is left running); --timeout bounds the wait (the build keeps running).`,
 	}
 	o.add(cmd)
 	f := cmd.Flags()
+	f.BoolVar(&o.skipPreflight, "skip-preflight", false, "start without the preflight checks (doctor's), for those who must")
 	f.BoolVar(&o.noApply, "no-apply", false, "build the pipeline as it is in AWS, without applying the spec first")
 	f.BoolVar(&o.ifChanged, "if-changed", false, "start nothing when the newest AMI was built from the same inputs")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Hour, "stop waiting after this long (the build keeps running; exit 1)")
@@ -65,6 +76,11 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 	l, err := o.load(ctx, g)
 	if err != nil {
 		return err
+	}
+	if !o.skipPreflight {
+		if err := runPreflight(ctx, g, l, &o.specOptions, "build", !o.noApply); err != nil {
+			return err
+		}
 	}
 	var p *imagebuilder.Plan
 	if o.noApply {
@@ -126,6 +142,45 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 		fmt.Fprint(g.Stderr, snippet)
 	}
 	return nil
+}
+
+// runPreflight runs the build preflight (preflight.Preflight: doctor's checks without the
+// registry reads) before a command's first change. Warnings are shown; failures are listed
+// on stderr, each with its fix, and stop the command (exit 1) with nothing changed.
+// applies tells whether the command applies the spec first (what --create-roles and
+// --create-instance-profile will create is then no problem).
+func runPreflight(ctx context.Context, g *Globals, l *loaded, o *specOptions, command string, applies bool) error {
+	start := time.Now()
+	var opts preflight.Options
+	if applies {
+		opts = preflight.Options{CreatesInstanceProfile: o.createProfile || o.createRoles, CreatesRoles: o.createRoles}
+	}
+	checks, err := preflight.Preflight(ctx, l.clients, l.spec, opts)
+	if err != nil {
+		return describeAWSError(g, l.clients, fmt.Errorf("running the preflight checks: %w", err))
+	}
+	for _, c := range checks {
+		if c.Status == preflight.Warn {
+			msg := c.Name + ": " + c.Message
+			if c.Fix != "" {
+				msg += " (fix: " + c.Fix + ")"
+			}
+			g.Warnf("%s", msg)
+		}
+	}
+	problems := preflight.Problems(checks)
+	if len(problems) == 0 {
+		g.Infof("preflight: %d checks passed (%s)", len(checks), time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	g.Infof("preflight: %d problem(s); %s changed nothing:", len(problems), command)
+	for _, c := range problems {
+		g.Infof("  %s: %s", c.Name, c.Message)
+		if c.Fix != "" {
+			g.Infof("    fix: %s", c.Fix)
+		}
+	}
+	return &ProblemError{Msg: fmt.Sprintf("%s: stopped by the preflight (%d problem(s) above); fix them, or pass --skip-preflight to go ahead anyway", command, len(problems))}
 }
 
 // progressPrinter writes one stderr line per change of state or of distributed regions.

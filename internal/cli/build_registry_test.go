@@ -34,7 +34,7 @@ func TestRootVolumeFromRegistry(t *testing.T) {
 	imagestest.Push(t, refs[0], imagestest.WindowsImage(t, osLTSC2022, base, 0))
 	imagestest.Push(t, refs[1], imagestest.WindowsImage(t, osLTSC2022, append(append([]v1.Layer(nil), base...), own...), 0))
 
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	spec := strings.NewReplacer(
 		"      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n",
 		fmt.Sprintf("      - %s\n      - %s\n", refs[0], refs[1]),
@@ -88,7 +88,7 @@ func TestIfChangedFollowsDigests(t *testing.T) {
 	ref := host + "/app:2.0"
 	imagestest.Push(t, ref, image())
 
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	spec := strings.NewReplacer(
 		"      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n", "      - "+ref+"\n",
 		"PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)

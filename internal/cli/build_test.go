@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -20,6 +21,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/spec"
 )
 
 const buildSpec = `apiVersion: winami.io/v1alpha1
@@ -98,7 +100,7 @@ func mutatingCalls(srv *awsemu.Server) int {
 // TestPlanApplyBuild walks the README's flow through the command line: plan, apply,
 // plan again, change an image, plan, build, build --if-changed.
 func TestPlanApplyBuild(t *testing.T) {
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "EC2InstanceProfileForImageBuilder")
 
@@ -197,7 +199,7 @@ func TestPlanApplyBuild(t *testing.T) {
 
 // TestBuildFailed: a FAILED build prints the reason and the logs, and exits 1.
 func TestBuildFailed(t *testing.T) {
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
@@ -219,9 +221,10 @@ func TestBuildFailed(t *testing.T) {
 	}
 }
 
-// TestPreflightCLI: a missing instance profile or parent image exits 1 before anything is created.
+// TestPreflightCLI: a missing instance profile or parent image exits 1 before anything is
+// created (plan by apply's own check, apply and build by the preflight).
 func TestPreflightCLI(t *testing.T) {
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "NoSuchProfile")
 	for _, cmd := range []string{"plan", "apply", "build"} {
@@ -229,8 +232,13 @@ func TestPreflightCLI(t *testing.T) {
 		if cmd == "apply" {
 			args = append(args, "--yes")
 		}
+		// plan says it as apply's own check does; apply and build stop at the preflight first.
+		want := `instance profile "NoSuchProfile" does not exist`
+		if cmd != "plan" {
+			want = "instance-profile: instance profile NoSuchProfile does not exist"
+		}
 		_, errOut, code := run(t, args...)
-		if code != 1 || !strings.Contains(errOut, `instance profile "NoSuchProfile" does not exist`) {
+		if code != 1 || !strings.Contains(errOut, want) {
 			t.Errorf("%s with a missing instance profile: exit %d: %s", cmd, code, errOut)
 		}
 	}
@@ -317,7 +325,7 @@ func imageARN(t *testing.T, stderr string) string {
 // with a terminal and "y" it cancels the build.
 func TestBuildInterrupted(t *testing.T) {
 	// 60× real time: the build stays in BUILDING for 20 s, ample to interrupt it.
-	srv := useEmulator(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
+	srv := useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 
 	errOut, code := interrupt(t, f, "")
@@ -342,7 +350,7 @@ func TestBuildInterrupted(t *testing.T) {
 
 // TestBuildTimeout: --timeout ends the wait with exit 1; the build keeps running.
 func TestBuildTimeout(t *testing.T) {
-	useEmulator(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
+	useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms", "--timeout", "300ms")
 	if code != 1 || !strings.Contains(errOut, "timed out after 300ms") || !strings.Contains(errOut, "the build keeps running") {
@@ -356,7 +364,7 @@ func TestBuildTimeout(t *testing.T) {
 // TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing,
 // "y" applies.
 func TestApplyPrompt(t *testing.T) {
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	old := isInteractive
 	isInteractive = func(*Globals) bool { return true }
@@ -382,10 +390,45 @@ func TestApplyPrompt(t *testing.T) {
 // TestBuildNoApplyWithoutPipeline: --no-apply on an account without the pipeline says to
 // apply first and starts nothing.
 func TestBuildNoApplyWithoutPipeline(t *testing.T) {
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply")
 	if code != 1 || !strings.Contains(errOut, "does not exist: run winami apply first") || mutatingCalls(srv) != 0 {
 		t.Errorf("build --no-apply without a pipeline: exit %d, %d mutating calls: %s", code, mutatingCalls(srv), errOut)
+	}
+}
+
+// useBuildWorld starts awsemu (useEmulator) with the execution role of buildSpec
+// (cli-win2022-imagebuilder-execution, its default) made as `winami apply --create-roles`
+// makes it: the build preflight requires it, and these tests are about the build.
+func useBuildWorld(t *testing.T, opts ...emulator.Option) *awsemu.Server {
+	t.Helper()
+	srv := useEmulator(t, opts...)
+	createExecutionRole(t, srv, spec.DefaultExecutionRole("cli-win2022"), "/winami/cli-win2022/image_id", "us-east-1", "us-west-2")
+	return srv
+}
+
+// createExecutionRole makes an execution role as `winami apply --create-roles` does for a
+// spec with Fast Launch without a launch template: trusted by Image Builder, with
+// EC2ImageBuilderExecutionPolicy and EC2FastLaunchFullAccess and, when param is set, the
+// inline policy that publishes it in regions.
+func createExecutionRole(t *testing.T, srv *awsemu.Server, name, param string, regions ...string) {
+	t.Helper()
+	ctx := context.Background()
+	api := iam.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(imagebuilder.ExecutionTrustPolicy)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{imagebuilder.ExecutionPolicy, imagebuilder.FastLaunchPolicy} {
+		if _, err := api.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String("arn:aws:iam::aws:policy/" + p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if param == "" {
+		return
+	}
+	doc := imagebuilder.PublishParameterPolicy("aws", srv.Account, param, regions).JSON()
+	if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -18,13 +18,16 @@ spec:
   windows: {version: "2022", edition: Core}
   build:
     instanceProfile: PROFILE
+    executionRole: doc-exec
   distribution:
     regions: [us-east-1, us-west-2]
     fastLaunch: {enabled: true}
 `
 
 func TestDoctorCommand(t *testing.T) {
-	useEmulator(t)
+	srv := useEmulator(t)
+	// Fast Launch without a launch template needs an execution role with its rights.
+	createExecutionRole(t, srv, "doc-exec", "")
 	good := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "EC2InstanceProfileForImageBuilder", 1))
 	out, stderr, code := run(t, "doctor", "-f", good)
 	if code != 0 || !strings.Contains(out, "credentials") || !strings.Contains(out, "pass") {
@@ -71,5 +74,23 @@ func TestIAMPolicyCommand(t *testing.T) {
 	}
 	if _, _, code := run(t, "iam-policy", "--for", "admin"); code != 2 {
 		t.Errorf("--for admin: exit %d", code)
+	}
+}
+
+// TestIAMPolicyPartitionAware: a GovCloud spec gets GovCloud ARNs (managed policies
+// included), and so does --region without a spec; the old code printed arn:aws: always.
+func TestIAMPolicyPartitionAware(t *testing.T) {
+	gov := strings.NewReplacer("region: us-east-1", "region: us-gov-west-1", "regions: [us-east-1, us-west-2]", "regions: [us-gov-west-1, us-gov-east-1]",
+		"PROFILE", "BuildRole").Replace(doctorSpec)
+	file := writePruneSpec(t, gov)
+	for _, args := range [][]string{{"iam-policy", "-f", file}, {"iam-policy", "--region", "us-gov-west-1"}} {
+		out, stderr, code := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if strings.Contains(out, `"arn:aws:`) || !strings.Contains(out, `"arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore"`) ||
+			!strings.Contains(out, `"arn:aws-us-gov:ec2:*::image/*"`) {
+			t.Errorf("%v: not in the aws-us-gov partition:\n%s", args, out)
+		}
 	}
 }

@@ -3,9 +3,11 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/preflight"
 )
 
@@ -20,7 +22,10 @@ type instancePolicies struct {
 }
 
 func newIAMPolicyCmd(g *Globals) *cobra.Command {
-	var forRole, file string
+	var (
+		forRole, file string
+		passRoles     []string
+	)
 	cmd := &cobra.Command{
 		Use:   "iam-policy [--for operator|instance] [-f winami.yaml]",
 		Short: "Print least-privilege IAM policies for the operator and the build instance",
@@ -33,7 +38,18 @@ func newIAMPolicyCmd(g *Globals) *cobra.Command {
   (neither)        both, as {"operator": …, "instance": …}
 
 With -f the policies name the spec's resources (its Image Builder prefix, instance role,
-published parameter and ECR repositories) instead of wildcards.`,
+execution role, published parameter and ECR repositories) instead of wildcards, in the ARN
+partition of its region (aws, aws-cn, aws-us-gov); without -f, of --region / AWS_REGION.
+
+Each statement of the operator policy exists for one of winami's calls: reading, the
+Image Builder changes of apply and build, iam:PassRole of the build instance's role (to
+EC2) and of the pipeline's execution role (to Image Builder only), publishing the SSM
+parameter, and what EC2 checks when fast-launch enable names an AMI and a launch template:
+ec2:RunInstances on the image, template, subnet, security group and network interface, on
+instances and volumes tagged CreatedBy "EC2 Fast Launch", and ec2:CreateTags as part of
+that launch (the AWS managed policy EC2FastLaunchFullAccess grants the same). When the
+Fast Launch launch template names an instance profile whose role is not the build's, add
+that role with --launch-template-role (doctor tells which).`,
 		Example: `  winami iam-policy --for operator -f winami.yaml > operator.json
   winami iam-policy --for instance -f winami.yaml`,
 		Args: noArgs,
@@ -45,7 +61,14 @@ published parameter and ECR repositories) instead of wildcards.`,
 					return err
 				}
 				sc = preflight.ScopeOf(img)
+			} else {
+				region := g.Region
+				if region == "" {
+					region = os.Getenv("AWS_REGION")
+				}
+				sc.Partition = catalog.Partition(region)
 			}
+			sc.PassRoles = passRoles
 			managed, inline := preflight.InstancePolicy(sc)
 			inst := instancePolicies{ManagedPolicyARNs: managed, InlinePolicy: inline}
 			var data any
@@ -72,5 +95,6 @@ published parameter and ECR repositories) instead of wildcards.`,
 	}
 	cmd.Flags().StringVar(&forRole, "for", "", "operator or instance (default: both)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "scope the policies to this spec's resources")
+	cmd.Flags().StringSliceVar(&passRoles, "launch-template-role", nil, "role (name or ARN) of the instance profile the Fast Launch launch template names, when not the build's: the operator passes it to EC2")
 	return cmd
 }

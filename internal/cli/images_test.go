@@ -254,7 +254,7 @@ func TestApplyPinDigests(t *testing.T) {
 	image := func() v1.Image { return imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0) }
 	imagestest.Push(t, ref, image())
 
-	srv := useEmulator(t, buildClock())
+	srv := useBuildWorld(t, buildClock())
 	spec := strings.NewReplacer(
 		"    images:\n      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n",
 		"    pinDigests: true\n    images:\n      - "+ref+"\n",

@@ -30,6 +30,8 @@ type specOptions struct {
 	file string
 	// createProfile makes the build instance's profile and role part of the plan.
 	createProfile bool
+	// createRoles makes the instance profile and the pipeline's execution role part of the plan.
+	createRoles bool
 	// noRegistry keeps winami away from container registries: the root volume is sized
 	// from the documented estimate and images are taken by reference (tests, air gaps).
 	noRegistry bool
@@ -39,6 +41,7 @@ func (o *specOptions) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "winami.yaml", "the spec file")
 	f.BoolVar(&o.createProfile, "create-instance-profile", false, "manage spec.build.instanceProfile too: create it and its role (same name) with the policies the build needs when missing")
+	f.BoolVar(&o.createRoles, "create-roles", false, "manage the IAM roles too: the instance profile (as --create-instance-profile) and spec.build.executionRole, created when missing, trusted by Image Builder, with the policies the pipeline needs")
 	f.BoolVar(&o.noRegistry, "no-registry", false, "contact no container registry: size rootVolumeSize: auto from the estimate (8 GiB per image), take images by reference")
 }
 
@@ -63,7 +66,9 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	ro := render.Options{}
+	// apply counts versions from 1.0.0 (the next patch for new content); rendered files
+	// carry versions derived from the content instead.
+	ro := render.Options{ComponentVersion: render.DefaultVersion, RecipeVersion: render.DefaultVersion}
 	if p := img.Spec.Parent; p.ImageID == "" && p.ReleaseDate != "" {
 		if ro.ParentImage, err = parentForRelease(ctx, clients.EC2(region), img, region); err != nil {
 			return nil, err
@@ -109,7 +114,8 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	for _, c := range res.Components {
 		d.Components = append(d.Components, c.Input)
 	}
-	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof, ManageInstanceProfile: o.createProfile}}
+	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof,
+		ManageInstanceProfile: o.createProfile || o.createRoles, ManageExecutionRole: o.createRoles}}
 	if !o.noRegistry {
 		l.opts.Sizer = registrySizer(g, clients, img.Spec.Windows.Version)
 	}
@@ -288,8 +294,10 @@ with the account, and prints per resource whether apply would create it, update 
 place, create a new version of it (components and recipes are immutable: a changed
 content gets the next patch version) or leave it unchanged, and which field changed.
 
-It first checks that the parent image and the instance profile exist. Nothing changes
-in AWS. -o json prints an array of {"resource","name","action","reason"}.`,
+It first checks that the parent image and the instance profile exist. With
+--create-roles (or --create-instance-profile) the instance profile, and the pipeline's
+execution role (spec.build.executionRole), are planned too. Nothing changes in AWS.
+-o json prints an array of {"resource","name","action","reason"}.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := o.load(cmd.Context(), g)

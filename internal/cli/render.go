@@ -29,15 +29,22 @@ func newRenderCmd(g *Globals) *cobra.Command {
 without calling AWS:
 
   <name>-image-cache.yaml                  the image-cache component document(s) (AWSTOE)
+  iam-create-role.json                     with spec.build.executionRole: the pipeline's
+  iam-attach-role-policy-<policy>.json       execution role (aws iam … --cli-input-json)
+  iam-put-role-policy.json
   create-component-<component>.json        one per component
   create-image-recipe.json
   create-infrastructure-configuration.json
   create-distribution-configuration.json
   create-image-pipeline.json               AWS CLI --cli-input-json request bodies, in creation order
-  cloudformation.yaml                      the same resources plus the build role and instance profile
+  cloudformation.yaml                      the same resources plus the build role and instance
+                                           profile (and the execution role)
 
-ARNs of resources that do not exist yet carry the account ${AWS_ACCOUNT_ID} unless
---account is given (envsubst fills it). -o json and -o yaml print the effective spec,
+Components and the recipe are versioned from their content (1.<minor>.<patch>), so a
+changed spec gives new versions and a stack update can replace them. ARNs of resources
+that do not exist yet carry the account ${AWS_ACCOUNT_ID} unless --account is given
+(fill it with envsubst '${AWS_ACCOUNT_ID}': name the variable, or envsubst empties every
+$name it finds). -o json and -o yaml print the effective spec,
 defaults included; -d is then optional. A spec with problems writes nothing: every
 problem is listed on stderr with its line and field, and render exits 2.
 
@@ -131,6 +138,10 @@ func describeFile(name string) string {
 	switch {
 	case name == "cloudformation.yaml":
 		return "CloudFormation template (resources, build role, instance profile)"
+	case strings.HasPrefix(name, "iam-attach-role-policy-"):
+		return "aws iam attach-role-policy --cli-input-json"
+	case strings.HasPrefix(name, "iam-"):
+		return "aws iam " + strings.TrimSuffix(strings.TrimPrefix(name, "iam-"), ".json") + " --cli-input-json"
 	case strings.HasPrefix(name, "create-component-"):
 		return "aws imagebuilder create-component --cli-input-json"
 	case strings.HasPrefix(name, "create-"):

@@ -1,6 +1,12 @@
 // Package ec2 is awsemu's Amazon EC2: images, snapshots, instances, launch templates,
-// regions, VPCs, subnets, security groups, tags and Windows Fast Launch, spoken over the
-// ec2 query protocol.
+// regions, VPCs, subnets, security groups, key pairs, tags, instance types and their
+// offerings per Region and zone, and Windows Fast Launch, spoken over the ec2 query protocol.
+//
+// DescribeInstanceTypeOfferings answers from a table of which of the known instance types
+// each Region and zone offers (offerings.go, with real holes such as us-east-1e);
+// Service.InstanceTypeOffered and the other awsemu.EC2Store lookups (Subnet, DefaultSubnet,
+// SecurityGroup, KeyPairExists, LaunchTemplate) let Image Builder check a build launch
+// against the same state.
 //
 // Every region starts as an AWS account does: a default VPC (172.31.0.0/16) with one
 // default subnet per availability zone (AvailabilityZones) and a "default" security

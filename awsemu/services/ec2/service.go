@@ -136,6 +136,10 @@ var handlers = map[string]handler{
 	"DisableFastLaunch":              (*Service).disableFastLaunch,
 	"DescribeFastLaunchImages":       (*Service).describeFastLaunchImages,
 	"DescribeInstanceTypes":          (*Service).describeInstanceTypes,
+	"DescribeInstanceTypeOfferings":  (*Service).describeInstanceTypeOfferings,
+	"CreateKeyPair":                  (*Service).createKeyPair,
+	"DescribeKeyPairs":               (*Service).describeKeyPairs,
+	"DeleteKeyPair":                  (*Service).deleteKeyPair,
 }
 
 // Operations lists the operations the service answers, sorted.

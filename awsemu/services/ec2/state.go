@@ -20,6 +20,7 @@ type regionState struct {
 	subnets      map[string]*subnet
 	groups       map[string]*securityGroup
 	fastLaunch   map[string]*fastLaunch
+	keyPairs     map[string]*keyPair // by name
 }
 
 type image struct {
@@ -129,6 +130,7 @@ func (s *Service) region(name string) *regionState {
 			vpcs:         map[string]*vpc{},
 			subnets:      map[string]*subnet{},
 			groups:       map[string]*securityGroup{},
+			keyPairs:     map[string]*keyPair{},
 		}
 		s.newDefaultVPC(rs, s.srv.Account)
 		s.regions[name] = rs

@@ -44,6 +44,13 @@ func tagsOf(c *call, id string) (map[string]string, *apiError) {
 			return nil, aerr
 		}
 		return sn.Tags, nil
+	case strings.HasPrefix(id, "key-"):
+		for _, k := range c.rs.keyPairs {
+			if k.ID == id {
+				return k.Tags, nil
+			}
+		}
+		return nil, errf("InvalidKeyPairId.NotFound", "The key pair '%s' does not exist", id)
 	case strings.HasPrefix(id, "sg-"):
 		g, aerr := findGroup(c, id)
 		if aerr != nil {

@@ -8,8 +8,16 @@
 // policies winami cares about are known by name with their real documents
 // (managed_policies.json: EC2InstanceProfileForImageBuilder, AmazonSSMManagedInstanceCore,
 // AmazonEC2ContainerRegistryReadOnly and a few more). The world starts with the instance
-// profile and role EC2InstanceProfileForImageBuilder (those three policies attached) and
-// the caller's user awsemu.CallerUserName with AdministratorAccess.
+// profile and role EC2InstanceProfileForImageBuilder (those three policies attached),
+// Image Builder's service-linked role AWSServiceRoleForImageBuilder (path
+// /aws-service-role/imagebuilder.amazonaws.com/, its AWS-managed policy attached; only AWS
+// modifies it: UnmodifiableEntity) and the caller's user awsemu.CallerUserName with
+// AdministratorAccess.
+//
+// Other services evaluate permissions through awsemu.IAMStore: Authorize (the same
+// evaluator, for a user or role with a request context, answering an AccessDenied-style
+// reason), RoleTrusts (a role's trust policy allows a service principal sts:AssumeRole) and
+// RoleARN.
 //
 // SimulatePrincipalPolicy evaluates the principal's attached and inline policies (and any
 // PolicyInputList) as IAM does: an explicit Deny wins, then an Allow, else the implicit

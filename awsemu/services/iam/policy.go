@@ -14,6 +14,7 @@ type document struct {
 type statement struct {
 	Sid         string
 	Effect      string
+	Principal   principalSpec
 	Action      []string
 	NotAction   []string
 	Resource    []string
@@ -24,24 +25,60 @@ type statement struct {
 // stringOrList decodes a JSON string or array of strings.
 type stringOrList []string
 
-// UnmarshalJSON accepts "x" or ["x", "y"].
+// UnmarshalJSON accepts "x" or ["x", "y"]; booleans and numbers (condition values such as
+// AWSServiceRoleForImageBuilder's "kms:GrantIsForAWSResource": true) become their text.
 func (s *stringOrList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*s = []string{one}
+	var many []json.RawMessage
+	if err := json.Unmarshal(b, &many); err != nil {
+		many = []json.RawMessage{b}
+	}
+	out := make([]string, 0, len(many))
+	for _, raw := range many {
+		var one string
+		if err := json.Unmarshal(raw, &one); err == nil {
+			out = append(out, one)
+			continue
+		}
+		var scalar any
+		if err := json.Unmarshal(raw, &scalar); err != nil {
+			return fmt.Errorf("decoding %s: want a string or a list of strings", b)
+		}
+		switch v := scalar.(type) {
+		case bool, float64:
+			out = append(out, fmt.Sprint(v))
+		default:
+			return fmt.Errorf("decoding %s: want a string or a list of strings", b)
+		}
+	}
+	*s = out
+	return nil
+}
+
+// principalSpec is a statement's Principal: "*" or {"Service": …, "AWS": …, "Federated": …}.
+type principalSpec map[string][]string
+
+// UnmarshalJSON accepts "*" (every principal, kept under "*") or an object of lists.
+func (p *principalSpec) UnmarshalJSON(b []byte) error {
+	var star string
+	if err := json.Unmarshal(b, &star); err == nil {
+		*p = principalSpec{"*": {star}}
 		return nil
 	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("decoding %s: want a string or a list of strings", b)
+	var m map[string]stringOrList
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("decoding principal %s: %w", b, err)
 	}
-	*s = many
+	*p = principalSpec{}
+	for k, v := range m {
+		(*p)[k] = v
+	}
 	return nil
 }
 
 type rawStatement struct {
 	Sid         string                             `json:"Sid"`
 	Effect      string                             `json:"Effect"`
+	Principal   principalSpec                      `json:"Principal"`
 	Action      stringOrList                       `json:"Action"`
 	NotAction   stringOrList                       `json:"NotAction"`
 	Resource    stringOrList                       `json:"Resource"`
@@ -84,7 +121,7 @@ func parseDocument(text string) (document, error) {
 		if len(r.Action) == 0 && len(r.NotAction) == 0 {
 			return document{}, malformed("Policy statement must contain actions.")
 		}
-		st := statement{Sid: r.Sid, Effect: r.Effect, Action: r.Action, NotAction: r.NotAction,
+		st := statement{Sid: r.Sid, Effect: r.Effect, Principal: r.Principal, Action: r.Action, NotAction: r.NotAction,
 			Resource: r.Resource, NotResource: r.NotResource, Condition: map[string]map[string][]string{}}
 		for op, m := range r.Condition {
 			st.Condition[op] = map[string][]string{}
@@ -144,6 +181,9 @@ type contextValues map[string][]string
 type evalContext struct {
 	values  contextValues
 	account string
+	// lenient treats conditions on keys the context lacks as holding (trust policies,
+	// whose aws:SourceArn and similar keys awsemu does not model).
+	lenient bool
 }
 
 // matchesAction reports whether a statement covers action.
@@ -227,7 +267,13 @@ func evalCondition(op, key string, want []string, ec evalContext) (holds, missin
 		if base == "Null" {
 			return len(want) > 0 && strings.EqualFold(want[0], "true"), false
 		}
-		return false, true
+		if ec.lenient {
+			return true, true
+		}
+		// A key missing from the request context matches nothing: the condition is false,
+		// except for the negated operators (StringNotEquals, ArnNotLike, …), which hold.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+		return strings.Contains(base, "Not") && !strings.HasPrefix(op, "ForAnyValue:"), true
 	}
 	if base == "Null" {
 		return len(want) > 0 && strings.EqualFold(want[0], "false"), false

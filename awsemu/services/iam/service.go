@@ -439,6 +439,9 @@ func (s *Service) deleteRole(v query.Values) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	if e := s.protected("role", name); e != nil {
+		return nil, e
+	}
 	for _, p := range s.profiles {
 		for _, rn := range p.roles {
 			if rn == name {
@@ -498,7 +501,21 @@ func (s *Service) detach(list *[]string, arn string) *apiError {
 	return noSuchEntity("Policy %s was not found.", arn)
 }
 
-// attachPolicy is AttachRolePolicy (kind "role") or AttachUserPolicy (kind "user").
+// protected refuses changes to a service-linked role (path /aws-service-role/): only AWS
+// modifies those. Callers hold s.mu.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
+func (s *Service) protected(kind, name string) *apiError {
+	if r := s.roles[name]; kind == "role" && r != nil && strings.HasPrefix(r.path, "/aws-service-role/") {
+		return &apiError{http.StatusBadRequest, "UnmodifiableEntity",
+			fmt.Sprintf("Cannot perform the operation on the protected role '%s' - this role is only modifiable by AWS", name)}
+	}
+	return nil
+}
+
+// attachPolicy is AttachRolePolicy (kind "role") or AttachUserPolicy (kind "user"). A
+// service-linked role's policy (path /aws-service-role/) cannot be attached to users,
+// groups or roles of the account.
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSServiceRoleForImageBuilder.html
 func (s *Service) attachPolicy(kind string) handler {
 	return func(v query.Values) (any, *apiError) {
 		s.mu.Lock()
@@ -506,6 +523,12 @@ func (s *Service) attachPolicy(kind string) handler {
 		h, e := s.holderOf(kind, v.Get(nameParam(kind)))
 		if e != nil {
 			return nil, e
+		}
+		if e := s.protected(kind, v.Get(nameParam(kind))); e != nil {
+			return nil, e
+		}
+		if p := s.policies[v.Get("PolicyArn")]; p != nil && strings.HasPrefix(p.path, "/aws-service-role/") {
+			return nil, &apiError{http.StatusBadRequest, "PolicyNotAttachable", "Cannot attach a Service Role Policy to a Customer Role."}
 		}
 		return nil, s.attach(&h.attached, v.Get("PolicyArn"))
 	}
@@ -518,6 +541,9 @@ func (s *Service) detachPolicy(kind string) handler {
 		defer s.mu.Unlock()
 		h, e := s.holderOf(kind, v.Get(nameParam(kind)))
 		if e != nil {
+			return nil, e
+		}
+		if e := s.protected(kind, v.Get(nameParam(kind))); e != nil {
 			return nil, e
 		}
 		return nil, s.detach(&h.attached, v.Get("PolicyArn"))
@@ -539,6 +565,9 @@ func (s *Service) putPolicy(kind string) handler {
 		defer s.mu.Unlock()
 		h, e := s.holderOf(kind, v.Get(nameParam(kind)))
 		if e != nil {
+			return nil, e
+		}
+		if e := s.protected(kind, v.Get(nameParam(kind))); e != nil {
 			return nil, e
 		}
 		h.inline[v.Get("PolicyName")] = v.Get("PolicyDocument")

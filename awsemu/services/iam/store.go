@@ -28,6 +28,18 @@ var DefaultRolePolicies = []string{
 	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 }
 
+// The service-linked role Image Builder acts as (unless a pipeline names an execution
+// role), its path and the AWS-managed policy attached to it (v25).
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSServiceRoleForImageBuilder.html
+const (
+	ImageBuilderServiceRole       = "AWSServiceRoleForImageBuilder"
+	ImageBuilderServiceRolePath   = "/aws-service-role/imagebuilder.amazonaws.com/"
+	ImageBuilderServiceRolePolicy = "arn:aws:iam::aws:policy/aws-service-role/AWSServiceRoleForImageBuilder"
+)
+
+// imageBuilderTrustPolicy lets Image Builder assume its service-linked role.
+const imageBuilderTrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"imagebuilder.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
 // ec2TrustPolicy lets EC2 instances assume a role.
 const ec2TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
@@ -150,6 +162,16 @@ func (s *Service) load() {
 		name: DefaultInstanceProfile, path: "/", id: awsemu.UniqueID("AIPA", "instance-profile/"+DefaultInstanceProfile),
 		created: seedTime, roles: []string{DefaultRole},
 	}
+	// Image Builder's service-linked role, with its managed policy. AWS creates it the first
+	// time the account uses Image Builder; the seeded world has used it.
+	// https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-builder-service-linked-role.html
+	s.roles[ImageBuilderServiceRole] = &role{
+		name: ImageBuilderServiceRole, path: ImageBuilderServiceRolePath,
+		id: awsemu.UniqueID("AROA", "role/"+ImageBuilderServiceRole), assume: imageBuilderTrustPolicy,
+		description: "Allows EC2ImageBuilder to call AWS services on your behalf.", maxSession: 3600, created: seedTime,
+		holder: holder{attached: []string{ImageBuilderServiceRolePolicy}, inline: map[string]string{}},
+	}
+	s.policies[ImageBuilderServiceRolePolicy].attachments++
 	admin := "arn:aws:iam::aws:policy/AdministratorAccess"
 	s.users[awsemu.CallerUserName] = &user{
 		name: awsemu.CallerUserName, path: "/", created: seedTime, holder: holder{attached: []string{admin}, inline: map[string]string{}},
@@ -175,8 +197,6 @@ func (s *Service) InstanceProfileExists(name string) bool {
 	defer s.mu.RUnlock()
 	return s.profiles[name] != nil
 }
-
-var _ awsemu.IAMStore = (*Service)(nil)
 
 // principal resolves a SimulatePrincipalPolicy source ARN to its policies. Callers hold s.mu.
 func (s *Service) principal(arn string) ([]source, *apiError) {

@@ -275,7 +275,53 @@ func (s *Service) allComponents(rg *region, regionName string) []*component {
 	for _, k := range sortedKeys(rg.components) {
 		out = append(out, rg.components[k])
 	}
-	return append(out, managedComponents(regionName)...)
+	for _, c := range managedComponents(regionName) {
+		if !s.withdrawn[withdrawnKey(regionName, c.name, c.version.String())] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// managedControl is the control path (under awsemu.ControlPrefix) that withdraws an
+// Amazon-managed component version from a region, as a region where Amazon has not
+// published it yet looks: POST {"region","name","version"} (version 1.33.0). Amazon
+// publishes eks-optimized-ami-windows for a new Kubernetes version some time after the
+// release, which the build preflight checks; no AWS operation does this.
+const managedControl = "imagebuilder/managed-components"
+
+// ManagedComponentWithdrawal is the body of a POST to the managed-components control path.
+type ManagedComponentWithdrawal struct {
+	Region  string `json:"region"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+func withdrawnKey(region, name, version string) string { return region + "/" + name + "/" + version }
+
+func (s *Service) serveManagedControl(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	var in ManagedComponentWithdrawal
+	if r.Method != http.MethodPost {
+		http.Error(w, `{"error":"POST a {\"region\",\"name\",\"version\"} to withdraw a managed component version"}`, http.StatusMethodNotAllowed)
+		return
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Region == "" || in.Name == "" || !versionRE.MatchString(in.Version) {
+		http.Error(w, `{"error":"give region, name and version (1.2.3) of the managed component version to withdraw"}`, http.StatusBadRequest)
+		return
+	}
+	found := false
+	for _, c := range managedComponents(in.Region) {
+		found = found || c.name == in.Name && c.version.String() == in.Version
+	}
+	if !found {
+		http.Error(w, fmt.Sprintf(`{"error":%q}`, "no managed component "+in.Name+" "+in.Version+" in "+in.Region), http.StatusNotFound)
+		return
+	}
+	s.mu.Lock()
+	s.withdrawn[withdrawnKey(in.Region, in.Name, in.Version)] = true
+	s.mu.Unlock()
+	_, _ = w.Write([]byte(`{}`))
 }
 
 // resolveComponent finds the component build version an ARN names: a build version ARN

@@ -81,9 +81,41 @@ func (f *fakeSSM) GetParameter(region, name string) (awsemu.Parameter, bool) {
 	return p, ok
 }
 
+// The network lookups answer a world with every type offered, a default subnet in us-east-1a
+// and nothing else (the rules that use them are tested against the real EC2 service).
+func (f *fakeEC2) InstanceTypeOffered(region, az, instanceType string) bool { return true }
+
+func (f *fakeEC2) Subnet(region, id string) (awsemu.Subnet, bool) { return awsemu.Subnet{}, false }
+
+func (f *fakeEC2) SecurityGroup(region, id string) (awsemu.SecurityGroup, bool) {
+	return awsemu.SecurityGroup{}, false
+}
+
+func (f *fakeEC2) DefaultSubnet(region, az string) (awsemu.Subnet, bool) {
+	return awsemu.Subnet{ID: "subnet-0default", VpcID: "vpc-0default", AvailabilityZone: region + "a"}, true
+}
+
+func (f *fakeEC2) KeyPairExists(region, name string) bool { return false }
+
+func (f *fakeEC2) LaunchTemplate(region, idOrName string) (awsemu.LaunchTemplate, bool) {
+	return awsemu.LaunchTemplate{}, false
+}
+
 type fakeIAM map[string]bool
 
 func (f fakeIAM) InstanceProfileExists(name string) bool { return f[name] }
+
+// The fake allows everything and trusts every role it holds (the rules that use them are
+// tested against the real IAM service).
+func (f fakeIAM) Authorize(principal, action, resource string, ctx map[string][]string) (bool, string) {
+	return true, ""
+}
+
+func (f fakeIAM) RoleTrusts(role, service string) (bool, bool) { return f[role], f[role] }
+
+func (f fakeIAM) RoleARN(role string) (string, bool) {
+	return "arn:aws:iam::123456789012:role/" + role, f[role]
+}
 
 const parentAMI = "ami-0123456789abcdef0"
 

@@ -61,6 +61,8 @@ type Service struct {
 	regions map[string]*region
 	tokens  map[tokenKey]tokenEntry
 	seq     int
+	// withdrawn are Amazon-managed component versions a test withdrew (components.go).
+	withdrawn map[string]bool
 }
 
 // region holds one region's resources, keyed by ARN (components and images by build
@@ -83,8 +85,9 @@ type tokenEntry struct {
 
 // New returns the Image Builder service and registers it on srv.
 func New(srv *awsemu.Server) *Service {
-	s := &Service{srv: srv, regions: map[string]*region{}, tokens: map[tokenKey]tokenEntry{}}
+	s := &Service{srv: srv, regions: map[string]*region{}, tokens: map[tokenKey]tokenEntry{}, withdrawn: map[string]bool{}}
 	srv.Register(s)
+	srv.HandleControl(managedControl, http.HandlerFunc(s.serveManagedControl))
 	return s
 }
 
