@@ -588,7 +588,7 @@ func (w *world) deletePipelineImages(ctx context.Context, t *testing.T, pipeline
 // after the profile), the roles the profile holds, and the pipeline's execution role.
 // Only names that start with the prefix are ever deleted.
 func (w *world) roleNames(ctx context.Context) []string {
-	set := map[string]bool{w.instanceProfile(): true, w.prefix + "-imagebuilder-execution": true}
+	set := map[string]bool{w.instanceProfile(): true, w.executionRole(): true}
 	if out, err := w.iam().GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(w.instanceProfile())}); err == nil {
 		for _, r := range out.InstanceProfile.Roles {
 			set[aws.ToString(r.RoleName)] = true

@@ -66,8 +66,11 @@ type flow struct {
 	spec                       string // the spec file's path
 	policy                     string // winami iam-policy --for operator -f spec
 	rendered                   rendered
-	arns                       map[string]string // Image Builder resource kind → ARN
-	first, second              buildResult
+	// executionRole is the effective spec.build.executionRole (a role name here: the
+	// default for a parameter outside /imagebuilder/).
+	executionRole string
+	arns          map[string]string // Image Builder resource kind → ARN
+	first, second buildResult
 }
 
 // rendered is what winami render wrote, decoded into the SDK's request types.
@@ -77,6 +80,10 @@ type rendered struct {
 	infra        imagebuilder.CreateInfrastructureConfigurationInput
 	distribution imagebuilder.CreateDistributionConfigurationInput
 	pipeline     imagebuilder.CreateImagePipelineInput
+	// The execution role's requests (iam-*.json), for the platform team of the operator run.
+	createRole iam.CreateRoleInput
+	putPolicy  iam.PutRolePolicyInput
+	attach     []iam.AttachRolePolicyInput
 }
 
 func runFlow(t *testing.T, w *world, operator bool) {
@@ -223,6 +230,9 @@ spec:
 	var eff struct {
 		Metadata struct{ Name, Region string }
 		Spec     struct {
+			Build struct {
+				InstanceProfile, ExecutionRole string
+			}
 			Distribution struct {
 				Regions          []string
 				PublishParameter string
@@ -231,9 +241,15 @@ spec:
 	}
 	w.mustJSON(t, f.ctx, &eff, "render", "-f", f.spec, "-o", "json")
 	if eff.Metadata.Name != w.prefix || eff.Metadata.Region != w.region || eff.Spec.Distribution.PublishParameter != w.parameter() ||
-		!slices.Equal(eff.Spec.Distribution.Regions, w.regions) {
+		!slices.Equal(eff.Spec.Distribution.Regions, w.regions) || eff.Spec.Build.InstanceProfile != w.instanceProfile() {
 		t.Errorf("the effective spec differs from the file: %+v", eff)
 	}
+	// Image Builder's service-linked role may write parameters only under /imagebuilder/:
+	// this one needs the pipeline's execution role, which winami names by default.
+	if eff.Spec.Build.ExecutionRole != w.executionRole() {
+		t.Errorf("effective spec.build.executionRole %q, want the default %q for %s", eff.Spec.Build.ExecutionRole, w.executionRole(), w.parameter())
+	}
+	f.executionRole = eff.Spec.Build.ExecutionRole
 }
 
 // render writes the documents offline and checks that each request decodes into the
@@ -263,6 +279,30 @@ func (f *flow) render(t *testing.T) {
 	decode("create-infrastructure-configuration.json", &r.infra)
 	decode("create-distribution-configuration.json", &r.distribution)
 	decode("create-image-pipeline.json", &r.pipeline)
+	decode("iam-create-role.json", &r.createRole)
+	decode("iam-put-role-policy.json", &r.putPolicy)
+	attachFiles, _ := filepath.Glob(filepath.Join(out, "iam-attach-role-policy-*.json"))
+	for _, name := range attachFiles {
+		var in iam.AttachRolePolicyInput
+		decode(filepath.Base(name), &in)
+		r.attach = append(r.attach, in)
+	}
+	if aws.ToString(r.createRole.RoleName) != f.executionRole || !strings.Contains(aws.ToString(r.createRole.AssumeRolePolicyDocument), "imagebuilder.amazonaws.com") {
+		t.Errorf("iam-create-role.json: role %s trusting %s; want %s trusted by imagebuilder.amazonaws.com",
+			aws.ToString(r.createRole.RoleName), aws.ToString(r.createRole.AssumeRolePolicyDocument), f.executionRole)
+	}
+	for _, region := range w.regions {
+		arn := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", f.partition, region, f.account, w.parameter())
+		if !strings.Contains(aws.ToString(r.putPolicy.PolicyDocument), arn) {
+			t.Errorf("iam-put-role-policy.json does not let the execution role write %s:\n%s", arn, aws.ToString(r.putPolicy.PolicyDocument))
+		}
+	}
+	if len(r.attach) == 0 {
+		t.Errorf("render wrote no iam-attach-role-policy-*.json for the execution role")
+	}
+	if aws.ToString(r.pipeline.ExecutionRole) != f.executionRole {
+		t.Errorf("create-image-pipeline.json: executionRole %q, want %q", aws.ToString(r.pipeline.ExecutionRole), f.executionRole)
+	}
 	if doc, err := os.ReadFile(filepath.Join(out, w.prefix+"-image-cache.yaml")); err != nil || string(doc) != aws.ToString(r.component.Data) {
 		t.Errorf("the component document (%v) is not the create-component request's data", err)
 	}
@@ -308,13 +348,14 @@ func (f *flow) iamPolicy(t *testing.T) {
 }
 
 // leastPrivilege (operator run only) is what a platform team does before handing the
-// account to an operator: it creates the build role and instance profile (which the
-// operator policy may not), then replaces the caller's managed policies
+// account to an operator: it creates the build role and instance profile and, from the
+// iam-*.json requests render wrote, the pipeline's execution role (the operator policy
+// may create none of them), then replaces the caller's managed policies
 // (AdministratorAccess) with the output of `winami iam-policy --for operator -f spec`.
 // The clean-up gives them back first.
 func (f *flow) leastPrivilege(t *testing.T) {
 	if !f.operator {
-		t.Skip("administrator run: apply creates the instance profile itself (--create-instance-profile)")
+		t.Skip("administrator run: apply creates the instance profile and the execution role itself (--create-roles)")
 	}
 	w, c, ctx := f.w, f.w.iam(), f.ctx
 	kind, user, _ := strings.Cut(strings.SplitN(f.caller, ":", 6)[5], "/")
@@ -338,6 +379,22 @@ func (f *flow) leastPrivilege(t *testing.T) {
 	}
 	if _, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(role), RoleName: aws.String(role)}); err != nil {
 		t.Fatalf("adding role %s to its profile: %v", role, err)
+	}
+
+	// The execution role, from the requests render wrote (what `aws iam create-role
+	// --cli-input-json file://out/iam-create-role.json` and its siblings send).
+	r := f.rendered
+	r.createRole.Tags = append(r.createRole.Tags, tags...)
+	if _, err := c.CreateRole(ctx, &r.createRole); err != nil {
+		t.Fatalf("creating the execution role from iam-create-role.json: %v", err)
+	}
+	if _, err := c.PutRolePolicy(ctx, &r.putPolicy); err != nil {
+		t.Fatalf("iam-put-role-policy.json: %v", err)
+	}
+	for i := range r.attach {
+		if _, err := c.AttachRolePolicy(ctx, &r.attach[i]); err != nil {
+			t.Fatalf("iam-attach-role-policy (%s): %v", aws.ToString(r.attach[i].PolicyArn), err)
+		}
 	}
 
 	attached, err := c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(user)})
@@ -386,10 +443,10 @@ func (f *flow) leastPrivilege(t *testing.T) {
 }
 
 // specArgs adds what the run needs to plan, apply and build: the administrator run lets
-// winami create the instance profile.
+// winami create the instance profile and the pipeline's execution role.
 func (f *flow) specArgs(args ...string) []string {
 	if !f.operator {
-		args = append(args, "--create-instance-profile")
+		args = append(args, "--create-roles")
 	}
 	return args
 }
@@ -406,7 +463,7 @@ func (f *flow) plan(t *testing.T) {
 	}
 	want := imageBuilderKinds
 	if !f.operator {
-		want = append(slices.Clone(want), "instance-profile")
+		want = append(slices.Clone(want), "instance-profile", "execution-role")
 	}
 	for _, k := range want {
 		if _, ok := got[k]; !ok {
@@ -471,6 +528,9 @@ func (f *flow) apply(t *testing.T) {
 		aws.ToString(p.DistributionConfigurationArn) != f.arns["distribution-configuration"] {
 		t.Errorf("the pipeline does not use what apply reported: %+v", p)
 	}
+	if got := aws.ToString(pl.ImagePipeline.ExecutionRole); got != f.executionRole && !strings.HasSuffix(got, ":role/"+f.executionRole) {
+		t.Errorf("the pipeline's execution role is %q, want %s", got, f.executionRole)
+	}
 
 	// winami's tags, plus the suite's.
 	for _, kind := range imageBuilderKinds {
@@ -514,12 +574,31 @@ func (f *flow) apply(t *testing.T) {
 			t.Errorf("role %s lacks %s (has %v)", role, want, names)
 		}
 	}
+
+	// The execution role: trusted by Image Builder, allowed to write the parameter in
+	// every region (created by apply --create-roles, or from render's requests).
+	er, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(f.executionRole)})
+	if err != nil {
+		t.Fatalf("execution role %s: %v", f.executionRole, err)
+	}
+	if !strings.Contains(aws.ToString(er.Role.AssumeRolePolicyDocument), "imagebuilder.amazonaws.com") {
+		t.Errorf("execution role %s is not trusted by Image Builder: %s", f.executionRole, aws.ToString(er.Role.AssumeRolePolicyDocument))
+	}
+	for _, region := range w.regions {
+		arn := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", f.partition, region, f.account, w.parameter())
+		sim, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: er.Role.Arn, ActionNames: []string{"ssm:PutParameter"}, ResourceArns: []string{arn}})
+		if err != nil || len(sim.EvaluationResults) != 1 || sim.EvaluationResults[0].EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
+			t.Errorf("execution role %s may not put %s: %v %+v", f.executionRole, arn, err, sim)
+		}
+	}
 	if !f.operator {
 		f.tagIAM(t, role)
+		f.tagIAM(t, f.executionRole)
 	}
 }
 
-// tagIAM adds the suite's tag to the role and instance profile apply created. awsemu
+// tagIAM adds the suite's tag to a role apply created (and to the instance profile of
+// the build role). awsemu
 // does not serve IAM tagging: in the sandbox the names (which start with the prefix)
 // are what the clean-up goes by.
 func (f *flow) tagIAM(t *testing.T, role string) {
@@ -527,6 +606,9 @@ func (f *flow) tagIAM(t *testing.T, role string) {
 	tags := []iamtypes.Tag{{Key: aws.String(suiteTag), Value: aws.String(w.prefix)}}
 	if _, err := c.TagRole(f.ctx, &iam.TagRoleInput{RoleName: aws.String(role), Tags: tags}); err != nil && !w.unsupported(err) {
 		t.Errorf("tagging role %s: %v", role, err)
+	}
+	if role != w.instanceProfile() {
+		return
 	}
 	if _, err := c.TagInstanceProfile(f.ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String(w.instanceProfile()), Tags: tags}); err != nil && !w.unsupported(err) {
 		t.Errorf("tagging instance profile %s: %v", w.instanceProfile(), err)

@@ -75,7 +75,7 @@ func TestPrefix(t *testing.T) {
 		t.Fatalf("prefixes %q, %q", a, b)
 	}
 	w := &world{prefix: a}
-	for _, name := range []string{w.instanceProfile(), a + "-imagebuilder-execution"} {
+	for _, name := range []string{w.instanceProfile(), w.executionRole()} {
 		if len(name) > 64 {
 			t.Errorf("role name %s is %d characters, IAM allows 64", name, len(name))
 		}

@@ -191,6 +191,10 @@ func (w *world) parameter() string { return "/winami-e2e/" + w.prefix + "/image_
 // instanceProfile is spec.build.instanceProfile (and its role's name).
 func (w *world) instanceProfile() string { return w.prefix + "-build" }
 
+// executionRole is the pipeline's execution role winami names by default for a
+// parameter outside /imagebuilder/.
+func (w *world) executionRole() string { return w.prefix + "-imagebuilder-execution" }
+
 // newPrefix returns a fresh run prefix.
 func newPrefix(t testing.TB) string {
 	b := make([]byte, 4)
