@@ -200,3 +200,19 @@ func TestOperatorMayPassTheRenderedInstanceRole(t *testing.T) {
 		t.Errorf("the operator may not pass the rendered build role %s: %v", arn, d)
 	}
 }
+
+// TestOperatorPolicyFitsAManagedPolicy: the operator policy, without whitespace, stays
+// within IAM's 6,144 characters of a customer managed policy (and so within the 10,240 of
+// a role's inline policies), https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html.
+func TestOperatorPolicyFitsAManagedPolicy(t *testing.T) {
+	for name, sc := range map[string]preflight.Scope{"no spec": {}, "the base spec": preflight.ScopeOf(loadSpec(t))} {
+		b, err := json.Marshal(preflight.OperatorPolicy(sc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(strings.Join(strings.Fields(string(b)), ""))
+		if n > 6144 {
+			t.Errorf("%s: the operator policy has %d characters, over IAM's 6,144 for a managed policy", name, n)
+		}
+	}
+}
