@@ -216,3 +216,31 @@ func TestOperatorPolicyFitsAManagedPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorPolicyPassRoles: roles given with --launch-template-role join the build
+// role in PassInstanceRole, still only to EC2; the execution role is passed to Image
+// Builder only, and without a spec any <name>-imagebuilder-execution.
+func TestOperatorPolicyPassRoles(t *testing.T) {
+	doc := preflight.OperatorPolicy(preflight.Scope{InstanceProfile: "BuildRole", PassRoles: []string{"node-role", "arn:aws:iam::111122223333:role/x/fl"}})
+	got := map[string]preflight.Statement{}
+	for _, st := range doc.Statement {
+		got[st.Sid] = st
+	}
+	pass := got["PassInstanceRole"]
+	if strings.Join(pass.Resource, " ") != "arn:aws:iam::*:role/BuildRole arn:aws:iam::*:role/node-role arn:aws:iam::111122223333:role/x/fl" ||
+		pass.Condition["StringEquals"]["iam:PassedToService"] != "ec2.amazonaws.com" {
+		t.Errorf("PassInstanceRole: %+v", pass)
+	}
+	exec := got["PassExecutionRole"]
+	if strings.Join(exec.Resource, " ") != "arn:aws:iam::*:role/*-imagebuilder-execution" || exec.Condition["StringEquals"]["iam:PassedToService"] != "imagebuilder.amazonaws.com" {
+		t.Errorf("PassExecutionRole without a spec: %+v", exec)
+	}
+	img := loadSpec(t)
+	img.Spec.Build.ExecutionRole = ""
+	img.Spec.Distribution.PublishParameter = "/imagebuilder/x"
+	for _, st := range preflight.OperatorPolicy(preflight.ScopeOf(img)).Statement {
+		if st.Sid == "PassExecutionRole" {
+			t.Errorf("a spec without an execution role gets %+v", st)
+		}
+	}
+}
