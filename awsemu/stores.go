@@ -41,6 +41,10 @@ type FastLaunchSettings struct {
 	LaunchTemplateID      string
 	LaunchTemplateName    string
 	LaunchTemplateVersion string
+	// Principal is the IAM principal (user or role ARN) on whose behalf Fast Launch is
+	// enabled; EC2 checks its permissions as for the EnableFastLaunch operation. Empty:
+	// nothing is checked.
+	Principal string
 }
 
 // Parameter is an SSM parameter with its history, oldest version first.

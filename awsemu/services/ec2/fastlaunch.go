@@ -55,9 +55,10 @@ func (fl *fastLaunch) xml() fastLaunchXML {
 	return x
 }
 
-// enableFastLaunchLocked validates and applies an EnableFastLaunch. With dry set, it stops
-// after validation with DryRunOperation. Callers hold s.mu.
-func (s *Service) enableFastLaunchLocked(rs *regionState, account string, now time.Time, imageID, resourceType string,
+// enableFastLaunchLocked validates and applies an EnableFastLaunch made by principal (""
+// checks no permissions). With dry set, it stops after validation and authorization with
+// DryRunOperation (UnauthorizedOperation when not allowed). Callers hold s.mu.
+func (s *Service) enableFastLaunchLocked(rs *regionState, principal, account string, now time.Time, imageID, resourceType string,
 	set awsemu.FastLaunchSettings, hasTemplate, dry bool) (*fastLaunch, *apiError) {
 	c := &call{rs: rs, account: account, now: now, region: rs.name}
 	if imageID == "" {
@@ -94,6 +95,8 @@ func (s *Service) enableFastLaunchLocked(rs *regionState, account string, now ti
 	if set.TargetResourceCount < 1 {
 		return nil, errf("InvalidParameterValue", "Value (%d) for parameter targetResourceCount is invalid. TargetResourceCount must be at least 1.", set.TargetResourceCount)
 	}
+	var tmpl *launchTemplate
+	var tmplVer *templateVersion
 	if hasTemplate {
 		if (set.LaunchTemplateID == "") == (set.LaunchTemplateName == "") {
 			return nil, errf("InvalidParameterCombination", "Specify either a launch template ID or a launch template name, not both and not neither.")
@@ -101,9 +104,13 @@ func (s *Service) enableFastLaunchLocked(rs *regionState, account string, now ti
 		if set.LaunchTemplateVersion == "" {
 			return nil, errf("MissingParameter", "The request must contain the parameter LaunchTemplate.Version")
 		}
-		if _, _, aerr := resolveTemplate(c, set.LaunchTemplateID, set.LaunchTemplateName, set.LaunchTemplateVersion); aerr != nil {
+		var aerr *apiError
+		if tmpl, tmplVer, aerr = resolveTemplate(c, set.LaunchTemplateID, set.LaunchTemplateName, set.LaunchTemplateVersion); aerr != nil {
 			return nil, aerr
 		}
+	}
+	if aerr := s.authorizeEnableFastLaunch(rs, principal, account, img, tmpl, tmplVer); aerr != nil {
+		return nil, aerr
 	}
 	prev := rs.fastLaunch[imageID]
 	if prev != nil && prev.State == "disabling" {
@@ -160,7 +167,7 @@ func (s *Service) enableFastLaunch(c *call) (any, *apiError) {
 	lt := c.v.Struct("LaunchTemplate")
 	set.LaunchTemplateID, set.LaunchTemplateName, set.LaunchTemplateVersion = lt.Get("LaunchTemplateId"), lt.Get("LaunchTemplateName"), lt.Get("Version")
 	dry, _ := c.v.Bool("DryRun")
-	fl, aerr := s.enableFastLaunchLocked(c.rs, c.account, c.now, c.v.Get("ImageId"), c.v.Get("ResourceType"), set, len(lt) > 0, dry)
+	fl, aerr := s.enableFastLaunchLocked(c.rs, s.srv.CallerARN(), c.account, c.now, c.v.Get("ImageId"), c.v.Get("ResourceType"), set, len(lt) > 0, dry)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -168,7 +175,9 @@ func (s *Service) enableFastLaunch(c *call) (any, *apiError) {
 }
 
 // EnableFastLaunch turns Fast Launch on for an image the account owns or may use, with
-// the same validation as the EnableFastLaunch operation (a launch template is optional).
+// the same validation as the EnableFastLaunch operation (a launch template is optional),
+// and the same authorization for set.Principal when it is set (Image Builder passes the
+// role it acts as); a refusal is an UnauthorizedOperation error.
 func (s *Service) EnableFastLaunch(region, imageID, account string, set awsemu.FastLaunchSettings) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,7 +188,7 @@ func (s *Service) EnableFastLaunch(region, imageID, account string, set awsemu.F
 	if hasTemplate && set.LaunchTemplateVersion == "" {
 		set.LaunchTemplateVersion = "$Default"
 	}
-	if _, aerr := s.enableFastLaunchLocked(rs, account, now, imageID, "snapshot", set, hasTemplate, false); aerr != nil {
+	if _, aerr := s.enableFastLaunchLocked(rs, set.Principal, account, now, imageID, "snapshot", set, hasTemplate, false); aerr != nil {
 		return aerr
 	}
 	return nil
@@ -203,6 +212,10 @@ func (s *Service) disableFastLaunch(c *call) (any, *apiError) {
 	}
 	if fl.State == "disabling" {
 		return nil, errf("IncorrectState", "Windows fast launch for image %s is already being disabled", id)
+	}
+	// Only the action itself is authorized: EC2 documents no launch check for disabling.
+	if aerr := s.authorize(s.srv.CallerARN(), "ec2:DisableFastLaunch", awsemu.ImageARN(c.region, id), awsemu.ResourceTagContext(img.Tags)); aerr != nil {
+		return nil, aerr
 	}
 	if err := c.dryRun(); err != nil {
 		return nil, err

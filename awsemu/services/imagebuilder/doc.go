@@ -39,23 +39,40 @@
 // AVAILABLE, evaluated from Server.Clock at every Image Builder request, with the
 // durations of StateDurations (TESTING skipped when the pipeline disables tests). A
 // ManualClock steps it; RealClock{Scale: …} runs it fast. On entering BUILDING the build
-// checks its parent image (an AMI id through Server.EC2, an ssm: parameter through
-// Server.SSM when it implements awsemu.SSMParameterReader, or an AVAILABLE Image Builder
-// image ARN of this service) and, when Server.IAM is set, the infrastructure's instance
-// profile; either missing makes the image FAILED with a reason. CancelImageCreation stops a
-// build up to TESTING (CANCELLED).
+// checks the pipeline's executionRole (it must exist and trust imagebuilder.amazonaws.com),
+// its parent image (an AMI id through Server.EC2, an ssm: parameter through Server.SSM
+// when it implements awsemu.SSMParameterReader, or an AVAILABLE Image Builder image ARN of
+// this service), when Server.IAM is set the infrastructure's instance profile, and the
+// build instance's launch: the subnet (or the default VPC's default subnet), the security
+// groups (in the subnet's VPC), the key pair, and an instance type offered in the subnet's
+// zone (the first listed that is). Any failure makes the image FAILED with a reason that
+// carries EC2's error code. CancelImageCreation stops a build up to TESTING (CANCELLED).
 //
-// When INTEGRATING ends the build distributes: in every region of the distribution
-// configuration (the build region when there is none) it stores an AMI through
+// Image Builder acts as its service-linked role AWSServiceRoleForImageBuilder, or as the
+// pipeline's executionRole when it names one (CreateImagePipeline and UpdateImagePipeline
+// check that the caller may iam:PassRole it to imagebuilder.amazonaws.com:
+// AccessDeniedException). Its actions at distribution are evaluated through
+// Server.IAM.Authorize with that role's policies.
+//
+// When DISTRIBUTING ends the build distributes, Region by Region in the distribution
+// configuration's order (the build Region when there is none): the role must be allowed
+// ec2:CreateImage (build Region) or ec2:CopyImage; it stores an AMI through
 // Server.EC2.PutImage, owned by the caller, Windows, with the parent's block devices as the
 // recipe's blockDeviceMappings change them (fresh snapshots), named from
-// amiDistributionConfiguration.name with {{imagebuilder:buildDate}} (2026-11-26T18-40-12.123Z)
-// and {{imagebuilder:buildVersion}} expanded, tagged Ec2ImageBuilderArn, CreatedBy
-// "EC2 Image Builder", the recipe's and the distribution's amiTags. It then applies the
-// enabled fastLaunchConfigurations through Server.EC2.EnableFastLaunch and writes the
-// ssmParameterConfigurations through Server.SSM.PutParameter (dataType aws:ec2:image unless
-// given). An error there makes the image FAILED. outputResources.amis lists region, image,
-// name, description, state and accountId of each AMI.
+// amiDistributionConfiguration.name with {{imagebuilder:buildDate}} (2026-11-26T18-40-12.123Z,
+// the build's end) and {{imagebuilder:buildVersion}} expanded, tagged Ec2ImageBuilderArn,
+// CreatedBy "EC2 Image Builder", the recipe's and the distribution's amiTags. It then
+// enables Fast Launch through Server.EC2.EnableFastLaunch as the role (EC2 checks
+// ec2:EnableFastLaunch on the AMI and the launch template, which must exist in that Region,
+// and the launches they imply: the service-linked role may only use templates tagged
+// CreatedBy: EC2 Image Builder), and writes the ssmParameterConfigurations through
+// Server.SSM.PutParameter (dataType aws:ec2:image unless given) once the role is allowed
+// ssm:PutParameter on the parameter (the service-linked role: only under /imagebuilder/)
+// and, for aws:ec2:image, ec2:DescribeImages. A refusal or error makes the image FAILED
+// (its last state DISTRIBUTING) with an AccessDenied / UnauthorizedOperation reason naming
+// principal, action and resource; nothing more is published. outputResources.amis lists,
+// once the build has ended, region, image, name, description, state and accountId of each
+// AMI made.
 //
 // # Fault injection
 //

@@ -52,6 +52,9 @@ type image struct {
 	recipeDoc       map[string]any
 	infraDoc        map[string]any
 	instanceProfile string
+	infra           infraSettings
+	executionRole   string // the pipeline's executionRole (name or ARN), "" for the service-linked role
+	buildType       string // the instance type the build launched
 	distDoc         map[string]any
 	dists           []distribution
 	testsConfig     map[string]any
@@ -70,6 +73,8 @@ type image struct {
 	amis    []map[string]any
 	// current is the state the last advance found.
 	current string
+	// distributed is set once the distribution ran (at the end of DISTRIBUTING).
+	distributed bool
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -91,8 +96,30 @@ func (s *Service) advanceAll(now time.Time) {
 	}
 }
 
+// end is when the build becomes AVAILABLE if nothing fails.
+func (img *image) end() time.Time {
+	t := img.started
+	for _, sd := range StateDurations {
+		if sd.State == "TESTING" && !img.testsEnabled {
+			continue
+		}
+		t = t.Add(sd.Duration)
+	}
+	return t
+}
+
+// infraSettings are the fields of an infrastructure configuration a build launch uses.
+type infraSettings struct {
+	InstanceProfileName string   `json:"instanceProfileName"`
+	InstanceTypes       []string `json:"instanceTypes"`
+	SubnetID            string   `json:"subnetId"`
+	SecurityGroupIDs    []string `json:"securityGroupIds"`
+	KeyPair             string   `json:"keyPair"`
+}
+
 // advance walks an image through the states it has reached by now: failure checks run on
-// entering a state, the distribution when the last state ends.
+// entering a state, the distribution when DISTRIBUTING ends (a refusal there ends the
+// image FAILED with DISTRIBUTING its last state).
 func (s *Service) advance(img *image, now time.Time) {
 	if img.final != "" {
 		return
@@ -128,17 +155,27 @@ func (s *Service) advance(img *image, now time.Time) {
 			return
 		}
 		t = t.Add(d)
-	}
-	if err := s.distribute(img, t); err != nil {
-		fail(t, "Distribution failed: "+err.Error())
-		return
+		if sd.State == "DISTRIBUTING" && !img.distributed {
+			img.distributed = true
+			// The AMIs carry the build's end as their date (names, CreationDate), as they
+			// did when awsemu distributed at the end of INTEGRATING.
+			if err := s.distribute(img, img.end()); err != nil {
+				fail(t, "Distribution failed: "+err.Error())
+				return
+			}
+		}
 	}
 	img.final, img.finalAt, img.current = "AVAILABLE", t, "AVAILABLE"
 }
 
-// checkBuild runs what launching the build instance checks: the parent image and the
-// instance profile exist. It returns the failure reason, or "".
+// checkBuild runs what starting the build and launching its instance check: the
+// execution role (when the pipeline names one) exists and trusts Image Builder, the parent
+// image and the instance profile exist, and the instance can launch (launchCheck). It
+// returns the failure reason, or "".
 func (s *Service) checkBuild(img *image) string {
+	if reason := s.checkExecutionRole(img); reason != "" {
+		return reason
+	}
 	parent, err := s.parentAMI(img.region, img.recipe.parentImage)
 	if err != nil {
 		return fmt.Sprintf("Parent image %s could not be resolved: %v", img.recipe.parentImage, err)
@@ -146,8 +183,54 @@ func (s *Service) checkBuild(img *image) string {
 	if s.srv.IAM != nil && !s.srv.IAM.InstanceProfileExists(img.instanceProfile) {
 		return fmt.Sprintf("The instance profile %s does not exist. Check the infrastructure configuration's instanceProfileName.", img.instanceProfile)
 	}
+	if reason := s.launchCheck(img); reason != "" {
+		return reason
+	}
 	img.osVersion = osVersion(parent)
 	return ""
+}
+
+// checkExecutionRole: a pipeline's execution role is the role Image Builder assumes to run
+// the build, test and distribution; it "must trust the Image Builder service principal".
+// A role that does not exist or does not trust imagebuilder.amazonaws.com fails the build
+// when it starts (the reason's wording is awsemu's: DIFFERENCES.md).
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/manage-image-workflows.html
+func (s *Service) checkExecutionRole(img *image) string {
+	if img.executionRole == "" || s.srv.IAM == nil {
+		return ""
+	}
+	exists, trusted := s.srv.IAM.RoleTrusts(img.executionRole, ImageBuilderService)
+	switch {
+	case !exists:
+		return fmt.Sprintf("Image Builder could not assume the execution role %s: the role does not exist. Create it, or change the pipeline's executionRole.", img.executionRole)
+	case !trusted:
+		return fmt.Sprintf("Image Builder could not assume the execution role %s: its trust policy does not allow %s to call sts:AssumeRole.", img.executionRole, ImageBuilderService)
+	}
+	return ""
+}
+
+// actingPrincipal is the IAM principal Image Builder acts as for a build: the pipeline's
+// execution role, else the service-linked role AWSServiceRoleForImageBuilder.
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-builder-service-linked-role.html
+func (s *Service) actingPrincipal(img *image) string {
+	if img.executionRole != "" && s.srv.IAM != nil {
+		if arn, ok := s.srv.IAM.RoleARN(img.executionRole); ok {
+			return arn
+		}
+	}
+	return awsemu.ImageBuilderServiceRoleARN(img.account)
+}
+
+// authorize evaluates an action of the distribution for the role Image Builder acts as;
+// the error is the AccessDenied refusal. Without Server.IAM everything is allowed.
+func (s *Service) authorize(img *image, action, resource string, ctx map[string][]string) error {
+	if s.srv.IAM == nil {
+		return nil
+	}
+	if ok, reason := s.srv.IAM.Authorize(s.actingPrincipal(img), action, resource, ctx); !ok {
+		return errors.New("AccessDenied: " + reason)
+	}
+	return nil
 }
 
 var windowsNameRE = regexp.MustCompile(`Windows_Server-(\d{4})`)
@@ -247,6 +330,14 @@ func (s *Service) distribute(img *image, at time.Time) error {
 	}
 	devices := blockDevices(parent, img.recipe.devices)
 	for _, d := range dists {
+		// The AMI: made in the build Region, copied to the others, by the acting role.
+		action := "ec2:CopyImage"
+		if d.Region == img.region {
+			action = "ec2:CreateImage"
+		}
+		if err := s.authorize(img, action, awsemu.ImageARN(d.Region, "*"), nil); err != nil {
+			return fmt.Errorf("creating the AMI in %s: %w", d.Region, err)
+		}
 		name := img.name + " " + buildDate(at)
 		desc := ""
 		tags := map[string]string{}
@@ -284,12 +375,29 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			if !fl.Enabled || (fl.AccountID != "" && fl.AccountID != img.account) {
 				continue
 			}
-			set := awsemu.FastLaunchSettings{MaxParallelLaunches: fl.MaxParallelLaunches}
+			// Image Builder enables Fast Launch as the role it acts as: EC2 checks that role's
+			// ec2:EnableFastLaunch on the AMI (tagged CreatedBy: EC2 Image Builder above) and on
+			// the launch template, and the launches they imply (ec2.authorizeEnableFastLaunch).
+			// The service-linked role may enable it only on resources tagged CreatedBy:
+			// EC2 Image Builder, so an untagged launch template is refused.
+			// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html
+			// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSServiceRoleForImageBuilder.html
+			set := awsemu.FastLaunchSettings{MaxParallelLaunches: fl.MaxParallelLaunches, Principal: s.actingPrincipal(img)}
+			if s.srv.IAM == nil {
+				set.Principal = ""
+			}
 			if fl.Snapshot != nil {
 				set.TargetResourceCount = fl.Snapshot.TargetResourceCount
 			}
 			if fl.LaunchTemplate != nil {
 				set.LaunchTemplateID, set.LaunchTemplateName, set.LaunchTemplateVersion = fl.LaunchTemplate.ID, fl.LaunchTemplate.Name, fl.LaunchTemplate.Version
+				ref := fl.LaunchTemplate.ID
+				if ref == "" {
+					ref = fl.LaunchTemplate.Name
+				}
+				if _, ok := s.srv.EC2.LaunchTemplate(d.Region, ref); !ok {
+					return fmt.Errorf("enabling Fast Launch for %s in %s: the launch template %s does not exist in %s", out.ID, d.Region, ref, d.Region)
+				}
 			}
 			if err := s.srv.EC2.EnableFastLaunch(d.Region, out.ID, img.account, set); err != nil {
 				return fmt.Errorf("enabling Fast Launch for %s in %s: %w", out.ID, d.Region, err)
@@ -305,6 +413,20 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			dataType := sp.DataType
 			if dataType == "" {
 				dataType = "aws:ec2:image"
+			}
+			// The role Image Builder acts as needs ssm:PutParameter on the parameter, and
+			// ec2:DescribeImages when the data type is aws:ec2:image (Systems Manager checks
+			// the value is an AMI). The service-linked role may write only under
+			// /imagebuilder/; any other name needs an execution role that may.
+			// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html#ami-distribution-prereqs-ssm-param
+			paramARN := "arn:aws:ssm:" + d.Region + ":" + img.account + ":parameter/" + strings.TrimPrefix(sp.ParameterName, "/")
+			if err := s.authorize(img, "ssm:PutParameter", paramARN, nil); err != nil {
+				return fmt.Errorf("writing SSM parameter %s in %s: %w", sp.ParameterName, d.Region, err)
+			}
+			if dataType == "aws:ec2:image" {
+				if err := s.authorize(img, "ec2:DescribeImages", "*", nil); err != nil {
+					return fmt.Errorf("writing SSM parameter %s in %s (data type aws:ec2:image): %w", sp.ParameterName, d.Region, err)
+				}
 			}
 			if err := s.srv.SSM.PutParameter(d.Region, sp.ParameterName, out.ID, dataType); err != nil {
 				return fmt.Errorf("writing SSM parameter %s in %s: %w", sp.ParameterName, d.Region, err)
@@ -388,8 +510,9 @@ func (img *image) full() map[string]any {
 	return out
 }
 
+// outputAMIs are the distributed AMIs, shown once the build has ended.
 func (img *image) outputAMIs() []map[string]any {
-	if img.amis == nil {
+	if img.amis == nil || img.final == "" {
 		return []map[string]any{}
 	}
 	return img.amis
@@ -411,4 +534,57 @@ func (img *image) summary() map[string]any {
 		out["osVersion"] = img.osVersion
 	}
 	return out
+}
+
+// launchCheck runs what launching the build instance in the build Region checks, with
+// EC2's error codes in the reason: the subnet exists (without subnetId, the default VPC's
+// default subnet, which must exist), the security groups exist and are in the subnet's VPC,
+// the key pair exists when named, and one of the instance types is offered in the subnet's
+// Availability Zone: Image Builder "will pick one of these instance types based on
+// availability", so the build takes the first offered type and fails when none is. It
+// returns the failure reason, or "". The reasons' wording is awsemu's (DIFFERENCES.md).
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CreateInfrastructureConfiguration.html
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypeOfferings.html
+func (s *Service) launchCheck(img *image) string {
+	if s.srv.EC2 == nil {
+		return ""
+	}
+	in, region := img.infra, img.region
+	const hint = "Check the infrastructure configuration's "
+	var sn awsemu.Subnet
+	if in.SubnetID != "" {
+		var ok bool
+		if sn, ok = s.srv.EC2.Subnet(region, in.SubnetID); !ok {
+			return fmt.Sprintf("Instance launch failed: InvalidSubnetID.NotFound: The subnet ID '%s' does not exist in %s. %ssubnetId.", in.SubnetID, region, hint)
+		}
+	} else {
+		var ok bool
+		if sn, ok = s.srv.EC2.DefaultSubnet(region, ""); !ok {
+			return fmt.Sprintf("Instance launch failed: VPCIdNotSpecified: No default VPC for this user in %s. %ssubnetId (and securityGroupIds).", region, hint)
+		}
+	}
+	for _, id := range in.SecurityGroupIDs {
+		g, ok := s.srv.EC2.SecurityGroup(region, id)
+		if !ok {
+			return fmt.Sprintf("Instance launch failed: InvalidGroup.NotFound: The security group '%s' does not exist in %s. %ssecurityGroupIds.", id, region, hint)
+		}
+		if g.VpcID != sn.VpcID {
+			return fmt.Sprintf("Instance launch failed: InvalidParameter: Security group %s and subnet %s belong to different networks. %ssecurityGroupIds and subnetId.", id, sn.ID, hint)
+		}
+	}
+	if in.KeyPair != "" && !s.srv.EC2.KeyPairExists(region, in.KeyPair) {
+		return fmt.Sprintf("Instance launch failed: InvalidKeyPair.NotFound: The key pair '%s' does not exist in %s. %skeyPair.", in.KeyPair, region, hint)
+	}
+	if len(in.InstanceTypes) == 0 {
+		return ""
+	}
+	for _, t := range in.InstanceTypes {
+		if s.srv.EC2.InstanceTypeOffered(region, sn.AvailabilityZone, t) {
+			img.buildType = t
+			return ""
+		}
+	}
+	where := "Availability Zone " + sn.AvailabilityZone + " (subnet " + sn.ID + ")"
+	return fmt.Sprintf("Instance launch failed: Unsupported: none of the instance types [%s] is offered in %s of %s. %sinstanceTypes (aws ec2 describe-instance-type-offerings --location-type availability-zone).",
+		strings.Join(in.InstanceTypes, ", "), where, region, hint)
 }

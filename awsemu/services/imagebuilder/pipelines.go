@@ -2,7 +2,9 @@ package imagebuilder
 
 import (
 	"net/http"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/winami/winami/awsemu/protocol/restjson"
@@ -116,7 +118,50 @@ func validatePipeline(c *call) (recipeArn, infraArn, distArn string, err *restjs
 	if _, err := checkTags("imageTags", c.raw["imageTags"]); err != nil {
 		return "", "", "", err
 	}
+	if err := checkExecutionRole(c); err != nil {
+		return "", "", "", err
+	}
 	return in.ImageRecipeArn, in.InfraArn, in.DistArn, nil
+}
+
+// roleNameOrARNRE is the model's RoleNameOrArn pattern for executionRole (1–2048 characters).
+var roleNameOrARNRE = regexp.MustCompile(`^(?:arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/)?[a-zA-Z_0-9+=,.@\-_/]+$`)
+
+// ImageBuilderService is the service principal Image Builder assumes roles as.
+const ImageBuilderService = "imagebuilder.amazonaws.com"
+
+// checkExecutionRole validates a pipeline's executionRole (a role name or ARN, the model's
+// RoleNameOrArn) and, when Server.IAM is set, that the caller may pass it to Image Builder:
+// CreateImagePipeline and UpdateImagePipeline authorize iam:PassRole with
+// iam:PassedToService = imagebuilder.amazonaws.com. A refusal is AccessDeniedException
+// (403) in IAM's wording (the code Image Builder answers is not documented: DIFFERENCES.md).
+// Whether the role exists and trusts Image Builder is checked when a build starts.
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CreateImagePipeline.html
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2imagebuilder.html
+func checkExecutionRole(c *call) *restjson.Error {
+	v, ok := c.raw["executionRole"]
+	if !ok {
+		return nil
+	}
+	role, _ := v.(string)
+	if len(role) < 1 || len(role) > 2048 || !roleNameOrARNRE.MatchString(role) {
+		return invalidParam("executionRole", "executionRole must be an IAM role name or role ARN matching %s", roleNameOrARNRE)
+	}
+	if c.s.srv.IAM == nil {
+		return nil
+	}
+	arn, found := c.s.srv.IAM.RoleARN(role)
+	if !found {
+		arn = role
+		if !strings.HasPrefix(role, "arn:") {
+			arn = "arn:aws:iam::" + c.Account + ":role/" + role
+		}
+	}
+	if ok, reason := c.s.srv.IAM.Authorize(c.s.srv.CallerARN(), "iam:PassRole", arn,
+		map[string][]string{"iam:PassedToService": {ImageBuilderService}}); !ok {
+		return restjson.Errorf(http.StatusForbidden, "AccessDeniedException", "%s", reason)
+	}
+	return nil
 }
 
 func createPipeline(c *call) (map[string]any, *restjson.Error) {
@@ -252,11 +297,8 @@ func startPipeline(c *call) (map[string]any, *restjson.Error) {
 		infraDoc: infra.full(), started: c.now, testsEnabled: true,
 	}
 	img.arn = resourceARN(c.Region, c.Account, "image", rec.name, rec.version.String(), itoa(build))
-	var profile struct {
-		Name string `json:"instanceProfileName"`
-	}
-	_ = decode(infra.doc, &profile)
-	img.instanceProfile = profile.Name
+	_ = decode(infra.doc, &img.infra)
+	img.instanceProfile = img.infra.InstanceProfileName
 	if dist != nil {
 		img.distDoc = dist.full()
 		_ = decode(dist.doc["distributions"], &img.dists)
@@ -267,6 +309,7 @@ func startPipeline(c *call) (map[string]any, *restjson.Error) {
 		img.testsEnabled = enabled
 	}
 	img.enhanced, _ = full["enhancedImageMetadataEnabled"].(bool)
+	img.executionRole, _ = pl.doc["executionRole"].(string)
 	var imageTags map[string]string
 	_ = decode(pl.doc["imageTags"], &imageTags)
 	img.tags = map[string]string{}
