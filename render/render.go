@@ -233,7 +233,7 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		hash := winib.ComponentHash(in)
 		cv := o.ComponentVersion
 		if cv == "" {
-			cv = DefaultVersion
+			cv = ContentVersion(hash)
 		}
 		in.SemanticVersion = aws.String(cv)
 		in.Tags = tags(img, TagContentHash, hash)
@@ -286,7 +286,7 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 	hash := winib.RecipeHash(recipe)
 	rv := o.RecipeVersion
 	if rv == "" {
-		rv = DefaultVersion
+		rv = ContentVersion(hash)
 	}
 	recipe.SemanticVersion = aws.String(rv)
 	recipe.Tags = tags(img, TagContentHash, hash, TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+string(ed))

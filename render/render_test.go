@@ -220,14 +220,14 @@ func TestARNsAndAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Components[0].ARN; got != "arn:aws:imagebuilder:us-west-2:123456789012:component/prod-win-image-cache/1.0.0" {
+	if got := r.Components[0].ARN; got != "arn:aws:imagebuilder:us-west-2:123456789012:component/prod-win-image-cache/"+*r.Components[0].Input.SemanticVersion {
 		t.Errorf("component ARN = %s", got)
 	}
 	if got := *r.ImageRecipe.Components[1].ComponentArn; got != r.Components[0].ARN {
 		t.Errorf("recipe names %s", got)
 	}
 	p := r.ImagePipeline
-	if *p.ImageRecipeArn != "arn:aws:imagebuilder:us-west-2:123456789012:image-recipe/prod-win/1.0.0" ||
+	if *p.ImageRecipeArn != "arn:aws:imagebuilder:us-west-2:123456789012:image-recipe/prod-win/"+*r.ImageRecipe.SemanticVersion ||
 		*p.InfrastructureConfigurationArn != "arn:aws:imagebuilder:us-west-2:123456789012:infrastructure-configuration/prod-win" ||
 		*p.DistributionConfigurationArn != "arn:aws:imagebuilder:us-west-2:123456789012:distribution-configuration/prod-win" {
 		t.Errorf("pipeline ARNs: %s %s %s", *p.ImageRecipeArn, *p.InfrastructureConfigurationArn, *p.DistributionConfigurationArn)
@@ -438,5 +438,83 @@ func TestExecutionRole(t *testing.T) {
 		if strings.HasPrefix(f.Name, "iam-") || strings.Contains(string(f.Data), "xecutionRole") {
 			t.Errorf("under /imagebuilder/: %s mentions an execution role", f.Name)
 		}
+	}
+}
+
+// semverOK tells whether v is major.minor.patch with each node in 0..2^30-1, as Image
+// Builder accepts ("Semantic versioning in Image Builder").
+func semverOK(v string) bool {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		var n int64
+		if _, err := fmt.Sscanf(p, "%d", &n); err != nil || fmt.Sprint(n) != p || n < 0 || n > 1<<30-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestVersionsFollowContent: components and recipes are immutable, so a stack update
+// needs new versions for new content. Two specs that differ only in the cache give
+// different component and recipe versions (in the CLI requests and the template); a
+// recipe's version follows its component's; a change of parent alone changes the recipe
+// only; the same spec gives the same versions; every version is one Image Builder accepts.
+func TestVersionsFollowContent(t *testing.T) {
+	v1 := base + "  cache: {images: [mcr.microsoft.com/windows/servercore:ltsc2022]}\n"
+	v2 := base + "  cache: {images: [mcr.microsoft.com/windows/servercore:ltsc2022-amd64]}\n"
+	render := func(src string) (*Resources, string) {
+		t.Helper()
+		r, err := Render(loadSrc(t, src), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfn, err := r.CloudFormation().YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, string(cfn)
+	}
+	a, cfnA := render(v1)
+	b, cfnB := render(v2)
+	again, cfnAgain := render(v1)
+	ca, cb := *a.Components[0].Input.SemanticVersion, *b.Components[0].Input.SemanticVersion
+	ra, rb := *a.ImageRecipe.SemanticVersion, *b.ImageRecipe.SemanticVersion
+	for _, v := range []string{ca, cb, ra, rb} {
+		if !semverOK(v) {
+			t.Errorf("version %q is not major.minor.patch with nodes 0..1073741823", v)
+		}
+	}
+	if ca == cb || ra == rb {
+		t.Errorf("a different cache kept the versions: component %s → %s, recipe %s → %s", ca, cb, ra, rb)
+	}
+	if !strings.HasSuffix(*a.ImageRecipe.Components[1].ComponentArn, "/"+ca) || !strings.HasSuffix(*b.ImageRecipe.Components[1].ComponentArn, "/"+cb) {
+		t.Errorf("the recipe does not name its component's version: %s, %s", *a.ImageRecipe.Components[1].ComponentArn, *b.ImageRecipe.Components[1].ComponentArn)
+	}
+	for _, x := range []struct{ cfn, component, recipe string }{{cfnA, ca, ra}, {cfnB, cb, rb}} {
+		if !strings.Contains(x.cfn, "Version: "+x.component+"\n") || !strings.Contains(x.cfn, "Version: "+x.recipe+"\n") {
+			t.Errorf("the template does not carry the versions %s and %s", x.component, x.recipe)
+		}
+	}
+	if *again.Components[0].Input.SemanticVersion != ca || *again.ImageRecipe.SemanticVersion != ra || cfnAgain != cfnA {
+		t.Error("the same spec rendered twice gave other versions or another template")
+	}
+	// The parent alone: the same component, a new recipe.
+	c, _ := render(strings.Replace(v1, `edition: Full}`, `edition: Full}`+"\n  parent: {imageId: ami-0123456789abcdef0}", 1))
+	if *c.Components[0].Input.SemanticVersion != ca || *c.ImageRecipe.SemanticVersion == ra {
+		t.Errorf("a new parent: component %s (was %s), recipe %s (was %s)", *c.Components[0].Input.SemanticVersion, ca, *c.ImageRecipe.SemanticVersion, ra)
+	}
+	// Options override the content versions (winami apply counts from 1.0.0).
+	d, err := Render(loadSrc(t, v1), Options{ComponentVersion: DefaultVersion, RecipeVersion: DefaultVersion})
+	if err != nil || *d.Components[0].Input.SemanticVersion != "1.0.0" || *d.ImageRecipe.SemanticVersion != "1.0.0" {
+		t.Errorf("Options versions not used: %v", err)
+	}
+	if got := ContentVersion(strings.Repeat("f", 32)); got != "1.1073741823.1073741823" || !semverOK(got) {
+		t.Errorf("ContentVersion(fff…) = %s", got)
+	}
+	if got := ContentVersion(strings.Repeat("0", 32)); got != "1.0.0" {
+		t.Errorf("ContentVersion(000…) = %s", got)
 	}
 }

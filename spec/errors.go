@@ -69,5 +69,11 @@ type collector struct {
 }
 
 func (c *collector) add(path, format string, args ...any) {
-	c.errs = append(c.errs, FieldError{File: c.img.file, Line: c.img.Line(path), Path: path, Message: fmt.Sprintf(format, args...)})
+	c.addAt(path, path, format, args...)
+}
+
+// addAt reports a problem of path on the line of linePath (for a default that another
+// field caused).
+func (c *collector) addAt(path, linePath, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{File: c.img.file, Line: c.img.Line(linePath), Path: path, Message: fmt.Sprintf(format, args...)})
 }

@@ -312,7 +312,7 @@ func TestExecutionRoleValidation(t *testing.T) {
 		`"prod win2022"`: "no spaces",
 	} {
 		_, errs := load(t, strings.Replace(good, "name: prod-win2022", "name: "+name, 1))
-		if len(errs) != 1 || errs[0].Path != "spec.build.executionRole" || !strings.Contains(errs[0].Message, want) ||
+		if len(errs) != 1 || errs[0].Path != "spec.build.executionRole" || errs[0].Line != 15 || !strings.Contains(errs[0].Message, want) ||
 			!strings.Contains(errs[0].Message, "set spec.build.executionRole") || !strings.Contains(errs[0].Message, "at most 41 characters") {
 			t.Errorf("name %s: got %v", name, errs)
 		}

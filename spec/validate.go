@@ -352,8 +352,12 @@ func checkExecutionRole(c *collector, img *WindowsImage) {
 		if len(r) <= 64 {
 			why = "IAM role names have only letters, digits and +=,.@_- (no spaces)"
 		}
-		c.add(path, "defaults to %q (metadata.name + %q), because spec.distribution.publishParameter %q is outside %s and Image Builder's service-linked role may write parameters only there; that is not a valid IAM role name (%s): set spec.build.executionRole to a role name of at most 64 letters, digits and +=,.@_-, or a role ARN, or shorten metadata.name to at most %d characters",
-			r, ExecutionRoleSuffix, d, ServiceLinkedParameterPrefix, why, 64-len(ExecutionRoleSuffix))
+		at := path
+		if _, given := img.lines[path]; !given {
+			at = "spec.distribution.publishParameter" // the field that caused the default
+		}
+		c.addAt(path, at, "defaults to %q (metadata.name + %q), because spec.distribution.publishParameter %q is outside %s and Image Builder's service-linked role may write parameters only there; that is not a valid IAM role name (%s): set spec.build.executionRole to a role name of at most 64 letters, digits and +=,.@_-, or a role ARN, or shorten metadata.name to at most %d characters, or publish under %s",
+			r, ExecutionRoleSuffix, d, ServiceLinkedParameterPrefix, why, 64-len(ExecutionRoleSuffix), ServiceLinkedParameterPrefix)
 		return
 	}
 	if strings.HasPrefix(r, "arn:") {

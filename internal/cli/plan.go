@@ -294,8 +294,10 @@ with the account, and prints per resource whether apply would create it, update 
 place, create a new version of it (components and recipes are immutable: a changed
 content gets the next patch version) or leave it unchanged, and which field changed.
 
-It first checks that the parent image and the instance profile exist. Nothing changes
-in AWS. -o json prints an array of {"resource","name","action","reason"}.`,
+It first checks that the parent image and the instance profile exist. With
+--create-roles (or --create-instance-profile) the instance profile, and the pipeline's
+execution role (spec.build.executionRole), are planned too. Nothing changes in AWS.
+-o json prints an array of {"resource","name","action","reason"}.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := o.load(cmd.Context(), g)

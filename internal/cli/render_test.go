@@ -231,7 +231,7 @@ func TestRenderFlags(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "create-image-pipeline.json"))
-	if !strings.Contains(string(b), "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/minimal-win2019/1.0.0") {
+	if !strings.Contains(string(b), "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/minimal-win2019/1.") {
 		t.Errorf("--account not used:\n%s", b)
 	}
 }
