@@ -186,7 +186,7 @@ func orStar(s string) string {
 
 // FastLaunchCreatedBy is the tag value EC2 Fast Launch puts (aws:RequestTag/CreatedBy) on
 // the instances and volumes it launches to make the pre-provisioned snapshots.
-const FastLaunchCreatedBy = "EC2 Fast Launch"
+const FastLaunchCreatedBy = fastlaunch.CreatedBy
 
 // OperatorPolicy is the least-privilege policy of whoever runs winami. Each statement
 // says, in the comment next to it, which winami call needs it and where the rule is

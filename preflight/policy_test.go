@@ -200,3 +200,47 @@ func TestOperatorMayPassTheRenderedInstanceRole(t *testing.T) {
 		t.Errorf("the operator may not pass the rendered build role %s: %v", arn, d)
 	}
 }
+
+// TestOperatorPolicyFitsAManagedPolicy: the operator policy, without whitespace, stays
+// within IAM's 6,144 characters of a customer managed policy (and so within the 10,240 of
+// a role's inline policies), https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html.
+func TestOperatorPolicyFitsAManagedPolicy(t *testing.T) {
+	for name, sc := range map[string]preflight.Scope{"no spec": {}, "the base spec": preflight.ScopeOf(loadSpec(t))} {
+		b, err := json.Marshal(preflight.OperatorPolicy(sc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(strings.Join(strings.Fields(string(b)), ""))
+		if n > 6144 {
+			t.Errorf("%s: the operator policy has %d characters, over IAM's 6,144 for a managed policy", name, n)
+		}
+	}
+}
+
+// TestOperatorPolicyPassRoles: roles given with --launch-template-role join the build
+// role in PassInstanceRole, still only to EC2; the execution role is passed to Image
+// Builder only, and without a spec any <name>-imagebuilder-execution.
+func TestOperatorPolicyPassRoles(t *testing.T) {
+	doc := preflight.OperatorPolicy(preflight.Scope{InstanceProfile: "BuildRole", PassRoles: []string{"node-role", "arn:aws:iam::111122223333:role/x/fl"}})
+	got := map[string]preflight.Statement{}
+	for _, st := range doc.Statement {
+		got[st.Sid] = st
+	}
+	pass := got["PassInstanceRole"]
+	if strings.Join(pass.Resource, " ") != "arn:aws:iam::*:role/BuildRole arn:aws:iam::*:role/node-role arn:aws:iam::111122223333:role/x/fl" ||
+		pass.Condition["StringEquals"]["iam:PassedToService"] != "ec2.amazonaws.com" {
+		t.Errorf("PassInstanceRole: %+v", pass)
+	}
+	exec := got["PassExecutionRole"]
+	if strings.Join(exec.Resource, " ") != "arn:aws:iam::*:role/*-imagebuilder-execution" || exec.Condition["StringEquals"]["iam:PassedToService"] != "imagebuilder.amazonaws.com" {
+		t.Errorf("PassExecutionRole without a spec: %+v", exec)
+	}
+	img := loadSpec(t)
+	img.Spec.Build.ExecutionRole = ""
+	img.Spec.Distribution.PublishParameter = "/imagebuilder/x"
+	for _, st := range preflight.OperatorPolicy(preflight.ScopeOf(img)).Statement {
+		if st.Sid == "PassExecutionRole" {
+			t.Errorf("a spec without an execution role gets %+v", st)
+		}
+	}
+}

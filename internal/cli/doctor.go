@@ -22,12 +22,20 @@ func newDoctorCmd(g *Globals) *cobra.Command {
 		Short: "Check, before a build, everything that would make it fail",
 		Long: `Doctor runs one check per line, pass / warn / fail / skip, each with the fix:
 the credentials and account (STS); whether you may call what apply, build, fast-launch and
-prune need (SimulatePrincipalPolicy; skipped with a note when simulation is denied); the
-build instance profile, its role's EC2InstanceProfileForImageBuilder and
-AmazonSSMManagedInstanceCore and, when cached images come from ECR, read access to those
-repositories; the subnet and security groups (or a default VPC); the parent image; the
-cached images; the Fast Launch prerequisites of every distribution region.
+prune need (SimulatePrincipalPolicy, iam:PassRole of the build and execution roles and
+what EC2 checks when fast-launch enable launches from the AMI included; skipped with a note
+when simulation is denied); the build instance profile, its role's
+EC2InstanceProfileForImageBuilder and AmazonSSMManagedInstanceCore and, when cached images
+come from ECR, read access to those repositories; the subnet and security groups (or a
+default VPC); the instance types, offered in the region and the subnet's zone; the parent
+image; for windows-base, Amazon's eks-optimized-ami-windows for the Kubernetes version; who
+writes the published parameter (the service-linked role only under /imagebuilder/, else
+the execution role: exists, trusts Image Builder, may write it); the cached images; the
+Fast Launch prerequisites of every distribution region, and whether whoever enables it at
+distribution may (the service-linked role only with a launch template tagged
+CreatedBy: EC2 Image Builder, or the execution role).
 
+build and apply run the same checks (all but the cached images) before any change.
 Exit 1 when a check fails.`,
 		Example: `  winami doctor -f winami.yaml
   winami doctor -f winami.yaml -o json`,

@@ -69,9 +69,11 @@ func newFastLaunchCmd(g *Globals) *cobra.Command {
 Sysprep specialize, OOBE and the reboot, so new Windows nodes boot much faster.
 
 EC2 accepts it only for AMIs your account owns (never the public Amazon EKS AMI), with at
-least 6 parallel launches, a launch template or a default VPC, and, the first time, the right
-to create its service-linked role. "enable" checks each of those first and says how to fix
-what fails. --image takes an AMI ID or a published SSM parameter (ssm:/winami/…/image_id),
+least 6 parallel launches, a launch template or a default VPC, the right to launch
+instances from the AMI with the launch template (ec2:RunInstances, ec2:CreateTags on
+launch, iam:PassRole of its instance profile's role: ` + "`winami iam-policy --for operator`" + ` grants
+them) and, the first time, the right to create its service-linked role. "enable" checks
+each of those first and says how to fix what fails. --image takes an AMI ID or a published SSM parameter (ssm:/winami/…/image_id),
 resolved in the region.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
