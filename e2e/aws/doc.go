@@ -2,8 +2,8 @@
 // through the winami binary as a user runs it, with the same assertions in two worlds.
 //
 // The flow (TestAcceptance): resolve the EKS-optimized Windows Server 2022 AMI → render
-// the documents → plan and apply the Image Builder resources (twice: the second apply
-// changes nothing) → doctor → build an image with one cached container image → check the
+// the documents → plan and apply the Image Builder resources and the roles (twice: the
+// second apply changes nothing) → doctor → build an image with one cached container image → check the
 // AMIs, their tags and the published SSM parameter in every distribution region → resolve
 // the parameter with winami → Fast Launch (the build's, then disable and enable with the
 // CLI) → build --if-changed (nothing to do) → build again → prune the first AMIs. winami
@@ -32,7 +32,8 @@
 // own tags; everything whose name starts with the prefix is deleted when the test ends,
 // failed or not (t.Cleanup, newest first, with retries: running builds cancelled, Fast
 // Launch disabled, AMIs deregistered, snapshots deleted, SSM parameters, Image Builder
-// resources, the roles and instance profile). A run that was killed before its clean-up
+// images and resources, the build's CloudWatch Logs group, the roles and instance
+// profile). A run that was killed before its clean-up
 // is swept with WINAMI_E2E_AWS_SWEEP=<prefix> and -run TestSweep. The README's
 // "Acceptance suite" section lists the optional variables (WINAMI_E2E_AWS_REGIONS,
 // WINAMI_E2E_AWS_IMAGE, …), what the run creates, costs and how long it takes.

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"sigs.k8s.io/yaml"
 )
@@ -694,6 +695,9 @@ func (f *flow) buildOnce(t *testing.T, args ...string) buildResult {
 	if len(res.AMIs) != len(w.regions) {
 		t.Fatalf("build printed %d AMIs for regions %v: %+v", len(res.AMIs), w.regions, res.AMIs)
 	}
+	if _, err := w.ib().TagResource(f.ctx, &imagebuilder.TagResourceInput{ResourceArn: aws.String(res.Image), Tags: map[string]string{suiteTag: w.prefix}}); err != nil {
+		t.Errorf("tagging image %s: %v", res.Image, err)
+	}
 	// Image Builder itself wrote the parameter in every region (winami writes it only
 	// where the distribution did not).
 	by := map[string]string{}
@@ -740,6 +744,15 @@ func (f *flow) build(t *testing.T) { f.first = f.buildOnce(t) }
 // publish: the parameter names the new AMI in every region, as an aws:ec2:image.
 func (f *flow) publish(t *testing.T) {
 	f.checkParameter(t, f.first)
+	// The parameter is the run's too. awsemu does not serve SSM tagging: in the sandbox
+	// its name (under /winami-e2e/<prefix>/) is what the clean-up goes by.
+	for _, region := range f.w.regions {
+		_, err := f.w.ssm(region).AddTagsToResource(f.ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter,
+			ResourceId: aws.String(f.w.parameter()), Tags: []ssmtypes.Tag{{Key: aws.String(suiteTag), Value: aws.String(f.w.prefix)}}})
+		if err != nil && !f.w.unsupported(err) {
+			t.Errorf("%s: tagging parameter %s: %v", region, f.w.parameter(), err)
+		}
+	}
 }
 
 func (f *flow) checkParameter(t *testing.T, b buildResult) {
