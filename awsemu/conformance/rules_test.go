@@ -1,10 +1,14 @@
 package conformance_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -49,13 +53,14 @@ type ibWorld struct {
 	clock  *awsemu.ManualClock
 	recipe string
 	n      int
+	sdk    *ib.Client
 }
 
 func newIBWorld(t *testing.T) *ibWorld {
 	t.Helper()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	srv := emulator.Start(t, emulator.WithClock(clock))
-	w := &ibWorld{t: t, ep: srv.URL(), clock: clock}
+	w := &ibWorld{t: t, ep: srv.URL(), clock: clock, sdk: ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))}
 	var imgs struct{ Images []struct{ ImageId string } }
 	awstest.CLIJSON(t, w.ep, "us-east-1", &imgs, "ec2", "describe-images", "--owners", "amazon",
 		"--filters", "Name=name,Values=Windows_Server-2022-English-Core-EKS_Optimized-*")
@@ -116,21 +121,26 @@ func (w *ibWorld) build(pipeline string) (status, reason, before string) {
 		Arn string `json:"imageBuildVersionArn"`
 	}
 	w.cli(&run, "start-image-pipeline-execution", "--image-pipeline-arn", pipeline)
-	var img struct {
-		Image struct {
-			State struct{ Status, Reason string }
-		}
-	}
+	// The states on the way are read with the SDK (each AWS CLI call costs a Python start);
+	// the final answer with aws imagebuilder get-image.
 	for _, sd := range imagebuilder.StateDurations {
 		if sd.State == "TESTING" {
 			continue
 		}
-		w.cli(&img, "get-image", "--image-build-version-arn", run.Arn)
-		if st := img.Image.State.Status; st == "FAILED" || st == "AVAILABLE" {
-			return st, img.Image.State.Reason, before
+		out, err := w.sdk.GetImage(context.Background(), &ib.GetImageInput{ImageBuildVersionArn: aws.String(run.Arn)})
+		if err != nil {
+			w.t.Fatal(err)
 		}
-		before = img.Image.State.Status
+		if st := string(out.Image.State.Status); st == "FAILED" || st == "AVAILABLE" {
+			break
+		}
+		before = string(out.Image.State.Status)
 		w.clock.Advance(sd.Duration)
+	}
+	var img struct {
+		Image struct {
+			State struct{ Status, Reason string }
+		}
 	}
 	w.cli(&img, "get-image", "--image-build-version-arn", run.Arn)
 	return img.Image.State.Status, img.Image.State.Reason, before
