@@ -239,6 +239,9 @@ func TestImageBuilderWithAWSCLI(t *testing.T) {
 	// Publishing outside /imagebuilder/ needs an execution role that may write the
 	// parameter (Image Builder's service-linked role may not): see rules_test.go.
 	role := createExecutionRole(t, ep, "prod-win2022-imagebuilder-execution", "/winami/prod-win2022/image_id", "us-east-1", "us-west-2")
+	// Fast Launch without a launch template needs EC2FastLaunchFullAccess on that role.
+	awstest.CLIJSON(t, ep, region, nil, "iam", "attach-role-policy", "--role-name", "prod-win2022-imagebuilder-execution",
+		"--policy-arn", "arn:aws:iam::aws:policy/EC2FastLaunchFullAccess")
 	var pipe struct {
 		Arn string `json:"imagePipelineArn"`
 	}
