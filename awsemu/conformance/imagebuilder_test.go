@@ -236,13 +236,21 @@ func TestImageBuilderWithAWSCLI(t *testing.T) {
 		t.Fatalf("list-distribution-configurations: %+v", dists)
 	}
 
+	// Publishing outside /imagebuilder/ needs an execution role that may write the
+	// parameter (Image Builder's service-linked role may not): see rules_test.go.
+	role := createExecutionRole(t, ep, "prod-win2022-imagebuilder-execution", "/winami/prod-win2022/image_id", "us-east-1", "us-west-2")
+	// Fast Launch without a launch template needs EC2FastLaunchFullAccess on that role.
+	awstest.CLIJSON(t, ep, region, nil, "iam", "attach-role-policy", "--role-name", "prod-win2022-imagebuilder-execution",
+		"--policy-arn", "arn:aws:iam::aws:policy/EC2FastLaunchFullAccess")
 	var pipe struct {
 		Arn string `json:"imagePipelineArn"`
 	}
 	cli(&pipe, "create-image-pipeline", "--name", "prod-win2022", "--image-recipe-arn", recipeARN,
-		"--infrastructure-configuration-arn", infra.Arn, "--distribution-configuration-arn", dist.Arn, "--status", "DISABLED")
+		"--infrastructure-configuration-arn", infra.Arn, "--distribution-configuration-arn", dist.Arn, "--status", "DISABLED",
+		"--execution-role", "prod-win2022-imagebuilder-execution")
 	cli(nil, "update-image-pipeline", "--image-pipeline-arn", pipe.Arn, "--image-recipe-arn", recipeARN,
-		"--infrastructure-configuration-arn", infra.Arn, "--distribution-configuration-arn", dist.Arn, "--status", "ENABLED")
+		"--infrastructure-configuration-arn", infra.Arn, "--distribution-configuration-arn", dist.Arn, "--status", "ENABLED",
+		"--execution-role", role)
 	var gotPipe struct {
 		ImagePipeline struct{ Arn, Name, Status, Platform, ImageRecipeArn string }
 	}

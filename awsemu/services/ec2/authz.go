@@ -121,3 +121,36 @@ func (s *Service) authorizeEnableFastLaunch(rs *regionState, principal, account 
 	}
 	return nil
 }
+
+// stackPermissions: without a launch template, EC2 Fast Launch creates a CloudFormation
+// stack (a VPC, private subnets, a launch template, a security group) on the principal's
+// behalf, which is why the EC2 user guide says "If you don't use a custom launch template
+// to configure your settings, you must attach the EC2FastLaunchFullAccess policy to your
+// current IAM role before you enable EC2 Fast Launch" (and the Image Builder guide, to the
+// role Image Builder uses). awsemu checks, as EC2FastLaunchFullAccess grants them (with
+// aws:CalledVia ec2fastlaunch.amazonaws.com and the request tag CreatedBy: EC2 Fast
+// Launch), cloudformation:CreateStack on stack/EC2FastLaunch…, ec2:CreateVpc and
+// ec2:CreateLaunchTemplate. A refusal does not fail the call: the stack is made afterwards,
+// so the enabling ends "enabling-failed" with the returned reason (awsemu's wording,
+// DIFFERENCES.md). Callers hold s.mu.
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/win-start-fast-launch-prereqs.html
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html#ami-distribution-prereqs-fast-launch
+func (s *Service) stackPermissions(rs *regionState, principal, account, imageID string) string {
+	if s.srv.IAM == nil || principal == "" {
+		return ""
+	}
+	ctx := map[string][]string{"aws:CalledVia": {"ec2fastlaunch.amazonaws.com"},
+		"aws:RequestTag/CreatedBy": {FastLaunchTag}, "aws:TagKeys": {"CreatedBy"}}
+	for _, c := range []struct{ action, resource string }{
+		{"cloudformation:CreateStack", "arn:aws:cloudformation:" + rs.name + ":" + account + ":stack/EC2FastLaunchDefaultResourceCreation-" + imageID + "/*"},
+		{"ec2:CreateVpc", rs.arn(account, "vpc", "*")},
+		{"ec2:CreateLaunchTemplate", rs.arn(account, "launch-template", "*")},
+	} {
+		if ok, reason := s.srv.IAM.Authorize(principal, c.action, c.resource, ctx); !ok {
+			return "Client.UnauthorizedOperation: without a launch template, EC2 Fast Launch creates its resources " +
+				"(a CloudFormation stack with a VPC, subnets, a launch template and a security group) with your permissions, " +
+				"and " + reason + ". Attach EC2FastLaunchFullAccess to the principal, or give a launch template."
+		}
+	}
+	return ""
+}

@@ -133,7 +133,12 @@ func (s *Service) enableFastLaunchLocked(rs *regionState, principal, account str
 	if reason, ok := s.failFL[rs.name+"/"+imageID]; ok {
 		fl.FailReason = reason
 	}
-	if !hasTemplate && rs.defaultSubnet("") == nil {
+	if !hasTemplate {
+		if reason := s.stackPermissions(rs, principal, account, imageID); reason != "" {
+			fl.FailReason = reason
+		}
+	}
+	if !hasTemplate && fl.FailReason == "" && rs.defaultSubnet("") == nil {
 		// EC2 launches the snapshot instances into the default VPC when no template names a
 		// subnet: without one, pre-provisioning cannot start.
 		fl.FailReason = NoDefaultVPCReason

@@ -12,6 +12,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/services/ec2"
 )
 
 // TestEnableFastLaunchAuthorizesTheCaller: EC2 checks that the caller may enable Fast
@@ -102,4 +103,49 @@ func TestEnableFastLaunchAuthorizesTheCaller(t *testing.T) {
 		return aws.ToString(out.FastLaunchImages[0].ImageId)
 	}())})
 	wantCode(t, err, "UnauthorizedOperation")
+}
+
+// TestFastLaunchWithoutTemplateNeedsStackRights: without a launch template EC2 Fast Launch
+// builds its own resources with the caller's permissions (EC2FastLaunchFullAccess); a
+// caller who may launch but not create them sees the enabling end in enabling-failed.
+func TestFastLaunchWithoutTemplateNeedsStackRights(t *testing.T) {
+	clock := awsemu.NewManualClock(t0)
+	srv := emulator.Start(t, emulator.WithClock(clock))
+	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
+	c, ic := sdk.NewFromConfig(cfg), iam.NewFromConfig(cfg)
+	user := aws.String(awsemu.CallerUserName)
+	state := func(policy string) (types.FastLaunchStateCode, string) {
+		t.Helper()
+		if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: user, PolicyName: aws.String("p"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[` + policy + `]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		img := srv.EC2.PutImage(awsemu.Image{Region: "us-east-1", Name: "built", OwnerID: awsemu.DefaultAccount, Platform: "windows",
+			PlatformDetails: "Windows", State: "available", BlockDevices: []awsemu.BlockDevice{{DeviceName: "/dev/sda1", VolumeSize: 50}}}).ID
+		if _, err := c.EnableFastLaunch(ctx, &sdk.EnableFastLaunchInput{ImageId: aws.String(img), MaxParallelLaunches: aws.Int32(6)}); err != nil {
+			t.Fatalf("EnableFastLaunch: %v", err)
+		}
+		clock.Advance(ec2.FastLaunchEnableDelay)
+		d, err := c.DescribeFastLaunchImages(ctx, &sdk.DescribeFastLaunchImagesInput{ImageIds: []string{img}})
+		if err != nil || len(d.FastLaunchImages) != 1 {
+			t.Fatalf("DescribeFastLaunchImages: %+v %v", d, err)
+		}
+		return d.FastLaunchImages[0].State, aws.ToString(d.FastLaunchImages[0].StateTransitionReason)
+	}
+	if st, reason := state(`{"Effect":"Allow","Action":"*","Resource":"*"}`); st != types.FastLaunchStateCodeEnabled {
+		t.Errorf("with every right: %s (%s)", st, reason)
+	}
+	if _, err := ic.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: user, PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	st, reason := state(`{"Effect":"Allow","Action":["ec2:EnableFastLaunch","ec2:RunInstances","ec2:CreateTags","ec2:Describe*"],"Resource":"*"}`)
+	if st != types.FastLaunchStateCodeEnablingFailed || !strings.Contains(reason, "cloudformation:CreateStack") || !strings.Contains(reason, "EC2FastLaunchFullAccess") {
+		t.Errorf("launch rights only: %s (%s)", st, reason)
+	}
+	if _, err := ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: user, PolicyArn: aws.String("arn:aws:iam::aws:policy/EC2FastLaunchFullAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	if st, reason := state(`{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}`); st != types.FastLaunchStateCodeEnabled {
+		t.Errorf("with EC2FastLaunchFullAccess: %s (%s)", st, reason)
+	}
 }

@@ -419,3 +419,41 @@ func TestBuildLaunchChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestDistributionFastLaunchWithoutTemplate: without a launch template EC2 Fast Launch
+// builds its own resources with the permissions of the role Image Builder uses, which needs
+// EC2FastLaunchFullAccess (Image Builder user guide): the service-linked role lacks it, so
+// the enabling fails; an execution role with it succeeds.
+func TestDistributionFastLaunchWithoutTemplate(t *testing.T) {
+	w := newRWorld(t)
+	fastState := func(img *types.Image) (ec2types.FastLaunchStateCode, string) {
+		t.Helper()
+		w.clock.Advance(time.Hour)
+		a := img.OutputResources.Amis[0]
+		d, err := w.ec2(aws.ToString(a.Region)).DescribeFastLaunchImages(ctx, &sdkec2.DescribeFastLaunchImagesInput{ImageIds: []string{aws.ToString(a.Image)}})
+		if err != nil || len(d.FastLaunchImages) != 1 {
+			t.Fatalf("DescribeFastLaunchImages: %+v %v", d, err)
+		}
+		return d.FastLaunchImages[0].State, aws.ToString(d.FastLaunchImages[0].StateTransitionReason)
+	}
+	status, reason, _, img := w.run(t, w.pipeline(t, infra{}, []types.Distribution{dist("us-east-1", "", true, "")}, ""))
+	if status != types.ImageStatusAvailable {
+		t.Fatalf("build: %s (%s)", status, reason)
+	}
+	if st, reason := fastState(img); st != ec2types.FastLaunchStateCodeEnablingFailed ||
+		!strings.Contains(reason, awsemu.ImageBuilderServiceRoleARN(awsemu.DefaultAccount)+" is not authorized to perform: cloudformation:CreateStack") {
+		t.Errorf("service-linked role without a template: %s (%s)", st, reason)
+	}
+	w.executionRole(t, "fast-exec", "imagebuilder.amazonaws.com")
+	if _, err := w.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("fast-exec"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/EC2FastLaunchFullAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	status, reason, _, img = w.run(t, w.pipeline(t, infra{}, []types.Distribution{dist("us-east-1", "", true, "")}, "fast-exec"))
+	if status != types.ImageStatusAvailable {
+		t.Fatalf("build as fast-exec: %s (%s)", status, reason)
+	}
+	if st, reason := fastState(img); st != ec2types.FastLaunchStateCodeEnabled {
+		t.Errorf("execution role with EC2FastLaunchFullAccess: %s (%s)", st, reason)
+	}
+}
