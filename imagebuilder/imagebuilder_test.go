@@ -33,6 +33,8 @@ const (
 	region    = "us-east-1"
 	region2   = "us-west-2"
 	parameter = "/winami/t-win2022/image_id"
+	// publishRole is the execution role the tests that build give their pipeline.
+	publishRole = "t-win2022-imagebuilder-execution"
 )
 
 // env is one emulator and clients that reach it through the SDK.
@@ -137,6 +139,36 @@ func desired(t *testing.T, images ...string) *imagebuilder.Desired {
 	return d
 }
 
+// publishing gives d's pipeline the execution role a spec publishing outside /imagebuilder/
+// gets by default, and creates that role in e as `winami apply --create-roles` would
+// (trusted by Image Builder, EC2ImageBuilderExecutionPolicy and EC2FastLaunchFullAccess,
+// and the inline policy that writes the parameter in both regions): without it awsemu's
+// Image Builder, acting as its service-linked role, may not write /winami/… and the build
+// ends FAILED, as on AWS.
+func (e *env) publishing(t *testing.T, d *imagebuilder.Desired) *imagebuilder.Desired {
+	t.Helper()
+	d.Pipeline.ExecutionRole = aws.String(publishRole)
+	ctx := context.Background()
+	api := e.clients.IAM(region)
+	if _, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(publishRole)}); err == nil {
+		return d
+	}
+	if _, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(publishRole), AssumeRolePolicyDocument: aws.String(imagebuilder.ExecutionTrustPolicy)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, arn := range imagebuilder.ExecutionRolePolicies("aws", d.Distribution.Distributions) {
+		if _, err := api.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(publishRole), PolicyArn: aws.String(arn)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := imagebuilder.PublishParameterPolicy("aws", e.srv.Account, parameter, []string{region, region2}).JSON()
+	if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(publishRole),
+		PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 var mutatingOps = []string{
 	"CreateComponent", "CreateImageRecipe", "CreateInfrastructureConfiguration", "UpdateInfrastructureConfiguration",
 	"CreateDistributionConfiguration", "UpdateDistributionConfiguration", "CreateImagePipeline", "UpdateImagePipeline",
@@ -175,7 +207,7 @@ const (
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 1, nil)
-	d := desired(t, aspnet, myapp)
+	d := e.publishing(t, desired(t, aspnet, myapp))
 
 	plan, err := imagebuilder.PlanChanges(ctx, e.clients, d, imagebuilder.Options{})
 	if err != nil {
@@ -217,7 +249,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// One image changes: a new component version and a new recipe version, the pipeline
 	// is updated to the new recipe; configurations stay.
-	d2 := desired(t, aspnet, myapp2)
+	d2 := e.publishing(t, desired(t, aspnet, myapp2))
 	plan2, err := imagebuilder.PlanChanges(ctx, e.clients, d2, imagebuilder.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +358,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("build --if-changed with nothing changed: %+v", same)
 	}
 	// A changed input (another image) builds again.
-	d3 := desired(t, aspnet)
+	d3 := e.publishing(t, desired(t, aspnet))
 	applied3, err := imagebuilder.Apply(ctx, e.clients, d3, imagebuilder.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -465,7 +497,7 @@ func TestThrottling(t *testing.T) {
 	e := newEnv(t, 25, nil)
 	e.srv.Faults.SetSeed(7)
 	e.srv.Faults.SetThrottle(0.3)
-	d := desired(t, aspnet, myapp)
+	d := e.publishing(t, desired(t, aspnet, myapp))
 	p, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -680,7 +712,7 @@ func TestManagedInstanceProfile(t *testing.T) {
 	for _, failAt := range []string{"", "CreateRole", "AttachRolePolicy", "CreateInstanceProfile", "AddRoleToInstanceProfile"} {
 		t.Run("fail-"+failAt, func(t *testing.T) {
 			e := newEnv(t, 1, nil)
-			d := desired(t, aspnet, myapp)
+			d := e.publishing(t, desired(t, aspnet, myapp))
 			d.Infrastructure.InstanceProfileName = aws.String("t-win2022-build")
 			p, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts)
 			if err != nil {
@@ -729,7 +761,7 @@ func TestManagedInstanceProfile(t *testing.T) {
 func TestIfChangedOutsideTheBuildRegion(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 1, nil)
-	d := desired(t, aspnet)
+	d := e.publishing(t, desired(t, aspnet))
 	d.Distribution.Distributions = d.Distribution.Distributions[1:]
 	if rs := d.Regions(); len(rs) != 1 || rs[0] != region2 {
 		t.Fatalf("distribution regions %v, want only %s", rs, region2)
@@ -765,7 +797,7 @@ func TestIfChangedOutsideTheBuildRegion(t *testing.T) {
 func TestPublishWhereImageBuilderDoesNot(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 1, nil)
-	d := desired(t, aspnet)
+	d := e.publishing(t, desired(t, aspnet))
 	applied, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
 	if err != nil {
 		t.Fatal(err)
