@@ -129,6 +129,7 @@ func outcome(t *testing.T, endpoint, region string, args ...string) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestAutoScalingWithTheAWSCLI(t *testing.T) {
+	t.Parallel()
 	r := autoScalingScenario(t, startAutoScaling(t))
 	want := []string{
 		"duplicate launch configuration: AlreadyExists",
@@ -149,6 +150,7 @@ func TestAutoScalingWithTheAWSCLI(t *testing.T) {
 }
 
 func TestAutoScalingAgainstMoto(t *testing.T) {
+	t.Parallel()
 	moto := awstest.StartMoto(t)
 	emu := autoScalingScenario(t, startAutoScaling(t))
 	mot := autoScalingScenario(t, moto)

@@ -69,6 +69,7 @@ type cliImage struct {
 // what botocore parsed, and finally checks (through the request counts) that no
 // operation was left out.
 func TestEC2WithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := startEC2(t)
 	ep, region := srv.URL(), "us-east-1"
 	cli := func(out any, args ...string) {
@@ -911,6 +912,7 @@ func indexOf(list []string, s string) int {
 // TestEC2AgainstMoto runs one EC2 session against moto_server and awsemu and compares
 // what the client observes.
 func TestEC2AgainstMoto(t *testing.T) {
+	t.Parallel()
 	moto := awstest.StartMoto(t)
 	srv := startEC2(t)
 	emu := ec2Scenario(t, srv.URL())
@@ -1110,6 +1112,7 @@ func ec2NetworkScenario(t *testing.T, endpoint string) *record {
 // TestEC2NetworkAgainstMoto runs one networking session against moto_server and awsemu
 // and compares what the client observes.
 func TestEC2NetworkAgainstMoto(t *testing.T) {
+	t.Parallel()
 	moto := awstest.StartMoto(t)
 	srv := startEC2(t)
 	emu := ec2NetworkScenario(t, srv.URL())

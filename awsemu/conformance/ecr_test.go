@@ -29,6 +29,7 @@ func ecrManifest(seed int, sizes ...int64) string {
 
 // TestECRWithAWSCLI drives every ECR operation awsemu implements with the AWS CLI.
 func TestECRWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	ep, region := srv.URL(), "us-west-2"
 	var tok struct {
@@ -212,6 +213,7 @@ func ecrScenario(t *testing.T, endpoint string) *record {
 // TestECRAgainstMoto runs one ECR session against moto_server and awsemu and compares
 // what the client observes.
 func TestECRAgainstMoto(t *testing.T) {
+	t.Parallel()
 	moto := awstest.StartMoto(t)
 	srv := emulator.Start(t)
 	compareRecords(t, ecrScenario(t, srv.URL()), ecrScenario(t, moto), "token expiry in the future", "describe all sizes", "describe latest size")

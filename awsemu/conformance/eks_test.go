@@ -23,6 +23,7 @@ import (
 
 // TestEKSWithAWSCLI drives every EKS operation awsemu implements with the AWS CLI.
 func TestEKSWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	srv := emulator.Start(t, emulator.WithClock(clock))
 	ep, region := srv.URL(), "us-west-2"
@@ -177,6 +178,7 @@ func eksScenario(t *testing.T, endpoint string, settle func()) *record {
 
 // TestEKSAgainstMoto compares CreateCluster and DescribeCluster between awsemu and moto.
 func TestEKSAgainstMoto(t *testing.T) {
+	t.Parallel()
 	motoEP := awstest.StartMoto(t)
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	srv := emulator.Start(t, emulator.WithClock(clock))

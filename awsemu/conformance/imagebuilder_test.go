@@ -37,6 +37,7 @@ func js(v any) string {
 // the AWS CLI (botocore parses each response with the imagebuilder model), builds an
 // image on a manual clock and finds its AMI with aws ec2 and its parameter with aws ssm.
 func TestImageBuilderWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	srv := emulator.Start(t, emulator.WithClock(clock))
 	ep, region := srv.URL(), "us-east-1"

@@ -151,6 +151,7 @@ func offeringsScenario(t *testing.T, endpoint string) *record {
 // instance types, so the offerings agree; the two allowed differences (zone ids, and
 // moto's missing KeyType) are in DIFFERENCES.md.
 func TestInstanceTypeOfferingsAgainstMoto(t *testing.T) {
+	t.Parallel()
 	srv := startEC2(t)
 	moto := awstest.StartMoto(t)
 	compareRecords(t, offeringsScenario(t, srv.URL()), offeringsScenario(t, moto), "zone ids m6i.2xlarge", "describe key pair")

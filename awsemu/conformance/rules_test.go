@@ -162,6 +162,7 @@ func distribution(region, param string, template map[string]string) map[string]a
 // write SSM parameters only under /imagebuilder/ (AWSServiceRoleForImageBuilder v25); any
 // other name fails the build at distribution, and nothing is written.
 func TestRuleSSMParameterNeedsExecutionRoleWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	w := newIBWorld(t)
 	status, reason, before := w.build(w.pipeline([]string{"--instance-types", "m6i.2xlarge"},
 		[]map[string]any{distribution("us-east-1", "/winami/prod/image_id", nil)}))
@@ -189,6 +190,7 @@ func TestRuleSSMParameterNeedsExecutionRoleWithAWSCLI(t *testing.T) {
 // TestRuleExecutionRoleWithAWSCLI: the execution role must exist and trust Image Builder;
 // passing it needs iam:PassRole to imagebuilder.amazonaws.com.
 func TestRuleExecutionRoleWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	w := newIBWorld(t)
 	status, reason, before := w.build(w.pipeline(nil, nil, "--execution-role", "no-such-role"))
 	if status != "FAILED" || before != "CREATING" || !strings.Contains(reason, "no-such-role: the role does not exist") {
@@ -217,6 +219,7 @@ func TestRuleExecutionRoleWithAWSCLI(t *testing.T) {
 // TestRuleFastLaunchTemplateTagWithAWSCLI: the service-linked role may enable Fast Launch
 // only with launch templates tagged CreatedBy: EC2 Image Builder.
 func TestRuleFastLaunchTemplateTagWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	w := newIBWorld(t)
 	var lt struct {
 		LaunchTemplate struct{ LaunchTemplateId string }
@@ -243,6 +246,7 @@ func TestRuleFastLaunchTemplateTagWithAWSCLI(t *testing.T) {
 // against the offerings (DescribeInstanceTypeOfferings), and the subnet, groups and key
 // pair against what exists.
 func TestRuleBuildLaunchWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	w := newIBWorld(t)
 	var subnets struct{ Subnets []struct{ SubnetId string } }
 	awstest.CLIJSON(t, w.ep, "us-east-1", &subnets, "ec2", "describe-subnets", "--filters", "Name=availability-zone,Values=us-east-1e")
@@ -275,6 +279,7 @@ func TestRuleBuildLaunchWithAWSCLI(t *testing.T) {
 // not launch from the AMI and the template is refused with UnauthorizedOperation (also with
 // --dry-run); with EC2FastLaunchFullAccess it is allowed.
 func TestRuleEnableFastLaunchCallerWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	ep := srv.URL()
 	img := srv.EC2.PutImage(awsemu.Image{Region: "us-east-1", Name: "built", OwnerID: awsemu.DefaultAccount, Platform: "windows",
@@ -308,6 +313,7 @@ func TestRuleEnableFastLaunchCallerWithAWSCLI(t *testing.T) {
 // TestRuleServiceLinkedRoleWithAWSCLI: the service-linked role exists with its managed
 // policy, and only AWS modifies it.
 func TestRuleServiceLinkedRoleWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	ep := srv.URL()
 	var role struct{ Role struct{ Arn, Path string } }

@@ -23,6 +23,7 @@ import (
 // EC2 DescribeInstanceTypes, with the AWS CLI (botocore parses every answer with the
 // official models).
 func TestServiceQuotasWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	ep, region := srv.URL(), "eu-west-1"
 	type quota struct {
@@ -133,6 +134,7 @@ func serviceQuotasScenario(t *testing.T, endpoint string) *record {
 // ec2/L-1216C47A is a difference, in DIFFERENCES.md) but not GetAWSDefaultServiceQuota,
 // which only the AWS CLI test drives.
 func TestServiceQuotasAgainstMoto(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	moto := awstest.StartMoto(t)
 	compareRecords(t, serviceQuotasScenario(t, srv.URL()), serviceQuotasScenario(t, moto), "ec2 vcpu quota")

@@ -22,6 +22,7 @@ import (
 
 // TestSSMWithAWSCLI drives every SSM operation awsemu implements with the AWS CLI.
 func TestSSMWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	ep, region := srv.URL(), "us-east-1"
 	k8s := catalog.LatestKubernetes()
@@ -312,6 +313,7 @@ func ssmScenario(t *testing.T, endpoint string) *record {
 // TestSSMAgainstMoto runs one Parameter Store session against moto_server and awsemu
 // and compares what the client observes.
 func TestSSMAgainstMoto(t *testing.T) {
+	t.Parallel()
 	moto := awstest.StartMoto(t)
 	srv := emulator.Start(t)
 	emu := ssmScenario(t, srv.URL())

@@ -24,6 +24,7 @@ const ec2Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Princi
 // TestSTSAndIAMWithAWSCLI drives every STS and IAM operation awsemu implements with the
 // AWS CLI.
 func TestSTSAndIAMWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := emulator.Start(t)
 	ep, region := srv.URL(), "us-east-1"
 	acct := awsemu.DefaultAccount
@@ -387,6 +388,7 @@ func compactJSON(s string) string {
 // TestIAMAgainstMoto runs one STS/IAM session against moto_server and awsemu and compares
 // what the client observes.
 func TestIAMAgainstMoto(t *testing.T) {
+	t.Parallel()
 	moto := awstest.StartMoto(t)
 	srv := emulator.Start(t)
 	compareRecords(t, iamScenario(t, srv.URL()), iamScenario(t, moto), "caller arn", "role id prefix", "profile id prefix", "user id prefix")
