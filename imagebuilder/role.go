@@ -131,31 +131,8 @@ func (r *run) instanceProfile(ctx context.Context) error {
 			return err
 		})
 	}
-	switch {
-	case len(steps) == 0:
-		ch.Action, ch.Reason = ActionUnchanged, "role "+role+" has the policies the build needs"
-	case !profileExists:
-		ch.Action = ActionCreate
-	default:
-		ch.Action = ActionUpdate
-	}
-	if len(reasons) > 0 {
-		ch.Reason = strings.Join(reasons, "; ")
-	}
-	if r.apply {
-		for _, step := range steps {
-			err := step()
-			r.plan.Mutations++
-			if err != nil {
-				return fmt.Errorf("creating instance profile %s (role %s): %w", name, role, err)
-			}
-		}
-		if len(steps) > 0 {
-			r.opts.logf("instance-profile %s: %s", name, ch.Reason)
-		}
-	}
-	r.add(ch)
-	return nil
+	return r.settle(ch, steps, profileExists, "role "+role+" has the policies the build needs", reasons,
+		fmt.Sprintf("creating instance profile %s (role %s)", name, role))
 }
 
 // ResourceExecutionRole is the plan's name for the image pipeline's execution role,
@@ -474,9 +451,19 @@ func (r *run) executionRole(ctx context.Context) error {
 		}
 	}
 
+	return r.settle(ch, steps, exists, "trusted by "+ImageBuilderPrincipal+", has the policies the pipeline needs", reasons,
+		"creating execution role "+name)
+}
+
+// settle finishes a plan row for an IAM resource that apply manages: no step left is
+// unchanged (with unchanged as the reason), a resource that does not exist yet is
+// created, anything else updated; reasons, when any, are the row's reason. Under apply the
+// steps run in order, each counted as a mutation; the first error stops them, wrapped
+// with doing ("creating execution role x").
+func (r *run) settle(ch Change, steps []func() error, exists bool, unchanged string, reasons []string, doing string) error {
 	switch {
 	case len(steps) == 0:
-		ch.Action, ch.Reason = ActionUnchanged, "trusted by "+ImageBuilderPrincipal+", has the policies the pipeline needs"
+		ch.Action, ch.Reason = ActionUnchanged, unchanged
 	case !exists:
 		ch.Action = ActionCreate
 	default:
@@ -490,11 +477,11 @@ func (r *run) executionRole(ctx context.Context) error {
 			err := step()
 			r.plan.Mutations++
 			if err != nil {
-				return fmt.Errorf("creating execution role %s: %w", name, err)
+				return fmt.Errorf("%s: %w", doing, err)
 			}
 		}
 		if len(steps) > 0 {
-			r.opts.logf("execution-role %s: %s", name, ch.Reason)
+			r.opts.logf("%s %s: %s", ch.Resource, ch.Name, ch.Reason)
 		}
 	}
 	r.add(ch)
