@@ -173,12 +173,19 @@ func runPreflight(ctx context.Context, g *Globals, l *loaded, o *specOptions, co
 		g.Infof("preflight: %d checks passed (%s)", len(checks), time.Since(start).Round(time.Millisecond))
 		return nil
 	}
-	g.Infof("preflight: %d problem(s); %s changed nothing:", len(problems), command)
+	if command == "plan" {
+		g.Infof("preflight: %d problem(s); apply and build would stop before any change:", len(problems))
+	} else {
+		g.Infof("preflight: %d problem(s); %s changed nothing:", len(problems), command)
+	}
 	for _, c := range problems {
 		g.Infof("  %s: %s", c.Name, c.Message)
 		if c.Fix != "" {
 			g.Infof("    fix: %s", c.Fix)
 		}
+	}
+	if command == "plan" {
+		return &ProblemError{Msg: fmt.Sprintf("plan: apply and build would be stopped by the preflight (%d problem(s) above): fix them (--skip-preflight skips the checks)", len(problems))}
 	}
 	return &ProblemError{Msg: fmt.Sprintf("%s: stopped by the preflight (%d problem(s) above); fix them, or pass --skip-preflight to go ahead anyway", command, len(problems))}
 }

@@ -285,6 +285,7 @@ func problem(err error) error {
 
 func newPlanCmd(g *Globals) *cobra.Command {
 	var o specOptions
+	var skipPreflight bool
 	cmd := &cobra.Command{
 		Use:   "plan -f winami.yaml",
 		Short: "Show what apply would change in EC2 Image Builder, and why",
@@ -296,7 +297,10 @@ content gets the next patch version) or leave it unchanged, and which field chan
 
 It first checks that the parent image and the instance profile exist. With
 --create-roles (or --create-instance-profile) the instance profile, and the pipeline's
-execution role (spec.build.executionRole), are planned too. Nothing changes in AWS.
+execution role (spec.build.executionRole), are planned too. After the table it runs the
+preflight that apply and build run (doctor's checks; --skip-preflight skips it) and exits
+1, listing each problem with its fix, when apply would be stopped by it. Nothing changes
+in AWS.
 -o json prints an array of {"resource","name","action","reason"}.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -314,9 +318,15 @@ execution role (spec.build.executionRole), are planned too. Nothing changes in A
 				return err
 			}
 			g.Infof("plan: %s", summarize(p.Changes))
-			return nil
+			if skipPreflight {
+				return nil
+			}
+			// The checks apply and build run first: a plan that apply would refuse says so
+			// now (exit 1), not after the review.
+			return runPreflight(cmd.Context(), g, l, &o, "plan", true)
 		},
 	}
 	o.add(cmd)
+	cmd.Flags().BoolVar(&skipPreflight, "skip-preflight", false, "plan without the checks apply and build run first (doctor's)")
 	return cmd
 }

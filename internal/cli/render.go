@@ -137,7 +137,7 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 func describeFile(name string) string {
 	switch {
 	case name == "cloudformation.yaml":
-		return "CloudFormation template (resources, build role, instance profile)"
+		return "CloudFormation template (Image Builder resources and their IAM roles)"
 	case strings.HasPrefix(name, "iam-attach-role-policy-"):
 		return "aws iam attach-role-policy --cli-input-json"
 	case strings.HasPrefix(name, "iam-"):

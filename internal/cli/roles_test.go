@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/winami/winami/imagebuilder"
@@ -9,13 +10,18 @@ import (
 // TestCreateRoles: plan/apply --create-roles manage the instance profile and the
 // pipeline's execution role (the spec publishes outside /imagebuilder/, so executionRole
 // defaults to cli-win2022-imagebuilder-execution); --create-instance-profile manages the
-// profile only, as before. apply counts versions from 1.0.0, unlike rendered files.
+// profile only, as before, so plan with it exits 1: apply's preflight would stop at the
+// missing execution role. apply counts versions from 1.0.0, unlike rendered files.
 func TestCreateRoles(t *testing.T) {
 	useEmulator(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "cli-build")
 
 	out, errOut, code := run(t, "plan", "-f", f, "--no-registry", "--create-instance-profile", "-o", "json")
-	if cs := planActions(t, out); code != 0 || cs["instance-profile"].Action != imagebuilder.ActionCreate || cs["execution-role"].Action != "" {
+	// The table still shows the plan; the preflight then says apply would stop, since
+	// --create-instance-profile does not create the execution role.
+	if cs := planActions(t, out); code != 1 || cs["instance-profile"].Action != imagebuilder.ActionCreate || cs["execution-role"].Action != "" ||
+		!strings.Contains(errOut, "execution role cli-win2022-imagebuilder-execution (spec.build.executionRole) does not exist") ||
+		!strings.Contains(errOut, "apply and build would stop") {
 		t.Errorf("plan --create-instance-profile: exit %d, %+v: %s", code, cs, errOut)
 	}
 
