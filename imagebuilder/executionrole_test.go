@@ -14,7 +14,6 @@ import (
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 
-	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/imagebuilder"
 )
 
@@ -70,16 +69,7 @@ func TestManagedExecutionRole(t *testing.T) {
 			if e.roleMutations() != 0 {
 				t.Fatalf("plan made %d IAM mutations", e.roleMutations())
 			}
-			if failAt != "" {
-				e.srv.Faults.FailNext("iam", failAt, awsemu.FaultError{Status: 500, Code: "ServiceFailure", Message: "injected"})
-				if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err == nil {
-					t.Fatalf("apply with %s failing succeeded", failAt)
-				}
-			}
-			applied, err := imagebuilder.Apply(ctx, e.clients, d, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			applied := e.applyAfterFault(t, d, opts, failAt)
 			api := e.clients.IAM(region)
 			role, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(execRole)})
 			if err != nil || !imagebuilder.TrustsImageBuilder(aws.ToString(role.Role.AssumeRolePolicyDocument)) {

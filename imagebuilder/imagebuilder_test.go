@@ -169,6 +169,25 @@ func (e *env) publishing(t *testing.T, d *imagebuilder.Desired) *imagebuilder.De
 	return d
 }
 
+// applyAfterFault applies d; with failAt set, a first apply meets an injected IAM
+// ServiceFailure on that operation and must fail, and the apply after it must converge.
+// It returns the converged plan.
+func (e *env) applyAfterFault(t *testing.T, d *imagebuilder.Desired, opts imagebuilder.Options, failAt string) *imagebuilder.Plan {
+	t.Helper()
+	ctx := context.Background()
+	if failAt != "" {
+		e.srv.Faults.FailNext("iam", failAt, awsemu.FaultError{Status: 500, Code: "ServiceFailure", Message: "injected"})
+		if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err == nil {
+			t.Fatalf("apply with %s failing succeeded", failAt)
+		}
+	}
+	applied, err := imagebuilder.Apply(ctx, e.clients, d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return applied
+}
+
 var mutatingOps = []string{
 	"CreateComponent", "CreateImageRecipe", "CreateInfrastructureConfiguration", "UpdateInfrastructureConfiguration",
 	"CreateDistributionConfiguration", "UpdateDistributionConfiguration", "CreateImagePipeline", "UpdateImagePipeline",
@@ -722,16 +741,7 @@ func TestManagedInstanceProfile(t *testing.T) {
 				!strings.Contains(c.Reason, "attach AmazonEC2ContainerRegistryReadOnly") {
 				t.Fatalf("plan: %+v", c)
 			}
-			if failAt != "" {
-				e.srv.Faults.FailNext("iam", failAt, awsemu.FaultError{Status: 500, Code: "ServiceFailure", Message: "injected"})
-				if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err == nil {
-					t.Fatalf("apply with %s failing succeeded", failAt)
-				}
-			}
-			applied, err := imagebuilder.Apply(ctx, e.clients, d, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			applied := e.applyAfterFault(t, d, opts, failAt)
 			prof, err := e.clients.IAM(region).GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("t-win2022-build")})
 			if err != nil || len(prof.InstanceProfile.Roles) != 1 {
 				t.Fatalf("instance profile: %v %+v", err, prof)
