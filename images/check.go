@@ -547,8 +547,8 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 		case good == nil:
 			im.Message = fmt.Sprintf("no windows/amd64 entry runs on Windows Server %s (%s): the image offers %s", target.Version, target.Build, describe(im.Platforms))
 		default:
-			im.Message = fmt.Sprintf("the node would run an entry that does not run on Windows Server %s (%s): %s; entry %s (os.version %s) runs there",
-				target.Version, target.Build, strings.Join(why, "; "), entryName(good), good.OSVersion)
+			im.Message = fmt.Sprintf("the node would run an entry that does not run on Windows Server %s (%s): %s; entry %s runs there",
+				target.Version, target.Build, strings.Join(why, "; "), entryName(good))
 		}
 		if s := c.suggest(ctx, ref, target, rts); s != "" {
 			im.Suggestion = s
@@ -574,8 +574,8 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 		im.Warnings = append(im.Warnings, fmt.Sprintf("index entry %d says os.version %s but its config says %s", e.Index, e.OSVersion, ch.config.OSVersion))
 	}
 	if g := best(off.entries, target.Build); g != nil && catalog.MajorMinorBuild(g.OSVersion) != catalog.MajorMinorBuild(e.OSVersion) {
-		im.Warnings = append(im.Warnings, fmt.Sprintf("%s; entry %s (os.version %s, the host's own build) is not the one pulled: pin %s to run it",
-			describePull(ps[0]), entryName(g), g.OSVersion, ref.Context().Digest(g.ManifestDigest)))
+		im.Warnings = append(im.Warnings, fmt.Sprintf("%s; entry %s, the host's own build, is not the one pulled: pin %s to run it",
+			describePull(ps[0]), entryName(g), ref.Context().Digest(g.ManifestDigest)))
 	}
 	for i := 1; i < len(picked); i++ {
 		if picked[i] != e {
@@ -630,10 +630,11 @@ func isNameUnknown(err error) bool {
 }
 
 func entryName(e *Entry) string {
+	s := fmt.Sprintf("(%s, os.version %s)", shortDigest(e.ManifestDigest), dashIfEmpty(e.OSVersion))
 	if e.Index < 0 {
-		return shortDigest(e.ManifestDigest)
+		return s
 	}
-	return fmt.Sprintf("%d (%s)", e.Index, shortDigest(e.ManifestDigest))
+	return fmt.Sprintf("%d %s", e.Index, s)
 }
 
 func describe(platforms []string) string {

@@ -208,18 +208,21 @@ func pull(entries []*Entry, host string, order catalog.PullOrder) (*Entry, strin
 	if len(cands) == 0 {
 		return nil, "containerd's matcher accepts no entry: no windows/amd64 entry whose os.version " + catalog.MajorMinorBuild(host) + " runs, and none without os.version"
 	}
+	key := func(e *Entry) string {
+		switch order {
+		case catalog.OrderRevision:
+			return fmt.Sprintf("%012d", rev0(e.label))
+		case catalog.OrderOSVersion:
+			return e.label
+		}
+		return ""
+	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		if a.noPlatform || b.noPlatform {
 			return !a.noPlatform && b.noPlatform
 		}
-		switch order {
-		case catalog.OrderRevision:
-			return rev0(a.label) > rev0(b.label)
-		case catalog.OrderOSVersion:
-			return a.label > b.label
-		}
-		return false
+		return key(a) > key(b)
 	})
 	e := cands[0]
 	var why string
@@ -230,6 +233,8 @@ func pull(entries []*Entry, host string, order catalog.PullOrder) (*Entry, strin
 		why = fmt.Sprintf("the only entry containerd's matcher accepts (%s)", acceptWhy(e))
 	case order == catalog.OrderIndex:
 		why = fmt.Sprintf("the first of %d accepted entries in index order (%s)", len(cands), acceptWhy(e))
+	case key(cands[1]) == key(e) && !cands[1].noPlatform:
+		why = fmt.Sprintf("the first in index order of %d accepted entries that tie on %s (%s)", len(cands), order, acceptWhy(e))
 	case order == catalog.OrderOSVersion:
 		why = fmt.Sprintf("the greatest os.version of %d accepted entries (%s)", len(cands), acceptWhy(e))
 	default:

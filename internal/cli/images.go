@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
 )
@@ -38,6 +40,8 @@ func newImagesCmd(g *Globals) *cobra.Command {
 
 type imagesCheckOptions struct {
 	file, windows string
+	kubernetes    string
+	containerd    string
 	parentGiB     int
 	headroom      float64
 	freeGiB       int
@@ -52,12 +56,25 @@ func newImagesCheckCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check (-f winami.yaml | --windows VERSION REF...)",
 		Short: "Check that each image runs on the AMI's Windows build, and size the cache",
-		Long: `Check reads each image's manifest or index from its registry and picks the windows/amd64
-entry whose os.version matches the AMI's build by major.minor.build (2019 = 10.0.17763,
-2022 = 10.0.20348, 2025 = 10.0.26100). For each image it reports the digest the reference
-resolves to, the os.version, whether it is compatible, the ltsc tags it does run on (and,
-for an incompatible ltscYYYY tag, the matching tag when the registry has it), and its
-compressed and uncompressed sizes. An uncompressed size is exact for layers stored
+		Long: `Check reads each image's manifest or index from its registry and works out what a node
+of the AMI would do with it:
+
+  - which entry the node's containerd pulls: its Windows platform matcher accepts the
+    windows/amd64 entries whose os.version the host runs, and those with no os.version
+    (whatever their build); containerd 1.7 to 2.1.5 then takes the first in index order,
+    2.1.6 and later the greatest os.version. The containerd version is the one the
+    EKS-optimized Windows AMIs ship for the Kubernetes minor (spec.kubernetesVersion,
+    --kubernetes), or --containerd; without either, every version those AMIs ship for the
+    Windows version is checked;
+  - whether the host runs that entry, by hcsshim's rule for process isolation: 2019
+    (10.0.17763) runs only ltsc2019 images; 2022 (10.0.20348) only ltsc2022; 2025
+    (10.0.26100) ltsc2022 and ltsc2025. Builds of entries without os.version are read
+    from their configs.
+
+For each image it reports the digest the reference resolves to, the entry pulled and why,
+its os.version, whether it is compatible, the LTSC hosts it runs on (and, for an
+incompatible image, a sibling ltsc tag that runs when the registry has one, else the
+digest of the entry that runs), and its compressed and uncompressed sizes. An uncompressed size is exact for layers stored
 uncompressed and with --measure (which downloads each distinct layer once); otherwise it
 is an estimate (compressed × 2.5), marked with "~".
 
@@ -71,8 +88,12 @@ Registries: ECR through the AWS SDK (GetAuthorizationToken for the registry's ac
 in its region), others through the Docker config (~/.docker/config.json, credential
 helpers), anonymous otherwise. Foreign layers are never downloaded.
 
+Only the reference itself can be missing (no such tag, digest or repository); an index
+entry or config blob the registry does not have makes the image broken: an error.
+
 Exit 1 when an image is incompatible, missing or unreadable.`,
 		Example: `  winami images check -f winami.yaml
+  winami images check --windows 2025 --kubernetes 1.35 myregistry.example.com/app:1.2-ltsc2022
   winami images check --windows 2022 mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022
   winami images check --windows 2019 -o json myregistry.example.com/app:1.2`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runImagesCheck(cmd, g, o, args) },
@@ -80,6 +101,8 @@ Exit 1 when an image is incompatible, missing or unreadable.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file: checks spec.cache.images against spec.windows.version")
 	f.StringVar(&o.windows, "windows", "", "Windows Server version of the AMI: 2019, 2022, 2025 (or an OS build such as 10.0.20348)")
+	f.StringVar(&o.kubernetes, "kubernetes", "", "Kubernetes minor of the AMI, such as 1.33: picks the containerd version (default: every version the EKS AMIs ship)")
+	f.StringVar(&o.containerd, "containerd", "", "containerd version of the node, such as 1.7.30 (wins over --kubernetes)")
 	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB")
 	f.Float64Var(&o.headroom, "headroom", images.DefaultHeadroom, "multiplier of the uncompressed cache size in the root volume formula")
 	f.IntVar(&o.freeGiB, "free", images.DefaultFreeGiB, "GiB left free on the root volume")
@@ -98,12 +121,15 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 		return Usagef("give either -f winami.yaml or image references, not both")
 	case o.file != "" && o.windows != "":
 		return Usagef("flag --windows: the spec's spec.windows.version is used with -f; drop --windows")
+	case o.file != "" && o.kubernetes != "":
+		return Usagef("flag --kubernetes: the spec's spec.kubernetesVersion is used with -f; drop --kubernetes")
 	case o.file != "":
 		img, err := loadSpec(g, o.file)
 		if err != nil {
 			return err
 		}
 		refs, windows = img.Images(), img.Spec.Windows.Version
+		o.kubernetes = img.Spec.KubernetesVersion
 		if len(refs) == 0 {
 			g.Infof("%s: spec.cache has no images (or is disabled): nothing to check", o.file)
 		}
@@ -123,6 +149,16 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	if _, err := images.ParseRefs(refs); err != nil {
 		return Usage(err)
 	}
+	if o.kubernetes != "" && o.file == "" {
+		if _, err := catalog.ParseKubernetes(o.kubernetes); err != nil {
+			return Usagef("flag --kubernetes: %v", err)
+		}
+	}
+	if o.containerd != "" {
+		if _, err := catalog.ContainerdOrder(o.containerd); err != nil {
+			return Usagef("flag --containerd: %v", err)
+		}
+	}
 	if o.headroom < 1 {
 		return Usagef("flag --headroom %v: use a multiplier of 1 or more, such as 1.5", o.headroom)
 	}
@@ -139,6 +175,7 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	opts := images.Options{
 		ParentVolumeGiB: o.parentGiB, Headroom: o.headroom, FreeGiB: o.freeGiB, MeasureUncompressed: o.measure,
 		Concurrency: o.concurrency, AttemptTimeout: o.timeout, Attempts: o.attempts,
+		Kubernetes: o.kubernetes, Containerd: o.containerd,
 	}
 	if needsECR(refs) {
 		clients, err := g.AWS(ctx)
@@ -161,6 +198,9 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	for _, im := range rep.Images {
 		if im.Status != images.StatusCompatible {
 			g.Infof("%s: %s: %s", im.Ref, im.Status, im.Message)
+		}
+		for _, w := range im.Warnings {
+			g.Warnf("%s: %s", im.Ref, w)
 		}
 	}
 	if rep.OK() {
@@ -193,7 +233,7 @@ func needsECR(refs []string) bool {
 }
 
 func checkTable(rep *images.Report) Table {
-	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "NOTE"}}
+	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "PULLED", "COMPRESSED", "UNCOMPRESSED", "NOTE"}}
 	for _, im := range rep.Images {
 		note := ""
 		switch im.Status {
@@ -208,18 +248,59 @@ func checkTable(rep *images.Report) Table {
 			note = im.Message
 		}
 		t.Rows = append(t.Rows, []string{
-			im.Ref, string(im.Status), dash(im.OSVersion), dash(shortDigest(im.Digest)),
+			im.Ref, string(im.Status), dash(pulledOS(im)), dash(shortDigest(im.Digest)), pulled(im),
 			sizeOrDash(im.CompressedBytes, false, im.Status), sizeOrDash(im.UncompressedBytes, im.UncompressedEstimated, im.Status), note,
 		})
 	}
 	tot := rep.Totals
 	t.Rows = append(t.Rows, []string{
 		fmt.Sprintf("TOTAL (%d unique layers)", tot.UniqueLayers),
-		fmt.Sprintf("%d/%d compatible", tot.Compatible, tot.Images), "", "",
+		fmt.Sprintf("%d/%d compatible", tot.Compatible, tot.Images), "", "", "",
 		humanBytes(tot.CompressedBytes, false), humanBytes(tot.UncompressedBytes, tot.UncompressedEstimated),
 		fmt.Sprintf("root volume %s; shared layers saved %s", tot.Formula, humanBytes(tot.SharedBytes, false)),
 	})
 	return t
+}
+
+// pulled says which entry the node's containerd pulls ("entry 2", "manifest"), one per
+// containerd version checked when they differ.
+func pulled(im images.Image) string {
+	var base, full []string
+	for _, p := range im.Pulls {
+		s := "-"
+		switch {
+		case p.ManifestDigest == "":
+		case p.Index < 0:
+			s = "manifest"
+		default:
+			s = fmt.Sprintf("entry %d", p.Index)
+		}
+		if !slices.Contains(base, s) {
+			base = append(base, s)
+		}
+		full = append(full, s+" (containerd "+p.Containerd+")")
+	}
+	switch len(base) {
+	case 0:
+		return "-"
+	case 1:
+		return base[0]
+	}
+	return strings.Join(full, ", ")
+}
+
+// pulledOS is the os.version of the entry pulled: the chosen one for a compatible image,
+// the one that does not run for an incompatible one.
+func pulledOS(im images.Image) string {
+	if im.OSVersion != "" {
+		return im.OSVersion
+	}
+	for _, p := range im.Pulls {
+		if !p.Runs && p.OSVersion != "" {
+			return p.OSVersion
+		}
+	}
+	return ""
 }
 
 func ltscOrNone(s string) string {
