@@ -117,3 +117,15 @@ func RunsOn(ctr string) []WindowsVersion {
 	}
 	return out
 }
+
+// RunsOnHost returns the supported Windows versions whose images a host of os.version
+// host runs, oldest first ("10.0.26100" → 2022 and 2025).
+func RunsOnHost(host string) []WindowsVersion {
+	var out []WindowsVersion
+	for _, w := range windowsVersions {
+		if Runs(host, w.Build) {
+			out = append(out, w)
+		}
+	}
+	return out
+}

@@ -130,6 +130,20 @@ const (
 	StatusError Status = "error"
 )
 
+// Reasons of a missing or error [Image].
+const (
+	// ReasonNoRepository: the registry says the repository does not exist (NAME_UNKNOWN).
+	ReasonNoRepository = "repository-not-found"
+	// ReasonNoTag: the repository has no such tag or digest (MANIFEST_UNKNOWN, 404).
+	ReasonNoTag = "tag-not-found"
+	// ReasonBroken: the reference exists but an index entry or config it names does not.
+	ReasonBroken = "broken"
+	// ReasonUnauthorized: the registry refused the credentials (401, 403).
+	ReasonUnauthorized = "unauthorized"
+	// ReasonUnreadable: any other failure (network, timeout, a server error).
+	ReasonUnreadable = "unreadable"
+)
+
 // Image is the report on one image reference.
 type Image struct {
 	// Ref is the reference as given.
@@ -176,6 +190,9 @@ type Image struct {
 	Layers []Layer `json:"layers,omitempty"`
 	// Message explains an incompatible, missing or error status.
 	Message string `json:"message,omitempty"`
+	// Reason classifies a missing or error status: ReasonNoRepository, ReasonNoTag,
+	// ReasonBroken, ReasonUnauthorized or ReasonUnreadable.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Layer is one layer of a chosen manifest.
@@ -517,10 +534,8 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 	im := Image{CompatibleWith: []string{}}
 	off, err := c.read(ctx, ref)
 	if err != nil {
-		im.Status, im.Message = classify(ref, err)
-		if off == nil {
-			return im
-		}
+		im.Status, im.Reason, im.Message = classify(ref, err)
+		return im
 	}
 	im.Digest = off.desc.Digest.String()
 	im.Pinned = ref.Context().Digest(im.Digest).String()
@@ -566,7 +581,7 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 	ch := e.ch
 	if ch == nil {
 		if ch, err = c.image(ctx, ref.Context().Digest(e.ManifestDigest)); err != nil {
-			im.Status, im.Message = classify(ref, &brokenError{fmt.Errorf("reading index entry %d (%s): %w", e.Index, e.ManifestDigest, err)})
+			im.Status, im.Reason, im.Message = classify(ref, &brokenError{fmt.Errorf("reading index entry %d (%s): %w", e.Index, e.ManifestDigest, err)})
 			return im
 		}
 	}
@@ -597,23 +612,23 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 // classify turns a read error into a status and message. Only the reference's own
 // manifest can be missing (MANIFEST_UNKNOWN, NAME_UNKNOWN or a 404 on it); a manifest
 // or blob it points to that cannot be read makes the image broken: an error.
-func classify(ref name.Reference, err error) (Status, string) {
+func classify(ref name.Reference, err error) (Status, string, string) {
 	reg := ref.Context().RegistryStr()
 	switch {
 	case isUnauthorized(err):
-		return StatusError, fmt.Sprintf("not authorized by %s (docker login, or AWS credentials for ECR): %v", reg, err)
+		return StatusError, ReasonUnauthorized, fmt.Sprintf("not authorized by %s (docker login, or AWS credentials for ECR): %v", reg, err)
 	case isBroken(err):
-		return StatusError, fmt.Sprintf("the image is broken or unreadable: %v", err)
+		return StatusError, ReasonBroken, fmt.Sprintf("the image is broken or unreadable: %v", err)
 	case isNameUnknown(err):
-		return StatusMissing, fmt.Sprintf("repository %s does not exist in %s: %v", ref.Context().RepositoryStr(), reg, err)
+		return StatusMissing, ReasonNoRepository, fmt.Sprintf("repository %s does not exist in %s: %v", ref.Context().RepositoryStr(), reg, err)
 	case isNotFound(err):
 		what := "tag " + ref.Identifier()
 		if _, ok := ref.(name.Digest); ok {
 			what = "digest " + ref.Identifier()
 		}
-		return StatusMissing, fmt.Sprintf("%s not found in repository %s of %s: %v", what, ref.Context().RepositoryStr(), reg, err)
+		return StatusMissing, ReasonNoTag, fmt.Sprintf("%s not found in repository %s of %s: %v", what, ref.Context().RepositoryStr(), reg, err)
 	}
-	return StatusError, err.Error()
+	return StatusError, ReasonUnreadable, err.Error()
 }
 
 func isNameUnknown(err error) bool {
