@@ -59,7 +59,7 @@ func ImagesCheck(opts images.Options) func(ctx context.Context, refs []string, w
 		switch {
 		case len(bad) > 0:
 			return Check{Name: CheckCachedImages, Status: Fail,
-				Message: fmt.Sprintf("%d of %d cached images cannot run on Windows %s (%s): %s", len(bad), len(refs), rep.Windows, rep.Build, strings.Join(bad, "; ")),
+				Message: fmt.Sprintf("%d of %d cached images cannot be cached for Windows %s (%s): %s", len(bad), len(refs), rep.Windows, rep.Build, strings.Join(bad, "; ")),
 				Fix:     strings.Join(fixes, "; ")}
 		case len(unread) > 0:
 			return Check{Name: CheckCachedImages, Status: Warn, Message: "registries not readable: " + strings.Join(unread, "; "),
