@@ -586,7 +586,7 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 		}
 	}
 	if ch.config.OSVersion != "" && catalog.MajorMinorBuild(ch.config.OSVersion) != catalog.MajorMinorBuild(e.OSVersion) {
-		im.Warnings = append(im.Warnings, fmt.Sprintf("index entry %d says os.version %s but its config says %s", e.Index, e.OSVersion, ch.config.OSVersion))
+		im.Warnings = append(im.Warnings, fmt.Sprintf("index entry %d says os.version %s but its config says %s", e.Index, e.OSVersion, printable(ch.config.OSVersion)))
 	}
 	if g := best(off.entries, target.Build); g != nil && catalog.MajorMinorBuild(g.OSVersion) != catalog.MajorMinorBuild(e.OSVersion) {
 		im.Warnings = append(im.Warnings, fmt.Sprintf("%s; entry %s, the host's own build, is not the one pulled: pin %s to run it",
@@ -660,6 +660,7 @@ func describe(platforms []string) string {
 }
 
 func platformString(os, arch, osVersion string) string {
+	os, arch, osVersion = printable(os), printable(arch), printable(osVersion)
 	s := os + "/" + arch
 	if osVersion != "" {
 		s += " " + osVersion

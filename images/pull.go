@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -159,7 +160,8 @@ func (c *client) read(ctx context.Context, ref name.Reference) (*offer, error) {
 			}
 			e := &Entry{Index: i, ManifestDigest: d.Digest.String(), noPlatform: p == nil}
 			if p != nil && p.OSVersion != "" {
-				e.label, e.OSVersion = p.OSVersion, p.OSVersion
+				e.label = printable(p.OSVersion)
+				e.OSVersion = e.label
 			} else {
 				// containerd's matcher sees no os.version: the build is only in the config.
 				ch, err := c.image(ctx, ref.Context().Digest(e.ManifestDigest))
@@ -172,7 +174,7 @@ func (c *client) read(ctx context.Context, ref name.Reference) (*offer, error) {
 						continue
 					}
 				}
-				e.ch, e.OSVersion, e.FromConfig = ch, ch.config.OSVersion, true
+				e.ch, e.OSVersion, e.FromConfig = ch, printable(ch.config.OSVersion), true
 			}
 			o.entries = append(o.entries, e)
 		}
@@ -180,7 +182,7 @@ func (c *client) read(ctx context.Context, ref name.Reference) (*offer, error) {
 		cfg := single.config
 		o.platforms = []string{platformString(cfg.OS, cfg.Architecture, cfg.OSVersion)}
 		if cfg.OS == "windows" && amd64(cfg.Architecture) {
-			o.entries = []*Entry{{Index: -1, ManifestDigest: single.digest, OSVersion: cfg.OSVersion, ch: single}}
+			o.entries = []*Entry{{Index: -1, ManifestDigest: single.digest, OSVersion: printable(cfg.OSVersion), ch: single}}
 		}
 	default:
 		return nil, &brokenError{fmt.Errorf("%s is %s, not an image or an index", desc.Digest, desc.MediaType)}
@@ -374,4 +376,21 @@ func shortDigest(d string) string {
 func isBroken(err error) bool {
 	var b *brokenError
 	return errors.As(err, &b)
+}
+
+// printable keeps a string the registry controls (an os.version, a platform) safe to
+// print on a terminal: control and other non-printing characters become "?", and it is
+// cut to 80 characters. A real os.version is unchanged; a changed one never parses, so it
+// matches no host, as in containerd.
+func printable(s string) string {
+	r := []rune(s)
+	if len(r) > 80 {
+		r = append(r[:80], '…')
+	}
+	for i, c := range r {
+		if !unicode.IsPrint(c) {
+			r[i] = '?'
+		}
+	}
+	return string(r)
 }

@@ -244,3 +244,25 @@ func TestMissingVersusBroken(t *testing.T) {
 		t.Errorf("totals %+v", rep.Totals)
 	}
 }
+
+// TestHostileOSVersion: an os.version with terminal escapes (a registry controls it) is
+// printed harmlessly and matches no host, as containerd's parser rejects it.
+func TestHostileOSVersion(t *testing.T) {
+	noDockerConfig(t)
+	reg := imagestest.Start(t, nil)
+	evil := "10.0.20348.1\x1b]0;pwned\x07"
+	imagestest.PushWindows(t, reg.Host+"/evil:1", nil, evil)
+	rep, err := Check(context.Background(), []string{reg.Host + "/evil:1"}, "2022", fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := rep.Images[0]
+	if im.Status != StatusIncompatible {
+		t.Errorf("status %s", im.Status)
+	}
+	for _, s := range append([]string{im.Message, im.Entries[0].OSVersion}, im.Platforms...) {
+		if strings.ContainsAny(s, "\x1b\x07") {
+			t.Errorf("control characters printed: %q", s)
+		}
+	}
+}
