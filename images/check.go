@@ -69,6 +69,9 @@ type Options struct {
 	Headroom float64
 	// FreeGiB is added for free space (DefaultFreeGiB when zero; negative for none).
 	FreeGiB int
+	// MinimumGiB is the smallest root volume recommended (rootvolume.MinimumGiB when
+	// zero; negative for none).
+	MinimumGiB int
 	// MeasureUncompressed downloads every distributable compressed layer once to
 	// measure its uncompressed size exactly instead of estimating it. Slow: Windows
 	// base layers are gigabytes.

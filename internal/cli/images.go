@@ -11,6 +11,7 @@ import (
 
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/render"
 )
 
 // newImagesKube builds the discovery's Kubernetes client; tests replace it with a fake.
@@ -62,10 +63,14 @@ uncompressed and with --measure (which downloads each distinct layer once); othe
 is an estimate (compressed × 2.5), marked with "~".
 
 Totals count a layer shared by several images once and recommend a root volume, with the
-formula apply uses for rootVolumeSize: auto:
-  parent volume + ceil(uncompressed cache × headroom) + free
-(parent 50 GiB, headroom 1.5: room for the compressed blobs containerd keeps next to the
-unpacked layers; free 20 GiB for Windows updates, logs and pods).
+formula plan and apply use for rootVolumeSize: auto (same spec, same answer):
+  max(50, parent volume + ceil(cache × headroom) + free)
+where the cache is the readable images' uncompressed size plus 8 GiB for each image that
+could not be read (missing, unreadable; an incompatible image counts nothing). Parent: the
+spec parent's documented root volume with -f (eks-optimized 50 GiB, windows-base 30 GiB),
+else 50; headroom 1.5 (room for the compressed blobs containerd keeps next to the unpacked
+layers); free 20 GiB for Windows updates, logs and pods. -o json carries every input under
+totals.rootVolume.
 
 Registries: ECR through the AWS SDK (GetAuthorizationToken for the registry's account,
 in its region), others through the Docker config (~/.docker/config.json, credential
@@ -80,7 +85,7 @@ Exit 1 when an image is incompatible, missing or unreadable.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file: checks spec.cache.images against spec.windows.version")
 	f.StringVar(&o.windows, "windows", "", "Windows Server version of the AMI: 2019, 2022, 2025 (or an OS build such as 10.0.20348)")
-	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB")
+	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB (with -f: the spec parent's, 50 for eks-optimized, 30 for windows-base)")
 	f.Float64Var(&o.headroom, "headroom", images.DefaultHeadroom, "multiplier of the uncompressed cache size in the root volume formula")
 	f.IntVar(&o.freeGiB, "free", images.DefaultFreeGiB, "GiB left free on the root volume")
 	f.BoolVar(&o.measure, "measure", false, "download each distinct layer once to measure its uncompressed size exactly (slow)")
@@ -104,6 +109,10 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 			return err
 		}
 		refs, windows = img.Images(), img.Spec.Windows.Version
+		if !cmd.Flags().Changed("parent-volume") {
+			// The parent's documented root volume, as render and plan --no-registry count it.
+			o.parentGiB = int(render.ParentRootVolumeGiB(img))
+		}
 		if len(refs) == 0 {
 			g.Infof("%s: spec.cache has no images (or is disabled): nothing to check", o.file)
 		}
