@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/winami/winami/audit"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
 	"github.com/winami/winami/render"
@@ -273,7 +274,7 @@ func humanBytes(n int64, estimated bool) string {
 
 type imagesDiscoverOptions struct {
 	kubeconfig, context, namespace string
-	noPin                          bool
+	noPin, noCoverage              bool
 }
 
 // cacheBlock is the spec fragment `images discover -o yaml` prints.
@@ -304,7 +305,15 @@ registry resolves the tag to now (--no-pin skips the registry). All namespaces u
 The cluster is chosen like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
 else the in-cluster service account; --context, else the current context. It needs list on
 pods, nodes, deployments, statefulsets, daemonsets, jobs and cronjobs; a kind it may not
-list is skipped with a warning (without nodes, pods are judged by their spec alone).`,
+list is skipped with a warning (without nodes, pods are judged by their spec alone).
+
+Cache coverage (table and JSON, unless --no-coverage): for each AMI the Windows nodes run
+(their spec.providerID → EC2 instance → AMI: ec2:DescribeInstances, ec2:DescribeImages), what
+it caches of these images (the winami:cached-images tags winami build writes; an AMI without
+them is taken to cache nothing) and the compressed bytes a new node must pull before every
+pod can start (layers shared with a cached image count as cached; 0: every pod starts from
+the cache), with the references to add to spec.cache.images. The images are read for the
+nodes' Windows build. Without AWS credentials the coverage is skipped with a warning.`,
 		Example: `  winami images discover
   winami images discover --context prod -o yaml > cache.yaml`,
 		Args: noArgs,
@@ -315,6 +324,7 @@ list is skipped with a warning (without nodes, pods are judged by their spec alo
 	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current context)")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "only this namespace (default: all namespaces)")
 	f.BoolVar(&o.noPin, "no-pin", false, "with -o yaml, do not resolve digests through the registries")
+	f.BoolVar(&o.noCoverage, "no-coverage", false, "skip the cache coverage of the nodes' AMIs (no AWS call, no registry read)")
 	return cmd
 }
 
@@ -362,7 +372,39 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 		b.Spec.Cache.Images = d.CacheImages()
 		return g.Print(b, nil)
 	}
-	return g.Print(d, func() Table {
+	if !o.noCoverage && len(d.Images) > 0 {
+		if clients, err := g.AWS(ctx); err != nil {
+			g.Warnf("cache coverage skipped: %v", err)
+		} else {
+			covs, warns, err := audit.CacheCoverage(ctx, audit.Options{Kube: cs, AWS: clients, DefaultRegion: clients.Region(),
+				Coverage: &audit.CoverageOptions{Registry: images.Options{AWS: clients}}}, d)
+			if err != nil {
+				g.Warnf("cache coverage skipped: %v", err)
+			}
+			for _, w := range warns {
+				g.Warnf("%s", w)
+			}
+			d.Coverage = covs
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if g.Output == FormatTable || g.Output == "" {
+		if err := g.Print(d, discoverTable(d)); err != nil {
+			return err
+		}
+		if len(d.Coverage) > 0 {
+			fmt.Fprintln(g.Stdout)
+			return writeCoverage(g.Stdout, d.Coverage, nil)
+		}
+		return nil
+	}
+	return g.Print(d, discoverTable(d))
+}
+
+func discoverTable(d *images.Discovery) func() Table {
+	return func() Table {
 		t := Table{Header: []string{"IMAGE", "PODS", "WORKLOADS", "INIT", "DIGEST"}}
 		for _, im := range d.Images {
 			init := ""
@@ -372,5 +414,5 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 			t.Rows = append(t.Rows, []string{im.Image, strconv.Itoa(im.Pods), dash(strings.Join(im.Workloads, ",")), init, dash(shortDigest(im.Digest))})
 		}
 		return t
-	})
+	}
 }
