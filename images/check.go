@@ -74,6 +74,9 @@ type Options struct {
 	// Containerd, when set, is the node's containerd version ("1.7.30"); it wins over
 	// Kubernetes.
 	Containerd string
+	// MinimumGiB is the smallest root volume recommended (rootvolume.MinimumGiB when
+	// zero; negative for none).
+	MinimumGiB int
 	// MeasureUncompressed downloads every distributable compressed layer once to
 	// measure its uncompressed size exactly instead of estimating it. Slow: Windows
 	// base layers are gigabytes.

@@ -171,7 +171,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 	imagestest.Push(t, reg.Host+"/a:1", imagestest.Index(t, a))
 	imagestest.Push(t, reg.Host+"/b:1", imagestest.Index(t, b))
 
-	rep, err := Check(context.Background(), []string{reg.Host + "/a:1", reg.Host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5})
+	rep, err := Check(context.Background(), []string{reg.Host + "/a:1", reg.Host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5, MinimumGiB: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,20 +2,24 @@ package images
 
 import (
 	"fmt"
-	"math"
+
+	"github.com/winami/winami/rootvolume"
 )
 
 // Totals sum the compatible images' layers, counting a layer shared by several images
 // once.
 //
-// The recommended root volume is
+// The recommended root volume is package rootvolume's formula, the one plan, apply and
+// render use for rootVolumeSize: auto:
 //
-//	RootVolumeGiB = ParentVolumeGiB + ceil(UncompressedGiB × Headroom) + FreeGiB
+//	RootVolumeGiB = max(Minimum, ParentVolumeGiB + ceil(CacheGiB × Headroom) + FreeGiB)
 //
-// The headroom (1.5 by default) covers the compressed blobs containerd keeps in its
-// content store next to the unpacked snapshots (Windows layers compress to roughly
-// 35–40 % of their size); FreeGiB (20 by default) is left free for Windows updates, logs
-// and pods. It is the formula apply uses for rootVolumeSize: auto.
+// where CacheGiB is the compatible images' uncompressed size plus
+// rootvolume.EstimatePerImageGiB for each image that could not be read (missing or
+// unreadable); an incompatible image counts nothing (it is not cached as is). The
+// headroom (1.5 by default) covers the compressed blobs containerd keeps in its content
+// store next to the unpacked snapshots; FreeGiB (20 by default) is left free for Windows
+// updates, logs and pods. RootVolume carries every input.
 type Totals struct {
 	Images       int `json:"images"`
 	Compatible   int `json:"compatible"`
@@ -38,11 +42,14 @@ type Totals struct {
 	RootVolumeGiB   int     `json:"rootVolumeGiB"`
 	// Formula spells out how RootVolumeGiB was computed.
 	Formula string `json:"formula"`
+	// RootVolume is the recommendation with all its inputs (parent, measured bytes,
+	// images estimated and why, headroom, free, minimum).
+	RootVolume rootvolume.Size `json:"rootVolume"`
 }
 
 // totals sums the compatible images' layers, each distinct layer once.
 func totals(ims []Image, opts Options) Totals {
-	t := Totals{Images: len(ims), ParentVolumeGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom, FreeGiB: opts.FreeGiB}
+	t := Totals{Images: len(ims)}
 	seen := map[string]bool{}
 	var all int64
 	for _, im := range ims {
@@ -69,21 +76,57 @@ func totals(ims []Image, opts Options) Totals {
 		}
 	}
 	t.SharedBytes = all - t.CompressedBytes
-	t.RootVolumeGiB = RootVolumeGiB(opts.ParentVolumeGiB, t.UncompressedBytes, opts.Headroom, opts.FreeGiB)
-	est := ""
-	if t.UncompressedEstimated {
-		est = " (estimated)"
-	}
-	t.Formula = fmt.Sprintf("%d GiB parent + ceil(%.2f GiB uncompressed cache%s × %.2f headroom) + %d GiB free = %d GiB",
-		opts.ParentVolumeGiB, float64(t.UncompressedBytes)/gib, est, opts.Headroom, opts.FreeGiB, t.RootVolumeGiB)
+	t.RootVolume = rootvolume.Compute(CacheOf(ims), volumeOptions(opts))
+	t.ParentVolumeGiB, t.Headroom, t.FreeGiB = t.RootVolume.ParentGiB, t.RootVolume.Headroom, t.RootVolume.FreeGiB
+	t.RootVolumeGiB, t.Formula = t.RootVolume.GiB, t.RootVolume.Formula
 	return t
 }
 
-const gib = 1 << 30
+// CacheOf is what checked images tell package rootvolume: the compatible images are
+// measured (their uncompressed size, each distinct layer once); a missing or unreadable
+// image is estimated, with its reference and status as the reason; an incompatible
+// image counts nothing.
+func CacheOf(ims []Image) rootvolume.Cache {
+	c := rootvolume.Cache{}
+	seen := map[string]bool{}
+	for _, im := range ims {
+		switch im.Status {
+		case StatusIncompatible:
+			continue
+		case StatusCompatible:
+			c.Images++
+			c.MeasuredImages++
+			for _, l := range im.Layers {
+				if !seen[l.Digest] {
+					seen[l.Digest] = true
+					c.MeasuredBytes += l.UncompressedSize
+					c.MeasuredEstimated = c.MeasuredEstimated || l.Estimated
+				}
+			}
+		default:
+			c.Images++
+			c.EstimatedImages++
+			c.EstimateReasons = append(c.EstimateReasons, fmt.Sprintf("%s: %s", im.Ref, im.Status))
+		}
+	}
+	return c
+}
 
-// RootVolumeGiB is parentGiB + ceil(uncompressedBytes/GiB × headroom) + freeGiB: the
-// root volume an AMI whose parent volume is parentGiB needs to hold a cache of
-// uncompressedBytes and keep freeGiB free.
+func volumeOptions(opts Options) rootvolume.Options {
+	free := opts.FreeGiB
+	if free == 0 {
+		free = -1 // withDefaults made 0 the caller's "none"
+	}
+	return rootvolume.Options{ParentGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom, FreeGiB: free, MinimumGiB: opts.MinimumGiB}
+}
+
+// RootVolumeGiB is parentGiB + ceil(uncompressedBytes/GiB × headroom) + freeGiB: package
+// rootvolume's formula for a measured cache of uncompressedBytes, without its minimum
+// ([Totals] apply the minimum).
 func RootVolumeGiB(parentGiB int, uncompressedBytes int64, headroom float64, freeGiB int) int {
-	return parentGiB + int(math.Ceil(float64(uncompressedBytes)/gib*headroom)) + freeGiB
+	if freeGiB == 0 {
+		freeGiB = -1
+	}
+	return rootvolume.Compute(rootvolume.Cache{MeasuredBytes: uncompressedBytes},
+		rootvolume.Options{ParentGiB: parentGiB, Headroom: headroom, FreeGiB: freeGiB, MinimumGiB: -1}).GiB
 }

@@ -10,9 +10,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/winami/winami/audit"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/render"
 )
 
 // newImagesKube builds the discovery's Kubernetes client; tests replace it with a fake.
@@ -79,10 +81,14 @@ uncompressed and with --measure (which downloads each distinct layer once); othe
 is an estimate (compressed × 2.5), marked with "~".
 
 Totals count a layer shared by several images once and recommend a root volume, with the
-formula apply uses for rootVolumeSize: auto:
-  parent volume + ceil(uncompressed cache × headroom) + free
-(parent 50 GiB, headroom 1.5: room for the compressed blobs containerd keeps next to the
-unpacked layers; free 20 GiB for Windows updates, logs and pods).
+formula plan and apply use for rootVolumeSize: auto (same spec, same answer):
+  max(50, parent volume + ceil(cache × headroom) + free)
+where the cache is the readable images' uncompressed size plus 8 GiB for each image that
+could not be read (missing, unreadable; an incompatible image counts nothing). Parent: the
+spec parent's documented root volume with -f (eks-optimized 50 GiB, windows-base 30 GiB),
+else 50; headroom 1.5 (room for the compressed blobs containerd keeps next to the unpacked
+layers); free 20 GiB for Windows updates, logs and pods. -o json carries every input under
+totals.rootVolume.
 
 Registries: ECR through the AWS SDK (GetAuthorizationToken for the registry's account,
 in its region), others through the Docker config (~/.docker/config.json, credential
@@ -103,7 +109,7 @@ Exit 1 when an image is incompatible, missing or unreadable.`,
 	f.StringVar(&o.windows, "windows", "", "Windows Server version of the AMI: 2019, 2022, 2025 (or an OS build such as 10.0.20348)")
 	f.StringVar(&o.kubernetes, "kubernetes", "", "Kubernetes minor of the AMI, such as 1.33: picks the containerd version (default: every version the EKS AMIs ship)")
 	f.StringVar(&o.containerd, "containerd", "", "containerd version of the node, such as 1.7.30 (wins over --kubernetes)")
-	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB")
+	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB (with -f: the spec parent's, 50 for eks-optimized, 30 for windows-base)")
 	f.Float64Var(&o.headroom, "headroom", images.DefaultHeadroom, "multiplier of the uncompressed cache size in the root volume formula")
 	f.IntVar(&o.freeGiB, "free", images.DefaultFreeGiB, "GiB left free on the root volume")
 	f.BoolVar(&o.measure, "measure", false, "download each distinct layer once to measure its uncompressed size exactly (slow)")
@@ -130,6 +136,10 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 		}
 		refs, windows = img.Images(), img.Spec.Windows.Version
 		o.kubernetes = img.Spec.KubernetesVersion
+		if !cmd.Flags().Changed("parent-volume") {
+			// The parent's documented root volume, as render and plan --no-registry count it.
+			o.parentGiB = int(render.ParentRootVolumeGiB(img))
+		}
 		if len(refs) == 0 {
 			g.Infof("%s: spec.cache has no images (or is disabled): nothing to check", o.file)
 		}
@@ -345,7 +355,7 @@ func humanBytes(n int64, estimated bool) string {
 
 type imagesDiscoverOptions struct {
 	kubeconfig, context, namespace string
-	noPin                          bool
+	noPin, noCoverage              bool
 }
 
 // cacheBlock is the spec fragment `images discover -o yaml` prints.
@@ -376,7 +386,15 @@ registry resolves the tag to now (--no-pin skips the registry). All namespaces u
 The cluster is chosen like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
 else the in-cluster service account; --context, else the current context. It needs list on
 pods, nodes, deployments, statefulsets, daemonsets, jobs and cronjobs; a kind it may not
-list is skipped with a warning (without nodes, pods are judged by their spec alone).`,
+list is skipped with a warning (without nodes, pods are judged by their spec alone).
+
+Cache coverage (table and JSON, unless --no-coverage): for each AMI the Windows nodes run
+(their spec.providerID → EC2 instance → AMI: ec2:DescribeInstances, ec2:DescribeImages), what
+it caches of these images (the winami:cached-images tags winami build writes; an AMI without
+them is taken to cache nothing) and the compressed bytes a new node must pull before every
+pod can start (layers shared with a cached image count as cached; 0: every pod starts from
+the cache), with the references to add to spec.cache.images. The images are read for the
+nodes' Windows build. Without AWS credentials the coverage is skipped with a warning.`,
 		Example: `  winami images discover
   winami images discover --context prod -o yaml > cache.yaml`,
 		Args: noArgs,
@@ -387,6 +405,7 @@ list is skipped with a warning (without nodes, pods are judged by their spec alo
 	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current context)")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "only this namespace (default: all namespaces)")
 	f.BoolVar(&o.noPin, "no-pin", false, "with -o yaml, do not resolve digests through the registries")
+	f.BoolVar(&o.noCoverage, "no-coverage", false, "skip the cache coverage of the nodes' AMIs (no AWS call, no registry read)")
 	return cmd
 }
 
@@ -434,7 +453,39 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 		b.Spec.Cache.Images = d.CacheImages()
 		return g.Print(b, nil)
 	}
-	return g.Print(d, func() Table {
+	if !o.noCoverage && len(d.Images) > 0 {
+		if clients, err := g.AWS(ctx); err != nil {
+			g.Warnf("cache coverage skipped: %v", err)
+		} else {
+			covs, warns, err := audit.CacheCoverage(ctx, audit.Options{Kube: cs, AWS: clients, DefaultRegion: clients.Region(),
+				Coverage: &audit.CoverageOptions{Registry: images.Options{AWS: clients}}}, d)
+			if err != nil {
+				g.Warnf("cache coverage skipped: %v", err)
+			}
+			for _, w := range warns {
+				g.Warnf("%s", w)
+			}
+			d.Coverage = covs
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if g.Output == FormatTable || g.Output == "" {
+		if err := g.Print(d, discoverTable(d)); err != nil {
+			return err
+		}
+		if len(d.Coverage) > 0 {
+			fmt.Fprintln(g.Stdout)
+			return writeCoverage(g.Stdout, d.Coverage, nil)
+		}
+		return nil
+	}
+	return g.Print(d, discoverTable(d))
+}
+
+func discoverTable(d *images.Discovery) func() Table {
+	return func() Table {
 		t := Table{Header: []string{"IMAGE", "PODS", "WORKLOADS", "INIT", "DIGEST"}}
 		for _, im := range d.Images {
 			init := ""
@@ -444,5 +495,5 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 			t.Rows = append(t.Rows, []string{im.Image, strconv.Itoa(im.Pods), dash(strings.Join(im.Workloads, ",")), init, dash(shortDigest(im.Digest))})
 		}
 		return t
-	})
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/rootvolume"
 )
 
 // imageRegistry starts go-containerregistry's in-memory registry on loopback and
@@ -135,7 +136,7 @@ spec:
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 || rep.Totals.FreeGiB != 0 || rep.Totals.RootVolumeGiB != 31 {
+	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 || rep.Totals.FreeGiB != 0 || rep.Totals.RootVolumeGiB != rootvolume.MinimumGiB || rep.Totals.RootVolume.MinimumGiB != 50 {
 		t.Errorf("report %+v", rep.Totals)
 	}
 	if rep.Images[1].OSVersion != "10.0.17763.6054" {
