@@ -223,8 +223,8 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		}
 	}
 	if len(byRef) > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d cached image(s) are pulled by tag or digest as given, since no registry was read for them (%s): for a multi-version index containerd may download every Windows variant, and the build steps get the %d s timeout of an image of unknown size; winami apply, and render --resolve-digests, pull the windows/amd64 manifest for Windows Server %s instead",
-			len(byRef), strings.Join(byRef, ", "), component.UnknownSizeTimeout, s.Windows.Version))
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d cached image(s) are pulled by tag or digest as given, with no windows/amd64 manifest for Windows Server %s read from their registry (%s): containerd may download every Windows variant of a multi-version index, and their build steps get the %d s timeout of an image of unknown size; winami apply and render --resolve-digests read the manifests (`winami images check -f …` says why one cannot be read)",
+			len(byRef), s.Windows.Version, strings.Join(byRef, ", "), component.UnknownSizeTimeout))
 	}
 	if s.Cache.PinDigests && len(images) > 0 {
 		var unpinned []string
