@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -58,7 +60,7 @@ func checkDoc(t *testing.T, d Document) {
 	if regexp.MustCompile(`AWS:[A-Za-z0-9+/=]{20,}`).MatchString(d.Data) {
 		t.Errorf("%s: a registry token is written into the document", d.Name)
 	}
-	for _, ph := range []string{"- name: build", "- name: validate"} {
+	for _, ph := range []string{"- name: build", "- name: validate", "- name: test"} {
 		if !strings.Contains(d.Data, ph) {
 			t.Errorf("%s: no %q phase", d.Name, ph)
 		}
@@ -76,6 +78,16 @@ func TestRenderGolden(t *testing.T) {
 		"pinned": {
 			{Ref: "mcr.microsoft.com/windows/servercore:ltsc2022", Digest: digest},
 			{Ref: "nginx:1.27-windowsservercore"},
+		},
+		// As apply renders it when the registries were readable: each image pulled by
+		// its windows/amd64 manifest for the AMI's build, with a timeout from its size.
+		"platform-digests": {
+			{Ref: "mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022",
+				PlatformDigest: "sha256:" + strings.Repeat("1", 64), CompressedBytes: 2_400_000_000},
+			{Ref: "111000111000.dkr.ecr.us-east-1.amazonaws.com/myapp:1.4.2", Digest: digest,
+				PlatformDigest: "sha256:" + strings.Repeat("2", 64), CompressedBytes: 180_000_000},
+			{Ref: "mcr.microsoft.com/windows/nanoserver:ltsc2022@" + digest,
+				PlatformDigest: "sha256:" + strings.Repeat("3", 64), CompressedBytes: 120_000_000},
 		},
 	}
 	for name, imgs := range cases {
@@ -105,9 +117,9 @@ func TestECRTokenFetchedOnInstance(t *testing.T) {
 		"(Get-ECRLoginCommand -Region $Region -ErrorAction Stop).Password",
 		"aws ecr get-login-password --region $Region",
 		`--user "AWS:$password"`,
-		"-Ref '111000111000.dkr.ecr.us-east-1.amazonaws.com/a:1' -EcrRegion 'us-east-1'",
-		"-Ref '333000333000.dkr.ecr.ap-south-1.amazonaws.com/b:2' -EcrRegion 'ap-south-1'",
-		"Invoke-WinamiPull -Ref 'mcr.microsoft.com/windows/nanoserver:ltsc2022'\n",
+		"-Ref '111000111000.dkr.ecr.us-east-1.amazonaws.com/a:1' -EcrRegion 'us-east-1' -Attempts 5",
+		"-Ref '333000333000.dkr.ecr.ap-south-1.amazonaws.com/b:2' -EcrRegion 'ap-south-1' -Attempts 5",
+		"Invoke-WinamiPull -Ref 'mcr.microsoft.com/windows/nanoserver:ltsc2022' -Attempts 5\n",
 		"Start-Sleep -Seconds $delay",
 	} {
 		if !strings.Contains(d, want) {
@@ -124,16 +136,243 @@ func TestPinnedDigestIsPulledAndTagged(t *testing.T) {
 	}
 	d := docs[0].Data
 	byDigest := "mcr.microsoft.com/windows/servercore@" + digest
-	if !strings.Contains(d, "Invoke-WinamiPull -Ref '"+byDigest+"' -Tags @('mcr.microsoft.com/windows/servercore:ltsc2022')") {
+	if !strings.Contains(d, "Invoke-WinamiPull -Ref '"+byDigest+"' -Attempts 5\n") ||
+		!strings.Contains(d, "Set-WinamiPinnedNames -Names @('"+byDigest+"', 'mcr.microsoft.com/windows/servercore:ltsc2022')") {
 		t.Errorf("not pulled by digest and tagged:\n%s", d)
 	}
-	// The validate phase wants both names.
-	v := d[strings.Index(d, "- name: validate"):]
-	if !strings.Contains(v, "'"+byDigest+"'") || !strings.Contains(v, "'mcr.microsoft.com/windows/servercore:ltsc2022'") {
-		t.Errorf("validate phase does not check both names:\n%s", v)
+	// The checked list holds both names.
+	if got := cachedNames(t, d); strings.Join(got, " ") != byDigest+" mcr.microsoft.com/windows/servercore:ltsc2022" {
+		t.Errorf("checked names = %q", got)
 	}
 	if _, err := Render(Options{Name: "c", Images: []Image{{Ref: "a/b:1", Digest: "sha256:short"}}}); err == nil {
 		t.Error("a malformed digest was accepted")
+	}
+	if _, err := Render(Options{Name: "c", Images: []Image{{Ref: "a/b:1", PlatformDigest: "sha256:short"}}}); err == nil {
+		t.Error("a malformed platform digest was accepted")
+	}
+}
+
+// cachedNames returns the $WinamiCachedImages list of a document.
+func cachedNames(t *testing.T, doc string) []string {
+	t.Helper()
+	i := strings.Index(doc, "$WinamiCachedImages = @(\n")
+	if i < 0 {
+		t.Fatalf("no $WinamiCachedImages list:\n%s", doc)
+	}
+	var names []string
+	for _, l := range strings.Split(doc[i:], "\n")[1:] {
+		l = strings.TrimSpace(l)
+		if l == ")" {
+			break
+		}
+		names = append(names, strings.Trim(l, "'"))
+	}
+	return names
+}
+
+// TestPlatformDigestPulledAndNamedAsPodsName: with the platform manifest known, the build
+// pulls that manifest (so containerd downloads one Windows variant), then gives it every
+// name under which containerd's CRI finds a pod's image, and pins each.
+func TestPlatformDigestPulledAndNamedAsPodsName(t *testing.T) {
+	index := "sha256:" + strings.Repeat("a", 64)
+	platform := "sha256:" + strings.Repeat("b", 64)
+	for _, tt := range []struct {
+		img   Image
+		names []string
+	}{
+		{Image{Ref: "mcr.microsoft.com/windows/servercore:ltsc2022", PlatformDigest: platform},
+			[]string{"mcr.microsoft.com/windows/servercore@" + platform, "mcr.microsoft.com/windows/servercore:ltsc2022"}},
+		// pinDigests: the index digest pods may name, and the tag.
+		{Image{Ref: "mcr.microsoft.com/windows/servercore:ltsc2022", Digest: index, PlatformDigest: platform},
+			[]string{"mcr.microsoft.com/windows/servercore@" + platform, "mcr.microsoft.com/windows/servercore@" + index, "mcr.microsoft.com/windows/servercore:ltsc2022"}},
+		// tag@digest in the spec: containerd looks the pod's image up as repo@digest
+		// (ParseDockerRef drops the tag), never as repo:tag@digest.
+		{Image{Ref: "nginx:1.27@" + index, PlatformDigest: platform},
+			[]string{"docker.io/library/nginx@" + platform, "docker.io/library/nginx@" + index, "docker.io/library/nginx:1.27"}},
+		// A single-manifest image: its digest is the platform digest; one name for it.
+		{Image{Ref: "team/app@" + platform, PlatformDigest: platform},
+			[]string{"docker.io/team/app@" + platform}},
+	} {
+		docs, err := Render(Options{Name: "c", Images: []Image{tt.img}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := docs[0].Data
+		if !strings.Contains(d, "Invoke-WinamiPull -Ref '"+tt.names[0]+"' -Attempts 5\n") {
+			t.Errorf("%s: not pulled by its platform manifest %s:\n%s", tt.img.Ref, tt.names[0], d)
+		}
+		if want := "Set-WinamiPinnedNames -Names " + psList(tt.names) + "\n"; !strings.Contains(d, want) {
+			t.Errorf("%s: lacks %q", tt.img.Ref, want)
+		}
+		if got := cachedNames(t, d); strings.Join(got, " ") != strings.Join(tt.names, " ") {
+			t.Errorf("%s: checked names %q, want %q", tt.img.Ref, got, tt.names)
+		}
+		if strings.Contains(d, ":1.27@") {
+			t.Errorf("%s: a tag@digest name, which containerd never looks up", tt.img.Ref)
+		}
+	}
+}
+
+func TestPodNames(t *testing.T) {
+	d := "sha256:" + strings.Repeat("c", 64)
+	for _, tt := range []struct {
+		ref, digest string
+		want        []string
+	}{
+		{"nginx:1.27", "", []string{"docker.io/library/nginx:1.27"}},
+		{"nginx:1.27", d, []string{"docker.io/library/nginx@" + d, "docker.io/library/nginx:1.27"}},
+		{"nginx:1.27@" + d, "", []string{"docker.io/library/nginx@" + d, "docker.io/library/nginx:1.27"}},
+		{"registry.example.com:5000/a/b@" + d, "", []string{"registry.example.com:5000/a/b@" + d}},
+	} {
+		got, err := PodNames(tt.ref, tt.digest)
+		if err != nil || strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("PodNames(%q, %q) = %q, %v; want %q", tt.ref, tt.digest, got, err, tt.want)
+		}
+	}
+}
+
+// TestPinnedLabelAndChecks: every name is labelled with containerd CRI's pinned label, and
+// the validate and test phases check completeness, unpacking and the label.
+func TestPinnedLabelAndChecks(t *testing.T) {
+	docs, err := Render(Options{Name: "c", Images: []Image{{Ref: "a.example/b:1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := docs[0].Data
+	for _, want := range []string{
+		"images label $name 'io.cri-containerd.pinned=pinned'",
+		"images tag --local --force $Ref $name",
+		"$checked = @(& $ctr -n k8s.io images check)",
+		"if ($fields[3] -cne 'complete')",
+		"if ($fields[-1] -cne 'true')",
+		`io\.cri-containerd\.pinned=pinned`,
+		"Start-Service -Name 'containerd'",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("document lacks %q", want)
+		}
+	}
+	for _, ph := range []string{"validate", "test"} {
+		i := strings.Index(d, "- name: "+ph+"\n")
+		if i < 0 {
+			t.Fatalf("no %s phase", ph)
+		}
+		body := d[i:]
+		if j := strings.Index(body[1:], "\n  - name: "); j >= 0 {
+			body = body[:j+1]
+		}
+		for _, want := range []string{"Wait-WinamiContainerd -Seconds 300", "Test-WinamiCachedImages -Names $WinamiCachedImages"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s phase lacks %q", ph, want)
+			}
+		}
+	}
+	// The helpers are written by a single-quoted here-string: no line of theirs may end it.
+	for _, fn := range []string{prelude, fnWaitContainerd, fnEcrPassword, fnPull, fnPin, fnVerify} {
+		for _, l := range strings.Split(fn, "\n") {
+			if strings.HasPrefix(l, "'@") {
+				t.Errorf("a helper line ends the here-string: %q", l)
+			}
+		}
+	}
+}
+
+// TestOneStepPerImageWithTimeout: each image has its own build step, whose timeout follows
+// the image's compressed size (StepTimeoutSeconds).
+func TestOneStepPerImageWithTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		bytes int64
+		want  int
+	}{
+		{0, UnknownSizeTimeout},
+		{1, StepTimeoutFloor + 3},
+		{10 << 20, StepTimeoutFloor + 3},
+		{3 << 30, StepTimeoutFloor + 3*308},
+		{20 << 30, StepTimeoutFloor + 3*2048},
+	} {
+		if got := StepTimeoutSeconds(tt.bytes); got != tt.want {
+			t.Errorf("StepTimeoutSeconds(%d) = %d, want %d", tt.bytes, got, tt.want)
+		}
+	}
+	p := "sha256:" + strings.Repeat("d", 64)
+	docs, err := Render(Options{Name: "c", Images: []Image{
+		{Ref: "a.example/small:1", PlatformDigest: p, CompressedBytes: 100 << 20},
+		{Ref: "a.example/big:1", PlatformDigest: p, CompressedBytes: 6 << 30},
+		{Ref: "a.example/unknown:1"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Phases []struct {
+			Name  string
+			Steps []struct {
+				Name           string
+				TimeoutSeconds int `yaml:"timeoutSeconds"`
+			}
+		}
+	}
+	if err := yaml.Unmarshal([]byte(docs[0].Data), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, s := range doc.Phases[0].Steps {
+		got[s.Name] = s.TimeoutSeconds
+	}
+	want := map[string]int{"WriteHelpers": 60, "StartContainerd": StartTimeout + 60,
+		"CacheImage1": StepTimeoutSeconds(100 << 20), "CacheImage2": StepTimeoutSeconds(6 << 30), "CacheImage3": UnknownSizeTimeout}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("build steps and timeouts = %v, want %v", got, want)
+	}
+}
+
+// psUnquote reads a PowerShell single-quoted string the way PowerShell's tokenizer does:
+// any of ' U+2018 U+2019 U+201A U+201B opens and closes it, and one doubled stands for itself.
+// It returns the value and what follows the closing quote.
+func psUnquote(s string) (value, rest string, ok bool) {
+	isQuote := func(r rune) bool { return strings.ContainsRune("'\u2018\u2019\u201A\u201B", r) }
+	rs := []rune(s)
+	if len(rs) == 0 || !isQuote(rs[0]) {
+		return "", s, false
+	}
+	var b strings.Builder
+	for i := 1; i < len(rs); i++ {
+		if isQuote(rs[i]) {
+			if i+1 < len(rs) && isQuote(rs[i+1]) {
+				b.WriteRune(rs[i+1])
+				i++
+				continue
+			}
+			return b.String(), string(rs[i+1:]), true
+		}
+		b.WriteRune(rs[i])
+	}
+	return "", "", false
+}
+
+func TestPSQuote(t *testing.T) {
+	for _, s := range []string{"plain", "it's", "a\u2018b\u2019c\u201Ad\u201Be", "'; Remove-Item C:\\ -Recurse; '", "\u2019; calc; \u2018", "$(x) `n"} {
+		q := psQuote(s)
+		v, rest, ok := psUnquote(q)
+		if !ok || v != s || rest != "" {
+			t.Errorf("psQuote(%q) = %s reads back as %q with %q left over", s, q, v, rest)
+		}
+	}
+}
+
+// TestRefsThatWouldReachPowerShellAreRefused: go-containerregistry's weak validation lets
+// quotes and $( ) through in a registry host; containerd's grammar does not.
+func TestRefsThatWouldReachPowerShellAreRefused(t *testing.T) {
+	for _, ref := range []string{"a'b.example/r:1", "ev\u2019il.example/r:1", "x$(calc).example/r:1"} {
+		_, err := Render(Options{Name: "c", Images: []Image{{Ref: ref}}})
+		if err == nil || !strings.Contains(err.Error(), "is not a host name") {
+			t.Errorf("Render(%q) = %v, want a refusal", ref, err)
+		}
+	}
+	for _, ref := range []string{"localhost:5000/a:1", "[::1]:5000/a:1", "111000111000.dkr.ecr.us-east-1.amazonaws.com/a/b:1", "nginx:1.27"} {
+		if _, err := Render(Options{Name: "c", Images: []Image{{Ref: ref}}}); err != nil {
+			t.Errorf("Render(%q): %v", ref, err)
+		}
 	}
 }
 
@@ -162,10 +401,10 @@ func TestSplitOverLimit(t *testing.T) {
 			t.Errorf("document %d is named %q", i, d.Name)
 		}
 		checkDoc(t, d)
-		// Every image of this document is pulled and validated in it.
+		// Every image of this document is pulled, pinned and checked in it.
 		for _, ref := range d.Images {
-			if strings.Count(d.Data, "'"+ref+"'") != 2 {
-				t.Errorf("%s: %s not pulled and validated once each", d.Name, ref)
+			if strings.Count(d.Data, "'"+ref+"'") != 3 {
+				t.Errorf("%s: %s not pulled, pinned and checked once each", d.Name, ref)
 			}
 		}
 		all = append(all, d.Images...)

@@ -73,11 +73,25 @@ type Options struct {
 	RootVolumeGiB int
 	// Digests pin images (reference → "sha256:…") when spec.cache.pinDigests is true.
 	Digests map[string]string
+	// Platforms are, per reference, the windows/amd64 image manifest the AMI's Windows
+	// build runs and its compressed size, read from the registry by winami apply and
+	// render --resolve-digests (package images). The component pulls that manifest by its
+	// digest, so containerd downloads one variant of a multi-version index, and sizes the
+	// image's step timeout from it. References without one are pulled as given.
+	Platforms map[string]Platform
 	// ComponentVersion and RecipeVersion, when set, are the semantic versions of the
 	// components and the recipe (winami apply sets DefaultVersion, the base it counts new
 	// versions from); by default each is ContentVersion of its content.
 	ComponentVersion string
 	RecipeVersion    string
+}
+
+// Platform is the image manifest a reference resolves to for the AMI's Windows build.
+type Platform struct {
+	// Digest is the manifest's digest ("sha256:…"; images.Image.ManifestDigest).
+	Digest string
+	// CompressedBytes is the size of its layers as stored (images.Image.CompressedBytes).
+	CompressedBytes int64
 }
 
 // Component is one image-cache component: its document and its create request.
@@ -197,7 +211,20 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		if s.Cache.PinDigests {
 			ci.Digest = o.Digests[ref]
 		}
+		if p, ok := o.Platforms[ref]; ok {
+			ci.PlatformDigest, ci.CompressedBytes = p.Digest, p.CompressedBytes
+		}
 		images = append(images, ci)
+	}
+	var byRef []string
+	for _, ci := range images {
+		if ci.PlatformDigest == "" {
+			byRef = append(byRef, ci.Ref)
+		}
+	}
+	if len(byRef) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d cached image(s) are pulled by tag or digest as given, with no windows/amd64 manifest for Windows Server %s read from their registry (%s): containerd may download every Windows variant of a multi-version index, and their build steps get the %d s timeout of an image of unknown size; winami apply and render --resolve-digests read the manifests (`winami images check -f …` says why one cannot be read)",
+			len(byRef), s.Windows.Version, strings.Join(byRef, ", "), component.UnknownSizeTimeout))
 	}
 	if s.Cache.PinDigests && len(images) > 0 {
 		var unpinned []string
@@ -343,6 +370,10 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		DistributionConfigurationArn:   aws.String(r.DistributionConfigurationARN),
 		Status:                         types.PipelineStatusEnabled,
 		EnhancedImageMetadataEnabled:   aws.Bool(true),
+		// Image tests stay enabled: the image-cache component's test phase runs in the
+		// test stage, on an instance launched from the new image, and proves the cache
+		// survived Sysprep and the snapshot ("Workflow stages for building a new image",
+		// https://docs.aws.amazon.com/imagebuilder/latest/userguide/manage-components.html).
 		ImageTestsConfiguration: &types.ImageTestsConfiguration{
 			ImageTestsEnabled: aws.Bool(true),
 			TimeoutMinutes:    aws.Int32(720),

@@ -518,3 +518,79 @@ func TestVersionsFollowContent(t *testing.T) {
 		t.Errorf("ContentVersion(000…) = %s", got)
 	}
 }
+
+// TestGoldenPlatforms: with the platform manifests apply reads (Options.Platforms), the
+// component pulls each image by its windows/amd64 manifest digest, with a step timeout
+// from its size, and rendering warns of nothing; offline it says which images are pulled
+// as given.
+func TestGoldenPlatforms(t *testing.T) {
+	const path = "../examples/win2022-core-cached-fastlaunch.yaml"
+	offline, _ := renderFile(t, path, Options{})
+	var warned bool
+	for _, w := range offline.Warnings {
+		warned = warned || strings.Contains(w, "2 cached image(s) are pulled by tag or digest as given") && strings.Contains(w, "Windows Server 2022")
+	}
+	if !warned {
+		t.Errorf("offline render does not say the images are pulled as given: %q", offline.Warnings)
+	}
+	platforms := map[string]Platform{
+		"mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022": {Digest: "sha256:" + strings.Repeat("1", 64), CompressedBytes: 2_400_000_000},
+		"111000111000.dkr.ecr.us-east-1.amazonaws.com/myapp:1.4.2":                 {Digest: "sha256:" + strings.Repeat("2", 64), CompressedBytes: 180_000_000},
+	}
+	r, files := renderFile(t, path, Options{Platforms: platforms})
+	for _, w := range r.Warnings {
+		if strings.Contains(w, "pulled by tag or digest as given") {
+			t.Errorf("warning with every platform known: %s", w)
+		}
+	}
+	dir := filepath.Join("testdata", "win2022-core-cached-fastlaunch-platforms")
+	n := 0
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name, "-image-cache.yaml") {
+			continue
+		}
+		n++
+		for ref, p := range platforms {
+			if !strings.Contains(string(f.Data), "@"+p.Digest+"' ") {
+				t.Errorf("%s does not pull %s by %s", f.Name, ref, p.Digest)
+			}
+		}
+		golden(t, filepath.Join(dir, f.Name), f.Data)
+	}
+	if n != 1 {
+		t.Fatalf("%d component documents, want 1", n)
+	}
+}
+
+// golden compares got with the file at path, or rewrites it with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./render -update writes it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs from the golden file (go test ./render -update rewrites it):\n%s", path, got)
+	}
+}
+
+// TestImageTestsEnabled: the component's test phase runs only when the pipeline runs
+// image tests.
+func TestImageTestsEnabled(t *testing.T) {
+	r, _ := renderFile(t, "../examples/win2022-core-cached-fastlaunch.yaml", Options{})
+	if tc := r.ImagePipeline.ImageTestsConfiguration; tc == nil || tc.ImageTestsEnabled == nil || !*tc.ImageTestsEnabled {
+		t.Fatalf("image tests disabled: %+v", tc)
+	}
+	if !strings.Contains(*r.Components[0].Input.Data, "- name: test\n") {
+		t.Error("the component has no test phase")
+	}
+}

@@ -201,6 +201,13 @@ func TestImageReferences(t *testing.T) {
 		"registry.example.com:5000/app":                                    "has no tag",
 		"UPPER/repo:1.0":                                                   "not a valid image reference",
 		"repo@sha256:short":                                                "not a valid image reference",
+		// Hosts go-containerregistry accepts but containerd's grammar does not: quotes
+		// (U+2019 too) and $( ) would reach the component's PowerShell.
+		"a'b.example.com/app:1.0":        "is not a host name",
+		"ev\u2019il.example.com/app:1.0": "is not a host name",
+		"x$(calc).example.com/app:1.0":   "is not a host name",
+		"[::1]:5000/app:1.0":             "",
+		"localhost:5000/app:1.0":         "",
 	} {
 		got := CheckImageReference(ref)
 		if (want == "") != (got == "") || !strings.Contains(got, want) {

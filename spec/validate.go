@@ -376,6 +376,13 @@ func sortedKeys(m map[string]string) []string {
 	return out
 }
 
+// registryHostRE is the registry host grammar containerd resolves pods' images with
+// (domainAndPort in github.com/distribution/reference regexp.go, vendored by containerd
+// v1.7.27). go-containerregistry's weak validation also accepts hosts such as a'b.example
+// or x$(y).example, which no node could pull and which would reach the component's
+// PowerShell.
+var registryHostRE = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[(?:[a-fA-F0-9:]+)\])(?::[0-9]+)?$`)
+
 // CheckImageReference returns why ref cannot be cached, or "" when it is a valid
 // reference pinned by a tag other than latest or by a digest.
 func CheckImageReference(ref string) string {
@@ -385,6 +392,9 @@ func CheckImageReference(ref string) string {
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return fmt.Sprintf("%q is not a valid image reference: %v", ref, err)
+	}
+	if reg := r.Context().RegistryStr(); !registryHostRE.MatchString(reg) {
+		return fmt.Sprintf("%q: registry %q is not a host name or IP address with an optional port (letters, digits, '.', '-', ':port'), so containerd could not resolve it", ref, reg)
 	}
 	if t, ok := r.(name.Tag); ok {
 		last := ref[strings.LastIndex(ref, "/")+1:]

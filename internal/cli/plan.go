@@ -43,7 +43,7 @@ func (o *specOptions) add(cmd *cobra.Command) {
 	f.StringVarP(&o.file, "file", "f", "winami.yaml", "the spec file")
 	f.BoolVar(&o.createProfile, "create-instance-profile", false, "manage spec.build.instanceProfile too: create it and its role (same name) with the policies the build needs when missing")
 	f.BoolVar(&o.createRoles, "create-roles", false, "manage the IAM roles too: the instance profile (as --create-instance-profile) and spec.build.executionRole, created when missing, trusted by Image Builder, with the policies the pipeline needs")
-	f.BoolVar(&o.noRegistry, "no-registry", false, "contact no container registry: size rootVolumeSize: auto from the estimate (8 GiB per image), take images by reference")
+	f.BoolVar(&o.noRegistry, "no-registry", false, "contact no container registry: size rootVolumeSize: auto from the estimate (8 GiB per image), pull images by reference (not by their windows/amd64 manifest)")
 }
 
 // loaded is a spec with its desired Image Builder state and AWS clients.
@@ -82,18 +82,9 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	if img.Spec.Cache.PinDigests && len(refs) > 0 && o.noRegistry {
 		g.Warnf("spec.cache.pinDigests: --no-registry reads no digest, so the %d cached image(s) are pulled by tag", len(refs))
 	}
-	if img.Spec.Cache.PinDigests && len(refs) > 0 && !o.noRegistry {
-		digests, err := resolveDigests(ctx, clients, refs)
-		if err != nil {
-			return nil, fmt.Errorf("resolving image digests for spec.cache.pinDigests: %w", err)
-		}
-		ro.Digests = digests
-		cacheRefs = nil
-		for _, r := range refs {
-			if d := digests[r]; d != "" {
-				r += "@" + d
-			}
-			cacheRefs = append(cacheRefs, r)
+	if len(refs) > 0 && !o.noRegistry {
+		if ro.Digests, ro.Platforms, cacheRefs, err = readCache(ctx, g, clients, img, true); err != nil {
+			return nil, err
 		}
 	}
 	res, err := render.Render(img, ro)
@@ -123,10 +114,52 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	return l, nil
 }
 
+// readCache reads from the registries what the image-cache component pulls: with
+// spec.cache.pinDigests the digest each reference names now (an unreadable image is an
+// error), and for every image the windows/amd64 manifest the AMI's Windows build runs and
+// its compressed size (an image whose manifest cannot be read is pulled as given, with a
+// warning when warn is set; render's own warning names them otherwise). It returns the
+// references to record as the build's inputs (pinned ones with their digest).
+func readCache(ctx context.Context, g *Globals, clients *awsapi.Clients, img *spec.WindowsImage, warn bool) (map[string]string, map[string]render.Platform, []string, error) {
+	refs := img.Images()
+	lookups := refs // what the registry is asked: pinned references by their digest
+	var digests map[string]string
+	if img.Spec.Cache.PinDigests {
+		var err error
+		if digests, err = resolveDigests(ctx, clients, refs); err != nil {
+			return nil, nil, nil, fmt.Errorf("resolving image digests for spec.cache.pinDigests: %w", err)
+		}
+		lookups = make([]string, len(refs))
+		for i, r := range refs {
+			if d := digests[r]; d != "" && !strings.Contains(r, "@") {
+				r += "@" + d
+			}
+			lookups[i] = r
+		}
+	}
+	found, skipped, err := resolvePlatforms(ctx, clients, lookups, img.Spec.Windows.Version)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the cached images' windows/amd64 manifests: %w", err)
+	}
+	platforms := map[string]render.Platform{}
+	for i, r := range refs {
+		if p, ok := found[lookups[i]]; ok {
+			platforms[r] = p
+		}
+	}
+	if len(skipped) > 0 && warn {
+		g.Warnf("%d cached image(s) are pulled by tag or digest as given, since their windows/amd64 manifest for Windows Server %s could not be read: %s (`winami images check -f …` says more)",
+			len(skipped), img.Spec.Windows.Version, strings.Join(skipped, "; "))
+	}
+	return digests, platforms, lookups, nil
+}
+
 // measureCache reads the cached images from their registries (package images) and
 // says what rootVolumeSize: auto may count: the images read are measured, the others
 // (missing, unreadable) estimated, exactly as winami images check counts them;
-// resolveDigests returns the digest each reference names now. Tests replace them.
+// resolveDigests returns the digest each reference names now; resolvePlatforms the
+// image manifest the AMI's build pulls. All read the registries through package images;
+// tests replace them.
 var (
 	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows string) (rootvolume.Cache, error) {
 		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients})
@@ -140,6 +173,25 @@ var (
 	}
 	resolveDigests = func(ctx context.Context, clients *awsapi.Clients, refs []string) (map[string]string, error) {
 		return images.Resolve(ctx, refs, images.Options{AWS: clients})
+	}
+	// resolvePlatforms returns, per reference, the windows/amd64 image manifest that
+	// runs on the Windows version (the entry package images chooses as containerd would)
+	// and its compressed size; images that cannot be read or do not run there are
+	// listed in skipped, with why. The error is for bad input and a cancelled context.
+	resolvePlatforms = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows string) (found map[string]render.Platform, skipped []string, err error) {
+		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients})
+		if err != nil {
+			return nil, nil, err
+		}
+		found = map[string]render.Platform{}
+		for _, im := range rep.Images {
+			if im.Status != images.StatusCompatible || im.ManifestDigest == "" {
+				skipped = append(skipped, fmt.Sprintf("%s: %s", im.Ref, im.Status))
+				continue
+			}
+			found[im.Ref] = render.Platform{Digest: im.ManifestDigest, CompressedBytes: im.CompressedBytes}
+		}
+		return found, skipped, nil
 	}
 )
 

@@ -48,20 +48,24 @@ $name it finds). -o json and -o yaml print the effective spec,
 defaults included; -d is then optional. A spec with problems writes nothing: every
 problem is listed on stderr with its line and field, and render exits 2.
 
-With spec.cache.pinDigests: true, render keeps the images' tags (it is offline) and says so;
---resolve-digests reads each image's digest from its registry (ECR through the AWS SDK,
-others through the Docker config or anonymously) and writes pulls by digest, as apply does.`,
+Offline, the component pulls each cached image by its reference as given, and render says
+so: for a multi-version index containerd may then download every Windows variant.
+--resolve-digests reads the registries (ECR through the AWS SDK, others through the Docker
+config or anonymously), as apply does: the component then pulls each image by the digest
+of its windows/amd64 manifest for the spec's Windows version, names it as pods name it and
+gives its build step a timeout from its size; with spec.cache.pinDigests: true the index
+digest each tag names now is pinned too.`,
 		Example: `  winami render -f examples/win2022-core-cached-fastlaunch.yaml -d out
   winami render -f winami.yaml -o yaml            # the effective spec, with defaults
   winami render -f winami.yaml -d out --account 123456789012
-  winami render -f winami.yaml -d out --resolve-digests   # pinDigests: true, digests from the registries`,
+  winami render -f winami.yaml -d out --resolve-digests   # pull by the windows/amd64 manifests read from the registries`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRender(cmd.Context(), g, o) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file (winami.yaml)")
 	f.StringVarP(&o.dir, "dir", "d", "", "the directory to write the files to (created when missing)")
-	f.BoolVar(&o.resolveDigests, "resolve-digests", false, "with spec.cache.pinDigests: true, read the digests from the registries (the one render that uses the network)")
+	f.BoolVar(&o.resolveDigests, "resolve-digests", false, "read the cached images' windows/amd64 manifests (and, with spec.cache.pinDigests: true, their digests) from the registries: the one render that uses the network")
 	f.StringVar(&o.account, "account", "", "AWS account id for the ARNs of resources not created yet (default: the ${AWS_ACCOUNT_ID} placeholder)")
 	return cmd
 }
@@ -84,15 +88,15 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 		}
 		ro := render.Options{AccountID: o.account}
 		if o.resolveDigests {
-			if !img.Spec.Cache.PinDigests {
-				return Usagef("flag --resolve-digests: the spec does not set spec.cache.pinDigests: true, so render would not use digests")
+			if len(img.Images()) == 0 {
+				return Usagef("flag --resolve-digests: the spec caches no image (spec.cache.images), so there is nothing to resolve")
 			}
 			clients, err := g.AWS(ctx)
 			if err != nil {
 				return err
 			}
-			if ro.Digests, err = resolveDigests(ctx, clients, img.Images()); err != nil {
-				return fmt.Errorf("resolving the cached images' digests: %w", err)
+			if ro.Digests, ro.Platforms, _, err = readCache(ctx, g, clients, img, false); err != nil {
+				return err
 			}
 		}
 		r, err := render.Render(img, ro)
