@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/images"
 )
 
 // Node labels the audit reads.
@@ -54,6 +55,9 @@ type Options struct {
 	Concurrency int
 	// Progress, when set, receives progress lines (for stderr).
 	Progress func(format string, args ...any)
+	// Coverage, when set, adds the cache coverage of each AMI the nodes run to the
+	// report (see [Report.Coverage]).
+	Coverage *CoverageOptions
 }
 
 // Expectation is what every Windows node should run.
@@ -91,6 +95,11 @@ type Report struct {
 	Requests map[string]int `json:"requests"`
 	// Nodes are the audited nodes, by name.
 	Nodes []Node `json:"nodes"`
+	// Coverage is, per AMI the Windows nodes run, what a new node launched from it must
+	// pull before the cluster's Windows pods start (with Options.Coverage).
+	Coverage []images.Coverage `json:"coverage,omitempty"`
+	// CoverageWarnings say what the coverage could not read (pods it may not list…).
+	CoverageWarnings []string `json:"coverageWarnings,omitempty"`
 }
 
 // ExpectedImage is the AMI expected in one region.
@@ -225,6 +234,58 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	started := time.Now()
+	inv, err := takeInventory(ctx, o, reqs, progress)
+	if err != nil {
+		return nil, err
+	}
+	nodes, regions, regionOf := inv.nodes, inv.regions, inv.regionOf
+
+	rep := &Report{
+		ServerVersion: sv.GitVersion,
+		WindowsNodes:  len(nodes),
+		Regions:       regions,
+		Expected:      []ExpectedImage{},
+		Findings:      []Finding{},
+	}
+	for _, region := range regions {
+		if o.Expect.Image != "" {
+			rep.Expected = append(rep.Expected, regionOf[region].expected)
+		}
+	}
+	if o.Expect.Image == "" {
+		rep.Expected = nil
+	}
+	rep.Nodes = nodes
+	rep.Summary = summarize(nodes)
+	rep.Findings = findings(nodes, server, o.Expect, regionOf)
+	for _, f := range rep.Findings {
+		switch f.Severity {
+		case SeverityError:
+			rep.Errors++
+		case SeverityWarning:
+			rep.Warnings++
+		}
+	}
+	if o.Coverage != nil {
+		started = time.Now()
+		rep.Coverage, rep.CoverageWarnings = coverage(ctx, o, nodes, regionOf)
+		progress("read the cache coverage of %s in %s", plural(len(rep.Coverage), "AMI"), time.Since(started).Round(time.Millisecond))
+	}
+	rep.Requests = reqs.m
+	return rep, nil
+}
+
+// inventory is the Windows nodes with their instances and AMIs, per region.
+type inventory struct {
+	nodes    []Node
+	regions  []string
+	regionOf map[string]*regionResult
+}
+
+// takeInventory lists the Windows nodes and describes their instances and AMIs (and the
+// expected AMI), regions in parallel, and fills each node's instance state and AMI.
+func takeInventory(ctx context.Context, o Options, reqs *counter, progress func(string, ...any)) (*inventory, error) {
+	started := time.Now()
 	nodes, err := listWindowsNodes(ctx, o.Kube, o.PageSize, o.DefaultRegion, reqs)
 	if err != nil {
 		return nil, err
@@ -264,21 +325,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		progress("described their instances and AMIs in %s in %s (%s)", strings.Join(regions, ", "),
 			time.Since(started).Round(time.Millisecond), plural(reqs.get("ec2:DescribeInstances")+reqs.get("ec2:DescribeImages"), "EC2 request"))
 	}
-
-	rep := &Report{
-		ServerVersion: sv.GitVersion,
-		WindowsNodes:  len(nodes),
-		Regions:       regions,
-		Expected:      []ExpectedImage{},
-		Findings:      []Finding{},
-	}
 	regionOf := map[string]*regionResult{}
 	for i, region := range regions {
 		r := results[i]
 		regionOf[region] = r
-		if o.Expect.Image != "" {
-			rep.Expected = append(rep.Expected, r.expected)
-		}
 		for _, ni := range byRegion[region] {
 			n := &nodes[ni]
 			inst, ok := r.instances[n.InstanceID]
@@ -294,22 +344,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 	}
-	if o.Expect.Image == "" {
-		rep.Expected = nil
-	}
-	rep.Nodes = nodes
-	rep.Summary = summarize(nodes)
-	rep.Findings = findings(nodes, server, o.Expect, regionOf)
-	for _, f := range rep.Findings {
-		switch f.Severity {
-		case SeverityError:
-			rep.Errors++
-		case SeverityWarning:
-			rep.Warnings++
-		}
-	}
-	rep.Requests = reqs.m
-	return rep, nil
+	return &inventory{nodes: nodes, regions: regions, regionOf: regionOf}, nil
 }
 
 // summarize groups nodes by (AMI, kubelet, OS build), largest group first.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/imagebuilder"
 )
 
 // EC2's request limits.
@@ -49,6 +50,10 @@ type image struct {
 	windows string
 	eks     catalog.AMIName
 	isEKS   bool
+	// cached are the image references the AMI records as cached (winami:cached-images
+	// tags); cacheKnown is false when it records none.
+	cached     []string
+	cacheKnown bool
 }
 
 // regionResult is what one region's AWS calls returned.
@@ -320,6 +325,11 @@ var windowsInNameRE = regexp.MustCompile(`Windows_Server-(\d{4})-`)
 
 func imageOf(img ec2types.Image) image {
 	out := image{name: aws.ToString(img.Name)}
+	tags := map[string]string{}
+	for _, t := range img.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	out.cached, out.cacheKnown = imagebuilder.CachedImages(tags)
 	if t, err := time.Parse(time.RFC3339, aws.ToString(img.CreationDate)); err == nil {
 		out.created = t
 	}

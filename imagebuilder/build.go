@@ -163,7 +163,7 @@ func (in Inputs) Tags(name string) map[string]string {
 	for _, k := range slices.Sorted(maps.Keys(in.Components)) {
 		comps = append(comps, k+"@"+in.Components[k])
 	}
-	return map[string]string{
+	tags := map[string]string{
 		NameTag:        name,
 		ManagedByTag:   "winami",
 		InputsHashTag:  in.Hash(),
@@ -172,6 +172,8 @@ func (in Inputs) Tags(name string) map[string]string {
 		ImagesTag:      hashOf(in.Images, 32),
 		SpecHashTag:    truncate(in.SpecHash, 256),
 	}
+	maps.Copy(tags, CachedImagesTags(in.Images))
+	return tags
 }
 
 func truncate(s string, n int) string {

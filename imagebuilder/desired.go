@@ -33,6 +33,10 @@ const (
 	ImagesTag = "winami:images"
 	// SpecHashTag (on AMIs) is the hash of the spec file.
 	SpecHashTag = "winami:spec-hash"
+	// CachedImagesTag (on AMIs) is the number of cached images; their references (with
+	// the digest the build resolved, where known) are listed, space separated, in the
+	// parts CachedImagesTag+":1", ":2", … (see CachedImagesTags).
+	CachedImagesTag = "winami:cached-images"
 )
 
 // Desired is the state Apply converges to: one typed create request per resource.

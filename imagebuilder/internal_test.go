@@ -3,6 +3,8 @@ package imagebuilder
 import (
 	"strings"
 	"testing"
+
+	"github.com/winami/winami/rootvolume"
 )
 
 func TestNextVersion(t *testing.T) {
@@ -53,7 +55,16 @@ func TestAutoRootVolume(t *testing.T) {
 	if got := AutoRootVolumeGiB(50, 10<<30); got != 50+15+20 {
 		t.Errorf("AutoRootVolumeGiB(50, 10 GiB) = %d", got)
 	}
-	if got := AutoRootVolumeGiB(0, 0); got != MinRootVolumeGiB {
+	// An unknown parent volume counts as the EKS-optimized AMIs' documented 50 GiB.
+	if got := AutoRootVolumeGiB(0, 0); got != EKSOptimizedRootVolumeGiB+FreeSpaceGiB {
 		t.Errorf("AutoRootVolumeGiB(0, 0) = %d", got)
+	}
+	// Mixed: measured bytes plus the per-image estimate for the images not read.
+	c := rootvolume.Cache{Images: 3, MeasuredImages: 2, MeasuredBytes: 2 << 30, EstimatedImages: 1}
+	if got := AutoRootVolume(30, c); got.GiB != 30+15+20 || got.EstimatedBytes != 8<<30 || got.MinimumGiB != MinRootVolumeGiB {
+		t.Errorf("AutoRootVolume(30, mixed) = %+v", got)
+	}
+	if got := EstimatedRootVolumeGiB(50, 2); got != 94 {
+		t.Errorf("EstimatedRootVolumeGiB(50, 2) = %d, want 94", got)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/rootvolume"
 )
 
 // Action is what Apply does, or would do, to one resource.
@@ -65,6 +66,9 @@ type Plan struct {
 	RootVolumeGiB int32 `json:"rootVolumeGiB,omitempty"`
 	// RootVolumeEstimated is set when the auto size came from an estimate.
 	RootVolumeEstimated bool `json:"rootVolumeEstimated,omitempty"`
+	// RootVolume is the auto size with its inputs (parent, measured bytes, images
+	// estimated and why, headroom, free, minimum); nil unless rootVolumeSize is auto.
+	RootVolume *rootvolume.Size `json:"rootVolume,omitempty"`
 	// Mutations counts the mutating calls Apply made (0 for a plan).
 	Mutations int `json:"mutations"`
 

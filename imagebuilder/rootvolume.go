@@ -3,78 +3,80 @@ package imagebuilder
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+
+	"github.com/winami/winami/rootvolume"
 )
 
 // Sizer measures the disk the cached images take once extracted.
 type Sizer interface {
-	// CacheBytes returns the bytes the images take on disk (layers shared between images
-	// counted once) and whether the figure is an estimate.
-	CacheBytes(ctx context.Context, refs []string) (bytes int64, estimated bool, err error)
+	// MeasureCache says what is known of the images' size: measured where their
+	// registries could be read (layers shared between images counted once), estimated
+	// (rootvolume.EstimatePerImageGiB each, with the reason) for the others.
+	MeasureCache(ctx context.Context, refs []string) (rootvolume.Cache, error)
 }
 
 // SizerFunc adapts a function to Sizer.
-type SizerFunc func(ctx context.Context, refs []string) (int64, bool, error)
+type SizerFunc func(ctx context.Context, refs []string) (rootvolume.Cache, error)
 
-// CacheBytes calls f.
-func (f SizerFunc) CacheBytes(ctx context.Context, refs []string) (int64, bool, error) {
+// MeasureCache calls f.
+func (f SizerFunc) MeasureCache(ctx context.Context, refs []string) (rootvolume.Cache, error) {
 	return f(ctx, refs)
 }
 
-// Root volume sizing for rootVolumeSize: auto.
+// Root volume sizing for rootVolumeSize: auto: package rootvolume's formula, the one
+// winami images check uses too. These names are kept for callers of this package.
 const (
 	// EstimatePerImageGiB is what EstimateSizer assumes each cached image takes once
-	// extracted when nothing is measured: a Windows Server Core based image (.NET
-	// Framework, ASP.NET) is 2–4 GiB compressed and about twice that extracted.
-	EstimatePerImageGiB = 8
-	// CacheHeadroom multiplies the measured cache size (containerd keeps the compressed
-	// blobs next to the extracted snapshots while pulling).
-	CacheHeadroom = 1.5
+	// extracted when nothing is measured.
+	EstimatePerImageGiB = rootvolume.EstimatePerImageGiB
+	// CacheHeadroom multiplies the cache size.
+	CacheHeadroom = rootvolume.Headroom
 	// FreeSpaceGiB is left free on the root volume for Windows updates, logs and pods.
-	FreeSpaceGiB = 20
-	// MinRootVolumeGiB is the smallest size auto gives (and Image Builder's Windows default).
-	MinRootVolumeGiB = 50
+	FreeSpaceGiB = rootvolume.FreeGiB
+	// MinRootVolumeGiB is the smallest size auto gives.
+	MinRootVolumeGiB = rootvolume.MinimumGiB
 )
 
 // Root volumes of the Amazon parent AMIs, GiB: what rootVolumeSize: auto assumes for the
 // parent when it cannot read the parent AMI (winami render, offline).
 const (
 	// EKSOptimizedRootVolumeGiB is the root volume of the EKS-optimized Windows AMIs.
-	EKSOptimizedRootVolumeGiB = 50
+	EKSOptimizedRootVolumeGiB = rootvolume.EKSOptimizedParentGiB
 	// WindowsBaseRootVolumeGiB is the root volume of the Windows Server base AMIs.
-	WindowsBaseRootVolumeGiB = 30
+	WindowsBaseRootVolumeGiB = rootvolume.WindowsBaseParentGiB
 )
 
+// NotMeasured is the reason given for images sized without reading their registries.
+const NotMeasured = "not measured: no registry read (--no-registry, or render offline)"
+
 // EstimateSizer assumes EstimatePerImageGiB per image, without any registry call.
-var EstimateSizer = SizerFunc(func(_ context.Context, refs []string) (int64, bool, error) {
-	return estimatedCacheBytes(len(refs)), true, nil
+var EstimateSizer = SizerFunc(func(_ context.Context, refs []string) (rootvolume.Cache, error) {
+	return rootvolume.Estimated(len(refs), NotMeasured), nil
 })
 
-func estimatedCacheBytes(images int) int64 { return int64(images) * EstimatePerImageGiB << 30 }
-
 // EstimatedRootVolumeGiB is the root volume rootVolumeSize: auto gives a parent of
-// parentGiB when nothing is measured: AutoRootVolumeGiB with EstimatePerImageGiB per cached
-// image. It is what plan and apply give with --no-registry (or when no registry can be
-// read), and what winami render writes offline, with the parent's documented root volume
-// (EKSOptimizedRootVolumeGiB or WindowsBaseRootVolumeGiB) since it reads no AMI; so
-// resources created from rendered requests match what plan wants.
+// parentGiB when nothing is measured: EstimatePerImageGiB per cached image. It is what
+// plan and apply give with --no-registry, and what winami render writes offline, with the
+// parent's documented root volume (EKSOptimizedRootVolumeGiB or WindowsBaseRootVolumeGiB)
+// since it reads no AMI; so resources created from rendered requests match what plan wants.
 func EstimatedRootVolumeGiB(parentGiB int32, images int) int32 {
-	return AutoRootVolumeGiB(parentGiB, estimatedCacheBytes(images))
+	return int32(AutoRootVolume(parentGiB, rootvolume.Estimated(images, NotMeasured)).GiB)
 }
 
-// AutoRootVolumeGiB is parent + cache × CacheHeadroom + FreeSpaceGiB, rounded up to GiB,
-// at least MinRootVolumeGiB: the one formula of rootVolumeSize: auto, measured or estimated.
+// AutoRootVolumeGiB is the rootVolumeSize: auto size of a parent of parentGiB and a
+// measured cache of cacheBytes (uncompressed, shared layers once).
 func AutoRootVolumeGiB(parentGiB int32, cacheBytes int64) int32 {
-	cache := math.Ceil(float64(cacheBytes) * CacheHeadroom / (1 << 30))
-	size := int32(parentGiB) + int32(cache) + FreeSpaceGiB
-	if size < MinRootVolumeGiB {
-		size = MinRootVolumeGiB
-	}
-	return size
+	return int32(AutoRootVolume(parentGiB, rootvolume.Cache{MeasuredBytes: cacheBytes}).GiB)
+}
+
+// AutoRootVolume is package rootvolume's formula with its defaults for a parent of
+// parentGiB (the EKS-optimized AMIs' 50 GiB when unknown) and cache c.
+func AutoRootVolume(parentGiB int32, c rootvolume.Cache) rootvolume.Size {
+	return rootvolume.Compute(c, rootvolume.Options{ParentGiB: int(parentGiB)})
 }
 
 // sizeRootVolume fills the recipe's root volume size when the spec says auto.
@@ -91,20 +93,21 @@ func (r *run) sizeRootVolume(ctx context.Context, recipe *ib.CreateImageRecipeIn
 		}
 		return nil
 	}
-	var bytes int64
-	estimated := false
+	var cache rootvolume.Cache
 	if len(r.d.CacheImages) > 0 {
 		sizer := r.opts.Sizer
 		if sizer == nil {
 			sizer = EstimateSizer
 		}
 		var err error
-		if bytes, estimated, err = sizer.CacheBytes(ctx, r.d.CacheImages); err != nil {
+		if cache, err = sizer.MeasureCache(ctx, r.d.CacheImages); err != nil {
 			return fmt.Errorf("sizing the root volume from the cached images: %w", err)
 		}
 	}
-	size := AutoRootVolumeGiB(parent.RootVolumeGiB, bytes)
-	r.plan.RootVolumeGiB, r.plan.RootVolumeEstimated = size, estimated
+	rv := AutoRootVolume(parent.RootVolumeGiB, cache)
+	size := int32(rv.GiB)
+	r.plan.RootVolumeGiB, r.plan.RootVolume = size, &rv
+	r.plan.RootVolumeEstimated = cache.EstimatedImages > 0 || cache.MeasuredEstimated
 	for i, m := range recipe.BlockDeviceMappings {
 		if aws.ToString(m.DeviceName) == device {
 			if m.Ebs == nil {

@@ -1,15 +1,11 @@
 package images
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"regexp"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +66,17 @@ type Options struct {
 	Headroom float64
 	// FreeGiB is added for free space (DefaultFreeGiB when zero; negative for none).
 	FreeGiB int
+	// Kubernetes is the AMI's Kubernetes minor ("1.33"): it names the containerd version
+	// of the EKS-optimized Windows AMI (catalog.EKSContainerd), whose platform matcher
+	// decides which index entry a node pulls. When empty or not in the catalog, every
+	// containerd pull order of the AMIs for the Windows version is checked.
+	Kubernetes string
+	// Containerd, when set, is the node's containerd version ("1.7.30"); it wins over
+	// Kubernetes.
+	Containerd string
+	// MinimumGiB is the smallest root volume recommended (rootvolume.MinimumGiB when
+	// zero; negative for none).
+	MinimumGiB int
 	// MeasureUncompressed downloads every distributable compressed layer once to
 	// measure its uncompressed size exactly instead of estimating it. Slow: Windows
 	// base layers are gigabytes.
@@ -112,14 +119,32 @@ type Status string
 
 // Statuses of an [Image].
 const (
-	// StatusCompatible: the image has a windows/amd64 entry for the AMI's build.
+	// StatusCompatible: the entry the node's containerd pulls runs on the AMI's build
+	// (hcsshim's host/container rule, catalog.HostRunsContainer).
 	StatusCompatible Status = "compatible"
-	// StatusIncompatible: the image exists but has no entry for the AMI's build.
+	// StatusIncompatible: the image exists but the entry the node would pull does not run
+	// on the AMI's build (no entry runs, or containerd would pick one that does not).
 	StatusIncompatible Status = "incompatible"
-	// StatusMissing: the registry has no such tag, digest or repository.
+	// StatusMissing: the registry has no such tag, digest or repository (only the
+	// reference itself: a manifest or blob it points to that is absent is an error).
 	StatusMissing Status = "missing"
-	// StatusError: the registry could not be read (auth, network, a bad manifest).
+	// StatusError: the registry could not be read (auth, network), or the image is
+	// broken (a bad manifest, an index entry or config blob the registry does not have).
 	StatusError Status = "error"
+)
+
+// Reasons of a missing or error [Image].
+const (
+	// ReasonNoRepository: the registry says the repository does not exist (NAME_UNKNOWN).
+	ReasonNoRepository = "repository-not-found"
+	// ReasonNoTag: the repository has no such tag or digest (MANIFEST_UNKNOWN, 404).
+	ReasonNoTag = "tag-not-found"
+	// ReasonBroken: the reference exists but an index entry or config it names does not.
+	ReasonBroken = "broken"
+	// ReasonUnauthorized: the registry refused the credentials (401, 403).
+	ReasonUnauthorized = "unauthorized"
+	// ReasonUnreadable: any other failure (network, timeout, a server error).
+	ReasonUnreadable = "unreadable"
 )
 
 // Image is the report on one image reference.
@@ -134,18 +159,30 @@ type Image struct {
 	Digest string `json:"digest,omitempty"`
 	// Pinned is Ref's repository at Digest, ready for spec.cache.images.
 	Pinned string `json:"pinned,omitempty"`
-	// ManifestDigest is the digest of the windows/amd64 image manifest chosen.
+	// ManifestDigest is the digest of the windows/amd64 image manifest the node pulls
+	// (Pulls[0]).
 	ManifestDigest string `json:"manifestDigest,omitempty"`
-	// OSVersion is the chosen entry's os.version.
+	// OSVersion is the pulled entry's os.version (the index's, else its config's).
 	OSVersion string `json:"osVersion,omitempty"`
 	// Platforms lists every platform the reference offers ("windows/amd64 10.0.17763.6054").
 	Platforms []string `json:"platforms,omitempty"`
-	// CompatibleWith lists the LTSC tags (ltsc2019, ltsc2022, ltsc2025) whose build the
-	// image has an entry for.
+	// CompatibleWith lists the LTSC hosts (ltsc2019, ltsc2022, ltsc2025) the image runs
+	// on: those whose containerd pulls an entry the host runs (hcsshim's rule, so an
+	// ltsc2022-only image lists ltsc2022 and ltsc2025).
 	CompatibleWith []string `json:"compatibleWith"`
+	// Entries are the windows/amd64 manifests the reference offers, index order, with
+	// the build of each (from the config when the index gives no os.version).
+	Entries []Entry `json:"entries,omitempty"`
+	// Pulls say which entry the node's containerd pulls on the AMI's build, and why: one
+	// per containerd version checked (see Options.Kubernetes).
+	Pulls []Pull `json:"pulls,omitempty"`
 	// Suggestion is a reference of the same repository, found in the registry, that is
-	// compatible with the AMI (set for an incompatible image when one exists).
+	// compatible with the AMI (set for an incompatible image when one exists): a sibling
+	// ltsc tag, else the digest of the entry that runs.
 	Suggestion string `json:"suggestion,omitempty"`
+	// Warnings: the image is compatible, but not as one would assume (containerd pulls an
+	// older build than an entry the host also has; the index and config disagree).
+	Warnings []string `json:"warnings,omitempty"`
 	// CompressedBytes is the sum of the layers' sizes as stored in the registry.
 	CompressedBytes int64 `json:"compressedBytes,omitempty"`
 	// UncompressedBytes is the sum of the layers' unpacked sizes.
@@ -156,6 +193,9 @@ type Image struct {
 	Layers []Layer `json:"layers,omitempty"`
 	// Message explains an incompatible, missing or error status.
 	Message string `json:"message,omitempty"`
+	// Reason classifies a missing or error status: ReasonNoRepository, ReasonNoTag,
+	// ReasonBroken, ReasonUnauthorized or ReasonUnreadable.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Layer is one layer of a chosen manifest.
@@ -170,41 +210,6 @@ type Layer struct {
 	Estimated        bool  `json:"estimated,omitempty"`
 	// Foreign layers are non-distributable: never fetched, sized from the descriptor.
 	Foreign bool `json:"foreign,omitempty"`
-}
-
-// Totals sum the compatible images' layers, counting a layer shared by several images
-// once.
-//
-// The recommended root volume is
-//
-//	RootVolumeGiB = ParentVolumeGiB + ceil(UncompressedGiB × Headroom) + FreeGiB
-//
-// The headroom (1.5 by default) covers the compressed blobs containerd keeps in its
-// content store next to the unpacked snapshots (Windows layers compress to roughly
-// 35–40 % of their size); FreeGiB (20 by default) is left free for Windows updates, logs
-// and pods. It is the formula apply uses for rootVolumeSize: auto.
-type Totals struct {
-	Images       int `json:"images"`
-	Compatible   int `json:"compatible"`
-	Incompatible int `json:"incompatible"`
-	Missing      int `json:"missing"`
-	Errors       int `json:"errors"`
-	// UniqueLayers is the number of distinct layers of the compatible images.
-	UniqueLayers int `json:"uniqueLayers"`
-	// CompressedBytes and UncompressedBytes count each distinct layer once.
-	CompressedBytes   int64 `json:"compressedBytes"`
-	UncompressedBytes int64 `json:"uncompressedBytes"`
-	// UncompressedEstimated is true when part of UncompressedBytes is an estimate.
-	UncompressedEstimated bool `json:"uncompressedEstimated"`
-	// SharedBytes is the compressed size saved by counting shared layers once.
-	SharedBytes int64 `json:"sharedBytes"`
-	// ParentVolumeGiB, Headroom, FreeGiB and RootVolumeGiB: see the formula above.
-	ParentVolumeGiB int     `json:"parentVolumeGiB"`
-	Headroom        float64 `json:"headroom"`
-	FreeGiB         int     `json:"freeGiB"`
-	RootVolumeGiB   int     `json:"rootVolumeGiB"`
-	// Formula spells out how RootVolumeGiB was computed.
-	Formula string `json:"formula"`
 }
 
 // Report is the result of [Check].
@@ -272,13 +277,17 @@ func Check(ctx context.Context, refs []string, windows string, opts Options) (*R
 	if err != nil {
 		return nil, err
 	}
+	rts, err := runtimes(c.opts, target)
+	if err != nil {
+		return nil, err
+	}
 	rep := &Report{Windows: target.Version, Build: target.Build, Tag: target.Tag, Images: make([]Image, len(refs))}
 	var wg sync.WaitGroup
 	for i, ref := range parsed {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			im := c.checkImage(ctx, ref, target)
+			im := c.checkImage(ctx, ref, target, rts)
 			im.Ref = refs[i]
 			rep.Images[i] = im
 		}()
@@ -455,7 +464,8 @@ func (c *client) get(ctx context.Context, ref name.Reference) (*remote.Descripto
 		}
 		if d.MediaType.IsImage() {
 			if ch, err = imageOf(d); err != nil {
-				return err
+				// The manifest exists: a config it names that cannot be read is a broken image.
+				return &brokenError{err}
 			}
 		}
 		desc = d
@@ -520,78 +530,79 @@ func imageOf(d *remote.Descriptor) (*chosen, error) {
 	return &chosen{manifest: m, config: cfg, digest: d.Digest.String()}, nil
 }
 
-// checkImage checks one reference against the target build.
-func (c *client) checkImage(ctx context.Context, ref name.Reference, target catalog.WindowsVersion) Image {
+// checkImage checks one reference against the target build: it reads what the
+// reference offers, computes the entry the node's containerd would pull (per runtime)
+// and whether the host runs it.
+func (c *client) checkImage(ctx context.Context, ref name.Reference, target catalog.WindowsVersion, rts []nodeRuntime) Image {
 	im := Image{CompatibleWith: []string{}}
-	fail := func(err error) Image {
-		switch {
-		case isNotFound(err):
-			im.Status, im.Message = StatusMissing, fmt.Sprintf("not found in %s: %v", ref.Context().RegistryStr(), err)
-		case isUnauthorized(err):
-			im.Status, im.Message = StatusError, fmt.Sprintf("not authorized by %s (docker login, or AWS credentials for ECR): %v", ref.Context().RegistryStr(), err)
-		default:
-			im.Status, im.Message = StatusError, err.Error()
-		}
-		return im
-	}
-	desc, single, err := c.get(ctx, ref)
+	off, err := c.read(ctx, ref)
 	if err != nil {
-		return fail(err)
+		im.Status, im.Reason, im.Message = classify(ref, err)
+		return im
 	}
-	im.Digest = desc.Digest.String()
+	im.Digest = off.desc.Digest.String()
 	im.Pinned = ref.Context().Digest(im.Digest).String()
-
-	var ch *chosen
-	switch {
-	case desc.MediaType.IsIndex():
-		idx, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
-		if err != nil {
-			return fail(fmt.Errorf("parsing index %s: %w", im.Digest, err))
-		}
-		entry, platforms, compat := pickWindows(idx.Manifests, target)
-		im.Platforms, im.CompatibleWith = platforms, compat
-		if entry == nil {
-			// Entries that do not say their os.version: read it from their config.
-			ch, err = c.unlabelled(ctx, ref, idx.Manifests, target, &im)
-			if err != nil {
-				return fail(err)
-			}
-			break
-		}
-		if !entry.MediaType.IsImage() {
-			return fail(fmt.Errorf("index %s: entry %s is %s, not an image manifest", im.Digest, entry.Digest, entry.MediaType))
-		}
-		ch, err = c.image(ctx, ref.Context().Digest(entry.Digest.String()))
-		if err != nil {
-			return fail(err)
-		}
-	case desc.MediaType.IsImage():
-		ch = single
-		cfg := ch.config
-		p := platformString(cfg.OS, cfg.Architecture, cfg.OSVersion)
-		im.Platforms = []string{p}
-		if w, ok := catalog.ForBuild(cfg.OSVersion); ok && cfg.OS == "windows" && cfg.Architecture == "amd64" {
-			im.CompatibleWith = []string{w.Tag}
-		}
-		if cfg.OS != "windows" || cfg.Architecture != "amd64" || catalog.MajorMinorBuild(cfg.OSVersion) != target.Build {
-			ch = nil
-		}
-	default:
-		return fail(fmt.Errorf("%s is %s, not an image or an index", im.Digest, desc.MediaType))
+	im.Platforms = off.platforms
+	for _, e := range off.entries {
+		im.Entries = append(im.Entries, *e)
 	}
+	im.CompatibleWith = hostsRunning(off.entries, rts)
+	ps, picked := pulls(off.entries, target.Build, rts)
+	im.Pulls = ps
 
-	if ch == nil {
+	if !runsEverywhere(ps) {
 		im.Status = StatusIncompatible
-		im.Message = fmt.Sprintf("no windows/amd64 entry for %s (%s); the image offers %s", target.Build, target.Tag, describe(im.Platforms))
-		if s := c.suggest(ctx, ref, target); s != "" {
+		good := best(off.entries, target.Build)
+		var why []string
+		for _, p := range ps {
+			if !p.Runs {
+				why = append(why, describePull(p))
+			}
+		}
+		switch {
+		case len(off.entries) == 0:
+			im.Message = fmt.Sprintf("no windows/amd64 image: the image offers %s", describe(im.Platforms))
+		case good == nil:
+			im.Message = fmt.Sprintf("no windows/amd64 entry runs on Windows Server %s (%s): the image offers %s", target.Version, target.Build, describe(im.Platforms))
+		default:
+			im.Message = fmt.Sprintf("the node would run an entry that does not run on Windows Server %s (%s): %s; entry %s runs there",
+				target.Version, target.Build, strings.Join(why, "; "), entryName(good))
+		}
+		if s := c.suggest(ctx, ref, target, rts); s != "" {
 			im.Suggestion = s
-			im.Message += "; use " + s
+		} else if good != nil {
+			// The platform manifest itself: pulling it by digest leaves containerd nothing to choose.
+			im.Suggestion = ref.Context().Digest(good.ManifestDigest).String()
+		}
+		if im.Suggestion != "" {
+			im.Message += "; use " + im.Suggestion
 		}
 		return im
+	}
+
+	e := picked[0]
+	ch := e.ch
+	if ch == nil {
+		if ch, err = c.image(ctx, ref.Context().Digest(e.ManifestDigest)); err != nil {
+			im.Status, im.Reason, im.Message = classify(ref, &brokenError{fmt.Errorf("reading index entry %d (%s): %w", e.Index, e.ManifestDigest, err)})
+			return im
+		}
+	}
+	if ch.config.OSVersion != "" && catalog.MajorMinorBuild(ch.config.OSVersion) != catalog.MajorMinorBuild(e.OSVersion) {
+		im.Warnings = append(im.Warnings, fmt.Sprintf("index entry %d says os.version %s but its config says %s", e.Index, e.OSVersion, printable(ch.config.OSVersion)))
+	}
+	if g := best(off.entries, target.Build); g != nil && catalog.MajorMinorBuild(g.OSVersion) != catalog.MajorMinorBuild(e.OSVersion) {
+		im.Warnings = append(im.Warnings, fmt.Sprintf("%s; entry %s, the host's own build, is not the one pulled: pin %s to run it",
+			describePull(ps[0]), entryName(g), ref.Context().Digest(g.ManifestDigest)))
+	}
+	for i := 1; i < len(picked); i++ {
+		if picked[i] != e {
+			im.Warnings = append(im.Warnings, fmt.Sprintf("containerd versions differ in the entry they pull: %s; %s", describePull(ps[0]), describePull(ps[i])))
+		}
 	}
 	im.Status, im.Compatible = StatusCompatible, true
 	im.ManifestDigest = ch.digest
-	im.OSVersion = ch.config.OSVersion
+	im.OSVersion = e.OSVersion
 	im.Layers = layersOf(ch)
 	for _, l := range im.Layers {
 		im.CompressedBytes += l.Size
@@ -599,6 +610,49 @@ func (c *client) checkImage(ctx context.Context, ref name.Reference, target cata
 		im.UncompressedEstimated = im.UncompressedEstimated || l.Estimated
 	}
 	return im
+}
+
+// classify turns a read error into a status and message. Only the reference's own
+// manifest can be missing (MANIFEST_UNKNOWN, NAME_UNKNOWN or a 404 on it); a manifest
+// or blob it points to that cannot be read makes the image broken: an error.
+func classify(ref name.Reference, err error) (Status, string, string) {
+	reg := ref.Context().RegistryStr()
+	switch {
+	case isUnauthorized(err):
+		return StatusError, ReasonUnauthorized, fmt.Sprintf("not authorized by %s (docker login, or AWS credentials for ECR): %v", reg, err)
+	case isBroken(err):
+		return StatusError, ReasonBroken, fmt.Sprintf("the image is broken or unreadable: %v", err)
+	case isNameUnknown(err):
+		return StatusMissing, ReasonNoRepository, fmt.Sprintf("repository %s does not exist in %s: %v", ref.Context().RepositoryStr(), reg, err)
+	case isNotFound(err):
+		what := "tag " + ref.Identifier()
+		if _, ok := ref.(name.Digest); ok {
+			what = "digest " + ref.Identifier()
+		}
+		return StatusMissing, ReasonNoTag, fmt.Sprintf("%s not found in repository %s of %s: %v", what, ref.Context().RepositoryStr(), reg, err)
+	}
+	return StatusError, ReasonUnreadable, err.Error()
+}
+
+func isNameUnknown(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	for _, d := range te.Errors {
+		if d.Code == transport.NameUnknownErrorCode {
+			return true
+		}
+	}
+	return false
+}
+
+func entryName(e *Entry) string {
+	s := fmt.Sprintf("(%s, os.version %s)", shortDigest(e.ManifestDigest), dashIfEmpty(e.OSVersion))
+	if e.Index < 0 {
+		return s
+	}
+	return fmt.Sprintf("%d %s", e.Index, s)
 }
 
 func describe(platforms []string) string {
@@ -609,6 +663,7 @@ func describe(platforms []string) string {
 }
 
 func platformString(os, arch, osVersion string) string {
+	os, arch, osVersion = printable(os), printable(arch), printable(osVersion)
 	s := os + "/" + arch
 	if osVersion != "" {
 		s += " " + osVersion
@@ -616,119 +671,41 @@ func platformString(os, arch, osVersion string) string {
 	return s
 }
 
-// pickWindows chooses the windows/amd64 entry whose os.version matches the target by
-// major.minor.build (the newest revision when several do), and lists every platform
-// and the LTSC tags the entries run on.
-func pickWindows(entries []v1.Descriptor, target catalog.WindowsVersion) (*v1.Descriptor, []string, []string) {
-	var (
-		best      *v1.Descriptor
-		platforms []string
-		compat    = []string{}
-		seen      = map[string]bool{}
-	)
-	for i := range entries {
-		e := &entries[i]
-		if e.Platform == nil {
-			continue
-		}
-		p := e.Platform
-		if p.OS == "unknown" { // attestation manifests
-			continue
-		}
-		platforms = append(platforms, platformString(p.OS, p.Architecture, p.OSVersion))
-		if p.OS != "windows" || p.Architecture != "amd64" {
-			continue
-		}
-		if w, ok := catalog.ForBuild(p.OSVersion); ok && !seen[w.Tag] {
-			seen[w.Tag] = true
-			compat = append(compat, w.Tag)
-		}
-		if catalog.MajorMinorBuild(p.OSVersion) != target.Build {
-			continue
-		}
-		if best == nil || revision(p.OSVersion) > revision(best.Platform.OSVersion) {
-			best = e
-		}
-	}
-	sort.Strings(compat)
-	return best, platforms, compat
-}
-
-// revision is the fourth part of an os.version (10.0.20348.2700 → 2700), or -1.
-func revision(osVersion string) int {
-	parts := strings.Split(osVersion, ".")
-	if len(parts) < 4 {
-		return -1
-	}
-	n := 0
-	for _, ch := range parts[3] {
-		if ch < '0' || ch > '9' {
-			return -1
-		}
-		n = n*10 + int(ch-'0')
-	}
-	return n
-}
-
-// unlabelled reads the config of each windows/amd64 index entry that has no os.version
-// in its platform, adds the builds found to im.CompatibleWith, and returns the entry
-// matching the target, if any.
-func (c *client) unlabelled(ctx context.Context, ref name.Reference, entries []v1.Descriptor, target catalog.WindowsVersion, im *Image) (*chosen, error) {
-	var found *chosen
-	for _, e := range entries {
-		if e.Platform == nil || e.Platform.OS != "windows" || e.Platform.Architecture != "amd64" || e.Platform.OSVersion != "" || !e.MediaType.IsImage() {
-			continue
-		}
-		ch, err := c.image(ctx, ref.Context().Digest(e.Digest.String()))
-		if err != nil {
-			return nil, err
-		}
-		if w, ok := catalog.ForBuild(ch.config.OSVersion); ok && !slices.Contains(im.CompatibleWith, w.Tag) {
-			im.CompatibleWith = append(im.CompatibleWith, w.Tag)
-			sort.Strings(im.CompatibleWith)
-		}
-		if catalog.MajorMinorBuild(ch.config.OSVersion) == target.Build && (found == nil || revision(ch.config.OSVersion) > revision(found.config.OSVersion)) {
-			found = ch
-		}
-	}
-	return found, nil
-}
-
 var ltscTag = regexp.MustCompile(`ltsc20(19|22|25)`)
 
-// suggest looks for the same tag with the target's ltsc suffix and returns it when the
-// registry has it and it is compatible.
-func (c *client) suggest(ctx context.Context, ref name.Reference, target catalog.WindowsVersion) string {
+// suggest looks for a sibling tag, the same tag with another ltsc suffix, that the host
+// runs: the host's own ltsc tag first, then older LTSC tags the host runs (hcsshim's rule:
+// a 2025 host takes ltsc2022 when there is no ltsc2025 tag). A sibling counts only when
+// the entry every runtime would pull from it runs on the host; index entries without
+// os.version are judged by their config.
+func (c *client) suggest(ctx context.Context, ref name.Reference, target catalog.WindowsVersion, rts []nodeRuntime) string {
 	tag, ok := ref.(name.Tag)
 	if !ok || !ltscTag.MatchString(tag.TagStr()) {
 		return ""
 	}
-	cand := ltscTag.ReplaceAllString(tag.TagStr(), target.Tag)
-	if cand == tag.TagStr() {
-		return ""
+	vs := catalog.WindowsVersions()
+	var order []catalog.WindowsVersion
+	order = append(order, target)
+	for i := len(vs) - 1; i >= 0; i-- {
+		if vs[i].Build != target.Build && catalog.Runs(target.Build, vs[i].Build) {
+			order = append(order, vs[i])
+		}
 	}
-	candRef := tag.Context().Tag(cand)
-	desc, single, err := c.get(ctx, candRef)
-	if err != nil {
-		return ""
-	}
-	switch {
-	case desc.MediaType.IsIndex():
-		idx, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
+	for _, w := range order {
+		cand := ltscTag.ReplaceAllString(tag.TagStr(), w.Tag)
+		if cand == tag.TagStr() {
+			continue
+		}
+		candRef := tag.Context().Tag(cand)
+		off, err := c.read(ctx, candRef)
 		if err != nil {
-			return ""
+			continue
 		}
-		if e, _, _ := pickWindows(idx.Manifests, target); e == nil {
-			return ""
+		if ps, _ := pulls(off.entries, target.Build, rts); runsEverywhere(ps) {
+			return candRef.String()
 		}
-	case desc.MediaType.IsImage():
-		if cfg := single.config; cfg.OS != "windows" || catalog.MajorMinorBuild(cfg.OSVersion) != target.Build {
-			return ""
-		}
-	default:
-		return ""
 	}
-	return candRef.String()
+	return ""
 }
 
 // layersOf describes the chosen manifest's layers. The uncompressed size is exact for
@@ -758,52 +735,4 @@ func uncompressedMediaType(mt types.MediaType) bool {
 		return true
 	}
 	return false
-}
-
-// totals sums the compatible images' layers, each distinct layer once.
-func totals(ims []Image, opts Options) Totals {
-	t := Totals{Images: len(ims), ParentVolumeGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom, FreeGiB: opts.FreeGiB}
-	seen := map[string]bool{}
-	var all int64
-	for _, im := range ims {
-		switch im.Status {
-		case StatusCompatible:
-			t.Compatible++
-		case StatusIncompatible:
-			t.Incompatible++
-		case StatusMissing:
-			t.Missing++
-		default:
-			t.Errors++
-		}
-		for _, l := range im.Layers {
-			all += l.Size
-			if seen[l.Digest] {
-				continue
-			}
-			seen[l.Digest] = true
-			t.UniqueLayers++
-			t.CompressedBytes += l.Size
-			t.UncompressedBytes += l.UncompressedSize
-			t.UncompressedEstimated = t.UncompressedEstimated || l.Estimated
-		}
-	}
-	t.SharedBytes = all - t.CompressedBytes
-	t.RootVolumeGiB = RootVolumeGiB(opts.ParentVolumeGiB, t.UncompressedBytes, opts.Headroom, opts.FreeGiB)
-	est := ""
-	if t.UncompressedEstimated {
-		est = " (estimated)"
-	}
-	t.Formula = fmt.Sprintf("%d GiB parent + ceil(%.2f GiB uncompressed cache%s × %.2f headroom) + %d GiB free = %d GiB",
-		opts.ParentVolumeGiB, float64(t.UncompressedBytes)/gib, est, opts.Headroom, opts.FreeGiB, t.RootVolumeGiB)
-	return t
-}
-
-const gib = 1 << 30
-
-// RootVolumeGiB is parentGiB + ceil(uncompressedBytes/GiB × headroom) + freeGiB: the
-// root volume an AMI whose parent volume is parentGiB needs to hold a cache of
-// uncompressedBytes and keep freeGiB free.
-func RootVolumeGiB(parentGiB int, uncompressedBytes int64, headroom float64, freeGiB int) int {
-	return parentGiB + int(math.Ceil(float64(uncompressedBytes)/gib*headroom)) + freeGiB
 }

@@ -55,45 +55,58 @@ func TestIndexPicksEntryByBuild(t *testing.T) {
 	ref := reg.Host + "/dotnet/aspnet:4.8"
 	idxDigest := imagestest.Push(t, ref, idx)
 
+	// containerd 1.7 (Kubernetes 1.33 AMIs) takes the first accepted entry in index order
+	// (the older 2022 revision); containerd 2.1.6 (1.34) the greatest os.version.
 	for _, tc := range []struct {
-		windows, wantManifest, wantOS string
+		windows, kubernetes, wantManifest, wantOS string
+		wantIndex                                 int
 	}{
-		{"2022", imagestest.Digest(t, img2022new), os2022},
-		{"10.0.20348", imagestest.Digest(t, img2022new), os2022},
-		{"ltsc2019", imagestest.Digest(t, img2019), os2019},
+		{"2022", "1.33", imagestest.Digest(t, img2022), "10.0.20348.2113", 1},
+		{"10.0.20348", "1.34", imagestest.Digest(t, img2022new), os2022, 2},
+		{"ltsc2019", "1.33", imagestest.Digest(t, img2019), os2019, 0},
+		{"ltsc2019", "1.34", imagestest.Digest(t, img2019), os2019, 0},
+		// hcsshim: a 2025 host runs ltsc2022 images; 2025 AMIs (1.35) ship containerd 2.1.6.
+		{"2025", "1.35", imagestest.Digest(t, img2022new), os2022, 2},
+		{"2025", "", imagestest.Digest(t, img2022new), os2022, 2},
 	} {
-		rep, err := Check(context.Background(), []string{ref}, tc.windows, fastOpts())
+		opts := fastOpts()
+		opts.Kubernetes = tc.kubernetes
+		rep, err := Check(context.Background(), []string{ref}, tc.windows, opts)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.windows, err)
 		}
 		im := rep.Images[0]
 		if im.Status != StatusCompatible || !im.Compatible || !rep.OK() {
-			t.Fatalf("%s: status %s (%s), want compatible", tc.windows, im.Status, im.Message)
+			t.Fatalf("%s/%s: status %s (%s), want compatible", tc.windows, tc.kubernetes, im.Status, im.Message)
 		}
 		if im.ManifestDigest != tc.wantManifest || im.OSVersion != tc.wantOS {
-			t.Errorf("%s: picked %s (%s), want %s (%s)", tc.windows, im.ManifestDigest, im.OSVersion, tc.wantManifest, tc.wantOS)
+			t.Errorf("%s/%s: picked %s (%s), want %s (%s)", tc.windows, tc.kubernetes, im.ManifestDigest, im.OSVersion, tc.wantManifest, tc.wantOS)
+		}
+		if len(im.Pulls) != 1 || im.Pulls[0].Index != tc.wantIndex || !im.Pulls[0].Runs || im.Pulls[0].ManifestDigest != tc.wantManifest {
+			t.Errorf("%s/%s: pulls %+v, want entry %d", tc.windows, tc.kubernetes, im.Pulls, tc.wantIndex)
 		}
 		if im.Digest != idxDigest || im.Pinned != reg.Host+"/dotnet/aspnet@"+idxDigest {
 			t.Errorf("%s: digest %s pinned %s, want the index digest %s", tc.windows, im.Digest, im.Pinned, idxDigest)
 		}
-		if got := strings.Join(im.CompatibleWith, ","); got != "ltsc2019,ltsc2022" {
+		if got := strings.Join(im.CompatibleWith, ","); got != "ltsc2019,ltsc2022,ltsc2025" {
 			t.Errorf("%s: compatibleWith %s", tc.windows, got)
 		}
-		if len(im.Platforms) != 4 || !strings.Contains(strings.Join(im.Platforms, ";"), "linux/amd64") {
-			t.Errorf("%s: platforms %v", tc.windows, im.Platforms)
+		if len(im.Platforms) != 4 || !strings.Contains(strings.Join(im.Platforms, ";"), "linux/amd64") || len(im.Entries) != 3 {
+			t.Errorf("%s: platforms %v entries %d", tc.windows, im.Platforms, len(im.Entries))
 		}
 		if len(im.Layers) != 3 {
 			t.Errorf("%s: %d layers, want 3", tc.windows, len(im.Layers))
 		}
 	}
 
-	// 2025 is not in the index: incompatible, and the tag has no ltsc marker to swap.
-	rep, err := Check(context.Background(), []string{ref}, "2025", fastOpts())
+	// No --kubernetes for 2022: both pull orders of the 2022 AMIs are checked, and the
+	// report says they pull different entries.
+	rep, err := Check(context.Background(), []string{ref}, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if im := rep.Images[0]; im.Status != StatusIncompatible || im.Suggestion != "" || !strings.Contains(im.Message, "10.0.26100") {
-		t.Errorf("2025: %+v", im)
+	if im := rep.Images[0]; im.Status != StatusCompatible || len(im.Pulls) != 2 || len(im.Warnings) != 1 || !strings.Contains(im.Warnings[0], "differ") {
+		t.Errorf("2022, all runtimes: %+v", im)
 	}
 }
 
@@ -158,7 +171,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 	imagestest.Push(t, reg.Host+"/a:1", imagestest.Index(t, a))
 	imagestest.Push(t, reg.Host+"/b:1", imagestest.Index(t, b))
 
-	rep, err := Check(context.Background(), []string{reg.Host + "/a:1", reg.Host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5})
+	rep, err := Check(context.Background(), []string{reg.Host + "/a:1", reg.Host + "/b:1"}, "2022", Options{ParentVolumeGiB: 30, Headroom: 2, FreeGiB: 5, MinimumGiB: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,23 +538,49 @@ func TestIndexEntryWithoutOSVersion(t *testing.T) {
 			Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}})
 	}
 	imagestest.Push(t, reg.Host+"/old:1", idx)
-	rep, err := Check(context.Background(), []string{reg.Host + "/old:1"}, "2022", fastOpts())
+	// containerd's matcher accepts both entries on a 2022 host (no os.version) and takes
+	// the first: the 2019 one, which does not run. Refused, with the 2022 entry's digest.
+	for _, k := range []string{"1.33", "1.34", ""} {
+		opts := fastOpts()
+		opts.Kubernetes = k
+		rep, err := Check(context.Background(), []string{reg.Host + "/old:1"}, "2022", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im := rep.Images[0]
+		if im.Status != StatusIncompatible || rep.OK() || im.Suggestion != reg.Host+"/old@"+imagestest.Digest(t, img2022) {
+			t.Errorf("%s: %+v", k, im)
+		}
+		for _, p := range im.Pulls {
+			if p.Runs || p.Index != 0 || p.OSVersion != os2019 || !strings.Contains(p.Reason, "no os.version") {
+				t.Errorf("%s: pull %+v", k, p)
+			}
+		}
+		if len(im.Entries) != 2 || !im.Entries[0].FromConfig || im.Entries[1].OSVersion != os2022 {
+			t.Errorf("%s: entries %+v", k, im.Entries)
+		}
+		if !strings.Contains(im.Message, "index entry 0") || !strings.Contains(im.Message, "entry 1") {
+			t.Errorf("%s: message %q", k, im.Message)
+		}
+		if strings.Join(im.CompatibleWith, ",") != "ltsc2019" {
+			t.Errorf("compatibleWith %v", im.CompatibleWith)
+		}
+	}
+	// The platform manifest by digest: nothing to choose, it runs.
+	rep, err := Check(context.Background(), []string{reg.Host + "/old@" + imagestest.Digest(t, img2022)}, "2022", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	im := rep.Images[0]
-	if im.Status != StatusCompatible || im.ManifestDigest != imagestest.Digest(t, img2022) || im.OSVersion != os2022 {
-		t.Errorf("picked %s (%s), want the 2022 entry %s: %s", im.ManifestDigest, im.OSVersion, imagestest.Digest(t, img2022), im.Message)
+	if im := rep.Images[0]; im.Status != StatusCompatible || im.OSVersion != os2022 || im.Pulls[0].Index != -1 {
+		t.Errorf("by digest: %+v", im)
 	}
-	if strings.Join(im.CompatibleWith, ",") != "ltsc2019,ltsc2022" {
-		t.Errorf("compatibleWith %v", im.CompatibleWith)
-	}
-	rep, err = Check(context.Background(), []string{reg.Host + "/old:1"}, "2025", fastOpts())
+	// On 2019 the first entry is the right one.
+	rep, err = Check(context.Background(), []string{reg.Host + "/old:1"}, "2019", fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if im := rep.Images[0]; im.Status != StatusIncompatible {
-		t.Errorf("2025: %+v", im)
+	if im := rep.Images[0]; im.Status != StatusCompatible || im.ManifestDigest != imagestest.Digest(t, img2019) {
+		t.Errorf("2019: %+v", im)
 	}
 }
 

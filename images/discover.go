@@ -39,6 +39,10 @@ type Discovery struct {
 	Images []UsedImage `json:"images"`
 	// Warnings name what could not be listed (forbidden by RBAC) and was skipped.
 	Warnings []string `json:"warnings,omitempty"`
+	// Coverage is, per AMI the Windows nodes run, what the AMI caches of Images and what a
+	// new node must pull (see [CacheCoverage]); filled by the caller (winami images
+	// discover reads the AMIs through package audit).
+	Coverage []Coverage `json:"coverage,omitempty"`
 }
 
 // UsedImage is one image used by the cluster's Windows workloads.

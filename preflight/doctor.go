@@ -64,9 +64,9 @@ type Doctor struct {
 	// Clients gives each region's clients.
 	Clients *awsapi.Clients
 	// CheckImages, when set, checks the cached images against the spec's Windows version
-	// (package images); without it the check is skipped with a pointer to
-	// `winami images check`.
-	CheckImages func(ctx context.Context, refs []string, windows string) Check
+	// and Kubernetes minor, which names the AMI's containerd (package images); without it
+	// the check is skipped with a pointer to `winami images check`.
+	CheckImages func(ctx context.Context, refs []string, windows, kubernetes string) Check
 	// Options are what the command is about to create itself.
 	Options Options
 }
@@ -175,7 +175,7 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, erro
 	case !img.Spec.Cache.IsEnabled():
 		add(Check{Name: CheckCachedImages, Status: Pass, Message: "no images cached"})
 	case d.CheckImages != nil:
-		add(d.CheckImages(ctx, img.Spec.Cache.Images, img.Spec.Windows.Version))
+		add(d.CheckImages(ctx, img.Spec.Cache.Images, img.Spec.Windows.Version, img.Spec.KubernetesVersion))
 	default:
 		add(Check{Name: CheckCachedImages, Status: Skip, Message: fmt.Sprintf("%d cached images not checked here", len(img.Spec.Cache.Images)),
 			Fix: "run `winami images check -f` on the spec"})

@@ -1,10 +1,12 @@
 package imagestest
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -44,9 +46,10 @@ type Registry struct {
 	// Host is the registry's host:port, the first part of the references pushed to it.
 	Host string
 
-	srv  *httptest.Server
-	mu   sync.Mutex
-	reqs []string
+	srv    *httptest.Server
+	mu     sync.Mutex
+	reqs   []string
+	hidden map[string]bool
 }
 
 // NewRegistry starts a registry on loopback; mw, when not nil, wraps its handler. The
@@ -60,7 +63,18 @@ func NewRegistry(mw func(http.Handler) http.Handler) *Registry {
 	reg.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reg.mu.Lock()
 		reg.reqs = append(reg.reqs, r.Method+" "+r.URL.Path)
+		hide := (r.Method == http.MethodGet || r.Method == http.MethodHead) && reg.hidden[path.Base(r.URL.Path)]
 		reg.mu.Unlock()
+		if hide {
+			code := "MANIFEST_UNKNOWN"
+			if strings.Contains(r.URL.Path, "/blobs/") {
+				code = "BLOB_UNKNOWN"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"errors":[{"code":%q,"message":"hidden by the test"}]}`, code)
+			return
+		}
 		h.ServeHTTP(w, r)
 	}))
 	reg.Host = strings.TrimPrefix(reg.srv.URL, "http://")
@@ -77,6 +91,20 @@ func Start(t testing.TB, mw func(http.Handler) http.Handler) *Registry {
 
 // Close stops the registry.
 func (r *Registry) Close() { r.srv.Close() }
+
+// Hide makes the registry answer 404 (MANIFEST_UNKNOWN or BLOB_UNKNOWN, as a registry
+// that lost them would) to reads of the manifests and blobs of the given digests: a
+// broken image, whose index or manifest names content the registry does not have.
+func (r *Registry) Hide(digests ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hidden == nil {
+		r.hidden = map[string]bool{}
+	}
+	for _, d := range digests {
+		r.hidden[d] = true
+	}
+}
 
 // Count returns how many requests of method had a path containing pathPart.
 func (r *Registry) Count(method, pathPart string) int {
@@ -148,6 +176,66 @@ func Index(t TB, imgs ...v1.Image) v1.ImageIndex {
 		}})
 	}
 	return idx
+}
+
+// IndexWithoutOSVersion builds a Docker manifest list whose entries say windows/amd64
+// but not which build: only each image's config has its os.version (older images, and
+// some build tools, publish such indexes; containerd's matcher accepts every such entry
+// on any Windows host).
+func IndexWithoutOSVersion(t TB, imgs ...v1.Image) v1.ImageIndex {
+	t.Helper()
+	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	for _, img := range imgs {
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatalf("reading the image config: %v", err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
+		}})
+	}
+	return idx
+}
+
+// ForeignLayer returns a random non-distributable (foreign) layer of size bytes and the
+// addendum that appends it with its URL, as Windows base layers were published: a
+// registry never serves it and winami never fetches it.
+func ForeignLayer(t TB, size int64, url string) (v1.Layer, mutate.Addendum) {
+	t.Helper()
+	l, err := random.Layer(size, types.DockerForeignLayer)
+	if err != nil {
+		t.Fatalf("making a foreign layer: %v", err)
+	}
+	d, err := l.Digest()
+	if err != nil {
+		t.Fatalf("digesting a foreign layer: %v", err)
+	}
+	return l, mutate.Addendum{Layer: l, MediaType: types.DockerForeignLayer, URLs: []string{strings.TrimSuffix(url, "/") + "/" + d.String()}}
+}
+
+// WindowsImageOn builds a windows/amd64 image of osVersion whose first layers are the
+// addenda (a foreign base layer, say), then own random layers of OwnLayerSize bytes.
+func WindowsImageOn(t TB, osVersion string, base []mutate.Addendum, own int) v1.Image {
+	t.Helper()
+	img, err := mutate.Append(empty.Image, base...)
+	if err != nil {
+		t.Fatalf("appending the base: %v", err)
+	}
+	img, err = mutate.AppendLayers(img, Layers(t, own, OwnLayerSize)...)
+	if err != nil {
+		t.Fatalf("appending layers: %v", err)
+	}
+	return WithPlatform(t, img, "windows", "amd64", osVersion)
+}
+
+// ConfigDigest returns the digest of an image's config blob.
+func ConfigDigest(t TB, img v1.Image) string {
+	t.Helper()
+	d, err := img.ConfigName()
+	if err != nil {
+		t.Fatalf("reading the config digest: %v", err)
+	}
+	return d.String()
 }
 
 // PushWindows pushes to ref an index with one windows/amd64 entry per os.version, each

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/audit"
+	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
 )
 
@@ -20,6 +21,7 @@ type auditOptions struct {
 	file, expectImage   string
 	checkLatest         bool
 	pageSize            int64
+	noCoverage          bool
 }
 
 // newAuditKube builds the audit's Kubernetes client; tests replace it with a fake.
@@ -75,6 +77,17 @@ The summary groups the nodes by (AMI, kubelet, OS build). The Kubernetes identit
 "list" on nodes; the AWS identity ec2:DescribeInstances, ec2:DescribeImages and, for an SSM
 expectation, ssm:GetParameter.
 
+Cache coverage (unless --no-coverage): for each AMI the nodes run, the images the cluster's
+Windows pods and workloads use (as winami images discover lists them; it needs list on pods,
+deployments, statefulsets, daemonsets, jobs and cronjobs) are read from their registries for
+the nodes' Windows build and compared with what the AMI caches (the winami:cached-images tags
+winami build writes; an AMI without them is taken to cache nothing). Each image is cached
+(same name or digest), partly-cached (some layers, a shared base, are on the AMI),
+not-cached, incompatible or unknown (registry not read); the headline is the compressed
+bytes a new node must pull before every pod can start (distinct layers once; 0 when every
+pod starts from the cache), followed by the references to add to spec.cache.images. The
+coverage never changes the exit code.
+
 Exit codes: 0 no finding of severity error, 1 some error finding (or the audit failed),
 2 bad flags or spec file.`,
 		Example: `  winami audit
@@ -90,6 +103,7 @@ Exit codes: 0 no finding of severity error, 1 some error finding (or the audit f
 	f.StringVar(&o.expectImage, "expect-image", "", "expected AMI: ami-… or ssm:/parameter/name (read in each node's region)")
 	f.BoolVar(&o.checkLatest, "check-latest", false, "report EKS-optimized AMIs that are not the newest of their family")
 	f.Int64Var(&o.pageSize, "page-size", audit.DefaultPageSize, "nodes per List request")
+	f.BoolVar(&o.noCoverage, "no-coverage", false, "skip the cache coverage (no pod listing, no registry read)")
 	return cmd
 }
 
@@ -113,7 +127,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := audit.Run(ctx, audit.Options{
+	opts := audit.Options{
 		Kube:          kc,
 		AWS:           clients,
 		DefaultRegion: clients.Region(),
@@ -121,7 +135,11 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 		CheckLatest:   o.checkLatest,
 		PageSize:      o.pageSize,
 		Progress:      g.Infof,
-	})
+	}
+	if !o.noCoverage {
+		opts.Coverage = &audit.CoverageOptions{Registry: images.Options{AWS: clients}}
+	}
+	rep, err := audit.Run(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -214,16 +232,28 @@ func writeAuditTable(w io.Writer, rep *audit.Report) error {
 		return err
 	}
 	if len(rep.Findings) == 0 {
-		_, err := fmt.Fprintln(w, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy.")
-		return err
+		if _, err := fmt.Fprintln(w, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy."); err != nil {
+			return err
+		}
+		return writeAuditCoverage(w, rep)
 	}
 	for _, f := range rep.Findings {
 		fmt.Fprintf(w, "%-7s %s: %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
 		fmt.Fprintf(w, "        nodes (%d): %s\n", len(f.Nodes), firstNames(f.Nodes, 10))
 		fmt.Fprintf(w, "        fix: %s\n", f.Action)
 	}
-	_, err := fmt.Fprintf(w, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning"))
-	return err
+	if _, err := fmt.Fprintf(w, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning")); err != nil {
+		return err
+	}
+	return writeAuditCoverage(w, rep)
+}
+
+func writeAuditCoverage(w io.Writer, rep *audit.Report) error {
+	if len(rep.Coverage) == 0 && len(rep.CoverageWarnings) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	return writeCoverage(w, rep.Coverage, rep.CoverageWarnings)
 }
 
 func firstNames(ns []string, n int) string {

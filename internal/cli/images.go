@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,8 +10,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/winami/winami/audit"
+	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/render"
 )
 
 // newImagesKube builds the discovery's Kubernetes client; tests replace it with a fake.
@@ -38,6 +42,8 @@ func newImagesCmd(g *Globals) *cobra.Command {
 
 type imagesCheckOptions struct {
 	file, windows string
+	kubernetes    string
+	containerd    string
 	parentGiB     int
 	headroom      float64
 	freeGiB       int
@@ -52,27 +58,48 @@ func newImagesCheckCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check (-f winami.yaml | --windows VERSION REF...)",
 		Short: "Check that each image runs on the AMI's Windows build, and size the cache",
-		Long: `Check reads each image's manifest or index from its registry and picks the windows/amd64
-entry whose os.version matches the AMI's build by major.minor.build (2019 = 10.0.17763,
-2022 = 10.0.20348, 2025 = 10.0.26100). For each image it reports the digest the reference
-resolves to, the os.version, whether it is compatible, the ltsc tags it does run on (and,
-for an incompatible ltscYYYY tag, the matching tag when the registry has it), and its
-compressed and uncompressed sizes. An uncompressed size is exact for layers stored
+		Long: `Check reads each image's manifest or index from its registry and works out what a node
+of the AMI would do with it:
+
+  - which entry the node's containerd pulls: its Windows platform matcher accepts the
+    windows/amd64 entries whose os.version the host runs, and those with no os.version
+    (whatever their build); containerd 1.7 to 2.1.5 then takes the first in index order,
+    2.1.6 and later the greatest os.version. The containerd version is the one the
+    EKS-optimized Windows AMIs ship for the Kubernetes minor (spec.kubernetesVersion,
+    --kubernetes), or --containerd; without either, every version those AMIs ship for the
+    Windows version is checked;
+  - whether the host runs that entry, by hcsshim's rule for process isolation: 2019
+    (10.0.17763) runs only ltsc2019 images; 2022 (10.0.20348) only ltsc2022; 2025
+    (10.0.26100) ltsc2022 and ltsc2025. Builds of entries without os.version are read
+    from their configs.
+
+For each image it reports the digest the reference resolves to, the entry pulled and why,
+its os.version, whether it is compatible, the LTSC hosts it runs on (and, for an
+incompatible image, a sibling ltsc tag that runs when the registry has one, else the
+digest of the entry that runs), and its compressed and uncompressed sizes. An uncompressed size is exact for layers stored
 uncompressed and with --measure (which downloads each distinct layer once); otherwise it
 is an estimate (compressed × 2.5), marked with "~".
 
 Totals count a layer shared by several images once and recommend a root volume, with the
-formula apply uses for rootVolumeSize: auto:
-  parent volume + ceil(uncompressed cache × headroom) + free
-(parent 50 GiB, headroom 1.5: room for the compressed blobs containerd keeps next to the
-unpacked layers; free 20 GiB for Windows updates, logs and pods).
+formula plan and apply use for rootVolumeSize: auto (same spec, same answer):
+  max(50, parent volume + ceil(cache × headroom) + free)
+where the cache is the readable images' uncompressed size plus 8 GiB for each image that
+could not be read (missing, unreadable; an incompatible image counts nothing). Parent: the
+spec parent's documented root volume with -f (eks-optimized 50 GiB, windows-base 30 GiB),
+else 50; headroom 1.5 (room for the compressed blobs containerd keeps next to the unpacked
+layers); free 20 GiB for Windows updates, logs and pods. -o json carries every input under
+totals.rootVolume.
 
 Registries: ECR through the AWS SDK (GetAuthorizationToken for the registry's account,
 in its region), others through the Docker config (~/.docker/config.json, credential
 helpers), anonymous otherwise. Foreign layers are never downloaded.
 
+Only the reference itself can be missing (no such tag, digest or repository); an index
+entry or config blob the registry does not have makes the image broken: an error.
+
 Exit 1 when an image is incompatible, missing or unreadable.`,
 		Example: `  winami images check -f winami.yaml
+  winami images check --windows 2025 --kubernetes 1.35 myregistry.example.com/app:1.2-ltsc2022
   winami images check --windows 2022 mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022
   winami images check --windows 2019 -o json myregistry.example.com/app:1.2`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runImagesCheck(cmd, g, o, args) },
@@ -80,7 +107,9 @@ Exit 1 when an image is incompatible, missing or unreadable.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file: checks spec.cache.images against spec.windows.version")
 	f.StringVar(&o.windows, "windows", "", "Windows Server version of the AMI: 2019, 2022, 2025 (or an OS build such as 10.0.20348)")
-	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB")
+	f.StringVar(&o.kubernetes, "kubernetes", "", "Kubernetes minor of the AMI, such as 1.33: picks the containerd version (default: every version the EKS AMIs ship)")
+	f.StringVar(&o.containerd, "containerd", "", "containerd version of the node, such as 1.7.30 (wins over --kubernetes)")
+	f.IntVar(&o.parentGiB, "parent-volume", images.DefaultParentVolumeGiB, "root volume of the parent AMI, GiB (with -f: the spec parent's, 50 for eks-optimized, 30 for windows-base)")
 	f.Float64Var(&o.headroom, "headroom", images.DefaultHeadroom, "multiplier of the uncompressed cache size in the root volume formula")
 	f.IntVar(&o.freeGiB, "free", images.DefaultFreeGiB, "GiB left free on the root volume")
 	f.BoolVar(&o.measure, "measure", false, "download each distinct layer once to measure its uncompressed size exactly (slow)")
@@ -98,12 +127,19 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 		return Usagef("give either -f winami.yaml or image references, not both")
 	case o.file != "" && o.windows != "":
 		return Usagef("flag --windows: the spec's spec.windows.version is used with -f; drop --windows")
+	case o.file != "" && o.kubernetes != "":
+		return Usagef("flag --kubernetes: the spec's spec.kubernetesVersion is used with -f; drop --kubernetes")
 	case o.file != "":
 		img, err := loadSpec(g, o.file)
 		if err != nil {
 			return err
 		}
 		refs, windows = img.Images(), img.Spec.Windows.Version
+		o.kubernetes = img.Spec.KubernetesVersion
+		if !cmd.Flags().Changed("parent-volume") {
+			// The parent's documented root volume, as render and plan --no-registry count it.
+			o.parentGiB = int(render.ParentRootVolumeGiB(img))
+		}
 		if len(refs) == 0 {
 			g.Infof("%s: spec.cache has no images (or is disabled): nothing to check", o.file)
 		}
@@ -123,6 +159,16 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	if _, err := images.ParseRefs(refs); err != nil {
 		return Usage(err)
 	}
+	if o.kubernetes != "" && o.file == "" {
+		if _, err := catalog.ParseKubernetes(o.kubernetes); err != nil {
+			return Usagef("flag --kubernetes: %v", err)
+		}
+	}
+	if o.containerd != "" {
+		if _, err := catalog.ContainerdOrder(o.containerd); err != nil {
+			return Usagef("flag --containerd: %v", err)
+		}
+	}
 	if o.headroom < 1 {
 		return Usagef("flag --headroom %v: use a multiplier of 1 or more, such as 1.5", o.headroom)
 	}
@@ -139,6 +185,7 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	opts := images.Options{
 		ParentVolumeGiB: o.parentGiB, Headroom: o.headroom, FreeGiB: o.freeGiB, MeasureUncompressed: o.measure,
 		Concurrency: o.concurrency, AttemptTimeout: o.timeout, Attempts: o.attempts,
+		Kubernetes: o.kubernetes, Containerd: o.containerd,
 	}
 	if needsECR(refs) {
 		clients, err := g.AWS(ctx)
@@ -161,6 +208,9 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 	for _, im := range rep.Images {
 		if im.Status != images.StatusCompatible {
 			g.Infof("%s: %s: %s", im.Ref, im.Status, im.Message)
+		}
+		for _, w := range im.Warnings {
+			g.Warnf("%s: %s", im.Ref, w)
 		}
 	}
 	if rep.OK() {
@@ -193,7 +243,7 @@ func needsECR(refs []string) bool {
 }
 
 func checkTable(rep *images.Report) Table {
-	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "NOTE"}}
+	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "PULLED", "COMPRESSED", "UNCOMPRESSED", "NOTE"}}
 	for _, im := range rep.Images {
 		note := ""
 		switch im.Status {
@@ -208,18 +258,59 @@ func checkTable(rep *images.Report) Table {
 			note = im.Message
 		}
 		t.Rows = append(t.Rows, []string{
-			im.Ref, string(im.Status), dash(im.OSVersion), dash(shortDigest(im.Digest)),
+			im.Ref, string(im.Status), dash(pulledOS(im)), dash(shortDigest(im.Digest)), pulled(im),
 			sizeOrDash(im.CompressedBytes, false, im.Status), sizeOrDash(im.UncompressedBytes, im.UncompressedEstimated, im.Status), note,
 		})
 	}
 	tot := rep.Totals
 	t.Rows = append(t.Rows, []string{
 		fmt.Sprintf("TOTAL (%d unique layers)", tot.UniqueLayers),
-		fmt.Sprintf("%d/%d compatible", tot.Compatible, tot.Images), "", "",
+		fmt.Sprintf("%d/%d compatible", tot.Compatible, tot.Images), "", "", "",
 		humanBytes(tot.CompressedBytes, false), humanBytes(tot.UncompressedBytes, tot.UncompressedEstimated),
 		fmt.Sprintf("root volume %s; shared layers saved %s", tot.Formula, humanBytes(tot.SharedBytes, false)),
 	})
 	return t
+}
+
+// pulled says which entry the node's containerd pulls ("entry 2", "manifest"), one per
+// containerd version checked when they differ.
+func pulled(im images.Image) string {
+	var base, full []string
+	for _, p := range im.Pulls {
+		s := "-"
+		switch {
+		case p.ManifestDigest == "":
+		case p.Index < 0:
+			s = "manifest"
+		default:
+			s = fmt.Sprintf("entry %d", p.Index)
+		}
+		if !slices.Contains(base, s) {
+			base = append(base, s)
+		}
+		full = append(full, s+" (containerd "+p.Containerd+")")
+	}
+	switch len(base) {
+	case 0:
+		return "-"
+	case 1:
+		return base[0]
+	}
+	return strings.Join(full, ", ")
+}
+
+// pulledOS is the os.version of the entry pulled: the chosen one for a compatible image,
+// the one that does not run for an incompatible one.
+func pulledOS(im images.Image) string {
+	if im.OSVersion != "" {
+		return im.OSVersion
+	}
+	for _, p := range im.Pulls {
+		if !p.Runs && p.OSVersion != "" {
+			return p.OSVersion
+		}
+	}
+	return ""
 }
 
 func ltscOrNone(s string) string {
@@ -264,7 +355,7 @@ func humanBytes(n int64, estimated bool) string {
 
 type imagesDiscoverOptions struct {
 	kubeconfig, context, namespace string
-	noPin                          bool
+	noPin, noCoverage              bool
 }
 
 // cacheBlock is the spec fragment `images discover -o yaml` prints.
@@ -295,7 +386,15 @@ registry resolves the tag to now (--no-pin skips the registry). All namespaces u
 The cluster is chosen like kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
 else the in-cluster service account; --context, else the current context. It needs list on
 pods, nodes, deployments, statefulsets, daemonsets, jobs and cronjobs; a kind it may not
-list is skipped with a warning (without nodes, pods are judged by their spec alone).`,
+list is skipped with a warning (without nodes, pods are judged by their spec alone).
+
+Cache coverage (table and JSON, unless --no-coverage): for each AMI the Windows nodes run
+(their spec.providerID → EC2 instance → AMI: ec2:DescribeInstances, ec2:DescribeImages), what
+it caches of these images (the winami:cached-images tags winami build writes; an AMI without
+them is taken to cache nothing) and the compressed bytes a new node must pull before every
+pod can start (layers shared with a cached image count as cached; 0: every pod starts from
+the cache), with the references to add to spec.cache.images. The images are read for the
+nodes' Windows build. Without AWS credentials the coverage is skipped with a warning.`,
 		Example: `  winami images discover
   winami images discover --context prod -o yaml > cache.yaml`,
 		Args: noArgs,
@@ -306,6 +405,7 @@ list is skipped with a warning (without nodes, pods are judged by their spec alo
 	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current context)")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "only this namespace (default: all namespaces)")
 	f.BoolVar(&o.noPin, "no-pin", false, "with -o yaml, do not resolve digests through the registries")
+	f.BoolVar(&o.noCoverage, "no-coverage", false, "skip the cache coverage of the nodes' AMIs (no AWS call, no registry read)")
 	return cmd
 }
 
@@ -353,7 +453,39 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 		b.Spec.Cache.Images = d.CacheImages()
 		return g.Print(b, nil)
 	}
-	return g.Print(d, func() Table {
+	if !o.noCoverage && len(d.Images) > 0 {
+		if clients, err := g.AWS(ctx); err != nil {
+			g.Warnf("cache coverage skipped: %v", err)
+		} else {
+			covs, warns, err := audit.CacheCoverage(ctx, audit.Options{Kube: cs, AWS: clients, DefaultRegion: clients.Region(),
+				Coverage: &audit.CoverageOptions{Registry: images.Options{AWS: clients}}}, d)
+			if err != nil {
+				g.Warnf("cache coverage skipped: %v", err)
+			}
+			for _, w := range warns {
+				g.Warnf("%s", w)
+			}
+			d.Coverage = covs
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if g.Output == FormatTable || g.Output == "" {
+		if err := g.Print(d, discoverTable(d)); err != nil {
+			return err
+		}
+		if len(d.Coverage) > 0 {
+			fmt.Fprintln(g.Stdout)
+			return writeCoverage(g.Stdout, d.Coverage, nil)
+		}
+		return nil
+	}
+	return g.Print(d, discoverTable(d))
+}
+
+func discoverTable(d *images.Discovery) func() Table {
+	return func() Table {
 		t := Table{Header: []string{"IMAGE", "PODS", "WORKLOADS", "INIT", "DIGEST"}}
 		for _, im := range d.Images {
 			init := ""
@@ -363,5 +495,5 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 			t.Rows = append(t.Rows, []string{im.Image, strconv.Itoa(im.Pods), dash(strings.Join(im.Workloads, ",")), init, dash(shortDigest(im.Digest))})
 		}
 		return t
-	})
+	}
 }

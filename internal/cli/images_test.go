@@ -22,6 +22,7 @@ import (
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/rootvolume"
 )
 
 // imageRegistry starts go-containerregistry's in-memory registry on loopback and
@@ -135,7 +136,7 @@ spec:
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 || rep.Totals.FreeGiB != 0 || rep.Totals.RootVolumeGiB != 31 {
+	if rep.Windows != "2019" || rep.Totals.Compatible != 2 || rep.Totals.ParentVolumeGiB != 30 || rep.Totals.Headroom != 2 || rep.Totals.FreeGiB != 0 || rep.Totals.RootVolumeGiB != rootvolume.MinimumGiB || rep.Totals.RootVolume.MinimumGiB != 50 {
 		t.Errorf("report %+v", rep.Totals)
 	}
 	if rep.Images[1].OSVersion != "10.0.17763.6054" {
@@ -338,5 +339,89 @@ func TestApplyPinDigests(t *testing.T) {
 	_, errOut, code := run(t, "plan", "-f", f, "--no-registry")
 	if code != 0 || !strings.Contains(errOut, "spec.cache.pinDigests: --no-registry reads no digest, so the 1 cached image(s) are pulled by tag") {
 		t.Errorf("plan --no-registry with pinDigests: exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// TestImagesCheckWindows2025Demo runs `images check --windows 2025` against the
+// synthetic registry of the README (imagestest.SeedDemo, KiB layers): ltsc2022 images
+// are accepted on 2025 (hcsshim's rule), a ltsc2019 tag gets its unlabelled ltsc2022
+// sibling as the suggestion, an unlabelled index whose first entry is ltsc2019 is
+// refused (containerd would pull that entry) with the digest of the entry that runs, and
+// the foreign layer is counted from its descriptor.
+func TestImagesCheckWindows2025Demo(t *testing.T) {
+	host := imageRegistry(t)
+	if err := imagestest.SeedDemo(host, 1024, "https://foreign-layers.invalid/layers"); err != nil {
+		t.Fatal(err)
+	}
+	r := func(s string) string { return host + "/" + s }
+	refs := []string{r("dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022"), r("myapp:1.4.2"), r("multi:1.0"),
+		r("web:3.0-ltsc2019"), r("tools:1.0")}
+	out, errOut, code := run(t, append([]string{"images", "check", "--windows", "2025", "-o", "json"}, refs...)...)
+	if code != ExitProblem {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	var rep images.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for i, want := range []images.Status{images.StatusCompatible, images.StatusCompatible, images.StatusCompatible, images.StatusIncompatible, images.StatusIncompatible} {
+		if im := rep.Images[i]; im.Status != want {
+			t.Errorf("%s: %s (%s), want %s", im.Ref, im.Status, im.Message, want)
+		}
+	}
+	aspnet, multi, web, tools := rep.Images[0], rep.Images[2], rep.Images[3], rep.Images[4]
+	if aspnet.OSVersion != imagestest.DemoLTSC2022 || strings.Join(aspnet.CompatibleWith, ",") != "ltsc2022,ltsc2025" {
+		t.Errorf("ltsc2022 on 2025: %+v", aspnet)
+	}
+	if multi.OSVersion != imagestest.DemoLTSC2025 || len(multi.Pulls) != 1 || multi.Pulls[0].Containerd != "2.1.6" || multi.Pulls[0].Index != 1 {
+		t.Errorf("multi: %+v", multi)
+	}
+	if web.Suggestion != r("web:3.0-ltsc2022") {
+		t.Errorf("web: suggestion %q: %s", web.Suggestion, web.Message)
+	}
+	if !strings.HasPrefix(tools.Suggestion, r("tools@sha256:")) || tools.Pulls[0].Index != 0 || tools.Pulls[0].Runs {
+		t.Errorf("tools: %+v", tools)
+	}
+	for _, k := range []string{`"pulls"`, `"entries"`, `"osVersionFromConfig"`, `"order"`, `"runs"`, `"reason"`} {
+		if !strings.Contains(out, k) {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+	if !strings.Contains(errOut, "2 incompatible with Windows Server 2025") {
+		t.Errorf("stderr: %s", errOut)
+	}
+
+	// The table, and containerd 1.7.30 on the same host: multi:1.0 pulls the ltsc2022
+	// entry (first in index order), which runs, with a warning.
+	out, errOut, code = run(t, "images", "check", "--windows", "2025", "--containerd", "1.7.30", r("multi:1.0"), r("servercore-legacy:ltsc2019"))
+	if code != ExitProblem {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"PULLED", "entry 0", "runs on ltsc2022, ltsc2025", "runs on ltsc2019"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "the host's own build, is not the one pulled") {
+		t.Errorf("no warning for multi:1.0 with containerd 1.7.30:\n%s", errOut)
+	}
+	// On 2019 the foreign-based image is compatible; its foreign layer is sized from the
+	// descriptor and never fetched.
+	out, _, code = run(t, "images", "check", "--windows", "2019", "-o", "json", r("servercore-legacy:ltsc2019"))
+	if code != ExitOK {
+		t.Fatalf("2019: exit %d\n%s", code, out)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Images[0].Layers) != 2 || !rep.Images[0].Layers[0].Foreign {
+		t.Errorf("foreign: %v %+v", err, rep.Images)
+	}
+
+	for _, bad := range [][]string{
+		{"--windows", "2025", "--kubernetes", "v1.35", r("multi:1.0")},
+		{"--windows", "2025", "--containerd", "1.5.0", r("multi:1.0")},
+	} {
+		_, errOut, code := run(t, append([]string{"images", "check"}, bad...)...)
+		if code != ExitUsage || !strings.Contains(errOut, "flag --") {
+			t.Errorf("%v: exit %d %s", bad, code, errOut)
+		}
 	}
 }

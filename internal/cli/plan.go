@@ -18,6 +18,7 @@ import (
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/render"
+	"github.com/winami/winami/rootvolume"
 	"github.com/winami/winami/spec"
 )
 
@@ -153,24 +154,22 @@ func readCache(ctx context.Context, g *Globals, clients *awsapi.Clients, img *sp
 	return digests, platforms, lookups, nil
 }
 
-// measureCache returns the bytes the cached images take once extracted (layers shared
-// between images counted once) and whether that is an estimate; resolveDigests returns
-// the digest each reference names now; resolvePlatforms the image manifest the AMI's
-// build pulls. All read the registries through package images;
+// measureCache reads the cached images from their registries (package images) and
+// says what rootVolumeSize: auto may count: the images read are measured, the others
+// (missing, unreadable) estimated, exactly as winami images check counts them;
+// resolveDigests returns the digest each reference names now; resolvePlatforms the
+// image manifest the AMI's build pulls. All read the registries through package images;
 // tests replace them.
 var (
-	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows string) (int64, bool, error) {
+	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows string) (rootvolume.Cache, error) {
 		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients})
 		if err != nil {
-			return 0, false, err
+			return rootvolume.Cache{}, err
 		}
 		if rep.Totals.Incompatible > 0 {
 			g.Warnf("%d cached image(s) do not run on Windows Server %s hosts: `winami images check -f …` names them and the tags that would", rep.Totals.Incompatible, windows)
 		}
-		if n := rep.Totals.Errors + rep.Totals.Missing; n > 0 {
-			return 0, false, fmt.Errorf("%d image(s) could not be read", n)
-		}
-		return rep.Totals.UncompressedBytes, rep.Totals.UncompressedEstimated, nil
+		return images.CacheOf(rep.Images), nil
 	}
 	resolveDigests = func(ctx context.Context, clients *awsapi.Clients, refs []string) (map[string]string, error) {
 		return images.Resolve(ctx, refs, images.Options{AWS: clients})
@@ -196,20 +195,23 @@ var (
 	}
 )
 
-// registrySizer measures the cached images in their registries (package images); when a
-// registry cannot be read it falls back to the documented estimate, with a warning.
+// registrySizer measures the cached images in their registries (package images); an
+// image that cannot be read counts the documented estimate, with a warning, and so do
+// all of them when the check itself fails.
 func registrySizer(g *Globals, clients *awsapi.Clients, windows string) imagebuilder.Sizer {
-	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (int64, bool, error) {
-		bytes, estimated, err := measureCache(ctx, g, clients, refs, windows)
-		if err == nil {
-			return bytes, estimated, nil
+	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (rootvolume.Cache, error) {
+		c, err := measureCache(ctx, g, clients, refs, windows)
+		if err != nil {
+			if ctx.Err() != nil {
+				return rootvolume.Cache{}, ctx.Err()
+			}
+			c = rootvolume.Estimated(len(refs), "not measured: "+err.Error())
 		}
-		if ctx.Err() != nil {
-			return 0, false, ctx.Err()
+		if c.EstimatedImages > 0 {
+			g.Warnf("sizing the root volume: %d of %d image(s) could not be read (%s); each counts the estimate of %d GiB (`winami images check -f …` says why)",
+				c.EstimatedImages, c.Images, strings.Join(c.EstimateReasons, "; "), rootvolume.EstimatePerImageGiB)
 		}
-		g.Warnf("sizing the root volume: %v; using the estimate of %d GiB per image (`winami images check -f …` says why)",
-			err, imagebuilder.EstimatePerImageGiB)
-		return imagebuilder.EstimateSizer(ctx, refs)
+		return c, nil
 	})
 }
 
@@ -315,12 +317,11 @@ func reportParent(g *Globals, p *imagebuilder.Plan) {
 		parent += " (" + p.Parent.Name + ")"
 	}
 	g.Infof("parent image: %s", parent)
-	if p.RootVolumeGiB > 0 {
-		how := ""
-		if p.RootVolumeEstimated {
-			how = " (estimated: see `winami images check`)"
-		}
-		g.Infof("root volume: %d GiB%s", p.RootVolumeGiB, how)
+	switch {
+	case p.RootVolume != nil:
+		g.Infof("root volume: %d GiB (rootVolumeSize: auto: %s)", p.RootVolumeGiB, p.RootVolume.Formula)
+	case p.RootVolumeGiB > 0:
+		g.Infof("root volume: %d GiB", p.RootVolumeGiB)
 	}
 }
 

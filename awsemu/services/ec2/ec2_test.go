@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,6 +301,21 @@ func TestImageLifecycleSnapshotsAndTags(t *testing.T) {
 	}
 	_, err = w.c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{"ami-0123456789abcdef0"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
 	wantCode(t, err, "InvalidAMIID.NotFound")
+	// Tag restrictions: values up to 256 characters, 50 user tags per resource.
+	_, err = w.c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{*reg.ImageId}, Tags: []types.Tag{{Key: aws.String("long"), Value: aws.String(strings.Repeat("v", 257))}}})
+	wantCode(t, err, "InvalidParameterValue")
+	var fifty []types.Tag
+	for i := 0; i < 49; i++ { // + "stage" = 50
+		fifty = append(fifty, types.Tag{Key: aws.String(fmt.Sprintf("k%d", i)), Value: aws.String(strings.Repeat("v", 256))})
+	}
+	if _, err = w.c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{*reg.ImageId}, Tags: fifty}); err != nil {
+		t.Fatalf("50 tags: %v", err)
+	}
+	_, err = w.c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{*reg.ImageId}, Tags: []types.Tag{{Key: aws.String("one-more"), Value: aws.String("x")}}})
+	wantCode(t, err, "TagLimitExceeded")
+	if _, err = w.c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{*reg.ImageId}, Tags: []types.Tag{{Key: aws.String("k0"), Value: aws.String("replaced")}}}); err != nil {
+		t.Fatalf("replacing a tag at the limit: %v", err)
+	}
 
 	// Deregistering somebody else's image is refused; DryRun does not deregister.
 	_, err = w.c.DeregisterImage(ctx, &sdk.DeregisterImageInput{ImageId: aws.String("ami-00000000000000001")})

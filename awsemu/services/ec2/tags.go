@@ -1,6 +1,9 @@
 package ec2
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // tagsOf returns the tag map of a resource the caller may tag.
 func tagsOf(c *call, id string) (map[string]string, *apiError) {
@@ -95,6 +98,30 @@ func (s *Service) createTags(c *call) (any, *apiError) {
 		k := t.Get("Key")
 		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return nil, errf("InvalidParameterValue", "Tag key '%s' is not valid: keys are 1 to 128 characters and may not start with 'aws:'", k)
+		}
+		// Values are at most 256 characters; a resource holds at most 50 user tags (tags
+		// prefixed aws: do not count). AWS tag restrictions, as the EC2 User Guide ("Tag
+		// restrictions") and every service's tagging page state them, e.g.
+		// https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html;
+		// TagLimitExceeded: EC2 API Reference, "Error codes for the Amazon EC2 API".
+		if v := t.Get("Value"); utf8.RuneCountInString(v) > 256 {
+			return nil, errf("InvalidParameterValue", "Tag value for key '%s' is not valid: values are at most 256 characters (%d given)", k, utf8.RuneCountInString(v))
+		}
+	}
+	for i, m := range maps {
+		n := 0
+		for k := range m {
+			if !strings.HasPrefix(strings.ToLower(k), "aws:") {
+				n++
+			}
+		}
+		for _, t := range tags {
+			if _, ok := m[t.Get("Key")]; !ok {
+				n++
+			}
+		}
+		if n > 50 {
+			return nil, errf("TagLimitExceeded", "The maximum number of tags for resource '%s' has been reached: 50 user tags, %d requested", c.v.List("ResourceId")[i], n)
 		}
 	}
 	if err := c.dryRun(); err != nil {

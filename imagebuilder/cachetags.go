@@ -1,0 +1,65 @@
+package imagebuilder
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// AMI tag limits, from the EC2 tagging rules (Amazon EC2 User Guide, "Tag your Amazon EC2
+// resources", Tag restrictions — https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions):
+// at most 50 user tags per resource, keys up to 128 and values up to 256 Unicode
+// characters; letters, numbers, spaces and + - = . _ : / @ are allowed everywhere.
+// Image references use only letters, digits and . _ - / : @, and never a space, so a
+// space separates them.
+const (
+	maxTagValue = 256
+	// MaxCachedImagesParts bounds the tags the cached image list may take (20 × 256
+	// characters, some 40–60 references), leaving the rest of the 50 for winami's other
+	// tags, Image Builder's (CreatedBy, Ec2ImageBuilderArn) and spec.distribution amiTags.
+	MaxCachedImagesParts = 20
+)
+
+// CachedImagesTags are the AMI tags that record the cached image references: the count
+// in CachedImagesTag and the space-separated list cut in 256-character parts in
+// CachedImagesTag+":1", ":2", …. The list is left out (the count alone is written, as
+// "<n> (not listed: too long)") when it would take more than MaxCachedImagesParts tags.
+func CachedImagesTags(refs []string) map[string]string {
+	tags := map[string]string{CachedImagesTag: strconv.Itoa(len(refs))}
+	list := strings.Join(refs, " ")
+	parts := (len(list) + maxTagValue - 1) / maxTagValue
+	if parts > MaxCachedImagesParts {
+		tags[CachedImagesTag] = fmt.Sprintf("%d (not listed: too long)", len(refs))
+		return tags
+	}
+	for i := 0; i < parts; i++ {
+		tags[fmt.Sprintf("%s:%d", CachedImagesTag, i+1)] = list[i*maxTagValue : min(len(list), (i+1)*maxTagValue)]
+	}
+	return tags
+}
+
+// CachedImages reads back the list CachedImagesTags recorded on an AMI. ok is false when
+// the AMI does not record it (not built by winami, or before winami recorded it), or
+// recorded only the count, or a part is missing.
+func CachedImages(tags map[string]string) (refs []string, ok bool) {
+	n, err := strconv.Atoi(tags[CachedImagesTag])
+	if err != nil || n < 0 {
+		return nil, false
+	}
+	var b strings.Builder
+	for i := 1; ; i++ {
+		part, found := tags[fmt.Sprintf("%s:%d", CachedImagesTag, i)]
+		if !found {
+			break
+		}
+		b.WriteString(part)
+	}
+	refs = strings.Fields(b.String())
+	if len(refs) != n {
+		return nil, false
+	}
+	if refs == nil {
+		refs = []string{}
+	}
+	return refs, true
+}
