@@ -365,7 +365,8 @@ const fnPull = `function Invoke-WinamiPull([string]$Ref, [string]$EcrRegion, [in
 // io.cri-containerd.pinned=pinned: containerd's CRI reads that label into Image.Pinned
 // (v1.7.27 pkg/cri/labels/labels.go PinnedImageLabelKey/Value, pkg/cri/store/image/image.go
 // getImage; v2.1.6 internal/cri/labels/labels.go, internal/cri/store/image/image.go) and
-// kubelet's image garbage collection never removes a pinned image. The label is set on
+// kubelet's image garbage collection skips an image the CRI reports pinned (kubernetes
+// pkg/kubelet/images/image_gc_manager.go: "Image is pinned, skipping garbage collection"). The label is set on
 // each name: ctr images tag copies labels with --local (v1.7.27
 // cmd/ctr/commands/images/tag.go creates the image record with the source's labels) but
 // not necessarily through the transfer service that is v2.x's default.
