@@ -11,11 +11,17 @@ import (
 // writeCoverage prints the cache coverage of each AMI: a headline with the bytes a new
 // node must pull, the images, and the spec change that would close it.
 func writeCoverage(w io.Writer, covs []images.Coverage, warnings []string) error {
+	used := false
+	for _, c := range covs {
+		used = used || len(c.Images) > 0
+	}
+	if len(covs) > 0 && !used {
+		fmt.Fprintf(w, "Cache coverage: the Windows pods and workloads use no image (%d %s checked).\n", len(covs), pluralWord(len(covs), "AMI"))
+		covs = nil
+	}
 	for _, c := range covs {
 		head := fmt.Sprintf("Cache coverage of %s (%s, %d %s, Windows %s): ", c.ImageID, c.Region, c.Nodes, pluralWord(c.Nodes, "node"), c.Windows)
 		switch {
-		case len(c.Images) == 0:
-			head += "no Windows pod or workload image to start"
 		case c.PullBytes == 0 && c.Unknown == 0:
 			head += fmt.Sprintf("0 B to pull: every pod starts from the cache (%d/%d images)", c.Covered, len(c.Images))
 		default:
