@@ -321,23 +321,34 @@ const fnEcrPassword = `function Get-WinamiEcrPassword([string]$Region) {
 }
 `
 
-// fnPull pulls with --local: ctr fetches and unpacks itself and creates the image through
+// fnPull pulls with --local (where ctr has it, fnLocal): ctr fetches and unpacks itself and creates the image through
 // containerd's images service, on 1.7 (where --local is the default) as on 2.x (where
 // the default is the transfer service). Either way containerd publishes the image's
 // create event that its CRI plugin adds to its image store (v1.7.27
 // services/images/local.go and pkg/cri/server/events.go; v2.x publishes it from the
 // metadata store since PR 9779, commit 86530c0af, first in v2.0.0, which fixed issue
 // 9773: images pulled by ctr missing from crictl in the 2.0 pre-releases).
+// ctr 1.6 has no --local flag (it always works through the client, as --local does);
+// fnLocal passes it only to a ctr that has it.
+const fnLocal = `function Get-WinamiLocalFlag([string]$Command) {
+  $ErrorActionPreference = 'Continue'
+  $help = & $ctr images $Command --help | Out-String
+  if ($help -match '--local') { return @('--local') }
+  return @()
+}
+`
+
 const fnPull = `function Invoke-WinamiPull([string]$Ref, [string]$EcrRegion, [int]$Attempts) {
   # ctr reports progress on stderr: judge it by its exit code, not by stderr.
   $ErrorActionPreference = 'Continue'
+  $local = Get-WinamiLocalFlag 'pull'
   $delay = 10
   for ($attempt = 1; $attempt -le $Attempts; $attempt++) {
     if ($EcrRegion) {
       $password = Get-WinamiEcrPassword $EcrRegion
-      & $ctr -n k8s.io images pull --local --user "AWS:$password" $Ref
+      & $ctr -n k8s.io images pull @local --user "AWS:$password" $Ref
     } else {
-      & $ctr -n k8s.io images pull --local $Ref
+      & $ctr -n k8s.io images pull @local $Ref
     }
     if ($LASTEXITCODE -eq 0) { return }
     if ($attempt -lt $Attempts) {
@@ -354,17 +365,19 @@ const fnPull = `function Invoke-WinamiPull([string]$Ref, [string]$EcrRegion, [in
 // io.cri-containerd.pinned=pinned: containerd's CRI reads that label into Image.Pinned
 // (v1.7.27 pkg/cri/labels/labels.go PinnedImageLabelKey/Value, pkg/cri/store/image/image.go
 // getImage; v2.1.6 internal/cri/labels/labels.go, internal/cri/store/image/image.go) and
-// kubelet's image garbage collection never removes a pinned image. The label is set on
+// kubelet's image garbage collection skips an image the CRI reports pinned (kubernetes
+// pkg/kubelet/images/image_gc_manager.go: "Image is pinned, skipping garbage collection"). The label is set on
 // each name: ctr images tag copies labels with --local (v1.7.27
 // cmd/ctr/commands/images/tag.go creates the image record with the source's labels) but
 // not necessarily through the transfer service that is v2.x's default.
 const fnPin = `function Set-WinamiPinnedNames([string[]]$Names) {
   # $Names[0] is the name the image was pulled as.
   $ErrorActionPreference = 'Continue'
+  $local = Get-WinamiLocalFlag 'tag'
   $Ref = $Names[0]
   foreach ($name in $Names) {
     if ($name -cne $Ref) {
-      & $ctr -n k8s.io images tag --local --force $Ref $name
+      & $ctr -n k8s.io images tag @local --force $Ref $name
       if ($LASTEXITCODE -ne 0) { throw "tagging $Ref as ${name}: ctr exited $LASTEXITCODE" }
     }
     & $ctr -n k8s.io images label $name 'io.cri-containerd.pinned=pinned'
@@ -435,7 +448,7 @@ func writeHelpersScript(doc string, pulls []pull) string {
 			break
 		}
 	}
-	b.WriteString(fnWaitContainerd + fnPull + fnPin + fnVerify)
+	b.WriteString(fnWaitContainerd + fnLocal + fnPull + fnPin + fnVerify)
 	b.WriteString("'@\n")
 	return b.String()
 }

@@ -241,7 +241,8 @@ func TestPinnedLabelAndChecks(t *testing.T) {
 	d := docs[0].Data
 	for _, want := range []string{
 		"images label $name 'io.cri-containerd.pinned=pinned'",
-		"images tag --local --force $Ref $name",
+		"images tag @local --force $Ref $name",
+		"images pull @local $Ref",
 		"$checked = @(& $ctr -n k8s.io images check)",
 		"if ($fields[3] -cne 'complete')",
 		"if ($fields[-1] -cne 'true')",
@@ -268,7 +269,7 @@ func TestPinnedLabelAndChecks(t *testing.T) {
 		}
 	}
 	// The helpers are written by a single-quoted here-string: no line of theirs may end it.
-	for _, fn := range []string{prelude, fnWaitContainerd, fnEcrPassword, fnPull, fnPin, fnVerify} {
+	for _, fn := range []string{prelude, fnWaitContainerd, fnEcrPassword, fnLocal, fnPull, fnPin, fnVerify} {
 		for _, l := range strings.Split(fn, "\n") {
 			if strings.HasPrefix(l, "'@") {
 				t.Errorf("a helper line ends the here-string: %q", l)

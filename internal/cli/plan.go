@@ -137,7 +137,7 @@ func readCache(ctx context.Context, g *Globals, clients *awsapi.Clients, img *sp
 			lookups[i] = r
 		}
 	}
-	found, skipped, err := resolvePlatforms(ctx, clients, lookups, img.Spec.Windows.Version)
+	found, skipped, err := resolvePlatforms(ctx, clients, lookups, img.Spec.Windows.Version, img.Spec.KubernetesVersion)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reading the cached images' windows/amd64 manifests: %w", err)
 	}
@@ -174,12 +174,13 @@ var (
 	resolveDigests = func(ctx context.Context, clients *awsapi.Clients, refs []string) (map[string]string, error) {
 		return images.Resolve(ctx, refs, images.Options{AWS: clients})
 	}
-	// resolvePlatforms returns, per reference, the windows/amd64 image manifest that
-	// runs on the Windows version (the entry package images chooses as containerd would)
-	// and its compressed size; images that cannot be read or do not run there are
+	// resolvePlatforms returns, per reference, the windows/amd64 image manifest the
+	// node's containerd pulls on the Windows version (images.Image.ManifestDigest: the
+	// entry the containerd of the EKS AMIs of that Kubernetes minor chooses) and its
+	// compressed size; images that cannot be read or do not run there are
 	// listed in skipped, with why. The error is for bad input and a cancelled context.
-	resolvePlatforms = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows string) (found map[string]render.Platform, skipped []string, err error) {
-		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients})
+	resolvePlatforms = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows, kubernetes string) (found map[string]render.Platform, skipped []string, err error) {
+		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
 		if err != nil {
 			return nil, nil, err
 		}
