@@ -12,4 +12,9 @@
 //
 // The caller decides what the report means for the exit code: Report.Errors counts the
 // findings of severity error.
+//
+// With Options.Coverage, Run also reports each AMI's cache coverage: the images the
+// cluster's Windows pods use (images.Discover) against what the AMI records in its
+// winami:cached-images tags (imagebuilder.CachedImagesTags), read for the nodes' Windows
+// build (images.CacheCoverage). [CacheCoverage] does the same without the findings.
 package audit

@@ -6,12 +6,24 @@ import (
 	"strings"
 )
 
-// AMI tag limits, from the EC2 tagging rules (Amazon EC2 User Guide, "Tag your Amazon EC2
-// resources", Tag restrictions — https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions):
-// at most 50 user tags per resource, keys up to 128 and values up to 256 Unicode
-// characters; letters, numbers, spaces and + - = . _ : / @ are allowed everywhere.
-// Image references use only letters, digits and . _ - / : @, and never a space, so a
-// space separates them.
+// Why the AMI's own tags record what it caches. The winami:images tag is a hash and cannot
+// be read back. Image Builder's route (the Ec2ImageBuilderArn tag it adds to every output
+// AMI → GetImage → imageRecipe.components → GetComponent → the document's data; EC2 Image
+// Builder User Guide, "Tag Image Builder output resources",
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/tag-resources.html, and API
+// Reference GetImage/GetImageRecipe/GetComponent) would parse PowerShell text, need
+// imagebuilder:Get* in the auditing identity and Image Builder resources that lifecycle
+// policies and clean-ups delete; the AMI's tags travel with it to every distribution
+// region (winami tags each copy) and cost the audit no call beyond the DescribeImages it
+// makes anyway.
+//
+// AWS tag restrictions (the same for EC2 as for every tagging service, e.g. AWS Batch
+// User Guide, "Tag restrictions",
+// https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html): at most 50
+// user tags per resource, keys up to 128 and values up to 256 Unicode characters; letters,
+// numbers, spaces and + - = . _ : / @ are allowed across services. Image references use
+// only letters, digits and . _ - / : @, and never a space, so a space separates them.
+// awsemu's EC2 CreateTags enforces the 256-character value and the 50-tag limit.
 const (
 	maxTagValue = 256
 	// MaxCachedImagesParts bounds the tags the cached image list may take (20 × 256

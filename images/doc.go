@@ -16,5 +16,9 @@
 // downloaded unless [Options].MeasureUncompressed asks for it, and foreign
 // (non-distributable) layers never are: their sizes come from the manifest.
 //
-// [Discover] lists the images that a cluster's Windows pods and workload templates use.
+// [Discover] lists the images that a cluster's Windows pods and workload templates use;
+// [CacheCoverage] says, for one AMI, which of them it caches and the compressed bytes a
+// new node must still pull (layers shared with a cached image count as cached). The root
+// volume formula itself is package rootvolume's; [CacheOf] turns checked images into its
+// input.
 package images
