@@ -62,9 +62,10 @@ func coverage(ctx context.Context, o Options, nodes []Node, regions map[string]*
 	}
 	type key struct{ region, image string }
 	type group struct {
-		nodes  int
-		builds map[string]int
-		family string
+		nodes    int
+		builds   map[string]int
+		family   string
+		kubelets map[string]int
 	}
 	groups := map[key]*group{}
 	for _, n := range nodes {
@@ -74,7 +75,7 @@ func coverage(ctx context.Context, o Options, nodes []Node, regions map[string]*
 		k := key{n.Region, n.ImageID}
 		g := groups[k]
 		if g == nil {
-			g = &group{builds: map[string]int{}}
+			g = &group{builds: map[string]int{}, kubelets: map[string]int{}}
 			groups[k] = g
 		}
 		g.nodes++
@@ -83,6 +84,9 @@ func coverage(ctx context.Context, o Options, nodes []Node, regions map[string]*
 		}
 		if n.Windows != "" {
 			g.family = n.Windows
+		}
+		if v, err := ParseVersion(n.KubeletVersion); err == nil {
+			g.kubelets[v.MinorString()]++
 		}
 	}
 	keys := make([]key, 0, len(groups))
@@ -116,7 +120,13 @@ func coverage(ctx context.Context, o Options, nodes []Node, regions map[string]*
 				cached, known = img.cached, img.cacheKnown
 			}
 		}
-		cov, err := images.CacheCoverage(ctx, d.Images, cached, known, windows, o.Coverage.Registry)
+		// The kubelet minor names the containerd of the EKS AMIs (catalog.EKSContainerd),
+		// whose platform matcher chooses the entry a node pulls.
+		reg := o.Coverage.Registry
+		if reg.Kubernetes == "" && reg.Containerd == "" {
+			reg.Kubernetes = mostCommon(g.kubelets)
+		}
+		cov, err := images.CacheCoverage(ctx, d.Images, cached, known, windows, reg)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("cache coverage of %s in %s: %v", k.image, k.region, err))
 			continue
@@ -125,4 +135,15 @@ func coverage(ctx context.Context, o Options, nodes []Node, regions map[string]*
 		out = append(out, *cov)
 	}
 	return out, warnings
+}
+
+// mostCommon is the key counted most often (the smallest on a tie), "" for none.
+func mostCommon(counts map[string]int) string {
+	best, n := "", 0
+	for k, c := range counts {
+		if c > n || c == n && k < best {
+			best, n = k, c
+		}
+	}
+	return best
 }

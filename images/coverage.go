@@ -83,11 +83,18 @@ type ImageCoverage struct {
 // AMI caches it and what a new node must pull before its pod starts.
 //
 // An image is cached when the AMI caches the same name (the cache component tags each
-// image with its reference, which kubelet's IfNotPresent pull policy finds) or the same
-// digest. Otherwise a node pulls the layers of the entry for its build that no cached
-// image holds: containerd fetches only the blobs its content store lacks, so shared base
-// layers count as cached. A cached reference recorded with a digest ("repo:tag@sha256:…")
-// is read at that digest, so a tag moved since the build does not change the answer.
+// image with its reference) or the same digest: kubelet asks the runtime for the pod's
+// image by name and, with IfNotPresent, pulls only when it is absent
+// (kubernetes/kubernetes pkg/kubelet/images/image_manager.go, EnsureImageExists and
+// shouldPullImage, commit cfce511e). Otherwise a node pulls the layers of the entry for
+// its build that no cached image holds: containerd's fetch handler skips a blob its
+// content store already has (containerd/containerd core/remotes/handlers.go,
+// FetchHandler: content.OpenWriter → errdefs.IsAlreadyExists → nothing fetched, commit
+// b76236bb; remotes/handlers.go fetch() in 1.x), so shared base layers count as cached.
+// Under Always (or a :latest tag) kubelet pulls anyway, and the same rule makes the
+// layers already held free. A cached reference recorded with a digest
+// ("repo:tag@sha256:…") is read at that digest, so a tag moved since the build does not
+// change the answer.
 func CacheCoverage(ctx context.Context, used []UsedImage, cached []string, cacheKnown bool, windows string, opts Options) (*Coverage, error) {
 	target, err := Target(windows)
 	if err != nil {

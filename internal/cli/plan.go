@@ -109,7 +109,7 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof,
 		ManageInstanceProfile: o.createProfile || o.createRoles, ManageExecutionRole: o.createRoles}}
 	if !o.noRegistry {
-		l.opts.Sizer = registrySizer(g, clients, img.Spec.Windows.Version)
+		l.opts.Sizer = registrySizer(g, clients, img.Spec.Windows.Version, img.Spec.KubernetesVersion)
 	}
 	return l, nil
 }
@@ -161,8 +161,10 @@ func readCache(ctx context.Context, g *Globals, clients *awsapi.Clients, img *sp
 // image manifest the AMI's build pulls. All read the registries through package images;
 // tests replace them.
 var (
-	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows string) (rootvolume.Cache, error) {
-		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients})
+	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows, kubernetes string) (rootvolume.Cache, error) {
+		// The containerd of the spec's Kubernetes minor chooses the entry measured, as in
+		// winami images check -f.
+		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
 		if err != nil {
 			return rootvolume.Cache{}, err
 		}
@@ -199,9 +201,9 @@ var (
 // registrySizer measures the cached images in their registries (package images); an
 // image that cannot be read counts the documented estimate, with a warning, and so do
 // all of them when the check itself fails.
-func registrySizer(g *Globals, clients *awsapi.Clients, windows string) imagebuilder.Sizer {
+func registrySizer(g *Globals, clients *awsapi.Clients, windows, kubernetes string) imagebuilder.Sizer {
 	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (rootvolume.Cache, error) {
-		c, err := measureCache(ctx, g, clients, refs, windows)
+		c, err := measureCache(ctx, g, clients, refs, windows, kubernetes)
 		if err != nil {
 			if ctx.Err() != nil {
 				return rootvolume.Cache{}, ctx.Err()

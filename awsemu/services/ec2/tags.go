@@ -103,7 +103,9 @@ func (s *Service) createTags(c *call) (any, *apiError) {
 		// prefixed aws: do not count). AWS tag restrictions, as the EC2 User Guide ("Tag
 		// restrictions") and every service's tagging page state them, e.g.
 		// https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html;
-		// TagLimitExceeded: EC2 API Reference, "Error codes for the Amazon EC2 API".
+		// TagLimitExceeded ("The maximum number of Tags for a resource has been reached."),
+		// aws: tags not counted, as moto 5.2.1 models EC2 (moto/ec2/models/tags.py,
+		// moto/ec2/exceptions.py).
 		if v := t.Get("Value"); utf8.RuneCountInString(v) > 256 {
 			return nil, errf("InvalidParameterValue", "Tag value for key '%s' is not valid: values are at most 256 characters (%d given)", k, utf8.RuneCountInString(v))
 		}
@@ -121,7 +123,7 @@ func (s *Service) createTags(c *call) (any, *apiError) {
 			}
 		}
 		if n > 50 {
-			return nil, errf("TagLimitExceeded", "The maximum number of tags for resource '%s' has been reached: 50 user tags, %d requested", c.v.List("ResourceId")[i], n)
+			return nil, errf("TagLimitExceeded", "The maximum number of Tags for a resource has been reached. (%s: 50 user tags, %d requested)", c.v.List("ResourceId")[i], n)
 		}
 	}
 	if err := c.dryRun(); err != nil {
