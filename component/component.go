@@ -332,16 +332,16 @@ const fnEcrPassword = `function Get-WinamiEcrPassword([string]$Region) {
 // fnLocal passes it only to a ctr that has it.
 const fnLocal = `function Get-WinamiLocalFlag([string]$Command) {
   $ErrorActionPreference = 'Continue'
+  # Callers wrap the result in @( ): PowerShell unrolls a returned array.
   $help = & $ctr images $Command --help | Out-String
-  if ($help -match '--local') { return @('--local') }
-  return @()
+  if ($help -match '--local') { return '--local' }
 }
 `
 
 const fnPull = `function Invoke-WinamiPull([string]$Ref, [string]$EcrRegion, [int]$Attempts) {
   # ctr reports progress on stderr: judge it by its exit code, not by stderr.
   $ErrorActionPreference = 'Continue'
-  $local = Get-WinamiLocalFlag 'pull'
+  $local = @(Get-WinamiLocalFlag 'pull')
   $delay = 10
   for ($attempt = 1; $attempt -le $Attempts; $attempt++) {
     if ($EcrRegion) {
@@ -373,7 +373,7 @@ const fnPull = `function Invoke-WinamiPull([string]$Ref, [string]$EcrRegion, [in
 const fnPin = `function Set-WinamiPinnedNames([string[]]$Names) {
   # $Names[0] is the name the image was pulled as.
   $ErrorActionPreference = 'Continue'
-  $local = Get-WinamiLocalFlag 'tag'
+  $local = @(Get-WinamiLocalFlag 'tag')
   $Ref = $Names[0]
   foreach ($name in $Names) {
     if ($name -cne $Ref) {

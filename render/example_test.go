@@ -31,6 +31,6 @@ spec:
 	// Output:
 	// ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.31/image_id
 	// arn:aws:imagebuilder:us-east-1:aws:component/update-windows/x.x.x
-	// arn:aws:imagebuilder:us-east-1:123456789012:component/prod-win2022-image-cache/1.1065346674.328292248
+	// arn:aws:imagebuilder:us-east-1:123456789012:component/prod-win2022-image-cache/1.828029010.188843538
 	// arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/prod-win2022
 }
