@@ -51,6 +51,12 @@ func ContentVersion(hash string) string {
 // RootDevice is the root device of Windows AMIs.
 const RootDevice = "/dev/sda1"
 
+// MaxRecipeComponents is how many components an Image Builder recipe may hold: "Recipes
+// require a minimum of one build component, and can have a maximum of 20 build and test
+// components in any combination" (EC2 Image Builder API Reference, ImageRecipe, components:
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_ImageRecipe.html).
+const MaxRecipeComponents = 20
+
 // Tag keys winami puts on what it creates. The first three are package imagebuilder's,
 // so resources created from rendered requests are recognised by plan and apply.
 const (
@@ -287,6 +293,11 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 	}
 	for _, c := range r.Components {
 		comps = append(comps, types.ComponentConfiguration{ComponentArn: aws.String(c.ARN)})
+	}
+	if len(comps) > MaxRecipeComponents {
+		return nil, spec.Errors{{File: img.File(), Line: img.Line("spec.cache.images"), Path: "spec.cache.images",
+			Message: fmt.Sprintf("%d images need %d image-cache components, and with the %d Amazon-managed one(s) the recipe would hold %d; an Image Builder recipe holds at most %d components: cache fewer images (`winami images discover` shows how many pods use each) or split them over two specs",
+				len(images), len(r.Components), len(r.ManagedComponents), len(comps), MaxRecipeComponents)}}
 	}
 	r.RootVolumeGiB = s.Build.RootVolumeSize.GiB
 	if s.Build.RootVolumeSize.Auto() {

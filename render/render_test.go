@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -260,6 +261,22 @@ func TestRootVolume(t *testing.T) {
 	img.Spec.Parent.Source = spec.SourceWindowsBase
 	if got := AutoRootVolume(img, 1); got != 30+12+20 {
 		t.Errorf("AutoRootVolume(windows-base, 1) = %d, want 62", got)
+	}
+}
+
+// A recipe holds at most 20 components (render.MaxRecipeComponents): more images than fit
+// are refused as a spec error on spec.cache.images, before anything is created.
+func TestTooManyImagesForOneRecipe(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(base + "  cache:\n    images:\n")
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&b, "      - 111000111000.dkr.ecr.us-west-2.amazonaws.com/team-%03d/a-service-with-a-long-name:1.%d.0-ltsc2022\n", i, i)
+	}
+	_, err := Render(loadSrc(t, b.String()), Options{})
+	var errs spec.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Path != "spec.cache.images" || errs[0].Line == 0 ||
+		!strings.Contains(errs[0].Message, "at most 20 components") {
+		t.Fatalf("Render of 400 images: %v", err)
 	}
 }
 

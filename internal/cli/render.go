@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/render"
+	"github.com/winami/winami/spec"
 )
 
 type renderOptions struct {
@@ -100,6 +102,9 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 			}
 		}
 		r, err := render.Render(img, ro)
+		if errs := (spec.Errors)(nil); errors.As(err, &errs) {
+			return specError(o.file, err)
+		}
 		if err != nil {
 			return fmt.Errorf("rendering %s: %w", o.file, err)
 		}

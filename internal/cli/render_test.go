@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,7 @@ func TestRenderBadInput(t *testing.T) {
 		{name: "not a mapping", content: "- apiVersion: winami.io/v1alpha1\n- kind: WindowsImage\n", want: []string{"bad.yaml:1", "sequence", "want a mapping"}},
 		{name: "a scalar", content: "winami\n", want: []string{"bad.yaml", "want a mapping"}},
 		{name: "broken YAML", content: "metadata: {name: [\n", want: []string{"bad.yaml", "parsing YAML"}},
+		{name: "too many images for one recipe", content: replace("      - mcr.microsoft.com/windows/servercore:ltsc2022\n", manyImages(400)), want: []string{":10:", "spec.cache.images", "at most 20 components"}},
 		{name: "5 MB file", content: goodSpec + "# " + strings.Repeat("x", 5<<20) + "\n", want: []string{"bad.yaml", "1 MiB"}},
 	}
 	if len(cases) < 25 {
@@ -234,4 +236,13 @@ func TestRenderFlags(t *testing.T) {
 	if !strings.Contains(string(b), "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/minimal-win2019/1.") {
 		t.Errorf("--account not used:\n%s", b)
 	}
+}
+
+// manyImages lists n distinct cached images, one spec line each.
+func manyImages(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "      - 111000111000.dkr.ecr.us-east-1.amazonaws.com/team-%03d/service:1.%d.0\n", i, i)
+	}
+	return b.String()
 }

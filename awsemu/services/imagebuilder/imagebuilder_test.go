@@ -392,6 +392,22 @@ func TestResources(t *testing.T) {
 	_, err = c.CreateImageRecipe(ctx, &ib.CreateImageRecipeInput{Name: aws.String("other"), SemanticVersion: aws.String("1.0.0"),
 		ParentImage: aws.String(parentAMI), Components: []types.ComponentConfiguration{{ComponentArn: aws.String("arn:aws:imagebuilder:us-east-1:aws:component/nope/1.0.x")}}, ClientToken: aws.String("nf")})
 	apiError(t, err, "ResourceNotFoundException", 404)
+	// At most 20 components: the same component 21 times is refused, 20 times accepted.
+	many := make([]types.ComponentConfiguration, 21)
+	for i := range many {
+		many[i] = types.ComponentConfiguration{ComponentArn: aws.String(w.component)}
+	}
+	_, err = c.CreateImageRecipe(ctx, &ib.CreateImageRecipeInput{Name: aws.String("many"), SemanticVersion: aws.String("1.0.0"),
+		ParentImage: aws.String(parentAMI), Components: many, ClientToken: aws.String("many-21")})
+	apiError(t, err, "InvalidParameterValueException", 400)
+	m20, err := c.CreateImageRecipe(ctx, &ib.CreateImageRecipeInput{Name: aws.String("many"), SemanticVersion: aws.String("1.0.0"),
+		ParentImage: aws.String(parentAMI), Components: many[:20], ClientToken: aws.String("many-20")})
+	if err != nil {
+		t.Fatalf("a recipe of 20 components: %v", err)
+	}
+	if _, err := c.DeleteImageRecipe(ctx, &ib.DeleteImageRecipeInput{ImageRecipeArn: m20.ImageRecipeArn}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Updates in place.
 	if _, err := c.UpdateInfrastructureConfiguration(ctx, &ib.UpdateInfrastructureConfigurationInput{

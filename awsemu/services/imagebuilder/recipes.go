@@ -10,6 +10,9 @@ import (
 	"github.com/winami/winami/awsemu/protocol/restjson"
 )
 
+// maxRecipeComponents is the most components a recipe may hold (see CreateImageRecipe).
+const maxRecipeComponents = 20
+
 // componentConfig is one entry of a recipe's components.
 type componentConfig struct {
 	ComponentArn string `json:"componentArn"`
@@ -115,6 +118,12 @@ func createImageRecipe(c *call) (map[string]any, *restjson.Error) {
 	}
 	if len(in.Components) == 0 {
 		return nil, invalidParam("components", "a recipe needs at least one component")
+	}
+	// "Recipes require a minimum of one build component, and can have a maximum of 20
+	// build and test components in any combination." (API Reference, ImageRecipe,
+	// components: https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_ImageRecipe.html)
+	if len(in.Components) > maxRecipeComponents {
+		return nil, invalidParam("components", "a recipe can have a maximum of %d build and test components; this one has %d", maxRecipeComponents, len(in.Components))
 	}
 	platform := ""
 	for i, cc := range in.Components {
