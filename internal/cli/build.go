@@ -97,10 +97,11 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 	}
 	if !o.noRegistry && len(l.desired.CacheImages) > 0 && !l.spec.Spec.Cache.PinDigests {
 		// Tags move: record (and, with --if-changed, compare) what they point to now.
-		if digests, err := resolveDigests(ctx, l.clients, l.desired.CacheImages); err == nil {
+		// The registries were read when the spec was loaded: the same report, no second read.
+		if rep, err := l.cache.check(ctx, l.desired.CacheImages); err == nil {
 			var refs []string
-			for _, r := range l.desired.CacheImages {
-				if d := digests[r]; d != "" {
+			for i, r := range l.desired.CacheImages {
+				if d := rep.Images[i].Digest; d != "" && !strings.Contains(r, "@") {
 					r += "@" + d
 				}
 				refs = append(refs, r)

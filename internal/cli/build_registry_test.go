@@ -116,3 +116,37 @@ func TestIfChangedFollowsDigests(t *testing.T) {
 		t.Errorf("build --if-changed after the tag moved started %d builds:\n%s", started, errOut)
 	}
 }
+
+// TestApplyAndBuildReadEachImageOnce: one command reads each cached image's manifest from
+// its registry once, although the component (platform manifest), spec.cache.pinDigests,
+// the root volume and the build's recorded inputs all use what the registry said.
+func TestApplyAndBuildReadEachImageOnce(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	reg := imagestest.Start(t, nil)
+	ref := reg.Host + "/app:2.0"
+	imagestest.Push(t, ref, imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0))
+
+	useBuildWorld(t, buildClock())
+	for _, pin := range []bool{false, true} {
+		spec := strings.NewReplacer(
+			"      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n", "      - "+ref+"\n",
+			"PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)
+		if pin {
+			spec = strings.Replace(spec, "  cache:\n", "  cache:\n    pinDigests: true\n", 1)
+		}
+		f := filepath.Join(t.TempDir(), "winami.yaml")
+		if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"apply", "-f", f, "--yes"}, {"build", "-f", f, "--poll-interval", "20ms"}} {
+			before := reg.Count("GET", "/v2/app/manifests/") + reg.Count("HEAD", "/v2/app/manifests/")
+			_, errOut, code := run(t, args...)
+			if code != 0 {
+				t.Fatalf("pinDigests %v, %s: exit %d:\n%s", pin, args[0], code, errOut)
+			}
+			if n := reg.Count("GET", "/v2/app/manifests/") + reg.Count("HEAD", "/v2/app/manifests/") - before; n != 1 {
+				t.Errorf("pinDigests %v, %s read the manifest of %s %d times, want once", pin, args[0], ref, n)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -52,6 +53,8 @@ type loaded struct {
 	desired *imagebuilder.Desired
 	clients *awsapi.Clients
 	opts    imagebuilder.Options
+	// cache holds what the registries said about the cached images (read once).
+	cache *cacheReader
 }
 
 // load reads and checks the spec file (bad input exits 2), resolves what rendering
@@ -82,8 +85,9 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	if img.Spec.Cache.PinDigests && len(refs) > 0 && o.noRegistry {
 		g.Warnf("spec.cache.pinDigests: --no-registry reads no digest, so the %d cached image(s) are pulled by tag", len(refs))
 	}
+	cache := newCacheReader(clients, img)
 	if len(refs) > 0 && !o.noRegistry {
-		if ro.Digests, ro.Platforms, cacheRefs, err = readCache(ctx, g, clients, img, true); err != nil {
+		if ro.Digests, ro.Platforms, cacheRefs, err = readCache(ctx, g, cache, img, true); err != nil {
 			return nil, err
 		}
 	}
@@ -106,46 +110,108 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	for _, c := range res.Components {
 		d.Components = append(d.Components, c.Input)
 	}
-	l := &loaded{spec: img, desired: d, clients: clients, opts: imagebuilder.Options{Logf: g.Infof,
+	l := &loaded{spec: img, desired: d, clients: clients, cache: cache, opts: imagebuilder.Options{Logf: g.Infof,
 		ManageInstanceProfile: o.createProfile || o.createRoles, ManageExecutionRole: o.createRoles}}
 	if !o.noRegistry {
-		l.opts.Sizer = registrySizer(g, clients, img.Spec.Windows.Version, img.Spec.KubernetesVersion)
+		l.opts.Sizer = registrySizer(g, cache)
 	}
 	return l, nil
 }
 
-// readCache reads from the registries what the image-cache component pulls: with
-// spec.cache.pinDigests the digest each reference names now (an unreadable image is an
-// error), and for every image the windows/amd64 manifest the AMI's Windows build runs and
-// its compressed size (an image whose manifest cannot be read is pulled as given, with a
-// warning when warn is set; render's own warning names them otherwise). It returns the
-// references to record as the build's inputs (pinned ones with their digest).
-func readCache(ctx context.Context, g *Globals, clients *awsapi.Clients, img *spec.WindowsImage, warn bool) (map[string]string, map[string]render.Platform, []string, error) {
-	refs := img.Images()
-	lookups := refs // what the registry is asked: pinned references by their digest
-	var digests map[string]string
-	if img.Spec.Cache.PinDigests {
-		var err error
-		if digests, err = resolveDigests(ctx, clients, refs); err != nil {
-			return nil, nil, nil, fmt.Errorf("resolving image digests for spec.cache.pinDigests: %w", err)
-		}
-		lookups = make([]string, len(refs))
-		for i, r := range refs {
-			if d := digests[r]; d != "" && !strings.Contains(r, "@") {
-				r += "@" + d
-			}
-			lookups[i] = r
-		}
+// cacheReader reads the cached images from their registries once per command (package
+// images): the same report gives the component its platform manifests, pins digests and
+// sizes the root volume, so plan and apply read each image once. Tests replace checkImages.
+type cacheReader struct {
+	clients             *awsapi.Clients
+	windows, kubernetes string
+
+	mu      sync.Mutex
+	reports map[string]*images.Report // by the references read, joined with newlines
+}
+
+// checkImages reads refs for the Windows version with the containerd of the Kubernetes
+// minor (the entry it pulls decides; see images.Options.Kubernetes).
+var checkImages = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows, kubernetes string) (*images.Report, error) {
+	return images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
+}
+
+func newCacheReader(clients *awsapi.Clients, img *spec.WindowsImage) *cacheReader {
+	return &cacheReader{clients: clients, windows: img.Spec.Windows.Version, kubernetes: img.Spec.KubernetesVersion, reports: map[string]*images.Report{}}
+}
+
+// check returns the report on refs, reading the registries the first time, and records
+// it also under alias (the same images named by digest) when given.
+func (c *cacheReader) check(ctx context.Context, refs []string, alias ...[]string) (*images.Report, error) {
+	key := strings.Join(refs, "\n")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rep, ok := c.reports[key]; ok {
+		return rep, nil
 	}
-	found, skipped, err := resolvePlatforms(ctx, clients, lookups, img.Spec.Windows.Version, img.Spec.KubernetesVersion)
+	rep, err := checkImages(ctx, c.clients, refs, c.windows, c.kubernetes)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the cached images' windows/amd64 manifests: %w", err)
+		return nil, err
 	}
-	platforms := map[string]render.Platform{}
-	for i, r := range refs {
-		if p, ok := found[lookups[i]]; ok {
-			platforms[r] = p
+	c.reports[key] = rep
+	for _, a := range alias {
+		c.reports[strings.Join(a, "\n")] = rep
+	}
+	return rep, nil
+}
+
+// readCache reads from the registries what the image-cache component pulls: with
+// spec.cache.pinDigests the digest each reference names now (an image that cannot be read
+// is an error), and for every image the windows/amd64 manifest the node's containerd
+// pulls on the AMI's Windows build (images.Image.ManifestDigest) and its compressed size
+// (an image that cannot be read or does not run there is pulled as given, with a warning
+// when warn is set; render's own warning names them otherwise). It returns the references
+// to record as the build's inputs (pinned ones with their digest).
+func readCache(ctx context.Context, g *Globals, cache *cacheReader, img *spec.WindowsImage, warn bool) (map[string]string, map[string]render.Platform, []string, error) {
+	refs := img.Images()
+	lookups := refs // the build's inputs: pinned references with their digest
+	pin := img.Spec.Cache.PinDigests
+	if pin {
+		lookups = make([]string, len(refs))
+	}
+	rep, err := cache.check(ctx, refs)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the cached images from their registries: %w", err)
+	}
+	var (
+		digests   map[string]string
+		unread    []string
+		skipped   []string
+		platforms = map[string]render.Platform{}
+	)
+	if pin {
+		digests = map[string]string{}
+	}
+	for i, im := range rep.Images {
+		r := refs[i]
+		if pin {
+			lookups[i] = r
+			switch {
+			case im.Digest == "":
+				unread = append(unread, fmt.Sprintf("%s: %s", r, im.Status))
+			case !strings.Contains(r, "@"):
+				digests[r] = im.Digest
+				lookups[i] = r + "@" + im.Digest
+			}
 		}
+		if im.Status != images.StatusCompatible || im.ManifestDigest == "" {
+			skipped = append(skipped, fmt.Sprintf("%s: %s", r, im.Status))
+			continue
+		}
+		platforms[r] = render.Platform{Digest: im.ManifestDigest, CompressedBytes: im.CompressedBytes}
+	}
+	if len(unread) > 0 {
+		return nil, nil, nil, fmt.Errorf("resolving image digests for spec.cache.pinDigests: %s (`winami images check -f …` says why)", strings.Join(unread, "; "))
+	}
+	if pin {
+		// The root volume is sized from the same report (the images are named by digest there).
+		cache.mu.Lock()
+		cache.reports[strings.Join(lookups, "\n")] = rep
+		cache.mu.Unlock()
 	}
 	if len(skipped) > 0 && warn {
 		g.Warnf("%d cached image(s) are pulled by tag or digest as given, since their windows/amd64 manifest for Windows Server %s could not be read: %s (`winami images check -f …` says more)",
@@ -154,57 +220,19 @@ func readCache(ctx context.Context, g *Globals, clients *awsapi.Clients, img *sp
 	return digests, platforms, lookups, nil
 }
 
-// measureCache reads the cached images from their registries (package images) and
-// says what rootVolumeSize: auto may count: the images read are measured, the others
-// (missing, unreadable) estimated, exactly as winami images check counts them;
-// resolveDigests returns the digest each reference names now; resolvePlatforms the
-// image manifest the AMI's build pulls. All read the registries through package images;
-// tests replace them.
-var (
-	measureCache = func(ctx context.Context, g *Globals, clients *awsapi.Clients, refs []string, windows, kubernetes string) (rootvolume.Cache, error) {
-		// The containerd of the spec's Kubernetes minor chooses the entry measured, as in
-		// winami images check -f.
-		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
-		if err != nil {
-			return rootvolume.Cache{}, err
-		}
-		if rep.Totals.Incompatible > 0 {
-			g.Warnf("%d cached image(s) do not run on Windows Server %s hosts: `winami images check -f …` names them and the tags that would", rep.Totals.Incompatible, windows)
-		}
-		return images.CacheOf(rep.Images), nil
-	}
-	resolveDigests = func(ctx context.Context, clients *awsapi.Clients, refs []string) (map[string]string, error) {
-		return images.Resolve(ctx, refs, images.Options{AWS: clients})
-	}
-	// resolvePlatforms returns, per reference, the windows/amd64 image manifest the
-	// node's containerd pulls on the Windows version (images.Image.ManifestDigest: the
-	// entry the containerd of the EKS AMIs of that Kubernetes minor chooses) and its
-	// compressed size; images that cannot be read or do not run there are
-	// listed in skipped, with why. The error is for bad input and a cancelled context.
-	resolvePlatforms = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows, kubernetes string) (found map[string]render.Platform, skipped []string, err error) {
-		rep, err := images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
-		if err != nil {
-			return nil, nil, err
-		}
-		found = map[string]render.Platform{}
-		for _, im := range rep.Images {
-			if im.Status != images.StatusCompatible || im.ManifestDigest == "" {
-				skipped = append(skipped, fmt.Sprintf("%s: %s", im.Ref, im.Status))
-				continue
-			}
-			found[im.Ref] = render.Platform{Digest: im.ManifestDigest, CompressedBytes: im.CompressedBytes}
-		}
-		return found, skipped, nil
-	}
-)
-
-// registrySizer measures the cached images in their registries (package images); an
-// image that cannot be read counts the documented estimate, with a warning, and so do
-// all of them when the check itself fails.
-func registrySizer(g *Globals, clients *awsapi.Clients, windows, kubernetes string) imagebuilder.Sizer {
+// registrySizer measures the cached images from the command's one registry report
+// (cacheReader); an image that cannot be read counts the documented estimate, with a
+// warning, and so do all of them when the check itself fails.
+func registrySizer(g *Globals, cache *cacheReader) imagebuilder.Sizer {
 	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (rootvolume.Cache, error) {
-		c, err := measureCache(ctx, g, clients, refs, windows, kubernetes)
-		if err != nil {
+		var c rootvolume.Cache
+		rep, err := cache.check(ctx, refs)
+		if err == nil {
+			if rep.Totals.Incompatible > 0 {
+				g.Warnf("%d cached image(s) do not run on Windows Server %s hosts: `winami images check -f …` names them and the tags that would", rep.Totals.Incompatible, cache.windows)
+			}
+			c = images.CacheOf(rep.Images)
+		} else {
 			if ctx.Err() != nil {
 				return rootvolume.Cache{}, ctx.Err()
 			}

@@ -97,7 +97,7 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 			if err != nil {
 				return err
 			}
-			if ro.Digests, ro.Platforms, _, err = readCache(ctx, g, clients, img, false); err != nil {
+			if ro.Digests, ro.Platforms, _, err = readCache(ctx, g, newCacheReader(clients, img), img, false); err != nil {
 				return err
 			}
 		}
