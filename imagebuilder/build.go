@@ -176,6 +176,30 @@ func (in Inputs) Tags(name string) map[string]string {
 	return tags
 }
 
+// tagsFor are the input tags for an AMI that already carries existing (Image Builder's
+// own, spec.distribution.amiTags): the cached image list takes only the room left under
+// EC2's MaxTagsPerResource, so tagging never fails for want of it (the count alone is
+// written then, and audit says the AMI's cache is not listed).
+func (in Inputs) tagsFor(name string, existing []ec2types.Tag) map[string]string {
+	tags := in.Tags(name)
+	used := map[string]bool{}
+	for _, t := range existing {
+		used[aws.ToString(t.Key)] = true
+	}
+	for k := range tags {
+		if !strings.HasPrefix(k, CachedImagesTag+":") {
+			used[k] = true
+		}
+	}
+	for k := range tags {
+		if strings.HasPrefix(k, CachedImagesTag+":") {
+			delete(tags, k)
+		}
+	}
+	maps.Copy(tags, CachedImagesTagsWithin(in.Images, MaxTagsPerResource-len(used)))
+	return tags
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
@@ -305,11 +329,6 @@ func LogsLocation(d *Desired, img *types.Image) string {
 // published parameter names the AMI in every region, and reads Fast Launch states.
 func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs Inputs) (*BuildResult, error) {
 	res := &BuildResult{Image: aws.ToString(img.Arn), Parameter: d.PublishParameter, State: string(img.State.Status), InputsHash: inputs.Hash()}
-	tags := inputs.Tags(d.Name)
-	var ec2Tags []ec2types.Tag
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		ec2Tags = append(ec2Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-	}
 	if img.OutputResources != nil {
 		for _, a := range img.OutputResources.Amis {
 			res.AMIs = append(res.AMIs, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image)})
@@ -320,7 +339,20 @@ func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs
 		return res, fmt.Errorf("reading image %s: AVAILABLE but no AMI in its output resources", res.Image)
 	}
 	for i, a := range res.AMIs {
-		var err error
+		// The AMI's own tags (Image Builder's, amiTags) decide how much room the inputs have.
+		desc, err := c.EC2(a.Region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{a.ImageID}})
+		if err != nil {
+			return res, fmt.Errorf("reading the tags of %s in %s: %w", a.ImageID, a.Region, err)
+		}
+		var existing []ec2types.Tag
+		if len(desc.Images) > 0 {
+			existing = desc.Images[0].Tags
+		}
+		tags := inputs.tagsFor(d.Name, existing)
+		var ec2Tags []ec2types.Tag
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
+			ec2Tags = append(ec2Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+		}
 		if _, err = c.EC2(a.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.ImageID}, Tags: ec2Tags}); err != nil {
 			return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
 		}

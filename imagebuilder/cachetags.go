@@ -26,6 +26,8 @@ import (
 // awsemu's EC2 CreateTags enforces the 256-character value and the 50-tag limit.
 const (
 	maxTagValue = 256
+	// MaxTagsPerResource is EC2's limit of user tags on one resource (an AMI).
+	MaxTagsPerResource = 50
 	// MaxCachedImagesParts bounds the tags the cached image list may take (20 × 256
 	// characters, some 40–60 references), leaving the rest of the 50 for winami's other
 	// tags, Image Builder's (CreatedBy, Ec2ImageBuilderArn) and spec.distribution amiTags.
@@ -37,10 +39,17 @@ const (
 // CachedImagesTag+":1", ":2", …. The list is left out (the count alone is written, as
 // "<n> (not listed: too long)") when it would take more than MaxCachedImagesParts tags.
 func CachedImagesTags(refs []string) map[string]string {
+	return CachedImagesTagsWithin(refs, MaxCachedImagesParts)
+}
+
+// CachedImagesTagsWithin is CachedImagesTags with the list cut in at most maxParts tags
+// (the room the AMI has left under MaxTagsPerResource); the count alone is written when
+// the list needs more.
+func CachedImagesTagsWithin(refs []string, maxParts int) map[string]string {
 	tags := map[string]string{CachedImagesTag: strconv.Itoa(len(refs))}
 	list := strings.Join(refs, " ")
 	parts := (len(list) + maxTagValue - 1) / maxTagValue
-	if parts > MaxCachedImagesParts {
+	if parts > min(maxParts, MaxCachedImagesParts) {
 		tags[CachedImagesTag] = fmt.Sprintf("%d (not listed: too long)", len(refs))
 		return tags
 	}

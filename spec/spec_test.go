@@ -328,3 +328,23 @@ func TestExecutionRoleValidation(t *testing.T) {
 		t.Errorf("41-character name: %v", errs)
 	}
 }
+
+// TestAMITagsLeaveRoomForTheBuild: amiTags may take what the AMI's 50 tags leave after
+// Image Builder's two and winami's eight; one more is refused on its line.
+func TestAMITagsLeaveRoomForTheBuild(t *testing.T) {
+	withTags := func(n int) string {
+		var b strings.Builder
+		b.WriteString(good + "    amiTags:\n")
+		for i := 0; i < n; i++ {
+			b.WriteString("      team-" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ": v\n")
+		}
+		return b.String()
+	}
+	if _, errs := load(t, withTags(MaxAMITags)); errs != nil {
+		t.Fatalf("%d amiTags: %v", MaxAMITags, errs)
+	}
+	_, errs := load(t, withTags(MaxAMITags+1))
+	if len(errs) != 1 || errs[0].Path != "spec.distribution.amiTags" || errs[0].Line == 0 || !strings.Contains(errs[0].Message, "at most 40") {
+		t.Fatalf("%d amiTags: %v", MaxAMITags+1, errs)
+	}
+}

@@ -148,7 +148,7 @@ type Distribution struct {
 	Regions []string `json:"regions,omitempty"`
 	// AMIName defaults to "<name>-{{imagebuilder:buildDate}}".
 	AMIName string `json:"amiName,omitempty"`
-	// AMITags are added to every distributed AMI.
+	// AMITags are added to every distributed AMI (at most MaxAMITags).
 	AMITags map[string]string `json:"amiTags,omitempty"`
 	// LaunchPermissions share the AMI with accounts and organizations.
 	LaunchPermissions *LaunchPermissions `json:"launchPermissions,omitempty"`
@@ -250,3 +250,10 @@ func (r *RootVolumeSize) set(s string) error {
 	}
 	return nil
 }
+
+// MaxAMITags is how many spec.distribution.amiTags an AMI has room for: EC2 allows 50
+// user tags per resource (EC2 User Guide, "Tag restrictions"); Image Builder tags every
+// output AMI CreatedBy and Ec2ImageBuilderArn (Image Builder User Guide, "Tag Image
+// Builder output resources"), and winami build adds its 8 winami:* input tags (package
+// imagebuilder, Inputs.Tags; the cached image list takes only the room left).
+const MaxAMITags = 50 - 2 - 8

@@ -242,8 +242,8 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 			c.add("spec.distribution.amiName", "%q has no %s: AMI names must be unique, so every build after the first would fail", d.AMIName, BuildDateVariable)
 		}
 	}
-	if len(d.AMITags) > 50 {
-		c.add("spec.distribution.amiTags", "%d tags: at most 50", len(d.AMITags))
+	if len(d.AMITags) > MaxAMITags {
+		c.add("spec.distribution.amiTags", "%d tags: at most %d (an AMI holds 50 user tags; Image Builder adds CreatedBy and Ec2ImageBuilderArn, winami its 8 winami:* tags)", len(d.AMITags), MaxAMITags)
 	}
 	for _, k := range sortedKeys(d.AMITags) {
 		path := "spec.distribution.amiTags." + k
