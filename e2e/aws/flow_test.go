@@ -253,12 +253,13 @@ spec:
 	f.executionRole = eff.Spec.Build.ExecutionRole
 }
 
-// render writes the documents offline and checks that each request decodes into the
-// SDK's input type with no unknown field.
+// render writes the documents and checks that each request decodes into the SDK's input
+// type with no unknown field. --resolve-digests reads the registry as apply does, so the
+// component pulls the same windows/amd64 manifest digest and apply creates what render wrote.
 func (f *flow) render(t *testing.T) {
 	w := f.w
 	out := filepath.Join(w.dir, "out")
-	w.must(t, f.ctx, 0, "render", "-f", f.spec, "-d", out, "--account", f.account)
+	w.must(t, f.ctx, 0, "render", "-f", f.spec, "-d", out, "--account", f.account, "--resolve-digests")
 	decode := func(name string, v any) {
 		t.Helper()
 		data, err := os.ReadFile(filepath.Join(out, name))
