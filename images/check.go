@@ -19,6 +19,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/rootvolume"
 )
 
 // Defaults of [Options].
@@ -27,13 +28,14 @@ const (
 	DefaultAttempts       = 3
 	DefaultAttemptTimeout = 30 * time.Second
 	DefaultRetryBackoff   = 500 * time.Millisecond
-	// DefaultParentVolumeGiB is the root volume of the EKS-optimized Windows AMIs.
-	DefaultParentVolumeGiB = 50
+	// DefaultParentVolumeGiB is the root volume of the EKS-optimized Windows AMIs
+	// (package rootvolume's, as are the two below).
+	DefaultParentVolumeGiB = rootvolume.EKSOptimizedParentGiB
 	// DefaultHeadroom multiplies the cache's uncompressed size; see [Totals].
-	DefaultHeadroom = 1.5
+	DefaultHeadroom = rootvolume.Headroom
 	// DefaultFreeGiB is left free on the root volume for Windows updates, logs and pods
 	// (kubelet starts evicting at 10–15 % free); the same as apply's rootVolumeSize: auto.
-	DefaultFreeGiB = 20
+	DefaultFreeGiB = rootvolume.FreeGiB
 	// EstimatedExpansion is the uncompressed/compressed ratio assumed for a compressed
 	// layer whose uncompressed size is unknown (Windows layers typically expand 2.5–3×).
 	EstimatedExpansion = 2.5
@@ -96,18 +98,7 @@ func (o Options) withDefaults() Options {
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = DefaultRetryBackoff
 	}
-	if o.ParentVolumeGiB <= 0 {
-		o.ParentVolumeGiB = DefaultParentVolumeGiB
-	}
-	if o.Headroom <= 0 {
-		o.Headroom = DefaultHeadroom
-	}
-	switch {
-	case o.FreeGiB == 0:
-		o.FreeGiB = DefaultFreeGiB
-	case o.FreeGiB < 0:
-		o.FreeGiB = 0
-	}
+	// ParentVolumeGiB, Headroom, FreeGiB and MinimumGiB are defaulted by rootvolume.Compute.
 	if o.Transport == nil {
 		o.Transport = remote.DefaultTransport
 	}

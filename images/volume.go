@@ -113,11 +113,8 @@ func CacheOf(ims []Image) rootvolume.Cache {
 }
 
 func volumeOptions(opts Options) rootvolume.Options {
-	free := opts.FreeGiB
-	if free == 0 {
-		free = -1 // withDefaults made 0 the caller's "none"
-	}
-	return rootvolume.Options{ParentGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom, FreeGiB: free, MinimumGiB: opts.MinimumGiB}
+	// The same conventions (zero: the default; negative: none), so the options pass as they are.
+	return rootvolume.Options{ParentGiB: opts.ParentVolumeGiB, Headroom: opts.Headroom, FreeGiB: opts.FreeGiB, MinimumGiB: opts.MinimumGiB}
 }
 
 // RootVolumeGiB is parentGiB + ceil(uncompressedBytes/GiB × headroom) + freeGiB: package

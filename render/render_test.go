@@ -267,12 +267,7 @@ func TestRootVolume(t *testing.T) {
 // A recipe holds at most 20 components (render.MaxRecipeComponents): more images than fit
 // are refused as a spec error on spec.cache.images, before anything is created.
 func TestTooManyImagesForOneRecipe(t *testing.T) {
-	var b strings.Builder
-	b.WriteString(base + "  cache:\n    images:\n")
-	for i := 0; i < 400; i++ {
-		fmt.Fprintf(&b, "      - 111000111000.dkr.ecr.us-west-2.amazonaws.com/team-%03d/a-service-with-a-long-name:1.%d.0-ltsc2022\n", i, i)
-	}
-	_, err := Render(loadSrc(t, b.String()), Options{})
+	_, err := Render(loadSrc(t, manyImagesSpec(400)), Options{})
 	var errs spec.Errors
 	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Path != "spec.cache.images" || errs[0].Line == 0 ||
 		!strings.Contains(errs[0].Message, "at most 20 components") {
@@ -280,13 +275,18 @@ func TestTooManyImagesForOneRecipe(t *testing.T) {
 	}
 }
 
-func TestManyImagesSplitIntoComponents(t *testing.T) {
+// manyImagesSpec is the base spec caching n distinct images with long ECR names.
+func manyImagesSpec(n int) string {
 	var b strings.Builder
 	b.WriteString(base + "  cache:\n    images:\n")
-	for i := 0; i < 120; i++ {
+	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "      - 111000111000.dkr.ecr.us-west-2.amazonaws.com/team-%03d/a-service-with-a-long-name:1.%d.0-ltsc2022\n", i, i)
 	}
-	r, err := Render(loadSrc(t, b.String()), Options{})
+	return b.String()
+}
+
+func TestManyImagesSplitIntoComponents(t *testing.T) {
+	r, err := Render(loadSrc(t, manyImagesSpec(120)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,15 +165,24 @@ func WithPlatform(t TB, img v1.Image, goos, arch, osVersion string) v1.Image {
 // from the image's config.
 func Index(t TB, imgs ...v1.Image) v1.ImageIndex {
 	t.Helper()
+	return index(t, true, imgs)
+}
+
+// index builds a Docker manifest list of imgs, their platforms from their configs, with
+// os.version when withOSVersion is set.
+func index(t TB, withOSVersion bool, imgs []v1.Image) v1.ImageIndex {
+	t.Helper()
 	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
 	for _, img := range imgs {
 		cfg, err := img.ConfigFile()
 		if err != nil {
 			t.Fatalf("reading the image config: %v", err)
 		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
-			Platform: &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, OSVersion: cfg.OSVersion},
-		}})
+		p := &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture}
+		if withOSVersion {
+			p.OSVersion = cfg.OSVersion
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}})
 	}
 	return idx
 }
@@ -184,17 +193,7 @@ func Index(t TB, imgs ...v1.Image) v1.ImageIndex {
 // on any Windows host).
 func IndexWithoutOSVersion(t TB, imgs ...v1.Image) v1.ImageIndex {
 	t.Helper()
-	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
-	for _, img := range imgs {
-		cfg, err := img.ConfigFile()
-		if err != nil {
-			t.Fatalf("reading the image config: %v", err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
-			Platform: &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture},
-		}})
-	}
-	return idx
+	return index(t, false, imgs)
 }
 
 // ForeignLayer returns a random non-distributable (foreign) layer of size bytes and the
