@@ -24,6 +24,9 @@ type Image struct {
 	RootDeviceName    string
 	BlockDevices      []BlockDevice
 	Tags              map[string]string
+	// SnapshotTags are the tags of the snapshots PutImage makes for BlockDevices (Image
+	// Builder tags them CreatedBy: EC2 Image Builder).
+	SnapshotTags map[string]string
 }
 
 // BlockDevice is one EBS mapping of an image.

@@ -363,6 +363,11 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			Region: d.Region, Name: name, Description: desc, OwnerID: img.account, CreationDate: at,
 			State: "available", LaunchPermissions: launch, Platform: "windows", PlatformDetails: "Windows",
 			Architecture: "x86_64", RootDeviceName: rootDevice(parent), BlockDevices: devices, Tags: tags,
+			// The AMI's snapshots: the service-linked role's policy lets it tag them
+			// CreatedBy "EC2 Image Builder" (ec2:CreateAction CreateImage), and
+			// EC2ImageBuilderLifecycleExecutionPolicy deletes snapshots on that tag
+			// (https://docs.aws.amazon.com/imagebuilder/latest/userguide/security-iam-awsmanpol.html).
+			SnapshotTags: map[string]string{"CreatedBy": "EC2 Image Builder"},
 		})
 		if out.Platform == "" && parent.Platform != "windows" {
 			out.Platform = parent.Platform
