@@ -319,7 +319,12 @@ func OperatorPolicy(sc Scope) Document {
 		// EC2LaunchInstance, without license configurations (winami's AMIs carry none).
 		// Holder, on what is not winami's: names any AMI, template, subnet, group and key
 		// in a launch, but a launch also needs FastLaunchInstances, so every instance and
-		// volume it starts is tagged CreatedBy "EC2 Fast Launch" (visible, and cost only).
+		// volume it starts is tagged CreatedBy "EC2 Fast Launch". It may launch such
+		// instances itself (not only through Fast Launch), with the build role passed
+		// (PassInstanceRole): EC2FastLaunchFullAccess grants the same. The build role adds
+		// little to the operator's own reads (s3:GetObject on ec2imagebuilder* buckets and
+		// .iso objects of the account, logs under /aws/imagebuilder/, snapshots of volumes
+		// tagged CreatedBy "EC2 Image Builder"); it deletes and untags nothing.
 		Statement{Sid: "FastLaunchRunInstances", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{image, ec2("launch-template"), ec2("subnet"), ec2("security-group"), ec2("network-interface"), ec2("key-pair")}},
 		// ... and the instances and volumes those launches create, only when tagged as
@@ -432,8 +437,23 @@ func InstancePolicy(sc Scope) (managed []string, inline Document) {
 	if len(repos) == 0 {
 		repos = []string{"arn:" + sc.partition() + ":ecr:*:*:repository/*"}
 	}
+	// What the build instance's role (and whoever runs code on the instance: the
+	// components) can do to what is not winami's:
+	//   - EC2InstanceProfileForImageBuilder: read component documents and ec2imagebuilder*
+	//     S3 objects, write logs under /aws/imagebuilder/, snapshot volumes tagged CreatedBy
+	//     "EC2 Image Builder" (new snapshots only); nothing is deleted or re-tagged.
+	//   - AmazonSSMManagedInstanceCore: the SSM agent's channel, and ssm:GetParameter(s) on
+	//     every parameter of the account (SecureString ones decrypted where their key lets
+	//     it). Image Builder needs this managed policy (its prerequisites name it); what it
+	//     reads is the weak point of the build role, so keep secrets out of parameters the
+	//     instance role's key policy can decrypt, or add a permissions boundary.
 	inline = Document{Version: "2012-10-17", Statement: []Statement{
+		// ecr:GetAuthorizationToken takes no resource (Resource "*"): a token alone pulls
+		// nothing; ECRPull decides which repositories.
 		{Sid: "ECRToken", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
+		// Holder, on what is not winami's: reads (pulls) only; with -f only the spec's
+		// cached repositories, without -f every repository its account's (and, where a
+		// repository policy allows, another account's) ECR holds.
 		{Sid: "ECRPull", Effect: "Allow", Action: ECRPullActions, Resource: repos},
 	}}
 	return managed, inline
