@@ -31,6 +31,9 @@ const (
 	PendingTag = "winami:prune-pending"
 )
 
+// DefaultConcurrency is how many regions, and AMIs in a region, prune works on at once.
+const DefaultConcurrency = 8
+
 // Actions in a plan.
 const (
 	ActionDelete = "delete"
@@ -58,10 +61,39 @@ type Options struct {
 	PublishParameter string
 	// NodeImages are AMI IDs that cluster nodes run (from --kubeconfig); they are kept.
 	NodeImages map[string]bool
+	// Guards are further sources of use that prune asks, per region, about its candidates
+	// (Karpenter's EC2NodeClasses, for one); an AMI any guard names is kept.
+	Guards []Guard
+	// IncludeShared lets prune delete AMIs whose launch permissions name other accounts,
+	// organizations or organizational units (kept by default: prune cannot see their use).
+	IncludeShared bool
+	// Concurrency bounds how many regions, and how many AMIs in each region, prune works on
+	// at once (DefaultConcurrency when zero).
+	Concurrency int
 	// Now is the time ages are measured from (time.Now when zero).
 	Now time.Time
 	// PageSize is the MaxResults of every list call (the API's maximum when zero).
 	PageSize int32
+}
+
+// Candidate is an AMI prune considers deleting, as a Guard sees it.
+type Candidate struct {
+	ImageID string
+	Name    string
+	OwnerID string
+	Tags    map[string]string
+	Created time.Time
+}
+
+// Guard reports AMIs in use where prune's own EC2, Auto Scaling, SSM and Image Builder
+// checks cannot see (outside AWS: a cluster's Karpenter EC2NodeClasses). Plan calls InUse
+// once per region that has candidates, possibly for several regions at once.
+type Guard interface {
+	// InUse returns, for the candidates of region, the IDs of those in use, each with the
+	// reasons the plan prints ("selected by EC2NodeClass default (amiSelectorTerms[0].tags)").
+	// IDs that are not candidates are ignored. An error stops the plan: an AMI whose use
+	// cannot be checked is never deleted.
+	InUse(ctx context.Context, region string, candidates []Candidate) (map[string][]string, error)
 }
 
 // Snapshot is one EBS snapshot of a planned AMI.
@@ -212,6 +244,29 @@ func (p *Pruner) planRegion(ctx context.Context, o Options, region string) ([]Im
 	used, err := p.usage(ctx, o, region)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(o.Guards) > 0 {
+		isCandidate := map[string]bool{}
+		var cs []Candidate
+		for _, im := range candidates {
+			created, _ := time.Parse(time.RFC3339, aws.ToString(im.CreationDate))
+			id := aws.ToString(im.ImageId)
+			isCandidate[id] = true
+			cs = append(cs, Candidate{ImageID: id, Name: aws.ToString(im.Name), OwnerID: aws.ToString(im.OwnerId), Tags: tags(im.Tags), Created: created})
+		}
+		for _, g := range o.Guards {
+			got, err := g.InUse(ctx, region, cs)
+			if err != nil {
+				return nil, nil, fmt.Errorf("checking what uses the AMIs in %s: %w", region, err)
+			}
+			for id, whys := range got {
+				if isCandidate[id] {
+					for _, why := range whys {
+						used.add(id, why)
+					}
+				}
+			}
+		}
 	}
 	flState := map[string]string{}
 	fl := fastlaunch.New(p.Clients, region)
