@@ -139,7 +139,8 @@ var (
 		"ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeVpcs",
 		"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeFastLaunchImages",
 		"ec2:DescribeInstanceTypes", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeVolumes", "ec2:DescribeAvailabilityZones",
-		"ec2:DescribeAccountAttributes", "ec2:DescribeTags", "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
+		"ec2:DescribeAccountAttributes", "ec2:DescribeTags",
+		"ec2:DescribeImageAttribute", "ec2:DescribeSpotFleetRequests", "ec2:DescribeFleets", "ec2:DescribeSpotInstanceRequests", "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
 		"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeLaunchConfigurations",
 		"eks:DescribeCluster", "eks:DescribeClusterVersions",
 		"ecr:GetAuthorizationToken", "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
@@ -207,16 +208,28 @@ func OperatorPolicy(sc Scope) Document {
 	if sc.PublishParameter != "" {
 		param = "arn:" + p + ":ssm:*:*:parameter/" + strings.TrimPrefix(sc.PublishParameter, "/")
 	}
-	// Image Builder's reads are written imagebuilder:Get* and imagebuilder:List* (every
-	// Get/List action of Image Builder reads; the policy must fit IAM's 6,144 characters);
-	// any other read stays by name.
+	// Some reads are written as wildcards that cover only reads (every Image Builder
+	// Get/List action, EC2's DescribeSpot…, DescribeInstanceType…, DescribeLaunchTemplate…
+	// actions read), so that the policy fits IAM's 6,144 characters; any other read stays
+	// by name. doctor simulates each read by name.
+	readPatterns := []string{"imagebuilder:Get*", "imagebuilder:List*", "ec2:DescribeSpot*", "ec2:DescribeInstanceType*", "ec2:DescribeLaunchTemplate*"}
 	var read []string
+	used := map[string]bool{}
 	for _, a := range readActions {
-		if !strings.HasPrefix(a, "imagebuilder:Get") && !strings.HasPrefix(a, "imagebuilder:List") {
+		covered := false
+		for _, pat := range readPatterns {
+			if strings.HasPrefix(a, strings.TrimSuffix(pat, "*")) {
+				covered = true
+				if !used[pat] {
+					used[pat] = true
+					read = append(read, pat)
+				}
+			}
+		}
+		if !covered {
 			read = append(read, a)
 		}
 	}
-	read = append(read, "imagebuilder:Get*", "imagebuilder:List*")
 	ec2 := func(kind string) string { return "arn:" + p + ":ec2:*:*:" + kind + "/*" }
 	image := "arn:" + p + ":ec2:*::image/*"
 	snapshot := "arn:" + p + ":ec2:*::snapshot/*"
