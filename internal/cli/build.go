@@ -263,8 +263,9 @@ func progressPrinter(g *Globals) func(imagebuilder.Progress) {
 		}
 		g.Infof("%s", line)
 		for _, a := range p.Regions {
-			if !seen[a.Region] {
-				seen[a.Region] = true
+			// Per image: --wait-for-running follows another image before this build's own.
+			if key := p.Image + " " + a.Region; !seen[key] {
+				seen[key] = true
 				g.Infof("[%s]   distributed to %s: %s", el, a.Region, a.ImageID)
 			}
 		}
