@@ -15,7 +15,9 @@ import (
 )
 
 // starts is how many builds were started.
-func (e *env) starts() int { return e.srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") }
+func (e *env) starts() int {
+	return e.srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "")
+}
 
 // history is the parameter's values in a region, oldest first.
 func (e *env) history(t *testing.T, region string) []string {
