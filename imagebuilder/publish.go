@@ -148,6 +148,10 @@ func (pb *publisher) who(ctx context.Context, api awsapi.SSM, parameter string, 
 // arn:aws:sts::<account>:assumed-role/<role>/<session>) is a role Image Builder acts as for
 // this pipeline: its execution role, else the service-linked role.
 func (pb *publisher) imageBuilderRole(principal string) bool {
+	if principal == "imagebuilder.amazonaws.com" {
+		// Should Parameter Store name the service principal itself.
+		return true
+	}
 	name := roleName(principal)
 	if name == "" {
 		return false
