@@ -443,13 +443,15 @@ func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs
 		if len(desc.Images) > 0 {
 			existing = desc.Images[0].Tags
 		}
-		tags := inputs.tagsFor(d.Name, existing)
+		tags := missingTags(inputs.tagsFor(d.Name, existing), existing)
 		var ec2Tags []ec2types.Tag
 		for _, k := range slices.Sorted(maps.Keys(tags)) {
 			ec2Tags = append(ec2Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 		}
-		if _, err = c.EC2(a.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.ImageID}, Tags: ec2Tags}); err != nil {
-			return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
+		if len(ec2Tags) > 0 {
+			if _, err = c.EC2(a.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.ImageID}, Tags: ec2Tags}); err != nil {
+				return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
+			}
 		}
 		if d.PublishParameter != "" {
 			pb := &publisher{c: c, d: d, region: a.Region, image: &ibImage{arn: aws.ToString(img.Arn), created: aws.ToString(img.DateCreated)}}
