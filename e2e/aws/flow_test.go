@@ -684,7 +684,7 @@ func (f *flow) doctor(t *testing.T) {
 func (f *flow) buildOnce(t *testing.T, args ...string) buildResult {
 	w := f.w
 	var res buildResult
-	all := append([]string{"build", "-f", f.spec, "-o", "json", "--poll-interval", w.buildPoll.String(), "--timeout", w.buildTimeout.String()}, args...)
+	all := append([]string{"build", "-f", f.spec, "--yes", "-o", "json", "--poll-interval", w.buildPoll.String(), "--timeout", w.buildTimeout.String()}, args...)
 	w.mustJSON(t, f.ctx, &res, f.specArgs(all...)...)
 	if res.Skipped {
 		return res

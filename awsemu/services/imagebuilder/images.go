@@ -221,6 +221,11 @@ func (s *Service) actingPrincipal(img *image) string {
 	return awsemu.ImageBuilderServiceRoleARN(img.account)
 }
 
+// ImageBuilderSession is the role session name awsemu gives Image Builder's sessions of the
+// role it acts as (AWS does not document the name it uses: DIFFERENCES.md); principals
+// that match on the role name see the role either way.
+const ImageBuilderSession = "EC2ImageBuilder"
+
 // authorize evaluates an action of the distribution for the role Image Builder acts as;
 // the error is the AccessDenied refusal. Without Server.IAM everything is allowed.
 func (s *Service) authorize(img *image, action, resource string, ctx map[string][]string) error {
@@ -440,7 +445,10 @@ func (s *Service) distribute(img *image, at time.Time) error {
 					return fmt.Errorf("writing SSM parameter %s in %s (data type aws:ec2:image): %w", sp.ParameterName, d.Region, err)
 				}
 			}
-			if err := s.srv.SSM.PutParameter(d.Region, sp.ParameterName, out.ID, dataType); err != nil {
+			// Parameter Store records who wrote the version (LastModifiedUser): the session
+			// of the role Image Builder acts as (ImageBuilderSession, awsemu's name for it).
+			who := awsemu.AssumedRoleARN(s.actingPrincipal(img), ImageBuilderSession)
+			if err := s.srv.SSM.PutParameter(d.Region, sp.ParameterName, out.ID, dataType, who); err != nil {
 				return fmt.Errorf("writing SSM parameter %s in %s: %w", sp.ParameterName, d.Region, err)
 			}
 		}
