@@ -262,8 +262,15 @@ func OperatorPolicy(sc Scope) Document {
 
 	// Roles passed to EC2: the build instance profile's (Image Builder's infrastructure
 	// configuration names it) and, for Fast Launch, the one of the launch template's
-	// instance profile.
-	instanceRoles := []string{sc.roleARN(orStar(sc.InstanceProfile))}
+	// instance profile. Without a spec, not every role: roles whose name holds
+	// ImageBuilder or imagebuilder (the default EC2InstanceProfileForImageBuilder's, and
+	// the pattern AWSImageBuilderFullAccess passes to EC2), since a holder that may pass
+	// any role to EC2 and launch instances (FastLaunchInstances) may run code as any role
+	// that has an instance profile.
+	instanceRoles := []string{sc.roleARN("*ImageBuilder*"), sc.roleARN("*imagebuilder*")}
+	if sc.InstanceProfile != "" {
+		instanceRoles = []string{sc.roleARN(sc.InstanceProfile)}
+	}
 	for _, r := range sc.PassRoles {
 		instanceRoles = append(instanceRoles, sc.roleARN(r))
 	}
@@ -286,10 +293,11 @@ func OperatorPolicy(sc Scope) Document {
 		{Sid: "ImageBuilderApply", Effect: "Allow", Action: applyActions, Resource: append(ibRes, "arn:"+p+":imagebuilder:*:aws:component/*")},
 		// apply: the infrastructure configuration names the build instance profile, whose
 		// role the caller must be allowed to pass to EC2.
-		// Holder, on what is not winami's: may give the build role to an instance it
-		// launches, but it launches only through Fast Launch (FastLaunchInstances below),
-		// and the build role holds only the instance policy (component downloads, logs,
-		// SSM, ECR pulls). Only to ec2.amazonaws.com (iam:PassedToService).
+		// Holder, on what is not winami's: may give the build role (with -f; without,
+		// a role named *ImageBuilder*/*imagebuilder*) to an instance it launches
+		// (FastLaunchInstances: tagged CreatedBy "EC2 Fast Launch"), and the build role
+		// holds only the instance policy (component downloads, logs, SSM, ECR pulls).
+		// Only to ec2.amazonaws.com (iam:PassedToService).
 		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: instanceRoles,
 			Condition: eq("iam:PassedToService", "ec2.amazonaws.com")},
 	}
