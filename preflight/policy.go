@@ -51,7 +51,8 @@ func orDefault(s, def string) string {
 }
 
 // Scope narrows the policies to one spec's resources; the zero Scope gives policies
-// that fit any spec (wildcards where a spec would name the resource).
+// that fit any spec (wildcards where a spec would name the resource), whose build
+// instance profile's role is named *ImageBuilder* or *imagebuilder* (the default's is).
 type Scope struct {
 	// Name is the spec's metadata.name (Image Builder resources are prefixed with it).
 	Name string
