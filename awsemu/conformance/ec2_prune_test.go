@@ -100,7 +100,9 @@ func ec2PruneSourcesWithCLI(t *testing.T, public string, cli func(out any, args 
 		t.Errorf("cancel-spot-fleet-requests: %+v", cancelled)
 	}
 
-	var lt struct{ LaunchTemplate struct{ LaunchTemplateId string } }
+	var lt struct {
+		LaunchTemplate struct{ LaunchTemplateId string }
+	}
 	cli(&lt, "create-launch-template", "--launch-template-name", "prune-fleet", "--launch-template-data", `{"InstanceType":"m6i.large"}`)
 	var fl struct{ FleetId string }
 	cli(&fl, "create-fleet", "--launch-template-configs",
@@ -116,7 +118,9 @@ func ec2PruneSourcesWithCLI(t *testing.T, public string, cli func(out any, args 
 	if len(fls.Fleets) != 1 || fls.Fleets[0].LaunchTemplateConfigs[0].Overrides[0].ImageId != ami || fls.Fleets[0].Type != "maintain" {
 		t.Errorf("describe-fleets: %+v", fls)
 	}
-	var deleted struct{ SuccessfulFleetDeletions []struct{ CurrentFleetState string } }
+	var deleted struct {
+		SuccessfulFleetDeletions []struct{ CurrentFleetState string }
+	}
 	cli(&deleted, "delete-fleets", "--fleet-ids", fl.FleetId, "--terminate-instances")
 	if len(deleted.SuccessfulFleetDeletions) != 1 || deleted.SuccessfulFleetDeletions[0].CurrentFleetState != "deleted" {
 		t.Errorf("delete-fleets: %+v", deleted)
@@ -126,7 +130,7 @@ func ec2PruneSourcesWithCLI(t *testing.T, public string, cli func(out any, args 
 	var sirs struct {
 		SpotInstanceRequests []struct {
 			SpotInstanceRequestId, State, Type string
-			LaunchSpecification               struct{ ImageId string }
+			LaunchSpecification                struct{ ImageId string }
 		}
 	}
 	cli(&sirs, "request-spot-instances", "--type", "persistent", "--launch-specification", `{"ImageId":"`+ami+`","InstanceType":"m6i.large"}`)
