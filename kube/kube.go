@@ -2,6 +2,8 @@ package kube
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -38,10 +40,42 @@ func (o Options) clientConfig() clientcmd.ClientConfig {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
+// ContextNotFoundError is returned when Options.Context names a context the kubeconfig
+// does not have: bad input, which the caller reports with the contexts that exist.
+type ContextNotFoundError struct {
+	// Context is the name asked for.
+	Context string
+	// Available are the kubeconfig's contexts, sorted.
+	Available []string
+}
+
+func (e *ContextNotFoundError) Error() string {
+	have := "the kubeconfig has no contexts"
+	if len(e.Available) > 0 {
+		have = "the kubeconfig has " + strings.Join(e.Available, ", ")
+	}
+	return fmt.Sprintf("context %q does not exist: %s", e.Context, have)
+}
+
 // RESTConfig returns the REST config for the selected cluster and the namespace the
-// kubeconfig context names ("default" when none).
+// kubeconfig context names ("default" when none). A --context the kubeconfig lacks is a
+// *ContextNotFoundError.
 func RESTConfig(o Options) (*rest.Config, string, error) {
 	cc := o.clientConfig()
+	if o.Context != "" {
+		raw, err := cc.RawConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
+		}
+		if _, ok := raw.Contexts[o.Context]; !ok {
+			names := make([]string, 0, len(raw.Contexts))
+			for n := range raw.Contexts {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return nil, "", &ContextNotFoundError{Context: o.Context, Available: names}
+		}
+	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
