@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -109,4 +110,18 @@ func NewClientset(o Options) (kubernetes.Interface, string, error) {
 		return nil, "", fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
 	return cs, ns, nil
+}
+
+// NewDynamicClient returns a dynamic client (for custom resources such as Karpenter's
+// EC2NodeClasses) for the selected cluster.
+func NewDynamicClient(o Options) (dynamic.Interface, error) {
+	cfg, _, err := RESTConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Kubernetes dynamic client: %w", err)
+	}
+	return dyn, nil
 }
