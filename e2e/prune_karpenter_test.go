@@ -216,7 +216,7 @@ spec:
 	if got := action(plan, amis[2]); !strings.HasPrefix(got, "delete") {
 		t.Errorf("%s (selected by nothing): %s", amis[2], got)
 	}
-	if !strings.Contains(string(res.Stderr), "2 EC2NodeClass(es) read") {
+	if !strings.Contains(string(res.Stderr), "Karpenter: read 2 EC2NodeClasses") {
 		t.Errorf("stderr does not say the EC2NodeClasses were read:\n%s", res.Stderr)
 	}
 

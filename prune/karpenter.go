@@ -366,14 +366,38 @@ func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2Node
 	}
 	for _, arch := range sortedKeys(best) {
 		c := best[arch]
-		fields := make([]string, 0, len(c.terms))
+		terms := make([]string, 0, len(c.terms))
 		for _, i := range c.terms {
-			fields = append(fields, fmt.Sprint(i))
+			terms = append(terms, describeTerm(i, nc.Terms[i]))
 		}
-		add(c.id, fmt.Sprintf("launched by Karpenter EC2NodeClass %s: the AMI its amiSelectorTerms select for %s (terms %s)",
-			nc.Name, arch, strings.Join(fields, ", ")))
+		add(c.id, fmt.Sprintf("launched by Karpenter EC2NodeClass %s (%s): the %s AMI it selects", nc.Name, strings.Join(terms, "; "), arch))
 	}
 	return nil
+}
+
+// describeTerm names term i and its fields: "amiSelectorTerms[1].name team-win2022-*".
+func describeTerm(i int, t AMISelectorTerm) string {
+	var parts []string
+	if t.ID != "" {
+		parts = append(parts, "id "+t.ID)
+	}
+	if t.SSMParameter != "" {
+		parts = append(parts, "ssmParameter "+t.SSMParameter)
+	}
+	if t.Name != "" {
+		parts = append(parts, "name "+t.Name)
+	}
+	if t.Owner != "" {
+		parts = append(parts, "owner "+t.Owner)
+	}
+	if len(t.Tags) > 0 {
+		var kv []string
+		for _, k := range sortedKeys(t.Tags) {
+			kv = append(kv, k+"="+t.Tags[k])
+		}
+		parts = append(parts, "tags "+strings.Join(kv, ","))
+	}
+	return fmt.Sprintf("amiSelectorTerms[%d] %s", i, strings.Join(parts, ", "))
 }
 
 // karpenterArch is Karpenter's AWSToKubeArchitectures (pkg/apis/v1/labels.go).

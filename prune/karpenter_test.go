@@ -103,8 +103,8 @@ func TestKarpenterGuardKeepsWhatEC2NodeClassesSelect(t *testing.T) {
 	wantKept(t, plan, amis[2], "launched by Karpenter EC2NodeClass by-tags")
 	wantKept(t, plan, amis[3], "named by Karpenter EC2NodeClass by-ssm (amiSelectorTerms[0].ssmParameter /karpenter/windows)")
 	wantKept(t, plan, amis[4], "in status.amis of Karpenter EC2NodeClass by-status")
-	wantKept(t, plan, amis[5], "launched by Karpenter EC2NodeClass by-owner-and-tag-key")
-	wantKept(t, plan, amis[7], "launched by Karpenter EC2NodeClass by-name")
+	wantKept(t, plan, amis[5], "launched by Karpenter EC2NodeClass by-owner-and-tag-key (amiSelectorTerms[0] owner self, tags pinned=*)")
+	wantKept(t, plan, amis[7], "launched by Karpenter EC2NodeClass by-name (amiSelectorTerms[0] name "+name+"-*): the amd64 AMI it selects")
 	// Matched by a term but not what Karpenter launches: the newer AMI of the same
 	// architecture wins (pkg/providers/amifamily/ami.go compareAMI).
 	wantDeleted(t, plan, amis[1])

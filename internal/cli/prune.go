@@ -135,7 +135,11 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 			return fmt.Errorf("checking Karpenter's EC2NodeClasses (nothing was planned or deleted: an AMI they may select is never deleted unchecked): %w", err)
 		}
 		if installed {
-			g.Infof("Karpenter: %d EC2NodeClass(es) read; the AMIs they select stay", len(guard.NodeClasses))
+			n := fmt.Sprintf("%d EC2NodeClasses", len(guard.NodeClasses))
+			if len(guard.NodeClasses) == 1 {
+				n = "1 EC2NodeClass"
+			}
+			g.Infof("Karpenter: read %s; the AMIs they select stay", n)
 		} else {
 			g.Infof("Karpenter: the cluster does not serve karpenter.k8s.aws, so no EC2NodeClass selects an AMI")
 		}
