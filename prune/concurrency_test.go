@@ -126,3 +126,94 @@ func TestExecuteWorksOnRegionsAndAMIsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// cancelAfter passes requests on and cancels the run's context once the first
+// DeregisterImage has been answered: a prune killed half way.
+type cancelAfter struct {
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (c *cancelAfter) Do(r *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(r)
+	if form, _ := url.ParseQuery(string(body)); form.Get("Action") == "DeregisterImage" {
+		c.once.Do(c.cancel)
+	}
+	return resp, err
+}
+
+// TestKilledHalfWayThenRerunConverges: a prune stopped after its first deregistration
+// (others mid Fast Launch wait, snapshots tagged but not deleted) loses nothing: the next
+// plan finds the AMIs still there and the snapshots left, and its run finishes the job.
+func TestKilledHalfWayThenRerunConverges(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var amis []string
+	for range 5 {
+		amis = append(amis, w.build())
+	}
+	for _, a := range amis[:4] {
+		if _, err := fastlaunch.New(w.pruner.Clients, region).Enable(ctx, a, fastlaunch.Settings{}, fastlaunch.EnableOptions{SkipPreflight: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.clock.Advance(time.Hour)
+	var snaps []string
+	for _, a := range amis[:4] {
+		snaps = append(snaps, w.snapshots(a)...)
+	}
+	good := w.pruner.Clients
+
+	run, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg := awstest.SDKConfig(w.srv.URL(), region)
+	cfg.HTTPClient = &cancelAfter{cancel: cancel}
+	w.pruner.Clients = awsapi.FromConfig(cfg)
+	plan, err := w.pruner.Plan(run, prune.Options{Name: name, Regions: []string{region}, Keep: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.pruner.Execute(run, plan)
+	if plan.Failed() == 0 {
+		t.Fatalf("the killed run reports no failure: %+v", plan.Images)
+	}
+
+	w.pruner.Clients = good
+	for i := 0; i < 2; i++ { // the re-run, then a check that nothing is left
+		again, err := w.pruner.Plan(ctx, prune.Options{Name: name, Regions: []string{region}, Keep: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if again.Deletes() != 0 || len(again.Orphans) != 0 {
+				t.Errorf("after the re-run: %d deletes, %d orphans", again.Deletes(), len(again.Orphans))
+			}
+			break
+		}
+		if again.Deletes()+len(again.Orphans) == 0 {
+			t.Fatalf("the re-run finds nothing to finish")
+		}
+		w.pruner.Execute(ctx, again)
+		if again.Failed() != 0 {
+			t.Fatalf("re-run failures: %+v %+v", again.Images, again.Orphans)
+		}
+	}
+	for _, a := range amis[:4] {
+		if w.imageExists(a) {
+			t.Errorf("%s still registered", a)
+		}
+	}
+	if !w.imageExists(amis[4]) {
+		t.Errorf("the newest AMI is gone")
+	}
+	for _, s := range snaps {
+		if w.snapshotExists(s) {
+			t.Errorf("snapshot %s left", s)
+		}
+	}
+}

@@ -103,14 +103,14 @@ type Snapshot struct {
 
 // Image is one candidate AMI and what happens to it.
 type Image struct {
-	Region     string     `json:"region"`
-	ImageID    string     `json:"imageId"`
-	Name       string     `json:"name"`
-	Created    time.Time  `json:"created"`
+	Region  string    `json:"region"`
+	ImageID string    `json:"imageId"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
 	// State is the AMI's state when it is not available (disabled, for one).
-	State      string   `json:"state,omitempty"`
-	Action     string   `json:"action"`
-	Reasons    []string `json:"reasons"`
+	State   string   `json:"state,omitempty"`
+	Action  string   `json:"action"`
+	Reasons []string `json:"reasons"`
 	// SharedWith names whom the AMI's launch permissions share it with ("account
 	// 111122223333", "organization arn:…", "organizational unit arn:…", "everyone (public)").
 	SharedWith []string   `json:"sharedWith,omitempty"`

@@ -50,6 +50,14 @@ spec's SSM parameter, or run by a node of the cluster (--kubeconfig). Disabled A
 considered too. AMIs shared with other accounts, organizations or OUs (launch
 permissions) are kept, and the plan says with whom, unless --include-shared.
 
+With --kubeconfig, prune also reads every Karpenter EC2NodeClass (karpenter.k8s.aws/v1;
+it needs list on ec2nodeclasses) and keeps, in every region: the AMIs its amiSelectorTerms
+name (id, ssmParameter, the windows2019/2022/2025@latest alias's SSM parameter for the
+cluster's Kubernetes version), the AMI Karpenter launches from among those its name, tags
+and owner terms select (per architecture, the newest not deprecated), and the AMIs in its
+status.amis. If the EC2NodeClasses cannot be read, prune stops (exit 1) and deletes
+nothing. Without --kubeconfig it says that Karpenter was not checked.
+
 Without --yes it prints the plan (what goes, what stays and why) and changes nothing.
 With --yes, for each AMI that goes: disable Fast Launch and wait until its snapshots are
 gone, deregister, then delete its snapshots that no other AMI uses. Regions, and the AMIs
@@ -70,7 +78,7 @@ running prune again finishes the job.`,
 	f.IntVar(&o.keep, "keep", spec.DefaultKeep, "newest AMIs to keep in each region (default: the spec's keep)")
 	f.StringVar(&o.olderThan, "older-than", "", "keep AMIs younger than this (30d, 2w, 12h)")
 	f.BoolVar(&o.yes, "yes", false, "delete; without it prune only prints the plan")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run and its Karpenter EC2NodeClasses select")
 	f.StringVar(&o.kubeContext, "context", "", "kubeconfig context (with --kubeconfig)")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for Fast Launch to be disabled, per AMI")
 	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "first pause between Fast Launch polls (grows by half up to 8×)")
@@ -133,6 +141,26 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		if err != nil {
 			return describeAWSError(g, clients, err)
 		}
+		dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		if err != nil {
+			return Usage(fmt.Errorf("flag --kubeconfig: %w", err))
+		}
+		guard, installed, err := prune.NewKarpenterGuard(ctx, dyn, cs.Discovery(), clients)
+		if err != nil {
+			return fmt.Errorf("checking Karpenter's EC2NodeClasses (nothing was planned or deleted: an AMI they may select is never deleted unchecked): %w", err)
+		}
+		if installed {
+			n := fmt.Sprintf("%d EC2NodeClasses", len(guard.NodeClasses))
+			if len(guard.NodeClasses) == 1 {
+				n = "1 EC2NodeClass"
+			}
+			g.Infof("Karpenter: read %s; the AMIs they select stay", n)
+		} else {
+			g.Infof("Karpenter: the cluster does not serve karpenter.k8s.aws, so no EC2NodeClass selects an AMI")
+		}
+		opts.Guards = append(opts.Guards, guard)
+	} else {
+		g.Infof("Karpenter not checked: without --kubeconfig prune cannot see the AMIs a cluster's EC2NodeClasses select (pass --kubeconfig to keep them)")
 	}
 	p := &prune.Pruner{Clients: clients, Concurrency: o.concurrency,
 		Wait:     fastlaunch.WaitOptions{Timeout: o.timeout, Interval: o.interval, MaxInterval: 8 * o.interval},
