@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -121,5 +122,20 @@ func TestAMITagsCannotHijackAnotherSpec(t *testing.T) {
 	}
 	if actions[newest] == prune.ActionDelete || actions[older] != prune.ActionDelete {
 		t.Errorf("team-a's prune (keep 1) plans %s (newest) %q and %s %q; want newest kept, older deleted\n%s", newest, actions[newest], older, actions[older], out)
+	}
+}
+
+// TestInjectedImageReferenceExit2: issue 14's reference, which ended the PowerShell
+// string at U+2019, is bad input for every command that reads the spec (exit 2, on its
+// field, nothing written).
+func TestInjectedImageReferenceExit2(t *testing.T) {
+	file := writePruneSpec(t, fmt.Sprintf(hijackSpec, "team-a", "")+"  cache:\n    images: [\"x\u2019;calc;\u2019.io/app:1\"]\n")
+	dir := t.TempDir()
+	_, stderr, code := run(t, "render", "-f", file, "-d", dir)
+	if code != 2 || !strings.Contains(stderr, "spec.cache.images[0]") || !strings.Contains(stderr, "not a valid image reference") {
+		t.Errorf("render: exit %d, want 2 naming spec.cache.images[0]\n%s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("render wrote %d files", len(entries))
 	}
 }
