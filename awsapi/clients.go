@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -32,20 +33,55 @@ type Settings struct {
 	MaxAttempts int
 	// MaxBackoff bounds the retryer's backoff (20 s when zero).
 	MaxBackoff time.Duration
+	// RequestTimeout bounds one attempt of one request (the context's WithRequestTimeout,
+	// else DefaultRequestTimeout, when zero).
+	RequestTimeout time.Duration
 }
 
-// Retryer is the SDK's standard retryer tuned for throttling: maxAttempts attempts per
-// call, backoff capped at maxBackoff (the SDK's default cap when zero), and no
-// client-side retry quota, so a throttled burst is retried rather than refused.
+// Retryer is the SDK's adaptive retry mode (retry.NewAdaptiveMode) tuned for
+// throttling: maxAttempts attempts per call, backoff capped at maxBackoff (the SDK's
+// default cap when zero), and no client-side retry quota, so a throttled burst is
+// retried rather than refused. Adaptive mode adds the SDK's client-side rate limiting:
+// each client (one per service and region, Clients caches them; the config calls this
+// factory once per client) slows its attempts when they are throttled (a CUBIC token
+// bucket, aws/retry/adaptive_ratelimit.go) and speeds up again when they are not, so a
+// throttled region or service does not keep every worker failing and backing off.
+// Image Builder's CallRateLimitExceededException counts as a throttle too.
 func Retryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = maxAttempts
-		if maxBackoff > 0 {
-			o.MaxBackoff = maxBackoff
-		}
-		o.RateLimiter = noRateLimit{}
-		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: extraRetryableCodes})
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.Throttles = append(o.Throttles, retry.ThrottleErrorCode{Codes: extraRetryableCodes})
+		o.StandardOptions = append(o.StandardOptions, func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			if maxBackoff > 0 {
+				o.MaxBackoff = maxBackoff
+			}
+			o.RateLimiter = noRateLimit{}
+			o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: extraRetryableCodes})
+			o.Backoff = jitterBackoff{base: BackoffBase, max: o.MaxBackoff}
+		})
 	})
+}
+
+// BackoffBase is the first retry's backoff bound; each retry doubles it up to the
+// retryer's maximum, and the delay is a uniformly random share of it ("full jitter").
+// The SDK's standard backoff starts at 1 s (aws/retry/jitter_backoff.go): against a
+// throttled endpoint one unlucky call then waits 1+2+4+8+16 s. With adaptive mode's
+// client-side rate limiting keeping the request rate where the service stops throttling,
+// the backoff need not be what slows a client down.
+var BackoffBase = 25 * time.Millisecond
+
+// jitterBackoff is full-jitter exponential backoff: a random delay in [0, min(base×2^attempt, max)).
+type jitterBackoff struct{ base, max time.Duration }
+
+// BackoffDelay returns the delay before retry attempt (1 for the first retry).
+func (j jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	bound := j.max
+	if attempt < 30 {
+		if b := j.base << attempt; b > 0 && b < j.max {
+			bound = b
+		}
+	}
+	return time.Duration(rand.Int64N(int64(bound) + 1)), nil
 }
 
 // extraRetryableCodes are throttling codes of the services winami calls that the SDK's
@@ -88,7 +124,9 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	cfg.HTTPClient = WrapHTTPClient(cfg.HTTPClient)
+	timeout := requestTimeout(ctx, s)
+	cfg.HTTPClient = WrapHTTPClient(deadlineClient(cfg.HTTPClient, timeout))
+	cfg.APIOptions = append(cfg.APIOptions, timeoutBudget(timeout))
 	return &Clients{cfg: cfg, cache: map[string]any{}}, nil
 }
 
