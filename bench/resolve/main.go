@@ -13,9 +13,10 @@
 //	go run ./bench/resolve -latency 20ms -cli-sample 12 -runs 5
 //
 // With -throttle, it then answers that share of requests with the service's throttling
-// error (awsemu Faults.SetThrottle) and measures (a) again, with winami's retryer (the
-// SDK's adaptive mode, awsapi.Retryer) and with the SDK's standard mode winami used
-// before, against the fault-free time:
+// error (awsemu Faults.SetThrottle) and measures (a) again, with winami's retryer
+// (awsapi.Retryer: a limit of attempts in flight per client, halved on throttling), with
+// the SDK's standard mode winami used before and with the SDK's adaptive mode, against the
+// fault-free time (-throttle-bucket throttles by rate instead):
 //
 //	go run ./bench/resolve -regions all -kubernetes 1.31,1.32,1.33,1.34,1.35,1.36 -throttle 0.5 -cli-sample 1
 package main
@@ -52,6 +53,7 @@ var (
 	regions   = flag.String("regions", "us-east-1,us-west-2,eu-west-1", "regions of the matrix (all: the 17 awsemu seeds)")
 	throttle  = flag.Float64("throttle", 0, "then throttle this share (0..1) of requests and measure (a) again")
 	bucket    = flag.Float64("throttle-bucket", 0, "then throttle by rate instead: requests a second per service and region")
+	backoff   = flag.Duration("backoff-base", awsapi.BackoffBase, "winami retryer's first backoff bound, for the library rows (awsapi.BackoffBase)")
 	k8s       = flag.String("kubernetes", "1.31,1.32,1.33,1.34,1.35,1.36", "Kubernetes versions of the matrix")
 )
 
@@ -72,6 +74,7 @@ type result struct {
 
 func run() error {
 	ctx := context.Background()
+	awsapi.BackoffBase = *backoff
 	srv := emulator.New(emulator.WithLatency(*latency))
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		return err
@@ -222,9 +225,9 @@ func cleanEnv() []string {
 	return append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
 }
 
-// throttled measures (a) with *throttle of the requests throttled: the library with
-// winami's retryer (adaptive mode) and with the standard mode it used before, and the
-// binary; each against its fault-free time.
+// throttled measures (a) with *throttle of the requests throttled (or with a rate-based
+// bucket): the library with winami's retryer, with the standard mode it used before and
+// with the SDK's adaptive mode, and the binary; each against its fault-free time.
 func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets []resolve.Target, lib, binFree result, bin string, rs []string) error {
 	srv.Faults.SetSeed(1)
 	if *bucket > 0 {
@@ -248,7 +251,7 @@ func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets 
 		f    func() error
 	}
 	rows := []row{
-		{"(a) library, adaptive retry (winami)", lib.wall, func() error {
+		{"(a) library, winami retryer", lib.wall, func() error {
 			_, err := resolve.Resolve(ctx, awsapi.FromConfig(cfg), targets, resolve.Options{})
 			return err
 		}},
@@ -256,11 +259,11 @@ func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets 
 			_, err := resolve.Resolve(ctx, awsapi.FromConfig(standard), targets, resolve.Options{})
 			return err
 		}},
-		{"(a) library, SDK adaptive, SDK backoff", lib.wall, func() error {
+		{"(a) library, SDK adaptive mode", lib.wall, func() error {
 			_, err := resolve.Resolve(ctx, awsapi.FromConfig(adaptiveSDK), targets, resolve.Options{})
 			return err
 		}},
-		{"(a) the binary (adaptive)", binFree.wall, func() error {
+		{"(a) the binary", binFree.wall, func() error {
 			cmd := exec.Command(bin, "resolve", "--windows", "all", "--edition", "all", "--kubernetes", *k8s, "--region", strings.Join(rs, ","), "-o", "json")
 			cmd.Env = append(cleanEnv(), "AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+rs[0], "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench")
 			if out, err := cmd.CombinedOutput(); err != nil {
