@@ -98,8 +98,8 @@ func run() error {
 		}
 	}
 	cfg := awstest.SDKConfig(srv.URL(), rs[0])
-	cfg.Retryer = func() aws.Retryer { return awsapi.Retryer(10, 0) }
-	cfg.RetryMaxAttempts = 10
+	cfg.Retryer = func() aws.Retryer { return awsapi.Retryer(awsapi.DefaultMaxAttempts, 0) }
+	cfg.RetryMaxAttempts = awsapi.DefaultMaxAttempts
 	fmt.Printf("matrix: %d AMIs (%d regions, Windows %s, Core+Full, Kubernetes %s; the 2025 rule applied); latency %v per request\n\n",
 		len(targets), len(rs), strings.Join(catalog.WindowsVersionNames(), "/"), *k8s, *latency)
 
@@ -229,7 +229,6 @@ func cleanEnv() []string {
 // bucket): the library with winami's retryer, with the standard mode it used before and
 // with the SDK's adaptive mode, and the binary; each against its fault-free time.
 func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets []resolve.Target, lib, binFree result, bin string, rs []string) error {
-	srv.Faults.SetSeed(1)
 	if *bucket > 0 {
 		srv.Faults.SetThrottleBucket(*bucket, *bucket)
 		defer srv.Faults.SetThrottleBucket(0, 0)
@@ -239,7 +238,9 @@ func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets 
 	}
 	standard := cfg.Copy()
 	standard.Retryer = func() aws.Retryer { return standardRetryer(10) }
+	standard.RetryMaxAttempts = 10
 	adaptiveSDK := cfg.Copy()
+	adaptiveSDK.RetryMaxAttempts = 10
 	adaptiveSDK.Retryer = func() aws.Retryer {
 		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 			o.StandardOptions = append(o.StandardOptions, func(o *retry.StandardOptions) { o.MaxAttempts = 10; o.RateLimiter = ratelimit.None })
@@ -275,7 +276,7 @@ func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets 
 	if *bucket > 0 {
 		fmt.Printf("\nthrottled by rate: a token bucket of %g requests a second (and as many in a burst) per service and region:\n", *bucket)
 	} else {
-		fmt.Printf("\nwith %.0f%% of requests throttled (at random, seeded; whatever the rate):\n", *throttle*100)
+		fmt.Printf("\nwith %.0f%% of requests throttled (at random whatever the rate; run i seeded i):\n", *throttle*100)
 	}
 	fmt.Printf("%-42s %9s %9s %12s %12s  %s\n", "method", "requests", "throttled", "wall", "fault-free", "vs fault-free")
 	for _, r := range rows {
@@ -284,6 +285,7 @@ func throttled(ctx context.Context, srv *awsemu.Server, cfg aws.Config, targets 
 		failed := 0
 		for i := 0; i < *runs; i++ {
 			srv.Faults.ResetCounts()
+			srv.Faults.SetSeed(int64(i + 1)) // run i of every row sees the same draws
 			start := time.Now()
 			if err := r.f(); err != nil {
 				failed++
