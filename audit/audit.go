@@ -134,17 +134,34 @@ type Node struct {
 	OSBuild   string `json:"osBuild,omitempty"`
 	NodeGroup string `json:"nodeGroup,omitempty"`
 	NodePool  string `json:"nodePool,omitempty"`
+	// Ready is the status of the node's Ready condition: "True", "False", "Unknown" (the
+	// kubelet stopped reporting), or "" when the node reports no Ready condition.
+	Ready string `json:"ready"`
+	// Unschedulable is the node's spec.unschedulable: it is cordoned.
+	Unschedulable bool `json:"unschedulable"`
 }
 
-// Group is a set of nodes sharing (AMI, kubelet, OS build).
+// IsReady tells whether the node's Ready condition is True.
+func (n Node) IsReady() bool { return n.Ready == "True" }
+
+// Group is a set of nodes sharing (AMI, kubelet, OS build). Nodes whose instance no
+// longer runs (terminated, shutting down, unknown to EC2) are not counted under the AMI
+// it ran: they form groups of their own, with an empty ImageID and their InstanceState.
 type Group struct {
-	ImageID        string   `json:"imageId"`
-	ImageName      string   `json:"imageName,omitempty"`
-	KubeletVersion string   `json:"kubeletVersion"`
-	OSBuild        string   `json:"osBuild"`
-	Nodes          int      `json:"nodes"`
-	NodeGroups     []string `json:"nodeGroups,omitempty"`
-	NodePools      []string `json:"nodePools,omitempty"`
+	ImageID   string `json:"imageId"`
+	ImageName string `json:"imageName,omitempty"`
+	// InstanceState is set on the groups of nodes whose instance is gone ("terminated",
+	// "shutting-down", "not-found").
+	InstanceState  string `json:"instanceState,omitempty"`
+	KubeletVersion string `json:"kubeletVersion"`
+	OSBuild        string `json:"osBuild"`
+	Nodes          int    `json:"nodes"`
+	// NotReady and Cordoned count the group's nodes whose Ready condition is not True,
+	// and those marked unschedulable.
+	NotReady   int      `json:"notReady"`
+	Cordoned   int      `json:"cordoned"`
+	NodeGroups []string `json:"nodeGroups,omitempty"`
+	NodePools  []string `json:"nodePools,omitempty"`
 }
 
 // Severity ranks findings.
@@ -181,6 +198,9 @@ const (
 	CheckInstanceGone         = "instance-gone"
 	CheckAMIUnavailable       = "ami-unavailable"
 	CheckNoInstance           = "no-instance"
+	CheckInstanceStopped      = "instance-stopped"
+	CheckNodeNotReady         = "node-not-ready"
+	CheckNodeCordoned         = "node-cordoned"
 	stateNotFound             = "not-found"
 	maxNodesInMessage         = 3
 	defaultExpectationSource  = "--expect-image"
@@ -300,6 +320,9 @@ func takeInventory(ctx context.Context, o Options, reqs *counter, progress func(
 		}
 	}
 	regions := slices.Sorted(maps.Keys(byRegion))
+	if regions == nil {
+		regions = []string{}
+	}
 	if len(byRegion) > 0 && o.AWS == nil {
 		return nil, fmt.Errorf("auditing nodes: no AWS clients")
 	}
@@ -349,18 +372,30 @@ func takeInventory(ctx context.Context, o Options, reqs *counter, progress func(
 
 // summarize groups nodes by (AMI, kubelet, OS build), largest group first.
 func summarize(nodes []Node) []Group {
-	type key struct{ image, kubelet, build string }
+	type key struct{ image, state, kubelet, build string }
 	groups := map[key]*Group{}
 	var order []key
 	for _, n := range nodes {
-		k := key{n.ImageID, n.KubeletVersion, n.OSBuild}
+		image, name, state := n.ImageID, n.ImageName, ""
+		if n.InstanceID != "" && n.Region != "" && !isLive(n.InstanceState) {
+			// The node's instance is gone: it runs no AMI (the one EC2 still reports for a
+			// terminated instance is history), as the instance-gone finding says.
+			image, name, state = "", "", n.InstanceState
+		}
+		k := key{image, state, n.KubeletVersion, n.OSBuild}
 		g := groups[k]
 		if g == nil {
-			g = &Group{ImageID: n.ImageID, ImageName: n.ImageName, KubeletVersion: n.KubeletVersion, OSBuild: n.OSBuild}
+			g = &Group{ImageID: image, ImageName: name, InstanceState: state, KubeletVersion: n.KubeletVersion, OSBuild: n.OSBuild}
 			groups[k] = g
 			order = append(order, k)
 		}
 		g.Nodes++
+		if !n.IsReady() {
+			g.NotReady++
+		}
+		if n.Unschedulable {
+			g.Cordoned++
+		}
 		if n.NodeGroup != "" && !slices.Contains(g.NodeGroups, n.NodeGroup) {
 			g.NodeGroups = append(g.NodeGroups, n.NodeGroup)
 		}
@@ -380,7 +415,7 @@ func summarize(nodes []Node) []Group {
 			return out[i].Nodes > out[j].Nodes
 		}
 		a, b := out[i], out[j]
-		return a.ImageID+"\x00"+a.KubeletVersion+"\x00"+a.OSBuild < b.ImageID+"\x00"+b.KubeletVersion+"\x00"+b.OSBuild
+		return a.ImageID+"\x00"+a.InstanceState+"\x00"+a.KubeletVersion+"\x00"+a.OSBuild < b.ImageID+"\x00"+b.InstanceState+"\x00"+b.KubeletVersion+"\x00"+b.OSBuild
 	})
 	return out
 }

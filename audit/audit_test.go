@@ -91,7 +91,7 @@ func node(name, zone, instanceID, kubelet, build string) *corev1.Node {
 		Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{
 			KubeletVersion: kubelet, OSImage: "Windows Server 2022 Datacenter", KernelVersion: build + ".2700",
 			OperatingSystem: "windows", Architecture: "amd64",
-		}},
+		}, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}},
 	}
 }
 

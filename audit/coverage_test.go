@@ -85,6 +85,9 @@ func TestCacheCoverageFromAMITags(t *testing.T) {
 	if len(rep.Coverage) != 2 || len(rep.CoverageWarnings) != 0 {
 		t.Fatalf("coverage %+v, warnings %v", rep.Coverage, rep.CoverageWarnings)
 	}
+	if n := nulls(t, rep); len(n) > 0 {
+		t.Errorf("report with cache coverage has null at %v", n)
+	}
 	byAMI := map[string]images.Coverage{}
 	for _, c := range rep.Coverage {
 		byAMI[c.ImageID] = c

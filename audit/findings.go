@@ -13,7 +13,7 @@ import (
 // findings runs every check over the nodes. Errors come first, then warnings; within a
 // severity the checks keep a fixed order.
 func findings(nodes []Node, server Version, exp Expectation, regions map[string]*regionResult) []Finding {
-	var out []Finding
+	out := []Finding{}
 	add := func(f *Finding) {
 		if f != nil && len(f.Nodes) > 0 {
 			out = append(out, *f)
@@ -27,6 +27,9 @@ func findings(nodes []Node, server Version, exp Expectation, regions map[string]
 		}
 	}
 	add(instanceGone(nodes))
+	add(instanceStopped(nodes))
+	add(nodeNotReady(nodes))
+	add(nodeCordoned(nodes))
 	for _, f := range unresolvedExpectations(nodes, regions) {
 		add(&f)
 	}
@@ -91,6 +94,63 @@ func instanceGone(nodes []Node) *Finding {
 	}
 }
 
+// isStopped tells whether an instance state is stopped or on its way there: the node's
+// instance exists (and keeps its AMI) but runs nothing.
+func isStopped(state string) bool { return state == "stopped" || state == "stopping" }
+
+func instanceStopped(nodes []Node) *Finding {
+	off := names(nodes, func(n Node) bool { return isStopped(n.InstanceState) })
+	if len(off) == 0 {
+		return nil
+	}
+	return &Finding{
+		Check:    CheckInstanceStopped,
+		Severity: SeverityError,
+		Message: fmt.Sprintf("%s %s a stopped (or stopping) EC2 instance: %s",
+			plural(len(off), "node"), hasHave(len(off)), someNodes(off)),
+		Action: "start the instances (aws ec2 start-instances) or delete the Node objects and let the node group or Karpenter replace them; " +
+			"pods bound to these nodes are not running",
+		Nodes: off,
+	}
+}
+
+// nodeNotReady reports nodes whose Ready condition is not True (False, Unknown when the
+// kubelet stopped reporting, or missing). A node whose instance is gone is reported by
+// instance-gone instead.
+func nodeNotReady(nodes []Node) *Finding {
+	off := names(nodes, func(n Node) bool {
+		gone := n.InstanceID != "" && n.Region != "" && !isLive(n.InstanceState)
+		return !n.IsReady() && !gone
+	})
+	if len(off) == 0 {
+		return nil
+	}
+	return &Finding{
+		Check:    CheckNodeNotReady,
+		Severity: SeverityError,
+		Message: fmt.Sprintf("%s %s not Ready (the Ready condition is False, Unknown or missing): %s",
+			plural(len(off), "node"), isAre(len(off)), someNodes(off)),
+		Action: "kubectl describe node NAME shows the Ready condition's reason (kubelet, containerd, networking); " +
+			"replace the node if it does not recover",
+		Nodes: off,
+	}
+}
+
+func nodeCordoned(nodes []Node) *Finding {
+	off := names(nodes, func(n Node) bool { return n.Unschedulable })
+	if len(off) == 0 {
+		return nil
+	}
+	return &Finding{
+		Check:    CheckNodeCordoned,
+		Severity: SeverityWarning,
+		Message: fmt.Sprintf("%s %s cordoned (spec.unschedulable): no new pods are scheduled there: %s",
+			plural(len(off), "node"), isAre(len(off)), someNodes(off)),
+		Action: "if no drain or replacement is under way, uncordon the nodes (kubectl uncordon NAME) or replace them",
+		Nodes:  off,
+	}
+}
+
 func hasHave(n int) string {
 	if n == 1 {
 		return "has"
@@ -99,7 +159,7 @@ func hasHave(n int) string {
 }
 
 func unresolvedExpectations(nodes []Node, regions map[string]*regionResult) []Finding {
-	var out []Finding
+	out := []Finding{}
 	for _, region := range slices.Sorted(maps.Keys(regions)) {
 		e := regions[region].expected
 		if e.Error == "" {

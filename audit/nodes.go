@@ -35,7 +35,7 @@ func listWindowsNodes(ctx context.Context, kube kubernetes.Interface, pageSize i
 }
 
 func listOnce(ctx context.Context, kube kubernetes.Interface, pageSize int64, defaultRegion string, reqs *counter) ([]Node, error) {
-	var out []Node
+	out := []Node{}
 	opts := metav1.ListOptions{LabelSelector: LabelOS + "=windows", Limit: pageSize}
 	for {
 		list, err := kube.CoreV1().Nodes().List(ctx, opts)
@@ -64,6 +64,12 @@ func nodeOf(n *corev1.Node, defaultRegion string) Node {
 		KernelVersion:  info.KernelVersion,
 		NodeGroup:      n.Labels[LabelNodeGroup],
 		NodePool:       n.Labels[LabelNodePool],
+		Unschedulable:  n.Spec.Unschedulable,
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			out.Ready = string(c.Status)
+		}
 	}
 	switch {
 	case n.Labels[LabelWindowsBuild] != "":

@@ -27,6 +27,12 @@ type SSM interface {
 // EC2 is the part of the EC2 API winami calls.
 type EC2 interface {
 	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, opts ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
+	// DescribeImageAttribute (launchPermission), DescribeSpotFleetRequests, DescribeFleets
+	// and DescribeSpotInstanceRequests tell prune who else uses an AMI.
+	DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeImageAttributeOutput, error)
+	DescribeSpotFleetRequests(ctx context.Context, in *ec2.DescribeSpotFleetRequestsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSpotFleetRequestsOutput, error)
+	DescribeFleets(ctx context.Context, in *ec2.DescribeFleetsInput, opts ...func(*ec2.Options)) (*ec2.DescribeFleetsOutput, error)
+	DescribeSpotInstanceRequests(ctx context.Context, in *ec2.DescribeSpotInstanceRequestsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSpotInstanceRequestsOutput, error)
 	DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 	DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, opts ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
 	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, opts ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)

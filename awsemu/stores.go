@@ -14,16 +14,20 @@ type Image struct {
 	OwnerID         string
 	CreationDate    time.Time
 	DeprecationTime time.Time // zero: not deprecated
-	State           string    // available, pending, failed, deregistered
+	State           string    // available, pending, failed, disabled, deregistered
 	Public          bool
 	// LaunchPermissions lists the accounts (besides the owner) that may use the image.
 	LaunchPermissions []string
-	Platform          string // "windows" or ""
-	PlatformDetails   string // "Windows", "Linux/UNIX"
-	Architecture      string // x86_64
-	RootDeviceName    string
-	BlockDevices      []BlockDevice
-	Tags              map[string]string
+	// LaunchOrganizations and LaunchOrganizationalUnits are the AWS Organizations and
+	// OU ARNs the image is shared with (DescribeImageAttribute launchPermission).
+	LaunchOrganizations       []string
+	LaunchOrganizationalUnits []string
+	Platform                  string // "windows" or ""
+	PlatformDetails           string // "Windows", "Linux/UNIX"
+	Architecture              string // x86_64
+	RootDeviceName            string
+	BlockDevices              []BlockDevice
+	Tags                      map[string]string
 }
 
 // BlockDevice is one EBS mapping of an image.

@@ -24,6 +24,13 @@ metadata:
 spec:
   providerID: aws:///$zone/$id
 status:
+  conditions:
+  - type: Ready
+    status: "True"
+    reason: KubeletReady
+    message: kubelet is posting ready status
+    lastHeartbeatTime: "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    lastTransitionTime: "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   nodeInfo:
     kubeletVersion: $kubelet
     kubeProxyVersion: ""

@@ -2,7 +2,10 @@ package kube
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -38,10 +41,42 @@ func (o Options) clientConfig() clientcmd.ClientConfig {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
+// ContextNotFoundError is returned when Options.Context names a context the kubeconfig
+// does not have: bad input, which the caller reports with the contexts that exist.
+type ContextNotFoundError struct {
+	// Context is the name asked for.
+	Context string
+	// Available are the kubeconfig's contexts, sorted.
+	Available []string
+}
+
+func (e *ContextNotFoundError) Error() string {
+	have := "the kubeconfig has no contexts"
+	if len(e.Available) > 0 {
+		have = "the kubeconfig has " + strings.Join(e.Available, ", ")
+	}
+	return fmt.Sprintf("context %q does not exist: %s", e.Context, have)
+}
+
 // RESTConfig returns the REST config for the selected cluster and the namespace the
-// kubeconfig context names ("default" when none).
+// kubeconfig context names ("default" when none). A --context the kubeconfig lacks is a
+// *ContextNotFoundError.
 func RESTConfig(o Options) (*rest.Config, string, error) {
 	cc := o.clientConfig()
+	if o.Context != "" {
+		raw, err := cc.RawConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
+		}
+		if _, ok := raw.Contexts[o.Context]; !ok {
+			names := make([]string, 0, len(raw.Contexts))
+			for n := range raw.Contexts {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return nil, "", &ContextNotFoundError{Context: o.Context, Available: names}
+		}
+	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
@@ -75,4 +110,18 @@ func NewClientset(o Options) (kubernetes.Interface, string, error) {
 		return nil, "", fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
 	return cs, ns, nil
+}
+
+// NewDynamicClient returns a dynamic client (for custom resources such as Karpenter's
+// EC2NodeClasses) for the selected cluster.
+func NewDynamicClient(o Options) (dynamic.Interface, error) {
+	cfg, _, err := RESTConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Kubernetes dynamic client: %w", err)
+	}
+	return dyn, nil
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,6 +115,11 @@ func TestUnknownContext(t *testing.T) {
 	_, _, err := NewClientset(Options{Kubeconfig: path, Context: "gamma"})
 	if err == nil || !strings.Contains(err.Error(), "gamma") {
 		t.Fatalf("err = %v, want an error naming context gamma", err)
+	}
+	var cnf *ContextNotFoundError
+	if !errors.As(err, &cnf) || cnf.Context != "gamma" || strings.Join(cnf.Available, ",") != "alpha,beta" ||
+		!strings.Contains(err.Error(), "alpha, beta") {
+		t.Errorf("err = %v (%T), want a *ContextNotFoundError listing alpha, beta", err, err)
 	}
 }
 

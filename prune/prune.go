@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/fastlaunch"
@@ -30,6 +27,9 @@ const (
 	// it if this one could not; its value is the spec's name.
 	PendingTag = "winami:prune-pending"
 )
+
+// DefaultConcurrency is how many regions, and AMIs in a region, prune works on at once.
+const DefaultConcurrency = 8
 
 // Actions in a plan.
 const (
@@ -58,10 +58,36 @@ type Options struct {
 	PublishParameter string
 	// NodeImages are AMI IDs that cluster nodes run (from --kubeconfig); they are kept.
 	NodeImages map[string]bool
+	// Guards are further sources of use that prune asks, per region, about its candidates
+	// (Karpenter's EC2NodeClasses, for one); an AMI any guard names is kept.
+	Guards []Guard
+	// IncludeShared lets prune delete AMIs whose launch permissions name other accounts,
+	// organizations or organizational units (kept by default: prune cannot see their use).
+	IncludeShared bool
 	// Now is the time ages are measured from (time.Now when zero).
 	Now time.Time
 	// PageSize is the MaxResults of every list call (the API's maximum when zero).
 	PageSize int32
+}
+
+// Candidate is an AMI prune considers deleting, as a Guard sees it.
+type Candidate struct {
+	ImageID string
+	Name    string
+	OwnerID string
+	Tags    map[string]string
+	Created time.Time
+}
+
+// Guard reports AMIs in use where prune's own EC2, Auto Scaling, SSM and Image Builder
+// checks cannot see (outside AWS: a cluster's Karpenter EC2NodeClasses). Plan calls InUse
+// once per region that has candidates, possibly for several regions at once.
+type Guard interface {
+	// InUse returns, for the candidates of region, the IDs of those in use, each with the
+	// reasons the plan prints ("selected by EC2NodeClass default (amiSelectorTerms[0].tags)").
+	// IDs that are not candidates are ignored. An error stops the plan: an AMI whose use
+	// cannot be checked is never deleted.
+	InUse(ctx context.Context, region string, candidates []Candidate) (map[string][]string, error)
 }
 
 // Snapshot is one EBS snapshot of a planned AMI.
@@ -77,12 +103,17 @@ type Snapshot struct {
 
 // Image is one candidate AMI and what happens to it.
 type Image struct {
-	Region     string     `json:"region"`
-	ImageID    string     `json:"imageId"`
-	Name       string     `json:"name"`
-	Created    time.Time  `json:"created"`
-	Action     string     `json:"action"`
-	Reasons    []string   `json:"reasons"`
+	Region  string    `json:"region"`
+	ImageID string    `json:"imageId"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// State is the AMI's state when it is not available (disabled, for one).
+	State   string   `json:"state,omitempty"`
+	Action  string   `json:"action"`
+	Reasons []string `json:"reasons"`
+	// SharedWith names whom the AMI's launch permissions share it with ("account
+	// 111122223333", "organization arn:…", "organizational unit arn:…", "everyone (public)").
+	SharedWith []string   `json:"sharedWith,omitempty"`
 	FastLaunch string     `json:"fastLaunch,omitempty"`
 	Snapshots  []Snapshot `json:"snapshots"`
 	Result     string     `json:"result,omitempty"`
@@ -138,14 +169,66 @@ type Pruner struct {
 	Clients *awsapi.Clients
 	// Wait tunes the wait for Fast Launch to be disabled (its snapshots gone).
 	Wait fastlaunch.WaitOptions
-	// Progress receives one line per step while Execute runs (nil: silent).
+	// Progress receives one line per step while Execute runs (nil: silent). It is called
+	// from one goroutine at a time.
 	Progress func(string)
+	// Concurrency bounds how many regions, and how many AMIs (or list calls) in each
+	// region, prune works on at once (DefaultConcurrency when zero).
+	Concurrency int
+
+	mu sync.Mutex
 }
 
 func (p *Pruner) progress(format string, args ...any) {
 	if p.Progress != nil {
-		p.Progress(fmt.Sprintf(format, args...))
+		line := fmt.Sprintf(format, args...)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.Progress(line)
 	}
+}
+
+func (p *Pruner) concurrency() int {
+	if p.Concurrency > 0 {
+		return p.Concurrency
+	}
+	return DefaultConcurrency
+}
+
+// forEach runs fn(i) for i in [0, n) with at most limit at once. The first error cancels
+// the context the others run with, and is returned once all have ended.
+func forEach(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	sem := make(chan struct{}, max(limit, 1))
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(ctx, i); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}(i)
+	}
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		// Cancelled from outside.
+		return context.Cause(ctx)
+	}
+	return first
 }
 
 // Plan lists the candidates of every region and decides, changing nothing.
@@ -157,24 +240,24 @@ func (p *Pruner) Plan(ctx context.Context, o Options) (*Plan, error) {
 		o.Now = time.Now()
 	}
 	plan := &Plan{Name: o.Name, Images: []Image{}}
-	for _, region := range o.Regions {
-		imgs, orphans, err := p.planRegion(ctx, o, region)
-		if err != nil {
-			return nil, err
-		}
-		plan.Images = append(plan.Images, imgs...)
-		plan.Orphans = append(plan.Orphans, orphans...)
+	type result struct {
+		images  []Image
+		orphans []Orphan
+	}
+	results := make([]result, len(o.Regions))
+	err := forEach(ctx, len(o.Regions), p.concurrency(), func(ctx context.Context, i int) error {
+		imgs, orphans, err := p.planRegion(ctx, o, o.Regions[i])
+		results[i] = result{imgs, orphans}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		plan.Images = append(plan.Images, r.images...)
+		plan.Orphans = append(plan.Orphans, r.orphans...)
 	}
 	return plan, nil
-}
-
-// usage maps an AMI ID to the reasons it is in use.
-type usage map[string][]string
-
-func (u usage) add(id, why string) {
-	if strings.HasPrefix(id, "ami-") {
-		u[id] = append(u[id], why)
-	}
 }
 
 func size(o Options, max int32) *int32 {
@@ -182,112 +265,6 @@ func size(o Options, max int32) *int32 {
 		return aws.Int32(max)
 	}
 	return aws.Int32(o.PageSize)
-}
-
-func (p *Pruner) planRegion(ctx context.Context, o Options, region string) ([]Image, []Orphan, error) {
-	api := p.Clients.EC2(region)
-
-	// Every AMI the account owns: the candidates, and who else uses their snapshots.
-	var owned []types.Image
-	ip := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: size(o, 1000)})
-	for ip.HasMorePages() {
-		page, err := ip.NextPage(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("listing the account's AMIs in %s: %w", region, err)
-		}
-		owned = append(owned, page.Images...)
-	}
-	var candidates []types.Image
-	for _, im := range owned {
-		t := tags(im.Tags)
-		if t[NameTag] == o.Name && t[ManagedByTag] == ManagedByValue && t[ImageBuilderTag] != "" {
-			candidates = append(candidates, im)
-		}
-	}
-	if len(candidates) == 0 {
-		orphans, err := p.orphans(ctx, o, region, owned)
-		return nil, orphans, err
-	}
-
-	used, err := p.usage(ctx, o, region)
-	if err != nil {
-		return nil, nil, err
-	}
-	flState := map[string]string{}
-	fl := fastlaunch.New(p.Clients, region)
-	sts, err := fl.Describe(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, s := range sts {
-		flState[s.ImageID] = s.State
-	}
-
-	sort.SliceStable(candidates, func(i, j int) bool {
-		return aws.ToString(candidates[i].CreationDate) > aws.ToString(candidates[j].CreationDate)
-	})
-	var out []Image
-	deleting := map[string]bool{}
-	for i, im := range candidates {
-		id := aws.ToString(im.ImageId)
-		created, _ := time.Parse(time.RFC3339, aws.ToString(im.CreationDate))
-		img := Image{Region: region, ImageID: id, Name: aws.ToString(im.Name), Created: created, FastLaunch: flState[id], Snapshots: []Snapshot{}}
-		if i < o.Keep {
-			img.Reasons = append(img.Reasons, fmt.Sprintf("one of the newest %d", o.Keep))
-		}
-		if o.OlderThan > 0 && o.Now.Sub(created) < o.OlderThan {
-			img.Reasons = append(img.Reasons, fmt.Sprintf("newer than %s", formatAge(o.OlderThan)))
-		}
-		img.Reasons = append(img.Reasons, used[id]...)
-		if o.NodeImages[id] {
-			img.Reasons = append(img.Reasons, "run by a node of the cluster")
-		}
-		if len(img.Reasons) > 0 {
-			img.Action = ActionKeep
-		} else {
-			img.Action = ActionDelete
-			img.Reasons = []string{fmt.Sprintf("older than the newest %d and not in use", o.Keep)}
-			deleting[id] = true
-		}
-		out = append(out, img)
-	}
-
-	// Snapshots: deleted with the last AMI (in execution order) of the plan that uses
-	// them, unless an AMI that stays uses them too.
-	users := map[string][]string{}
-	for _, im := range owned {
-		for _, s := range snapshotsOf(im) {
-			users[s] = append(users[s], aws.ToString(im.ImageId))
-		}
-	}
-	byID := map[string]types.Image{}
-	for _, im := range owned {
-		byID[aws.ToString(im.ImageId)] = im
-	}
-	// Execution order is oldest first.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	done := map[string]bool{}
-	for i := range out {
-		if out[i].Action != ActionDelete {
-			continue
-		}
-		for _, s := range snapshotsOf(byID[out[i].ImageID]) {
-			snap := Snapshot{ID: s, Delete: true}
-			for _, other := range users[s] {
-				if other == out[i].ImageID {
-					continue
-				}
-				snap.SharedWith = append(snap.SharedWith, other)
-				if !deleting[other] || !done[other] && laterThan(out, other, i) {
-					snap.Delete = false
-				}
-			}
-			out[i].Snapshots = append(out[i].Snapshots, snap)
-		}
-		done[out[i].ImageID] = true
-	}
-	orphans, err := p.orphans(ctx, o, region, owned)
-	return out, orphans, err
 }
 
 // laterThan reports whether imageID comes after index i in out.
@@ -344,225 +321,6 @@ func (p *Pruner) orphans(ctx context.Context, o Options, region string, owned []
 		}
 	}
 	return out, nil
-}
-
-// usage finds every reference to an AMI in the region: instances in any state but
-// terminated, every version of every launch template, Auto Scaling groups and launch
-// configurations, and the published SSM parameter. Every list is paginated.
-func (p *Pruner) usage(ctx context.Context, o Options, region string) (usage, error) {
-	u := usage{}
-	api := p.Clients.EC2(region)
-	ssmc := p.Clients.SSM(region)
-	resolved := map[string]string{}
-	// imageRef is the AMI a reference names: an AMI ID, or resolve:ssm:<parameter>. A
-	// parameter that does not exist names nothing; one that cannot be read is an error,
-	// not an absent reference (the AMI it names may be in use).
-	imageRef := func(ref string) (string, error) {
-		if !strings.HasPrefix(ref, "resolve:ssm:") {
-			return ref, nil
-		}
-		name := strings.TrimPrefix(ref, "resolve:ssm:")
-		if v, ok := resolved[name]; ok {
-			return v, nil
-		}
-		out, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
-		v := ""
-		switch {
-		case err == nil:
-			v = aws.ToString(out.Parameter.Value)
-		case awsapi.ErrorCode(err) != "ParameterNotFound":
-			return "", fmt.Errorf("reading %s in %s: %w", ref, region, err)
-		}
-		resolved[name] = v
-		return v, nil
-	}
-
-	states := []string{"pending", "running", "shutting-down", "stopping", "stopped"}
-	inp := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{
-		Filters:    []types.Filter{{Name: aws.String("instance-state-name"), Values: states}},
-		MaxResults: size(o, 1000),
-	})
-	for inp.HasMorePages() {
-		page, err := inp.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing instances in %s: %w", region, err)
-		}
-		for _, r := range page.Reservations {
-			for _, in := range r.Instances {
-				state := ""
-				if in.State != nil {
-					state = string(in.State.Name)
-				}
-				if state == "terminated" {
-					continue
-				}
-				u.add(aws.ToString(in.ImageId), fmt.Sprintf("used by instance %s (%s)", aws.ToString(in.InstanceId), state))
-			}
-		}
-	}
-
-	ltp := ec2.NewDescribeLaunchTemplatesPaginator(api, &ec2.DescribeLaunchTemplatesInput{MaxResults: size(o, 200)})
-	for ltp.HasMorePages() {
-		page, err := ltp.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing launch templates in %s: %w", region, err)
-		}
-		for _, lt := range page.LaunchTemplates {
-			vp := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplateId, MaxResults: size(o, 200)})
-			for vp.HasMorePages() {
-				vpage, err := vp.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("listing the versions of launch template %s in %s: %w", aws.ToString(lt.LaunchTemplateName), region, err)
-				}
-				for _, v := range vpage.LaunchTemplateVersions {
-					if v.LaunchTemplateData == nil {
-						continue
-					}
-					ref := aws.ToString(v.LaunchTemplateData.ImageId)
-					why := fmt.Sprintf("in launch template %s (%s) version %d", aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId), aws.ToInt64(v.VersionNumber))
-					if aws.ToBool(v.DefaultVersion) {
-						why += " (default)"
-					}
-					if strings.HasPrefix(ref, "resolve:ssm:") {
-						why += " through " + ref
-					}
-					id, err := imageRef(ref)
-					if err != nil {
-						return nil, fmt.Errorf("resolving the image of launch template %s version %d: %w", aws.ToString(lt.LaunchTemplateName), aws.ToInt64(v.VersionNumber), err)
-					}
-					u.add(id, why)
-				}
-			}
-		}
-	}
-
-	as := p.Clients.AutoScaling(region)
-	gp := autoscaling.NewDescribeAutoScalingGroupsPaginator(as, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: size(o, 100)})
-	for gp.HasMorePages() {
-		page, err := gp.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing Auto Scaling groups in %s: %w", region, err)
-		}
-		for _, g := range page.AutoScalingGroups {
-			name := aws.ToString(g.AutoScalingGroupName)
-			if mp := g.MixedInstancesPolicy; mp != nil && mp.LaunchTemplate != nil {
-				for _, ov := range mp.LaunchTemplate.Overrides {
-					id, err := imageRef(aws.ToString(ov.ImageId))
-					if err != nil {
-						return nil, fmt.Errorf("resolving the image of Auto Scaling group %s: %w", name, err)
-					}
-					u.add(id, fmt.Sprintf("in the mixed instances policy of Auto Scaling group %s (override %s)", name, aws.ToString(ov.InstanceType)))
-				}
-			}
-		}
-	}
-	lp := autoscaling.NewDescribeLaunchConfigurationsPaginator(as, &autoscaling.DescribeLaunchConfigurationsInput{MaxRecords: size(o, 100)})
-	for lp.HasMorePages() {
-		page, err := lp.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing launch configurations in %s: %w", region, err)
-		}
-		for _, lc := range page.LaunchConfigurations {
-			u.add(aws.ToString(lc.ImageId), fmt.Sprintf("in launch configuration %s", aws.ToString(lc.LaunchConfigurationName)))
-		}
-	}
-
-	if o.PublishParameter != "" {
-		out, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(o.PublishParameter)})
-		switch {
-		case err == nil:
-			u.add(aws.ToString(out.Parameter.Value), fmt.Sprintf("published in %s", o.PublishParameter))
-		case awsapi.ErrorCode(err) == "ParameterNotFound":
-		default:
-			return nil, fmt.Errorf("reading %s in %s: %w", o.PublishParameter, region, err)
-		}
-	}
-	return u, nil
-}
-
-// Execute carries out the plan's deletions, oldest AMI first in each region: disable
-// Fast Launch and wait until its snapshots are gone, deregister, delete the snapshots no
-// other AMI uses. A failure is recorded on its AMI and the rest continue; snapshots are
-// tagged before the AMI is deregistered, so a later run finds and deletes what this one
-// could not.
-func (p *Pruner) Execute(ctx context.Context, plan *Plan) {
-	for i := range plan.Images {
-		im := &plan.Images[i]
-		if im.Action != ActionDelete {
-			continue
-		}
-		if err := p.deleteImage(ctx, plan.Name, im); err != nil {
-			im.Result, im.Error = ResultFailed, err.Error()
-			p.progress("%s %s: failed: %v", im.Region, im.ImageID, err)
-			if ctx.Err() != nil {
-				return
-			}
-			continue
-		}
-		im.Result = ResultDeleted
-	}
-	for i := range plan.Orphans {
-		o := &plan.Orphans[i]
-		if err := p.deleteSnapshot(ctx, o.Region, o.SnapshotID); err != nil {
-			o.Result, o.Error = ResultFailed, err.Error()
-			p.progress("%s %s: failed: %v", o.Region, o.SnapshotID, err)
-			continue
-		}
-		o.Result = ResultDeleted
-		p.progress("%s %s: deleted (left by an earlier prune)", o.Region, o.SnapshotID)
-	}
-}
-
-func (p *Pruner) deleteImage(ctx context.Context, name string, im *Image) error {
-	api := p.Clients.EC2(im.Region)
-	fl := fastlaunch.New(p.Clients, im.Region)
-	st, err := fl.Get(ctx, im.ImageID)
-	if err != nil {
-		return err
-	}
-	if st.State != fastlaunch.StateGone {
-		p.progress("%s %s: Fast Launch %s; disabling and waiting for its snapshots to go", im.Region, im.ImageID, st.State)
-		if _, err := fl.Disable(ctx, im.ImageID, false, false); err != nil {
-			return err
-		}
-		if _, err := fl.Wait(ctx, im.ImageID, fastlaunch.UntilGone, p.Wait); err != nil {
-			return err
-		}
-	}
-	var del []string
-	for _, s := range im.Snapshots {
-		if s.Delete {
-			del = append(del, s.ID)
-		}
-	}
-	if len(del) > 0 {
-		_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: del, Tags: []types.Tag{{Key: aws.String(PendingTag), Value: aws.String(name)}}})
-		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("marking the snapshots of %s in %s: %w", im.ImageID, im.Region, err)
-		}
-	}
-	if _, err := api.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(im.ImageID)}); err != nil && !isNotFound(err) {
-		return fmt.Errorf("deregistering %s in %s: %w", im.ImageID, im.Region, err)
-	}
-	p.progress("%s %s: deregistered", im.Region, im.ImageID)
-	var failed []string
-	for j := range im.Snapshots {
-		s := &im.Snapshots[j]
-		if !s.Delete {
-			continue
-		}
-		if err := p.deleteSnapshot(ctx, im.Region, s.ID); err != nil {
-			s.Result, s.Error = ResultFailed, err.Error()
-			failed = append(failed, err.Error())
-			continue
-		}
-		s.Result = ResultDeleted
-		p.progress("%s %s: snapshot %s deleted", im.Region, im.ImageID, s.ID)
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("deregistered, but %s (run prune again to finish)", strings.Join(failed, "; "))
-	}
-	return nil
 }
 
 func (p *Pruner) deleteSnapshot(ctx context.Context, region, id string) error {

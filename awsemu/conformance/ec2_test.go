@@ -351,6 +351,7 @@ func TestEC2WithAWSCLI(t *testing.T) {
 	}
 
 	ec2OfferingsAndKeyPairsWithCLI(t, ep, cli, cliErr)
+	ec2PruneSourcesWithCLI(t, public, cli, cliErr)
 
 	// Clean up what is left.
 	cli(&lt, "delete-launch-template", "--launch-template-id", ltID)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,11 +70,16 @@ reports, each with the nodes concerned and what to do:
   kubelet-at-skew-limit         exactly 3 minors older (warning)
   os-build-mismatch             Windows build other than the AMI family's (or the spec's)
   not-latest-ami                not the newest EKS-optimized AMI of its family (--check-latest)
-  instance-gone                 the node's instance is terminated or unknown to EC2
+  instance-gone                 the node's instance is terminated or unknown to EC2 (such
+                                nodes are not counted under any AMI in the summary)
+  instance-stopped              the node's instance is stopped or stopping
+  node-not-ready                the node's Ready condition is False, Unknown or missing
+  node-cordoned                 the node is cordoned (spec.unschedulable) (warning)
   ami-unavailable               the AMI can no longer be described (warning)
   no-instance                   no AWS providerID (warning)
 
-The summary groups the nodes by (AMI, kubelet, OS build). The Kubernetes identity needs only
+The summary groups the nodes by (AMI, kubelet, OS build) and counts, per group, the nodes
+that are not Ready and those cordoned. The Kubernetes identity needs only
 "list" on nodes; the AWS identity ec2:DescribeInstances, ec2:DescribeImages and, for an SSM
 expectation, ssm:GetParameter.
 
@@ -120,6 +126,10 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 		return err
 	}
 	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
+	var noContext *kube.ContextNotFoundError
+	if errors.As(err, &noContext) {
+		return Usage(fmt.Errorf("flag --context: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("%w (pass --kubeconfig and --context, or set KUBECONFIG)", err)
 	}
@@ -216,11 +226,15 @@ func pluralWord(n int, w string) string {
 func writeAuditTable(w io.Writer, rep *audit.Report) error {
 	fmt.Fprintf(w, "%d Windows %s; API server %s; regions %s\n\n", rep.WindowsNodes, pluralWord(rep.WindowsNodes, "node"), rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
 	if len(rep.Summary) > 0 {
-		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NODE GROUPS / POOLS"}}
+		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NOT READY", "CORDONED", "NODE GROUPS / POOLS"}}
 		for _, s := range rep.Summary {
 			groups := append(append([]string(nil), s.NodeGroups...), s.NodePools...)
-			t.Rows = append(t.Rows, []string{orDash(s.ImageID), orDash(s.ImageName), orDash(s.KubeletVersion), orDash(s.OSBuild),
-				strconv.Itoa(s.Nodes), orDash(strings.Join(groups, ", "))})
+			name := s.ImageName
+			if s.InstanceState != "" {
+				name = "(instance " + s.InstanceState + ")"
+			}
+			t.Rows = append(t.Rows, []string{orDash(s.ImageID), orDash(name), orDash(s.KubeletVersion), orDash(s.OSBuild),
+				strconv.Itoa(s.Nodes), strconv.Itoa(s.NotReady), strconv.Itoa(s.Cordoned), orDash(strings.Join(groups, ", "))})
 		}
 		if err := t.Write(w); err != nil {
 			return err

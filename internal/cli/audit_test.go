@@ -74,7 +74,7 @@ func (w *auditWorld) windowsNodes(prefix, date, kubelet string, n int) string {
 			Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/" + aws.ToString(in.InstanceId)},
 			Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{
 				KubeletVersion: kubelet, OSImage: "Windows Server 2022 Datacenter", KernelVersion: "10.0.20348.2700",
-			}},
+			}, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}},
 		})
 	}
 	return ami

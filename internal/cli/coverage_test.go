@@ -64,7 +64,8 @@ func TestCacheCoverageCommands(t *testing.T) {
 		&corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{Name: "win-a", Labels: map[string]string{"kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": "10.0.20348"}},
 			Spec:       corev1.NodeSpec{ProviderID: "aws:///us-east-1a/" + aws.ToString(out.Instances[0].InstanceId)},
-			Status:     corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "v1.35.2-eks-ba74326", KernelVersion: "10.0.20348.2700"}},
+			Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "v1.35.2-eks-ba74326", KernelVersion: "10.0.20348.2700"},
+				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}},
 		},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1"}, Spec: corev1.PodSpec{NodeName: "win-a", Containers: []corev1.Container{{Name: "web", Image: web}}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "app-1"}, Spec: corev1.PodSpec{NodeName: "win-a", Containers: []corev1.Container{{Name: "app", Image: app}}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}},

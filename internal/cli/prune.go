@@ -21,14 +21,16 @@ func init() {
 }
 
 type pruneOptions struct {
-	file        string
-	keep        int
-	olderThan   string
-	yes         bool
-	kubeconfig  string
-	kubeContext string
-	timeout     time.Duration
-	interval    time.Duration
+	file          string
+	keep          int
+	olderThan     string
+	yes           bool
+	kubeconfig    string
+	kubeContext   string
+	timeout       time.Duration
+	interval      time.Duration
+	includeShared bool
+	concurrency   int
 }
 
 func newPruneCmd(g *Globals) *cobra.Command {
@@ -42,16 +44,30 @@ Candidates are only the account's AMIs tagged by this spec's pipeline (winami:na
 winami:managed-by and Ec2ImageBuilderArn). Always kept: the newest --keep (spec keep, 3 by
 default); AMIs younger than --older-than; AMIs used by an instance in any state but
 terminated, by any version of any launch template, by an Auto Scaling group's mixed
-instances policy or by a launch configuration, published in the spec's SSM parameter, or
-run by a node of the cluster (--kubeconfig).
+instances policy or by a launch configuration, by a live Spot Fleet request, EC2 Fleet or
+Spot Instance request, as the parent image of an Image Builder recipe, published in the
+spec's SSM parameter, or run by a node of the cluster (--kubeconfig). Disabled AMIs are
+considered too. AMIs shared with other accounts, organizations or OUs (launch
+permissions) are kept, and the plan says with whom, unless --include-shared.
+
+With --kubeconfig, prune also reads every Karpenter EC2NodeClass (karpenter.k8s.aws/v1;
+it needs list on ec2nodeclasses) and keeps, in every region: the AMIs its amiSelectorTerms
+name (id, ssmParameter, the windows2019/2022/2025@latest alias's SSM parameter for the
+cluster's Kubernetes version), the AMI Karpenter launches from among those its name, tags
+and owner terms select (per architecture, the newest not deprecated), and the AMIs in its
+status.amis. If the EC2NodeClasses cannot be read, prune stops (exit 1) and deletes
+nothing. Without --kubeconfig it says that Karpenter was not checked.
 
 Without --yes it prints the plan (what goes, what stays and why) and changes nothing.
 With --yes, for each AMI that goes: disable Fast Launch and wait until its snapshots are
-gone, deregister, delete its snapshots that no other AMI uses. A failure on one AMI is
-reported and the rest continue (exit 1); running prune again finishes the job.`,
+gone, deregister, then delete its snapshots that no other AMI uses. Regions, and the AMIs
+of each region, are handled at once (--concurrency of each), so a prune takes about as
+long as its slowest AMI. A failure on one AMI is reported and the rest continue (exit 1);
+running prune again finishes the job.`,
 		Example: `  winami prune -f winami.yaml
   winami prune -f winami.yaml --keep 2 --older-than 30d --yes
-  winami prune -f winami.yaml --region us-west-2 --kubeconfig ~/.kube/prod -o json`,
+  winami prune -f winami.yaml --region us-west-2 --kubeconfig ~/.kube/prod -o json
+  winami prune -f winami.yaml --include-shared --poll-interval 5s --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPrune(cmd.Context(), g, o, cmd.Flags().Changed("keep"))
@@ -62,11 +78,12 @@ reported and the rest continue (exit 1); running prune again finishes the job.`,
 	f.IntVar(&o.keep, "keep", spec.DefaultKeep, "newest AMIs to keep in each region (default: the spec's keep)")
 	f.StringVar(&o.olderThan, "older-than", "", "keep AMIs younger than this (30d, 2w, 12h)")
 	f.BoolVar(&o.yes, "yes", false, "delete; without it prune only prints the plan")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run and its Karpenter EC2NodeClasses select")
 	f.StringVar(&o.kubeContext, "context", "", "kubeconfig context (with --kubeconfig)")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for Fast Launch to be disabled, per AMI")
-	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "first pause between Fast Launch polls")
-	_ = f.MarkHidden("poll-interval")
+	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "first pause between Fast Launch polls (grows by half up to 8×)")
+	f.BoolVar(&o.includeShared, "include-shared", false, "also prune AMIs shared with other accounts, organizations or OUs")
+	f.IntVar(&o.concurrency, "concurrency", prune.DefaultConcurrency, "regions, and AMIs in each region, handled at once")
 	return cmd
 }
 
@@ -96,8 +113,14 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 	if keep < 0 {
 		return Usagef("flag --keep %d: use 0 or more", keep)
 	}
-	if o.timeout <= 0 || o.interval <= 0 {
-		return Usagef("flags --timeout and --poll-interval: use positive durations")
+	if o.timeout <= 0 {
+		return Usagef("flag --timeout %s: use a positive duration such as 30m", o.timeout)
+	}
+	if o.interval <= 0 {
+		return Usagef("flag --poll-interval %s: use a positive duration such as 15s", o.interval)
+	}
+	if o.concurrency < 1 {
+		return Usagef("flag --concurrency %d: use 1 or more", o.concurrency)
 	}
 	regions := specRegions(g, img)
 	if len(regions) == 0 {
@@ -108,7 +131,7 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		return err
 	}
 	opts := prune.Options{Name: img.Metadata.Name, Regions: regions, Keep: keep, OlderThan: age,
-		PublishParameter: img.Spec.Distribution.PublishParameter}
+		PublishParameter: img.Spec.Distribution.PublishParameter, IncludeShared: o.includeShared}
 	if o.kubeconfig != "" {
 		cs, _, err := kube.NewClientset(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
 		if err != nil {
@@ -118,8 +141,28 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		if err != nil {
 			return describeAWSError(g, clients, err)
 		}
+		dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		if err != nil {
+			return Usage(fmt.Errorf("flag --kubeconfig: %w", err))
+		}
+		guard, installed, err := prune.NewKarpenterGuard(ctx, dyn, cs.Discovery(), clients)
+		if err != nil {
+			return fmt.Errorf("checking Karpenter's EC2NodeClasses (nothing was planned or deleted: an AMI they may select is never deleted unchecked): %w", err)
+		}
+		if installed {
+			n := fmt.Sprintf("%d EC2NodeClasses", len(guard.NodeClasses))
+			if len(guard.NodeClasses) == 1 {
+				n = "1 EC2NodeClass"
+			}
+			g.Infof("Karpenter: read %s; the AMIs they select stay", n)
+		} else {
+			g.Infof("Karpenter: the cluster does not serve karpenter.k8s.aws, so no EC2NodeClass selects an AMI")
+		}
+		opts.Guards = append(opts.Guards, guard)
+	} else {
+		g.Infof("Karpenter not checked: without --kubeconfig prune cannot see the AMIs a cluster's EC2NodeClasses select (pass --kubeconfig to keep them)")
 	}
-	p := &prune.Pruner{Clients: clients,
+	p := &prune.Pruner{Clients: clients, Concurrency: o.concurrency,
 		Wait:     fastlaunch.WaitOptions{Timeout: o.timeout, Interval: o.interval, MaxInterval: 8 * o.interval},
 		Progress: func(s string) { g.Infof("%s", s) }}
 	plan, err := p.Plan(ctx, opts)
@@ -162,7 +205,11 @@ func pruneTable(plan *prune.Plan) Table {
 			result += ": " + im.Error
 		}
 		created := im.Created
-		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, im.Name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result)})
+		name := im.Name
+		if im.State != "" {
+			name += " (" + im.State + ")"
+		}
+		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result)})
 	}
 	for _, o := range plan.Orphans {
 		result := o.Result

@@ -162,11 +162,41 @@ func TestPruneBadInputExit2(t *testing.T) {
 		{"prune"},
 		{"prune", "-f", file, "--older-than", "soon"},
 		{"prune", "-f", file, "--keep", "-1"},
+		{"prune", "-f", file, "--poll-interval", "0s"},
+		{"prune", "-f", file, "--timeout", "-1m"},
+		{"prune", "-f", file, "--concurrency", "0"},
 		{"prune", "-f", bad},
 		{"prune", "-f", filepath.Join(t.TempDir(), "missing.yaml")},
 	} {
 		if _, stderr, code := run(t, args...); code != 2 {
 			t.Errorf("winami %v: exit %d, want 2\n%s", args, code, stderr)
 		}
+	}
+}
+
+// TestPruneKeepsSharedUnlessIncludeShared: the plan keeps an AMI shared with another
+// account and says with whom; --include-shared prunes it.
+func TestPruneKeepsSharedUnlessIncludeShared(t *testing.T) {
+	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	srv := useEmulator(t, emulator.WithClock(clock))
+	file := writePruneSpec(t, pruneSpec)
+	east := pipelineImages(t, srv, clock, "us-east-1", 2)
+	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := c.ModifyImageAttribute(context.Background(), &ec2.ModifyImageAttributeInput{ImageId: aws.String(east[0]),
+		LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String("444455556666")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, "prune", "-f", file, "--region", "us-east-1")
+	if code != 0 || !strings.Contains(out, "shared with account 444455556666 (--include-shared to prune it)") || !strings.Contains(stderr, "0 AMIs go") && !strings.Contains(stderr, "nothing to prune") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, "prune", "-f", file, "--region", "us-east-1", "--include-shared", "--yes", "-o", "json")
+	var plan prune.Plan
+	if err := json.Unmarshal([]byte(out), &plan); code != 0 || err != nil || plan.Deletes() != 1 || plan.Images[0].ImageID != east[0] ||
+		len(plan.Images[0].SharedWith) != 1 || plan.Images[0].Result != prune.ResultDeleted {
+		t.Fatalf("--include-shared --yes: exit %d %v\n%s\n%s", code, err, out, stderr)
+	}
+	if ownedCount(t, srv, "us-east-1") != 1 {
+		t.Errorf("the shared AMI is still there")
 	}
 }

@@ -196,6 +196,11 @@ func (s *Service) describeImages(c *call) (any, *apiError) {
 		return nil, aerr
 	}
 	includeDeprecated, _ := c.v.Bool("IncludeDeprecated")
+	// "A disabled AMI does not appear in DescribeImages API calls by default"; IncludeDisabled
+	// lists the caller's own disabled AMIs (a disabled AMI has no launch permissions left).
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisableImage.html
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html
+	includeDisabled, _ := c.v.Bool("IncludeDisabled")
 	if err := c.dryRun(); err != nil {
 		return nil, err
 	}
@@ -219,6 +224,9 @@ func (s *Service) describeImages(c *call) (any, *apiError) {
 			continue
 		}
 		if len(ids) > 0 && !containsStr(ids, id) {
+			continue
+		}
+		if img.State == "disabled" && !includeDisabled {
 			continue
 		}
 		if len(owners) > 0 && !ownerMatches(owners, img.OwnerID, c.account) {
@@ -532,6 +540,8 @@ func (s *Service) putImageLocked(img awsemu.Image, sourceInstance string) awsemu
 
 func cloneImage(img awsemu.Image) awsemu.Image {
 	img.LaunchPermissions = append([]string(nil), img.LaunchPermissions...)
+	img.LaunchOrganizations = append([]string(nil), img.LaunchOrganizations...)
+	img.LaunchOrganizationalUnits = append([]string(nil), img.LaunchOrganizationalUnits...)
 	img.BlockDevices = append([]awsemu.BlockDevice(nil), img.BlockDevices...)
 	img.Tags = copyTags(img.Tags)
 	return img

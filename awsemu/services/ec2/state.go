@@ -21,6 +21,9 @@ type regionState struct {
 	groups       map[string]*securityGroup
 	fastLaunch   map[string]*fastLaunch
 	keyPairs     map[string]*keyPair // by name
+	spotFleets   map[string]*spotFleet
+	fleets       map[string]*fleet
+	spotRequests map[string]*spotRequest
 }
 
 type image struct {
@@ -131,6 +134,9 @@ func (s *Service) region(name string) *regionState {
 			subnets:      map[string]*subnet{},
 			groups:       map[string]*securityGroup{},
 			keyPairs:     map[string]*keyPair{},
+			spotFleets:   map[string]*spotFleet{},
+			fleets:       map[string]*fleet{},
+			spotRequests: map[string]*spotRequest{},
 		}
 		s.newDefaultVPC(rs, s.srv.Account)
 		s.regions[name] = rs

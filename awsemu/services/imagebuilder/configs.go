@@ -202,7 +202,10 @@ type distribution struct {
 		TargetAccountIDs []string          `json:"targetAccountIds"`
 		AmiTags          map[string]string `json:"amiTags"`
 		LaunchPermission *struct {
-			UserIDs []string `json:"userIds"`
+			UserIDs                []string `json:"userIds"`
+			UserGroups             []string `json:"userGroups"`
+			OrganizationArns       []string `json:"organizationArns"`
+			OrganizationalUnitArns []string `json:"organizationalUnitArns"`
 		} `json:"launchPermission"`
 	} `json:"amiDistributionConfiguration"`
 	FastLaunch []struct {

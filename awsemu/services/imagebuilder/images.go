@@ -344,7 +344,8 @@ func (s *Service) distribute(img *image, at time.Time) error {
 		for k, v := range img.recipe.amiTags {
 			tags[k] = v
 		}
-		var launch []string
+		var launch, orgs, ous []string
+		public := false
 		if d.AMI != nil {
 			if d.AMI.Name != "" {
 				name = img.expand(d.AMI.Name, at)
@@ -353,15 +354,21 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			for k, v := range d.AMI.AmiTags {
 				tags[k] = v
 			}
-			if d.AMI.LaunchPermission != nil {
-				launch = d.AMI.LaunchPermission.UserIDs
+			// LaunchPermissionConfiguration: userIds, userGroups ("all": public),
+			// organizationArns, organizationalUnitArns.
+			// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_LaunchPermissionConfiguration.html
+			if lp := d.AMI.LaunchPermission; lp != nil {
+				launch, orgs, ous = lp.UserIDs, lp.OrganizationArns, lp.OrganizationalUnitArns
+				for _, g := range lp.UserGroups {
+					public = public || g == "all"
+				}
 			}
 		}
 		tags["Ec2ImageBuilderArn"] = img.arn
 		tags["CreatedBy"] = "EC2 Image Builder"
 		out := s.srv.EC2.PutImage(awsemu.Image{
 			Region: d.Region, Name: name, Description: desc, OwnerID: img.account, CreationDate: at,
-			State: "available", LaunchPermissions: launch, Platform: "windows", PlatformDetails: "Windows",
+			State: "available", LaunchPermissions: launch, LaunchOrganizations: orgs, LaunchOrganizationalUnits: ous, Public: public, Platform: "windows", PlatformDetails: "Windows",
 			Architecture: "x86_64", RootDeviceName: rootDevice(parent), BlockDevices: devices, Tags: tags,
 		})
 		if out.Platform == "" && parent.Platform != "windows" {
