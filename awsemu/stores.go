@@ -2,6 +2,7 @@ package awsemu
 
 import (
 	"crypto/sha256"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type Image struct {
 	RootDeviceName            string
 	BlockDevices              []BlockDevice
 	Tags                      map[string]string
+	// SnapshotTags are the tags of the snapshots PutImage makes for BlockDevices (Image
+	// Builder tags them CreatedBy: EC2 Image Builder).
+	SnapshotTags map[string]string
 }
 
 // BlockDevice is one EBS mapping of an image.
@@ -65,6 +69,8 @@ type ParameterVersion struct {
 	DataType     string // text or aws:ec2:image
 	LastModified time.Time
 	Description  string
+	// LastModifiedUser is the ARN of the principal that wrote the version.
+	LastModifiedUser string
 }
 
 // EC2Store is what other services need of EC2's state.
@@ -137,8 +143,10 @@ func ImageARN(region, imageID string) string {
 
 // SSMStore is what other services need of SSM's state.
 type SSMStore interface {
-	// PutParameter writes a new version of a parameter (creating it when absent).
-	PutParameter(region, name, value, dataType string) error
+	// PutParameter writes a new version of a parameter (creating it when absent) as the
+	// principal user (an ARN, recorded as the version's LastModifiedUser; "" for the
+	// endpoint's caller).
+	PutParameter(region, name, value, dataType, user string) error
 }
 
 // IAMStore is what other services need of IAM's state.
@@ -158,6 +166,24 @@ type IAMStore interface {
 	RoleTrusts(roleNameOrARN, service string) (exists, trusted bool)
 	// RoleARN returns the ARN (with its path) of a role given by name or ARN.
 	RoleARN(roleNameOrARN string) (arn string, ok bool)
+}
+
+// AssumedRoleARN is the ARN of a session of a role, as STS and the services that record who
+// acted (SSM's LastModifiedUser, CloudTrail's userIdentity.arn) show it:
+// arn:aws:sts::<account>:assumed-role/<role name>/<session> (the role's path is dropped).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+func AssumedRoleARN(roleARN, session string) string {
+	i := strings.Index(roleARN, ":role/")
+	if i < 0 {
+		return roleARN
+	}
+	head := strings.Replace(roleARN[:i], ":iam::", ":sts::", 1)
+	name := roleARN[i+len(":role/"):]
+	if j := strings.LastIndex(name, "/"); j >= 0 {
+		name = name[j+1:]
+	}
+	return head + ":assumed-role/" + name + "/" + session
 }
 
 // ImageBuilderServiceRoleARN is the ARN of Image Builder's service-linked role in account.

@@ -15,8 +15,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/fastlaunch"
@@ -33,12 +31,25 @@ type AMI struct {
 	FastLaunchReason string `json:"fastLaunchReason,omitempty"`
 }
 
-// Publication says who wrote the published parameter in one region.
+// Publication says, for one region, which AMI the published parameter names after the
+// build and who wrote that version (from the parameter's history).
 type Publication struct {
 	Region string `json:"region"`
-	// By is "imagebuilder" when the distribution's ssmParameterConfigurations wrote it,
-	// "winami" when winami had to write (or correct) it.
+	// By says who wrote the version the parameter holds, from its LastModifiedUser:
+	// "imagebuilder" (the distribution's ssmParameterConfigurations, as the role Image
+	// Builder acts as), "winami" (this build wrote it) or "other" (anyone else).
 	By string `json:"by"`
+	// ImageID is the AMI the parameter names: this build's, or a newer one (Kept).
+	ImageID string `json:"imageId,omitempty"`
+	// Version is the parameter version that names ImageID.
+	Version int64 `json:"version,omitempty"`
+	// ModifiedBy is that version's LastModifiedUser (an IAM or STS ARN).
+	ModifiedBy string `json:"modifiedBy,omitempty"`
+	// Kept is set when the parameter named a newer AMI than this build's, left in place:
+	// the parameter never goes back.
+	Kept bool `json:"kept,omitempty"`
+	// Reason says which AMI was newer and why, when the parameter named another AMI.
+	Reason string `json:"reason,omitempty"`
 }
 
 // BuildResult is what a build produced. Its JSON form is a contract:
@@ -58,6 +69,9 @@ type BuildResult struct {
 	Skipped bool `json:"skipped,omitempty"`
 	// InputsHash is the hash of the build's inputs, also tagged on each AMI.
 	InputsHash string `json:"inputsHash,omitempty"`
+	// Followed is set when the build followed an image of the pipeline that was already
+	// running from the same inputs instead of starting one.
+	Followed bool `json:"followed,omitempty"`
 }
 
 // Progress is one observation of a running build.
@@ -79,6 +93,9 @@ type BuildOptions struct {
 	Progress func(Progress)
 	// IfChanged starts nothing when the newest AMI was built from the same inputs.
 	IfChanged bool
+	// WaitForRunning waits for an image of the pipeline from other inputs that has not
+	// ended, then builds, instead of refusing (*RunningError).
+	WaitForRunning bool
 }
 
 // FailedError is a build that ended FAILED or CANCELLED.
@@ -105,6 +122,9 @@ type WaitError struct {
 	Image string
 	State string
 	Err   error
+	// Other is set when the image waited for is another build's (BuildOptions.WaitForRunning):
+	// nothing of this build was started.
+	Other bool
 }
 
 // Error says which wait stopped and why.
@@ -212,6 +232,15 @@ func truncate(s string, n int) string {
 // checked (and written where Image Builder did not) in every region, and each AMI's
 // Fast Launch state is read. A FAILED or CANCELLED image is a *FailedError; a wait cut
 // short by ctx is a *WaitError (the build keeps running).
+//
+// One build at a time per pipeline: when the pipeline already has an image that has not
+// ended, Build follows it if it was started from the same inputs (a re-run after the
+// first run was killed), and otherwise returns a *RunningError, or with
+// opts.WaitForRunning follows that image to its end first. Each image Build starts is
+// tagged winami:inputs-hash (StartImagePipelineExecution's tags), which is how a running
+// image's inputs are known. Two builds started at the same moment both see the other
+// after starting: the later one (by dateCreated) cancels its own image and follows, or
+// waits for, the earlier.
 func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOptions) (*BuildResult, error) {
 	if !p.pipelineExists {
 		return nil, fmt.Errorf("starting a build: the image pipeline %s does not exist: run winami apply first", aws.ToString(d.Pipeline.Name))
@@ -224,12 +253,10 @@ func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOption
 		}
 	}
 	api := c.ImageBuilder(d.Region)
-	out, err := api.StartImagePipelineExecution(ctx, &ib.StartImagePipelineExecutionInput{ImagePipelineArn: aws.String(p.PipelineARN)})
+	image, followed, err := startOrFollow(ctx, api, d, p, inputs.Hash(), opts)
 	if err != nil {
-		return nil, fmt.Errorf("starting image pipeline %s: %w", aws.ToString(d.Pipeline.Name), err)
+		return nil, err
 	}
-	image := aws.ToString(out.ImageBuildVersionArn)
-	opts.logf("started image %s", image)
 	img, err := Follow(ctx, api, image, opts)
 	if err != nil {
 		return nil, err
@@ -239,7 +266,75 @@ func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOption
 	default:
 		return nil, &FailedError{Image: image, State: string(img.State.Status), Reason: aws.ToString(img.State.Reason), Logs: LogsLocation(d, img)}
 	}
-	return Finish(ctx, c, d, img, inputs)
+	res, err := Finish(ctx, c, d, img, inputs)
+	if res != nil {
+		res.Followed = followed
+	}
+	return res, err
+}
+
+// startOrFollow returns the image the build follows: a running image from the same
+// inputs (followed), else one it starts once no other image is running.
+func startOrFollow(ctx context.Context, api awsapi.ImageBuilder, d *Desired, p *Plan, hash string, opts BuildOptions) (image string, followed bool, err error) {
+	name := aws.ToString(d.Pipeline.Name)
+	waited := map[string]bool{}
+	for {
+		rs, err := RunningImages(ctx, api, p.PipelineARN)
+		if err != nil {
+			return "", false, err
+		}
+		same, other := claim(rs, hash)
+		if same != nil {
+			opts.logf("following image %s (%s): already running from the same inputs (%s), no second build started", same.Image, same.State, hash)
+			return same.Image, true, nil
+		}
+		if other != nil {
+			if !opts.WaitForRunning {
+				return "", false, &RunningError{Pipeline: name, Running: *other}
+			}
+			if waited[other.Image] {
+				// Followed to its end already, yet listed as running: a stale list.
+				return "", false, &RunningError{Pipeline: name, Running: *other}
+			}
+			waited[other.Image] = true
+			opts.logf("waiting for image %s (%s) of pipeline %s to end before building", other.Image, other.State, name)
+			img, err := Follow(ctx, api, other.Image, opts)
+			if err != nil {
+				var we *WaitError
+				if errors.As(err, &we) {
+					we.Other = true
+				}
+				return "", false, err
+			}
+			opts.logf("image %s ended %s", other.Image, img.State.Status)
+			continue
+		}
+		out, err := api.StartImagePipelineExecution(ctx, &ib.StartImagePipelineExecutionInput{
+			ImagePipelineArn: aws.String(p.PipelineARN),
+			Tags:             map[string]string{InputsHashTag: hash},
+		})
+		if err != nil {
+			return "", false, fmt.Errorf("starting image pipeline %s: %w", name, err)
+		}
+		image = aws.ToString(out.ImageBuildVersionArn)
+		opts.logf("started image %s", image)
+		// Another build may have started between the list and the start: the earliest image
+		// goes on, a later one is cancelled and its build follows (or waits for) the earliest.
+		rs, err = RunningImages(ctx, api, p.PipelineARN)
+		if err != nil {
+			return "", false, err
+		}
+		if len(rs) == 0 || rs[0].Image == image {
+			return image, false, nil
+		}
+		first := rs[0]
+		if err := Cancel(ctx, api, image); err != nil {
+			// Too late to cancel: this build goes on; the parameter only moves forward.
+			opts.logf("image %s started at the same time as %s and could not be cancelled (%v): both run", image, first.Image, err)
+			return image, false, nil
+		}
+		opts.logf("cancelled image %s: image %s of the same pipeline started first", image, first.Image)
+	}
 }
 
 // Follow polls GetImage until the image is AVAILABLE, FAILED or CANCELLED (returned
@@ -348,50 +443,29 @@ func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs
 		if len(desc.Images) > 0 {
 			existing = desc.Images[0].Tags
 		}
-		tags := inputs.tagsFor(d.Name, existing)
+		tags := missingTags(inputs.tagsFor(d.Name, existing), existing)
 		var ec2Tags []ec2types.Tag
 		for _, k := range slices.Sorted(maps.Keys(tags)) {
 			ec2Tags = append(ec2Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 		}
-		if _, err = c.EC2(a.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.ImageID}, Tags: ec2Tags}); err != nil {
-			return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
+		if len(ec2Tags) > 0 {
+			if _, err = c.EC2(a.Region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{a.ImageID}, Tags: ec2Tags}); err != nil {
+				return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
+			}
 		}
 		if d.PublishParameter != "" {
-			by, err := publish(ctx, c.SSM(a.Region), d.PublishParameter, a.ImageID)
+			pb := &publisher{c: c, d: d, region: a.Region, image: &ibImage{arn: aws.ToString(img.Arn), created: aws.ToString(img.DateCreated)}}
+			pub, err := pb.publish(ctx, d.PublishParameter, a.ImageID)
 			if err != nil {
 				return res, fmt.Errorf("publishing %s in %s: %w", d.PublishParameter, a.Region, err)
 			}
-			res.Published = append(res.Published, Publication{Region: a.Region, By: by})
+			res.Published = append(res.Published, pub)
 		}
 		if res.AMIs[i].FastLaunch, res.AMIs[i].FastLaunchReason, err = fastLaunchState(ctx, c.EC2(a.Region), a.Region, a.ImageID); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
-}
-
-// publish makes sure parameter holds imageID: Image Builder's ssmParameterConfigurations
-// normally wrote it already ("imagebuilder"); where it did not, winami writes it
-// ("winami").
-func publish(ctx context.Context, api awsapi.SSM, parameter, imageID string) (string, error) {
-	out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(parameter)})
-	if err == nil && aws.ToString(out.Parameter.Value) == imageID {
-		return "imagebuilder", nil
-	}
-	if err != nil && awsapi.ErrorCode(err) != "ParameterNotFound" {
-		return "", fmt.Errorf("reading parameter: %w", err)
-	}
-	_, err = api.PutParameter(ctx, &ssm.PutParameterInput{
-		Name:      aws.String(parameter),
-		Value:     aws.String(imageID),
-		Type:      ssmtypes.ParameterTypeString,
-		DataType:  aws.String("aws:ec2:image"),
-		Overwrite: aws.Bool(true),
-	})
-	if err != nil {
-		return "", fmt.Errorf("writing parameter: %w", err)
-	}
-	return "winami", nil
 }
 
 // Existing returns the newest AMIs built from the same inputs (nil when the newest AMI of

@@ -68,3 +68,19 @@ func TestAutoRootVolume(t *testing.T) {
 		t.Errorf("EstimatedRootVolumeGiB(50, 2) = %d, want 94", got)
 	}
 }
+
+func TestRoleName(t *testing.T) {
+	for in, want := range map[string]string{
+		"arn:aws:sts::123456789012:assumed-role/AWSServiceRoleForImageBuilder/EC2ImageBuilder":                     "AWSServiceRoleForImageBuilder",
+		"arn:aws:iam::123456789012:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder": "AWSServiceRoleForImageBuilder",
+		"arn:aws:iam::123456789012:role/team/prod-exec":                                                            "prod-exec",
+		"prod-exec":                                        "prod-exec",
+		"arn:aws:iam::123456789012:user/ci":                "",
+		"arn:aws:iam::123456789012:root":                   "",
+		"arn:aws-us-gov:sts::123456789012:assumed-role/x/": "x",
+	} {
+		if got := roleName(in); got != want {
+			t.Errorf("roleName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

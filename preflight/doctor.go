@@ -266,13 +266,23 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 	}
 	sims = append(sims, Simulation{Actions: []string{"ec2:DisableFastLaunch"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::image/%s", p, region, launch.ImageID)}})
 	sims = append(sims, fastlaunch.LaunchQuestions(launch)...)
+	// build and prune, on what Image Builder made for this spec: the AMI (tagged by Image
+	// Builder and the distribution's amiTags) gets the input tags and is deregistered; its
+	// snapshots (CreatedBy: EC2 Image Builder) are marked, then deleted.
+	tagKeys := func(keys ...string) iamtypes.ContextEntry {
+		return iamtypes.ContextEntry{ContextKeyName: aws.String("aws:TagKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: keys}
+	}
+	madeBy := stringEntry("ec2:ResourceTag/CreatedBy", ImageBuilderCreatedBy)
 	sims = append(sims,
 		Simulation{Actions: []string{"ec2:DeregisterImage", "ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::image/ami-00000000000000000", p, region)},
-			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.ManagedByTag, prune.ManagedByValue)}},
+			Context: []iamtypes.ContextEntry{madeBy, stringEntry("ec2:ResourceTag/"+prune.ManagedByTag, prune.ManagedByValue),
+				stringEntry("ec2:ResourceTag/"+prune.NameTag, img.Metadata.Name),
+				tagKeys(imagebuilder.InputsHashTag, imagebuilder.ParentImageTag, imagebuilder.ComponentsTag, imagebuilder.ImagesTag,
+					imagebuilder.SpecHashTag, imagebuilder.CachedImagesTag, imagebuilder.CachedImagesTag+":1")}},
 		Simulation{Actions: []string{"ec2:CreateTags"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
-			Context: []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:TagKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: []string{prune.PendingTag}}}},
+			Context: []iamtypes.ContextEntry{madeBy, tagKeys(prune.PendingTag), stringEntry("aws:RequestTag/"+prune.PendingTag, img.Metadata.Name)}},
 		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
-			Context: []iamtypes.ContextEntry{stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
+			Context: []iamtypes.ContextEntry{madeBy, stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
 	)
 	return sims
 }

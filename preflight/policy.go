@@ -7,6 +7,7 @@ import (
 
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/fastlaunch"
+	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/prune"
 	"github.com/winami/winami/spec"
 )
@@ -193,28 +194,58 @@ const FastLaunchCreatedBy = fastlaunch.CreatedBy
 // written; every ARN is in the scope's partition.
 func OperatorPolicy(sc Scope) Document {
 	p := sc.partition()
-	ib := "arn:" + p + ":imagebuilder:*:*:*/" + strings.ToLower(orStar(sc.Name))
+	// Image Builder resources named after the spec: <name> (recipe, infrastructure and
+	// distribution configurations, pipeline), <name>/… (versions, images) and
+	// <name>-image-cache… (the cache components). Not <name>*: the policy of spec "team"
+	// would then cover spec "team-b"'s pipeline.
+	ibRes := []string{"arn:" + p + ":imagebuilder:*:*:*/*"}
 	if sc.Name != "" {
-		ib += "*"
+		n := "arn:" + p + ":imagebuilder:*:*:*/" + strings.ToLower(sc.Name)
+		ibRes = []string{n, n + "/*", n + "-image-cache*"}
 	}
 	param := "arn:" + p + ":ssm:*:*:parameter/winami/*"
 	if sc.PublishParameter != "" {
 		param = "arn:" + p + ":ssm:*:*:parameter/" + strings.TrimPrefix(sc.PublishParameter, "/")
 	}
-	var readNoIB, ibRead []string
+	// Image Builder's reads are written imagebuilder:Get* and imagebuilder:List* (every
+	// Get/List action of Image Builder reads; the policy must fit IAM's 6,144 characters);
+	// any other read stays by name.
+	var read []string
 	for _, a := range readActions {
-		if strings.HasPrefix(a, "imagebuilder:") {
-			ibRead = append(ibRead, a)
-		} else {
-			readNoIB = append(readNoIB, a)
+		if !strings.HasPrefix(a, "imagebuilder:Get") && !strings.HasPrefix(a, "imagebuilder:List") {
+			read = append(read, a)
 		}
 	}
+	read = append(read, "imagebuilder:Get*", "imagebuilder:List*")
 	ec2 := func(kind string) string { return "arn:" + p + ":ec2:*:*:" + kind + "/*" }
 	image := "arn:" + p + ":ec2:*::image/*"
 	snapshot := "arn:" + p + ":ec2:*::snapshot/*"
 	eq := func(k string, v any) map[string]map[string]any {
 		return map[string]map[string]any{"StringEquals": {k: v}}
 	}
+	// winamiImage holds for the AMIs winami built: Image Builder made them (it tags every
+	// output AMI CreatedBy "EC2 Image Builder" and Ec2ImageBuilderArn, EC2 Image Builder
+	// User Guide, "Tag Image Builder output resources",
+	// https://docs.aws.amazon.com/imagebuilder/latest/userguide/tag-resources.html) and put
+	// the distribution's amiTags winami:managed-by = winami (and winami:name = the spec's
+	// name) on them as it made them. No statement lets the holder set any of these keys on
+	// an existing AMI (TagImages allows only the input keys), so the condition cannot be
+	// forged with this policy. ec2:ResourceTag/<key> is the tag an existing resource
+	// carries (Service Authorization Reference, Amazon EC2, condition keys,
+	// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html);
+	// a resource without the key fails StringEquals (IAM User Guide, condition operators,
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+	winamiImage := map[string]any{"ec2:ResourceTag/CreatedBy": ImageBuilderCreatedBy, "ec2:ResourceTag/" + prune.ManagedByTag: prune.ManagedByValue}
+	if sc.Name != "" {
+		winamiImage["ec2:ResourceTag/"+prune.NameTag] = sc.Name
+	}
+	// Snapshots Image Builder made carry CreatedBy "EC2 Image Builder": its service-linked
+	// role tags them CreatedBy "EC2 Image Builder" as it creates the AMI (the
+	// AWSServiceRoleForImageBuilder policy allows ec2:CreateTags with that request tag and
+	// ec2:CreateAction CreateImage, and ec2:ModifySnapshotAttribute only on snapshots so
+	// tagged), and EC2ImageBuilderLifecycleExecutionPolicy deletes AMI snapshots on the same
+	// tag (EC2 Image Builder User Guide, "AWS managed policies",
+	// https://docs.aws.amazon.com/imagebuilder/latest/userguide/security-iam-awsmanpol.html).
 
 	// Roles passed to EC2: the build instance profile's (Image Builder's infrastructure
 	// configuration names it) and, for Fast Launch, the one of the launch template's
@@ -227,13 +258,25 @@ func OperatorPolicy(sc Scope) Document {
 	st := []Statement{
 		// Every read winami makes (resolve, plan, doctor, status, audit, prune): the
 		// Describe/Get/List actions take no resource-level permissions worth scoping.
-		{Sid: "Read", Effect: "Allow", Action: readNoIB, Resource: []string{"*"}},
-		{Sid: "ImageBuilderRead", Effect: "Allow", Action: ibRead, Resource: []string{"*"}},
+		// Holder, on what is not winami's: reads the account's EC2, Auto Scaling, EKS and
+		// Image Builder inventory, SSM parameters (GetParameter* decrypts nothing: no
+		// kms:Decrypt) and the ECR images it may pull; iam:SimulatePrincipalPolicy tells
+		// it what any principal may do. It changes nothing.
+		{Sid: "Read", Effect: "Allow", Action: read, Resource: []string{"*"}},
 		// apply and build: changes only to the Image Builder resources named after the
 		// spec, and recipes may name Amazon's managed components.
-		{Sid: "ImageBuilderApply", Effect: "Allow", Action: applyActions, Resource: []string{ib, "arn:" + p + ":imagebuilder:*:aws:component/*"}},
+		// Holder, on what is not winami's: with -f, nothing (another spec's resources
+		// are named after it, not covered by these ARNs); without -f the ARNs are
+		// wildcards and it may update, run and cancel any pipeline of the account (an
+		// unscoped policy is for one team's account). On Amazon's components (account
+		// "aws") the create/update actions do not apply; only reads and naming them.
+		{Sid: "ImageBuilderApply", Effect: "Allow", Action: applyActions, Resource: append(ibRes, "arn:"+p+":imagebuilder:*:aws:component/*")},
 		// apply: the infrastructure configuration names the build instance profile, whose
 		// role the caller must be allowed to pass to EC2.
+		// Holder, on what is not winami's: may give the build role to an instance it
+		// launches, but it launches only through Fast Launch (FastLaunchInstances below),
+		// and the build role holds only the instance policy (component downloads, logs,
+		// SSM, ECR pulls). Only to ec2.amazonaws.com (iam:PassedToService).
 		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: instanceRoles,
 			Condition: eq("iam:PassedToService", "ec2.amazonaws.com")},
 	}
@@ -241,6 +284,9 @@ func OperatorPolicy(sc Scope) Document {
 	// caller passes it to imagebuilder.amazonaws.com only
 	// (https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html,
 	// "Prerequisites for SSM output parameters": the execution role).
+	// Holder, on what is not winami's: Image Builder acts as that role for the holder's
+	// pipelines; the role's own policy (render writes it) limits it to the spec's
+	// parameter and the distribution.
 	if role := sc.ExecutionRole; role != "" || !sc.fromSpec {
 		if role == "" {
 			role = "*" + ExecutionRoleSuffix
@@ -250,19 +296,35 @@ func OperatorPolicy(sc Scope) Document {
 	}
 	st = append(st,
 		// First use of Image Builder and Fast Launch creates their service-linked roles.
+		// Holder, on what is not winami's: creates those two roles only
+		// (iam:AWSServiceName); their policies are AWS's.
 		Statement{Sid: "ServiceLinkedRoles", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"}, Resource: []string{"*"},
 			Condition: eq("iam:AWSServiceName", ServiceLinkedRoles)},
 		// build: writes the published parameter when Image Builder did not.
+		// Holder, on what is not winami's: with -f, only the spec's parameter; without,
+		// parameters under /winami/ (another spec's published AMI id among them).
 		Statement{Sid: "PublishParameter", Effect: "Allow", Action: []string{"ssm:PutParameter"}, Resource: []string{param}},
 		// fast-launch enable/disable: as the AWS managed policy EC2FastLaunchFullAccess
 		// (v4, statement EC2FastLaunch) grants them, on any resource
 		// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/EC2FastLaunchFullAccess.html).
+		// Holder, on what is not winami's: `winami fast-launch enable|disable --image`
+		// takes any AMI of the account, so it may enable Fast Launch on any AMI (cost:
+		// pre-provisioned snapshots and the launches that make them) or disable it (slower
+		// launches of that AMI's nodes). Neither deletes the AMI or its own snapshots.
 		Statement{Sid: "FastLaunch", Effect: "Allow", Action: fastLaunchActions, Resource: []string{"*"}},
 		// fast-launch enable: EC2 checks that the caller may launch instances from the AMI
 		// with the launch template it names (EC2 user guide, "EC2 Fast Launch prerequisites",
 		// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/win-start-fast-launch-prereqs.html).
 		// The resource types are those of EC2FastLaunchFullAccess's statement
 		// EC2LaunchInstance, without license configurations (winami's AMIs carry none).
+		// Holder, on what is not winami's: names any AMI, template, subnet, group and key
+		// in a launch, but a launch also needs FastLaunchInstances, so every instance and
+		// volume it starts is tagged CreatedBy "EC2 Fast Launch". It may launch such
+		// instances itself (not only through Fast Launch), with the build role passed
+		// (PassInstanceRole): EC2FastLaunchFullAccess grants the same. The build role adds
+		// little to the operator's own reads (s3:GetObject on ec2imagebuilder* buckets and
+		// .iso objects of the account, logs under /aws/imagebuilder/, snapshots of volumes
+		// tagged CreatedBy "EC2 Image Builder"); it deletes and untags nothing.
 		Statement{Sid: "FastLaunchRunInstances", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{image, ec2("launch-template"), ec2("subnet"), ec2("security-group"), ec2("network-interface"), ec2("key-pair")}},
 		// ... and the instances and volumes those launches create, only when tagged as
@@ -272,6 +334,11 @@ func OperatorPolicy(sc Scope) Document {
 			Condition: eq("aws:RequestTag/CreatedBy", FastLaunchCreatedBy)},
 		// ... and the tags those launches apply, only as part of RunInstances
 		// (statement EC2Tags: ec2:CreateAction = RunInstances).
+		// Holder, on what is not winami's: nothing: ec2:CreateAction is in the request
+		// context only when the tags come with the resource-creating call, so no existing
+		// instance, volume or snapshot can be tagged through it (EC2 User Guide, "Grant
+		// permission to tag Amazon EC2 resources during creation",
+		// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
 		Statement{Sid: "FastLaunchTagOnLaunch", Effect: "Allow", Action: []string{"ec2:CreateTags"},
 			Resource:  []string{ec2("instance"), ec2("volume"), ec2("snapshot")},
 			Condition: eq("ec2:CreateAction", "RunInstances")},
@@ -282,6 +349,9 @@ func OperatorPolicy(sc Scope) Document {
 		// caller must hold EC2FastLaunchFullAccess's rights for it (EC2 user guide, "EC2 Fast
 		// Launch prerequisites"). These are its statements, each only through
 		// ec2fastlaunch.amazonaws.com (aws:CalledVia) and on what Fast Launch tags.
+		// Holder, on what is not winami's: nothing directly: each action needs
+		// aws:CalledVia ec2fastlaunch.amazonaws.com (the holder's own calls carry none),
+		// and changes or deletes only network resources tagged CreatedBy "EC2 Fast Launch".
 		calledVia := map[string]any{"aws:CalledVia": fastlaunch.ServiceLinkedRoleService}
 		created := func(key string) map[string]map[string]any {
 			return map[string]map[string]any{"StringEquals": {key: FastLaunchCreatedBy}, "ForAnyValue:StringLike": calledVia}
@@ -294,25 +364,67 @@ func OperatorPolicy(sc Scope) Document {
 				Action:   []string{"ec2:CreateSubnet", "ec2:CreateSecurityGroup", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:DeleteSubnet", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"},
 				Resource: []string{ec2("vpc"), ec2("subnet"), ec2("security-group")}, Condition: created("ec2:ResourceTag/CreatedBy")},
 			Statement{Sid: "FastLaunchStack", Effect: "Allow",
-				Action: []string{"cloudformation:DescribeStacks", "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:RollbackStack",
-					"cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "cloudformation:DescribeStackEvents",
-					"cloudformation:DescribeStackResource", "cloudformation:DescribeStackResources"},
+				// cloudformation:DescribeStack* is DescribeStacks, DescribeStackEvents,
+				// DescribeStackResource(s) (and DescribeStackSet* on no stack set: the
+				// resource is stack/EC2FastLaunch*).
+				Action: []string{"cloudformation:DescribeStack*", "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:RollbackStack",
+					"cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection"},
 				Resource:  []string{"arn:" + p + ":cloudformation:*:*:stack/EC2FastLaunch*/*"},
 				Condition: map[string]map[string]any{"ForAnyValue:StringLike": calledVia}},
 		)
 	}
+	// The tag-scoped pair prune relies on: DeregisterImage and DeleteSnapshot are allowed
+	// on what carries winami's tags, so every CreateTags of this policy is scoped so that
+	// it cannot put those tags on what is not winami's (issue 14: an unconditioned
+	// ec2:CreateTags on images let the holder tag any AMI winami:managed-by = winami and
+	// then deregister it through PruneImages).
+	// ForAllValues on aws:TagKeys limits a CreateTags request to the listed keys (every
+	// key of the request must match one). It is also true when the request has no
+	// aws:TagKeys at all (IAM User Guide, "Multivalued context key examples",
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html),
+	// which widens nothing here: a CreateTags without tags tags nothing (EC2 refuses it,
+	// MissingParameter tagSet), so no Null check is spent on it (the policy must fit
+	// IAM's 6,144 characters).
+	markEq := map[string]any{"ec2:ResourceTag/CreatedBy": ImageBuilderCreatedBy}
+	delEq := map[string]any{"ec2:ResourceTag/CreatedBy": ImageBuilderCreatedBy}
+	if sc.Name != "" {
+		markEq["aws:RequestTag/"+prune.PendingTag] = sc.Name
+		delEq["ec2:ResourceTag/"+prune.PendingTag] = sc.Name
+	}
+	markCond := map[string]map[string]any{"StringEquals": markEq, "ForAllValues:StringEquals": {"aws:TagKeys": []string{prune.PendingTag}}}
+	deletable := map[string]map[string]any{"StringEquals": delEq}
+	if sc.Name == "" {
+		deletable["Null"] = map[string]any{"ec2:ResourceTag/" + prune.PendingTag: "false"}
+	}
+	tagCond := map[string]map[string]any{"StringEquals": winamiImage, "ForAllValues:StringLike": {"aws:TagKeys": imagebuilder.InputTagKeys()}}
 	st = append(st,
-		// prune: deregisters only the AMIs winami built (tagged by the build).
+		// prune: deregisters only the AMIs winami built (see winamiImage).
+		// Holder, on what is not winami's: nothing. An AMI another tool made lacks
+		// CreatedBy / winami:managed-by (or, with -f, winami:name), and no statement here
+		// may add them. It may deregister any AMI of its spec (or, without -f, of any
+		// spec), which is what prune does.
 		Statement{Sid: "PruneImages", Effect: "Allow", Action: []string{"ec2:DeregisterImage"}, Resource: []string{image},
-			Condition: eq("ec2:ResourceTag/"+prune.ManagedByTag, prune.ManagedByValue)},
-		// prune: marks the snapshots of a deregistered AMI (only with its own tag key).
-		Statement{Sid: "MarkSnapshots", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{snapshot},
-			Condition: map[string]map[string]any{"ForAllValues:StringEquals": {"aws:TagKeys": []string{prune.PendingTag}}}},
-		// build: tags the AMIs with the build's inputs.
-		Statement{Sid: "TagImages", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{image}},
-		// prune: deletes only the snapshots it marked.
-		Statement{Sid: "PruneSnapshots", Effect: "Allow", Action: []string{"ec2:DeleteSnapshot"}, Resource: []string{snapshot},
-			Condition: map[string]map[string]any{"Null": {"ec2:ResourceTag/" + prune.PendingTag: "false"}}},
+			Condition: map[string]map[string]any{"StringEquals": winamiImage}},
+		// prune: marks the snapshots of an AMI it is about to deregister with
+		// winami:prune-pending (so that a re-run after a crash deletes them): only that key
+		// (with -f, only the spec's name as value) and only on snapshots Image Builder made.
+		// Holder, on what is not winami's: may mark a snapshot Image Builder made for
+		// another tool's AMI; PruneSnapshots then lets it delete that snapshot once no AMI
+		// uses it (EC2 refuses DeleteSnapshot of a snapshot a registered AMI uses:
+		// InvalidSnapshot.InUse). Snapshots of volumes, backups and other tools' copies
+		// (no CreatedBy "EC2 Image Builder") cannot be marked.
+		Statement{Sid: "MarkSnapshots", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{snapshot}, Condition: markCond},
+		// build: tags the AMIs Image Builder made for winami with the build's inputs, after
+		// the build: only the input keys (imagebuilder.InputTagKeys: never
+		// winami:managed-by, winami:name, winami:prune-pending, CreatedBy,
+		// Ec2ImageBuilderArn), and only on AMIs that already are winami's (winamiImage).
+		// Holder, on what is not winami's: nothing; on winami's AMIs it may rewrite the
+		// input tags (what --if-changed and audit read), not what prune selects on.
+		Statement{Sid: "TagImages", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{image}, Condition: tagCond},
+		// prune: deletes only the snapshots it marked, Image Builder's (with -f: marked
+		// with the spec's name).
+		// Holder, on what is not winami's: as MarkSnapshots says.
+		Statement{Sid: "PruneSnapshots", Effect: "Allow", Action: []string{"ec2:DeleteSnapshot"}, Resource: []string{snapshot}, Condition: deletable},
 	)
 	return Document{Version: "2012-10-17", Statement: st}
 }
@@ -325,8 +437,23 @@ func InstancePolicy(sc Scope) (managed []string, inline Document) {
 	if len(repos) == 0 {
 		repos = []string{"arn:" + sc.partition() + ":ecr:*:*:repository/*"}
 	}
+	// What the build instance's role (and whoever runs code on the instance: the
+	// components) can do to what is not winami's:
+	//   - EC2InstanceProfileForImageBuilder: read component documents and ec2imagebuilder*
+	//     S3 objects, write logs under /aws/imagebuilder/, snapshot volumes tagged CreatedBy
+	//     "EC2 Image Builder" (new snapshots only); nothing is deleted or re-tagged.
+	//   - AmazonSSMManagedInstanceCore: the SSM agent's channel, and ssm:GetParameter(s) on
+	//     every parameter of the account (SecureString ones decrypted where their key lets
+	//     it). Image Builder needs this managed policy (its prerequisites name it); what it
+	//     reads is the weak point of the build role, so keep secrets out of parameters the
+	//     instance role's key policy can decrypt, or add a permissions boundary.
 	inline = Document{Version: "2012-10-17", Statement: []Statement{
+		// ecr:GetAuthorizationToken takes no resource (Resource "*"): a token alone pulls
+		// nothing; ECRPull decides which repositories.
 		{Sid: "ECRToken", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
+		// Holder, on what is not winami's: reads (pulls) only; with -f only the spec's
+		// cached repositories, without -f every repository its account's (and, where a
+		// repository policy allows, another account's) ECR holds.
 		{Sid: "ECRPull", Effect: "Allow", Action: ECRPullActions, Resource: repos},
 	}}
 	return managed, inline

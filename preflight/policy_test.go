@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
@@ -241,6 +242,124 @@ func TestOperatorPolicyPassRoles(t *testing.T) {
 	for _, st := range preflight.OperatorPolicy(preflight.ScopeOf(img)).Statement {
 		if st.Sid == "PassExecutionRole" {
 			t.Errorf("a spec without an execution role gets %+v", st)
+		}
+	}
+}
+
+// putOperatorRole creates a role holding the operator policy of sc.
+func putOperatorRole(t *testing.T, c *iam.Client, role string, sc preflight.Scope) {
+	t.Helper()
+	ctx := context.Background()
+	doc, err := json.Marshal(preflight.OperatorPolicy(sc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatalf("IAM refused the operator policy: %v", err)
+	}
+}
+
+// tagging is the request context of a direct CreateTags of tags on a resource carrying
+// have: aws:RequestTag/<key>, aws:TagKeys and ec2:ResourceTag/<key> (no ec2:CreateAction:
+// the call creates nothing).
+func tagging(have, tags map[string]string) []iamtypes.ContextEntry {
+	var out []iamtypes.ContextEntry
+	var keys []string
+	for k, v := range tags {
+		keys = append(keys, k)
+		out = append(out, iamtypes.ContextEntry{ContextKeyName: aws.String("aws:RequestTag/" + k), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{v}})
+	}
+	if len(keys) > 0 {
+		out = append(out, iamtypes.ContextEntry{ContextKeyName: aws.String("aws:TagKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: keys})
+	}
+	return append(out, resourceTags(have)...)
+}
+
+func resourceTags(have map[string]string) []iamtypes.ContextEntry {
+	var out []iamtypes.ContextEntry
+	for k, v := range have {
+		out = append(out, iamtypes.ContextEntry{ContextKeyName: aws.String("ec2:ResourceTag/" + k), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{v}},
+			iamtypes.ContextEntry{ContextKeyName: aws.String("aws:ResourceTag/" + k), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{v}})
+	}
+	return out
+}
+
+// TestOperatorPolicyRefusesTagEscalation (issue 14): the operator policy, put on a role in
+// awsemu's IAM and asked through SimulatePrincipalPolicy, refuses every step of the
+// escalation "tag an AMI that is not winami's winami:managed-by = winami, then deregister
+// it through prune's tag-scoped statement" (and its snapshot twin: mark any snapshot
+// winami:prune-pending, then delete it), for the policy of a spec (-f) and the unscoped
+// one, while it still allows what build and prune do to winami's own AMIs and snapshots.
+// The old policy allowed ec2:CreateTags on any image with no condition.
+func TestOperatorPolicyRefusesTagEscalation(t *testing.T) {
+	type ask struct {
+		what, action, resource string
+		ctx                    []iamtypes.ContextEntry
+	}
+	w := newDocWorld(t)
+	img := loadSpec(t)
+	name := img.Metadata.Name
+	const (
+		ami  = "arn:aws:ec2:us-west-2::image/ami-0123456789abcdef0"
+		snap = "arn:aws:ec2:us-west-2::snapshot/snap-0123456789abcdef0"
+	)
+	hijack := map[string]string{"winami:managed-by": "winami", "winami:name": name}
+	// What Image Builder and the distribution's amiTags put on winami's AMIs.
+	ours := map[string]string{"CreatedBy": "EC2 Image Builder", "Ec2ImageBuilderArn": "arn:aws:imagebuilder:us-west-2:123456789012:image/" + name + "/1.0.0/1",
+		"winami:managed-by": "winami", "winami:name": name}
+	for _, tc := range []struct {
+		role string
+		sc   preflight.Scope
+	}{{"operator-spec", preflight.ScopeOf(img)}, {"operator-any", preflight.Scope{}}} {
+		putOperatorRole(t, w.iam, tc.role, tc.sc)
+		decide := func(action, resource string, ctx []iamtypes.ContextEntry) string {
+			return simulateRole(t, w.iam, tc.role, []string{action}, []string{resource}, ctx...)[action]
+		}
+		refused := []ask{
+			{"tag a hand-made AMI winami's", "ec2:CreateTags", ami, tagging(map[string]string{"team": "data"}, hijack)},
+			{"tag an untagged AMI winami:managed-by", "ec2:CreateTags", ami, tagging(nil, map[string]string{"winami:managed-by": "winami"})},
+			{"tag another Image Builder AMI winami's", "ec2:CreateTags", ami, tagging(map[string]string{"CreatedBy": "EC2 Image Builder", "Ec2ImageBuilderArn": "arn:aws:imagebuilder:us-west-2:123456789012:image/other/1.0.0/1"}, hijack)},
+			{"forge CreatedBy on an AMI", "ec2:CreateTags", ami, tagging(map[string]string{"winami:managed-by": "winami"}, map[string]string{"CreatedBy": "EC2 Image Builder"})},
+			{"re-tag winami's AMI winami:managed-by with an input key", "ec2:CreateTags", ami, tagging(ours, map[string]string{"winami:inputs-hash": "x", "winami:managed-by": "winami"})},
+			{"rename winami's AMI to another spec", "ec2:CreateTags", ami, tagging(ours, map[string]string{"winami:name": "other"})},
+			{"tag an AMI as part of a launch", "ec2:CreateTags", ami, append(tagging(nil, hijack), fastlaunch.StringEntry("ec2:CreateAction", "RunInstances"))},
+			{"deregister an AMI tagged winami:managed-by by hand", "ec2:DeregisterImage", ami, resourceTags(hijack)},
+			{"deregister a hand-made AMI", "ec2:DeregisterImage", ami, resourceTags(map[string]string{"team": "data"})},
+			{"deregister another Image Builder AMI", "ec2:DeregisterImage", ami, resourceTags(map[string]string{"CreatedBy": "EC2 Image Builder"})},
+			{"mark a backup snapshot for deletion", "ec2:CreateTags", snap, tagging(map[string]string{"backup": "daily"}, map[string]string{"winami:prune-pending": name})},
+			{"mark an Image Builder snapshot with another key", "ec2:CreateTags", snap, tagging(map[string]string{"CreatedBy": "EC2 Image Builder"}, map[string]string{"winami:prune-pending": name, "CreatedBy": "x"})},
+			{"delete a backup snapshot marked by hand", "ec2:DeleteSnapshot", snap, resourceTags(map[string]string{"winami:prune-pending": name})},
+			{"delete an unmarked Image Builder snapshot", "ec2:DeleteSnapshot", snap, resourceTags(map[string]string{"CreatedBy": "EC2 Image Builder"})},
+		}
+		if tc.sc.Name != "" {
+			other := map[string]string{"CreatedBy": "EC2 Image Builder", "winami:managed-by": "winami", "winami:name": "other-spec"}
+			refused = append(refused,
+				ask{"deregister another spec's AMI", "ec2:DeregisterImage", ami, resourceTags(other)},
+				ask{"update another spec's pipeline whose name starts with this one's", "imagebuilder:UpdateImagePipeline", "arn:aws:imagebuilder:us-west-2:123456789012:image-pipeline/" + name + "-team-b", nil},
+				ask{"mark an Image Builder snapshot with another spec's name", "ec2:CreateTags", snap, tagging(map[string]string{"CreatedBy": "EC2 Image Builder"}, map[string]string{"winami:prune-pending": "other-spec"})},
+			)
+		}
+		for _, r := range refused {
+			if d := decide(r.action, r.resource, r.ctx); d == "allowed" {
+				t.Errorf("%s: %s may %s (%s on %s)", tc.role, tc.role, r.what, r.action, r.resource)
+			}
+		}
+		allowed := []ask{
+			{"tag winami's AMI with the build's inputs", "ec2:CreateTags", ami, tagging(ours, map[string]string{"winami:inputs-hash": "x", "winami:cached-images": "2", "winami:cached-images:1": "a b"})},
+			{"deregister winami's AMI", "ec2:DeregisterImage", ami, resourceTags(ours)},
+			{"mark winami's snapshot", "ec2:CreateTags", snap, tagging(map[string]string{"CreatedBy": "EC2 Image Builder"}, map[string]string{"winami:prune-pending": name})},
+			{"delete a marked snapshot", "ec2:DeleteSnapshot", snap, resourceTags(map[string]string{"CreatedBy": "EC2 Image Builder", "winami:prune-pending": name})},
+			{"update the spec's pipeline", "imagebuilder:UpdateImagePipeline", "arn:aws:imagebuilder:us-west-2:123456789012:image-pipeline/" + name, nil},
+			{"create the spec's cache component", "imagebuilder:CreateComponent", "arn:aws:imagebuilder:us-west-2:123456789012:component/" + name + "-image-cache-2/1.0.0/1", nil},
+		}
+		for _, a := range allowed {
+			if d := decide(a.action, a.resource, a.ctx); d != "allowed" {
+				t.Errorf("%s may not %s (%s on %s): %s", tc.role, a.what, a.action, a.resource, d)
+			}
 		}
 	}
 }

@@ -684,7 +684,7 @@ func (f *flow) doctor(t *testing.T) {
 func (f *flow) buildOnce(t *testing.T, args ...string) buildResult {
 	w := f.w
 	var res buildResult
-	all := append([]string{"build", "-f", f.spec, "-o", "json", "--poll-interval", w.buildPoll.String(), "--timeout", w.buildTimeout.String()}, args...)
+	all := append([]string{"build", "-f", f.spec, "--yes", "-o", "json", "--poll-interval", w.buildPoll.String(), "--timeout", w.buildTimeout.String()}, args...)
 	w.mustJSON(t, f.ctx, &res, f.specArgs(all...)...)
 	if res.Skipped {
 		return res
@@ -733,8 +733,16 @@ func (f *flow) buildOnce(t *testing.T, args ...string) buildResult {
 			t.Errorf("%s %s has no EBS snapshot", region, id)
 			continue
 		}
-		if _, err := w.ec2(region).CreateTags(f.ctx, &ec2.CreateTagsInput{Resources: snaps, Tags: []ec2types.Tag{{Key: aws.String(suiteTag), Value: aws.String(w.prefix)}}}); err != nil {
+		_, err := w.ec2(region).CreateTags(f.ctx, &ec2.CreateTagsInput{Resources: snaps, Tags: []ec2types.Tag{{Key: aws.String(suiteTag), Value: aws.String(w.prefix)}}})
+		switch {
+		case f.operator && apiCode(err) == "UnauthorizedOperation":
+			// The operator policy tags snapshots with winami:prune-pending only (iam-policy,
+			// statement MarkSnapshots): the suite's key is refused, as it must be. The
+			// operator run is the sandbox's, whose clean-up finds them through their AMIs.
+		case err != nil:
 			t.Errorf("tagging the snapshots %v of %s: %v", snaps, id, err)
+		case f.operator:
+			t.Errorf("the operator tagged the snapshots %v of %s with %s: its policy lets it tag snapshots with winami:prune-pending only", snaps, id, suiteTag)
 		}
 	}
 	return res

@@ -35,8 +35,9 @@ the registry reads: permissions, instance profile, network, instance types, pare
 execution role, Fast Launch launch templates…): a problem stops it, exit 1, with nothing
 changed and the fix of each; --skip-preflight goes ahead anyway. What --create-roles or
 --create-instance-profile will create is not a problem.
-With changes to make, apply asks for confirmation on a terminal; --yes (required when
-stdin is not a terminal) applies without asking.`,
+With changes to make, apply asks for confirmation on a terminal (declining changes
+nothing and exits 1); --yes (required when stdin is not a terminal) applies without
+asking.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -68,8 +69,9 @@ stdin is not a terminal) applies without asking.`,
 					return err
 				}
 				if !ask(g, "Apply these changes ("+summarize(p.Changes)+")?") {
+					// Declined: what was asked for did not happen (exit 1, as CI expects).
 					g.Infof("apply: nothing changed")
-					return nil
+					return &silentError{code: ExitProblem}
 				}
 			}
 			l.opts.Logf = logf

@@ -23,6 +23,8 @@ type buildOptions struct {
 	skipPreflight bool
 	noApply       bool
 	ifChanged     bool
+	yes           bool
+	waitRunning   bool
 	timeout       time.Duration
 	interval      time.Duration
 }
@@ -30,7 +32,7 @@ type buildOptions struct {
 func newBuildCmd(g *Globals) *cobra.Command {
 	var o buildOptions
 	cmd := &cobra.Command{
-		Use:   "build -f winami.yaml [--no-apply] [--if-changed] [--timeout 3h]",
+		Use:   "build -f winami.yaml [--yes] [--no-apply] [--if-changed] [--wait-for-running] [--timeout 3h]",
 		Short: "Build the AMI with EC2 Image Builder, follow it to the end and publish it",
 		Long: `build applies the spec (unless --no-apply), starts the image pipeline and follows the
 image through its states (progress on stderr: state, elapsed time, regions distributed).
@@ -50,6 +52,20 @@ the execution role and the parameter it publishes, the Fast Launch launch templa
 distribution region and who may use it. A problem stops it, exit 1, before anything is
 created or started, each with its fix; --skip-preflight goes ahead anyway.
 
+Like apply, build asks before it applies changes to the Image Builder resources: on a
+terminal it shows them and asks; --yes (required when stdin is not a terminal) applies
+without asking. Declining changes nothing, starts nothing and exits 1.
+
+One build runs at a time per pipeline. When the pipeline already has an image that has
+not ended, build follows it if winami started it from the same inputs (a re-run after a
+build was killed: no second build); otherwise build stops (exit 1) naming the image and
+how to follow it, and --wait-for-running waits for it to end (with progress), then builds.
+
+The parameter only moves forward: when it already names an AMI newer than the build's
+(from an image Image Builder started later, or else created later), build leaves it and
+says so. Who wrote the version the parameter holds (Image Builder's role or winami) is
+read from the parameter's history.
+
 A build that FAILS prints Image Builder's reason and where the logs are, and exits 1.
 Ctrl-C asks whether to cancel the build or leave it running (without a terminal to ask,
 it is left running); --timeout bounds the wait (the build keeps running).`,
@@ -61,6 +77,8 @@ it is left running); --timeout bounds the wait (the build keeps running).`,
 	f.BoolVar(&o.skipPreflight, "skip-preflight", false, "start without the preflight checks (doctor's), for those who must")
 	f.BoolVar(&o.noApply, "no-apply", false, "build the pipeline as it is in AWS, without applying the spec first")
 	f.BoolVar(&o.ifChanged, "if-changed", false, "start nothing when the newest AMI was built from the same inputs")
+	f.BoolVarP(&o.yes, "yes", "y", false, "apply the spec's changes without asking (required when stdin is not a terminal)")
+	f.BoolVar(&o.waitRunning, "wait-for-running", false, "when the pipeline has an image running from other inputs, wait for it to end, then build")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Hour, "stop waiting after this long (the build keeps running; exit 1)")
 	f.DurationVar(&o.interval, "poll-interval", 30*time.Second, "time between checks of the image's state")
 	return cmd
@@ -82,18 +100,33 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 			return err
 		}
 	}
-	var p *imagebuilder.Plan
+	quiet := l.opts
+	quiet.Logf = nil
+	p, err := imagebuilder.PlanChanges(ctx, l.clients, l.desired, quiet)
+	if err != nil {
+		return problem(err)
+	}
 	if o.noApply {
-		quiet := l.opts
-		quiet.Logf = nil
-		if p, err = imagebuilder.PlanChanges(ctx, l.clients, l.desired, quiet); err != nil {
-			return problem(err)
-		}
 		if p.Changed() {
 			g.Warnf("the Image Builder resources differ from the spec (%s): --no-apply builds them as they are; `winami plan` shows the differences", summarize(p.Changes))
 		}
-	} else if p, err = imagebuilder.Apply(ctx, l.clients, l.desired, l.opts); err != nil {
-		return problem(err)
+	} else {
+		if p.Changed() && !o.yes {
+			// apply's rule: changes to AWS are confirmed on a terminal, or with --yes.
+			if !isInteractive(g) {
+				return Usagef("build would apply changes (%s) before building: pass --yes to apply them without a prompt (stdin is not a terminal); `winami plan` shows them, --no-apply builds without them", summarize(p.Changes))
+			}
+			if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
+				return err
+			}
+			if !ask(g, "Apply these changes ("+summarize(p.Changes)+") and build?") {
+				g.Infof("build: nothing changed, no build started")
+				return &silentError{code: ExitProblem}
+			}
+		}
+		if p, err = imagebuilder.Apply(ctx, l.clients, l.desired, l.opts); err != nil {
+			return problem(err)
+		}
 	}
 	if !o.noRegistry && len(l.desired.CacheImages) > 0 && !l.spec.Spec.Cache.PinDigests {
 		// Tags move: record (and, with --if-changed, compare) what they point to now.
@@ -114,7 +147,7 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 
 	wctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	bo := imagebuilder.BuildOptions{Options: l.opts, PollInterval: o.interval, IfChanged: o.ifChanged, Progress: progressPrinter(g)}
+	bo := imagebuilder.BuildOptions{Options: l.opts, PollInterval: o.interval, IfChanged: o.ifChanged, WaitForRunning: o.waitRunning, Progress: progressPrinter(g)}
 	res, err := imagebuilder.Build(wctx, l.clients, l.desired, p, bo)
 	if err != nil {
 		return buildError(ctx, g, l, o, err)
@@ -123,9 +156,7 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 		g.Infof("build: nothing changed since the newest AMI (inputs %s): no build started", res.InputsHash)
 	}
 	for _, pub := range res.Published {
-		if pub.By == "winami" {
-			g.Infof("published %s in %s (written by winami: Image Builder's ssmParameterConfigurations did not)", res.Parameter, pub.Region)
-		}
+		reportPublication(g, res, pub)
 	}
 	for _, a := range res.AMIs {
 		if a.FastLaunch != "" && strings.HasSuffix(a.FastLaunch, "-failed") {
@@ -143,6 +174,36 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 		fmt.Fprint(g.Stderr, snippet)
 	}
 	return nil
+}
+
+// reportPublication says on stderr which AMI the parameter names in a region and who wrote
+// that version, as its history shows.
+func reportPublication(g *Globals, res *imagebuilder.BuildResult, pub imagebuilder.Publication) {
+	var who string
+	switch pub.By {
+	case imagebuilder.ByImageBuilder:
+		who = "by Image Builder's ssmParameterConfigurations as " + pub.ModifiedBy
+	case imagebuilder.ByWinami:
+		who = "by winami (this build) as " + pub.ModifiedBy
+	default:
+		who = "by " + dash(pub.ModifiedBy)
+	}
+	if pub.Kept {
+		ours := ""
+		for _, a := range res.AMIs {
+			if a.Region == pub.Region {
+				ours = a.ImageID
+			}
+		}
+		g.Warnf("%s in %s still names %s (version %d, written %s), newer than this build's %s: left as it is (a parameter never goes back): %s",
+			res.Parameter, pub.Region, pub.ImageID, pub.Version, who, ours, pub.Reason)
+		return
+	}
+	line := fmt.Sprintf("published %s in %s: %s (version %d, written %s)", res.Parameter, pub.Region, pub.ImageID, pub.Version, who)
+	if pub.Reason != "" {
+		line += "; it replaced an older AMI: " + pub.Reason
+	}
+	g.Infof("%s", line)
 }
 
 // runPreflight runs the build preflight (preflight.Preflight: doctor's checks without the
@@ -202,8 +263,9 @@ func progressPrinter(g *Globals) func(imagebuilder.Progress) {
 		}
 		g.Infof("%s", line)
 		for _, a := range p.Regions {
-			if !seen[a.Region] {
-				seen[a.Region] = true
+			// Per image: --wait-for-running follows another image before this build's own.
+			if key := p.Image + " " + a.Region; !seen[key] {
+				seen[key] = true
 				g.Infof("[%s]   distributed to %s: %s", el, a.Region, a.ImageID)
 			}
 		}
@@ -214,7 +276,21 @@ func progressPrinter(g *Globals) func(imagebuilder.Progress) {
 func buildError(ctx context.Context, g *Globals, l *loaded, o *buildOptions, err error) error {
 	var fe *imagebuilder.FailedError
 	var we *imagebuilder.WaitError
+	var re *imagebuilder.RunningError
 	switch {
+	case errors.As(err, &re):
+		g.Infof("build: image pipeline %s already has an image that has not ended: %s (%s, started %s)", re.Pipeline, re.Running.Image, re.Running.State, dash(re.Running.Created))
+		if re.Running.InputsHash == "" {
+			g.Infof("  it was not started by winami (a schedule, the console, another tool): its inputs are unknown")
+		} else {
+			g.Infof("  it was started from other inputs (%s; this build's are different): two builds would race to publish %s", re.Running.InputsHash, dash(l.desired.PublishParameter))
+		}
+		g.Infof("  wait for it, then build:  winami build -f %s --wait-for-running", o.file)
+		g.Infof("  follow it:                aws imagebuilder get-image --region %s --image-build-version-arn %s", l.desired.Region, re.Running.Image)
+		return &ProblemError{Msg: fmt.Sprintf("build: not started: image %s of pipeline %s is %s", re.Running.Image, re.Pipeline, re.Running.State)}
+	case errors.As(err, &we) && we.Other:
+		return &ProblemError{Msg: fmt.Sprintf("stopped waiting for image %s (another build's, last state %s): %v; no build started, that image keeps running",
+			we.Image, dash(we.State), we.Err)}
 	case errors.As(err, &fe):
 		g.Infof("build %s: %s", fe.State, fe.Image)
 		g.Infof("  reason: %s", dash(fe.Reason))

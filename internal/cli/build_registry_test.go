@@ -98,7 +98,7 @@ func TestIfChangedFollowsDigests(t *testing.T) {
 	}
 	build := func(args ...string) (string, int) {
 		srv.Faults.ResetCounts()
-		_, errOut, code := run(t, append([]string{"build", "-f", f, "--poll-interval", "20ms"}, args...)...)
+		_, errOut, code := run(t, append([]string{"build", "-f", f, "--yes", "--poll-interval", "20ms"}, args...)...)
 		if code != 0 {
 			t.Fatalf("build --if-changed: exit %d:\n%s", code, errOut)
 		}

@@ -151,7 +151,7 @@ func TestPlanApplyBuild(t *testing.T) {
 	}
 
 	// Build (applies first).
-	out, errOut, code = run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms", "-o", "json")
+	out, errOut, code = run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "-o", "json")
 	if code != 0 {
 		t.Fatalf("build: exit %d: %s", code, errOut)
 	}
@@ -298,7 +298,7 @@ func interrupt(t *testing.T, f string, stdin string) (string, int) {
 		cancel()
 	}()
 	var out bytes.Buffer
-	code := Run(ctx, []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
+	code := Run(ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
 	return errw.String(), code
 }
 
@@ -352,7 +352,7 @@ func TestBuildInterrupted(t *testing.T) {
 func TestBuildTimeout(t *testing.T) {
 	useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
-	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms", "--timeout", "300ms")
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--timeout", "300ms")
 	if code != 1 || !strings.Contains(errOut, "timed out after 300ms") || !strings.Contains(errOut, "the build keeps running") {
 		t.Errorf("build --timeout: exit %d:\n%s", code, errOut)
 	}
@@ -361,8 +361,8 @@ func TestBuildTimeout(t *testing.T) {
 	}
 }
 
-// TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing,
-// "y" applies.
+// TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing
+// and exits 1 (what was asked for did not happen), "y" applies.
 func TestApplyPrompt(t *testing.T) {
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
@@ -371,19 +371,56 @@ func TestApplyPrompt(t *testing.T) {
 	t.Cleanup(func() { isInteractive = old })
 	for _, tt := range []struct {
 		answer    string
+		code      int
 		mutations int
 		inStderr  string
 	}{
-		{"n\n", 0, "apply: nothing changed"},
-		{"y\n", 5, "5 change(s) made"},
+		{"n\n", 1, 0, "apply: nothing changed"},
+		{"y\n", 0, 5, "5 change(s) made"},
 	} {
 		srv.Faults.ResetCounts()
 		var out, errb bytes.Buffer
 		code := Run(context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
-		if code != 0 || mutatingCalls(srv) != tt.mutations || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
+		if code != tt.code || mutatingCalls(srv) != tt.mutations || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 			!strings.Contains(errb.String(), tt.inStderr) {
-			t.Errorf("apply answered %q: exit %d, %d mutating calls:\n%s", tt.answer, code, mutatingCalls(srv), errb.String())
+			t.Errorf("apply answered %q: exit %d (want %d), %d mutating calls:\n%s", tt.answer, code, tt.code, mutatingCalls(srv), errb.String())
 		}
+	}
+}
+
+// TestBuildAsksLikeApply: build applies the spec first, so it asks as apply does: without
+// a terminal it wants --yes (exit 2, nothing changed, nothing started); on a terminal "n"
+// changes and starts nothing and exits 1; with nothing to apply it builds without asking.
+func TestBuildAsksLikeApply(t *testing.T) {
+	srv := useBuildWorld(t, buildClock())
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms")
+	if code != 2 || !strings.Contains(errOut, "--yes") || !strings.Contains(errOut, "stdin is not a terminal") || mutatingCalls(srv) != 0 {
+		t.Fatalf("build without a terminal nor --yes: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errOut)
+	}
+
+	old := isInteractive
+	isInteractive = func(*Globals) bool { return true }
+	t.Cleanup(func() { isInteractive = old })
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
+	if code != 1 || mutatingCalls(srv) != 0 || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
+		!strings.Contains(errb.String(), "no build started") {
+		t.Fatalf("build answered n: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
+	if code != 0 || srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 || !strings.Contains(errb.String(), "AVAILABLE") {
+		t.Fatalf("build answered y: exit %d:\n%s", code, errb.String())
+	}
+
+	// Nothing left to apply: no question, even without a terminal.
+	isInteractive = old
+	srv.Faults.ResetCounts()
+	if _, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms"); code != 0 || strings.Contains(errOut, "--yes") ||
+		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {
+		t.Errorf("build with nothing to apply, without a terminal: exit %d:\n%s", code, errOut)
 	}
 }
 

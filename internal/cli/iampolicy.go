@@ -49,7 +49,12 @@ ec2:RunInstances on the image, template, subnet, security group and network inte
 instances and volumes tagged CreatedBy "EC2 Fast Launch", and ec2:CreateTags as part of
 that launch (the AWS managed policy EC2FastLaunchFullAccess grants the same). When the
 Fast Launch launch template names an instance profile whose role is not the build's, add
-that role with --launch-template-role (doctor tells which).`,
+that role with --launch-template-role (doctor tells which).
+
+prune deregisters only AMIs Image Builder made with winami's tags (with -f, the spec's
+name) and deletes only Image Builder's snapshots it marked; no statement can put those
+tags on anything else: build may add only its input tags (winami:inputs-hash, …) to AMIs
+that already are winami's, and prune may mark only Image Builder's snapshots.`,
 		Example: `  winami iam-policy --for operator -f winami.yaml > operator.json
   winami iam-policy --for instance -f winami.yaml`,
 		Args: noArgs,

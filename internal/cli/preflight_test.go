@@ -168,7 +168,7 @@ func TestSkipPreflight(t *testing.T) {
 		t.Errorf("apply --skip-preflight did not go ahead: %s", errOut)
 	}
 	good := specWith(t)
-	_, errOut, code := run(t, "build", "-f", good, "--no-registry", "--poll-interval", "20ms")
+	_, errOut, code := run(t, "build", "-f", good, "--no-registry", "--yes", "--poll-interval", "20ms")
 	if code != 0 || !strings.Contains(errOut, "checks passed") || !strings.Contains(errOut, "AVAILABLE") {
 		t.Errorf("build of a correct spec: exit %d:\n%s", code, errOut)
 	}

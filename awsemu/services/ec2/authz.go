@@ -11,8 +11,9 @@ import (
 
 // Authorization of the EC2 actions awsemu checks: EnableFastLaunch (with the launches it
 // implies) and DisableFastLaunch, for the caller of the API (Server.CallerARN) and for
-// the role Image Builder acts as when it enables Fast Launch during distribution. Other
-// EC2 actions are not authorized (DIFFERENCES.md). Without Server.IAM nothing is checked.
+// the role Image Builder acts as when it enables Fast Launch during distribution; and the
+// caller's CreateTags, DeregisterImage and DeleteSnapshot (authz_tags.go). Other EC2
+// actions are not authorized (DIFFERENCES.md). Without Server.IAM nothing is checked.
 
 // FastLaunchTag is the CreatedBy tag EC2 Fast Launch puts on the instances and volumes it
 // launches to pre-provision snapshots: the value the policies that allow those launches

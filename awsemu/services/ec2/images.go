@@ -312,6 +312,9 @@ func (s *Service) deregisterImage(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if aerr := s.authorizeCaller(c, "ec2:DeregisterImage", img.ID, img.Tags, nil); aerr != nil {
+		return nil, aerr
+	}
 	if err := c.dryRun(); err != nil {
 		return nil, err
 	}
@@ -530,7 +533,7 @@ func (s *Service) putImageLocked(img awsemu.Image, sourceInstance string) awsemu
 			rs.snapshots[img.BlockDevices[i].SnapshotID] = &snapshot{
 				ID: img.BlockDevices[i].SnapshotID, VolumeID: "vol-ffffffff", OwnerID: img.OwnerID,
 				VolumeSize: bd.VolumeSize, StartTime: img.CreationDate, Platform: img.Platform,
-				Description: "Created by CreateImage for " + img.ID, Tags: map[string]string{},
+				Description: "Created by CreateImage for " + img.ID, Tags: copyTags(img.SnapshotTags),
 			}
 		}
 	}

@@ -153,6 +153,9 @@ func (s *Service) deleteSnapshot(c *call) (any, *apiError) {
 	if sn == nil || sn.OwnerID != c.account {
 		return nil, errf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
 	}
+	if aerr := s.authorizeCaller(c, "ec2:DeleteSnapshot", id, sn.Tags, nil); aerr != nil {
+		return nil, aerr
+	}
 	if img := snapshotInUse(c.rs, id); img != "" {
 		return nil, errf("InvalidSnapshot.InUse", "The snapshot %s is currently in use by %s", id, img)
 	}

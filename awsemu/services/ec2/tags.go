@@ -110,6 +110,13 @@ func (s *Service) createTags(c *call) (any, *apiError) {
 			return nil, errf("InvalidParameterValue", "Tag value for key '%s' is not valid: values are at most 256 characters (%d given)", k, utf8.RuneCountInString(v))
 		}
 	}
+	var requested []map[string]string
+	for _, t := range tags {
+		requested = append(requested, map[string]string{"Key": t.Get("Key"), "Value": t.Get("Value")})
+	}
+	if aerr := s.authorizeCreateTags(c, c.v.List("ResourceId"), maps, requested); aerr != nil {
+		return nil, aerr
+	}
 	for i, m := range maps {
 		n := 0
 		for k := range m {

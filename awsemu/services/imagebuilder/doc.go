@@ -61,7 +61,8 @@
 // recipe's blockDeviceMappings change them (fresh snapshots), named from
 // amiDistributionConfiguration.name with {{imagebuilder:buildDate}} (2026-11-26T18-40-12.123Z,
 // the build's end) and {{imagebuilder:buildVersion}} expanded, tagged Ec2ImageBuilderArn,
-// CreatedBy "EC2 Image Builder", the recipe's and the distribution's amiTags. It then
+// CreatedBy "EC2 Image Builder", the recipe's and the distribution's amiTags (its
+// snapshots tagged CreatedBy "EC2 Image Builder" too: DIFFERENCES.md). It then
 // enables Fast Launch through Server.EC2.EnableFastLaunch as the role (EC2 checks
 // ec2:EnableFastLaunch on the AMI and the launch template, which must exist in that Region,
 // and the launches they imply: the service-linked role may only use templates tagged

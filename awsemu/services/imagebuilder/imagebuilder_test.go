@@ -64,12 +64,12 @@ type fakeSSM struct {
 	params map[string]awsemu.Parameter
 }
 
-func (f *fakeSSM) PutParameter(region, name, value, dataType string) error {
+func (f *fakeSSM) PutParameter(region, name, value, dataType, user string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.params[region+"/"+name]
 	p.Name, p.Region, p.Type = name, region, "String"
-	p.History = append(p.History, awsemu.ParameterVersion{Value: value, DataType: dataType})
+	p.History = append(p.History, awsemu.ParameterVersion{Value: value, DataType: dataType, LastModifiedUser: user})
 	f.params[region+"/"+name] = p
 	return nil
 }

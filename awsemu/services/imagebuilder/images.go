@@ -221,6 +221,11 @@ func (s *Service) actingPrincipal(img *image) string {
 	return awsemu.ImageBuilderServiceRoleARN(img.account)
 }
 
+// ImageBuilderSession is the role session name awsemu gives Image Builder's sessions of the
+// role it acts as (AWS does not document the name it uses: DIFFERENCES.md); principals
+// that match on the role name see the role either way.
+const ImageBuilderSession = "EC2ImageBuilder"
+
 // authorize evaluates an action of the distribution for the role Image Builder acts as;
 // the error is the AccessDenied refusal. Without Server.IAM everything is allowed.
 func (s *Service) authorize(img *image, action, resource string, ctx map[string][]string) error {
@@ -370,6 +375,11 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			Region: d.Region, Name: name, Description: desc, OwnerID: img.account, CreationDate: at,
 			State: "available", LaunchPermissions: launch, LaunchOrganizations: orgs, LaunchOrganizationalUnits: ous, Public: public, Platform: "windows", PlatformDetails: "Windows",
 			Architecture: "x86_64", RootDeviceName: rootDevice(parent), BlockDevices: devices, Tags: tags,
+			// The AMI's snapshots: the service-linked role's policy lets it tag them
+			// CreatedBy "EC2 Image Builder" (ec2:CreateAction CreateImage), and
+			// EC2ImageBuilderLifecycleExecutionPolicy deletes snapshots on that tag
+			// (https://docs.aws.amazon.com/imagebuilder/latest/userguide/security-iam-awsmanpol.html).
+			SnapshotTags: map[string]string{"CreatedBy": "EC2 Image Builder"},
 		})
 		if out.Platform == "" && parent.Platform != "windows" {
 			out.Platform = parent.Platform
@@ -435,7 +445,10 @@ func (s *Service) distribute(img *image, at time.Time) error {
 					return fmt.Errorf("writing SSM parameter %s in %s (data type aws:ec2:image): %w", sp.ParameterName, d.Region, err)
 				}
 			}
-			if err := s.srv.SSM.PutParameter(d.Region, sp.ParameterName, out.ID, dataType); err != nil {
+			// Parameter Store records who wrote the version (LastModifiedUser): the session
+			// of the role Image Builder acts as (ImageBuilderSession, awsemu's name for it).
+			who := awsemu.AssumedRoleARN(s.actingPrincipal(img), ImageBuilderSession)
+			if err := s.srv.SSM.PutParameter(d.Region, sp.ParameterName, out.ID, dataType, who); err != nil {
 				return fmt.Errorf("writing SSM parameter %s in %s: %w", sp.ParameterName, d.Region, err)
 			}
 		}

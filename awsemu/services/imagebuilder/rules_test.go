@@ -191,6 +191,15 @@ func (w *rworld) parameterValue(region, name string) string {
 	return aws.ToString(out.Parameter.Value)
 }
 
+// lastModifiedUser is the LastModifiedUser of a parameter's newest version (its history).
+func (w *rworld) lastModifiedUser(region, name string) string {
+	out, err := w.ssm(region).GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String(name)})
+	if err != nil || len(out.Parameters) == 0 {
+		return ""
+	}
+	return aws.ToString(out.Parameters[len(out.Parameters)-1].LastModifiedUser)
+}
+
 // executionRole creates a role trusted by trustService with EC2ImageBuilderExecutionPolicy
 // and, when params is not empty, an inline policy writing those parameter ARNs.
 func (w *rworld) executionRole(t *testing.T, name, trustService string, params ...string) string {
@@ -235,6 +244,11 @@ func TestDistributionSSMParameterRights(t *testing.T) {
 	if got := w.parameterValue("us-east-1", "/imagebuilder/prod/image_id"); got != aws.ToString(img.OutputResources.Amis[0].Image) {
 		t.Errorf("/imagebuilder/prod/image_id = %q, want %s", got, aws.ToString(img.OutputResources.Amis[0].Image))
 	}
+	// Parameter Store records the session of the role Image Builder acted as, not the caller.
+	if got, want := w.lastModifiedUser("us-east-1", "/imagebuilder/prod/image_id"),
+		"arn:aws:sts::"+awsemu.DefaultAccount+":assumed-role/AWSServiceRoleForImageBuilder/"+imagebuilder.ImageBuilderSession; got != want {
+		t.Errorf("/imagebuilder/prod/image_id LastModifiedUser %q, want %q", got, want)
+	}
 
 	refused := w.pipeline(t, infra{}, []types.Distribution{dist("us-east-1", "/imagebuilder/prod/other", false, ""),
 		dist("us-west-2", "/winami/prod/image_id", false, "")}, "")
@@ -258,6 +272,10 @@ func TestDistributionSSMParameterRights(t *testing.T) {
 		for _, a := range img.OutputResources.Amis {
 			if got := w.parameterValue(aws.ToString(a.Region), "/winami/prod/image_id"); got != aws.ToString(a.Image) {
 				t.Errorf("%s: parameter in %s = %q, want %s", ref, aws.ToString(a.Region), got, aws.ToString(a.Image))
+			}
+			if got, want := w.lastModifiedUser(aws.ToString(a.Region), "/winami/prod/image_id"),
+				"arn:aws:sts::"+awsemu.DefaultAccount+":assumed-role/prod-imagebuilder-execution/"+imagebuilder.ImageBuilderSession; got != want {
+				t.Errorf("%s: LastModifiedUser in %s %q, want %q", ref, aws.ToString(a.Region), got, want)
 			}
 		}
 	}

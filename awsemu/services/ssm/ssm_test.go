@@ -431,15 +431,31 @@ func TestImageDataType(t *testing.T) {
 func TestStorePutParameter(t *testing.T) {
 	srv := emulator.Start(t)
 	ami, _ := latestEKS("us-west-2", "2019", catalog.Core, "1.32")
-	if err := srv.SSM.PutParameter("us-west-2", "/pipeline/out", ami, "aws:ec2:image"); err != nil {
+	const role = "arn:aws:sts::123456789012:assumed-role/pipeline-role/EC2ImageBuilder"
+	if err := srv.SSM.PutParameter("us-west-2", "/pipeline/out", ami, "aws:ec2:image", role); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.SSM.PutParameter("us-west-2", "/pipeline/out", "ami-00000000000000000", "aws:ec2:image"); err == nil {
+	if err := srv.SSM.PutParameter("us-west-2", "/pipeline/out", "ami-00000000000000000", "aws:ec2:image", role); err == nil {
 		t.Error("store accepted an AMI that does not exist")
 	}
-	got, err := client(srv, "us-west-2").GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/pipeline/out")})
+	c := client(srv, "us-west-2")
+	got, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/pipeline/out")})
 	if err != nil || *got.Parameter.Value != ami || got.Parameter.Version != 1 {
 		t.Fatalf("read back: %v %+v", err, got)
+	}
+	// The history names who wrote each version: the service's role session, then the caller.
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/pipeline/out"), Value: aws.String(ami), Overwrite: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/pipeline/out")})
+	if err != nil || len(h.Parameters) != 2 {
+		t.Fatalf("history: %v %+v", err, h)
+	}
+	if u := aws.ToString(h.Parameters[0].LastModifiedUser); u != role {
+		t.Errorf("version 1 LastModifiedUser %q, want the service's role session %q", u, role)
+	}
+	if u := aws.ToString(h.Parameters[1].LastModifiedUser); u != srv.CallerARN() {
+		t.Errorf("version 2 LastModifiedUser %q, want the caller %q", u, srv.CallerARN())
 	}
 }
 

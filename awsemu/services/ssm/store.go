@@ -137,9 +137,13 @@ func (s *Service) imageUsable(region, value string) bool {
 }
 
 // PutParameter implements awsemu.SSMStore: it writes a new version of a String parameter
-// (creating it when absent), as Image Builder's distribution does. An aws:ec2:image value
-// must name an AMI the account can use.
-func (s *Service) PutParameter(region, name, value, dataType string) error {
+// (creating it when absent), as Image Builder's distribution does, recording user (the
+// principal the service acted as; "" for the endpoint's caller) as the version's
+// LastModifiedUser: GetParameterHistory answers "the Amazon Resource Name (ARN) of the AWS
+// user who last changed the parameter", the role session for a service acting as a role.
+// An aws:ec2:image value must name an AMI the account can use.
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ParameterHistory.html
+func (s *Service) PutParameter(region, name, value, dataType, user string) error {
 	if dataType == "" {
 		dataType = "text"
 	}
@@ -152,6 +156,9 @@ func (s *Service) PutParameter(region, name, value, dataType string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.write(region, name, "String", "", "", "", value, dataType, true)
+	if user != "" {
+		s.region(region)[name].latest().user = user
+	}
 	return nil
 }
 
@@ -205,6 +212,7 @@ func (s *Service) GetParameter(region, name string) (awsemu.Parameter, bool) {
 	for _, v := range p.versions {
 		out.History = append(out.History, awsemu.ParameterVersion{
 			Value: v.value, DataType: v.dataType, LastModified: v.modified, Description: v.description,
+			LastModifiedUser: v.user,
 		})
 	}
 	return out, true

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/imagebuilder"
+)
+
+// TestConcurrentBuilds: two `winami build` runs of the same spec at once (two CI jobs) end
+// with one image, the parameter's history never goes back (no new → old → new), and what
+// each says about who wrote the parameter is what the history shows.
+func TestConcurrentBuilds(t *testing.T) {
+	srv := useBuildWorld(t, buildClock())
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, errOut)
+	}
+	type out struct {
+		stdout, stderr string
+		code           int
+	}
+	outs := make([]out, 2)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, e, c := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "-o", "json")
+			outs[i] = out{o, e, c}
+		}()
+	}
+	wg.Wait()
+	var results []imagebuilder.BuildResult
+	for i, o := range outs {
+		if o.code != 0 {
+			t.Fatalf("build %d: exit %d:\n%s", i, o.code, o.stderr)
+		}
+		var res imagebuilder.BuildResult
+		if err := json.Unmarshal([]byte(o.stdout), &res); err != nil {
+			t.Fatalf("build %d -o json: %v\n%s", i, err, o.stdout)
+		}
+		results = append(results, res)
+	}
+	if results[0].Image != results[1].Image {
+		t.Errorf("two builds of the same spec made two images: %s and %s", results[0].Image, results[1].Image)
+	}
+	role := "arn:aws:sts::" + srv.Account + ":assumed-role/cli-win2022-imagebuilder-execution/"
+	const param = "/winami/cli-win2022/image_id"
+	for _, region := range []string{"us-east-1", "us-west-2"} {
+		api := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
+		var vals, users []string
+		p := ssm.NewGetParameterHistoryPaginator(api, &ssm.GetParameterHistoryInput{Name: aws.String(param)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range page.Parameters {
+				vals = append(vals, aws.ToString(h.Value))
+				users = append(users, aws.ToString(h.LastModifiedUser))
+			}
+		}
+		seen := map[string]bool{}
+		for i, v := range vals {
+			if i > 0 && v != vals[i-1] && seen[v] {
+				t.Errorf("parameter history in %s went back to %s: %v (written by %v)", region, v, vals, users)
+			}
+			seen[v] = true
+		}
+		// Who wrote the last version, as each build reports it, is what the history says.
+		last := users[len(users)-1]
+		for i, res := range results {
+			for _, pub := range res.Published {
+				if pub.Region != region {
+					continue
+				}
+				if pub.ModifiedBy != last || pub.ImageID != vals[len(vals)-1] {
+					t.Errorf("build %d says %s in %s was written by %s (%s); the history says %s (%s)", i, param, region, pub.ModifiedBy, pub.ImageID, last, vals[len(vals)-1])
+				}
+				if !strings.HasPrefix(last, role) || pub.By != imagebuilder.ByImageBuilder {
+					t.Errorf("build %d: %s in %s written by %s (%s), want Image Builder's execution role session %s…", i, param, region, pub.By, last, role)
+				}
+			}
+		}
+	}
+	for i, o := range outs {
+		if strings.Contains(o.stderr, "did not") {
+			t.Errorf("build %d claims something did not happen:\n%s", i, o.stderr)
+		}
+		if !strings.Contains(o.stderr, "written by Image Builder's ssmParameterConfigurations as "+role) {
+			t.Errorf("build %d does not say Image Builder wrote the parameter:\n%s", i, o.stderr)
+		}
+	}
+}
+
+// TestBuildWhileAnotherRuns: a running image of the pipeline that winami did not start
+// from the same inputs stops build (exit 1) before it starts anything, naming the image
+// and how to follow it; --wait-for-running waits for it (with progress), then builds.
+func TestBuildWhileAnotherRuns(t *testing.T) {
+	srv := useBuildWorld(t, buildClock())
+	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, errOut)
+	}
+	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pl, err := api.ListImagePipelines(context.Background(), &ib.ListImagePipelinesInput{})
+	if err != nil || len(pl.ImagePipelineList) != 1 {
+		t.Fatalf("listing pipelines: %v", err)
+	}
+	started, err := api.StartImagePipelineExecution(context.Background(), &ib.StartImagePipelineExecutionInput{ImagePipelineArn: pl.ImagePipelineList[0].Arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := aws.ToString(started.ImageBuildVersionArn)
+	srv.Faults.ResetCounts()
+	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms")
+	if code != 1 || !strings.Contains(errOut, other) || !strings.Contains(errOut, "--wait-for-running") ||
+		!strings.Contains(errOut, "aws imagebuilder get-image --region us-east-1 --image-build-version-arn "+other) ||
+		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 0 {
+		t.Fatalf("build while %s runs: exit %d, %d builds started:\n%s", other, code, srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", ""), errOut)
+	}
+	_, errOut, code = run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--wait-for-running")
+	if code != 0 || !strings.Contains(errOut, "waiting for image "+other) || !strings.Contains(errOut, "AVAILABLE "+other) ||
+		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {
+		t.Fatalf("build --wait-for-running: exit %d:\n%s", code, errOut)
+	}
+}

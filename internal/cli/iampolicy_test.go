@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/awstest"
+)
+
+// TestOperatorCannotHijackForeignAMIs (issue 14): with the policy `winami iam-policy --for
+// operator -f winami.yaml` prints as its only rights, the caller cannot make an AMI that
+// is not winami's look like winami's and then deregister it through prune's tag-scoped
+// statement, nor mark a snapshot that is not Image Builder's for prune and delete it:
+// each step is refused by EC2 (UnauthorizedOperation) and the AMIs, their tags and the
+// snapshot stay. The old policy let ec2:CreateTags tag any image.
+func TestOperatorCannotHijackForeignAMIs(t *testing.T) {
+	srv := useBuildWorld(t, fastClock())
+	ctx := context.Background()
+	const region = "us-east-1"
+	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
+	f := specWith(t)
+
+	// A hand-made AMI, another team's Image Builder AMI, and a snapshot no AMI uses (left
+	// by a deregistered hand-made AMI: a backup, say).
+	handMade := ownedImage(t, srv, region)
+	other := srv.EC2.PutImage(awsemu.Image{Region: region, Name: "team-b 2026-12-06", OwnerID: srv.Account, State: "available",
+		Platform: "windows", PlatformDetails: "Windows", Architecture: "x86_64", CreationDate: srv.Clock.Now(),
+		BlockDevices: []awsemu.BlockDevice{{DeviceName: "/dev/sda1", VolumeSize: 50}},
+		Tags:         map[string]string{"CreatedBy": "EC2 Image Builder", "Ec2ImageBuilderArn": "arn:aws:imagebuilder:us-east-1:" + srv.Account + ":image/team-b/1.0.0/1"},
+		SnapshotTags: map[string]string{"CreatedBy": "EC2 Image Builder"}}).ID
+	backupAMI := ownedImage(t, srv, region)
+	desc, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{backupAMI}})
+	if err != nil || len(desc.Images) != 1 {
+		t.Fatalf("DescribeImages %s: %v", backupAMI, err)
+	}
+	backup := aws.ToString(desc.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId)
+	if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(backupAMI)}); err != nil {
+		t.Fatal(err)
+	}
+
+	asOperator(t, srv, operatorPolicy(t, f, false))
+
+	hijack := []ec2types.Tag{{Key: aws.String("winami:managed-by"), Value: aws.String("winami")}, {Key: aws.String("winami:name"), Value: aws.String("cli-win2022")}}
+	refused := map[string]func() error{
+		"tagging the hand-made AMI winami's": func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{handMade}, Tags: hijack})
+			return err
+		},
+		"tagging team-b's Image Builder AMI winami's": func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{other}, Tags: hijack})
+			return err
+		},
+		"tagging team-b's AMI with a build input (a key TagImages allows)": func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{other}, Tags: []ec2types.Tag{{Key: aws.String("winami:inputs-hash"), Value: aws.String("x")}}})
+			return err
+		},
+		"deregistering the hand-made AMI": func() error {
+			_, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(handMade)})
+			return err
+		},
+		"deregistering team-b's AMI": func() error {
+			_, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(other)})
+			return err
+		},
+		"marking the backup snapshot for prune": func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{backup}, Tags: []ec2types.Tag{{Key: aws.String("winami:prune-pending"), Value: aws.String("cli-win2022")}}})
+			return err
+		},
+		"deleting the backup snapshot": func() error {
+			_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(backup)})
+			return err
+		},
+	}
+	for what, call := range refused {
+		if err := call(); awsapi.ErrorCode(err) != "UnauthorizedOperation" {
+			t.Errorf("%s as the operator: %v, want UnauthorizedOperation", what, err)
+		}
+	}
+
+	// Nothing changed: both AMIs are there with their own tags, the snapshot too.
+	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{handMade, other}})
+	if err != nil || len(out.Images) != 2 {
+		t.Fatalf("the AMIs after the attempts: %v, %d found", err, len(out.Images))
+	}
+	for _, im := range out.Images {
+		for _, tg := range im.Tags {
+			if k := aws.ToString(tg.Key); k == "winami:managed-by" || k == "winami:name" || k == "winami:inputs-hash" {
+				t.Errorf("%s was tagged %s", aws.ToString(im.ImageId), k)
+			}
+		}
+	}
+	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{backup}})
+	if err != nil || len(snaps.Snapshots) != 1 || len(snaps.Snapshots[0].Tags) != 0 {
+		t.Errorf("the backup snapshot after the attempts: %v %+v", err, snaps)
+	}
+}
