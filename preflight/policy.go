@@ -51,7 +51,8 @@ func orDefault(s, def string) string {
 }
 
 // Scope narrows the policies to one spec's resources; the zero Scope gives policies
-// that fit any spec (wildcards where a spec would name the resource).
+// that fit any spec (wildcards where a spec would name the resource), whose build
+// instance profile's role is named *ImageBuilder* or *imagebuilder* (the default's is).
 type Scope struct {
 	// Name is the spec's metadata.name (Image Builder resources are prefixed with it).
 	Name string
@@ -139,7 +140,8 @@ var (
 		"ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeVpcs",
 		"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeFastLaunchImages",
 		"ec2:DescribeInstanceTypes", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeVolumes", "ec2:DescribeAvailabilityZones",
-		"ec2:DescribeAccountAttributes", "ec2:DescribeTags", "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
+		"ec2:DescribeAccountAttributes", "ec2:DescribeTags",
+		"ec2:DescribeImageAttribute", "ec2:DescribeSpotFleetRequests", "ec2:DescribeFleets", "ec2:DescribeSpotInstanceRequests", "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
 		"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeLaunchConfigurations",
 		"eks:DescribeCluster", "eks:DescribeClusterVersions",
 		"ecr:GetAuthorizationToken", "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
@@ -207,16 +209,28 @@ func OperatorPolicy(sc Scope) Document {
 	if sc.PublishParameter != "" {
 		param = "arn:" + p + ":ssm:*:*:parameter/" + strings.TrimPrefix(sc.PublishParameter, "/")
 	}
-	// Image Builder's reads are written imagebuilder:Get* and imagebuilder:List* (every
-	// Get/List action of Image Builder reads; the policy must fit IAM's 6,144 characters);
-	// any other read stays by name.
+	// Some reads are written as wildcards that cover only reads (every Image Builder
+	// Get/List action, EC2's DescribeSpot…, DescribeInstanceType…, DescribeLaunchTemplate…
+	// actions read), so that the policy fits IAM's 6,144 characters; any other read stays
+	// by name. doctor simulates each read by name.
+	readPatterns := []string{"imagebuilder:Get*", "imagebuilder:List*", "ec2:DescribeSpot*", "ec2:DescribeInstanceType*", "ec2:DescribeLaunchTemplate*"}
 	var read []string
+	used := map[string]bool{}
 	for _, a := range readActions {
-		if !strings.HasPrefix(a, "imagebuilder:Get") && !strings.HasPrefix(a, "imagebuilder:List") {
+		covered := false
+		for _, pat := range readPatterns {
+			if strings.HasPrefix(a, strings.TrimSuffix(pat, "*")) {
+				covered = true
+				if !used[pat] {
+					used[pat] = true
+					read = append(read, pat)
+				}
+			}
+		}
+		if !covered {
 			read = append(read, a)
 		}
 	}
-	read = append(read, "imagebuilder:Get*", "imagebuilder:List*")
 	ec2 := func(kind string) string { return "arn:" + p + ":ec2:*:*:" + kind + "/*" }
 	image := "arn:" + p + ":ec2:*::image/*"
 	snapshot := "arn:" + p + ":ec2:*::snapshot/*"
@@ -249,8 +263,15 @@ func OperatorPolicy(sc Scope) Document {
 
 	// Roles passed to EC2: the build instance profile's (Image Builder's infrastructure
 	// configuration names it) and, for Fast Launch, the one of the launch template's
-	// instance profile.
-	instanceRoles := []string{sc.roleARN(orStar(sc.InstanceProfile))}
+	// instance profile. Without a spec, not every role: roles whose name holds
+	// ImageBuilder or imagebuilder (the default EC2InstanceProfileForImageBuilder's, and
+	// the pattern AWSImageBuilderFullAccess passes to EC2), since a holder that may pass
+	// any role to EC2 and launch instances (FastLaunchInstances) may run code as any role
+	// that has an instance profile.
+	instanceRoles := []string{sc.roleARN("*ImageBuilder*"), sc.roleARN("*imagebuilder*")}
+	if sc.InstanceProfile != "" {
+		instanceRoles = []string{sc.roleARN(sc.InstanceProfile)}
+	}
 	for _, r := range sc.PassRoles {
 		instanceRoles = append(instanceRoles, sc.roleARN(r))
 	}
@@ -273,10 +294,11 @@ func OperatorPolicy(sc Scope) Document {
 		{Sid: "ImageBuilderApply", Effect: "Allow", Action: applyActions, Resource: append(ibRes, "arn:"+p+":imagebuilder:*:aws:component/*")},
 		// apply: the infrastructure configuration names the build instance profile, whose
 		// role the caller must be allowed to pass to EC2.
-		// Holder, on what is not winami's: may give the build role to an instance it
-		// launches, but it launches only through Fast Launch (FastLaunchInstances below),
-		// and the build role holds only the instance policy (component downloads, logs,
-		// SSM, ECR pulls). Only to ec2.amazonaws.com (iam:PassedToService).
+		// Holder, on what is not winami's: may give the build role (with -f; without,
+		// a role named *ImageBuilder*/*imagebuilder*) to an instance it launches
+		// (FastLaunchInstances: tagged CreatedBy "EC2 Fast Launch"), and the build role
+		// holds only the instance policy (component downloads, logs, SSM, ECR pulls).
+		// Only to ec2.amazonaws.com (iam:PassedToService).
 		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: instanceRoles,
 			Condition: eq("iam:PassedToService", "ec2.amazonaws.com")},
 	}

@@ -236,6 +236,13 @@ func TestOperatorPolicyPassRoles(t *testing.T) {
 	if strings.Join(exec.Resource, " ") != "arn:aws:iam::*:role/*-imagebuilder-execution" || exec.Condition["StringEquals"]["iam:PassedToService"] != "imagebuilder.amazonaws.com" {
 		t.Errorf("PassExecutionRole without a spec: %+v", exec)
 	}
+	// Without a spec, the roles an Image Builder instance profile holds by name, not any
+	// role (the old policy passed arn:aws:iam::*:role/* to EC2).
+	for _, st := range preflight.OperatorPolicy(preflight.Scope{}).Statement {
+		if st.Sid == "PassInstanceRole" && strings.Join(st.Resource, " ") != "arn:aws:iam::*:role/*ImageBuilder* arn:aws:iam::*:role/*imagebuilder*" {
+			t.Errorf("PassInstanceRole without a spec: %+v", st)
+		}
+	}
 	img := loadSpec(t)
 	img.Spec.Build.ExecutionRole = ""
 	img.Spec.Distribution.PublishParameter = "/imagebuilder/x"
@@ -334,6 +341,8 @@ func TestOperatorPolicyRefusesTagEscalation(t *testing.T) {
 			{"mark an Image Builder snapshot with another key", "ec2:CreateTags", snap, tagging(map[string]string{"CreatedBy": "EC2 Image Builder"}, map[string]string{"winami:prune-pending": name, "CreatedBy": "x"})},
 			{"delete a backup snapshot marked by hand", "ec2:DeleteSnapshot", snap, resourceTags(map[string]string{"winami:prune-pending": name})},
 			{"delete an unmarked Image Builder snapshot", "ec2:DeleteSnapshot", snap, resourceTags(map[string]string{"CreatedBy": "EC2 Image Builder"})},
+			{"pass an administrator role to EC2 (and launch an instance with it)", "iam:PassRole", "arn:aws:iam::123456789012:role/Admin",
+				[]iamtypes.ContextEntry{fastlaunch.StringEntry("iam:PassedToService", "ec2.amazonaws.com")}},
 		}
 		if tc.sc.Name != "" {
 			other := map[string]string{"CreatedBy": "EC2 Image Builder", "winami:managed-by": "winami", "winami:name": "other-spec"}
@@ -354,6 +363,8 @@ func TestOperatorPolicyRefusesTagEscalation(t *testing.T) {
 			{"mark winami's snapshot", "ec2:CreateTags", snap, tagging(map[string]string{"CreatedBy": "EC2 Image Builder"}, map[string]string{"winami:prune-pending": name})},
 			{"delete a marked snapshot", "ec2:DeleteSnapshot", snap, resourceTags(map[string]string{"CreatedBy": "EC2 Image Builder", "winami:prune-pending": name})},
 			{"update the spec's pipeline", "imagebuilder:UpdateImagePipeline", "arn:aws:imagebuilder:us-west-2:123456789012:image-pipeline/" + name, nil},
+			{"pass the default build role to EC2", "iam:PassRole", "arn:aws:iam::123456789012:role/EC2InstanceProfileForImageBuilder",
+				[]iamtypes.ContextEntry{fastlaunch.StringEntry("iam:PassedToService", "ec2.amazonaws.com")}},
 			{"create the spec's cache component", "imagebuilder:CreateComponent", "arn:aws:imagebuilder:us-west-2:123456789012:component/" + name + "-image-cache-2/1.0.0/1", nil},
 		}
 		for _, a := range allowed {
