@@ -33,8 +33,9 @@ type Globals struct {
 	// DefaultCommandTimeout or none, see commandTimeout).
 	CommandTimeout time.Duration
 
-	// deadline is when the command's bound ends (zero: none).
+	// deadline is the command's bound (zero: none), ctx the context it bounds.
 	deadline time.Duration
+	ctx      context.Context
 	cancel   context.CancelFunc
 }
 
@@ -118,6 +119,7 @@ problem, 2 bad input.`,
 			if d := commandTimeout(cmd, g.CommandTimeout); d > 0 {
 				g.deadline = d
 				ctx, g.cancel = context.WithTimeoutCause(ctx, d, errCommandTimeout)
+				g.ctx = ctx
 			}
 			cmd.SetContext(ctx)
 			return nil
@@ -147,13 +149,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := NewRoot(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	// Only the command's own bound: a request's timeout is a DeadlineExceeded too.
+	timedOut := g.ctx != nil && errors.Is(context.Cause(g.ctx), errCommandTimeout)
 	if g.cancel != nil {
 		g.cancel()
 	}
 	if err == nil {
 		return ExitOK
 	}
-	if g.deadline > 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+	if timedOut {
 		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, g.deadline)
 	}
 	code := ExitCode(err)
