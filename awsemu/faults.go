@@ -58,8 +58,9 @@ type tokenBucket struct {
 // algorithm for its API ("Request throttling for the Amazon EC2 API", token bucket:
 // bucket maximum capacity and refill rate per action,
 // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html); other
-// services publish per-operation TPS quotas (Service Quotas). Here one bucket serves all
-// of a service's operations in a region. rate 0 turns it off.
+// services publish per-operation TPS quotas (Service Quotas). EC2 keeps a bucket per API
+// action and account in each region; here one bucket serves all of a service's
+// operations in a region (conformance/DIFFERENCES.md). rate 0 turns it off.
 func (f *Faults) SetThrottleBucket(rate, burst float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
