@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -28,24 +29,137 @@ type Settings struct {
 	Profile string
 	// Region is the default region (AWS_REGION / the profile's when empty).
 	Region string
-	// MaxAttempts bounds the retryer's attempts per call (10 when zero).
+	// MaxAttempts bounds the retryer's attempts per call (DefaultMaxAttempts when zero).
 	MaxAttempts int
 	// MaxBackoff bounds the retryer's backoff (20 s when zero).
 	MaxBackoff time.Duration
+	// RequestTimeout bounds one attempt of one request (the context's WithRequestTimeout,
+	// else DefaultRequestTimeout, when zero).
+	RequestTimeout time.Duration
 }
 
-// Retryer is the SDK's standard retryer tuned for throttling: maxAttempts attempts per
-// call, backoff capped at maxBackoff (the SDK's default cap when zero), and no
-// client-side retry quota, so a throttled burst is retried rather than refused.
+// Retryer is winami's retryer, tuned for throttling: the SDK's standard mode
+// (maxAttempts attempts per call, backoff capped at maxBackoff, the SDK's default cap
+// when zero, full-jitter from BackoffBase, and no client-side retry quota, so a
+// throttled burst is retried rather than refused) with client-side rate limiting per
+// client, one per service and region (Clients caches them; the config calls this factory
+// once per client): attempts in flight are limited, the limit halves on every throttled
+// attempt and grows back by one per limit's worth of successes (AIMD, the rule TCP
+// congestion control uses), so a throttled region or service gets fewer requests at once
+// while the others go on. Image Builder's CallRateLimitExceededException counts as a
+// throttle too.
+//
+// It stands in for the SDK's adaptive mode (retry.NewAdaptiveMode), which limits the
+// request rate instead: its token bucket starts from the rate it has measured, and a
+// command's fresh client has measured almost nothing, so its first throttle drops it to
+// the floor of 0.5 requests a second (aws/retry/adaptive_ratelimit.go, minFillRate):
+// with half the requests throttled, bench/resolve measures the full matrix at 29 s with
+// it (259× the fault-free time) and 1.0 s with this retryer (9.4×; README, winami resolve).
 func Retryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
+	std := retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = maxAttempts
 		if maxBackoff > 0 {
 			o.MaxBackoff = maxBackoff
 		}
 		o.RateLimiter = noRateLimit{}
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: extraRetryableCodes})
+		o.Backoff = jitterBackoff{base: BackoffBase, max: o.MaxBackoff}
 	})
+	return &aimdRetryer{RetryerV2: std, limit: MaxInFlight, changed: make(chan struct{}),
+		throttles: retry.IsErrorThrottles(append(append([]retry.IsErrorThrottle{}, retry.DefaultThrottles...), retry.ThrottleErrorCode{Codes: extraRetryableCodes}))}
+}
+
+// MaxInFlight is how many attempts one client (one service in one region) has in flight
+// at most while it is not throttled.
+const MaxInFlight = 64
+
+// aimdRetryer limits the attempts in flight of one client: halved (down to 1) on a
+// throttled attempt, plus 1/limit on any other outcome.
+type aimdRetryer struct {
+	aws.RetryerV2
+	throttles retry.IsErrorThrottles
+
+	mu       sync.Mutex
+	inFlight int
+	limit    float64
+	changed  chan struct{} // closed and replaced when inFlight or limit changes
+}
+
+// GetAttemptToken waits for room under the limit, then takes the standard retryer's token.
+func (a *aimdRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	for {
+		a.mu.Lock()
+		if a.inFlight < max(1, int(a.limit)) {
+			a.inFlight++
+			a.mu.Unlock()
+			break
+		}
+		ch := a.changed
+		a.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for room among the client's requests in flight: %w", ctx.Err())
+		}
+	}
+	release, err := a.RetryerV2.GetAttemptToken(ctx)
+	if err != nil {
+		a.done(nil)
+		return nil, err
+	}
+	return func(opErr error) error {
+		a.done(opErr)
+		return release(opErr)
+	}, nil
+}
+
+// done ends an attempt and adapts the limit to its outcome.
+func (a *aimdRetryer) done(opErr error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.inFlight--
+	if opErr != nil && a.throttles.IsErrorThrottle(opErr).Bool() {
+		a.limit = max(1, a.limit/2)
+	} else {
+		a.limit = min(MaxInFlight, a.limit+1/a.limit)
+	}
+	close(a.changed)
+	a.changed = make(chan struct{})
+}
+
+// Limit is the client's current limit of attempts in flight (for tests).
+func (a *aimdRetryer) Limit() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.limit
+}
+
+// DefaultMaxAttempts is how many attempts a call makes before it gives up. With half the
+// attempts throttled, 10 attempts fail one call in 1,024, one resolve of the full matrix
+// (68 calls) in 15 (bench/resolve); 15 fail one in 32,768. Short backoffs keep the extra
+// attempts cheap, and timed-out attempts have their own, lower, bound (TimeoutAttempts).
+const DefaultMaxAttempts = 15
+
+// BackoffBase is the first retry's backoff bound; each retry doubles it up to the
+// retryer's maximum, and the delay is a uniformly random share of it ("full jitter").
+// The SDK's standard backoff starts at 1 s (aws/retry/jitter_backoff.go): against a
+// throttled endpoint one unlucky call then waits up to 1+2+4+8+16 s while the others are
+// done. The client-side limit of attempts in flight (Retryer) is what eases the load on a
+// throttling service, so the backoff need not be long; it still grows to maxBackoff.
+var BackoffBase = 10 * time.Millisecond
+
+// jitterBackoff is full-jitter exponential backoff: a random delay in [0, min(base×2^attempt, max)).
+type jitterBackoff struct{ base, max time.Duration }
+
+// BackoffDelay returns the delay before retry attempt (1 for the first retry).
+func (j jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	bound := j.max
+	if attempt < 30 {
+		if b := j.base << attempt; b > 0 && b < j.max {
+			bound = b
+		}
+	}
+	return time.Duration(rand.Int64N(int64(bound) + 1)), nil
 }
 
 // extraRetryableCodes are throttling codes of the services winami calls that the SDK's
@@ -70,7 +184,7 @@ var ErrNoRegion = errors.New("no AWS region: pass --region or set AWS_REGION (or
 func Load(ctx context.Context, s Settings) (*Clients, error) {
 	attempts, backoff := s.MaxAttempts, s.MaxBackoff
 	if attempts == 0 {
-		attempts = 10
+		attempts = DefaultMaxAttempts
 	}
 	if backoff == 0 {
 		backoff = 20 * time.Second
@@ -88,7 +202,9 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	cfg.HTTPClient = WrapHTTPClient(cfg.HTTPClient)
+	timeout := requestTimeout(ctx, s)
+	cfg.HTTPClient = WrapHTTPClient(deadlineClient(cfg.HTTPClient, timeout))
+	cfg.APIOptions = append(cfg.APIOptions, timeoutBudget(timeout))
 	return &Clients{cfg: cfg, cache: map[string]any{}}, nil
 }
 

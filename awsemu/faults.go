@@ -42,6 +42,48 @@ type Faults struct {
 	scripted     map[OpKey][]FaultError
 	counts       map[CountKey]int
 	rng          *rand.Rand
+	// buckets throttle by request rate (SetThrottleBucket), per service and region.
+	bucketRate, bucketBurst float64
+	buckets                 map[[2]string]*tokenBucket
+}
+
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// SetThrottleBucket throttles by request rate, as AWS does: each service has, in each
+// region, a token bucket of burst tokens refilled at rate tokens a second; a request
+// takes a token or is answered with the service's throttling error. EC2 documents this
+// algorithm for its API ("Request throttling for the Amazon EC2 API", token bucket:
+// bucket maximum capacity and refill rate per action,
+// https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html); other
+// services publish per-operation TPS quotas (Service Quotas). EC2 keeps a bucket per API
+// action and account in each region; here one bucket serves all of a service's
+// operations in a region (conformance/DIFFERENCES.md). rate 0 turns it off.
+func (f *Faults) SetThrottleBucket(rate, burst float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bucketRate, f.bucketBurst = rate, burst
+	f.buckets = map[[2]string]*tokenBucket{}
+}
+
+// bucketAllows takes a token from service's bucket in region (f.mu held).
+func (f *Faults) bucketAllows(service, region string) bool {
+	k := [2]string{service, region}
+	now := time.Now()
+	b := f.buckets[k]
+	if b == nil {
+		b = &tokenBucket{tokens: f.bucketBurst, last: now}
+		f.buckets[k] = b
+	}
+	b.tokens = min(f.bucketBurst, b.tokens+now.Sub(b.last).Seconds()*f.bucketRate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // NewFaults returns an empty fault set with a deterministic random source.
@@ -102,6 +144,7 @@ func (f *Faults) FailNext(service, op string, errs ...FaultError) {
 func (f *Faults) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.bucketRate, f.buckets = 0, nil
 	f.latency, f.throttleRate, f.throttleOps = 0, 0, nil
 	f.opLatency = map[OpKey]time.Duration{}
 	f.scripted = map[OpKey][]FaultError{}
@@ -175,6 +218,8 @@ func (f *Faults) before(service, op, region string) *faultDecision {
 		d.err = &e
 		f.scripted[k] = q[1:]
 	} else if f.throttleRate > 0 && (f.throttleOps == nil || f.throttleOps[k]) && f.rng.Float64() < f.throttleRate {
+		d.err = &FaultError{Throttle: true, Message: "Rate exceeded"}
+	} else if f.bucketRate > 0 && !f.bucketAllows(service, region) {
 		d.err = &FaultError{Throttle: true, Message: "Rate exceeded"}
 	}
 	if d.delay == 0 && d.err == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	"go.yaml.in/yaml/v3"
 
@@ -63,14 +64,6 @@ func ParseECR(registry string) (account, region string, ok bool) {
 
 // digestRE matches the digests images are pinned to.
 var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-
-// registryRE is the registry host grammar of the references containerd resolves:
-// domainAndPort in github.com/distribution/reference regexp.go (vendored by containerd
-// v1.7.27 at vendor/github.com/distribution/reference/regexp.go; containerd's CRI parses a
-// pod's image with its ParseDockerRef, pkg/cri/server/helpers.go localResolve). go-containerregistry's
-// WeakValidation is looser: it accepts hosts such as a'b.example or x$(y).example, which
-// would reach PowerShell.
-var registryRE = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[(?:[a-fA-F0-9:]+)\])(?::[0-9]+)?$`)
 
 // pull is what the script does for one image.
 type pull struct {
@@ -161,16 +154,19 @@ func PodNames(ref, digest string) ([]string, error) {
 	return names, nil
 }
 
-// checkRef refuses references whose characters could end a PowerShell string: the
-// registry host must follow containerd's grammar (registryRE); go-containerregistry
-// checks the repository, tag and digest.
+// checkRef refuses references outside the OCI distribution reference grammar, as
+// containerd reads them (github.com/distribution/reference v0.6.0 regexp.go
+// ReferenceRegexp and normalize.go ParseNormalizedNamed, vendored by containerd v1.7.27;
+// containerd's CRI parses a pod's image with its ParseDockerRef, pkg/cri/server/helpers.go
+// localResolve). The grammar has no quote, '$', '`', space or newline; go-containerregistry's
+// WeakValidation is looser (hosts such as a'b.example or x$(y).example), so it alone could
+// let such characters reach the PowerShell (which psQuote quotes besides).
 func checkRef(ref string) error {
-	r, err := name.ParseReference(ref, name.WeakValidation)
-	if err != nil {
-		return fmt.Errorf("parsing image reference %q: %w", ref, err)
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		return fmt.Errorf("image reference %q: not a reference by the OCI distribution grammar ([registry[:port]/]lowercase/path[:tag][@digest]): %w", ref, err)
 	}
-	if reg := r.Context().RegistryStr(); !registryRE.MatchString(reg) {
-		return fmt.Errorf("image reference %q: registry %q is not a host name or IP address with an optional port (letters, digits, '.', '-', ':port')", ref, reg)
+	if _, err := name.ParseReference(ref, name.WeakValidation); err != nil {
+		return fmt.Errorf("parsing image reference %q: %w", ref, err)
 	}
 	return nil
 }
@@ -249,12 +245,21 @@ func StepTimeoutSeconds(compressedBytes int64) int {
 	return StepTimeoutFloor + int(3*perPull)
 }
 
-// psQuote quotes s as a PowerShell single-quoted string. PowerShell ends such a string at
-// any of ' and the Unicode quotes U+2018–U+201B, and reads each one doubled as the
-// character itself (PowerShell's tokenizer, src/System.Management.Automation/engine/parser/CharTraits.cs
-// IsSingleQuote; "PowerShell treats smart quotation marks ... as normal quotation marks",
-// about_Quoting_Rules, MicrosoftDocs/PowerShell-Docs). References reaching the script are
-// already restricted (checkRef); this quoting does not depend on it.
+// psQuote quotes s as a PowerShell single-quoted string; it is the one function every
+// value rendered into the component's PowerShell goes through (psList and helpersPath
+// use it; the only other values are integers). PowerShell ends such a string at any of '
+// and the Unicode quotes U+2018–U+201B, and reads a single quote followed by another as
+// the second one (PowerShell's src/System.Management.Automation/engine/parser/CharTraits.cs
+// IsSingleQuote, Tokenizer.cs ScanStringLiteral; "PowerShell treats smart quotation marks
+// ... as normal quotation marks", about_Quoting_Rules, MicrosoftDocs/PowerShell-Docs), so
+// each of them is doubled. Nothing else is special inside single quotes: not $, `, double
+// quotes (" and U+201C–U+201E, IsDoubleQuote), nor newlines. A doubled quote also keeps a
+// value inside the helpers' @'…'@ here-string: its footer is a line that starts with a
+// single quote followed by @ (ScanPossibleHereStringFooter), and each value's line starts
+// with spaces and the opening quote, and a quote inside is followed by its double.
+// References reaching the script are already restricted (checkRef); this quoting does not
+// depend on it (internal/pstoken models the tokenizer; quote_test.go reads every literal
+// back with it).
 func psQuote(s string) string {
 	var b strings.Builder
 	b.WriteByte('\'')

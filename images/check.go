@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -100,9 +101,26 @@ func (o Options) withDefaults() Options {
 	}
 	// ParentVolumeGiB, Headroom, FreeGiB and MinimumGiB are defaulted by rootvolume.Compute.
 	if o.Transport == nil {
-		o.Transport = remote.DefaultTransport
+		o.Transport = deadlineTransport(o.AttemptTimeout)
 	}
 	return o
+}
+
+// deadlineTransport is go-containerregistry's default transport with deadlines of its
+// own, besides each attempt's context (client.doTimeout): connecting (awsapi.ConnectTimeout),
+// the TLS handshake and the response headers (timeout). A layer's body has no bound
+// but the idle timer of measure.go, since a layer is gigabytes.
+func deadlineTransport(timeout time.Duration) http.RoundTripper {
+	tr, ok := remote.DefaultTransport.(*http.Transport)
+	if !ok {
+		return remote.DefaultTransport
+	}
+	tr = tr.Clone()
+	dialer := &net.Dialer{Timeout: awsapi.ConnectTimeout, KeepAlive: 30 * time.Second}
+	tr.DialContext = dialer.DialContext
+	tr.TLSHandshakeTimeout = awsapi.TLSHandshakeTimeout
+	tr.ResponseHeaderTimeout = timeout
+	return tr
 }
 
 // Status is the outcome of checking one image.

@@ -803,3 +803,15 @@ func TestHostileOSVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultTransportHasDeadlines: the registry transport bounds connecting, the TLS
+// handshake and the response headers by itself, besides each attempt's context.
+func TestDefaultTransportHasDeadlines(t *testing.T) {
+	tr, ok := Options{AttemptTimeout: 7 * time.Second}.withDefaults().Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is %T", Options{}.withDefaults().Transport)
+	}
+	if tr.ResponseHeaderTimeout != 7*time.Second || tr.TLSHandshakeTimeout <= 0 || tr.DialContext == nil {
+		t.Errorf("response headers %v, TLS %v, dial %v", tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tr.DialContext != nil)
+	}
+}

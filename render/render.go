@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -414,13 +415,19 @@ func parentImage(img *spec.WindowsImage, o Options) string {
 	return "ssm:" + catalog.EKSOptimizedParameter(s.Windows.Version, catalog.Edition(s.Windows.Edition), s.KubernetesVersion)
 }
 
-// AMITags are the tags every distributed AMI gets: the spec's plus winami's.
+// AMITags are the tags every distributed AMI gets: the spec's plus winami's. winami's
+// own always win: spec validation refuses reserved keys (spec.CheckTagKey), and a spec
+// that did not go through it still cannot set winami:* (or Image Builder's) tags, which
+// prune and build find the spec's AMIs by (issue 14).
 func AMITags(img *spec.WindowsImage) map[string]string {
 	s := img.Spec
-	m := tags(img, TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+s.Windows.Edition)
+	m := map[string]string{}
 	for k, v := range s.Distribution.AMITags {
-		m[k] = v
+		if spec.CheckTagKey(k) == "" {
+			m[k] = v
+		}
 	}
+	maps.Copy(m, tags(img, TagKubernetes, s.KubernetesVersion, TagWindows, s.Windows.Version+"-"+s.Windows.Edition))
 	return m
 }
 

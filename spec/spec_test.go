@@ -203,11 +203,22 @@ func TestImageReferences(t *testing.T) {
 		"repo@sha256:short":                                                "not a valid image reference",
 		// Hosts go-containerregistry accepts but containerd's grammar does not: quotes
 		// (U+2019 too) and $( ) would reach the component's PowerShell.
-		"a'b.example.com/app:1.0":        "is not a host name",
-		"ev\u2019il.example.com/app:1.0": "is not a host name",
-		"x$(calc).example.com/app:1.0":   "is not a host name",
-		"[::1]:5000/app:1.0":             "",
-		"localhost:5000/app:1.0":         "",
+		"a'b.example.com/app:1.0":        "is not a valid image reference",
+		"ev\u2019il.example.com/app:1.0": "is not a valid image reference",
+		"x$(calc).example.com/app:1.0":   "is not a valid image reference",
+		// Issue 14's injection, and the same in every part of a reference: the OCI
+		// distribution grammar has no quote, '$', '`', space or newline anywhere.
+		"x\u2019;calc;\u2019.io/app:1":                             "is not a valid image reference",
+		"example.com/app:1';calc;'":                                "is not a valid image reference",
+		"example.com/a\u2018pp:1":                                  "is not a valid image reference",
+		"example.com/app:1\u201B":                                  "is not a valid image reference",
+		"example.com/app:1\u201C":                                  "is not a valid image reference",
+		"example.com/$(calc)/app:1":                                "is not a valid image reference",
+		"example.com/app:1`calc":                                   "is not a valid image reference",
+		"example.com/app:1\n'@\ncalc":                              "is not a valid image reference",
+		"example.com/app@sha256:" + strings.Repeat("ab", 32) + "'": "is not a valid image reference",
+		"[::1]:5000/app:1.0":                                       "",
+		"localhost:5000/app:1.0":                                   "",
 	} {
 		got := CheckImageReference(ref)
 		if (want == "") != (got == "") || !strings.Contains(got, want) {
@@ -346,5 +357,38 @@ func TestAMITagsLeaveRoomForTheBuild(t *testing.T) {
 	_, errs := load(t, withTags(MaxAMITags+1))
 	if len(errs) != 1 || errs[0].Path != "spec.distribution.amiTags" || errs[0].Line == 0 || !strings.Contains(errs[0].Message, "at most 40") {
 		t.Fatalf("%d amiTags: %v", MaxAMITags+1, errs)
+	}
+}
+
+// TestReservedTagKeys: a spec may not set the tags winami and Image Builder find AMIs by
+// (issue 14: amiTags winami:name: team-a made team-a's prune take another spec's AMIs
+// for team-a's); each is refused on its own line, naming the key.
+func TestReservedTagKeys(t *testing.T) {
+	for key, want := range map[string]string{
+		"winami:name":          "winami's own",
+		"winami:managed-by":    "winami's own",
+		"WINAMI:Name":          "winami's own",
+		"winami:inputs-hash":   "winami's own",
+		"winami:anything-else": "winami's own",
+		"Ec2ImageBuilderArn":   "Image Builder's own",
+		"ec2imagebuilderarn":   "Image Builder's own",
+		"CreatedBy":            "Image Builder's own",
+		"aws:cloudformation":   "reserved by AWS",
+		"team":                 "",
+		"winami":               "",
+		"my-winami:name":       "",
+	} {
+		src := good + "    amiTags:\n      other: a\n      \"" + key + "\": team-a\n"
+		_, errs := load(t, src)
+		if want == "" {
+			if errs != nil {
+				t.Errorf("%s: %v", key, errs)
+			}
+			continue
+		}
+		if len(errs) != 1 || errs[0].Path != "spec.distribution.amiTags."+key || errs[0].Line == 0 ||
+			!strings.Contains(errs[0].Message, want) || !strings.Contains(errs[0].Message, key) {
+			t.Errorf("%s: %v, want one error on its line naming it, %q", key, errs, want)
+		}
 	}
 }

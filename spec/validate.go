@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/winami/winami/catalog"
 )
@@ -251,8 +252,8 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 		case bad(path):
 		case len(k) == 0 || len(k) > 128:
 			c.add(path, "tag keys are 1 to 128 characters")
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			c.add(path, "tag keys starting with aws: are reserved by AWS")
+		case CheckTagKey(k) != "":
+			c.add(path, "%s", CheckTagKey(k))
 		case len(d.AMITags[k]) > 256:
 			c.add(path, "tag values are at most 256 characters")
 		}
@@ -376,25 +377,63 @@ func sortedKeys(m map[string]string) []string {
 	return out
 }
 
-// registryHostRE is the registry host grammar containerd resolves pods' images with
-// (domainAndPort in github.com/distribution/reference regexp.go, vendored by containerd
-// v1.7.27). go-containerregistry's weak validation also accepts hosts such as a'b.example
-// or x$(y).example, which no node could pull and which would reach the component's
-// PowerShell.
-var registryHostRE = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[(?:[a-fA-F0-9:]+)\])(?::[0-9]+)?$`)
+// ReservedTagKeys are the tag keys of the AMIs that winami and Image Builder write and
+// read back, compared case-insensitively: prune and build select winami's AMIs by
+// winami:name and winami:managed-by and read the build's inputs from the other winami:*
+// tags; Image Builder tags every output AMI Ec2ImageBuilderArn and CreatedBy ("Tag Image
+// Builder output resources", Image Builder User Guide), and prune reads the image's ARN
+// from Ec2ImageBuilderArn. A spec that set them could make another spec's prune take its
+// AMIs for its own (issue 14: amiTags winami:name: team-a made team-a's prune delete
+// team-a's newest AMI), so every tag a spec gives is checked with CheckTagKey.
+var ReservedTagKeys = []string{"Ec2ImageBuilderArn", "CreatedBy"}
+
+// ReservedTagPrefixes are the tag key prefixes a spec may not use, compared
+// case-insensitively: winami's own, and aws:, which AWS reserves ("Tag restrictions",
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+var ReservedTagPrefixes = []string{"winami:", "aws:"}
+
+// CheckTagKey returns why a spec may not set a tag of key k, or "". Every tag a spec
+// gives (today spec.distribution.amiTags, the only tags a spec sets) goes through it.
+func CheckTagKey(k string) string {
+	lk := strings.ToLower(k)
+	for _, p := range ReservedTagPrefixes {
+		if strings.HasPrefix(lk, p) {
+			if p == "aws:" {
+				return fmt.Sprintf("tag key %q: keys starting with aws: are reserved by AWS", k)
+			}
+			return fmt.Sprintf("tag key %q: keys starting with %s are winami's own (prune and build find winami's AMIs by them); use a key of your own", k, p)
+		}
+	}
+	for _, r := range ReservedTagKeys {
+		if strings.EqualFold(k, r) {
+			return fmt.Sprintf("tag key %q is Image Builder's own (it tags every AMI it makes %s and prune reads it); use a key of your own", k, r)
+		}
+	}
+	return ""
+}
 
 // CheckImageReference returns why ref cannot be cached, or "" when it is a valid
 // reference pinned by a tag other than latest or by a digest.
+//
+// A reference must match the OCI distribution reference grammar, as containerd (which
+// pulls it on the build instance and on the nodes) reads it: github.com/distribution/reference
+// v0.6.0, regexp.go (ReferenceRegexp: [domain[:port]/]path-component(/path-component)*
+// [:tag][@digest], path components [a-z0-9]+ joined by '.', '_', '__' or '-'+, tags
+// [\w][\w.-]{0,127}, digests algorithm:hex) and normalize.go ParseNormalizedNamed
+// (lowercase repository, names up to 255 characters). That grammar has no quote, space,
+// '$', '`', '(' or newline, so nothing but such a reference reaches the component's
+// PowerShell (which quotes it besides). go-containerregistry's weak validation alone
+// accepts hosts such as a'b.example or x$(y).example, or x’;calc;’.io (issue 14).
 func CheckImageReference(ref string) string {
 	if strings.TrimSpace(ref) != ref || ref == "" {
 		return fmt.Sprintf("%q is not an image reference such as mcr.microsoft.com/windows/servercore:ltsc2022", ref)
 	}
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		return fmt.Sprintf("%q is not a valid image reference ([registry[:port]/]lowercase/path[:tag][@sha256:digest]; the registry a host name or IP address: letters, digits, '.', '-'): %v", ref, err)
+	}
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return fmt.Sprintf("%q is not a valid image reference: %v", ref, err)
-	}
-	if reg := r.Context().RegistryStr(); !registryHostRE.MatchString(reg) {
-		return fmt.Sprintf("%q: registry %q is not a host name or IP address with an optional port (letters, digits, '.', '-', ':port'), so containerd could not resolve it", ref, reg)
 	}
 	if t, ok := r.(name.Tag); ok {
 		last := ref[strings.LastIndex(ref, "/")+1:]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,42 @@ type Globals struct {
 	Stderr io.Writer
 	// Stdin is where prompts read from.
 	Stdin io.Reader
+	// RequestTimeout is --request-timeout: the bound of one attempt of one AWS request.
+	RequestTimeout time.Duration
+	// CommandTimeout is --command-timeout: the bound of the whole command (0: its default,
+	// DefaultCommandTimeout or none, see commandTimeout).
+	CommandTimeout time.Duration
+
+	// deadline is the command's bound (zero: none), ctx the context it bounds.
+	deadline time.Duration
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
+
+// DefaultCommandTimeout bounds a command that has no bound of its own, so that nothing
+// waits forever (every request has its own timeout besides, awsapi.DefaultRequestTimeout
+// and images.DefaultAttemptTimeout).
+const DefaultCommandTimeout = 30 * time.Minute
+
+// ownBound are the commands that wait on purpose and bound the wait with their own
+// --timeout (build, fast-launch enable --wait, prune), or run until interrupted (sandbox):
+// they have no overall bound unless --command-timeout gives one.
+var ownBound = map[string]bool{"build": true, "sandbox": true, "prune": true, "enable": true, "disable": true}
+
+// commandTimeout is the bound of cmd: --command-timeout when given, else
+// DefaultCommandTimeout for a command without a bound of its own.
+func commandTimeout(cmd *cobra.Command, given time.Duration) time.Duration {
+	if given > 0 {
+		return given
+	}
+	if ownBound[cmd.Name()] {
+		return 0
+	}
+	return DefaultCommandTimeout
+}
+
+// errCommandTimeout is the cause of a command's context when its bound ends.
+var errCommandTimeout = errors.New("the command's time is up")
 
 // AWS loads the AWS configuration for the command's region and profile.
 func (g *Globals) AWS(ctx context.Context) (*awsapi.Clients, error) {
@@ -70,7 +106,23 @@ problem, 2 bad input.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return checkFormat(g.Output)
+			if err := checkFormat(g.Output); err != nil {
+				return err
+			}
+			if g.RequestTimeout < 0 || g.CommandTimeout < 0 {
+				return Usagef("--request-timeout and --command-timeout take a positive duration such as 30s or 10m")
+			}
+			ctx := cmd.Context()
+			if g.RequestTimeout > 0 {
+				ctx = awsapi.WithRequestTimeout(ctx, g.RequestTimeout)
+			}
+			if d := commandTimeout(cmd, g.CommandTimeout); d > 0 {
+				g.deadline = d
+				ctx, g.cancel = context.WithTimeoutCause(ctx, d, errCommandTimeout)
+				g.ctx = ctx
+			}
+			cmd.SetContext(ctx)
+			return nil
 		},
 	}
 	root.SetOut(g.Stdout)
@@ -82,6 +134,8 @@ problem, 2 bad input.`,
 	pf.StringVarP(&g.Output, "output", "o", FormatTable, "output format: table, json or yaml")
 	pf.StringVar(&g.Region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
+	pf.DurationVar(&g.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")
+	pf.DurationVar(&g.CommandTimeout, "command-timeout", 0, "bound of the whole command (default 30m; none for build, prune, fast-launch enable/disable and sandbox, which bound their waits with --timeout)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return Usage(err) })
 	for _, mk := range commands {
 		root.AddCommand(mk(g))
@@ -95,8 +149,16 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := NewRoot(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	// Only the command's own bound: a request's timeout is a DeadlineExceeded too.
+	timedOut := g.ctx != nil && errors.Is(context.Cause(g.ctx), errCommandTimeout)
+	if g.cancel != nil {
+		g.cancel()
+	}
 	if err == nil {
 		return ExitOK
+	}
+	if timedOut {
+		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, g.deadline)
 	}
 	code := ExitCode(err)
 	if isCobraUsage(err.Error()) {
