@@ -14,6 +14,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/images"
+	parallelpkg "github.com/winami/winami/internal/parallel"
 )
 
 // Node labels the audit reads.
@@ -436,39 +437,5 @@ func someNodes(names []string) string {
 	return strings.Join(names[:maxNodesInMessage], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNodesInMessage)
 }
 
-// parallel runs fn(0..n-1) with at most limit running at once. The first error cancels
-// the context passed to the others and is returned.
-func parallel(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if limit < 1 {
-		limit = 1
-	}
-	sem := make(chan struct{}, limit)
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := fn(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
-}
+// parallel runs fn(0..n-1) with at most limit running at once (parallel.ForEach).
+var parallel = parallelpkg.ForEach

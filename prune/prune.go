@@ -13,6 +13,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/fastlaunch"
+	"github.com/winami/winami/internal/parallel"
 )
 
 // Tags that mark an AMI as produced by a spec's pipeline. They are the tags package
@@ -195,41 +196,8 @@ func (p *Pruner) concurrency() int {
 	return DefaultConcurrency
 }
 
-// forEach runs fn(i) for i in [0, n) with at most limit at once. The first error cancels
-// the context the others run with, and is returned once all have ended.
-func forEach(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	sem := make(chan struct{}, max(limit, 1))
-	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := fn(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}(i)
-	}
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		// Cancelled from outside.
-		return context.Cause(ctx)
-	}
-	return first
-}
+// forEach runs fn(i) for i in [0, n) with at most limit at once (parallel.ForEach).
+var forEach = parallel.ForEach
 
 // Plan lists the candidates of every region and decides, changing nothing.
 func (p *Pruner) Plan(ctx context.Context, o Options) (*Plan, error) {
