@@ -128,7 +128,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
 	var noContext *kube.ContextNotFoundError
 	if errors.As(err, &noContext) {
-		return Usage(fmt.Errorf("flag --context: %w", err))
+		return kubeconfigError(err)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (pass --kubeconfig and --context, or set KUBECONFIG)", err)
@@ -282,4 +282,15 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// kubeconfigError is bad input in --kubeconfig or --context (exit 2), naming the flag: a
+// context the kubeconfig does not have (the message lists those it has) or a kubeconfig
+// that cannot be read.
+func kubeconfigError(err error) error {
+	var noContext *kube.ContextNotFoundError
+	if errors.As(err, &noContext) {
+		return Usage(fmt.Errorf("flag --context: %w", err))
+	}
+	return Usage(fmt.Errorf("flag --kubeconfig: %w", err))
 }

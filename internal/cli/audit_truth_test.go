@@ -15,6 +15,26 @@ import (
 // TestAuditUnknownContext: a --context the kubeconfig lacks is bad input (exit 2), and
 // the message lists the contexts that exist.
 func TestAuditUnknownContext(t *testing.T) {
+	kc := twoContextKubeconfig(t)
+	_, stderr, code := run(t, "audit", "--kubeconfig", kc, "--context", "prod")
+	if code != ExitUsage || !strings.Contains(stderr, "--context") || !strings.Contains(stderr, `"prod"`) || !strings.Contains(stderr, "admin, audit") {
+		t.Errorf("exit %d, stderr %q; want 2, naming --context prod and listing admin, audit", code, stderr)
+	}
+}
+
+// TestPruneUnknownContext: prune names --context, not --kubeconfig, for a context the
+// kubeconfig lacks (exit 2, nothing planned), as audit does.
+func TestPruneUnknownContext(t *testing.T) {
+	kc := twoContextKubeconfig(t)
+	_, stderr, code := run(t, "prune", "-f", writePruneSpec(t, pruneSpec), "--region", "us-east-1", "--kubeconfig", kc, "--context", "prod")
+	if code != ExitUsage || !strings.Contains(stderr, "flag --context") || !strings.Contains(stderr, "admin, audit") {
+		t.Errorf("exit %d, stderr %q; want 2, naming --context and listing admin, audit", code, stderr)
+	}
+}
+
+// twoContextKubeconfig writes a kubeconfig with the contexts admin and audit.
+func twoContextKubeconfig(t *testing.T) string {
+	t.Helper()
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	cfg := `apiVersion: v1
 kind: Config
@@ -34,10 +54,7 @@ contexts:
 	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := run(t, "audit", "--kubeconfig", kc, "--context", "prod")
-	if code != ExitUsage || !strings.Contains(stderr, "--context") || !strings.Contains(stderr, `"prod"`) || !strings.Contains(stderr, "admin, audit") {
-		t.Errorf("exit %d, stderr %q; want 2, naming --context prod and listing admin, audit", code, stderr)
-	}
+	return kc
 }
 
 // TestAuditTableShowsNodeStates: the summary has NOT READY and CORDONED columns, and the

@@ -135,7 +135,7 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 	if o.kubeconfig != "" {
 		cs, _, err := kube.NewClientset(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
 		if err != nil {
-			return Usage(fmt.Errorf("flag --kubeconfig: %w", err))
+			return kubeconfigError(err)
 		}
 		opts.NodeImages, err = prune.NodeImages(ctx, cs, clients)
 		if err != nil {
@@ -143,7 +143,7 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		}
 		dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
 		if err != nil {
-			return Usage(fmt.Errorf("flag --kubeconfig: %w", err))
+			return kubeconfigError(err)
 		}
 		guard, installed, err := prune.NewKarpenterGuard(ctx, dyn, cs.Discovery(), clients)
 		if err != nil {
