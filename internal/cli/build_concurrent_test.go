@@ -6,12 +6,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
 )
 
@@ -19,7 +22,10 @@ import (
 // with one image, the parameter's history never goes back (no new → old → new), and what
 // each says about who wrote the parameter is what the history shows.
 func TestConcurrentBuilds(t *testing.T) {
-	srv := useBuildWorld(t, buildClock())
+	// 600×: a build lasts some 5 s, so the second command lists the pipeline while the
+	// first one's image still runs even on loaded cores (the race detector); at the other
+	// tests' 6000× (0.5 s) the first could end before the second looks.
+	srv := useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 600, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
@@ -106,7 +112,10 @@ func TestConcurrentBuilds(t *testing.T) {
 // from the same inputs stops build (exit 1) before it starts anything, naming the image
 // and how to follow it; --wait-for-running waits for it (with progress), then builds.
 func TestBuildWhileAnotherRuns(t *testing.T) {
-	srv := useBuildWorld(t, buildClock())
+	// A clock that moves only when the test moves it: the other image stays running
+	// however slowly the commands run (the race detector), until the test lets it end.
+	clock := awsemu.NewManualClock(time.Now())
+	srv := useBuildWorld(t, emulator.WithClock(clock))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
@@ -128,7 +137,24 @@ func TestBuildWhileAnotherRuns(t *testing.T) {
 		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 0 {
 		t.Fatalf("build while %s runs: exit %d, %d builds started:\n%s", other, code, srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", ""), errOut)
 	}
+	// Time passes while --wait-for-running waits: the other image ends, then this build
+	// runs to its end.
+	stop := make(chan struct{})
+	ticking := make(chan struct{})
+	go func() {
+		defer close(ticking)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				clock.Advance(30 * time.Second)
+			}
+		}
+	}()
 	_, errOut, code = run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--wait-for-running")
+	close(stop)
+	<-ticking
 	if code != 0 || !strings.Contains(errOut, "waiting for image "+other) || !strings.Contains(errOut, "AVAILABLE "+other) ||
 		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {
 		t.Fatalf("build --wait-for-running: exit %d:\n%s", code, errOut)
