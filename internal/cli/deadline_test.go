@@ -2,7 +2,6 @@ package cli
 
 import (
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,23 +43,7 @@ func silentServer(t *testing.T) string {
 func useSilentEndpoint(t *testing.T) string {
 	t.Helper()
 	addr := silentServer(t)
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            "http://" + addr,
-		"AWS_ACCESS_KEY_ID":           "AKIDWINAMITEST",
-		"AWS_SECRET_ACCESS_KEY":       "secret",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_MAX_ATTEMPTS":            "",
-		"AWS_RETRY_MODE":              "",
-		"AWS_CA_BUNDLE":               "",
-	} {
-		t.Setenv(k, v)
-	}
+	useEndpoint(t, "http://"+addr)
 	return addr
 }
 

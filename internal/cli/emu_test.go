@@ -13,9 +13,17 @@ import (
 func useEmulator(t *testing.T, opts ...emulator.Option) *awsemu.Server {
 	t.Helper()
 	srv := emulator.Start(t, opts...)
+	useEndpoint(t, srv.URL())
+	return srv
+}
+
+// useEndpoint points the process's AWS settings at endpoint, with test credentials and
+// no profile, config file or instance metadata of the machine's.
+func useEndpoint(t *testing.T, endpoint string) {
+	t.Helper()
 	dir := t.TempDir()
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            srv.URL(),
+		"AWS_ENDPOINT_URL":            endpoint,
 		"AWS_ACCESS_KEY_ID":           "AKIDWINAMITEST",
 		"AWS_SECRET_ACCESS_KEY":       "secret",
 		"AWS_SESSION_TOKEN":           "",
@@ -30,5 +38,4 @@ func useEmulator(t *testing.T, opts ...emulator.Option) *awsemu.Server {
 	} {
 		t.Setenv(k, v)
 	}
-	return srv
 }
