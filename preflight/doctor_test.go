@@ -14,7 +14,7 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	ibuilder "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
@@ -52,7 +52,7 @@ type docWorld struct {
 // policies, the inline policy that publishes the parameter).
 func newDocWorld(t *testing.T) *docWorld {
 	t.Helper()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	w := &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
 	w.executionRole(t, execRole, ibuilder.ExecutionTrustPolicy, []string{"us-east-1", "us-west-2"},
