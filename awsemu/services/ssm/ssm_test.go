@@ -82,7 +82,7 @@ func TestGetParameterErrors(t *testing.T) {
 	}
 
 	// 2025 has no AMIs before its first Kubernetes version, so no parameter either.
-	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(world.EKSOptimizedParameter("2025", world.Core, "1.31"))})
+	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/aws/service/ami-windows-latest/Windows_Server-2025-English-Core-EKS_Optimized-1.31/image_id")})
 	if !errors.As(err, &nf) {
 		t.Fatalf("2025 with 1.31: error %v, want ParameterNotFound", err)
 	}
