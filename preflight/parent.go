@@ -6,11 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
-	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
@@ -40,33 +35,22 @@ func (d *Doctor) parent(ctx context.Context, img *spec.WindowsImage) (Check, err
 	return Check{Name: CheckParentImage, Status: Pass, Message: msg}, nil
 }
 
-// pinnedRelease finds the Amazon AMI of a pinned release date by its name.
+// pinnedRelease finds the Amazon AMI of a pinned release date by its name, with the one
+// lookup plan and apply use (imagebuilder.FindReleaseAMI: deprecated AMIs included).
 func (d *Doctor) pinnedRelease(ctx context.Context, img *spec.WindowsImage, rel string) (Check, error) {
 	region := img.Metadata.Region
-	s := img.Spec
-	k8s, date, err := catalog.ParseRelease(rel)
+	name, err := img.ParentReleaseName()
 	if err != nil {
 		return Check{Name: CheckParentImage, Status: Fail, Message: err.Error(), Fix: "write spec.parent.releaseDate as 2026.10.15 or 1.31-2026.10.15"}, nil
 	}
-	if k8s == "" {
-		k8s = s.KubernetesVersion
-	}
-	ed := catalog.Edition(s.Windows.Edition)
-	name := catalog.EKSOptimizedAMIName(s.Windows.Version, ed, k8s, date.Format("2006.01.02"))
-	if s.Parent.Source == spec.SourceWindowsBase {
-		name = catalog.BaseAMIName(s.Windows.Version, ed, date.Format("2006.01.02"))
-	}
-	out, err := d.Clients.EC2(region).DescribeImages(ctx, &ec2.DescribeImagesInput{
-		Owners:  []string{catalog.OwnerFor(region)},
-		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
-	})
+	id, err := imagebuilder.FindReleaseAMI(ctx, d.Clients.EC2(region), region, name)
 	if err != nil {
-		return Check{}, fmt.Errorf("looking up the pinned parent %s in %s: %w", name, region, err)
+		return Check{}, err
 	}
-	if len(out.Images) == 0 {
+	if id == "" {
 		return Check{Name: CheckParentImage, Status: Fail,
 			Message: fmt.Sprintf("the pinned parent release %s (%s) is not available in %s", rel, name, region),
 			Fix:     "public EKS Windows AMIs turn private after about 4 months: pin a newer release (`winami resolve --details --history` lists them) or build on an AMI you own (spec.parent.imageId)"}, nil
 	}
-	return Check{Name: CheckParentImage, Status: Pass, Message: fmt.Sprintf("pinned parent %s is %s in %s", name, aws.ToString(out.Images[0].ImageId), region)}, nil
+	return Check{Name: CheckParentImage, Status: Pass, Message: fmt.Sprintf("pinned parent %s is %s in %s", name, id, region)}, nil
 }
