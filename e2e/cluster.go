@@ -119,7 +119,7 @@ func Node(s NodeSpec) *corev1.Node {
 		"kubernetes.io/arch":          "amd64",
 		"topology.kubernetes.io/zone": s.Zone,
 	}
-	info := corev1.NodeSystemInfo{KubeletVersion: s.Kubelet, KubeProxyVersion: s.Kubelet, Architecture: "amd64",
+	info := corev1.NodeSystemInfo{KubeletVersion: s.Kubelet, Architecture: "amd64",
 		ContainerRuntimeVersion: "containerd://1.7.27", MachineID: s.Name, SystemUUID: s.Name, BootID: s.Name}
 	if s.Windows {
 		labels["kubernetes.io/os"] = "windows"

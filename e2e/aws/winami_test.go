@@ -36,11 +36,11 @@ func TestMain(m *testing.M) {
 	winamiBin, err = e2e.BuildWinami(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // a temporary directory: best effort
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir) // a temporary directory: best effort
 	os.Exit(code)
 }
 
