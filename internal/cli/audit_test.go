@@ -41,15 +41,17 @@ func newAuditWorld(t *testing.T) *auditWorld {
 	srv := useEmulator(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	w := &auditWorld{t: t, ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), server: "v1.35.3-eks-5e0fdde"}
-	old := newAuditKube
-	t.Cleanup(func() { newAuditKube = old })
-	newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
-		w.got = o
-		cs := fake.NewSimpleClientset(w.nodes...)
-		cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: w.server, Major: "1", Minor: "35+"}
-		return cs, nil
-	}
+	useKube(t, w.kube)
 	return w
+}
+
+// kube is the world's Kubernetes client: a fake clientset of its nodes and API server
+// version, recording the kubeconfig and context it was asked for.
+func (w *auditWorld) kube(o kube.Options) (kubernetes.Interface, error) {
+	w.got = o
+	cs := fake.NewSimpleClientset(w.nodes...)
+	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: w.server, Major: "1", Minor: "35+"}
+	return cs, nil
 }
 
 // windowsNodes launches n instances of the named seeded AMI and adds a node for each.

@@ -298,7 +298,7 @@ func interrupt(t *testing.T, f string, stdin string) (string, int) {
 		cancel()
 	}()
 	var out bytes.Buffer
-	code := Run(ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
+	code := runWith(t, ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
 	return errw.String(), code
 }
 
@@ -336,9 +336,7 @@ func TestBuildInterrupted(t *testing.T) {
 		t.Errorf("the build left running is %s", st)
 	}
 
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	errOut, code = interrupt(t, f, "y\n")
 	if code != 1 || !strings.Contains(errOut, "cancel the build") || !strings.Contains(errOut, "cancelled: ") {
 		t.Fatalf("interrupted with a terminal, answered y: exit %d:\n%s", code, errOut)
@@ -366,9 +364,7 @@ func TestBuildTimeout(t *testing.T) {
 func TestApplyPrompt(t *testing.T) {
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	for _, tt := range []struct {
 		answer    string
 		code      int
@@ -380,7 +376,7 @@ func TestApplyPrompt(t *testing.T) {
 	} {
 		srv.Faults.ResetCounts()
 		var out, errb bytes.Buffer
-		code := Run(context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
+		code := runWith(t, context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
 		if code != tt.code || mutatingCalls(srv) != tt.mutations || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 			!strings.Contains(errb.String(), tt.inStderr) {
 			t.Errorf("apply answered %q: exit %d (want %d), %d mutating calls:\n%s", tt.answer, code, tt.code, mutatingCalls(srv), errb.String())
@@ -399,24 +395,22 @@ func TestBuildAsksLikeApply(t *testing.T) {
 		t.Fatalf("build without a terminal nor --yes: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errOut)
 	}
 
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	var out, errb bytes.Buffer
-	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
 	if code != 1 || mutatingCalls(srv) != 0 || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 		!strings.Contains(errb.String(), "no build started") {
 		t.Fatalf("build answered n: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errb.String())
 	}
 	out.Reset()
 	errb.Reset()
-	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
 	if code != 0 || srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 || !strings.Contains(errb.String(), "AVAILABLE") {
 		t.Fatalf("build answered y: exit %d:\n%s", code, errb.String())
 	}
 
 	// Nothing left to apply: no question, even without a terminal.
-	isInteractive = old
+	useTerminal(t, false)
 	srv.Faults.ResetCounts()
 	if _, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms"); code != 0 || strings.Contains(errOut, "--yes") ||
 		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
@@ -22,10 +20,6 @@ import (
 	"github.com/winami/winami/rootvolume"
 	"github.com/winami/winami/spec"
 )
-
-func init() {
-	commands = append(commands, newPlanCmd)
-}
 
 // specOptions are the flags plan, apply and build share.
 type specOptions struct {
@@ -60,13 +54,13 @@ type loaded struct {
 // load reads and checks the spec file (bad input exits 2), resolves what rendering
 // offline cannot (a parent pinned to a release date, image digests when pinned) and
 // returns the desired state.
-func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
+func (o *specOptions) load(ctx context.Context, g *Factory) (*loaded, error) {
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return nil, err
 	}
 	region := img.Metadata.Region
-	clients, err := g.AWS(ctx)
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +79,7 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 	if img.Spec.Cache.PinDigests && len(refs) > 0 && o.noRegistry {
 		g.Warnf("spec.cache.pinDigests: --no-registry reads no digest, so the %d cached image(s) are pulled by tag", len(refs))
 	}
-	cache := newCacheReader(clients, img)
+	cache := newCacheReader(g, clients, img)
 	if len(refs) > 0 && !o.noRegistry {
 		if ro.Digests, ro.Platforms, cacheRefs, err = readCache(ctx, g, cache, img, true); err != nil {
 			return nil, err
@@ -120,8 +114,9 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 
 // cacheReader reads the cached images from their registries once per command (package
 // images): the same report gives the component its platform manifests, pins digests and
-// sizes the root volume, so plan and apply read each image once. Tests replace checkImages.
+// sizes the root volume, so plan and apply read each image once (Factory.CheckImages).
 type cacheReader struct {
+	f                   *Factory
 	clients             *awsapi.Clients
 	windows, kubernetes string
 
@@ -129,14 +124,8 @@ type cacheReader struct {
 	reports map[string]*images.Report // by the references read, joined with newlines
 }
 
-// checkImages reads refs for the Windows version with the containerd of the Kubernetes
-// minor (the entry it pulls decides; see images.Options.Kubernetes).
-var checkImages = func(ctx context.Context, clients *awsapi.Clients, refs []string, windows, kubernetes string) (*images.Report, error) {
-	return images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
-}
-
-func newCacheReader(clients *awsapi.Clients, img *spec.WindowsImage) *cacheReader {
-	return &cacheReader{clients: clients, windows: img.Spec.Windows.Version, kubernetes: img.Spec.KubernetesVersion, reports: map[string]*images.Report{}}
+func newCacheReader(f *Factory, clients *awsapi.Clients, img *spec.WindowsImage) *cacheReader {
+	return &cacheReader{f: f, clients: clients, windows: img.Spec.Windows.Version, kubernetes: img.Spec.KubernetesVersion, reports: map[string]*images.Report{}}
 }
 
 // check returns the report on refs, reading the registries the first time, and records
@@ -148,7 +137,7 @@ func (c *cacheReader) check(ctx context.Context, refs []string, alias ...[]strin
 	if rep, ok := c.reports[key]; ok {
 		return rep, nil
 	}
-	rep, err := checkImages(ctx, c.clients, refs, c.windows, c.kubernetes)
+	rep, err := c.f.checkImages(ctx, c.clients, refs, c.windows, c.kubernetes)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +155,7 @@ func (c *cacheReader) check(ctx context.Context, refs []string, alias ...[]strin
 // (an image that cannot be read or does not run there is pulled as given, with a warning
 // when warn is set; render's own warning names them otherwise). It returns the references
 // to record as the build's inputs (pinned ones with their digest).
-func readCache(ctx context.Context, g *Globals, cache *cacheReader, img *spec.WindowsImage, warn bool) (map[string]string, map[string]render.Platform, []string, error) {
+func readCache(ctx context.Context, g *Factory, cache *cacheReader, img *spec.WindowsImage, warn bool) (map[string]string, map[string]render.Platform, []string, error) {
 	refs := img.Images()
 	lookups := refs // the build's inputs: pinned references with their digest
 	pin := img.Spec.Cache.PinDigests
@@ -223,7 +212,7 @@ func readCache(ctx context.Context, g *Globals, cache *cacheReader, img *spec.Wi
 // registrySizer measures the cached images from the command's one registry report
 // (cacheReader); an image that cannot be read counts the documented estimate, with a
 // warning, and so do all of them when the check itself fails.
-func registrySizer(g *Globals, cache *cacheReader) imagebuilder.Sizer {
+func registrySizer(g *Factory, cache *cacheReader) imagebuilder.Sizer {
 	return imagebuilder.SizerFunc(func(ctx context.Context, refs []string) (rootvolume.Cache, error) {
 		var c rootvolume.Cache
 		rep, err := cache.check(ctx, refs)
@@ -279,38 +268,6 @@ func parentForRelease(ctx context.Context, api awsapi.EC2, img *spec.WindowsImag
 	return aws.ToString(out.Images[0].ImageId), nil
 }
 
-// isInteractive tells whether winami may ask the user a question: stdin and stderr are
-// terminals. Tests replace it.
-var isInteractive = func(g *Globals) bool {
-	in, ok := g.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) {
-		return false
-	}
-	errf, ok := g.Stderr.(*os.File)
-	return ok && term.IsTerminal(int(errf.Fd()))
-}
-
-// ask prints a yes/no question on stderr and reads the answer from stdin (no by default).
-func ask(g *Globals, question string) bool {
-	fmt.Fprintf(g.Stderr, "%s [y/N] ", question)
-	var line []byte
-	buf := make([]byte, 1)
-	for {
-		n, err := g.Stdin.Read(buf)
-		if n == 1 {
-			if buf[0] == '\n' {
-				break
-			}
-			line = append(line, buf[0])
-		}
-		if err != nil {
-			break
-		}
-	}
-	a := strings.ToLower(strings.TrimSpace(string(line)))
-	return a == "y" || a == "yes"
-}
-
 func changesTable(cs []imagebuilder.Change) func() Table {
 	return func() Table {
 		t := Table{Header: []string{"RESOURCE", "NAME", "ACTION", "VERSION", "REASON"}}
@@ -339,7 +296,7 @@ func summarize(cs []imagebuilder.Change) string {
 }
 
 // reportParent writes what the checks found about the parent image and root volume.
-func reportParent(g *Globals, p *imagebuilder.Plan) {
+func reportParent(g *Factory, p *imagebuilder.Plan) {
 	parent := p.Parent.Ref
 	if p.Parent.ImageID != "" && p.Parent.ImageID != p.Parent.Ref {
 		parent += " → " + p.Parent.ImageID
@@ -366,7 +323,7 @@ func problem(err error) error {
 	return err
 }
 
-func newPlanCmd(g *Globals) *cobra.Command {
+func newPlanCmd(g *Factory) *cobra.Command {
 	var o specOptions
 	var skipPreflight bool
 	cmd := &cobra.Command{

@@ -18,11 +18,7 @@ type renderOptions struct {
 	resolveDigests     bool
 }
 
-func init() {
-	commands = append(commands, newRenderCmd)
-}
-
-func newRenderCmd(g *Globals) *cobra.Command {
+func newRenderCmd(g *Factory) *cobra.Command {
 	o := &renderOptions{}
 	cmd := &cobra.Command{
 		Use:   "render -f winami.yaml -d DIR",
@@ -72,7 +68,7 @@ digest each tag names now is pinned too.`,
 	return cmd
 }
 
-func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
+func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 	if o.dir == "" && g.Output == FormatTable {
 		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
 	}
@@ -93,11 +89,11 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 			if len(img.Images()) == 0 {
 				return Usagef("flag --resolve-digests: the spec caches no image (spec.cache.images), so there is nothing to resolve")
 			}
-			clients, err := g.AWS(ctx)
+			clients, err := g.AWS(ctx, "")
 			if err != nil {
 				return err
 			}
-			if ro.Digests, ro.Platforms, _, err = readCache(ctx, g, newCacheReader(clients, img), img, false); err != nil {
+			if ro.Digests, ro.Platforms, _, err = readCache(ctx, g, newCacheReader(g, clients, img), img, false); err != nil {
 				return err
 			}
 		}

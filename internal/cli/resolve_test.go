@@ -105,8 +105,7 @@ func TestResolveExpiredCredentials(t *testing.T) {
 
 func TestResolveNoCredentials(t *testing.T) {
 	useEmulator(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	useNoCredentials(t)
 	_, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36")
 	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") {
 		t.Errorf("exit %d, stderr %q", code, stderr)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -12,8 +13,15 @@ import (
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	code := runWith(t, context.Background(), args, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), code
+}
+
+// runWith executes winami in-process in t's world (testEnv) on the given streams and
+// returns the exit code.
+func runWith(t *testing.T, ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	t.Helper()
+	return Execute(ctx, testFactory(t, stdin, stdout, stderr), args)
 }
 
 func TestExitCodes(t *testing.T) {

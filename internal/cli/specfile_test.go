@@ -71,17 +71,16 @@ func TestSpecProblemsOneFormat(t *testing.T) {
 }
 
 func TestSupportEndWarning(t *testing.T) {
-	defer func(orig func() time.Time) { now = orig }(now)
 	dir := t.TempDir()
 	spec := "../../examples/minimal-2019-core.yaml"
 
-	now = func() time.Time { return time.Date(2028, 9, 1, 0, 0, 0, 0, time.UTC) }
+	useClock(t, func() time.Time { return time.Date(2028, 9, 1, 0, 0, 0, 0, time.UTC) })
 	_, stderr, code := run(t, "render", "-f", spec, "-d", dir)
 	if code != 0 || !strings.Contains(stderr, "spec.windows.version: Windows Server 2019 leaves Microsoft extended support on 2029-01-09 (less than 6 months)") {
 		t.Errorf("four months before the end: exit %d, stderr %q", code, stderr)
 	}
 
-	now = func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) }
+	useClock(t, func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) })
 	_, stderr, code = run(t, "render", "-f", spec, "-d", t.TempDir())
 	if code != 0 || strings.Contains(stderr, "extended support") {
 		t.Errorf("years before the end: exit %d, stderr %q", code, stderr)
