@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
 )
 
 // ParentImage is the recipe's parent image, resolved.
@@ -124,4 +125,26 @@ func ResolveParent(ctx context.Context, c Clients, region, ref string) (ParentIm
 		}
 	}
 	return p, nil
+}
+
+// FindReleaseAMI finds Amazon's AMI called name in region (a pinned parent release, named
+// by spec.WindowsImage.ParentReleaseName) and returns its ID, "" when there is none.
+// Deprecated AMIs are included: Amazon deprecates its public AMIs (two years after their
+// creation at the latest) and DescribeImages leaves another owner's deprecated AMI out of
+// a listing unless IncludeDeprecated is set, while an AMI still launches once deprecated
+// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-deprecate.html). plan, apply,
+// build and doctor all ask this one question, so they agree on a pin.
+func FindReleaseAMI(ctx context.Context, api awsapi.EC2, region, name string) (string, error) {
+	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{
+		Owners:            []string{catalog.OwnerFor(region)},
+		Filters:           []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
+		IncludeDeprecated: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("finding the parent AMI %s in %s: %w", name, region, err)
+	}
+	if len(out.Images) == 0 {
+		return "", nil
+	}
+	return aws.ToString(out.Images[0].ImageId), nil
 }

@@ -50,9 +50,9 @@ type docWorld struct {
 // newDocWorld starts awsemu with the base spec's execution role made as
 // `winami apply --create-roles` makes it (trusted by Image Builder, its managed
 // policies, the inline policy that publishes the parameter).
-func newDocWorld(t *testing.T) *docWorld {
+func newDocWorld(t *testing.T, opts ...emulator.Option) *docWorld {
 	t.Helper()
-	srv := emulator.Start(t)
+	srv := emulator.Start(t, opts...)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	w := &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
 	w.executionRole(t, execRole, ibuilder.ExecutionTrustPolicy, []string{"us-east-1", "us-west-2"},
@@ -299,6 +299,44 @@ func TestDoctorPinnedRelease(t *testing.T) {
 	c := onlyFailure(t, w.run(t, loadSpec(t, "PARENT", "parent: {releaseDate: \"1.33-2025-01-15\"}")), preflight.CheckParentImage)
 	if !strings.Contains(c.Message, "Windows_Server-2022-English-Core-EKS_Optimized-1.33-2025.01.15") || !strings.Contains(c.Fix, "private") {
 		t.Errorf("pinned to a gone release: %+v", c)
+	}
+}
+
+// TestDoctorPinnedDeprecatedRelease: a pinned release whose AMI is deprecated (public AMIs
+// are deprecated two years after their creation) is still found, as plan finds it: for
+// another owner's AMI, DescribeImages lists a deprecated one only with IncludeDeprecated
+// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-deprecate.html), so doctor and
+// plan must ask the same question and get the same answer.
+func TestDoctorPinnedDeprecatedRelease(t *testing.T) {
+	rel := seed.Releases[0]
+	// Past the oldest release's deprecation time, before the next release's.
+	w := newDocWorld(t, emulator.WithClock(awsemu.NewManualClock(rel.AddDate(2, 0, 7))))
+	date := rel.Format("2006.01.02")
+	name := "Windows_Server-2022-English-Core-EKS_Optimized-1.33-" + date
+	api := ec2.NewFromConfig(awstest.SDKConfig(w.srv.URL(), "us-east-1"))
+	list := func(include bool) int {
+		out, err := api.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"amazon"},
+			Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}}, IncludeDeprecated: aws.Bool(include)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Images)
+	}
+	if list(false) != 0 || list(true) != 1 {
+		t.Fatalf("the world: %s is listed %d times without IncludeDeprecated, %d with it; want 0 and 1 (deprecated)", name, list(false), list(true))
+	}
+	checks := w.run(t, loadSpec(t, "PARENT", "parent: {releaseDate: \""+date+"\"}"))
+	found := false
+	for _, c := range checks {
+		if c.Name == preflight.CheckParentImage {
+			found = true
+			if c.Status != preflight.Pass || !strings.Contains(c.Message, name) {
+				t.Errorf("pinned to a deprecated release: %+v", c)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no %s check", preflight.CheckParentImage)
 	}
 }
 

@@ -7,13 +7,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/awsapi"
-	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/render"
@@ -235,37 +231,24 @@ func registrySizer(g *Factory, cache *cacheReader) imagebuilder.Sizer {
 	})
 }
 
-// parentForRelease finds the parent AMI of a spec pinned to a release date by its name
-// (deprecated AMIs included: public EKS AMIs are deprecated before they turn private).
+// parentForRelease finds the parent AMI of a spec pinned to a release date by its name,
+// with the lookup doctor uses too (imagebuilder.FindReleaseAMI: deprecated AMIs included,
+// since public EKS AMIs are deprecated before they turn private).
 func parentForRelease(ctx context.Context, api awsapi.EC2, img *spec.WindowsImage, region string) (string, error) {
-	s := img.Spec
-	k8s, released, err := catalog.ParseRelease(s.Parent.ReleaseDate)
+	name, err := img.ParentReleaseName()
 	if err != nil {
-		return "", Usagef("spec.parent.releaseDate %q: %v", s.Parent.ReleaseDate, err)
+		return "", Usage(err)
 	}
-	if k8s != "" && k8s != s.KubernetesVersion {
-		return "", Usagef("spec.parent.releaseDate %q names Kubernetes %s but spec.kubernetesVersion is %s", s.Parent.ReleaseDate, k8s, s.KubernetesVersion)
-	}
-	date := released.Format("2006.01.02")
-	ed := catalog.Edition(s.Windows.Edition)
-	name := catalog.EKSOptimizedAMIName(s.Windows.Version, ed, s.KubernetesVersion, date)
-	if s.Parent.Source == spec.SourceWindowsBase {
-		name = catalog.BaseAMIName(s.Windows.Version, ed, date)
-	}
-	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{
-		Owners:            []string{catalog.OwnerFor(region)},
-		Filters:           []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}},
-		IncludeDeprecated: aws.Bool(true),
-	})
+	id, err := imagebuilder.FindReleaseAMI(ctx, api, region, name)
 	if err != nil {
-		return "", fmt.Errorf("finding the parent AMI %s in %s: %w", name, region, err)
+		return "", err
 	}
-	if len(out.Images) == 0 {
+	if id == "" {
 		return "", &imagebuilder.PreflightError{Problems: []string{fmt.Sprintf(
 			"spec.parent.releaseDate %s: no AMI named %s in %s (public EKS-optimized AMIs turn private after about 4 months; `winami resolve --history` lists the releases)",
-			s.Parent.ReleaseDate, name, region)}}
+			img.Spec.Parent.ReleaseDate, name, region)}}
 	}
-	return aws.ToString(out.Images[0].ImageId), nil
+	return id, nil
 }
 
 func changesTable(cs []imagebuilder.Change) func() Table {
