@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/render"
@@ -138,9 +139,9 @@ func parentForRelease(ctx context.Context, api awsapi.EC2, img *spec.WindowsImag
 		return "", err
 	}
 	if id == "" {
-		return "", &imagebuilder.PreflightError{Problems: []string{fmt.Sprintf(
+		return "", check.Errorf("checking before apply", preflight.CheckParentImage, fmt.Sprintf(
 			"spec.parent.releaseDate %s: no AMI named %s in %s (public EKS-optimized AMIs turn private after about 4 months; `winami resolve --history` lists the releases)",
-			img.Spec.Parent.ReleaseDate, name, region)}}
+			img.Spec.Parent.ReleaseDate, name, region))
 	}
 	return id, nil
 }
