@@ -8,19 +8,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/winami/winami/awsapi"
-	"github.com/winami/winami/fastlaunch"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/spec"
 )
 
-// Check is one line of the doctor's report: pass, warn, fail or skip, with the fix.
-type Check = fastlaunch.Check
+// Check is one line of the doctor's report: pass, warn, fail or skip, with the fix
+// (package check's type, the one package fastlaunch and package imagebuilder report too).
+type Check = check.Check
 
-// Check outcomes (the same as fastlaunch's).
+// Check outcomes (package check's).
 const (
-	Pass = fastlaunch.CheckPass
-	Warn = fastlaunch.CheckWarn
-	Fail = fastlaunch.CheckFail
-	Skip = fastlaunch.CheckSkip
+	Pass = check.Pass
+	Warn = check.Warn
+	Fail = check.Fail
+	Skip = check.Skip
 )
 
 // Names of the doctor's checks.
@@ -83,25 +84,10 @@ func Preflight(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsIm
 }
 
 // Problems are the failed checks of a preflight, for a caller that stops on them.
-func Problems(checks []Check) []Check {
-	var out []Check
-	for _, c := range checks {
-		if c.Status == Fail {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func Problems(checks []Check) []Check { return check.Problems(checks) }
 
 // Failed reports whether any check failed.
-func Failed(checks []Check) bool {
-	for _, c := range checks {
-		if c.Status == Fail {
-			return true
-		}
-	}
-	return false
-}
+func Failed(checks []Check) bool { return check.Failed(checks) }
 
 // Run runs every check for the spec, in order. It stops after the credentials check when
 // that fails (nothing else can run). The error is for checks that could not run at all.

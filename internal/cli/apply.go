@@ -2,8 +2,6 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
-
-	"github.com/winami/winami/imagebuilder"
 )
 
 func newApplyCmd(g *Factory) *cobra.Command {
@@ -42,13 +40,11 @@ asking.`,
 				return err
 			}
 			if !skipPreflight {
-				if err := runPreflight(ctx, g, l, &o, "apply", true); err != nil {
+				if err := runPreflight(ctx, g, l, "apply", true); err != nil {
 					return err
 				}
 			}
-			logf := l.opts.Logf
-			l.opts.Logf = nil
-			p, err := imagebuilder.PlanChanges(ctx, l.clients, l.desired, l.opts)
+			p, err := l.Plan(ctx)
 			if err != nil {
 				return problem(err)
 			}
@@ -70,8 +66,7 @@ asking.`,
 					return &silentError{code: ExitProblem}
 				}
 			}
-			l.opts.Logf = logf
-			applied, err := imagebuilder.Apply(ctx, l.clients, l.desired, l.opts)
+			applied, err := l.Apply(ctx)
 			if err != nil {
 				return problem(err)
 			}

@@ -92,13 +92,11 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 		return err
 	}
 	if !o.skipPreflight {
-		if err := runPreflight(ctx, g, l, &o.specOptions, "build", !o.noApply); err != nil {
+		if err := runPreflight(ctx, g, l, "build", !o.noApply); err != nil {
 			return err
 		}
 	}
-	quiet := l.opts
-	quiet.Logf = nil
-	p, err := imagebuilder.PlanChanges(ctx, l.clients, l.desired, quiet)
+	p, err := l.Plan(ctx)
 	if err != nil {
 		return problem(err)
 	}
@@ -120,31 +118,20 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 				return &silentError{code: ExitProblem}
 			}
 		}
-		if p, err = imagebuilder.Apply(ctx, l.clients, l.desired, l.opts); err != nil {
+		if p, err = l.Apply(ctx); err != nil {
 			return problem(err)
 		}
 	}
-	if !o.noRegistry && len(l.desired.CacheImages) > 0 && !l.spec.Spec.Cache.PinDigests {
-		// Tags move: record (and, with --if-changed, compare) what they point to now.
-		// The registries were read when the spec was loaded: the same report, no second read.
-		if rep, err := l.cache.check(ctx, l.desired.CacheImages); err == nil {
-			var refs []string
-			for i, r := range l.desired.CacheImages {
-				if d := rep.Images[i].Digest; d != "" && !strings.Contains(r, "@") {
-					r += "@" + d
-				}
-				refs = append(refs, r)
-			}
-			l.desired.CacheImages = refs
-		} else {
-			g.Warnf("image digests could not be resolved (%v): the build's inputs record image references only", err)
-		}
+	// Tags move: record (and, with --if-changed, compare) what they point to now, from the
+	// registry report read when the spec was loaded.
+	if err := l.PinCacheDigests(ctx); err != nil {
+		g.Warnf("image digests could not be resolved (%v): the build's inputs record image references only", err)
 	}
 
 	wctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	bo := imagebuilder.BuildOptions{Options: l.opts, PollInterval: o.interval, IfChanged: o.ifChanged, WaitForRunning: o.waitRunning, Progress: progressPrinter(g)}
-	res, err := imagebuilder.Build(wctx, l.clients, l.desired, p, bo)
+	bo := imagebuilder.BuildOptions{PollInterval: o.interval, IfChanged: o.ifChanged, WaitForRunning: o.waitRunning, Progress: progressPrinter(g)}
+	res, err := l.Build(wctx, p, bo)
 	if err != nil {
 		return buildError(ctx, g, l, o, err)
 	}
@@ -162,7 +149,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if err := g.Print(res, buildTable(res)); err != nil {
 		return err
 	}
-	snippet := karpenterSnippet(l.spec, res)
+	snippet := karpenterSnippet(l.Spec, res)
 	if g.Output == FormatTable || g.Output == "" {
 		fmt.Fprintln(g.Stdout)
 		fmt.Fprint(g.Stdout, snippet)
@@ -202,18 +189,14 @@ func reportPublication(g *Factory, res *imagebuilder.BuildResult, pub imagebuild
 	g.Infof("%s", line)
 }
 
-// runPreflight runs the build preflight (preflight.Preflight: doctor's checks without the
-// registry reads) before a command's first change. Warnings are shown; failures are listed
-// on stderr, each with its fix, and stop the command (exit 1) with nothing changed.
-// applies tells whether the command applies the spec first (what --create-roles and
-// --create-instance-profile will create is then no problem).
-func runPreflight(ctx context.Context, g *Factory, l *loaded, o *specOptions, command string, applies bool) error {
+// runPreflight runs the build preflight (pipeline.Pipeline.Preflight: doctor's checks
+// without the registry reads) before a command's first change. Warnings are shown;
+// failures are listed on stderr, each with its fix, and stop the command (exit 1) with
+// nothing changed. applies tells whether the command applies the spec first (what
+// --create-roles and --create-instance-profile will create is then no problem).
+func runPreflight(ctx context.Context, g *Factory, l *loaded, command string, applies bool) error {
 	start := time.Now()
-	var opts preflight.Options
-	if applies {
-		opts = preflight.Options{CreatesInstanceProfile: o.createProfile || o.createRoles, CreatesRoles: o.createRoles}
-	}
-	checks, err := preflight.Preflight(ctx, l.clients, l.spec, opts)
+	checks, err := l.Preflight(ctx, applies)
 	if err != nil {
 		return describeAWSError(g, l.clients, fmt.Errorf("running the preflight checks: %w", err))
 	}
@@ -279,10 +262,10 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 		if re.Running.InputsHash == "" {
 			g.Infof("  it was not started by winami (a schedule, the console, another tool): its inputs are unknown")
 		} else {
-			g.Infof("  it was started from other inputs (%s; this build's are different): two builds would race to publish %s", re.Running.InputsHash, dash(l.desired.PublishParameter))
+			g.Infof("  it was started from other inputs (%s; this build's are different): two builds would race to publish %s", re.Running.InputsHash, dash(l.Desired.PublishParameter))
 		}
 		g.Infof("  wait for it, then build:  winami build -f %s --wait-for-running", o.file)
-		g.Infof("  follow it:                aws imagebuilder get-image --region %s --image-build-version-arn %s", l.desired.Region, re.Running.Image)
+		g.Infof("  follow it:                aws imagebuilder get-image --region %s --image-build-version-arn %s", l.Desired.Region, re.Running.Image)
 		return &ProblemError{Msg: fmt.Sprintf("build: not started: image %s of pipeline %s is %s", re.Running.Image, re.Pipeline, re.Running.State)}
 	case errors.As(err, &we) && we.Other:
 		return &ProblemError{Msg: fmt.Sprintf("stopped waiting for image %s (another build's, last state %s): %v; no build started, that image keeps running",
@@ -294,7 +277,7 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 		return &ProblemError{Msg: fmt.Sprintf("image %s ended %s", fe.Image, fe.State)}
 	case errors.As(err, &we) && ctx.Err() != nil:
 		// Ctrl-C (the command's context ended, not the timeout).
-		how := fmt.Sprintf("aws imagebuilder cancel-image-creation --region %s --image-build-version-arn %s", l.desired.Region, we.Image)
+		how := fmt.Sprintf("aws imagebuilder cancel-image-creation --region %s --image-build-version-arn %s", l.Desired.Region, we.Image)
 		if !g.prompter().CanPrompt() {
 			g.Infof("interrupted: the build keeps running (no terminal to ask whether to cancel it): %s", we.Image)
 			g.Infof("cancel it with: %s", how)
@@ -303,7 +286,7 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 		if g.prompter().Confirm(fmt.Sprintf("\ninterrupted: cancel the build %s?", we.Image)) {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
-			if err := imagebuilder.Cancel(cctx, l.clients.ImageBuilder(l.desired.Region), we.Image); err != nil {
+			if err := l.Cancel(cctx, we.Image); err != nil {
 				return err
 			}
 			g.Infof("cancelled: %s", we.Image)

@@ -12,7 +12,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/awsapi"
-	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
 )
 
@@ -49,9 +48,6 @@ type Factory struct {
 	// KubeClient builds the Kubernetes client of a kubeconfig and context (nil: the
 	// kubeconfig's cluster, see Kube).
 	KubeClient func(kube.Options) (kubernetes.Interface, error)
-	// CheckImages reads refs from their registries for the Windows version with the
-	// containerd of the Kubernetes minor (nil: images.Check; see images.Options.Kubernetes).
-	CheckImages func(ctx context.Context, clients *awsapi.Clients, refs []string, windows, kubernetes string) (*images.Report, error)
 
 	// deadline is the command's bound (zero: none), ctx the context it bounds.
 	deadline time.Duration
@@ -134,14 +130,6 @@ func (f *Factory) Kube(kubeconfig, context string) (kubernetes.Interface, error)
 // EC2NodeClasses) of the kubeconfig's context.
 func (f *Factory) KubeDynamic(kubeconfig, context string) (dynamic.Interface, error) {
 	return kube.NewDynamicClient(kube.Options{Kubeconfig: kubeconfig, Context: context})
-}
-
-// checkImages reads refs with CheckImages (images.Check by default).
-func (f *Factory) checkImages(ctx context.Context, clients *awsapi.Clients, refs []string, windows, kubernetes string) (*images.Report, error) {
-	if f.CheckImages != nil {
-		return f.CheckImages(ctx, clients, refs, windows, kubernetes)
-	}
-	return images.Check(ctx, refs, windows, images.Options{AWS: clients, Kubernetes: kubernetes})
 }
 
 // prompter is Prompter, or the streams' when nil.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -360,24 +359,11 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 		}
 		regions = []string{clients.Region()}
 	}
-	results := make([][]fastlaunch.Status, len(regions))
-	var wg sync.WaitGroup
-	for i, region := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = regionStatus(ctx, fastlaunch.New(clients, region), o.image)
-		}()
-	}
-	wg.Wait()
-	all := []fastlaunch.Status{}
+	all := fastlaunch.StatusAll(ctx, clients, regions, o.image)
 	bad := 0
-	for _, rs := range results {
-		for _, st := range rs {
-			if st.Error != "" || fastlaunch.Failed(st.State) {
-				bad++
-			}
-			all = append(all, st)
+	for _, st := range all {
+		if st.Bad() {
+			bad++
 		}
 	}
 	if err := g.Print(all, func() Table { return statusTable(all) }); err != nil {
@@ -398,26 +384,6 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 		g.Infof("no image has Fast Launch settings in %s", strings.Join(regions, ", "))
 	}
 	return nil
-}
-
-func regionStatus(ctx context.Context, c *fastlaunch.Client, ref string) []fastlaunch.Status {
-	var ids []string
-	if ref != "" {
-		id, err := c.ResolveImage(ctx, ref)
-		if err != nil {
-			return []fastlaunch.Status{{Region: c.Region, ImageID: ref, State: "unknown", Error: err.Error()}}
-		}
-		ids = []string{id}
-	}
-	sts, err := c.Describe(ctx, ids...)
-	if err != nil {
-		id := ref
-		if len(ids) > 0 {
-			id = ids[0]
-		}
-		return []fastlaunch.Status{{Region: c.Region, ImageID: id, State: "unknown", Error: err.Error()}}
-	}
-	return sts
 }
 
 func statusTable(sts []fastlaunch.Status) Table {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winami/winami/pipeline"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
 )
@@ -93,9 +94,11 @@ func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 			if err != nil {
 				return err
 			}
-			if ro.Digests, ro.Platforms, _, err = readCache(ctx, g, newCacheReader(g, clients, img), img, false); err != nil {
+			read, err := pipeline.ReadCache(ctx, clients, img)
+			if err != nil {
 				return err
 			}
+			ro.Digests, ro.Platforms = read.Digests, read.Platforms
 		}
 		r, err := render.Render(img, ro)
 		if errs := (spec.Errors)(nil); errors.As(err, &errs) {
