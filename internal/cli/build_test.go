@@ -100,6 +100,7 @@ func mutatingCalls(srv *awsemu.Server) int {
 // TestPlanApplyBuild walks the README's flow through the command line: plan, apply,
 // plan again, change an image, plan, build, build --if-changed.
 func TestPlanApplyBuild(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "EC2InstanceProfileForImageBuilder")
@@ -199,6 +200,7 @@ func TestPlanApplyBuild(t *testing.T) {
 
 // TestBuildFailed: a FAILED build prints the reason and the logs, and exits 1.
 func TestBuildFailed(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
@@ -224,6 +226,7 @@ func TestBuildFailed(t *testing.T) {
 // TestPreflightCLI: a missing instance profile or parent image exits 1 before anything is
 // created (plan by apply's own check, apply and build by the preflight).
 func TestPreflightCLI(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "NoSuchProfile")
@@ -324,6 +327,7 @@ func imageARN(t *testing.T, stderr string) string {
 // TestBuildInterrupted: Ctrl-C without a terminal leaves the build running and says so;
 // with a terminal and "y" it cancels the build.
 func TestBuildInterrupted(t *testing.T) {
+	t.Parallel()
 	// 60× real time: the build stays in BUILDING for 20 s, ample to interrupt it.
 	srv := useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
@@ -348,6 +352,7 @@ func TestBuildInterrupted(t *testing.T) {
 
 // TestBuildTimeout: --timeout ends the wait with exit 1; the build keeps running.
 func TestBuildTimeout(t *testing.T) {
+	t.Parallel()
 	useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--timeout", "300ms")
@@ -362,6 +367,7 @@ func TestBuildTimeout(t *testing.T) {
 // TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing
 // and exits 1 (what was asked for did not happen), "y" applies.
 func TestApplyPrompt(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	useTerminal(t, true)
@@ -388,6 +394,7 @@ func TestApplyPrompt(t *testing.T) {
 // a terminal it wants --yes (exit 2, nothing changed, nothing started); on a terminal "n"
 // changes and starts nothing and exits 1; with nothing to apply it builds without asking.
 func TestBuildAsksLikeApply(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms")
@@ -421,6 +428,7 @@ func TestBuildAsksLikeApply(t *testing.T) {
 // TestBuildNoApplyWithoutPipeline: --no-apply on an account without the pipeline says to
 // apply first and starts nothing.
 func TestBuildNoApplyWithoutPipeline(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply")

@@ -145,6 +145,7 @@ spec:
 }
 
 func TestImagesCheckBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		args []string

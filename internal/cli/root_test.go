@@ -25,6 +25,7 @@ func runWith(t *testing.T, ctx context.Context, args []string, stdin io.Reader, 
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args     []string
 		code     int
@@ -45,6 +46,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestVersionJSON(t *testing.T) {
+	t.Parallel()
 	out, _, code := run(t, "version", "-o", "json")
 	var v VersionInfo
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Version == "" || !strings.HasPrefix(v.GoVersion, "go") {
@@ -53,6 +55,7 @@ func TestVersionJSON(t *testing.T) {
 }
 
 func TestExitCodeMapping(t *testing.T) {
+	t.Parallel()
 	if ExitCode(nil) != 0 || ExitCode(Usagef("x")) != 2 || ExitCode(&ProblemError{"drift"}) != 1 || ExitCode(context.Canceled) != 1 {
 		t.Error("exit code mapping is wrong")
 	}

@@ -37,6 +37,7 @@ var specProblemsRE = map[string]*regexp.Regexp{
 // TestSpecProblemsOneFormat: every command that takes -f prints a broken spec's problems
 // the same way (render's) and exits 2, before calling AWS.
 func TestSpecProblemsOneFormat(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	dir := t.TempDir()
 	specs := map[string]string{
@@ -71,6 +72,7 @@ func TestSpecProblemsOneFormat(t *testing.T) {
 }
 
 func TestSupportEndWarning(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	spec := "../../examples/minimal-2019-core.yaml"
 
