@@ -5,13 +5,14 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 )
 
 // useEmulator starts awsemu and points the test's AWS settings at it, as a user of
 // `winami sandbox` would with the variables it prints.
 func useEmulator(t *testing.T, opts ...emulator.Option) *awsemu.Server {
 	t.Helper()
-	srv := emulator.Start(t, opts...)
+	srv := emulatortest.Start(t, opts...)
 	useEndpoint(t, srv.URL())
 	return srv
 }
