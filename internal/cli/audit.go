@@ -26,7 +26,9 @@ type auditOptions struct {
 
 var amiIDRE = regexp.MustCompile(`^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
 
-func newAuditCmd(g *Factory) *cobra.Command {
+// newAuditCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newAuditCmd(g *Factory, runF func(*auditOptions) error) *cobra.Command {
 	o := &auditOptions{}
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -78,7 +80,12 @@ Exit codes: 0 no finding of severity error, 1 some error finding (or the audit f
   winami audit --context prod --expect-image ssm:/winami/prod-win2022/image_id -o json
   winami audit -f winami.yaml --check-latest`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runAudit(cmd, g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runAudit(cmd, g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")

@@ -25,7 +25,9 @@ type buildOptions struct {
 	interval      time.Duration
 }
 
-func newBuildCmd(g *Factory) *cobra.Command {
+// newBuildCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newBuildCmd(g *Factory, runF func(*buildOptions) error) *cobra.Command {
 	var o buildOptions
 	cmd := &cobra.Command{
 		Use:   "build -f winami.yaml [--yes] [--no-apply] [--if-changed] [--wait-for-running] [--timeout 3h]",
@@ -66,7 +68,12 @@ A build that FAILS prints Image Builder's reason and where the logs are, and exi
 Ctrl-C asks whether to cancel the build or leave it running (without a terminal to ask,
 it is left running); --timeout bounds the wait (the build keeps running).`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd.Context(), g, &o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(&o)
+			}
+			return runBuild(cmd.Context(), g, &o)
+		},
 	}
 	o.add(cmd)
 	f := cmd.Flags()

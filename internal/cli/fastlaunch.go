@@ -75,7 +75,7 @@ resolved in the region.`,
 			return Usagef("fast-launch: name a subcommand: enable, disable or status")
 		},
 	}
-	cmd.AddCommand(newFastLaunchEnableCmd(g), newFastLaunchDisableCmd(g), newFastLaunchStatusCmd(g))
+	cmd.AddCommand(newFastLaunchEnableCmd(g, nil), newFastLaunchDisableCmd(g, nil), newFastLaunchStatusCmd(g, nil))
 	return cmd
 }
 
@@ -88,7 +88,9 @@ type fastLaunchEnableOptions struct {
 	waitFlags
 }
 
-func newFastLaunchEnableCmd(g *Factory) *cobra.Command {
+// newFastLaunchEnableCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newFastLaunchEnableCmd(g *Factory, runF func(*fastLaunchEnableOptions) error) *cobra.Command {
 	o := &fastLaunchEnableOptions{}
 	cmd := &cobra.Command{
 		Use:   "enable --image ami-…|ssm:/name",
@@ -97,7 +99,12 @@ func newFastLaunchEnableCmd(g *Factory) *cobra.Command {
   winami fast-launch enable --image ssm:/winami/prod-win2022/image_id --region us-west-2 --snapshots 5
   winami fast-launch enable --image ami-0123456789abcdef0 --launch-template win-nodes:3 --dry-run`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runFastLaunchEnable(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runFastLaunchEnable(cmd.Context(), g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name) holding it")
@@ -263,7 +270,9 @@ type fastLaunchDisableOptions struct {
 	waitFlags
 }
 
-func newFastLaunchDisableCmd(g *Factory) *cobra.Command {
+// newFastLaunchDisableCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newFastLaunchDisableCmd(g *Factory, runF func(*fastLaunchDisableOptions) error) *cobra.Command {
 	o := &fastLaunchDisableOptions{}
 	cmd := &cobra.Command{
 		Use:   "disable --image ami-…|ssm:/name",
@@ -271,7 +280,12 @@ func newFastLaunchDisableCmd(g *Factory) *cobra.Command {
 		Example: `  winami fast-launch disable --image ami-0123456789abcdef0 --wait
   winami fast-launch disable --image ami-0123456789abcdef0 --force`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runFastLaunchDisable(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runFastLaunchDisable(cmd.Context(), g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name) holding it")
@@ -311,7 +325,9 @@ type fastLaunchStatusOptions struct {
 	image string
 }
 
-func newFastLaunchStatusCmd(g *Factory) *cobra.Command {
+// newFastLaunchStatusCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newFastLaunchStatusCmd(g *Factory, runF func(*fastLaunchStatusOptions) error) *cobra.Command {
 	o := &fastLaunchStatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status [--image ami-…|ssm:/name] [--region r1,…|all]",
@@ -323,7 +339,12 @@ Exit 1 when a region could not be read or an image is in a *-failed state.`,
 		Example: `  winami fast-launch status
   winami fast-launch status --image ssm:/winami/prod-win2022/image_id --region us-east-1,us-west-2 -o json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runFastLaunchStatus(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runFastLaunchStatus(cmd.Context(), g, o)
+		},
 	}
 	cmd.Flags().StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name); default: every Fast Launch image")
 	return cmd

@@ -66,7 +66,8 @@ func flState(t *testing.T, srv *awsemu.Server, region, ami string) string {
 }
 
 func TestFastLaunchEnableWaitStatusDisable(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it asserts a state that lasts a fraction of a second on the emulator's
+	// scaled clock (enabling, 0.1 s at 6000×), which a poll on cores loaded by parallel tests can miss.
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 

@@ -24,7 +24,7 @@ func newImagesCmd(g *Factory) *cobra.Command {
 			return Usagef("images: name a subcommand: check or discover")
 		},
 	}
-	cmd.AddCommand(newImagesCheckCmd(g), newImagesDiscoverCmd(g))
+	cmd.AddCommand(newImagesCheckCmd(g), newImagesDiscoverCmd(g, nil))
 	return cmd
 }
 
@@ -355,7 +355,9 @@ type cacheBlock struct {
 	} `json:"spec"`
 }
 
-func newImagesDiscoverCmd(g *Factory) *cobra.Command {
+// newImagesDiscoverCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newImagesDiscoverCmd(g *Factory, runF func(*imagesDiscoverOptions) error) *cobra.Command {
 	o := &imagesDiscoverOptions{}
 	cmd := &cobra.Command{
 		Use:   "discover [--kubeconfig FILE] [--context NAME] [--namespace NS]",
@@ -386,7 +388,12 @@ nodes' Windows build. Without AWS credentials the coverage is skipped with a war
 		Example: `  winami images discover
   winami images discover --context prod -o yaml > cache.yaml`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runImagesDiscover(cmd, g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runImagesDiscover(cmd, g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")

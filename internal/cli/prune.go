@@ -25,9 +25,13 @@ type pruneOptions struct {
 	interval      time.Duration
 	includeShared bool
 	concurrency   int
+	// keepSet is whether --keep was given (else the spec's keep wins).
+	keepSet bool
 }
 
-func newPruneCmd(g *Factory) *cobra.Command {
+// newPruneCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newPruneCmd(g *Factory, runF func(*pruneOptions) error) *cobra.Command {
 	o := &pruneOptions{}
 	cmd := &cobra.Command{
 		Use:   "prune -f winami.yaml",
@@ -64,7 +68,11 @@ running prune again finishes the job.`,
   winami prune -f winami.yaml --include-shared --poll-interval 5s --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runPrune(cmd.Context(), g, o, cmd.Flags().Changed("keep"))
+			o.keepSet = cmd.Flags().Changed("keep")
+			if runF != nil {
+				return runF(o)
+			}
+			return runPrune(cmd.Context(), g, o)
 		},
 	}
 	f := cmd.Flags()
@@ -91,7 +99,7 @@ func specRegions(g *Factory, img *spec.WindowsImage) []string {
 	return axis.Values
 }
 
-func runPrune(ctx context.Context, g *Factory, o *pruneOptions, keepSet bool) error {
+func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return err
@@ -101,7 +109,7 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions, keepSet bool) er
 		return Usage(fmt.Errorf("flag --older-than: %w", err))
 	}
 	keep := o.keep
-	if !keepSet && img.Spec.Keep != nil {
+	if !o.keepSet && img.Spec.Keep != nil {
 		keep = *img.Spec.Keep
 	}
 	if keep < 0 {

@@ -19,7 +19,9 @@ type renderOptions struct {
 	resolveDigests     bool
 }
 
-func newRenderCmd(g *Factory) *cobra.Command {
+// newRenderCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newRenderCmd(g *Factory, runF func(*renderOptions) error) *cobra.Command {
 	o := &renderOptions{}
 	cmd := &cobra.Command{
 		Use:   "render -f winami.yaml -d DIR",
@@ -59,7 +61,12 @@ digest each tag names now is pinned too.`,
   winami render -f winami.yaml -d out --account 123456789012
   winami render -f winami.yaml -d out --resolve-digests   # pull by the windows/amd64 manifests read from the registries`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runRender(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runRender(cmd.Context(), g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file (winami.yaml)")

@@ -19,7 +19,9 @@ type resolveOptions struct {
 	concurrency                   int
 }
 
-func newResolveCmd(g *Factory) *cobra.Command {
+// newResolveCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newResolveCmd(g *Factory, runF func(*resolveOptions) error) *cobra.Command {
 	o := &resolveOptions{}
 	cmd := &cobra.Command{
 		Use:   "resolve",
@@ -39,7 +41,12 @@ Exit codes: 0 every AMI resolved, 1 some parameter is missing (its entry carries
   winami resolve --kubernetes all --region us-east-1,us-west-2 -o json
   winami resolve --windows 2019 --kubernetes 1.34 --details --history`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runResolve(cmd, g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runResolve(cmd, g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.windows, "windows", nil, "Windows Server versions: 2019, 2022, 2025 or all (default all)")
