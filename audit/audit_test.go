@@ -23,7 +23,7 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/catalog"
 )
 
@@ -36,7 +36,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	return &world{t: t, srv: srv, aws: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))}
 }
 

@@ -17,12 +17,13 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
+	"github.com/winami/winami/awsemu/world"
 )
 
 var (
 	ctx   = context.Background()
-	pname = catalog.EKSOptimizedParameter("2022", catalog.Core, "1.33")
+	pname = world.EKSOptimizedParameter("2022", world.Core, "1.33")
 )
 
 func get(c *ssm.Client) error {
@@ -39,7 +40,7 @@ func code(err error) string {
 }
 
 func TestLatency(t *testing.T) {
-	srv := emulator.Start(t, emulator.WithLatency(60*time.Millisecond))
+	srv := emulatortest.Start(t, emulator.WithLatency(60*time.Millisecond))
 	c := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	start := time.Now()
 	if err := get(c); err != nil {
@@ -67,7 +68,7 @@ func TestLatency(t *testing.T) {
 }
 
 func TestThrottleAndRetry(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	srv.Faults.SetThrottle(1)
 	c := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	if err := get(c); code(err) != "ThrottlingException" {
@@ -118,7 +119,7 @@ func (noRateLimit) GetToken(context.Context, uint) (func() error, error) {
 func (noRateLimit) AddTokens(uint) error { return nil }
 
 func TestFailNextAndCounts(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	srv.Faults.FailNext("ssm", "GetParameter",
 		awsemu.FaultError{Code: "AccessDeniedException", Message: "scripted"},
 		awsemu.FaultError{Status: 500, Code: "InternalServerError", Message: "scripted 2"})
@@ -156,7 +157,7 @@ func post(t *testing.T, url string, body any) *http.Response {
 
 func TestControlAPI(t *testing.T) {
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	base := srv.URL() + awsemu.ControlPrefix
 	c := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), "eu-west-1"))
 
@@ -250,7 +251,7 @@ func TestControlAPI(t *testing.T) {
 }
 
 func TestAccountOption(t *testing.T) {
-	srv := emulator.Start(t, emulator.WithAccount("210987654321"))
+	srv := emulatortest.Start(t, emulator.WithAccount("210987654321"))
 	c := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/acct"), Value: aws.String("v"), Type: "String"}); err != nil {
 		t.Fatal(err)

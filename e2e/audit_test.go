@@ -23,7 +23,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/catalog"
 )
 
@@ -74,7 +74,7 @@ func newScenario(t *testing.T) *scenario {
 	if err := c.GrantAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	runSeq++
 	s := &scenario{t: t, ctx: ctx, cluster: c, srv: srv, home: t.TempDir(),
 		ec2: ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region)),

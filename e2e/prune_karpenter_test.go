@@ -26,6 +26,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/kube"
@@ -128,7 +129,7 @@ func TestPruneKeepsAMIsSelectedByEC2NodeClasses(t *testing.T) {
 	}
 
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	ec2c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
 	public := seed.ImageID(region, catalog.EKSOptimizedAMIName("2022", catalog.Core, "1.35", seed.Releases[len(seed.Releases)-1].Format("2006.01.02")))
 	inst, err := ec2c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(public), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})

@@ -18,6 +18,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
 	"github.com/winami/winami/catalog"
@@ -37,7 +38,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	cfg := awstest.SDKConfig(srv.URL(), region)
 	clients := awsapi.FromConfig(cfg)
 	return &world{srv: srv, clock: clock, ec2: ec2.NewFromConfig(cfg), c: fastlaunch.New(clients, region), clients: clients}

@@ -24,6 +24,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/component"
 	"github.com/winami/winami/imagebuilder"
@@ -47,7 +48,7 @@ type env struct {
 // build takes half a second). retries > 1 turns on the SDK's standard retryer.
 func newEnv(t *testing.T, retries int, httpClient aws.HTTPClient) *env {
 	t.Helper()
-	srv := emulator.Start(t, emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()}))
+	srv := emulatortest.Start(t, emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()}))
 	cfg := awstest.SDKConfig(srv.URL(), region)
 	if retries > 1 {
 		cfg.RetryMaxAttempts = retries

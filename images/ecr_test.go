@@ -19,7 +19,7 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/images/imagestest"
 )
 
@@ -60,7 +60,7 @@ func ecrAuth(seen *sync.Map) func(http.Handler) http.Handler {
 
 func TestECRTokenThroughTheSDK(t *testing.T) {
 	noDockerConfig(t)
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	clients := awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 
 	var passwords sync.Map

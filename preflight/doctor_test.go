@@ -15,6 +15,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	ibuilder "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
@@ -52,7 +53,7 @@ type docWorld struct {
 // policies, the inline policy that publishes the parameter).
 func newDocWorld(t *testing.T, opts ...emulator.Option) *docWorld {
 	t.Helper()
-	srv := emulator.Start(t, opts...)
+	srv := emulatortest.Start(t, opts...)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	w := &docWorld{srv: srv, iam: iam.NewFromConfig(cfg), d: &preflight.Doctor{Clients: awsapi.FromConfig(cfg)}}
 	w.executionRole(t, execRole, ibuilder.ExecutionTrustPolicy, []string{"us-east-1", "us-west-2"},

@@ -11,7 +11,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	winib "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/spec"
 )
@@ -52,7 +52,7 @@ func sandboxExamples(t *testing.T) []string {
 // winami plan --no-registry wants for the same spec (the parent AMI read from the
 // sandbox, the cache estimated), for an EKS-optimized parent and a Windows Server base one.
 func TestRenderedRootVolumeIsPlans(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	for _, path := range sandboxExamples(t) {
 		img, err := spec.Load(path)
 		if err != nil {
@@ -97,7 +97,7 @@ func decodeFile(t *testing.T, files []File, name string, into any) {
 // recognised by their content hash tag, the role has what apply would give it, and
 // nothing is to change.
 func TestRenderedResourcesPlanUnchanged(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ctx := context.Background()
 	for _, path := range sandboxExamples(t) {
 		img, err := spec.Load(path)

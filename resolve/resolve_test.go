@@ -13,7 +13,7 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	ec2emu "github.com/winami/winami/awsemu/services/ec2"
 	ssmemu "github.com/winami/winami/awsemu/services/ssm"
@@ -45,7 +45,7 @@ func matrix(regions []string, k8s ...string) []resolve.Target {
 }
 
 func TestResolveMatchesSSMAtTheFloor(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := clients(srv, 1)
 	regions := []string{"us-east-1", "us-west-2", "eu-west-1"}
 	targets := matrix(regions, "1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
@@ -87,7 +87,7 @@ func TestResolveMatchesSSMAtTheFloor(t *testing.T) {
 }
 
 func TestMissingParameterIsAnEntryError(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	targets := []resolve.Target{
 		{Region: "us-east-1", Windows: "2022", Edition: catalog.Core, Kubernetes: "1.33"},
 		{Region: "us-east-1", Windows: "2019", Edition: catalog.Full, Kubernetes: "1.24"}, // older than the seed
@@ -105,7 +105,7 @@ func TestMissingParameterIsAnEntryError(t *testing.T) {
 }
 
 func TestHistoryOldestFirstWithDates(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	targets := []resolve.Target{{Region: "eu-central-1", Windows: "2022", Edition: catalog.Full, Kubernetes: "1.34"}}
 	entries, err := resolve.Resolve(context.Background(), clients(srv, 1), targets, resolve.Options{History: true})
 	if err != nil {
@@ -126,7 +126,7 @@ func TestHistoryOldestFirstWithDates(t *testing.T) {
 }
 
 func TestThrottlingHalfTheRequestsSameAnswer(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	targets := matrix([]string{"us-east-1", "us-east-2"}, "1.34", "1.35", "1.36")
 	want, err := resolve.Resolve(context.Background(), clients(srv, 1), targets, resolve.Options{History: true})
 	if err != nil {
@@ -153,7 +153,7 @@ func TestThrottlingHalfTheRequestsSameAnswer(t *testing.T) {
 }
 
 func TestExpiredCredentialsAreAnError(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	srv.Faults.FailNext("ssm", "GetParameters", awsemu.FaultError{Status: 400, Code: "ExpiredTokenException", Message: "The security token included in the request is expired"})
 	_, err := resolve.Resolve(context.Background(), clients(srv, 1), matrix([]string{"us-east-1"}, "1.36")[:1], resolve.Options{})
 	if err == nil || !awsapi.IsCredentialError(err) || errors.Is(err, resolve.ErrMissing) {

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/winami/winami/awsapi"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -199,7 +200,7 @@ func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stde
 // which net/http's writer (still checking for bytes past Content-Length) takes as a write
 // error and closes the connection under a response body that is still being read
 // ("use of closed network connection" while decoding a large response). Hiding WriteTo
-// from the transport avoids it; see awsapi.NewHTTPClient.
+// from the transport avoids it (NewHTTPClient).
 func SDKConfig(endpoint, region string) aws.Config {
 	return aws.Config{
 		Region:           region,
@@ -210,9 +211,26 @@ func SDKConfig(endpoint, region string) aws.Config {
 	}
 }
 
-// NewHTTPClient returns the HTTP client winami's own clients use (awsapi.NewHTTPClient),
-// so tests exercise the same transport as the binary.
-func NewHTTPClient() aws.HTTPClient { return awsapi.NewHTTPClient() }
+// NewHTTPClient returns the SDK's default HTTP client with request bodies reduced to Read
+// and Close, hiding the io.WriterTo whose race with smithy-go (v1.28) closes connections
+// under unread responses. It is the transport winami's own clients use (winami's
+// awsapi.NewHTTPClient does the same); the emulator module does not import winami, so it
+// carries its own copy.
+func NewHTTPClient() aws.HTTPClient { return noWriterTo{awshttp.NewBuildableClient()} }
+
+// noWriterTo is an HTTP client that hides the request body's WriteTo method.
+type noWriterTo struct{ c aws.HTTPClient }
+
+// Do sends the request with its body reduced to Read and Close.
+func (n noWriterTo) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		if _, ok := req.Body.(io.WriterTo); ok {
+			req = req.Clone(req.Context())
+			req.Body = struct{ io.ReadCloser }{req.Body}
+		}
+	}
+	return n.c.Do(req)
+}
 
 // syncBuffer is a bytes.Buffer safe for a process's concurrent stdout and stderr writers.
 type syncBuffer struct {

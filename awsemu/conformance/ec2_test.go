@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -20,7 +22,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/awsemu/services/ec2"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // startEC2 serves awsemu's EC2 alone, with the seeded public world and a manual clock
@@ -81,9 +83,9 @@ func TestEC2WithAWSCLI(t *testing.T) {
 		code, _ := awstest.CLIError(t, ep, region, append([]string{"ec2"}, args...)...)
 		return code
 	}
-	k8s := catalog.LatestKubernetes()
+	k8s := world.LatestKubernetes()
 	rel := seed.EKSReleases(k8s)
-	amiName := catalog.EKSOptimizedAMIName("2022", catalog.Core, k8s, rel[len(rel)-1].Format("2006.01.02"))
+	amiName := world.EKSOptimizedAMIName("2022", world.Core, k8s, rel[len(rel)-1].Format("2006.01.02"))
 	public := seed.ImageID(region, amiName)
 
 	// describe-images: the seeded EKS-optimized AMI, by name filter with wildcards.
@@ -94,7 +96,7 @@ func TestEC2WithAWSCLI(t *testing.T) {
 		t.Fatalf("describe-images by name: %d images, want %d (one per release)", len(imgs.Images), len(rel))
 	}
 	cli(&imgs, "describe-images", "--image-ids", public)
-	if i := imgs.Images[0]; i.Name != amiName || i.OwnerId != catalog.AmazonOwner || i.Platform != "windows" || i.ImageOwnerAlias != "amazon" ||
+	if i := imgs.Images[0]; i.Name != amiName || i.OwnerId != world.AmazonOwner() || i.Platform != "windows" || i.ImageOwnerAlias != "amazon" ||
 		!i.Public || i.State != "available" || len(i.BlockDeviceMappings) != 1 || i.BlockDeviceMappings[0].Ebs.VolumeSize != seed.EKSVolumeGiB ||
 		i.BlockDeviceMappings[0].Ebs.SnapshotId == "" || i.DeprecationTime == "" {
 		t.Errorf("describe-images --image-ids: %+v", i)

@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -14,7 +16,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 )
 
 // ecrManifest is a Docker v2 manifest with layers of the given sizes.
@@ -30,7 +32,7 @@ func ecrManifest(seed int, sizes ...int64) string {
 // TestECRWithAWSCLI drives every ECR operation awsemu implements with the AWS CLI.
 func TestECRWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ep, region := srv.URL(), "us-west-2"
 	var tok struct {
 		AuthorizationData []struct {
@@ -215,6 +217,6 @@ func ecrScenario(t *testing.T, endpoint string) *record {
 func TestECRAgainstMoto(t *testing.T) {
 	t.Parallel()
 	moto := awstest.StartMoto(t)
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	compareRecords(t, ecrScenario(t, srv.URL()), ecrScenario(t, moto), "token expiry in the future", "describe all sizes", "describe latest size")
 }

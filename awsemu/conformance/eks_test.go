@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -17,15 +19,16 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/services/eks"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // TestEKSWithAWSCLI drives every EKS operation awsemu implements with the AWS CLI.
 func TestEKSWithAWSCLI(t *testing.T) {
 	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	ep, region := srv.URL(), "us-west-2"
 
 	code, msg := awstest.CLIError(t, ep, region, "eks", "describe-cluster", "--name", "prod")
@@ -76,7 +79,7 @@ func TestEKSWithAWSCLI(t *testing.T) {
 	var all versions
 	// --page-size 3 makes the CLI follow nextToken across pages.
 	awstest.CLIJSON(t, ep, region, &all, "eks", "describe-cluster-versions", "--page-size", "3")
-	rel := catalog.KubernetesReleases()
+	rel := world.KubernetesReleases()
 	if len(all.ClusterVersions) != len(rel) {
 		t.Fatalf("describe-cluster-versions: %d versions, want %d", len(all.ClusterVersions), len(rel))
 	}
@@ -181,7 +184,7 @@ func TestEKSAgainstMoto(t *testing.T) {
 	t.Parallel()
 	motoEP := awstest.StartMoto(t)
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	emu := eksScenario(t, srv.URL(), func() { clock.Advance(eks.ClusterCreateDuration) })
 	moto := eksScenario(t, motoEP, func() {})
 	compareRecords(t, emu, moto, "create-status", "default-version")

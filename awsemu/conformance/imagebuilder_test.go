@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -10,8 +12,9 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 const cacheDocument = `name: image-cache
@@ -39,7 +42,7 @@ func js(v any) string {
 func TestImageBuilderWithAWSCLI(t *testing.T) {
 	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	ep, region := srv.URL(), "us-east-1"
 	account := srv.Account
 	cli := func(out any, args ...string) {
@@ -109,12 +112,12 @@ func TestImageBuilderWithAWSCLI(t *testing.T) {
 	var amazon versionList
 	// --page-size 2 makes the CLI follow nextToken across pages.
 	cli(&amazon, "list-components", "--owner", "Amazon", "--page-size", "2")
-	wantManaged := len(catalog.KubernetesVersions()) + 3
+	wantManaged := len(world.KubernetesVersions()) + 3
 	if len(amazon.ComponentVersionList) != wantManaged {
 		t.Fatalf("list-components --owner Amazon: %d components, want %d", len(amazon.ComponentVersionList), wantManaged)
 	}
-	k8s := catalog.LatestKubernetes()
-	eksARN := fmt.Sprintf("arn:aws:imagebuilder:%s:aws:component/%s/%s.0", region, catalog.ComponentEKS, k8s)
+	k8s := world.LatestKubernetes()
+	eksARN := fmt.Sprintf("arn:aws:imagebuilder:%s:aws:component/%s/%s.0", region, world.ComponentEKS(), k8s)
 	found := false
 	for _, c := range amazon.ComponentVersionList {
 		if c.Arn == eksARN && c.Owner == "Amazon" && c.Platform == "Windows" {
@@ -138,12 +141,12 @@ func TestImageBuilderWithAWSCLI(t *testing.T) {
 	}
 
 	// Recipe, infrastructure, distribution, pipeline.
-	parent := "ssm:" + catalog.EKSOptimizedParameter("2022", catalog.Core, k8s)
+	parent := "ssm:" + world.EKSOptimizedParameter("2022", world.Core, k8s)
 	var rec struct {
 		Arn string `json:"imageRecipeArn"`
 	}
 	cli(&rec, "create-image-recipe", "--name", "prod-win2022", "--semantic-version", "1.0.0", "--parent-image", parent,
-		"--components", js([]map[string]string{{"componentArn": fmt.Sprintf("arn:aws:imagebuilder:%s:aws:component/%s/%s.x", region, catalog.ComponentEKS, k8s)},
+		"--components", js([]map[string]string{{"componentArn": fmt.Sprintf("arn:aws:imagebuilder:%s:aws:component/%s/%s.x", region, world.ComponentEKS(), k8s)},
 			{"componentArn": compARN}}),
 		"--block-device-mappings", js([]map[string]any{{"deviceName": "/dev/sda1", "ebs": map[string]any{"volumeSize": 100, "volumeType": "gp3"}}}))
 	recipeARN := fmt.Sprintf("arn:aws:imagebuilder:%s:%s:image-recipe/prod-win2022/1.0.0", region, account)

@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
 )
 
@@ -59,7 +62,7 @@ type ibWorld struct {
 func newIBWorld(t *testing.T) *ibWorld {
 	t.Helper()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	w := &ibWorld{t: t, ep: srv.URL(), clock: clock, sdk: ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))}
 	var imgs struct{ Images []struct{ ImageId string } }
 	awstest.CLIJSON(t, w.ep, "us-east-1", &imgs, "ec2", "describe-images", "--owners", "amazon",
@@ -280,7 +283,7 @@ func TestRuleBuildLaunchWithAWSCLI(t *testing.T) {
 // --dry-run); with EC2FastLaunchFullAccess it is allowed.
 func TestRuleEnableFastLaunchCallerWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ep := srv.URL()
 	img := srv.EC2.PutImage(awsemu.Image{Region: "us-east-1", Name: "built", OwnerID: awsemu.DefaultAccount, Platform: "windows",
 		PlatformDetails: "Windows", State: "available", BlockDevices: []awsemu.BlockDevice{{DeviceName: "/dev/sda1", VolumeSize: 50}}})
@@ -314,7 +317,7 @@ func TestRuleEnableFastLaunchCallerWithAWSCLI(t *testing.T) {
 // policy, and only AWS modifies it.
 func TestRuleServiceLinkedRoleWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ep := srv.URL()
 	var role struct{ Role struct{ Arn, Path string } }
 	awstest.CLIJSON(t, ep, "us-east-1", &role, "iam", "get-role", "--role-name", "AWSServiceRoleForImageBuilder")

@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -16,7 +18,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 )
 
 // TestServiceQuotasWithAWSCLI drives the Service Quotas operations awsemu implements, and
@@ -24,7 +26,7 @@ import (
 // official models).
 func TestServiceQuotasWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ep, region := srv.URL(), "eu-west-1"
 	type quota struct {
 		Quota struct {
@@ -135,7 +137,7 @@ func serviceQuotasScenario(t *testing.T, endpoint string) *record {
 // which only the AWS CLI test drives.
 func TestServiceQuotasAgainstMoto(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	moto := awstest.StartMoto(t)
 	compareRecords(t, serviceQuotasScenario(t, srv.URL()), serviceQuotasScenario(t, moto), "ec2 vcpu quota")
 }

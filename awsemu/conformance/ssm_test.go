@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -15,20 +17,20 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // TestSSMWithAWSCLI drives every SSM operation awsemu implements with the AWS CLI.
 func TestSSMWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ep, region := srv.URL(), "us-east-1"
-	k8s := catalog.LatestKubernetes()
-	name := catalog.EKSOptimizedParameter("2019", catalog.Core, k8s)
+	k8s := world.LatestKubernetes()
+	name := world.EKSOptimizedParameter("2019", world.Core, k8s)
 	rel := seed.EKSReleases(k8s)
-	latest := seed.ImageID(region, catalog.EKSOptimizedAMIName("2019", catalog.Core, k8s, rel[len(rel)-1].Format("2006.01.02")))
+	latest := seed.ImageID(region, world.EKSOptimizedAMIName("2019", world.Core, k8s, rel[len(rel)-1].Format("2006.01.02")))
 
 	// The seed's own command.
 	text, stderr, code := awstest.AWSCLI(t, ep, region, "ssm", "get-parameter", "--name", name, "--query", "Parameter.Value", "--output", "text")
@@ -41,8 +43,8 @@ func TestSSMWithAWSCLI(t *testing.T) {
 		Images []struct{ ImageId, Name, OwnerId, Platform string }
 	}
 	awstest.CLIJSON(t, ep, region, &imgs, "ec2", "describe-images", "--image-ids", latest)
-	if len(imgs.Images) != 1 || imgs.Images[0].Name != catalog.EKSOptimizedAMIName("2019", catalog.Core, k8s, rel[len(rel)-1].Format("2006.01.02")) ||
-		imgs.Images[0].OwnerId != catalog.AmazonOwner || imgs.Images[0].Platform != "windows" {
+	if len(imgs.Images) != 1 || imgs.Images[0].Name != world.EKSOptimizedAMIName("2019", world.Core, k8s, rel[len(rel)-1].Format("2006.01.02")) ||
+		imgs.Images[0].OwnerId != world.AmazonOwner() || imgs.Images[0].Platform != "windows" {
 		t.Errorf("describe-images %s = %+v", latest, imgs.Images)
 	}
 
@@ -150,12 +152,12 @@ func TestSSMWithAWSCLI(t *testing.T) {
 // seedNames lists the seeded public parameter names of one region.
 func seedNames() []string {
 	var names []string
-	for _, w := range catalog.WindowsVersions() {
-		for _, ed := range catalog.Editions {
-			names = append(names, catalog.BaseParameter(w.Version, ed))
-			for _, k := range catalog.KubernetesVersions() {
-				if catalog.Supported(w.Version, k) == nil {
-					names = append(names, catalog.EKSOptimizedParameter(w.Version, ed, k))
+	for _, w := range world.WindowsVersions() {
+		for _, ed := range world.Editions() {
+			names = append(names, world.BaseParameter(w, ed))
+			for _, k := range world.KubernetesVersions() {
+				if world.Supported(w, k) {
+					names = append(names, world.EKSOptimizedParameter(w, ed, k))
 				}
 			}
 		}
@@ -315,7 +317,7 @@ func ssmScenario(t *testing.T, endpoint string) *record {
 func TestSSMAgainstMoto(t *testing.T) {
 	t.Parallel()
 	moto := awstest.StartMoto(t)
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	emu := ssmScenario(t, srv.URL())
 	mot := ssmScenario(t, moto)
 	compareRecords(t, emu, mot, "get version 1 selector", "get-parameters selectors")

@@ -1,3 +1,5 @@
+//go:build conformance
+
 package conformance_test
 
 import (
@@ -15,7 +17,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	iamemu "github.com/winami/winami/awsemu/services/iam"
 )
 
@@ -25,7 +27,7 @@ const ec2Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Princi
 // AWS CLI.
 func TestSTSAndIAMWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ep, region := srv.URL(), "us-east-1"
 	acct := awsemu.DefaultAccount
 
@@ -390,6 +392,6 @@ func compactJSON(s string) string {
 func TestIAMAgainstMoto(t *testing.T) {
 	t.Parallel()
 	moto := awstest.StartMoto(t)
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	compareRecords(t, iamScenario(t, srv.URL()), iamScenario(t, moto), "caller arn", "role id prefix", "profile id prefix", "user id prefix")
 }

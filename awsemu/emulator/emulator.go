@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"testing"
 	"time"
 
 	"github.com/winami/winami/awsemu"
@@ -27,7 +26,7 @@ func WithAccount(account string) Option { return func(o *options) { o.account = 
 func WithLatency(d time.Duration) Option { return func(o *options) { o.latency = d } }
 
 // New returns a server with every service registered and the seed loaded. It is not
-// started: call Start on it (or use the package-level Start in tests).
+// started: call Start on it (tests use emulatortest.Start).
 func New(opts ...Option) *awsemu.Server {
 	o := options{}
 	for _, opt := range opts {
@@ -44,17 +43,5 @@ func New(opts ...Option) *awsemu.Server {
 		srv.Faults.SetLatency(o.latency)
 	}
 	register(srv)
-	return srv
-}
-
-// Start assembles a server with New, starts it on 127.0.0.1 at a random port and closes it
-// when the test ends. The endpoint URL is srv.URL().
-func Start(t testing.TB, opts ...Option) *awsemu.Server {
-	t.Helper()
-	srv := New(opts...)
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("starting awsemu: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }

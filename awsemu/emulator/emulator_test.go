@@ -13,24 +13,25 @@ import (
 
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // TestSeedAgreesAcrossServices resolves every seeded EKS-optimized parameter over SSM and
 // finds each AMI over EC2 DescribeImages, as `winami resolve --details` does.
 func TestSeedAgreesAcrossServices(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	ctx := context.Background()
 	for _, region := range seed.Regions() {
 		cfg := awstest.SDKConfig(srv.URL(), region)
 		sc, ec := ssm.NewFromConfig(cfg), ec2.NewFromConfig(cfg)
 		var names []string
-		for _, w := range catalog.WindowsVersions() {
-			for _, ed := range catalog.Editions {
-				for _, k := range catalog.KubernetesVersions() {
-					if catalog.Supported(w.Version, k) == nil {
-						names = append(names, catalog.EKSOptimizedParameter(w.Version, ed, k))
+		for _, w := range world.WindowsVersions() {
+			for _, ed := range world.Editions() {
+				for _, k := range world.KubernetesVersions() {
+					if world.Supported(w, k) {
+						names = append(names, world.EKSOptimizedParameter(w, ed, k))
 					}
 				}
 			}
@@ -65,15 +66,15 @@ func TestSeedAgreesAcrossServices(t *testing.T) {
 			for _, img := range out.Images {
 				found++
 				param := ids[*img.ImageId]
-				n, ok := catalog.ParseAMIName(*img.Name)
-				if !ok || catalog.EKSOptimizedParameter(n.Windows, n.Edition, n.Kubernetes) != param {
+				n, released, ok := world.ParseEKSOptimizedAMIName(*img.Name)
+				if !ok || world.EKSOptimizedParameter(n.Windows, n.Edition, n.Kubernetes) != param {
 					t.Errorf("%s: %s is %q, not an AMI of %s", region, *img.ImageId, *img.Name, param)
 				}
-				if *img.OwnerId != catalog.AmazonOwner || !*img.Public || img.Platform != "windows" {
+				if *img.OwnerId != world.AmazonOwner() || !*img.Public || img.Platform != "windows" {
 					t.Errorf("%s: %s owner %s public %v platform %s", region, *img.ImageId, *img.OwnerId, *img.Public, img.Platform)
 				}
-				if created, err := time.Parse(time.RFC3339, *img.CreationDate); err != nil || created.Format("2006-01-02") != n.Released.Format("2006-01-02") {
-					t.Errorf("%s: %s created %s, released %s", region, *img.Name, *img.CreationDate, n.Released.Format("2006-01-02"))
+				if created, err := time.Parse(time.RFC3339, *img.CreationDate); err != nil || created.Format("2006-01-02") != released.Format("2006-01-02") {
+					t.Errorf("%s: %s created %s, released %s", region, *img.Name, *img.CreationDate, released.Format("2006-01-02"))
 				}
 				if len(img.BlockDeviceMappings) != 1 || *img.BlockDeviceMappings[0].DeviceName != "/dev/sda1" ||
 					*img.BlockDeviceMappings[0].Ebs.VolumeSize != seed.EKSVolumeGiB || !strings.HasPrefix(*img.BlockDeviceMappings[0].Ebs.SnapshotId, "snap-") {
@@ -90,7 +91,7 @@ func TestSeedAgreesAcrossServices(t *testing.T) {
 // TestRegionsAgree checks that the seed covers exactly the regions EC2 DescribeRegions
 // answers by default, so `winami resolve --region all` finds parameters everywhere.
 func TestRegionsAgree(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	out, err := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).DescribeRegions(context.Background(), &ec2.DescribeRegionsInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +122,8 @@ func TestServicesRegistered(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	a, b := emulator.Start(t), emulator.Start(t)
-	name := aws.String(catalog.EKSOptimizedParameter("2022", catalog.Full, "1.35"))
+	a, b := emulatortest.Start(t), emulatortest.Start(t)
+	name := aws.String(world.EKSOptimizedParameter("2022", world.Full, "1.35"))
 	var vals []string
 	for _, srv := range []string{a.URL(), b.URL()} {
 		out, err := ssm.NewFromConfig(awstest.SDKConfig(srv, "eu-west-1")).GetParameter(context.Background(), &ssm.GetParameterInput{Name: name})
@@ -146,7 +147,7 @@ func BenchmarkNew(b *testing.B) {
 // awstest.SDKConfig's client. Without its workaround for the smithy-go request-body race
 // about one call in fifty failed with "use of closed network connection".
 func TestLargeResponsesStayWhole(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	var ids []string
 	for _, img := range seed.Images()[:36] {
 		ids = append(ids, img.ID)

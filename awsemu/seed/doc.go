@@ -1,5 +1,6 @@
-// Package seed is the public world every awsemu endpoint starts from, as data built from
-// package catalog: for each seeded region, the SSM public parameters of every
+// Package seed is the public world every awsemu endpoint starts from, built from the data
+// file of package world (world.json, names as AWS publishes them, never winami's own
+// code): for each seeded region, the SSM public parameters of every
 // EKS-optimized Windows AMI (Windows Server 2019/2022/2025 × Core/Full × each supported
 // Kubernetes version) and of the Windows Server base AMIs, each with a few monthly
 // versions, and the Amazon-owned AMIs those versions point to.

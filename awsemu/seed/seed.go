@@ -8,26 +8,19 @@ import (
 	"time"
 
 	"github.com/winami/winami/awsemu"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
-// regions are the regions the public world is seeded in: every region EC2 enables by
-// default (what DescribeRegions answers without AllRegions), so that `--region all` finds
-// the public parameters everywhere, as on AWS. The first six are the ones most examples use.
-var regions = []string{
-	"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1",
-	"us-west-1", "ca-central-1", "sa-east-1", "eu-west-2", "eu-west-3", "eu-north-1",
-	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-2",
-}
+// regions are the regions the public world is seeded in (world.json): every region EC2
+// enables by default (what DescribeRegions answers without AllRegions), so that
+// `--region all` finds the public parameters everywhere, as on AWS. The first six are the
+// ones most examples use.
+var regions = world.Regions()
 
 // Releases are the monthly EKS-optimized Windows AMI release dates of the seed, oldest
-// first; the Windows Server base AMIs are released the day before each.
-var Releases = []time.Time{
-	time.Date(2026, 8, 13, 0, 0, 0, 0, time.UTC),
-	time.Date(2026, 9, 11, 0, 0, 0, 0, time.UTC),
-	time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC),
-	time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC),
-}
+// first (world.json's seedReleases); the Windows Server base AMIs are released the day
+// before each.
+var Releases = world.SeedReleases()
 
 // Volume sizes of the seeded AMIs' root devices, GiB.
 const (
@@ -57,18 +50,18 @@ func hash(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// world is the seed, built once; callers get deep copies.
-type world struct {
+// seeded is the seed, built once; callers get deep copies.
+type seeded struct {
 	images []awsemu.Image
 	params []awsemu.Parameter
 }
 
 var (
 	once  sync.Once
-	built world
+	built seeded
 )
 
-func get() *world {
+func get() *seeded {
 	once.Do(func() { built = build() })
 	return &built
 }
@@ -99,60 +92,45 @@ func Parameters() []awsemu.Parameter {
 }
 
 // EKSReleases returns the release dates of the EKS-optimized AMIs of Kubernetes version
-// k8s, oldest first: the newest catalog version was released after the first seeded
+// k8s, oldest first: the newest Kubernetes version was released after the first seeded
 // month, so it has one release fewer.
 func EKSReleases(k8s string) []time.Time {
-	if k8s == catalog.LatestKubernetes() {
+	if k8s == world.LatestKubernetes() {
 		return append([]time.Time(nil), Releases[1:]...)
 	}
 	return append([]time.Time(nil), Releases...)
 }
 
 // BaseReleases returns the release dates of the Windows Server base AMIs, oldest first.
-func BaseReleases() []time.Time {
-	out := make([]time.Time, len(Releases))
-	for i, d := range Releases {
-		out[i] = d.AddDate(0, 0, -1)
-	}
-	return out
-}
+func BaseReleases() []time.Time { return world.SeedBaseReleases() }
 
-func build() world {
-	var w world
+func build() seeded {
+	var w seeded
 	for _, region := range regions {
-		owner := catalog.OwnerFor(region)
-		for _, win := range catalog.WindowsVersions() {
-			for _, ed := range catalog.Editions {
-				// Windows Server base AMIs.
-				base := awsemu.Parameter{Name: catalog.BaseParameter(win.Version, ed), Region: region, Type: "String"}
-				for _, d := range BaseReleases() {
-					name := catalog.BaseAMIName(win.Version, ed, d.Format("2006.01.02"))
-					img := image(region, owner, name, d, BaseVolumeGiB,
-						"Microsoft Windows Server "+win.Version+" "+string(ed)+" Locale English AMI provided by Amazon")
+		owner := world.OwnerFor(region)
+		for _, fam := range world.Families() {
+			// Windows Server base AMIs.
+			base := awsemu.Parameter{Name: fam.Base.Parameter, Region: region, Type: "String"}
+			for _, d := range BaseReleases() {
+				img := image(region, owner, fam.Base.Name(d.Format("2006.01.02")), d, BaseVolumeGiB, fam.Base.Description)
+				w.images = append(w.images, img)
+				base.History = append(base.History, awsemu.ParameterVersion{
+					Value: img.ID, DataType: "text", LastModified: d.Add(parameterWritten),
+				})
+			}
+			w.params = append(w.params, base)
+
+			// EKS-optimized AMIs.
+			for _, a := range fam.EKSOptimized {
+				p := awsemu.Parameter{Name: a.Parameter, Region: region, Type: "String"}
+				for _, d := range EKSReleases(a.Kubernetes) {
+					img := image(region, owner, a.Name(d.Format("2006.01.02")), d, EKSVolumeGiB, a.Description)
 					w.images = append(w.images, img)
-					base.History = append(base.History, awsemu.ParameterVersion{
+					p.History = append(p.History, awsemu.ParameterVersion{
 						Value: img.ID, DataType: "text", LastModified: d.Add(parameterWritten),
 					})
 				}
-				w.params = append(w.params, base)
-
-				// EKS-optimized AMIs.
-				for _, k8s := range catalog.KubernetesVersions() {
-					if catalog.Supported(win.Version, k8s) != nil {
-						continue
-					}
-					p := awsemu.Parameter{Name: catalog.EKSOptimizedParameter(win.Version, ed, k8s), Region: region, Type: "String"}
-					for _, d := range EKSReleases(k8s) {
-						name := catalog.EKSOptimizedAMIName(win.Version, ed, k8s, d.Format("2006.01.02"))
-						img := image(region, owner, name, d, EKSVolumeGiB,
-							"Microsoft Windows Server "+win.Version+" "+string(ed)+" optimized for EKS and built for Kubernetes version "+k8s)
-						w.images = append(w.images, img)
-						p.History = append(p.History, awsemu.ParameterVersion{
-							Value: img.ID, DataType: "text", LastModified: d.Add(parameterWritten),
-						})
-					}
-					w.params = append(w.params, p)
-				}
+				w.params = append(w.params, p)
 			}
 		}
 	}

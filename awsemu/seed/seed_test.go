@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/winami/winami/awsemu/seed"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 func TestWorld(t *testing.T) {
@@ -25,14 +25,14 @@ func TestWorld(t *testing.T) {
 		if img.ID != seed.ImageID(img.Region, img.Name) || len(img.ID) != 21 {
 			t.Errorf("%s: id %s is not the deterministic one", img.Name, img.ID)
 		}
-		if img.OwnerID != catalog.AmazonOwner || !img.Public || img.Platform != "windows" || img.State != "available" ||
+		if img.OwnerID != world.AmazonOwner() || !img.Public || img.Platform != "windows" || img.State != "available" ||
 			img.RootDeviceName != "/dev/sda1" || len(img.BlockDevices) != 1 || img.BlockDevices[0].SnapshotID != seed.SnapshotID(img.Region, img.Name) {
 			t.Errorf("%s: %+v", img.Name, img)
 		}
 		want := int32(seed.BaseVolumeGiB)
-		if n, ok := catalog.ParseAMIName(img.Name); ok {
+		if _, released, ok := world.ParseEKSOptimizedAMIName(img.Name); ok {
 			want = seed.EKSVolumeGiB
-			if n.Released.Format("2006.01.02") != created[img.Region+"/"+img.ID] {
+			if released.Format("2006.01.02") != created[img.Region+"/"+img.ID] {
 				t.Errorf("%s created %s", img.Name, created[img.Region+"/"+img.ID])
 			}
 		} else if !strings.Contains(img.Name, "-Base-") {
@@ -69,18 +69,30 @@ func TestWorld(t *testing.T) {
 		}
 	}
 	for _, region := range seed.Regions() {
-		for _, w := range catalog.WindowsVersions() {
-			for _, ed := range catalog.Editions {
-				if !params[region+" "+catalog.BaseParameter(w.Version, ed)] {
-					t.Errorf("%s: no %s", region, catalog.BaseParameter(w.Version, ed))
-				}
-				for _, k := range catalog.KubernetesVersions() {
-					name := catalog.EKSOptimizedParameter(w.Version, ed, k)
-					if want := catalog.Supported(w.Version, k) == nil; params[region+" "+name] != want {
-						t.Errorf("%s: %s present %v, want %v", region, name, !want, want)
+		want := map[string]bool{}
+		for _, w := range world.WindowsVersions() {
+			for _, ed := range world.Editions() {
+				want[world.BaseParameter(w, ed)] = true
+				for _, k := range world.KubernetesVersions() {
+					if world.Supported(w, k) {
+						want[world.EKSOptimizedParameter(w, ed, k)] = true
 					}
 				}
 			}
+		}
+		for name := range want {
+			if !params[region+" "+name] {
+				t.Errorf("%s: no %s", region, name)
+			}
+		}
+		for key := range params {
+			if name, ok := strings.CutPrefix(key, region+" "); ok && !want[name] {
+				t.Errorf("%s: %s present, want absent", region, name)
+			}
+		}
+		// Windows Server 2025 has EKS-optimized AMIs from Kubernetes 1.35 only.
+		if name := "/aws/service/ami-windows-latest/Windows_Server-2025-English-Core-EKS_Optimized-1.34/image_id"; params[region+" "+name] {
+			t.Errorf("%s: %s present, want absent", region, name)
 		}
 	}
 }

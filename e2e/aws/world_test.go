@@ -26,6 +26,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/images/imagestest"
 )
 
@@ -208,7 +209,7 @@ func newPrefix(t testing.TB) string {
 // image to cache, each stopped when the test ends.
 func newSandbox(t *testing.T) *world {
 	t.Helper()
-	srv := emulator.Start(t, emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()}))
+	srv := emulatortest.Start(t, emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()}))
 	reg := imagestest.Start(t, nil)
 	image := reg.Host + "/e2e/app:1"
 	imagestest.Push(t, image, imagestest.WindowsImage(t, ltsc2022, imagestest.Layers(t, 2, 1<<20), 1))

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/audit"
 	"github.com/winami/winami/images"
@@ -25,30 +24,9 @@ type auditOptions struct {
 	noCoverage          bool
 }
 
-// newAuditKube builds the audit's Kubernetes client; tests replace it with a fake.
-// Nodes are built-in types, so the client asks for protobuf: at thousands of nodes it
-// is smaller on the wire and cheaper to decode than JSON.
-var newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
-	cfg, _, err := kube.RESTConfig(o)
-	if err != nil {
-		return nil, err
-	}
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	return cs, nil
-}
-
 var amiIDRE = regexp.MustCompile(`^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
 
-func init() {
-	commands = append(commands, newAuditCmd)
-}
-
-func newAuditCmd(g *Globals) *cobra.Command {
+func newAuditCmd(g *Factory) *cobra.Command {
 	o := &auditOptions{}
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -113,7 +91,7 @@ Exit codes: 0 no finding of severity error, 1 some error finding (or the audit f
 	return cmd
 }
 
-func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
+func runAudit(cmd *cobra.Command, g *Factory, o *auditOptions) error {
 	ctx := cmd.Context()
 	exp, err := o.expectation(g)
 	if err != nil {
@@ -125,7 +103,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	if err := kubeconfigFlag(o.kubeconfig); err != nil {
 		return err
 	}
-	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
+	kc, err := g.Kube(o.kubeconfig, o.context)
 	var noContext *kube.ContextNotFoundError
 	if errors.As(err, &noContext) {
 		return kubeconfigError(err)
@@ -133,7 +111,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w (pass --kubeconfig and --context, or set KUBECONFIG)", err)
 	}
-	clients, err := g.AWS(ctx)
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -169,7 +147,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 }
 
 // expectation reads --expect-image or the spec file into what every node should run.
-func (o *auditOptions) expectation(g *Globals) (audit.Expectation, error) {
+func (o *auditOptions) expectation(g *Factory) (audit.Expectation, error) {
 	switch {
 	case o.file != "" && o.expectImage != "":
 		return audit.Expectation{}, Usagef("flags -f/--file and --expect-image: give one of them")

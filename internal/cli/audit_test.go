@@ -41,15 +41,17 @@ func newAuditWorld(t *testing.T) *auditWorld {
 	srv := useEmulator(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	w := &auditWorld{t: t, ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), server: "v1.35.3-eks-5e0fdde"}
-	old := newAuditKube
-	t.Cleanup(func() { newAuditKube = old })
-	newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
-		w.got = o
-		cs := fake.NewSimpleClientset(w.nodes...)
-		cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: w.server, Major: "1", Minor: "35+"}
-		return cs, nil
-	}
+	useKube(t, w.kube)
 	return w
+}
+
+// kube is the world's Kubernetes client: a fake clientset of its nodes and API server
+// version, recording the kubeconfig and context it was asked for.
+func (w *auditWorld) kube(o kube.Options) (kubernetes.Interface, error) {
+	w.got = o
+	cs := fake.NewSimpleClientset(w.nodes...)
+	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: w.server, Major: "1", Minor: "35+"}
+	return cs, nil
 }
 
 // windowsNodes launches n instances of the named seeded AMI and adds a node for each.
@@ -81,6 +83,7 @@ func (w *auditWorld) windowsNodes(prefix, date, kubelet string, n int) string {
 }
 
 func TestAuditCleanTable(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	ami := w.windowsNodes("win-", "2026.11.12", "v1.35.2-eks-ba74326", 3)
 	kc := filepath.Join(t.TempDir(), "kc") // only its path is passed on: the clientset is faked
@@ -105,6 +108,7 @@ func TestAuditCleanTable(t *testing.T) {
 }
 
 func TestAuditJSONContractAndExit1(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	w.windowsNodes("new-", "2026.11.12", "v1.35.2-eks-ba74326", 2)
 	old := w.windowsNodes("old-", "2026.10.15", "v1.31.2-eks-ba74326", 1)
@@ -156,6 +160,7 @@ func TestAuditJSONContractAndExit1(t *testing.T) {
 }
 
 func TestAuditSpecFile(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	ami := w.windowsNodes("win-", "2026.11.12", "v1.35.2", 2)
 	const param = "/winami/prod-win2022/image_id"
@@ -209,6 +214,7 @@ spec:
 }
 
 func TestAuditBadInput(t *testing.T) {
+	t.Parallel()
 	newAuditWorld(t)
 	spec := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(spec, []byte("apiVersion: winami.io/v1alpha1\nkind: WindowsImage\nspec:\n  kubernetesVersion: 1.31.2\n"), 0o600); err != nil {
@@ -236,6 +242,7 @@ func TestAuditBadInput(t *testing.T) {
 // TestAuditTableCounts: the table's header line counts nodes in good English, and a
 // cluster without Windows nodes says so instead of claiming they all agree.
 func TestAuditTableCounts(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	out, stderr, code := run(t, "audit")
 	if code != 0 || !strings.Contains(out, "0 Windows nodes;") || !strings.Contains(out, "the cluster has no Windows nodes") || strings.Contains(out, "every Windows node") {

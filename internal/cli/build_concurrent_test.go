@@ -22,6 +22,7 @@ import (
 // with one image, the parameter's history never goes back (no new → old → new), and what
 // each says about who wrote the parameter is what the history shows.
 func TestConcurrentBuilds(t *testing.T) {
+	t.Parallel()
 	// 600×: a build lasts some 5 s, so the second command lists the pipeline while the
 	// first one's image still runs even on loaded cores (the race detector); at the other
 	// tests' 6000× (0.5 s) the first could end before the second looks.
@@ -112,6 +113,7 @@ func TestConcurrentBuilds(t *testing.T) {
 // from the same inputs stops build (exit 1) before it starts anything, naming the image
 // and how to follow it; --wait-for-running waits for it (with progress), then builds.
 func TestBuildWhileAnotherRuns(t *testing.T) {
+	t.Parallel()
 	// A clock that moves only when the test moves it: the other image stays running
 	// however slowly the commands run (the race detector), until the test lets it end.
 	clock := awsemu.NewManualClock(time.Now())

@@ -100,6 +100,7 @@ func mutatingCalls(srv *awsemu.Server) int {
 // TestPlanApplyBuild walks the README's flow through the command line: plan, apply,
 // plan again, change an image, plan, build, build --if-changed.
 func TestPlanApplyBuild(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "EC2InstanceProfileForImageBuilder")
@@ -199,6 +200,7 @@ func TestPlanApplyBuild(t *testing.T) {
 
 // TestBuildFailed: a FAILED build prints the reason and the logs, and exits 1.
 func TestBuildFailed(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
@@ -224,6 +226,7 @@ func TestBuildFailed(t *testing.T) {
 // TestPreflightCLI: a missing instance profile or parent image exits 1 before anything is
 // created (plan by apply's own check, apply and build by the preflight).
 func TestPreflightCLI(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "NoSuchProfile")
@@ -298,7 +301,7 @@ func interrupt(t *testing.T, f string, stdin string) (string, int) {
 		cancel()
 	}()
 	var out bytes.Buffer
-	code := Run(ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
+	code := runWith(t, ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
 	return errw.String(), code
 }
 
@@ -324,6 +327,7 @@ func imageARN(t *testing.T, stderr string) string {
 // TestBuildInterrupted: Ctrl-C without a terminal leaves the build running and says so;
 // with a terminal and "y" it cancels the build.
 func TestBuildInterrupted(t *testing.T) {
+	t.Parallel()
 	// 60× real time: the build stays in BUILDING for 20 s, ample to interrupt it.
 	srv := useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
@@ -336,9 +340,7 @@ func TestBuildInterrupted(t *testing.T) {
 		t.Errorf("the build left running is %s", st)
 	}
 
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	errOut, code = interrupt(t, f, "y\n")
 	if code != 1 || !strings.Contains(errOut, "cancel the build") || !strings.Contains(errOut, "cancelled: ") {
 		t.Fatalf("interrupted with a terminal, answered y: exit %d:\n%s", code, errOut)
@@ -350,6 +352,7 @@ func TestBuildInterrupted(t *testing.T) {
 
 // TestBuildTimeout: --timeout ends the wait with exit 1; the build keeps running.
 func TestBuildTimeout(t *testing.T) {
+	t.Parallel()
 	useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--timeout", "300ms")
@@ -364,11 +367,10 @@ func TestBuildTimeout(t *testing.T) {
 // TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing
 // and exits 1 (what was asked for did not happen), "y" applies.
 func TestApplyPrompt(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	for _, tt := range []struct {
 		answer    string
 		code      int
@@ -380,7 +382,7 @@ func TestApplyPrompt(t *testing.T) {
 	} {
 		srv.Faults.ResetCounts()
 		var out, errb bytes.Buffer
-		code := Run(context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
+		code := runWith(t, context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
 		if code != tt.code || mutatingCalls(srv) != tt.mutations || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 			!strings.Contains(errb.String(), tt.inStderr) {
 			t.Errorf("apply answered %q: exit %d (want %d), %d mutating calls:\n%s", tt.answer, code, tt.code, mutatingCalls(srv), errb.String())
@@ -392,6 +394,7 @@ func TestApplyPrompt(t *testing.T) {
 // a terminal it wants --yes (exit 2, nothing changed, nothing started); on a terminal "n"
 // changes and starts nothing and exits 1; with nothing to apply it builds without asking.
 func TestBuildAsksLikeApply(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms")
@@ -399,24 +402,22 @@ func TestBuildAsksLikeApply(t *testing.T) {
 		t.Fatalf("build without a terminal nor --yes: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errOut)
 	}
 
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	var out, errb bytes.Buffer
-	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
 	if code != 1 || mutatingCalls(srv) != 0 || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 		!strings.Contains(errb.String(), "no build started") {
 		t.Fatalf("build answered n: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errb.String())
 	}
 	out.Reset()
 	errb.Reset()
-	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
 	if code != 0 || srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 || !strings.Contains(errb.String(), "AVAILABLE") {
 		t.Fatalf("build answered y: exit %d:\n%s", code, errb.String())
 	}
 
 	// Nothing left to apply: no question, even without a terminal.
-	isInteractive = old
+	useTerminal(t, false)
 	srv.Faults.ResetCounts()
 	if _, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms"); code != 0 || strings.Contains(errOut, "--yes") ||
 		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {
@@ -427,6 +428,7 @@ func TestBuildAsksLikeApply(t *testing.T) {
 // TestBuildNoApplyWithoutPipeline: --no-apply on an account without the pipeline says to
 // apply first and starts nothing.
 func TestBuildNoApplyWithoutPipeline(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply")

@@ -14,13 +14,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/audit"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
-	"github.com/winami/winami/kube"
 )
 
 // TestCacheCoverageCommands: winami audit and winami images discover report the cache
@@ -104,9 +102,6 @@ func TestCacheCoverageCommands(t *testing.T) {
 	}
 
 	// images discover: the same coverage next to the images.
-	old := newImagesKube
-	t.Cleanup(func() { newImagesKube = old })
-	newImagesKube = func(o kube.Options) (kubernetes.Interface, error) { return newAuditKube(o) }
 	jsonOut, stderr, code = run(t, "images", "discover", "--kubeconfig", kc, "-o", "json")
 	if code != ExitOK {
 		t.Fatalf("images discover: exit %d\n%s", code, stderr)

@@ -66,6 +66,7 @@ func flState(t *testing.T, srv *awsemu.Server, region, ami string) string {
 }
 
 func TestFastLaunchEnableWaitStatusDisable(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 
@@ -105,6 +106,7 @@ func TestFastLaunchEnableWaitStatusDisable(t *testing.T) {
 }
 
 func TestFastLaunchRefusesPublicEKSAMI(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	_, stderr, code := run(t, "fast-launch", "enable", "--image", publicEKSImage("us-east-1"))
 	if code != 1 || !strings.Contains(stderr, "Fast Launch needs an AMI you own: build one with `winami build`") {
@@ -116,6 +118,7 @@ func TestFastLaunchRefusesPublicEKSAMI(t *testing.T) {
 }
 
 func TestFastLaunchImageFromSSMPerRegion(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	east, west := ownedImage(t, srv, "us-east-1"), ownedImage(t, srv, "us-west-2")
 	for region, ami := range map[string]string{"us-east-1": east, "us-west-2": west} {
@@ -148,6 +151,7 @@ func TestFastLaunchImageFromSSMPerRegion(t *testing.T) {
 }
 
 func TestFastLaunchDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 	out, stderr, code := run(t, "fast-launch", "enable", "--image", ami, "--dry-run", "-o", "json")
@@ -168,6 +172,7 @@ func TestFastLaunchDryRunChangesNothing(t *testing.T) {
 }
 
 func TestFastLaunchEnablingFailedShowsReason(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
@@ -186,6 +191,7 @@ func TestFastLaunchEnablingFailedShowsReason(t *testing.T) {
 }
 
 func TestFastLaunchTimeoutShowsLastState(t *testing.T) {
+	t.Parallel()
 	// A clock that never moves: the image stays "enabling".
 	srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(time.Now())))
 	ami := ownedImage(t, srv, "us-east-1")
@@ -203,6 +209,7 @@ func TestFastLaunchTimeoutShowsLastState(t *testing.T) {
 }
 
 func TestFastLaunchThrottledWait(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 	srv.Faults.SetThrottle(0.5, awsemu.OpKey{Service: "ec2", Operation: "DescribeFastLaunchImages"})
@@ -217,6 +224,7 @@ func TestFastLaunchThrottledWait(t *testing.T) {
 }
 
 func TestFastLaunchBadFlagsExit2(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	for _, args := range [][]string{
 		{"fast-launch", "enable"},
@@ -235,6 +243,7 @@ func TestFastLaunchBadFlagsExit2(t *testing.T) {
 }
 
 func TestFastLaunchPreflightFailureExit1(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	ami := ownedImage(t, srv, "us-east-1")
 	_, stderr, code := run(t, "fast-launch", "enable", "--image", ami, "--max-parallel", "4")

@@ -42,6 +42,7 @@ spec:
 // naming the key); and were it not validated, the AMIs it makes still carry winami's own
 // winami:name (render.AMITags), so team-a's prune keeps team-a's newest.
 func TestAMITagsCannotHijackAnotherSpec(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	ctx := context.Background()
@@ -129,6 +130,7 @@ func TestAMITagsCannotHijackAnotherSpec(t *testing.T) {
 // string at U+2019, is bad input for every command that reads the spec (exit 2, on its
 // field, nothing written).
 func TestInjectedImageReferenceExit2(t *testing.T) {
+	t.Parallel()
 	file := writePruneSpec(t, fmt.Sprintf(hijackSpec, "team-a", "")+"  cache:\n    images: [\"x\u2019;calc;\u2019.io/app:1\"]\n")
 	dir := t.TempDir()
 	_, stderr, code := run(t, "render", "-f", file, "-d", dir)

@@ -20,6 +20,7 @@ import (
 // each step is refused by EC2 (UnauthorizedOperation) and the AMIs, their tags and the
 // snapshot stay. The old policy let ec2:CreateTags tag any image.
 func TestOperatorCannotHijackForeignAMIs(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, fastClock())
 	ctx := context.Background()
 	const region = "us-east-1"

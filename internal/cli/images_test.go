@@ -145,6 +145,7 @@ spec:
 }
 
 func TestImagesCheckBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		args []string
@@ -198,9 +199,7 @@ func TestImagesDiscover(t *testing.T) {
 		running, pending, linux,
 	)
 	var got kube.Options
-	old := newImagesKube
-	newImagesKube = func(o kube.Options) (kubernetes.Interface, error) { got = o; return cs, nil }
-	t.Cleanup(func() { newImagesKube = old })
+	useKube(t, func(o kube.Options) (kubernetes.Interface, error) { got = o; return cs, nil })
 
 	kc := filepath.Join(t.TempDir(), "config") // only its path is passed on: the clientset is faked
 	if err := os.WriteFile(kc, nil, 0o600); err != nil {

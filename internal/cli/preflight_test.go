@@ -88,6 +88,7 @@ func launchTemplateIn(t *testing.T, srv *awsemu.Server, region string, tags map[
 // ahead. Each case fails on the old code, which started the build (or created the Image
 // Builder resources) first.
 func TestBuildStopsBeforeAnyChange(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, srv *awsemu.Server) string // returns the spec file
@@ -161,6 +162,7 @@ func TestBuildStopsBeforeAnyChange(t *testing.T) {
 // TestSkipPreflight: --skip-preflight goes ahead with a spec the preflight refuses (the
 // instance type typo), and a correct spec builds as before, saying the checks passed.
 func TestSkipPreflight(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := specWith(t, "instanceTypes: [m6i.2xlarge]", "instanceTypes: [m6i.2xlargee]")
 	_, errOut, _ := run(t, "apply", "-f", f, "--no-registry", "--yes", "--skip-preflight")
@@ -220,6 +222,7 @@ func operatorPolicy(t *testing.T, file string, withoutRunInstances bool) string 
 // statements, the fast-launch preflight, doctor and the build preflight all name
 // ec2:RunInstances and nothing is enabled or built.
 func TestFastLaunchAsOperator(t *testing.T) {
+	t.Parallel()
 	for _, withoutRun := range []bool{false, true} {
 		srv := useBuildWorld(t, fastClock())
 		ami := ownedImage(t, srv, "us-east-1")

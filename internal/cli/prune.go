@@ -8,17 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/fastlaunch"
-	"github.com/winami/winami/kube"
 	"github.com/winami/winami/prune"
 	"github.com/winami/winami/resolve"
 	"github.com/winami/winami/spec"
 )
-
-func init() {
-	commands = append(commands, newPruneCmd)
-}
 
 type pruneOptions struct {
 	file          string
@@ -33,7 +27,7 @@ type pruneOptions struct {
 	concurrency   int
 }
 
-func newPruneCmd(g *Globals) *cobra.Command {
+func newPruneCmd(g *Factory) *cobra.Command {
 	o := &pruneOptions{}
 	cmd := &cobra.Command{
 		Use:   "prune -f winami.yaml",
@@ -89,7 +83,7 @@ running prune again finishes the job.`,
 
 // specRegions is --region (a list, or all for every distribution region) or the spec's
 // distribution regions.
-func specRegions(g *Globals, img *spec.WindowsImage) []string {
+func specRegions(g *Factory, img *spec.WindowsImage) []string {
 	axis := resolve.ParseAxis([]string{g.Region})
 	if axis.All || len(axis.Values) == 0 {
 		return img.Spec.Distribution.Regions
@@ -97,7 +91,7 @@ func specRegions(g *Globals, img *spec.WindowsImage) []string {
 	return axis.Values
 }
 
-func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) error {
+func runPrune(ctx context.Context, g *Factory, o *pruneOptions, keepSet bool) error {
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return err
@@ -126,14 +120,14 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 	if len(regions) == 0 {
 		return Usagef("no region to prune: the spec has no metadata.region or distribution.regions, and --region is empty")
 	}
-	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: regions[0]})
+	clients, err := g.AWS(ctx, regions[0])
 	if err != nil {
 		return err
 	}
 	opts := prune.Options{Name: img.Metadata.Name, Regions: regions, Keep: keep, OlderThan: age,
 		PublishParameter: img.Spec.Distribution.PublishParameter, IncludeShared: o.includeShared}
 	if o.kubeconfig != "" {
-		cs, _, err := kube.NewClientset(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		cs, err := g.Kube(o.kubeconfig, o.kubeContext)
 		if err != nil {
 			return kubeconfigError(err)
 		}
@@ -141,7 +135,7 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		if err != nil {
 			return describeAWSError(g, clients, err)
 		}
-		dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		dyn, err := g.KubeDynamic(o.kubeconfig, o.kubeContext)
 		if err != nil {
 			return kubeconfigError(err)
 		}

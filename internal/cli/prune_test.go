@@ -80,6 +80,7 @@ func writePruneSpec(t *testing.T, text string) string {
 }
 
 func TestPrunePlanThenYesThenRerun(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	file := writePruneSpec(t, pruneSpec)
@@ -134,6 +135,7 @@ func TestPrunePlanThenYesThenRerun(t *testing.T) {
 }
 
 func TestPruneKeepFlagAndRegion(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	file := writePruneSpec(t, pruneSpec)
@@ -155,6 +157,7 @@ func TestPruneKeepFlagAndRegion(t *testing.T) {
 }
 
 func TestPruneBadInputExit2(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	file := writePruneSpec(t, pruneSpec)
 	bad := writePruneSpec(t, "apiVersion: winami.io/v1alpha1\nkind: WindowsImage\nmetadata: {name: x}\nspec:\n  windows: {version: \"2003\"}\n")
@@ -177,6 +180,7 @@ func TestPruneBadInputExit2(t *testing.T) {
 // TestPruneKeepsSharedUnlessIncludeShared: the plan keeps an AMI shared with another
 // account and says with whom; --include-shared prunes it.
 func TestPruneKeepsSharedUnlessIncludeShared(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	file := writePruneSpec(t, pruneSpec)

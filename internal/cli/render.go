@@ -19,11 +19,7 @@ type renderOptions struct {
 	resolveDigests     bool
 }
 
-func init() {
-	commands = append(commands, newRenderCmd)
-}
-
-func newRenderCmd(g *Globals) *cobra.Command {
+func newRenderCmd(g *Factory) *cobra.Command {
 	o := &renderOptions{}
 	cmd := &cobra.Command{
 		Use:   "render -f winami.yaml -d DIR",
@@ -73,7 +69,7 @@ digest each tag names now is pinned too.`,
 	return cmd
 }
 
-func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
+func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 	if o.dir == "" && g.Output == FormatTable {
 		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
 	}
@@ -94,7 +90,7 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 			if len(img.Images()) == 0 {
 				return Usagef("flag --resolve-digests: the spec caches no image (spec.cache.images), so there is nothing to resolve")
 			}
-			clients, err := g.AWS(ctx)
+			clients, err := g.AWS(ctx, "")
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 )
 
 // TestTagScopedActionsAuthorizeTheCaller: the caller's CreateTags, DeregisterImage and
@@ -20,7 +20,7 @@ import (
 // No ec2:CreateAction is in a direct CreateTags' context. An allowed DeleteSnapshot of a
 // snapshot an AMI uses is still InvalidSnapshot.InUse.
 func TestTagScopedActionsAuthorizeTheCaller(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	c, ic := sdk.NewFromConfig(cfg), iam.NewFromConfig(cfg)
 	put := func(tags, snapTags map[string]string) types.Image {

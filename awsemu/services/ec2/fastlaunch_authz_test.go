@@ -12,6 +12,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/services/ec2"
 )
 
@@ -20,7 +21,7 @@ import (
 // (UnauthorizedOperation, also for DryRun); AdministratorAccess and EC2FastLaunchFullAccess
 // allow it.
 func TestEnableFastLaunchAuthorizesTheCaller(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	c, ic := sdk.NewFromConfig(cfg), iam.NewFromConfig(cfg)
 	put := func() string {
@@ -110,7 +111,7 @@ func TestEnableFastLaunchAuthorizesTheCaller(t *testing.T) {
 // caller who may launch but not create them sees the enabling end in enabling-failed.
 func TestFastLaunchWithoutTemplateNeedsStackRights(t *testing.T) {
 	clock := awsemu.NewManualClock(t0)
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	c, ic := sdk.NewFromConfig(cfg), iam.NewFromConfig(cfg)
 	user := aws.String(awsemu.CallerUserName)

@@ -18,6 +18,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 )
 
 var ctx = context.Background()
@@ -33,7 +34,7 @@ func manifest(sizes ...int64) string {
 
 func TestGetAuthorizationToken(t *testing.T) {
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	out, err := ecr.NewFromConfig(awstest.SDKConfig(srv.URL(), "eu-west-1")).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ func TestGetAuthorizationToken(t *testing.T) {
 }
 
 func TestRepositoriesAndImages(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := ecr.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	repo := aws.String("team/myapp")
 	cr, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: repo})
@@ -135,7 +136,7 @@ func TestRepositoriesAndImages(t *testing.T) {
 }
 
 func TestThrottling(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	srv.Faults.SetThrottle(1)
 	_, err := ecr.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err == nil || !strings.Contains(err.Error(), "ThrottlingException") {

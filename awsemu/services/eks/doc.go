@@ -7,7 +7,7 @@
 // cluster directly (with the endpoint and certificate authority of a real API server
 // when a test has one). Unknown clusters answer ResourceNotFoundException (404).
 //
-// DescribeClusterVersions lists the Kubernetes versions of package catalog with their
+// DescribeClusterVersions lists the Kubernetes versions of package world (world.json) with their
 // support status (STANDARD_SUPPORT, EXTENDED_SUPPORT), plus a few older UNSUPPORTED
 // versions that only includeAll shows; release and end-of-support dates are EKS's published
 // calendar. It filters by clusterType, versionStatus (and the deprecated status),

@@ -14,7 +14,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/protocol/restjson"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // ClusterCreateDuration is how long a cluster made with CreateCluster stays CREATING.
@@ -66,7 +66,7 @@ func (s *Service) SeedCluster(c Cluster) {
 		c.Region = awsemu.DefaultRegion
 	}
 	if c.Version == "" {
-		c.Version = catalog.LatestKubernetes()
+		c.Version = world.LatestKubernetes()
 	}
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.srv.Clock.Now()
@@ -130,7 +130,7 @@ func (s *Service) clusterJSON(c *Cluster, account string) map[string]any {
 	if ca == "" {
 		ca = base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nawsemu\n-----END CERTIFICATE-----\n"))
 	}
-	part := catalog.Partition(c.Region)
+	part := world.Partition(c.Region)
 	out := map[string]any{}
 	for k, v := range c.doc {
 		out[k] = v
@@ -241,47 +241,32 @@ func (s *Service) createCluster(r *awsemu.Request) (any, *restjson.Error) {
 type release struct {
 	version string
 	date    string // release on EKS
-	status  string // "" for versions not in package catalog: UNSUPPORTED
+	status  string // UNSUPPORTED once EKS no longer supports it
 }
 
-// calendar holds EKS's published release dates. End of standard support is 14 months
-// after release, end of extended support 26 months after.
-var calendar = map[string]string{
-	"1.23": "2022-08-11", "1.24": "2022-11-15", "1.25": "2023-02-21", "1.26": "2023-04-11",
-	"1.27": "2023-05-24", "1.28": "2023-09-26", "1.29": "2024-01-23", "1.30": "2024-05-23",
-	"1.31": "2024-09-26", "1.32": "2025-01-23", "1.33": "2025-05-29", "1.34": "2025-10-02",
-	"1.35": "2026-01-27", "1.36": "2026-05-21", "1.37": "2026-09-24",
-}
-
+// releases lists world.json's Kubernetes versions, newest first, with their EKS release
+// dates. End of standard support is 14 months after release, end of extended support
+// 26 months after.
 func releases() []release {
 	var out []release
-	inCatalog := map[string]string{}
-	for _, kr := range catalog.KubernetesReleases() {
-		inCatalog[kr.Version] = kr.Status
-	}
-	seen := map[string]bool{}
-	for v := range calendar {
-		out = append(out, release{version: v, date: calendar[v], status: inCatalog[v]})
-		seen[v] = true
-	}
-	for v, st := range inCatalog {
-		if !seen[v] {
-			out = append(out, release{version: v, status: st})
+	for _, k := range world.AllKubernetes() {
+		status := k.Status
+		if status == "" {
+			status = "UNSUPPORTED"
 		}
+		out = append(out, release{version: k.Version, date: k.EKSRelease, status: status})
 	}
-	// Versions newer than the catalog's newest do not exist yet.
-	latest := catalog.LatestKubernetes()
-	kept := out[:0]
-	for _, r := range out {
-		if catalog.CompareKubernetes(r.version, latest) <= 0 {
-			if r.status == "" {
-				r.status = "UNSUPPORTED"
-			}
-			kept = append(kept, r)
-		}
+	sort.Slice(out, func(i, j int) bool { return minor(out[i].version) > minor(out[j].version) })
+	return out
+}
+
+// minor is the minor number of a "1.NN" version (-1 when it is not one).
+func minor(v string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(v, "1."))
+	if err != nil || !strings.HasPrefix(v, "1.") {
+		return -1
 	}
-	sort.Slice(kept, func(i, j int) bool { return catalog.CompareKubernetes(kept[i].version, kept[j].version) > 0 })
-	return kept
+	return n
 }
 
 func supported(v string) bool {
@@ -294,7 +279,7 @@ func supported(v string) bool {
 }
 
 // defaultVersion is the version EKS picks when none is given: the newest in standard support.
-func defaultVersion() string { return catalog.LatestKubernetes() }
+func defaultVersion() string { return world.LatestKubernetes() }
 
 func (s *Service) describeClusterVersions(r *awsemu.Request) (any, *restjson.Error) {
 	q := r.HTTP.URL.Query()

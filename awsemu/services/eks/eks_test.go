@@ -14,7 +14,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	emueks "github.com/winami/winami/awsemu/services/eks"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 var ctx = context.Background()
@@ -83,7 +83,7 @@ func TestDescribeClusterVersions(t *testing.T) {
 		pages++
 		all = append(all, out.ClusterVersions...)
 	}
-	want := catalog.KubernetesReleases()
+	want := world.KubernetesReleases()
 	if len(all) != len(want) || pages != (len(want)+2)/3 {
 		t.Fatalf("%d versions in %d pages, want %d", len(all), pages, len(want))
 	}
@@ -117,7 +117,7 @@ func TestDescribeClusterVersions(t *testing.T) {
 		t.Fatalf("clusterVersions filter: %v %+v", err, out)
 	}
 	out, err = c.DescribeClusterVersions(ctx, &eks.DescribeClusterVersionsInput{DefaultOnly: aws.Bool(true)})
-	if err != nil || len(out.ClusterVersions) != 1 || aws.ToString(out.ClusterVersions[0].ClusterVersion) != catalog.LatestKubernetes() {
+	if err != nil || len(out.ClusterVersions) != 1 || aws.ToString(out.ClusterVersions[0].ClusterVersion) != world.LatestKubernetes() {
 		t.Fatalf("defaultOnly: %v %+v", err, out)
 	}
 	out, err = c.DescribeClusterVersions(ctx, &eks.DescribeClusterVersionsInput{IncludeAll: aws.Bool(true)})

@@ -13,14 +13,14 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	iamemu "github.com/winami/winami/awsemu/services/iam"
 )
 
 var ctx = context.Background()
 
 func client(t *testing.T) (*iam.Client, *awsemu.Server) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	return iam.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), srv
 }
 

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // semver is a major.minor.patch version.
@@ -83,7 +83,7 @@ func arnName(name string) string { return strings.ToLower(strings.ReplaceAll(nam
 // resourceARN builds an Image Builder ARN.
 func resourceARN(region, account, kind, name string, rest ...string) string {
 	parts := append([]string{kind, arnName(name)}, rest...)
-	return fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s", catalog.Partition(region), region, account, strings.Join(parts, "/"))
+	return fmt.Sprintf("arn:%s:imagebuilder:%s:%s:%s", world.Partition(region), region, account, strings.Join(parts, "/"))
 }
 
 // parsedARN is an Image Builder ARN taken apart.

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/winami/winami/awsemu/protocol/restjson"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 // component is one build version of a component.
@@ -504,7 +504,7 @@ func deleteComponent(c *call) (map[string]any, *restjson.Error) {
 var managedReleased = time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC)
 
 // managedComponents are the Amazon-managed components of a region: eks-optimized-ami-windows
-// at <k8s>.0 for every Kubernetes version of package catalog, and update-windows 1.0.0–1.0.2.
+// at <k8s>.0 for every Kubernetes version of package world, and update-windows 1.0.0–1.0.2.
 func managedComponents(region string) []*component {
 	var out []*component
 	add := func(name string, v semver, desc, data string, oses []string) {
@@ -516,7 +516,7 @@ func managedComponents(region string) []*component {
 		c.arn = resourceARN(region, "aws", "component", name, v.String(), "1")
 		out = append(out, c)
 	}
-	for _, k := range catalog.KubernetesVersions() {
+	for _, k := range world.KubernetesVersions() {
 		var v semver
 		if _, err := fmt.Sscanf(k, "%d.%d", &v[0], &v[1]); err != nil {
 			continue
@@ -539,8 +539,8 @@ phases:
         inputs:
           commands:
             - Get-Service kubelet
-`, catalog.ComponentEKS, k, k)
-		add(catalog.ComponentEKS, v, "Installs the EKS-optimized Windows AMI components (kubelet, kube-proxy, containerd) for Kubernetes "+k+".",
+`, world.ComponentEKS(), k, k)
+		add(world.ComponentEKS(), v, "Installs the EKS-optimized Windows AMI components (kubelet, kube-proxy, containerd) for Kubernetes "+k+".",
 			data, []string{"Microsoft Windows Server 2019", "Microsoft Windows Server 2022", "Microsoft Windows Server 2025"})
 	}
 	for patch := 0; patch <= 2; patch++ {
@@ -553,7 +553,7 @@ phases:
       - name: UpdateWindows
         action: UpdateOS
 `
-		add(catalog.ComponentUpdateWindows, semver{1, 0, patch}, "Updates Microsoft Windows with the latest security updates.",
+		add(world.ComponentUpdateWindows(), semver{1, 0, patch}, "Updates Microsoft Windows with the latest security updates.",
 			data, []string{"Microsoft Windows Server"})
 	}
 	return out

@@ -27,7 +27,7 @@
 // opaque nextToken (InvalidPaginationTokenException when it is not one of ours).
 //
 // Amazon-managed components exist in every region: eks-optimized-ami-windows at
-// <k8s>.0/1 for every Kubernetes version of package catalog and update-windows
+// <k8s>.0/1 for every Kubernetes version of package world (world.json) and update-windows
 // 1.0.0–1.0.2, owner "Amazon", ARN account "aws", platform Windows. ListComponents shows
 // them with owner=Amazon; recipes and GetComponent resolve them with wildcard versions
 // (…:aws:component/eks-optimized-ami-windows/1.31.x).

@@ -17,6 +17,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
 )
 
@@ -38,7 +39,7 @@ type rworld struct {
 func newRWorld(t *testing.T) *rworld {
 	t.Helper()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	w := &rworld{srv: srv, clock: clock, ib: ib.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), cfg: cfg}
 	imgs, err := w.ec2("us-east-1").DescribeImages(ctx, &sdkec2.DescribeImagesInput{Owners: []string{"amazon"},

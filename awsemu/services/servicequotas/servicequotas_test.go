@@ -14,7 +14,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
-	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/services/servicequotas"
 )
 
@@ -47,7 +47,7 @@ func code(err error) string {
 }
 
 func TestVCPUQuotaPerRegion(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	east := sq.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	west := sq.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-west-2"))
 	in := &sq.GetServiceQuotaInput{ServiceCode: aws.String("ec2"), QuotaCode: aws.String(servicequotas.StandardVCPUQuotaCode)}
@@ -91,7 +91,7 @@ func TestVCPUQuotaPerRegion(t *testing.T) {
 }
 
 func TestUnknownCodes(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := sq.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	for _, tc := range []struct{ service, quota, want string }{
 		{"ec2", "L-00000000", "NoSuchResourceException"},

@@ -17,8 +17,9 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
-	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/awsemu/world"
 )
 
 var ctx = context.Background()
@@ -37,21 +38,21 @@ func apiCode(t *testing.T, err error) string {
 }
 
 // latestEKS returns the seeded id and release of the newest AMI a public parameter names.
-func latestEKS(region, win string, ed catalog.Edition, k8s string) (string, time.Time) {
+func latestEKS(region, win string, ed string, k8s string) (string, time.Time) {
 	rel := seed.EKSReleases(k8s)
 	d := rel[len(rel)-1]
-	return seed.ImageID(region, catalog.EKSOptimizedAMIName(win, ed, k8s, d.Format("2006.01.02"))), d
+	return seed.ImageID(region, world.EKSOptimizedAMIName(win, ed, k8s, d.Format("2006.01.02"))), d
 }
 
 func TestGetPublicParameter(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	for _, region := range []string{"us-east-1", "eu-central-1"} {
-		name := catalog.EKSOptimizedParameter("2022", catalog.Core, "1.33")
+		name := world.EKSOptimizedParameter("2022", world.Core, "1.33")
 		out, err := client(srv, region).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
 		if err != nil {
 			t.Fatalf("GetParameter %s in %s: %v", name, region, err)
 		}
-		want, released := latestEKS(region, "2022", catalog.Core, "1.33")
+		want, released := latestEKS(region, "2022", world.Core, "1.33")
 		p := out.Parameter
 		if *p.Value != want {
 			t.Errorf("%s: value %s, want %s", region, *p.Value, want)
@@ -72,7 +73,7 @@ func TestGetPublicParameter(t *testing.T) {
 }
 
 func TestGetParameterErrors(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "us-east-1")
 	_, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/no/such/parameter")})
 	var nf *types.ParameterNotFound
@@ -81,12 +82,12 @@ func TestGetParameterErrors(t *testing.T) {
 	}
 
 	// 2025 has no AMIs before its first Kubernetes version, so no parameter either.
-	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(catalog.EKSOptimizedParameter("2025", catalog.Core, "1.31"))})
+	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/aws/service/ami-windows-latest/Windows_Server-2025-English-Core-EKS_Optimized-1.31/image_id")})
 	if !errors.As(err, &nf) {
 		t.Fatalf("2025 with 1.31: error %v, want ParameterNotFound", err)
 	}
 
-	name := catalog.EKSOptimizedParameter("2019", catalog.Full, "1.31")
+	name := world.EKSOptimizedParameter("2019", world.Full, "1.31")
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name + ":99")})
 	var vnf *types.ParameterVersionNotFound
 	if !errors.As(err, &vnf) {
@@ -95,15 +96,15 @@ func TestGetParameterErrors(t *testing.T) {
 }
 
 func TestSelectors(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "us-west-2")
-	name := catalog.EKSOptimizedParameter("2019", catalog.Full, "1.31")
+	name := world.EKSOptimizedParameter("2019", world.Full, "1.31")
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name + ":1")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := seed.EKSReleases("1.31")[0]
-	want := seed.ImageID("us-west-2", catalog.EKSOptimizedAMIName("2019", catalog.Full, "1.31", first.Format("2006.01.02")))
+	want := seed.ImageID("us-west-2", world.EKSOptimizedAMIName("2019", world.Full, "1.31", first.Format("2006.01.02")))
 	if *out.Parameter.Value != want || out.Parameter.Version != 1 || aws.ToString(out.Parameter.Selector) != ":1" || *out.Parameter.Name != name {
 		t.Errorf("name:1 = %s v%d selector %q name %s, want %s v1 :1 %s", *out.Parameter.Value, out.Parameter.Version,
 			aws.ToString(out.Parameter.Selector), *out.Parameter.Name, want, name)
@@ -111,9 +112,9 @@ func TestSelectors(t *testing.T) {
 }
 
 func TestByARN(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "eu-west-1")
-	name := catalog.EKSOptimizedParameter("2022", catalog.Core, "1.33")
+	name := world.EKSOptimizedParameter("2022", world.Core, "1.33")
 	byName, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestByARN(t *testing.T) {
 }
 
 func TestRegionsAreSeparate(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	east, west := client(srv, "us-east-1"), client(srv, "us-west-2")
 	if _, err := east.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/team/east-only"), Value: aws.String("x"), Type: types.ParameterTypeString}); err != nil {
 		t.Fatal(err)
@@ -162,7 +163,7 @@ func TestRegionsAreSeparate(t *testing.T) {
 		t.Fatalf("us-west-2 sees us-east-1's parameter: %v", err)
 	}
 	// Seeded values differ per region too (different AMI ids per region, as on AWS).
-	name := catalog.EKSOptimizedParameter("2022", catalog.Full, "1.34")
+	name := world.EKSOptimizedParameter("2022", world.Full, "1.34")
 	a, err := east.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
@@ -177,11 +178,11 @@ func TestRegionsAreSeparate(t *testing.T) {
 }
 
 func TestGetParameters(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "eu-west-1")
 	var names []string
 	for _, k := range []string{"1.31", "1.32", "1.33", "1.34", "1.35"} {
-		names = append(names, catalog.EKSOptimizedParameter("2022", catalog.Core, k))
+		names = append(names, world.EKSOptimizedParameter("2022", world.Core, k))
 	}
 	names = append(names, "/missing/one", names[0]+":1", names[0]+":42")
 	out, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: names})
@@ -196,7 +197,7 @@ func TestGetParameters(t *testing.T) {
 	}
 	for i, p := range out.Parameters[:5] {
 		k := []string{"1.31", "1.32", "1.33", "1.34", "1.35"}[i]
-		want, _ := latestEKS("eu-west-1", "2022", catalog.Core, k)
+		want, _ := latestEKS("eu-west-1", "2022", world.Core, k)
 		if *p.Name != names[i] || *p.Value != want {
 			t.Errorf("parameter %d: %s=%s, want %s=%s", i, *p.Name, *p.Value, names[i], want)
 		}
@@ -221,17 +222,17 @@ func TestGetParameters(t *testing.T) {
 }
 
 func TestGetParametersByPath(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "ap-southeast-1")
 
 	// Recursive: every EKS-optimized and base parameter of the region.
 	var want []string
-	for _, w := range catalog.WindowsVersions() {
-		for _, ed := range catalog.Editions {
-			want = append(want, catalog.BaseParameter(w.Version, ed))
-			for _, k := range catalog.KubernetesVersions() {
-				if catalog.Supported(w.Version, k) == nil {
-					want = append(want, catalog.EKSOptimizedParameter(w.Version, ed, k))
+	for _, w := range world.WindowsVersions() {
+		for _, ed := range world.Editions() {
+			want = append(want, world.BaseParameter(w, ed))
+			for _, k := range world.KubernetesVersions() {
+				if world.Supported(w, k) {
+					want = append(want, world.EKSOptimizedParameter(w, ed, k))
 				}
 			}
 		}
@@ -299,9 +300,9 @@ func TestGetParametersByPath(t *testing.T) {
 }
 
 func TestGetParameterHistory(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "us-east-2")
-	name := catalog.EKSOptimizedParameter("2025", catalog.Core, "1.35")
+	name := world.EKSOptimizedParameter("2025", world.Core, "1.35")
 	rel := seed.EKSReleases("1.35")
 	var got []types.ParameterHistory
 	p := ssm.NewGetParameterHistoryPaginator(c, &ssm.GetParameterHistoryInput{Name: aws.String(name), MaxResults: aws.Int32(2)})
@@ -319,7 +320,7 @@ func TestGetParameterHistory(t *testing.T) {
 		t.Fatalf("%d versions, want %d", len(got), len(rel))
 	}
 	for i, h := range got {
-		want := seed.ImageID("us-east-2", catalog.EKSOptimizedAMIName("2025", catalog.Core, "1.35", rel[i].Format("2006.01.02")))
+		want := seed.ImageID("us-east-2", world.EKSOptimizedAMIName("2025", world.Core, "1.35", rel[i].Format("2006.01.02")))
 		if h.Version != int64(i+1) || *h.Value != want || h.LastModifiedDate.Format("2006-01-02") != rel[i].Format("2006-01-02") {
 			t.Errorf("version %d: v%d %s %v, want v%d %s on %s", i, h.Version, *h.Value, h.LastModifiedDate, i+1, want, rel[i].Format("2006-01-02"))
 		}
@@ -337,7 +338,7 @@ func TestGetParameterHistory(t *testing.T) {
 
 func TestPutParameter(t *testing.T) {
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	srv := emulator.Start(t, emulator.WithClock(clock))
+	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	c := client(srv, "us-east-1")
 	name := aws.String("/winami/prod/image_id")
 
@@ -393,10 +394,10 @@ func TestPutParameter(t *testing.T) {
 }
 
 func TestImageDataType(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "us-east-1")
 	name := aws.String("/winami/golden")
-	ami, _ := latestEKS("us-east-1", "2022", catalog.Core, "1.34")
+	ami, _ := latestEKS("us-east-1", "2022", world.Core, "1.34")
 	out, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: name, Value: aws.String(ami), Type: types.ParameterTypeString, DataType: aws.String("aws:ec2:image")})
 	if err != nil || out.Version != 1 {
 		t.Fatalf("put existing AMI: %v", err)
@@ -408,7 +409,7 @@ func TestImageDataType(t *testing.T) {
 
 	// An AMI of another region, and a malformed id: AWS accepts the call and drops the
 	// write after its asynchronous validation.
-	other, _ := latestEKS("eu-west-1", "2022", catalog.Core, "1.34")
+	other, _ := latestEKS("eu-west-1", "2022", world.Core, "1.34")
 	for _, bad := range []string{other, "ami-0123456789abcdef0", "not-an-ami"} {
 		out, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: name, Value: aws.String(bad), Overwrite: aws.Bool(true), DataType: aws.String("aws:ec2:image")})
 		if err != nil || out.Version != 2 {
@@ -429,8 +430,8 @@ func TestImageDataType(t *testing.T) {
 }
 
 func TestStorePutParameter(t *testing.T) {
-	srv := emulator.Start(t)
-	ami, _ := latestEKS("us-west-2", "2019", catalog.Core, "1.32")
+	srv := emulatortest.Start(t)
+	ami, _ := latestEKS("us-west-2", "2019", world.Core, "1.32")
 	const role = "arn:aws:sts::123456789012:assumed-role/pipeline-role/EC2ImageBuilder"
 	if err := srv.SSM.PutParameter("us-west-2", "/pipeline/out", ami, "aws:ec2:image", role); err != nil {
 		t.Fatal(err)
@@ -460,7 +461,7 @@ func TestStorePutParameter(t *testing.T) {
 }
 
 func TestDeleteAndDescribe(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	c := client(srv, "us-east-1")
 	for i := 0; i < 3; i++ {
 		if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(fmt.Sprintf("/d/p%d", i)), Value: aws.String("x"), Type: types.ParameterTypeString}); err != nil {
@@ -484,7 +485,7 @@ func TestDeleteAndDescribe(t *testing.T) {
 	if err != nil || len(d.Parameters) != 1 || *d.Parameters[0].Name != "/d/p2" {
 		t.Errorf("describe by name: %v %+v", err, d)
 	}
-	pub := catalog.EKSOptimizedParameter("2022", catalog.Core, "1.33")
+	pub := world.EKSOptimizedParameter("2022", world.Core, "1.33")
 	if _, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(pub)}); apiCode(t, err) != "AccessDeniedException" {
 		t.Errorf("delete public parameter: %v", err)
 	}

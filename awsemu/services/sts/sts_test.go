@@ -10,6 +10,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 )
 
 func TestGetCallerIdentity(t *testing.T) {
@@ -20,7 +21,7 @@ func TestGetCallerIdentity(t *testing.T) {
 			opts = append(opts, emulator.WithAccount(account))
 			want = account
 		}
-		srv := emulator.Start(t, opts...)
+		srv := emulatortest.Start(t, opts...)
 		for _, region := range []string{"us-east-1", "eu-west-1"} {
 			out, err := sts.NewFromConfig(awstest.SDKConfig(srv.URL(), region)).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 			if err != nil {
@@ -34,7 +35,7 @@ func TestGetCallerIdentity(t *testing.T) {
 }
 
 func TestThrottling(t *testing.T) {
-	srv := emulator.Start(t)
+	srv := emulatortest.Start(t)
 	srv.Faults.SetThrottle(1)
 	_, err := sts.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err == nil || !strings.Contains(err.Error(), "Throttling") {
