@@ -54,8 +54,20 @@ type Client struct {
 	ServiceQuotas awsapi.ServiceQuotas
 }
 
-// New returns a Client for region built from c's per-region clients.
-func New(c *awsapi.Clients, region string) *Client {
+// Clients gives the per-region clients Fast Launch calls (*awsapi.Clients satisfies it);
+// Region is the default region.
+type Clients interface {
+	Region() string
+	EC2(region string) awsapi.EC2
+	STS(region string) awsapi.STS
+	IAM(region string) awsapi.IAM
+	SSM(region string) awsapi.SSM
+	ServiceQuotas(region string) awsapi.ServiceQuotas
+}
+
+// New returns a Client for region ("" for c's default region) built from c's per-region
+// clients.
+func New(c Clients, region string) *Client {
 	if region == "" {
 		region = c.Region()
 	}

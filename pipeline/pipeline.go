@@ -13,6 +13,14 @@ import (
 	"github.com/winami/winami/spec"
 )
 
+// Clients gives the per-region clients the workflows call (*awsapi.Clients satisfies
+// it): Image Builder, EC2, SSM and IAM for plan, apply and build, STS and Service Quotas
+// for the preflight, ECR for the registry tokens of ECR registries.
+type Clients interface {
+	preflight.Clients
+	ECR(region string) awsapi.ECR
+}
+
 // Options tune [Load].
 type Options struct {
 	// CreateInstanceProfile makes the build instance's profile and its role part of the
@@ -57,7 +65,7 @@ type Pipeline struct {
 	// Options are the options Plan, Apply and Build pass to package imagebuilder.
 	Options imagebuilder.Options
 
-	clients *awsapi.Clients
+	clients Clients
 	opts    Options
 	cache   *cacheReader
 }
@@ -67,7 +75,7 @@ type Pipeline struct {
 // from their registries unless opts.NoRegistry) and renders img into the desired state. A
 // spec that does not render, or whose pin cannot be read, is an *InputError; a pinned
 // release that does not exist is an *imagebuilder.PreflightError.
-func Load(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsImage, opts Options) (*Pipeline, error) {
+func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) (*Pipeline, error) {
 	region := img.Metadata.Region
 	// apply counts versions from 1.0.0 (the next patch for new content); rendered files
 	// carry versions derived from the content instead.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/check"
+	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/spec"
 )
 
@@ -49,10 +50,17 @@ const (
 	CheckFastLaunchRights = "fast-launch-rights"
 )
 
+// Clients gives the per-region clients the checks call (*awsapi.Clients satisfies it):
+// those of package fastlaunch's and package imagebuilder's checks.
+type Clients interface {
+	fastlaunch.Clients
+	ImageBuilder(region string) awsapi.ImageBuilder
+}
+
 // Doctor checks, before a build, what would make it fail half an hour in.
 type Doctor struct {
 	// Clients gives each region's clients.
-	Clients *awsapi.Clients
+	Clients Clients
 	// CheckImages, when set, checks the cached images against the spec's Windows version
 	// and Kubernetes minor, which names the AMI's containerd (package images); without it
 	// the check is skipped with a pointer to `winami images check`.
@@ -78,7 +86,7 @@ type Options struct {
 // Preflight runs doctor's checks, without the registry reads, as build and apply do
 // before their first change: it returns every check, and an error only when checks could
 // not run at all.
-func Preflight(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsImage, opts Options) ([]Check, error) {
+func Preflight(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) ([]Check, error) {
 	opts.Fast = true
 	return (&Doctor{Clients: clients, Options: opts}).Run(ctx, img)
 }

@@ -9,10 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -23,14 +19,15 @@ import (
 
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/kube"
 )
 
 // auditWorld is awsemu plus a fake cluster that `winami audit` is pointed at.
 type auditWorld struct {
 	t      *testing.T
-	ec2    *ec2.Client
-	ssm    *ssm.Client
+	ec2    *awsfixture.AWS
+	ssm    *awsfixture.AWS
 	nodes  []runtime.Object
 	server string
 	got    kube.Options
@@ -40,7 +37,7 @@ func newAuditWorld(t *testing.T) *auditWorld {
 	t.Helper()
 	srv := useEmulator(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
-	w := &auditWorld{t: t, ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), server: "v1.35.3-eks-5e0fdde"}
+	w := &auditWorld{t: t, ec2: awsfixture.New(cfg), ssm: awsfixture.New(cfg), server: "v1.35.3-eks-5e0fdde"}
 	useKube(t, w.kube)
 	return w
 }
@@ -59,12 +56,12 @@ func (w *auditWorld) windowsNodes(prefix, date, kubelet string, n int) string {
 	w.t.Helper()
 	ctx := context.Background()
 	name := catalog.EKSOptimizedAMIName("2022", catalog.Core, "1.35", date)
-	imgs, err := w.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+	imgs, err := w.ec2.DescribeImagesOwnedBy(ctx, name)
 	if err != nil || len(imgs.Images) != 1 {
 		w.t.Fatalf("finding %s: %v", name, err)
 	}
 	ami := aws.ToString(imgs.Images[0].ImageId)
-	out, err := w.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n))})
+	out, err := w.ec2.RunInstances(ctx, ami, n, "")
 	if err != nil {
 		w.t.Fatalf("RunInstances: %v", err)
 	}
@@ -165,8 +162,7 @@ func TestAuditSpecFile(t *testing.T) {
 	ami := w.windowsNodes("win-", "2026.11.12", "v1.35.2", 2)
 	const param = "/winami/prod-win2022/image_id"
 	other := w.windowsNodes("x-", "2026.09.11", "v1.35.2", 1)
-	if _, err := w.ssm.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(param), Value: aws.String(ami),
-		Type: ssmtypes.ParameterTypeString, DataType: aws.String("aws:ec2:image")}); err != nil {
+	if _, err := w.ssm.PutImageParameter(context.Background(), param, ami); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "winami.yaml")

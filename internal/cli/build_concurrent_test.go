@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // TestConcurrentBuilds: two `winami build` runs of the same spec at once (two CI jobs) end
@@ -63,18 +62,14 @@ func TestConcurrentBuilds(t *testing.T) {
 	role := "arn:aws:sts::" + srv.Account + ":assumed-role/cli-win2022-imagebuilder-execution/"
 	const param = "/winami/cli-win2022/image_id"
 	for _, region := range []string{"us-east-1", "us-west-2"} {
-		api := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
 		var vals, users []string
-		p := ssm.NewGetParameterHistoryPaginator(api, &ssm.GetParameterHistoryInput{Name: aws.String(param)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, h := range page.Parameters {
-				vals = append(vals, aws.ToString(h.Value))
-				users = append(users, aws.ToString(h.LastModifiedUser))
-			}
+		history, err := awsfixture.New(awstest.SDKConfig(srv.URL(), region)).ParameterHistory(context.Background(), param)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range history {
+			vals = append(vals, aws.ToString(h.Value))
+			users = append(users, aws.ToString(h.LastModifiedUser))
 		}
 		seen := map[string]bool{}
 		for i, v := range vals {
@@ -122,12 +117,12 @@ func TestBuildWhileAnotherRuns(t *testing.T) {
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
 	}
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	pl, err := api.ListImagePipelines(context.Background(), &ib.ListImagePipelinesInput{})
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pl, err := api.ListImagePipelines(context.Background())
 	if err != nil || len(pl.ImagePipelineList) != 1 {
 		t.Fatalf("listing pipelines: %v", err)
 	}
-	started, err := api.StartImagePipelineExecution(context.Background(), &ib.StartImagePipelineExecutionInput{ImagePipelineArn: pl.ImagePipelineList[0].Arn})
+	started, err := api.StartImagePipelineExecution(context.Background(), pl.ImagePipelineList[0].Arn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,15 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/spec"
 )
 
@@ -179,7 +176,7 @@ func TestPlanApplyBuild(t *testing.T) {
 	}
 	for _, a := range res.AMIs {
 		cfg := awstest.SDKConfig(srv.URL(), a.Region)
-		p, err := ssm.NewFromConfig(cfg).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(res.Parameter)})
+		p, err := awsfixture.New(cfg).GetParameter(context.Background(), res.Parameter)
 		if err != nil || aws.ToString(p.Parameter.Value) != a.ImageID {
 			t.Errorf("published parameter in %s: %v, want %s", a.Region, err, a.ImageID)
 		}
@@ -208,13 +205,13 @@ func TestBuildFailed(t *testing.T) {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
 	}
 	// awsemu fails builds of a pipeline tagged awsemu:fail-at.
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	pl, err := api.ListImagePipelines(context.Background(), &ib.ListImagePipelinesInput{})
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pl, err := api.ListImagePipelines(context.Background())
 	if err != nil || len(pl.ImagePipelineList) != 1 {
 		t.Fatalf("listing pipelines: %v", err)
 	}
-	if _, err := api.TagResource(context.Background(), &ib.TagResourceInput{ResourceArn: pl.ImagePipelineList[0].Arn,
-		Tags: map[string]string{"awsemu:fail-at": "TESTING", "awsemu:fail-reason": "Test step ValidateImageCache failed: image not listed"}}); err != nil {
+	if _, err := api.TagResource(context.Background(), pl.ImagePipelineList[0].Arn,
+		map[string]string{"awsemu:fail-at": "TESTING", "awsemu:fail-reason": "Test step ValidateImageCache failed: image not listed"}); err != nil {
 		t.Fatal(err)
 	}
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply", "--poll-interval", "20ms")
@@ -306,14 +303,13 @@ func interrupt(t *testing.T, f string, stdin string) (string, int) {
 	return errw.String(), code
 }
 
-func imageState(t *testing.T, srv *awsemu.Server, arn string) types.ImageStatus {
+func imageState(t *testing.T, srv *awsemu.Server, arn string) string {
 	t.Helper()
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	out, err := api.GetImage(context.Background(), &ib.GetImageInput{ImageBuildVersionArn: aws.String(arn)})
+	st, err := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1")).ImageStatus(context.Background(), arn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Image.State.Status
+	return st
 }
 
 func imageARN(t *testing.T, stderr string) string {
@@ -337,7 +333,7 @@ func TestBuildInterrupted(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "the build keeps running (no terminal to ask") || !strings.Contains(errOut, "cancel-image-creation") {
 		t.Fatalf("interrupted without a terminal: exit %d:\n%s", code, errOut)
 	}
-	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "keeps running"):])); st == types.ImageStatusCancelled || st == types.ImageStatusFailed {
+	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "keeps running"):])); st == awsfixture.ImageCancelled || st == awsfixture.ImageFailed {
 		t.Errorf("the build left running is %s", st)
 	}
 
@@ -346,7 +342,7 @@ func TestBuildInterrupted(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "cancel the build") || !strings.Contains(errOut, "cancelled: ") {
 		t.Fatalf("interrupted with a terminal, answered y: exit %d:\n%s", code, errOut)
 	}
-	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "cancelled: "):])); st != types.ImageStatusCancelled {
+	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "cancelled: "):])); st != awsfixture.ImageCancelled {
 		t.Errorf("the cancelled build is %s", st)
 	}
 }
@@ -455,12 +451,12 @@ func useBuildWorld(t *testing.T, opts ...emulator.Option) *awsemu.Server {
 func createExecutionRole(t *testing.T, srv *awsemu.Server, name, param string, regions ...string) {
 	t.Helper()
 	ctx := context.Background()
-	api := iam.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	if _, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(imagebuilder.ExecutionTrustPolicy)}); err != nil {
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := api.CreateRole(ctx, name, imagebuilder.ExecutionTrustPolicy); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{imagebuilder.ExecutionPolicy, imagebuilder.FastLaunchPolicy} {
-		if _, err := api.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String("arn:aws:iam::aws:policy/" + p)}); err != nil {
+		if _, err := api.AttachRolePolicy(ctx, name, "arn:aws:iam::aws:policy/"+p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -468,7 +464,7 @@ func createExecutionRole(t *testing.T, srv *awsemu.Server, name, param string, r
 		return
 	}
 	doc := imagebuilder.PublishParameterPolicy("aws", srv.Account, param, regions).JSON()
-	if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+	if _, err := api.PutRolePolicy(ctx, name, imagebuilder.ExecutionRolePolicyName, doc); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,10 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -21,6 +17,7 @@ import (
 	"github.com/winami/winami/awsemu/seed"
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // fastClock makes the emulator's Fast Launch state machine run 6000× faster than real
@@ -40,12 +37,12 @@ var amiSeq atomic.Int64
 func ownedImage(t *testing.T, srv *awsemu.Server, region string) string {
 	t.Helper()
 	ctx := context.Background()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(publicEKSImage(region)), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	run, err := c.RunInstances(ctx, publicEKSImage(region), 1, "m6i.large")
 	if err != nil {
 		t.Fatalf("RunInstances: %v", err)
 	}
-	out, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: run.Instances[0].InstanceId, Name: aws.String(fmt.Sprintf("golden-%d", amiSeq.Add(1)))})
+	out, err := c.CreateImage(ctx, run.Instances[0].InstanceId, fmt.Sprintf("golden-%d", amiSeq.Add(1)), nil)
 	if err != nil {
 		t.Fatalf("CreateImage: %v", err)
 	}
@@ -54,8 +51,8 @@ func ownedImage(t *testing.T, srv *awsemu.Server, region string) string {
 
 func flState(t *testing.T, srv *awsemu.Server, region, ami string) string {
 	t.Helper()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	out, err := c.DescribeFastLaunchImages(context.Background(), &ec2.DescribeFastLaunchImagesInput{ImageIds: []string{ami}})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	out, err := c.DescribeFastLaunchImages(context.Background(), ami)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +120,8 @@ func TestFastLaunchImageFromSSMPerRegion(t *testing.T) {
 	srv := useEmulator(t, fastClock())
 	east, west := ownedImage(t, srv, "us-east-1"), ownedImage(t, srv, "us-west-2")
 	for region, ami := range map[string]string{"us-east-1": east, "us-west-2": west} {
-		c := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-		if _, err := c.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String("/winami/prod/image_id"), Value: aws.String(ami), Type: ssmtypes.ParameterTypeString, DataType: aws.String("aws:ec2:image")}); err != nil {
+		c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+		if _, err := c.PutImageParameter(context.Background(), "/winami/prod/image_id", ami); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,9 +173,9 @@ func TestFastLaunchEnablingFailedShowsReason(t *testing.T) {
 	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	const reason = "Client.LaunchTemplateError: the subnet has no free addresses"
-	if _, err := c.CreateTags(context.Background(), &ec2.CreateTagsInput{Resources: []string{ami}, Tags: []ec2types.Tag{{Key: aws.String(emuec2.FailFastLaunchTag), Value: aws.String(reason)}}}); err != nil {
+	if _, err := c.CreateTags(context.Background(), map[string]string{emuec2.FailFastLaunchTag: reason}, ami); err != nil {
 		t.Fatal(err)
 	}
 	out, stderr, code := run(t, "fast-launch", "enable", "--image", ami, "--wait", "--poll-interval", "20ms")

@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -28,6 +26,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/images/imagestest"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/kube"
 )
 
@@ -148,12 +147,12 @@ func goldenDir(t *testing.T) string {
 func goldenImage(t *testing.T, srv *awsemu.Server, region string) string {
 	t.Helper()
 	ctx := context.Background()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	in, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(publicEKSImage(region)), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	in, err := c.RunInstances(ctx, publicEKSImage(region), 1, "m6i.large")
 	if err != nil {
 		t.Fatalf("RunInstances: %v", err)
 	}
-	out, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: in.Instances[0].InstanceId, Name: aws.String("golden-" + region)})
+	out, err := c.CreateImage(ctx, in.Instances[0].InstanceId, "golden-"+region, nil)
 	if err != nil {
 		t.Fatalf("CreateImage: %v", err)
 	}
