@@ -36,6 +36,10 @@ type Settings struct {
 	// RequestTimeout bounds one attempt of one request (the context's WithRequestTimeout,
 	// else DefaultRequestTimeout, when zero).
 	RequestTimeout time.Duration
+	// LoadOptions are applied after winami's own when the shared config and environment
+	// are loaded: tests point the SDK at an emulator with them (config.WithBaseEndpoint,
+	// static credentials, no shared files) without touching the process's environment.
+	LoadOptions []func(*config.LoadOptions) error
 }
 
 // Retryer is winami's retryer, tuned for throttling: the SDK's standard mode
@@ -198,6 +202,7 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
 	}
+	opts = append(opts, s.LoadOptions...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)

@@ -10,4 +10,10 @@
 // The server starts from a seeded public world (EKS-optimized Windows AMIs and the SSM
 // public parameters that point to them) and supports fault injection: latency,
 // throttling, scripted errors, and request counts per operation and region.
+//
+// awsemu is a Go module of its own (github.com/winami/winami/awsemu) and imports nothing
+// of winami: its public world comes from the data file of package world (names as AWS
+// publishes them), emulator.New assembles a server and emulatortest.Start runs one for a
+// Go test. Its differential suite against moto (package conformance) builds only with the
+// conformance tag.
 package awsemu

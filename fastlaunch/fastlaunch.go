@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 )
 
 // Fast Launch states as EC2 reports them, plus Gone for an image without Fast Launch.
@@ -53,8 +54,20 @@ type Client struct {
 	ServiceQuotas awsapi.ServiceQuotas
 }
 
-// New returns a Client for region built from c's per-region clients.
-func New(c *awsapi.Clients, region string) *Client {
+// Clients gives the per-region clients Fast Launch calls (*awsapi.Clients satisfies it);
+// Region is the default region.
+type Clients interface {
+	Region() string
+	EC2(region string) awsapi.EC2
+	STS(region string) awsapi.STS
+	IAM(region string) awsapi.IAM
+	SSM(region string) awsapi.SSM
+	ServiceQuotas(region string) awsapi.ServiceQuotas
+}
+
+// New returns a Client for region ("" for c's default region) built from c's per-region
+// clients.
+func New(c Clients, region string) *Client {
 	if region == "" {
 		region = c.Region()
 	}
@@ -238,27 +251,9 @@ type EnableOptions struct {
 	SkipPreflight bool
 }
 
-// PreflightError is returned by Enable when a preflight check failed; Checks holds all of them.
-type PreflightError struct {
-	Region  string
-	ImageID string
-	Checks  []Check
-}
-
-// Error implements error.
-func (e *PreflightError) Error() string {
-	var msgs []string
-	for _, c := range e.Checks {
-		if c.Status == CheckFail {
-			m := c.Message
-			if c.Fix != "" {
-				m += ": " + c.Fix
-			}
-			msgs = append(msgs, m)
-		}
-	}
-	return fmt.Sprintf("Fast Launch preflight for %s in %s: %s", e.ImageID, e.Region, strings.Join(msgs, "; "))
-}
+// PreflightError is returned by Enable when a preflight check failed; Checks holds all of
+// them. It is package check's type, the one doctor and package imagebuilder return too.
+type PreflightError = check.PreflightError
 
 // Enable runs the preflight and turns Fast Launch on for imageID. With opts.DryRun it
 // stops after EC2's DryRun. A failed preflight returns a *PreflightError.
@@ -280,7 +275,8 @@ func (c *Client) Enable(ctx context.Context, imageID string, s Settings, opts En
 			return res, err
 		}
 		if failed(checks) {
-			return res, &PreflightError{Region: c.Region, ImageID: imageID, Checks: checks}
+			return res, &PreflightError{What: fmt.Sprintf("Fast Launch preflight for %s in %s", imageID, c.Region),
+				Region: c.Region, ImageID: imageID, Checks: checks}
 		}
 	}
 	in := &ec2.EnableFastLaunchInput{

@@ -28,10 +28,11 @@ import (
 const region = "us-east-1"
 
 type world struct {
-	srv   *awsemu.Server
-	clock *awsemu.ManualClock
-	ec2   *ec2.Client
-	c     *fastlaunch.Client
+	srv     *awsemu.Server
+	clock   *awsemu.ManualClock
+	ec2     *ec2.Client
+	c       *fastlaunch.Client
+	clients *awsapi.Clients
 }
 
 func newWorld(t *testing.T) *world {
@@ -40,7 +41,7 @@ func newWorld(t *testing.T) *world {
 	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	cfg := awstest.SDKConfig(srv.URL(), region)
 	clients := awsapi.FromConfig(cfg)
-	return &world{srv: srv, clock: clock, ec2: ec2.NewFromConfig(cfg), c: fastlaunch.New(clients, region)}
+	return &world{srv: srv, clock: clock, ec2: ec2.NewFromConfig(cfg), c: fastlaunch.New(clients, region), clients: clients}
 }
 
 // publicEKSAMI is the seeded public EKS-optimized Windows Server 2022 Core AMI.

@@ -14,33 +14,22 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 )
 
-// Check outcomes.
+// Check outcomes (package check's).
 const (
-	CheckPass = "pass"
-	CheckWarn = "warn"
-	CheckFail = "fail"
-	CheckSkip = "skip"
+	CheckPass = check.Pass
+	CheckWarn = check.Warn
+	CheckFail = check.Fail
+	CheckSkip = check.Skip
 )
 
-// Check is one preflight check: what was checked, how it went and, when it did not pass,
-// how to fix it.
-type Check struct {
-	Name    string `json:"name"`
-	Status  string `json:"status"`
-	Message string `json:"message"`
-	Fix     string `json:"fix,omitempty"`
-}
+// Check is one preflight check: package check's type, the one doctor and package
+// imagebuilder report too.
+type Check = check.Check
 
-func failed(checks []Check) bool {
-	for _, c := range checks {
-		if c.Status == CheckFail {
-			return true
-		}
-	}
-	return false
-}
+func failed(checks []Check) bool { return check.Failed(checks) }
 
 // Names of the preflight checks, in the order they run.
 const (

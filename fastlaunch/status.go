@@ -3,8 +3,6 @@ package fastlaunch
 import (
 	"context"
 	"sync"
-
-	"github.com/winami/winami/awsapi"
 )
 
 // StatusAll describes Fast Launch in every region at once, one goroutine a region, in
@@ -12,7 +10,7 @@ import (
 // in each region) or, when ref is "", every image of the account with Fast Launch
 // settings. A region that cannot be read, or where ref does not resolve, gives one entry
 // with State "unknown" and Error set; it is no error of the call.
-func StatusAll(ctx context.Context, clients *awsapi.Clients, regions []string, ref string) []Status {
+func StatusAll(ctx context.Context, clients Clients, regions []string, ref string) []Status {
 	results := make([][]Status, len(regions))
 	var wg sync.WaitGroup
 	for i, region := range regions {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 )
 
 // ParentImage is the recipe's parent image, resolved.
@@ -29,18 +30,21 @@ type ParentImage struct {
 	RootVolumeGiB int32  `json:"rootVolumeGiB,omitempty"`
 }
 
-// PreflightError lists what must be fixed before Apply can create anything.
-type PreflightError struct {
-	Problems []string
-}
+// PreflightError lists what must be fixed before Apply can create anything: package
+// check's type, the one doctor and package fastlaunch return too, with What
+// "checking before apply" and one failed check a problem.
+type PreflightError = check.PreflightError
 
-// Error lists the problems.
-func (e *PreflightError) Error() string {
-	if len(e.Problems) == 1 {
-		return "checking before apply: " + e.Problems[0]
-	}
-	return "checking before apply:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
+// preflightWhat names the checks Plan and Apply run first.
+const preflightWhat = "checking before apply"
+
+// Names of the checks Plan and Apply run first (the names of doctor's checks of the
+// same things).
+const (
+	checkParentImage     = "parent-image"
+	checkInstanceProfile = "instance-profile"
+	checkExecutionRole   = "execution-role"
+)
 
 // Preflight checks, with read-only calls, what Image Builder would otherwise only find
 // out during a build: the parent image exists in the build region and the infrastructure
@@ -50,29 +54,29 @@ func Preflight(ctx context.Context, c Clients, d *Desired) (ParentImage, error) 
 }
 
 func preflight(ctx context.Context, c Clients, d *Desired, checkProfile bool) (ParentImage, error) {
-	var problems []string
+	var problems []check.Check
 	parent, err := ResolveParent(ctx, c, d.Region, aws.ToString(d.Recipe.ParentImage))
 	if err != nil {
 		var pe *PreflightError
 		if !errors.As(err, &pe) {
 			return parent, err
 		}
-		problems = append(problems, pe.Problems...)
+		problems = append(problems, pe.Checks...)
 	}
 	if name := aws.ToString(d.Infrastructure.InstanceProfileName); name != "" && checkProfile {
 		_, err := c.IAM(d.Region).GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 		switch {
 		case err == nil:
 		case awsapi.ErrorCode(err) == "NoSuchEntity":
-			problems = append(problems, fmt.Sprintf("instance profile %q does not exist: create it (winami render writes it in cloudformation.yaml, "+
+			problems = append(problems, check.Check{Name: checkInstanceProfile, Status: check.Fail, Message: fmt.Sprintf("instance profile %q does not exist: create it (winami render writes it in cloudformation.yaml, "+
 				"with EC2InstanceProfileForImageBuilder and AmazonSSMManagedInstanceCore), let winami create it (--create-instance-profile), "+
-				"or set spec.build.instanceProfile", name))
+				"or set spec.build.instanceProfile", name)})
 		default:
 			return parent, fmt.Errorf("reading instance profile %s: %w", name, err)
 		}
 	}
 	if len(problems) > 0 {
-		return parent, &PreflightError{Problems: problems}
+		return parent, &PreflightError{What: preflightWhat, Checks: problems}
 	}
 	return parent, nil
 }
@@ -84,7 +88,7 @@ func ResolveParent(ctx context.Context, c Clients, region, ref string) (ParentIm
 	p := ParentImage{Ref: ref}
 	switch {
 	case ref == "":
-		return p, &PreflightError{Problems: []string{"the image recipe has no parent image"}}
+		return p, check.Errorf(preflightWhat, checkParentImage, "the image recipe has no parent image")
 	case strings.HasPrefix(ref, "arn:"):
 		// An Image Builder managed image: Image Builder resolves it itself.
 		return p, nil
@@ -93,8 +97,8 @@ func ResolveParent(ctx context.Context, c Clients, region, ref string) (ParentIm
 		out, err := c.SSM(region).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 		if err != nil {
 			if awsapi.ErrorCode(err) == "ParameterNotFound" {
-				return p, &PreflightError{Problems: []string{fmt.Sprintf("parent image %s: SSM parameter %s does not exist in %s "+
-					"(is this Windows version, edition and Kubernetes version published there?)", ref, name, region)}}
+				return p, check.Errorf(preflightWhat, checkParentImage, fmt.Sprintf("parent image %s: SSM parameter %s does not exist in %s "+
+					"(is this Windows version, edition and Kubernetes version published there?)", ref, name, region))
 			}
 			return p, fmt.Errorf("resolving parent image %s: %w", ref, err)
 		}
@@ -114,7 +118,7 @@ func ResolveParent(ctx context.Context, c Clients, region, ref string) (ParentIm
 		if strings.HasPrefix(ref, "ami-") {
 			msg += ": public EKS-optimized AMIs turn private after about 4 months; pin spec.parent.releaseDate instead of an AMI id"
 		}
-		return p, &PreflightError{Problems: []string{msg}}
+		return p, check.Errorf(preflightWhat, checkParentImage, msg)
 	}
 	img := out.Images[0]
 	p.Name = aws.ToString(img.Name)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/component"
 )
 
@@ -362,8 +363,8 @@ func (r *run) executionRole(ctx context.Context) error {
 			account = accountOf(aws.ToString(got.Role.Arn))
 		}
 		if got.Role != nil && !TrustsImageBuilder(aws.ToString(got.Role.AssumeRolePolicyDocument)) {
-			return &PreflightError{Problems: []string{fmt.Sprintf("role %s (spec.build.executionRole) exists but its trust policy does not let %s assume it: "+
-				"add a statement allowing sts:AssumeRole to the service principal %s, or set spec.build.executionRole to another role", name, ImageBuilderPrincipal, ImageBuilderPrincipal)}}
+			return check.Errorf(preflightWhat, checkExecutionRole, fmt.Sprintf("role %s (spec.build.executionRole) exists but its trust policy does not let %s assume it: "+
+				"add a statement allowing sts:AssumeRole to the service principal %s, or set spec.build.executionRole to another role", name, ImageBuilderPrincipal, ImageBuilderPrincipal))
 		}
 	case awsapi.ErrorCode(err) != "NoSuchEntity":
 		return fmt.Errorf("reading role %s: %w", name, err)

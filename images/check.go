@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/rootvolume"
 )
@@ -41,7 +40,7 @@ const (
 type Options struct {
 	// AWS provides the ECR clients used to get registry tokens for ECR registries.
 	// When nil, ECR registries are only reached through the Docker config keychain.
-	AWS *awsapi.Clients
+	AWS ECRClients
 	// Keychain overrides the credential lookup entirely (default: [NewKeychain]).
 	Keychain authn.Keychain
 	// ECRHosts maps extra registry hosts (a pull-through endpoint, a test registry)

@@ -16,6 +16,12 @@ import (
 	"github.com/winami/winami/catalog"
 )
 
+// ECRClients gives the ECR client of a region (*awsapi.Clients satisfies it): the
+// registry token exchange of ECR registries.
+type ECRClients interface {
+	ECR(region string) awsapi.ECR
+}
+
 // ECRRegistry names a private ECR registry: its account and region.
 type ECRRegistry struct {
 	Account string
@@ -36,7 +42,7 @@ func ParseECRHost(host string) (ECRRegistry, bool) {
 // fails, credentials the Docker config has for the registry are used instead, and the
 // ECR error is returned only when it has none. extra maps further hosts to ECR
 // registries.
-func NewKeychain(aws *awsapi.Clients, extra map[string]ECRRegistry) authn.Keychain {
+func NewKeychain(aws ECRClients, extra map[string]ECRRegistry) authn.Keychain {
 	if aws == nil {
 		return authn.DefaultKeychain
 	}

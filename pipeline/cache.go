@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/render"
@@ -18,14 +17,14 @@ import (
 // images): the same report gives the component its platform manifests, pins digests and
 // sizes the root volume, so plan and apply read each image once.
 type cacheReader struct {
-	clients             *awsapi.Clients
+	clients             images.ECRClients
 	windows, kubernetes string
 
 	mu      sync.Mutex
 	reports map[string]*images.Report // by the references read, joined with newlines
 }
 
-func newCacheReader(clients *awsapi.Clients, img *spec.WindowsImage) *cacheReader {
+func newCacheReader(clients images.ECRClients, img *spec.WindowsImage) *cacheReader {
 	return &cacheReader{clients: clients, windows: img.Spec.Windows.Version, kubernetes: img.Spec.KubernetesVersion, reports: map[string]*images.Report{}}
 }
 
@@ -39,7 +38,11 @@ func (c *cacheReader) check(ctx context.Context, refs []string) (*images.Report,
 	if rep, ok := c.reports[key]; ok {
 		return rep, nil
 	}
-	rep, err := images.Check(ctx, refs, c.windows, images.Options{AWS: c.clients, Kubernetes: c.kubernetes})
+	opts := images.Options{Kubernetes: c.kubernetes}
+	if c.clients != nil {
+		opts.AWS = c.clients
+	}
+	rep, err := images.Check(ctx, refs, c.windows, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +81,7 @@ type CacheRead struct {
 // (images.Image.ManifestDigest) and its compressed size. An image that cannot be read or
 // does not run there is pulled as given (CacheRead.Skipped). clients gives the ECR tokens
 // of ECR registries (nil: the Docker config keychain only).
-func ReadCache(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsImage) (*CacheRead, error) {
+func ReadCache(ctx context.Context, clients images.ECRClients, img *spec.WindowsImage) (*CacheRead, error) {
 	return readCache(ctx, newCacheReader(clients, img), img)
 }
 

@@ -6,11 +6,20 @@ import (
 	"strings"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
 )
+
+// Clients gives the per-region clients the workflows call (*awsapi.Clients satisfies
+// it): Image Builder, EC2, SSM and IAM for plan, apply and build, STS and Service Quotas
+// for the preflight, ECR for the registry tokens of ECR registries.
+type Clients interface {
+	preflight.Clients
+	ECR(region string) awsapi.ECR
+}
 
 // Options tune [Load].
 type Options struct {
@@ -56,7 +65,7 @@ type Pipeline struct {
 	// Options are the options Plan, Apply and Build pass to package imagebuilder.
 	Options imagebuilder.Options
 
-	clients *awsapi.Clients
+	clients Clients
 	opts    Options
 	cache   *cacheReader
 }
@@ -66,7 +75,7 @@ type Pipeline struct {
 // from their registries unless opts.NoRegistry) and renders img into the desired state. A
 // spec that does not render, or whose pin cannot be read, is an *InputError; a pinned
 // release that does not exist is an *imagebuilder.PreflightError.
-func Load(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsImage, opts Options) (*Pipeline, error) {
+func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) (*Pipeline, error) {
 	region := img.Metadata.Region
 	// apply counts versions from 1.0.0 (the next patch for new content); rendered files
 	// carry versions derived from the content instead.
@@ -138,9 +147,9 @@ func parentForRelease(ctx context.Context, api awsapi.EC2, img *spec.WindowsImag
 		return "", err
 	}
 	if id == "" {
-		return "", &imagebuilder.PreflightError{Problems: []string{fmt.Sprintf(
+		return "", check.Errorf("checking before apply", preflight.CheckParentImage, fmt.Sprintf(
 			"spec.parent.releaseDate %s: no AMI named %s in %s (public EKS-optimized AMIs turn private after about 4 months; `winami resolve --history` lists the releases)",
-			img.Spec.Parent.ReleaseDate, name, region)}}
+			img.Spec.Parent.ReleaseDate, name, region))
 	}
 	return id, nil
 }

@@ -8,19 +8,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/spec"
 )
 
-// Check is one line of the doctor's report: pass, warn, fail or skip, with the fix.
-type Check = fastlaunch.Check
+// Check is one line of the doctor's report: pass, warn, fail or skip, with the fix
+// (package check's type, the one package fastlaunch and package imagebuilder report too).
+type Check = check.Check
 
-// Check outcomes (the same as fastlaunch's).
+// Check outcomes (package check's).
 const (
-	Pass = fastlaunch.CheckPass
-	Warn = fastlaunch.CheckWarn
-	Fail = fastlaunch.CheckFail
-	Skip = fastlaunch.CheckSkip
+	Pass = check.Pass
+	Warn = check.Warn
+	Fail = check.Fail
+	Skip = check.Skip
 )
 
 // Names of the doctor's checks.
@@ -48,10 +50,17 @@ const (
 	CheckFastLaunchRights = "fast-launch-rights"
 )
 
+// Clients gives the per-region clients the checks call (*awsapi.Clients satisfies it):
+// those of package fastlaunch's and package imagebuilder's checks.
+type Clients interface {
+	fastlaunch.Clients
+	ImageBuilder(region string) awsapi.ImageBuilder
+}
+
 // Doctor checks, before a build, what would make it fail half an hour in.
 type Doctor struct {
 	// Clients gives each region's clients.
-	Clients *awsapi.Clients
+	Clients Clients
 	// CheckImages, when set, checks the cached images against the spec's Windows version
 	// and Kubernetes minor, which names the AMI's containerd (package images); without it
 	// the check is skipped with a pointer to `winami images check`.
@@ -77,31 +86,16 @@ type Options struct {
 // Preflight runs doctor's checks, without the registry reads, as build and apply do
 // before their first change: it returns every check, and an error only when checks could
 // not run at all.
-func Preflight(ctx context.Context, clients *awsapi.Clients, img *spec.WindowsImage, opts Options) ([]Check, error) {
+func Preflight(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) ([]Check, error) {
 	opts.Fast = true
 	return (&Doctor{Clients: clients, Options: opts}).Run(ctx, img)
 }
 
 // Problems are the failed checks of a preflight, for a caller that stops on them.
-func Problems(checks []Check) []Check {
-	var out []Check
-	for _, c := range checks {
-		if c.Status == Fail {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func Problems(checks []Check) []Check { return check.Problems(checks) }
 
 // Failed reports whether any check failed.
-func Failed(checks []Check) bool {
-	for _, c := range checks {
-		if c.Status == Fail {
-			return true
-		}
-	}
-	return false
-}
+func Failed(checks []Check) bool { return check.Failed(checks) }
 
 // Run runs every check for the spec, in order. It stops after the credentials check when
 // that fails (nothing else can run). The error is for checks that could not run at all.

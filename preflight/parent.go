@@ -19,7 +19,7 @@ func (d *Doctor) parent(ctx context.Context, img *spec.WindowsImage) (Check, err
 	p, err := imagebuilder.ResolveParent(ctx, d.Clients, img.Metadata.Region, res.ParentImage)
 	var pe *imagebuilder.PreflightError
 	if errors.As(err, &pe) {
-		return Check{Name: CheckParentImage, Status: Fail, Message: strings.Join(pe.Problems, "; "),
+		return Check{Name: CheckParentImage, Status: Fail, Message: strings.Join(pe.Problems(), "; "),
 			Fix: "check spec.parent (and spec.kubernetesVersion: `winami resolve` lists what exists)"}, nil
 	}
 	if err != nil {

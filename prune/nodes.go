@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/winami/winami/awsapi"
 )
 
 var regionPrefix = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+`)
@@ -43,7 +41,7 @@ func ParseProviderID(id string) (region, instanceID string, ok bool) {
 
 // NodeImages returns the AMI IDs every node of the cluster runs, every page of nodes read,
 // each node's instance looked up in its region.
-func NodeImages(ctx context.Context, kube kubernetes.Interface, clients *awsapi.Clients) (map[string]bool, error) {
+func NodeImages(ctx context.Context, kube kubernetes.Interface, clients EC2Clients) (map[string]bool, error) {
 	byRegion := map[string][]string{}
 	opts := metav1.ListOptions{Limit: 500}
 	for {

@@ -164,10 +164,23 @@ func (p *Plan) Failed() int {
 	return n
 }
 
+// EC2Clients gives the EC2 client of a region (*awsapi.Clients satisfies it).
+type EC2Clients interface {
+	EC2(region string) awsapi.EC2
+}
+
+// Clients gives the per-region clients prune calls (*awsapi.Clients satisfies it): EC2
+// and Fast Launch's, Auto Scaling and Image Builder (who else uses an AMI).
+type Clients interface {
+	fastlaunch.Clients
+	AutoScaling(region string) awsapi.AutoScaling
+	ImageBuilder(region string) awsapi.ImageBuilder
+}
+
 // Pruner plans and carries out the clean-up.
 type Pruner struct {
 	// Clients gives each region's clients.
-	Clients *awsapi.Clients
+	Clients Clients
 	// Wait tunes the wait for Fast Launch to be disabled (its snapshots gone).
 	Wait fastlaunch.WaitOptions
 	// Progress receives one line per step while Execute runs (nil: silent). It is called

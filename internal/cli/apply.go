@@ -4,11 +4,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	commands = append(commands, newApplyCmd)
-}
-
-func newApplyCmd(g *Globals) *cobra.Command {
+func newApplyCmd(g *Factory) *cobra.Command {
 	var (
 		o             specOptions
 		yes           bool
@@ -58,13 +54,13 @@ asking.`,
 				return g.Print(p.Changes, changesTable(p.Changes))
 			}
 			if !yes {
-				if !isInteractive(g) {
+				if !g.prompter().CanPrompt() {
 					return Usagef("apply would make changes (%s): pass --yes to apply without a prompt (stdin is not a terminal); `winami plan` shows them", summarize(p.Changes))
 				}
 				if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
 					return err
 				}
-				if !ask(g, "Apply these changes ("+summarize(p.Changes)+")?") {
+				if !g.prompter().Confirm("Apply these changes (" + summarize(p.Changes) + ")?") {
 					// Declined: what was asked for did not happen (exit 1, as CI expects).
 					g.Infof("apply: nothing changed")
 					return &silentError{code: ExitProblem}

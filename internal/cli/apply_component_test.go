@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/component"
 	"github.com/winami/winami/images/imagestest"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // TestApplyPullsPlatformManifests: apply reads the cached images from their registry and
@@ -43,16 +43,16 @@ func TestApplyPullsPlatformManifests(t *testing.T) {
 		t.Fatalf("apply: exit %d\n%s", code, errOut)
 	}
 
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	list, err := api.ListComponents(context.Background(), &ib.ListComponentsInput{})
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	list, err := api.ListComponents(context.Background(), false)
 	if err != nil || len(list.ComponentVersionList) != 1 {
 		t.Fatalf("listing components: %v, %+v", err, list)
 	}
-	builds, err := api.ListComponentBuildVersions(context.Background(), &ib.ListComponentBuildVersionsInput{ComponentVersionArn: list.ComponentVersionList[0].Arn})
+	builds, err := api.ListComponentBuildVersions(context.Background(), list.ComponentVersionList[0].Arn)
 	if err != nil || len(builds.ComponentSummaryList) != 1 {
 		t.Fatalf("listing component builds: %v", err)
 	}
-	got, err := api.GetComponent(context.Background(), &ib.GetComponentInput{ComponentBuildVersionArn: builds.ComponentSummaryList[0].Arn})
+	got, err := api.GetComponent(context.Background(), builds.ComponentSummaryList[0].Arn)
 	if err != nil {
 		t.Fatal(err)
 	}

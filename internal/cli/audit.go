@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/audit"
 	"github.com/winami/winami/images"
@@ -25,30 +24,11 @@ type auditOptions struct {
 	noCoverage          bool
 }
 
-// newAuditKube builds the audit's Kubernetes client; tests replace it with a fake.
-// Nodes are built-in types, so the client asks for protobuf: at thousands of nodes it
-// is smaller on the wire and cheaper to decode than JSON.
-var newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
-	cfg, _, err := kube.RESTConfig(o)
-	if err != nil {
-		return nil, err
-	}
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	return cs, nil
-}
-
 var amiIDRE = regexp.MustCompile(`^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
 
-func init() {
-	commands = append(commands, newAuditCmd)
-}
-
-func newAuditCmd(g *Globals) *cobra.Command {
+// newAuditCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newAuditCmd(g *Factory, runF func(*auditOptions) error) *cobra.Command {
 	o := &auditOptions{}
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -100,7 +80,12 @@ Exit codes: 0 no finding of severity error, 1 some error finding (or the audit f
   winami audit --context prod --expect-image ssm:/winami/prod-win2022/image_id -o json
   winami audit -f winami.yaml --check-latest`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runAudit(cmd, g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runAudit(cmd, g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
@@ -113,7 +98,7 @@ Exit codes: 0 no finding of severity error, 1 some error finding (or the audit f
 	return cmd
 }
 
-func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
+func runAudit(cmd *cobra.Command, g *Factory, o *auditOptions) error {
 	ctx := cmd.Context()
 	exp, err := o.expectation(g)
 	if err != nil {
@@ -125,7 +110,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	if err := kubeconfigFlag(o.kubeconfig); err != nil {
 		return err
 	}
-	kc, err := newAuditKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
+	kc, err := g.Kube(o.kubeconfig, o.context)
 	var noContext *kube.ContextNotFoundError
 	if errors.As(err, &noContext) {
 		return kubeconfigError(err)
@@ -133,7 +118,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w (pass --kubeconfig and --context, or set KUBECONFIG)", err)
 	}
-	clients, err := g.AWS(ctx)
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -169,7 +154,7 @@ func runAudit(cmd *cobra.Command, g *Globals, o *auditOptions) error {
 }
 
 // expectation reads --expect-image or the spec file into what every node should run.
-func (o *auditOptions) expectation(g *Globals) (audit.Expectation, error) {
+func (o *auditOptions) expectation(g *Factory) (audit.Expectation, error) {
 	switch {
 	case o.file != "" && o.expectImage != "":
 		return audit.Expectation{}, Usagef("flags -f/--file and --expect-image: give one of them")

@@ -9,10 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -23,14 +19,15 @@ import (
 
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/kube"
 )
 
 // auditWorld is awsemu plus a fake cluster that `winami audit` is pointed at.
 type auditWorld struct {
 	t      *testing.T
-	ec2    *ec2.Client
-	ssm    *ssm.Client
+	ec2    *awsfixture.AWS
+	ssm    *awsfixture.AWS
 	nodes  []runtime.Object
 	server string
 	got    kube.Options
@@ -40,16 +37,18 @@ func newAuditWorld(t *testing.T) *auditWorld {
 	t.Helper()
 	srv := useEmulator(t)
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
-	w := &auditWorld{t: t, ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), server: "v1.35.3-eks-5e0fdde"}
-	old := newAuditKube
-	t.Cleanup(func() { newAuditKube = old })
-	newAuditKube = func(o kube.Options) (kubernetes.Interface, error) {
-		w.got = o
-		cs := fake.NewSimpleClientset(w.nodes...)
-		cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: w.server, Major: "1", Minor: "35+"}
-		return cs, nil
-	}
+	w := &auditWorld{t: t, ec2: awsfixture.New(cfg), ssm: awsfixture.New(cfg), server: "v1.35.3-eks-5e0fdde"}
+	useKube(t, w.kube)
 	return w
+}
+
+// kube is the world's Kubernetes client: a fake clientset of its nodes and API server
+// version, recording the kubeconfig and context it was asked for.
+func (w *auditWorld) kube(o kube.Options) (kubernetes.Interface, error) {
+	w.got = o
+	cs := fake.NewSimpleClientset(w.nodes...)
+	cs.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: w.server, Major: "1", Minor: "35+"}
+	return cs, nil
 }
 
 // windowsNodes launches n instances of the named seeded AMI and adds a node for each.
@@ -57,12 +56,12 @@ func (w *auditWorld) windowsNodes(prefix, date, kubelet string, n int) string {
 	w.t.Helper()
 	ctx := context.Background()
 	name := catalog.EKSOptimizedAMIName("2022", catalog.Core, "1.35", date)
-	imgs, err := w.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+	imgs, err := w.ec2.DescribeImagesOwnedBy(ctx, name)
 	if err != nil || len(imgs.Images) != 1 {
 		w.t.Fatalf("finding %s: %v", name, err)
 	}
 	ami := aws.ToString(imgs.Images[0].ImageId)
-	out, err := w.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n))})
+	out, err := w.ec2.RunInstances(ctx, ami, n, "")
 	if err != nil {
 		w.t.Fatalf("RunInstances: %v", err)
 	}
@@ -81,6 +80,7 @@ func (w *auditWorld) windowsNodes(prefix, date, kubelet string, n int) string {
 }
 
 func TestAuditCleanTable(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	ami := w.windowsNodes("win-", "2026.11.12", "v1.35.2-eks-ba74326", 3)
 	kc := filepath.Join(t.TempDir(), "kc") // only its path is passed on: the clientset is faked
@@ -105,6 +105,7 @@ func TestAuditCleanTable(t *testing.T) {
 }
 
 func TestAuditJSONContractAndExit1(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	w.windowsNodes("new-", "2026.11.12", "v1.35.2-eks-ba74326", 2)
 	old := w.windowsNodes("old-", "2026.10.15", "v1.31.2-eks-ba74326", 1)
@@ -156,12 +157,12 @@ func TestAuditJSONContractAndExit1(t *testing.T) {
 }
 
 func TestAuditSpecFile(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	ami := w.windowsNodes("win-", "2026.11.12", "v1.35.2", 2)
 	const param = "/winami/prod-win2022/image_id"
 	other := w.windowsNodes("x-", "2026.09.11", "v1.35.2", 1)
-	if _, err := w.ssm.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(param), Value: aws.String(ami),
-		Type: ssmtypes.ParameterTypeString, DataType: aws.String("aws:ec2:image")}); err != nil {
+	if _, err := w.ssm.PutImageParameter(context.Background(), param, ami); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "winami.yaml")
@@ -209,6 +210,7 @@ spec:
 }
 
 func TestAuditBadInput(t *testing.T) {
+	t.Parallel()
 	newAuditWorld(t)
 	spec := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(spec, []byte("apiVersion: winami.io/v1alpha1\nkind: WindowsImage\nspec:\n  kubernetesVersion: 1.31.2\n"), 0o600); err != nil {
@@ -236,6 +238,7 @@ func TestAuditBadInput(t *testing.T) {
 // TestAuditTableCounts: the table's header line counts nodes in good English, and a
 // cluster without Windows nodes says so instead of claiming they all agree.
 func TestAuditTableCounts(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	out, stderr, code := run(t, "audit")
 	if code != 0 || !strings.Contains(out, "0 Windows nodes;") || !strings.Contains(out, "the cluster has no Windows nodes") || strings.Contains(out, "every Windows node") {

@@ -15,6 +15,7 @@ import (
 // TestAuditUnknownContext: a --context the kubeconfig lacks is bad input (exit 2), and
 // the message lists the contexts that exist.
 func TestAuditUnknownContext(t *testing.T) {
+	t.Parallel()
 	kc := twoContextKubeconfig(t)
 	_, stderr, code := run(t, "audit", "--kubeconfig", kc, "--context", "prod")
 	if code != ExitUsage || !strings.Contains(stderr, "--context") || !strings.Contains(stderr, `"prod"`) || !strings.Contains(stderr, "admin, audit") {
@@ -25,6 +26,7 @@ func TestAuditUnknownContext(t *testing.T) {
 // TestPruneUnknownContext: prune names --context, not --kubeconfig, for a context the
 // kubeconfig lacks (exit 2, nothing planned), as audit does.
 func TestPruneUnknownContext(t *testing.T) {
+	t.Parallel()
 	kc := twoContextKubeconfig(t)
 	_, stderr, code := run(t, "prune", "-f", writePruneSpec(t, pruneSpec), "--region", "us-east-1", "--kubeconfig", kc, "--context", "prod")
 	if code != ExitUsage || !strings.Contains(stderr, "flag --context") || !strings.Contains(stderr, "admin, audit") {
@@ -60,6 +62,7 @@ contexts:
 // TestAuditTableShowsNodeStates: the summary has NOT READY and CORDONED columns, and the
 // JSON report's arrays are arrays on a cluster without Windows nodes.
 func TestAuditTableShowsNodeStates(t *testing.T) {
+	t.Parallel()
 	w := newAuditWorld(t)
 	out, stderr, code := run(t, "audit", "-o", "json")
 	if code != 0 {

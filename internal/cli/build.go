@@ -14,10 +14,6 @@ import (
 	"github.com/winami/winami/spec"
 )
 
-func init() {
-	commands = append(commands, newBuildCmd)
-}
-
 type buildOptions struct {
 	specOptions
 	skipPreflight bool
@@ -29,7 +25,9 @@ type buildOptions struct {
 	interval      time.Duration
 }
 
-func newBuildCmd(g *Globals) *cobra.Command {
+// newBuildCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newBuildCmd(g *Factory, runF func(*buildOptions) error) *cobra.Command {
 	var o buildOptions
 	cmd := &cobra.Command{
 		Use:   "build -f winami.yaml [--yes] [--no-apply] [--if-changed] [--wait-for-running] [--timeout 3h]",
@@ -70,7 +68,12 @@ A build that FAILS prints Image Builder's reason and where the logs are, and exi
 Ctrl-C asks whether to cancel the build or leave it running (without a terminal to ask,
 it is left running); --timeout bounds the wait (the build keeps running).`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd.Context(), g, &o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(&o)
+			}
+			return runBuild(cmd.Context(), g, &o)
+		},
 	}
 	o.add(cmd)
 	f := cmd.Flags()
@@ -84,7 +87,7 @@ it is left running); --timeout bounds the wait (the build keeps running).`,
 	return cmd
 }
 
-func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
+func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if o.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 3h", o.timeout)
 	}
@@ -111,13 +114,13 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 	} else {
 		if p.Changed() && !o.yes {
 			// apply's rule: changes to AWS are confirmed on a terminal, or with --yes.
-			if !isInteractive(g) {
+			if !g.prompter().CanPrompt() {
 				return Usagef("build would apply changes (%s) before building: pass --yes to apply them without a prompt (stdin is not a terminal); `winami plan` shows them, --no-apply builds without them", summarize(p.Changes))
 			}
 			if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
 				return err
 			}
-			if !ask(g, "Apply these changes ("+summarize(p.Changes)+") and build?") {
+			if !g.prompter().Confirm("Apply these changes (" + summarize(p.Changes) + ") and build?") {
 				g.Infof("build: nothing changed, no build started")
 				return &silentError{code: ExitProblem}
 			}
@@ -165,7 +168,7 @@ func runBuild(ctx context.Context, g *Globals, o *buildOptions) error {
 
 // reportPublication says on stderr which AMI the parameter names in a region and who wrote
 // that version, as its history shows.
-func reportPublication(g *Globals, res *imagebuilder.BuildResult, pub imagebuilder.Publication) {
+func reportPublication(g *Factory, res *imagebuilder.BuildResult, pub imagebuilder.Publication) {
 	var who string
 	switch pub.By {
 	case imagebuilder.ByImageBuilder:
@@ -198,7 +201,7 @@ func reportPublication(g *Globals, res *imagebuilder.BuildResult, pub imagebuild
 // failures are listed on stderr, each with its fix, and stop the command (exit 1) with
 // nothing changed. applies tells whether the command applies the spec first (what
 // --create-roles and --create-instance-profile will create is then no problem).
-func runPreflight(ctx context.Context, g *Globals, l *loaded, command string, applies bool) error {
+func runPreflight(ctx context.Context, g *Factory, l *loaded, command string, applies bool) error {
 	start := time.Now()
 	checks, err := l.Preflight(ctx, applies)
 	if err != nil {
@@ -236,7 +239,7 @@ func runPreflight(ctx context.Context, g *Globals, l *loaded, command string, ap
 }
 
 // progressPrinter writes one stderr line per change of state or of distributed regions.
-func progressPrinter(g *Globals) func(imagebuilder.Progress) {
+func progressPrinter(g *Factory) func(imagebuilder.Progress) {
 	seen := map[string]bool{}
 	return func(p imagebuilder.Progress) {
 		el := p.Elapsed.Round(time.Second)
@@ -256,7 +259,7 @@ func progressPrinter(g *Globals) func(imagebuilder.Progress) {
 }
 
 // buildError reports a build that failed, was interrupted or timed out.
-func buildError(ctx context.Context, g *Globals, l *loaded, o *buildOptions, err error) error {
+func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err error) error {
 	var fe *imagebuilder.FailedError
 	var we *imagebuilder.WaitError
 	var re *imagebuilder.RunningError
@@ -282,12 +285,12 @@ func buildError(ctx context.Context, g *Globals, l *loaded, o *buildOptions, err
 	case errors.As(err, &we) && ctx.Err() != nil:
 		// Ctrl-C (the command's context ended, not the timeout).
 		how := fmt.Sprintf("aws imagebuilder cancel-image-creation --region %s --image-build-version-arn %s", l.Desired.Region, we.Image)
-		if !isInteractive(g) {
+		if !g.prompter().CanPrompt() {
 			g.Infof("interrupted: the build keeps running (no terminal to ask whether to cancel it): %s", we.Image)
 			g.Infof("cancel it with: %s", how)
 			return &silentError{code: ExitProblem}
 		}
-		if ask(g, fmt.Sprintf("\ninterrupted: cancel the build %s?", we.Image)) {
+		if g.prompter().Confirm(fmt.Sprintf("\ninterrupted: cancel the build %s?", we.Image)) {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
 			if err := l.Cancel(cctx, we.Image); err != nil {

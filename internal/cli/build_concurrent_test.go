@@ -9,19 +9,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // TestConcurrentBuilds: two `winami build` runs of the same spec at once (two CI jobs) end
 // with one image, the parameter's history never goes back (no new → old → new), and what
 // each says about who wrote the parameter is what the history shows.
 func TestConcurrentBuilds(t *testing.T) {
+	t.Parallel()
 	// 600×: a build lasts some 5 s, so the second command lists the pipeline while the
 	// first one's image still runs even on loaded cores (the race detector); at the other
 	// tests' 6000× (0.5 s) the first could end before the second looks.
@@ -62,18 +62,14 @@ func TestConcurrentBuilds(t *testing.T) {
 	role := "arn:aws:sts::" + srv.Account + ":assumed-role/cli-win2022-imagebuilder-execution/"
 	const param = "/winami/cli-win2022/image_id"
 	for _, region := range []string{"us-east-1", "us-west-2"} {
-		api := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
 		var vals, users []string
-		p := ssm.NewGetParameterHistoryPaginator(api, &ssm.GetParameterHistoryInput{Name: aws.String(param)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, h := range page.Parameters {
-				vals = append(vals, aws.ToString(h.Value))
-				users = append(users, aws.ToString(h.LastModifiedUser))
-			}
+		history, err := awsfixture.New(awstest.SDKConfig(srv.URL(), region)).ParameterHistory(context.Background(), param)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range history {
+			vals = append(vals, aws.ToString(h.Value))
+			users = append(users, aws.ToString(h.LastModifiedUser))
 		}
 		seen := map[string]bool{}
 		for i, v := range vals {
@@ -112,6 +108,7 @@ func TestConcurrentBuilds(t *testing.T) {
 // from the same inputs stops build (exit 1) before it starts anything, naming the image
 // and how to follow it; --wait-for-running waits for it (with progress), then builds.
 func TestBuildWhileAnotherRuns(t *testing.T) {
+	t.Parallel()
 	// A clock that moves only when the test moves it: the other image stays running
 	// however slowly the commands run (the race detector), until the test lets it end.
 	clock := awsemu.NewManualClock(time.Now())
@@ -120,12 +117,12 @@ func TestBuildWhileAnotherRuns(t *testing.T) {
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
 	}
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	pl, err := api.ListImagePipelines(context.Background(), &ib.ListImagePipelinesInput{})
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pl, err := api.ListImagePipelines(context.Background())
 	if err != nil || len(pl.ImagePipelineList) != 1 {
 		t.Fatalf("listing pipelines: %v", err)
 	}
-	started, err := api.StartImagePipelineExecution(context.Background(), &ib.StartImagePipelineExecutionInput{ImagePipelineArn: pl.ImagePipelineList[0].Arn})
+	started, err := api.StartImagePipelineExecution(context.Background(), pl.ImagePipelineList[0].Arn)
 	if err != nil {
 		t.Fatal(err)
 	}

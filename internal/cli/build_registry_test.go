@@ -9,15 +9,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // osLTSC2022 is the os.version of the Windows Server 2022 images pushed here.
@@ -50,8 +48,7 @@ func TestRootVolumeFromRegistry(t *testing.T) {
 		t.Fatalf("images check: %v %+v", err, rep)
 	}
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
-	amis, err := ec2.NewFromConfig(cfg).DescribeImages(context.Background(), &ec2.DescribeImagesInput{
-		Owners: []string{"801119661308"}, Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{"Windows_Server-2022-English-Core-EKS_Optimized-1.31-*"}}}})
+	amis, err := awsfixture.New(cfg).DescribeImagesOwnedBy(context.Background(), "Windows_Server-2022-English-Core-EKS_Optimized-1.31-*", "801119661308")
 	if err != nil || len(amis.Images) == 0 {
 		t.Fatalf("describing parent AMIs: %v", err)
 	}
@@ -65,11 +62,11 @@ func TestRootVolumeFromRegistry(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("root volume: %d GiB", want)) || strings.Contains(errOut, "warning") {
 		t.Fatalf("apply: exit %d, want root volume %d GiB without warnings:\n%s", code, want, errOut)
 	}
-	list, err := ib.NewFromConfig(cfg).ListImageRecipes(context.Background(), &ib.ListImageRecipesInput{})
+	list, err := awsfixture.New(cfg).ListImageRecipes(context.Background())
 	if err != nil || len(list.ImageRecipeSummaryList) != 1 {
 		t.Fatalf("listing recipes: %v", err)
 	}
-	got, err := ib.NewFromConfig(cfg).GetImageRecipe(context.Background(), &ib.GetImageRecipeInput{ImageRecipeArn: list.ImageRecipeSummaryList[0].Arn})
+	got, err := awsfixture.New(cfg).GetImageRecipe(context.Background(), list.ImageRecipeSummaryList[0].Arn)
 	if err != nil {
 		t.Fatal(err)
 	}

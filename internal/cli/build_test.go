@@ -12,15 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/spec"
 )
 
@@ -100,6 +97,8 @@ func mutatingCalls(srv *awsemu.Server) int {
 // TestPlanApplyBuild walks the README's flow through the command line: plan, apply,
 // plan again, change an image, plan, build, build --if-changed.
 func TestPlanApplyBuild(t *testing.T) {
+	// Not parallel: it asserts a state that lasts a fraction of a second on the emulator's
+	// scaled clock (BUILDING, 0.2 s at 6000×), which a poll on cores loaded by parallel tests can miss.
 	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "EC2InstanceProfileForImageBuilder")
@@ -177,7 +176,7 @@ func TestPlanApplyBuild(t *testing.T) {
 	}
 	for _, a := range res.AMIs {
 		cfg := awstest.SDKConfig(srv.URL(), a.Region)
-		p, err := ssm.NewFromConfig(cfg).GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(res.Parameter)})
+		p, err := awsfixture.New(cfg).GetParameter(context.Background(), res.Parameter)
 		if err != nil || aws.ToString(p.Parameter.Value) != a.ImageID {
 			t.Errorf("published parameter in %s: %v, want %s", a.Region, err, a.ImageID)
 		}
@@ -199,19 +198,20 @@ func TestPlanApplyBuild(t *testing.T) {
 
 // TestBuildFailed: a FAILED build prints the reason and the logs, and exits 1.
 func TestBuildFailed(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	if _, errOut, code := run(t, "apply", "-f", f, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d: %s", code, errOut)
 	}
 	// awsemu fails builds of a pipeline tagged awsemu:fail-at.
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	pl, err := api.ListImagePipelines(context.Background(), &ib.ListImagePipelinesInput{})
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pl, err := api.ListImagePipelines(context.Background())
 	if err != nil || len(pl.ImagePipelineList) != 1 {
 		t.Fatalf("listing pipelines: %v", err)
 	}
-	if _, err := api.TagResource(context.Background(), &ib.TagResourceInput{ResourceArn: pl.ImagePipelineList[0].Arn,
-		Tags: map[string]string{"awsemu:fail-at": "TESTING", "awsemu:fail-reason": "Test step ValidateImageCache failed: image not listed"}}); err != nil {
+	if _, err := api.TagResource(context.Background(), pl.ImagePipelineList[0].Arn,
+		map[string]string{"awsemu:fail-at": "TESTING", "awsemu:fail-reason": "Test step ValidateImageCache failed: image not listed"}); err != nil {
 		t.Fatal(err)
 	}
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply", "--poll-interval", "20ms")
@@ -224,6 +224,7 @@ func TestBuildFailed(t *testing.T) {
 // TestPreflightCLI: a missing instance profile or parent image exits 1 before anything is
 // created (plan by apply's own check, apply and build by the preflight).
 func TestPreflightCLI(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	dir := t.TempDir()
 	f := writeSpec(t, dir, appV1, "NoSuchProfile")
@@ -298,18 +299,17 @@ func interrupt(t *testing.T, f string, stdin string) (string, int) {
 		cancel()
 	}()
 	var out bytes.Buffer
-	code := Run(ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
+	code := runWith(t, ctx, []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(stdin), &out, errw)
 	return errw.String(), code
 }
 
-func imageState(t *testing.T, srv *awsemu.Server, arn string) types.ImageStatus {
+func imageState(t *testing.T, srv *awsemu.Server, arn string) string {
 	t.Helper()
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	out, err := api.GetImage(context.Background(), &ib.GetImageInput{ImageBuildVersionArn: aws.String(arn)})
+	st, err := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1")).ImageStatus(context.Background(), arn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Image.State.Status
+	return st
 }
 
 func imageARN(t *testing.T, stderr string) string {
@@ -324,6 +324,7 @@ func imageARN(t *testing.T, stderr string) string {
 // TestBuildInterrupted: Ctrl-C without a terminal leaves the build running and says so;
 // with a terminal and "y" it cancels the build.
 func TestBuildInterrupted(t *testing.T) {
+	t.Parallel()
 	// 60× real time: the build stays in BUILDING for 20 s, ample to interrupt it.
 	srv := useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
@@ -332,24 +333,23 @@ func TestBuildInterrupted(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "the build keeps running (no terminal to ask") || !strings.Contains(errOut, "cancel-image-creation") {
 		t.Fatalf("interrupted without a terminal: exit %d:\n%s", code, errOut)
 	}
-	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "keeps running"):])); st == types.ImageStatusCancelled || st == types.ImageStatusFailed {
+	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "keeps running"):])); st == awsfixture.ImageCancelled || st == awsfixture.ImageFailed {
 		t.Errorf("the build left running is %s", st)
 	}
 
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	errOut, code = interrupt(t, f, "y\n")
 	if code != 1 || !strings.Contains(errOut, "cancel the build") || !strings.Contains(errOut, "cancelled: ") {
 		t.Fatalf("interrupted with a terminal, answered y: exit %d:\n%s", code, errOut)
 	}
-	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "cancelled: "):])); st != types.ImageStatusCancelled {
+	if st := imageState(t, srv, imageARN(t, errOut[strings.Index(errOut, "cancelled: "):])); st != awsfixture.ImageCancelled {
 		t.Errorf("the cancelled build is %s", st)
 	}
 }
 
 // TestBuildTimeout: --timeout ends the wait with exit 1; the build keeps running.
 func TestBuildTimeout(t *testing.T) {
+	t.Parallel()
 	useBuildWorld(t, emulator.WithClock(awsemu.RealClock{Scale: 60, Start: time.Now()}))
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--timeout", "300ms")
@@ -364,11 +364,10 @@ func TestBuildTimeout(t *testing.T) {
 // TestApplyPrompt: on a terminal apply shows the changes and asks; "n" changes nothing
 // and exits 1 (what was asked for did not happen), "y" applies.
 func TestApplyPrompt(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	for _, tt := range []struct {
 		answer    string
 		code      int
@@ -380,7 +379,7 @@ func TestApplyPrompt(t *testing.T) {
 	} {
 		srv.Faults.ResetCounts()
 		var out, errb bytes.Buffer
-		code := Run(context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
+		code := runWith(t, context.Background(), []string{"apply", "-f", f, "--no-registry"}, strings.NewReader(tt.answer), &out, &errb)
 		if code != tt.code || mutatingCalls(srv) != tt.mutations || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 			!strings.Contains(errb.String(), tt.inStderr) {
 			t.Errorf("apply answered %q: exit %d (want %d), %d mutating calls:\n%s", tt.answer, code, tt.code, mutatingCalls(srv), errb.String())
@@ -392,6 +391,7 @@ func TestApplyPrompt(t *testing.T) {
 // a terminal it wants --yes (exit 2, nothing changed, nothing started); on a terminal "n"
 // changes and starts nothing and exits 1; with nothing to apply it builds without asking.
 func TestBuildAsksLikeApply(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms")
@@ -399,24 +399,22 @@ func TestBuildAsksLikeApply(t *testing.T) {
 		t.Fatalf("build without a terminal nor --yes: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errOut)
 	}
 
-	old := isInteractive
-	isInteractive = func(*Globals) bool { return true }
-	t.Cleanup(func() { isInteractive = old })
+	useTerminal(t, true)
 	var out, errb bytes.Buffer
-	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("n\n"), &out, &errb)
 	if code != 1 || mutatingCalls(srv) != 0 || !strings.Contains(errb.String(), "Apply these changes (5 to create") ||
 		!strings.Contains(errb.String(), "no build started") {
 		t.Fatalf("build answered n: exit %d, %d mutating calls:\n%s", code, mutatingCalls(srv), errb.String())
 	}
 	out.Reset()
 	errb.Reset()
-	code = Run(context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--poll-interval", "20ms"}, strings.NewReader("y\n"), &out, &errb)
 	if code != 0 || srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 || !strings.Contains(errb.String(), "AVAILABLE") {
 		t.Fatalf("build answered y: exit %d:\n%s", code, errb.String())
 	}
 
 	// Nothing left to apply: no question, even without a terminal.
-	isInteractive = old
+	useTerminal(t, false)
 	srv.Faults.ResetCounts()
 	if _, errOut, code := run(t, "build", "-f", f, "--no-registry", "--poll-interval", "20ms"); code != 0 || strings.Contains(errOut, "--yes") ||
 		srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {
@@ -427,6 +425,7 @@ func TestBuildAsksLikeApply(t *testing.T) {
 // TestBuildNoApplyWithoutPipeline: --no-apply on an account without the pipeline says to
 // apply first and starts nothing.
 func TestBuildNoApplyWithoutPipeline(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
 	_, errOut, code := run(t, "build", "-f", f, "--no-registry", "--no-apply")
@@ -452,12 +451,12 @@ func useBuildWorld(t *testing.T, opts ...emulator.Option) *awsemu.Server {
 func createExecutionRole(t *testing.T, srv *awsemu.Server, name, param string, regions ...string) {
 	t.Helper()
 	ctx := context.Background()
-	api := iam.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	if _, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(imagebuilder.ExecutionTrustPolicy)}); err != nil {
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := api.CreateRole(ctx, name, imagebuilder.ExecutionTrustPolicy); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{imagebuilder.ExecutionPolicy, imagebuilder.FastLaunchPolicy} {
-		if _, err := api.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String("arn:aws:iam::aws:policy/" + p)}); err != nil {
+		if _, err := api.AttachRolePolicy(ctx, name, "arn:aws:iam::aws:policy/"+p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -465,7 +464,7 @@ func createExecutionRole(t *testing.T, srv *awsemu.Server, name, param string, r
 		return
 	}
 	doc := imagebuilder.PublishParameterPolicy("aws", srv.Account, param, regions).JSON()
-	if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+	if _, err := api.PutRolePolicy(ctx, name, imagebuilder.ExecutionRolePolicyName, doc); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,18 +9,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/audit"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
-	"github.com/winami/winami/kube"
 )
 
 // TestCacheCoverageCommands: winami audit and winami images discover report the cache
@@ -40,23 +36,20 @@ func TestCacheCoverageCommands(t *testing.T) {
 	ctx := context.Background()
 	eks := w.windowsNodes("tmp-", "2026.11.12", "v1.35.2-eks-ba74326", 1)
 	w.nodes = nil
-	src, err := w.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(eks), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	src, err := w.ec2.RunInstances(ctx, eks, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := w.ec2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: src.Instances[0].InstanceId, Name: aws.String("cli-win2022-cache")})
+	created, err := w.ec2.CreateImage(ctx, src.Instances[0].InstanceId, "cli-win2022-cache", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	own := aws.ToString(created.ImageId)
-	var tags []ec2types.Tag
-	for k, v := range (imagebuilder.Inputs{ParentImage: eks, Images: []string{web + "@" + webDigest}}).Tags("cli-win2022") {
-		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	if _, err := w.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{own}, Tags: tags}); err != nil {
+	tags := (imagebuilder.Inputs{ParentImage: eks, Images: []string{web + "@" + webDigest}}).Tags("cli-win2022")
+	if _, err := w.ec2.CreateTags(ctx, tags, own); err != nil {
 		t.Fatal(err)
 	}
-	out, err := w.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(own), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	out, err := w.ec2.RunInstances(ctx, own, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +97,6 @@ func TestCacheCoverageCommands(t *testing.T) {
 	}
 
 	// images discover: the same coverage next to the images.
-	old := newImagesKube
-	t.Cleanup(func() { newImagesKube = old })
-	newImagesKube = func(o kube.Options) (kubernetes.Interface, error) { return newAuditKube(o) }
 	jsonOut, stderr, code = run(t, "images", "discover", "--kubeconfig", kc, "-o", "json")
 	if code != ExitOK {
 		t.Fatalf("images discover: exit %d\n%s", code, stderr)

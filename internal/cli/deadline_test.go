@@ -52,6 +52,7 @@ func useSilentEndpoint(t *testing.T) string {
 // endpoint and says it did not answer. Not a timed assertion: the test only needs them to
 // end; go test's -timeout catches a hang.
 func TestSilentEndpointEnds(t *testing.T) {
+	t.Parallel()
 	addr := useSilentEndpoint(t)
 	file := writePruneSpec(t, pruneSpec)
 	for _, args := range [][]string{
@@ -69,6 +70,7 @@ func TestSilentEndpointEnds(t *testing.T) {
 // TestCommandTimeout: a command with no bound of its own ends at --command-timeout, and
 // says so, even when each request would wait longer.
 func TestCommandTimeout(t *testing.T) {
+	t.Parallel()
 	useSilentEndpoint(t)
 	_, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.33", "--region", "us-east-1",
 		"--request-timeout", "1h", "--command-timeout", "500ms")

@@ -6,16 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/preflight"
 )
 
-func init() {
-	commands = append(commands, newDoctorCmd)
-}
-
-func newDoctorCmd(g *Globals) *cobra.Command {
+func newDoctorCmd(g *Factory) *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
 		Use:   "doctor -f winami.yaml",
@@ -46,12 +41,12 @@ Exit 1 when a check fails.`,
 	return cmd
 }
 
-func runDoctor(ctx context.Context, g *Globals, file string) error {
+func runDoctor(ctx context.Context, g *Factory, file string) error {
 	img, err := loadSpec(g, file)
 	if err != nil {
 		return err
 	}
-	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: img.Metadata.Region})
+	clients, err := g.AWS(ctx, img.Metadata.Region)
 	if err != nil {
 		return err
 	}

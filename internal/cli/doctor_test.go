@@ -25,6 +25,7 @@ spec:
 `
 
 func TestDoctorCommand(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	// Fast Launch without a launch template needs an execution role with its rights.
 	createExecutionRole(t, srv, "doc-exec", "")
@@ -50,6 +51,7 @@ func TestDoctorCommand(t *testing.T) {
 }
 
 func TestIAMPolicyCommand(t *testing.T) {
+	t.Parallel()
 	file := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "BuildRole", 1))
 	out, stderr, code := run(t, "iam-policy", "--for", "operator", "-f", file)
 	var doc preflight.Document
@@ -80,6 +82,7 @@ func TestIAMPolicyCommand(t *testing.T) {
 // TestIAMPolicyPartitionAware: a GovCloud spec gets GovCloud ARNs (managed policies
 // included), and so does --region without a spec; the old code printed arn:aws: always.
 func TestIAMPolicyPartitionAware(t *testing.T) {
+	t.Parallel()
 	gov := strings.NewReplacer("region: us-east-1", "region: us-gov-west-1", "regions: [us-east-1, us-west-2]", "regions: [us-gov-west-1, us-gov-east-1]",
 		"PROFILE", "BuildRole").Replace(doctorSpec)
 	file := writePruneSpec(t, gov)

@@ -15,10 +15,6 @@ import (
 	"github.com/winami/winami/resolve"
 )
 
-func init() {
-	commands = append(commands, newFastLaunchCmd)
-}
-
 // waitFlags are the flags of commands that can wait for Fast Launch to settle.
 type waitFlags struct {
 	wait     bool
@@ -44,7 +40,7 @@ func (w *waitFlags) validate() error {
 	return nil
 }
 
-func (w *waitFlags) options(g *Globals) fastlaunch.WaitOptions {
+func (w *waitFlags) options(g *Factory) fastlaunch.WaitOptions {
 	start := time.Now()
 	return fastlaunch.WaitOptions{
 		Timeout:     w.timeout,
@@ -60,7 +56,7 @@ func (w *waitFlags) options(g *Globals) fastlaunch.WaitOptions {
 	}
 }
 
-func newFastLaunchCmd(g *Globals) *cobra.Command {
+func newFastLaunchCmd(g *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fast-launch",
 		Short: "Enable, disable and watch EC2 Windows Fast Launch for an AMI you own",
@@ -79,7 +75,7 @@ resolved in the region.`,
 			return Usagef("fast-launch: name a subcommand: enable, disable or status")
 		},
 	}
-	cmd.AddCommand(newFastLaunchEnableCmd(g), newFastLaunchDisableCmd(g), newFastLaunchStatusCmd(g))
+	cmd.AddCommand(newFastLaunchEnableCmd(g, nil), newFastLaunchDisableCmd(g, nil), newFastLaunchStatusCmd(g, nil))
 	return cmd
 }
 
@@ -92,7 +88,9 @@ type fastLaunchEnableOptions struct {
 	waitFlags
 }
 
-func newFastLaunchEnableCmd(g *Globals) *cobra.Command {
+// newFastLaunchEnableCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newFastLaunchEnableCmd(g *Factory, runF func(*fastLaunchEnableOptions) error) *cobra.Command {
 	o := &fastLaunchEnableOptions{}
 	cmd := &cobra.Command{
 		Use:   "enable --image ami-…|ssm:/name",
@@ -101,7 +99,12 @@ func newFastLaunchEnableCmd(g *Globals) *cobra.Command {
   winami fast-launch enable --image ssm:/winami/prod-win2022/image_id --region us-west-2 --snapshots 5
   winami fast-launch enable --image ami-0123456789abcdef0 --launch-template win-nodes:3 --dry-run`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runFastLaunchEnable(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runFastLaunchEnable(cmd.Context(), g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name) holding it")
@@ -113,12 +116,12 @@ func newFastLaunchEnableCmd(g *Globals) *cobra.Command {
 	return cmd
 }
 
-// singleRegion returns --region when it names one region.
-func singleRegion(g *Globals) (string, error) {
+// singleRegion checks that --region names one region at most.
+func singleRegion(g *Factory) error {
 	if strings.Contains(g.Region, ",") || strings.EqualFold(g.Region, "all") {
-		return "", Usagef("flag --region %q: this command works in one region; pass one", g.Region)
+		return Usagef("flag --region %q: this command works in one region; pass one", g.Region)
 	}
-	return g.Region, nil
+	return nil
 }
 
 func checkImageRef(ref string) error {
@@ -132,12 +135,11 @@ func checkImageRef(ref string) error {
 }
 
 // fastLaunchClient loads the AWS configuration for one region and resolves the image there.
-func fastLaunchClient(ctx context.Context, g *Globals, imageRef string) (*fastlaunch.Client, *awsapi.Clients, string, error) {
-	region, err := singleRegion(g)
-	if err != nil {
+func fastLaunchClient(ctx context.Context, g *Factory, imageRef string) (*fastlaunch.Client, *awsapi.Clients, string, error) {
+	if err := singleRegion(g); err != nil {
 		return nil, nil, "", err
 	}
-	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: region})
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -155,7 +157,7 @@ func fastLaunchClient(ctx context.Context, g *Globals, imageRef string) (*fastla
 	return c, clients, imageID, nil
 }
 
-func runFastLaunchEnable(ctx context.Context, g *Globals, o *fastLaunchEnableOptions) error {
+func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOptions) error {
 	if err := checkImageRef(o.image); err != nil {
 		return err
 	}
@@ -201,7 +203,7 @@ func runFastLaunchEnable(ctx context.Context, g *Globals, o *fastLaunchEnableOpt
 
 // waitAndPrint waits for the image's Fast Launch to reach target, prints the last state
 // and maps Wait's error (waitError).
-func waitAndPrint(ctx context.Context, g *Globals, c *fastlaunch.Client, imageID string, target fastlaunch.Target, w waitFlags) error {
+func waitAndPrint(ctx context.Context, g *Factory, c *fastlaunch.Client, imageID string, target fastlaunch.Target, w waitFlags) error {
 	st, err := c.Wait(ctx, imageID, target, w.options(g))
 	if perr := printStatus(g, st); perr != nil {
 		return perr
@@ -210,7 +212,7 @@ func waitAndPrint(ctx context.Context, g *Globals, c *fastlaunch.Client, imageID
 }
 
 // printStatus prints one image's Fast Launch status.
-func printStatus(g *Globals, st fastlaunch.Status) error {
+func printStatus(g *Factory, st fastlaunch.Status) error {
 	return g.Print(st, func() Table { return statusTable([]fastlaunch.Status{st}) })
 }
 
@@ -243,7 +245,7 @@ func preflightMessage(pe *fastlaunch.PreflightError) string {
 }
 
 // printChecks writes the preflight, one check a line, to stderr.
-func printChecks(g *Globals, checks []fastlaunch.Check) {
+func printChecks(g *Factory, checks []fastlaunch.Check) {
 	for _, c := range checks {
 		line := fmt.Sprintf("%-4s  %s", c.Status, c.Message)
 		if c.Status != fastlaunch.CheckPass && c.Fix != "" {
@@ -268,7 +270,9 @@ type fastLaunchDisableOptions struct {
 	waitFlags
 }
 
-func newFastLaunchDisableCmd(g *Globals) *cobra.Command {
+// newFastLaunchDisableCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newFastLaunchDisableCmd(g *Factory, runF func(*fastLaunchDisableOptions) error) *cobra.Command {
 	o := &fastLaunchDisableOptions{}
 	cmd := &cobra.Command{
 		Use:   "disable --image ami-…|ssm:/name",
@@ -276,7 +280,12 @@ func newFastLaunchDisableCmd(g *Globals) *cobra.Command {
 		Example: `  winami fast-launch disable --image ami-0123456789abcdef0 --wait
   winami fast-launch disable --image ami-0123456789abcdef0 --force`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runFastLaunchDisable(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runFastLaunchDisable(cmd.Context(), g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name) holding it")
@@ -286,7 +295,7 @@ func newFastLaunchDisableCmd(g *Globals) *cobra.Command {
 	return cmd
 }
 
-func runFastLaunchDisable(ctx context.Context, g *Globals, o *fastLaunchDisableOptions) error {
+func runFastLaunchDisable(ctx context.Context, g *Factory, o *fastLaunchDisableOptions) error {
 	if err := checkImageRef(o.image); err != nil {
 		return err
 	}
@@ -316,7 +325,9 @@ type fastLaunchStatusOptions struct {
 	image string
 }
 
-func newFastLaunchStatusCmd(g *Globals) *cobra.Command {
+// newFastLaunchStatusCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newFastLaunchStatusCmd(g *Factory, runF func(*fastLaunchStatusOptions) error) *cobra.Command {
 	o := &fastLaunchStatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status [--image ami-…|ssm:/name] [--region r1,…|all]",
@@ -328,13 +339,18 @@ Exit 1 when a region could not be read or an image is in a *-failed state.`,
 		Example: `  winami fast-launch status
   winami fast-launch status --image ssm:/winami/prod-win2022/image_id --region us-east-1,us-west-2 -o json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runFastLaunchStatus(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runFastLaunchStatus(cmd.Context(), g, o)
+		},
 	}
 	cmd.Flags().StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name); default: every Fast Launch image")
 	return cmd
 }
 
-func runFastLaunchStatus(ctx context.Context, g *Globals, o *fastLaunchStatusOptions) error {
+func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOptions) error {
 	if o.image != "" {
 		if err := checkImageRef(o.image); err != nil {
 			return err
@@ -344,11 +360,7 @@ func runFastLaunchStatus(ctx context.Context, g *Globals, o *fastLaunchStatusOpt
 		}
 	}
 	axis := resolve.ParseAxis([]string{g.Region})
-	first := ""
-	if len(axis.Values) > 0 {
-		first = axis.Values[0]
-	}
-	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: first})
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -10,10 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -21,6 +17,7 @@ import (
 	"github.com/winami/winami/awsemu/seed"
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // fastClock makes the emulator's Fast Launch state machine run 6000× faster than real
@@ -40,12 +37,12 @@ var amiSeq atomic.Int64
 func ownedImage(t *testing.T, srv *awsemu.Server, region string) string {
 	t.Helper()
 	ctx := context.Background()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(publicEKSImage(region)), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	run, err := c.RunInstances(ctx, publicEKSImage(region), 1, "m6i.large")
 	if err != nil {
 		t.Fatalf("RunInstances: %v", err)
 	}
-	out, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: run.Instances[0].InstanceId, Name: aws.String(fmt.Sprintf("golden-%d", amiSeq.Add(1)))})
+	out, err := c.CreateImage(ctx, run.Instances[0].InstanceId, fmt.Sprintf("golden-%d", amiSeq.Add(1)), nil)
 	if err != nil {
 		t.Fatalf("CreateImage: %v", err)
 	}
@@ -54,8 +51,8 @@ func ownedImage(t *testing.T, srv *awsemu.Server, region string) string {
 
 func flState(t *testing.T, srv *awsemu.Server, region, ami string) string {
 	t.Helper()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	out, err := c.DescribeFastLaunchImages(context.Background(), &ec2.DescribeFastLaunchImagesInput{ImageIds: []string{ami}})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	out, err := c.DescribeFastLaunchImages(context.Background(), ami)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +63,8 @@ func flState(t *testing.T, srv *awsemu.Server, region, ami string) string {
 }
 
 func TestFastLaunchEnableWaitStatusDisable(t *testing.T) {
+	// Not parallel: it asserts a state that lasts a fraction of a second on the emulator's
+	// scaled clock (enabling, 0.1 s at 6000×), which a poll on cores loaded by parallel tests can miss.
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 
@@ -105,6 +104,7 @@ func TestFastLaunchEnableWaitStatusDisable(t *testing.T) {
 }
 
 func TestFastLaunchRefusesPublicEKSAMI(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	_, stderr, code := run(t, "fast-launch", "enable", "--image", publicEKSImage("us-east-1"))
 	if code != 1 || !strings.Contains(stderr, "Fast Launch needs an AMI you own: build one with `winami build`") {
@@ -116,11 +116,12 @@ func TestFastLaunchRefusesPublicEKSAMI(t *testing.T) {
 }
 
 func TestFastLaunchImageFromSSMPerRegion(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	east, west := ownedImage(t, srv, "us-east-1"), ownedImage(t, srv, "us-west-2")
 	for region, ami := range map[string]string{"us-east-1": east, "us-west-2": west} {
-		c := ssm.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-		if _, err := c.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String("/winami/prod/image_id"), Value: aws.String(ami), Type: ssmtypes.ParameterTypeString, DataType: aws.String("aws:ec2:image")}); err != nil {
+		c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+		if _, err := c.PutImageParameter(context.Background(), "/winami/prod/image_id", ami); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,6 +149,7 @@ func TestFastLaunchImageFromSSMPerRegion(t *testing.T) {
 }
 
 func TestFastLaunchDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 	out, stderr, code := run(t, "fast-launch", "enable", "--image", ami, "--dry-run", "-o", "json")
@@ -168,11 +170,12 @@ func TestFastLaunchDryRunChangesNothing(t *testing.T) {
 }
 
 func TestFastLaunchEnablingFailedShowsReason(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	const reason = "Client.LaunchTemplateError: the subnet has no free addresses"
-	if _, err := c.CreateTags(context.Background(), &ec2.CreateTagsInput{Resources: []string{ami}, Tags: []ec2types.Tag{{Key: aws.String(emuec2.FailFastLaunchTag), Value: aws.String(reason)}}}); err != nil {
+	if _, err := c.CreateTags(context.Background(), map[string]string{emuec2.FailFastLaunchTag: reason}, ami); err != nil {
 		t.Fatal(err)
 	}
 	out, stderr, code := run(t, "fast-launch", "enable", "--image", ami, "--wait", "--poll-interval", "20ms")
@@ -186,6 +189,7 @@ func TestFastLaunchEnablingFailedShowsReason(t *testing.T) {
 }
 
 func TestFastLaunchTimeoutShowsLastState(t *testing.T) {
+	t.Parallel()
 	// A clock that never moves: the image stays "enabling".
 	srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(time.Now())))
 	ami := ownedImage(t, srv, "us-east-1")
@@ -203,6 +207,7 @@ func TestFastLaunchTimeoutShowsLastState(t *testing.T) {
 }
 
 func TestFastLaunchThrottledWait(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t, fastClock())
 	ami := ownedImage(t, srv, "us-east-1")
 	srv.Faults.SetThrottle(0.5, awsemu.OpKey{Service: "ec2", Operation: "DescribeFastLaunchImages"})
@@ -217,6 +222,7 @@ func TestFastLaunchThrottledWait(t *testing.T) {
 }
 
 func TestFastLaunchBadFlagsExit2(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	for _, args := range [][]string{
 		{"fast-launch", "enable"},
@@ -235,6 +241,7 @@ func TestFastLaunchBadFlagsExit2(t *testing.T) {
 }
 
 func TestFastLaunchPreflightFailureExit1(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	ami := ownedImage(t, srv, "us-east-1")
 	_, stderr, code := run(t, "fast-launch", "enable", "--image", ami, "--max-parallel", "4")

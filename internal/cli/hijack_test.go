@@ -4,20 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/prune"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
@@ -42,11 +39,12 @@ spec:
 // naming the key); and were it not validated, the AMIs it makes still carry winami's own
 // winami:name (render.AMITags), so team-a's prune keeps team-a's newest.
 func TestAMITagsCannotHijackAnotherSpec(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	ctx := context.Background()
-	ec := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	inst, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(publicEKSImage("us-east-1")), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})
+	ec := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	inst, err := ec.RunInstances(ctx, publicEKSImage("us-east-1"), 1, "m6i.large")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +58,7 @@ func TestAMITagsCannotHijackAnotherSpec(t *testing.T) {
 		tags := render.AMITags(img)
 		tags["Ec2ImageBuilderArn"] = fmt.Sprintf("arn:aws:imagebuilder:us-east-1:123456789012:image/%s/1.0.%d/1", img.Metadata.Name, n)
 		tags["CreatedBy"] = "EC2 Image Builder"
-		var list []ec2types.Tag
-		for _, k := range slices.Sorted(maps.Keys(tags)) {
-			list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-		}
-		out, err := ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: inst.Instances[0].InstanceId, Name: aws.String(fmt.Sprintf("%s-%d", img.Metadata.Name, n)),
-			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage, Tags: list}}})
+		out, err := ec.CreateImage(ctx, inst.Instances[0].InstanceId, fmt.Sprintf("%s-%d", img.Metadata.Name, n), tags)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,6 +122,7 @@ func TestAMITagsCannotHijackAnotherSpec(t *testing.T) {
 // string at U+2019, is bad input for every command that reads the spec (exit 2, on its
 // field, nothing written).
 func TestInjectedImageReferenceExit2(t *testing.T) {
+	t.Parallel()
 	file := writePruneSpec(t, fmt.Sprintf(hijackSpec, "team-a", "")+"  cache:\n    images: [\"x\u2019;calc;\u2019.io/app:1\"]\n")
 	dir := t.TempDir()
 	_, stderr, code := run(t, "render", "-f", file, "-d", dir)

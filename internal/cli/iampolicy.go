@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -11,17 +10,13 @@ import (
 	"github.com/winami/winami/preflight"
 )
 
-func init() {
-	commands = append(commands, newIAMPolicyCmd)
-}
-
 // instancePolicies is the JSON of `winami iam-policy --for instance`.
 type instancePolicies struct {
 	ManagedPolicyARNs []string           `json:"managedPolicyArns"`
 	InlinePolicy      preflight.Document `json:"inlinePolicy"`
 }
 
-func newIAMPolicyCmd(g *Globals) *cobra.Command {
+func newIAMPolicyCmd(g *Factory) *cobra.Command {
 	var (
 		forRole, file string
 		passRoles     []string
@@ -67,11 +62,7 @@ that already are winami's, and prune may mark only Image Builder's snapshots.`,
 				}
 				sc = preflight.ScopeOf(img)
 			} else {
-				region := g.Region
-				if region == "" {
-					region = os.Getenv("AWS_REGION")
-				}
-				sc.Partition = catalog.Partition(region)
+				sc.Partition = catalog.Partition(g.offlineRegion())
 			}
 			sc.PassRoles = passRoles
 			managed, inline := preflight.InstancePolicy(sc)

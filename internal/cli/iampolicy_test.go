@@ -5,12 +5,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/internal/awsfixture"
 )
 
 // TestOperatorCannotHijackForeignAMIs (issue 14): with the policy `winami iam-policy --for
@@ -20,10 +19,11 @@ import (
 // each step is refused by EC2 (UnauthorizedOperation) and the AMIs, their tags and the
 // snapshot stay. The old policy let ec2:CreateTags tag any image.
 func TestOperatorCannotHijackForeignAMIs(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, fastClock())
 	ctx := context.Background()
 	const region = "us-east-1"
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
 	f := specWith(t)
 
 	// A hand-made AMI, another team's Image Builder AMI, and a snapshot no AMI uses (left
@@ -35,45 +35,45 @@ func TestOperatorCannotHijackForeignAMIs(t *testing.T) {
 		Tags:         map[string]string{"CreatedBy": "EC2 Image Builder", "Ec2ImageBuilderArn": "arn:aws:imagebuilder:us-east-1:" + srv.Account + ":image/team-b/1.0.0/1"},
 		SnapshotTags: map[string]string{"CreatedBy": "EC2 Image Builder"}}).ID
 	backupAMI := ownedImage(t, srv, region)
-	desc, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{backupAMI}})
+	desc, err := c.DescribeImages(ctx, backupAMI)
 	if err != nil || len(desc.Images) != 1 {
 		t.Fatalf("DescribeImages %s: %v", backupAMI, err)
 	}
 	backup := aws.ToString(desc.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId)
-	if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(backupAMI)}); err != nil {
+	if _, err := c.DeregisterImage(ctx, backupAMI); err != nil {
 		t.Fatal(err)
 	}
 
 	asOperator(t, srv, operatorPolicy(t, f, false))
 
-	hijack := []ec2types.Tag{{Key: aws.String("winami:managed-by"), Value: aws.String("winami")}, {Key: aws.String("winami:name"), Value: aws.String("cli-win2022")}}
+	hijack := map[string]string{"winami:managed-by": "winami", "winami:name": "cli-win2022"}
 	refused := map[string]func() error{
 		"tagging the hand-made AMI winami's": func() error {
-			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{handMade}, Tags: hijack})
+			_, err := c.CreateTags(ctx, hijack, handMade)
 			return err
 		},
 		"tagging team-b's Image Builder AMI winami's": func() error {
-			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{other}, Tags: hijack})
+			_, err := c.CreateTags(ctx, hijack, other)
 			return err
 		},
 		"tagging team-b's AMI with a build input (a key TagImages allows)": func() error {
-			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{other}, Tags: []ec2types.Tag{{Key: aws.String("winami:inputs-hash"), Value: aws.String("x")}}})
+			_, err := c.CreateTags(ctx, map[string]string{"winami:inputs-hash": "x"}, other)
 			return err
 		},
 		"deregistering the hand-made AMI": func() error {
-			_, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(handMade)})
+			_, err := c.DeregisterImage(ctx, handMade)
 			return err
 		},
 		"deregistering team-b's AMI": func() error {
-			_, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(other)})
+			_, err := c.DeregisterImage(ctx, other)
 			return err
 		},
 		"marking the backup snapshot for prune": func() error {
-			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{backup}, Tags: []ec2types.Tag{{Key: aws.String("winami:prune-pending"), Value: aws.String("cli-win2022")}}})
+			_, err := c.CreateTags(ctx, map[string]string{"winami:prune-pending": "cli-win2022"}, backup)
 			return err
 		},
 		"deleting the backup snapshot": func() error {
-			_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(backup)})
+			_, err := c.DeleteSnapshot(ctx, backup)
 			return err
 		},
 	}
@@ -84,7 +84,7 @@ func TestOperatorCannotHijackForeignAMIs(t *testing.T) {
 	}
 
 	// Nothing changed: both AMIs are there with their own tags, the snapshot too.
-	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{handMade, other}})
+	out, err := c.DescribeImages(ctx, handMade, other)
 	if err != nil || len(out.Images) != 2 {
 		t.Fatalf("the AMIs after the attempts: %v, %d found", err, len(out.Images))
 	}
@@ -95,7 +95,7 @@ func TestOperatorCannotHijackForeignAMIs(t *testing.T) {
 			}
 		}
 	}
-	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{backup}})
+	snaps, err := c.DescribeSnapshots(ctx, backup)
 	if err != nil || len(snaps.Snapshots) != 1 || len(snaps.Snapshots[0].Tags) != 0 {
 		t.Errorf("the backup snapshot after the attempts: %v %+v", err, snaps)
 	}

@@ -8,26 +8,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/audit"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/images"
-	"github.com/winami/winami/kube"
 	"github.com/winami/winami/render"
 )
 
-// newImagesKube builds the discovery's Kubernetes client; tests replace it with a fake.
-var newImagesKube = func(o kube.Options) (kubernetes.Interface, error) {
-	cs, _, err := kube.NewClientset(o)
-	return cs, err
-}
-
-func init() {
-	commands = append(commands, newImagesCmd)
-}
-
-func newImagesCmd(g *Globals) *cobra.Command {
+func newImagesCmd(g *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "images",
 		Short: "Check the images to cache against the AMI's Windows build; discover the images a cluster's Windows pods use",
@@ -36,7 +24,7 @@ func newImagesCmd(g *Globals) *cobra.Command {
 			return Usagef("images: name a subcommand: check or discover")
 		},
 	}
-	cmd.AddCommand(newImagesCheckCmd(g), newImagesDiscoverCmd(g))
+	cmd.AddCommand(newImagesCheckCmd(g), newImagesDiscoverCmd(g, nil))
 	return cmd
 }
 
@@ -53,7 +41,7 @@ type imagesCheckOptions struct {
 	attempts      int
 }
 
-func newImagesCheckCmd(g *Globals) *cobra.Command {
+func newImagesCheckCmd(g *Factory) *cobra.Command {
 	o := &imagesCheckOptions{}
 	cmd := &cobra.Command{
 		Use:   "check (-f winami.yaml | --windows VERSION REF...)",
@@ -119,7 +107,7 @@ Exit 1 when an image is incompatible, missing or unreadable.`,
 	return cmd
 }
 
-func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args []string) error {
+func runImagesCheck(cmd *cobra.Command, g *Factory, o *imagesCheckOptions, args []string) error {
 	var refs []string
 	windows := o.windows
 	switch {
@@ -188,7 +176,7 @@ func runImagesCheck(cmd *cobra.Command, g *Globals, o *imagesCheckOptions, args 
 		Kubernetes: o.kubernetes, Containerd: o.containerd,
 	}
 	if needsECR(refs) {
-		clients, err := g.AWS(ctx)
+		clients, err := g.AWS(ctx, "")
 		if err != nil {
 			g.Warnf("ECR registries will be read with the Docker config only: %v", err)
 		} else {
@@ -367,7 +355,9 @@ type cacheBlock struct {
 	} `json:"spec"`
 }
 
-func newImagesDiscoverCmd(g *Globals) *cobra.Command {
+// newImagesDiscoverCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newImagesDiscoverCmd(g *Factory, runF func(*imagesDiscoverOptions) error) *cobra.Command {
 	o := &imagesDiscoverOptions{}
 	cmd := &cobra.Command{
 		Use:   "discover [--kubeconfig FILE] [--context NAME] [--namespace NS]",
@@ -398,7 +388,12 @@ nodes' Windows build. Without AWS credentials the coverage is skipped with a war
 		Example: `  winami images discover
   winami images discover --context prod -o yaml > cache.yaml`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runImagesDiscover(cmd, g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runImagesDiscover(cmd, g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
@@ -409,12 +404,12 @@ nodes' Windows build. Without AWS credentials the coverage is skipped with a war
 	return cmd
 }
 
-func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions) error {
+func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions) error {
 	ctx := cmd.Context()
 	if err := kubeconfigFlag(o.kubeconfig); err != nil {
 		return err
 	}
-	cs, err := newImagesKube(kube.Options{Kubeconfig: o.kubeconfig, Context: o.context})
+	cs, err := g.Kube(o.kubeconfig, o.context)
 	if err != nil {
 		return err
 	}
@@ -436,7 +431,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 				refs = append(refs, im.Image)
 			}
 			if needsECR(refs) {
-				if clients, err := g.AWS(ctx); err == nil {
+				if clients, err := g.AWS(ctx, ""); err == nil {
 					opts.AWS = clients
 				} else {
 					g.Warnf("ECR registries will be read with the Docker config only: %v", err)
@@ -454,7 +449,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Globals, o *imagesDiscoverOptions)
 		return g.Print(b, nil)
 	}
 	if !o.noCoverage && len(d.Images) > 0 {
-		if clients, err := g.AWS(ctx); err != nil {
+		if clients, err := g.AWS(ctx, ""); err != nil {
 			g.Warnf("cache coverage skipped: %v", err)
 		} else {
 			covs, warns, err := audit.CacheCoverage(ctx, audit.Options{Kube: cs, AWS: clients, DefaultRegion: clients.Region(),

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +19,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/images/imagestest"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/kube"
 	"github.com/winami/winami/rootvolume"
 )
@@ -145,6 +144,7 @@ spec:
 }
 
 func TestImagesCheckBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		args []string
@@ -198,9 +198,7 @@ func TestImagesDiscover(t *testing.T) {
 		running, pending, linux,
 	)
 	var got kube.Options
-	old := newImagesKube
-	newImagesKube = func(o kube.Options) (kubernetes.Interface, error) { got = o; return cs, nil }
-	t.Cleanup(func() { newImagesKube = old })
+	useKube(t, func(o kube.Options) (kubernetes.Interface, error) { got = o; return cs, nil })
 
 	kc := filepath.Join(t.TempDir(), "config") // only its path is passed on: the clientset is faked
 	if err := os.WriteFile(kc, nil, 0o600); err != nil {
@@ -268,22 +266,22 @@ func TestApplyPinDigests(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
 	// components returns the data of every version of the account's components, by ARN.
 	components := func() map[string]string {
 		t.Helper()
 		data := map[string]string{}
-		list, err := api.ListComponents(ctx, &ib.ListComponentsInput{Owner: ibtypes.OwnershipSelf})
+		list, err := api.ListComponents(ctx, true)
 		if err != nil {
 			t.Fatalf("listing components: %v", err)
 		}
 		for _, c := range list.ComponentVersionList {
-			builds, err := api.ListComponentBuildVersions(ctx, &ib.ListComponentBuildVersionsInput{ComponentVersionArn: c.Arn})
+			builds, err := api.ListComponentBuildVersions(ctx, c.Arn)
 			if err != nil {
 				t.Fatalf("listing build versions of %s: %v", aws.ToString(c.Arn), err)
 			}
 			for _, b := range builds.ComponentSummaryList {
-				got, err := api.GetComponent(ctx, &ib.GetComponentInput{ComponentBuildVersionArn: b.Arn})
+				got, err := api.GetComponent(ctx, b.Arn)
 				if err != nil {
 					t.Fatalf("getting %s: %v", aws.ToString(b.Arn), err)
 				}

@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/pipeline"
 )
-
-func init() {
-	commands = append(commands, newPlanCmd)
-}
 
 // specOptions are the flags plan, apply and build share.
 type specOptions struct {
@@ -48,12 +41,12 @@ type loaded struct {
 // load reads and checks the spec file (bad input exits 2) and loads its pipeline
 // (pipeline.Load: a parent pinned to a release date resolved, image digests read when
 // pinned, the desired state rendered).
-func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
+func (o *specOptions) load(ctx context.Context, g *Factory) (*loaded, error) {
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return nil, err
 	}
-	clients, err := g.AWS(ctx)
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -67,38 +60,6 @@ func (o *specOptions) load(ctx context.Context, g *Globals) (*loaded, error) {
 		return nil, err
 	}
 	return &loaded{Pipeline: p, clients: clients}, nil
-}
-
-// isInteractive tells whether winami may ask the user a question: stdin and stderr are
-// terminals. Tests replace it.
-var isInteractive = func(g *Globals) bool {
-	in, ok := g.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) {
-		return false
-	}
-	errf, ok := g.Stderr.(*os.File)
-	return ok && term.IsTerminal(int(errf.Fd()))
-}
-
-// ask prints a yes/no question on stderr and reads the answer from stdin (no by default).
-func ask(g *Globals, question string) bool {
-	fmt.Fprintf(g.Stderr, "%s [y/N] ", question)
-	var line []byte
-	buf := make([]byte, 1)
-	for {
-		n, err := g.Stdin.Read(buf)
-		if n == 1 {
-			if buf[0] == '\n' {
-				break
-			}
-			line = append(line, buf[0])
-		}
-		if err != nil {
-			break
-		}
-	}
-	a := strings.ToLower(strings.TrimSpace(string(line)))
-	return a == "y" || a == "yes"
 }
 
 func changesTable(cs []imagebuilder.Change) func() Table {
@@ -129,7 +90,7 @@ func summarize(cs []imagebuilder.Change) string {
 }
 
 // reportParent writes what the checks found about the parent image and root volume.
-func reportParent(g *Globals, p *imagebuilder.Plan) {
+func reportParent(g *Factory, p *imagebuilder.Plan) {
 	parent := p.Parent.Ref
 	if p.Parent.ImageID != "" && p.Parent.ImageID != p.Parent.Ref {
 		parent += " → " + p.Parent.ImageID
@@ -156,7 +117,7 @@ func problem(err error) error {
 	return err
 }
 
-func newPlanCmd(g *Globals) *cobra.Command {
+func newPlanCmd(g *Factory) *cobra.Command {
 	var o specOptions
 	var skipPreflight bool
 	cmd := &cobra.Command{

@@ -11,12 +11,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/preflight"
 )
 
@@ -57,8 +55,7 @@ func specWith(t *testing.T, repl ...string) string {
 // defaultSubnetIn is the default subnet of an Availability Zone of us-east-1.
 func defaultSubnetIn(t *testing.T, srv *awsemu.Server, zone string) string {
 	t.Helper()
-	out, err := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("availability-zone"), Values: []string{zone}}, {Name: aws.String("default-for-az"), Values: []string{"true"}}}})
+	out, err := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1")).DefaultSubnets(context.Background(), zone)
 	if err != nil || len(out.Subnets) == 0 {
 		t.Fatalf("default subnet of %s: %v", zone, err)
 	}
@@ -68,16 +65,7 @@ func defaultSubnetIn(t *testing.T, srv *awsemu.Server, zone string) string {
 // launchTemplateIn creates the launch template fl-template in region, with tags.
 func launchTemplateIn(t *testing.T, srv *awsemu.Server, region string, tags map[string]string) {
 	t.Helper()
-	in := &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("fl-template"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceTypeT3Xlarge}}
-	if len(tags) > 0 {
-		ts := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeLaunchTemplate}
-		for k, v := range tags {
-			ts.Tags = append(ts.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
-		}
-		in.TagSpecifications = []ec2types.TagSpecification{ts}
-	}
-	if _, err := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region)).CreateLaunchTemplate(context.Background(), in); err != nil {
+	if _, err := awsfixture.New(awstest.SDKConfig(srv.URL(), region)).CreateLaunchTemplate(context.Background(), "fl-template", "t3.xlarge", tags); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -88,6 +76,7 @@ func launchTemplateIn(t *testing.T, srv *awsemu.Server, region string, tags map[
 // ahead. Each case fails on the old code, which started the build (or created the Image
 // Builder resources) first.
 func TestBuildStopsBeforeAnyChange(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, srv *awsemu.Server) string // returns the spec file
@@ -161,6 +150,7 @@ func TestBuildStopsBeforeAnyChange(t *testing.T) {
 // TestSkipPreflight: --skip-preflight goes ahead with a spec the preflight refuses (the
 // instance type typo), and a correct spec builds as before, saying the checks passed.
 func TestSkipPreflight(t *testing.T) {
+	t.Parallel()
 	srv := useBuildWorld(t, buildClock())
 	f := specWith(t, "instanceTypes: [m6i.2xlarge]", "instanceTypes: [m6i.2xlargee]")
 	_, errOut, _ := run(t, "apply", "-f", f, "--no-registry", "--yes", "--skip-preflight")
@@ -178,11 +168,11 @@ func TestSkipPreflight(t *testing.T) {
 func asOperator(t *testing.T, srv *awsemu.Server, doc string) {
 	t.Helper()
 	ctx := context.Background()
-	api := iam.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	if _, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyName: aws.String("winami-operator"), PolicyDocument: aws.String(doc)}); err != nil {
+	api := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := api.PutUserPolicy(ctx, awsemu.CallerUserName, "winami-operator", doc); err != nil {
 		t.Fatalf("IAM refused the policy: %v", err)
 	}
-	if _, err := api.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(awsemu.CallerUserName), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}); err != nil {
+	if _, err := api.DetachUserPolicy(ctx, awsemu.CallerUserName, "arn:aws:iam::aws:policy/AdministratorAccess"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -220,6 +210,7 @@ func operatorPolicy(t *testing.T, file string, withoutRunInstances bool) string 
 // statements, the fast-launch preflight, doctor and the build preflight all name
 // ec2:RunInstances and nothing is enabled or built.
 func TestFastLaunchAsOperator(t *testing.T) {
+	t.Parallel()
 	for _, withoutRun := range []bool{false, true} {
 		srv := useBuildWorld(t, fastClock())
 		ami := ownedImage(t, srv, "us-east-1")

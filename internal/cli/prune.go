@@ -8,17 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/fastlaunch"
-	"github.com/winami/winami/kube"
 	"github.com/winami/winami/prune"
 	"github.com/winami/winami/resolve"
 	"github.com/winami/winami/spec"
 )
-
-func init() {
-	commands = append(commands, newPruneCmd)
-}
 
 type pruneOptions struct {
 	file          string
@@ -31,9 +25,13 @@ type pruneOptions struct {
 	interval      time.Duration
 	includeShared bool
 	concurrency   int
+	// keepSet is whether --keep was given (else the spec's keep wins).
+	keepSet bool
 }
 
-func newPruneCmd(g *Globals) *cobra.Command {
+// newPruneCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newPruneCmd(g *Factory, runF func(*pruneOptions) error) *cobra.Command {
 	o := &pruneOptions{}
 	cmd := &cobra.Command{
 		Use:   "prune -f winami.yaml",
@@ -70,7 +68,11 @@ running prune again finishes the job.`,
   winami prune -f winami.yaml --include-shared --poll-interval 5s --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runPrune(cmd.Context(), g, o, cmd.Flags().Changed("keep"))
+			o.keepSet = cmd.Flags().Changed("keep")
+			if runF != nil {
+				return runF(o)
+			}
+			return runPrune(cmd.Context(), g, o)
 		},
 	}
 	f := cmd.Flags()
@@ -89,7 +91,7 @@ running prune again finishes the job.`,
 
 // specRegions is --region (a list, or all for every distribution region) or the spec's
 // distribution regions.
-func specRegions(g *Globals, img *spec.WindowsImage) []string {
+func specRegions(g *Factory, img *spec.WindowsImage) []string {
 	axis := resolve.ParseAxis([]string{g.Region})
 	if axis.All || len(axis.Values) == 0 {
 		return img.Spec.Distribution.Regions
@@ -97,7 +99,7 @@ func specRegions(g *Globals, img *spec.WindowsImage) []string {
 	return axis.Values
 }
 
-func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) error {
+func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return err
@@ -107,7 +109,7 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		return Usage(fmt.Errorf("flag --older-than: %w", err))
 	}
 	keep := o.keep
-	if !keepSet && img.Spec.Keep != nil {
+	if !o.keepSet && img.Spec.Keep != nil {
 		keep = *img.Spec.Keep
 	}
 	if keep < 0 {
@@ -126,14 +128,14 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 	if len(regions) == 0 {
 		return Usagef("no region to prune: the spec has no metadata.region or distribution.regions, and --region is empty")
 	}
-	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: regions[0]})
+	clients, err := g.AWS(ctx, regions[0])
 	if err != nil {
 		return err
 	}
 	opts := prune.Options{Name: img.Metadata.Name, Regions: regions, Keep: keep, OlderThan: age,
 		PublishParameter: img.Spec.Distribution.PublishParameter, IncludeShared: o.includeShared}
 	if o.kubeconfig != "" {
-		cs, _, err := kube.NewClientset(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		cs, err := g.Kube(o.kubeconfig, o.kubeContext)
 		if err != nil {
 			return kubeconfigError(err)
 		}
@@ -141,7 +143,7 @@ func runPrune(ctx context.Context, g *Globals, o *pruneOptions, keepSet bool) er
 		if err != nil {
 			return describeAWSError(g, clients, err)
 		}
-		dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: o.kubeconfig, Context: o.kubeContext})
+		dyn, err := g.KubeDynamic(o.kubeconfig, o.kubeContext)
 		if err != nil {
 			return kubeconfigError(err)
 		}

@@ -12,6 +12,7 @@ import (
 // TestPruneSaysKarpenterWasNotChecked: without --kubeconfig the plan cannot see the AMIs
 // EC2NodeClasses select, and prune says so.
 func TestPruneSaysKarpenterWasNotChecked(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	pipelineImages(t, srv, clock, "us-east-1", 2)

@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/prune"
 )
 
@@ -38,20 +37,19 @@ spec:
 func pipelineImages(t *testing.T, srv *awsemu.Server, clock *awsemu.ManualClock, region string, n int) []string {
 	t.Helper()
 	ctx := context.Background()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(publicEKSImage(region)), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	run, err := c.RunInstances(ctx, publicEKSImage(region), 1, "m6i.large")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
 	for i := range n {
 		clock.Advance(24 * time.Hour)
-		out, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: run.Instances[0].InstanceId, Name: aws.String(fmt.Sprintf("team-win2022-%s-%d", region, i)),
-			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage, Tags: []ec2types.Tag{
-				{Key: aws.String(prune.NameTag), Value: aws.String("team-win2022")},
-				{Key: aws.String(prune.ManagedByTag), Value: aws.String("winami")},
-				{Key: aws.String(prune.ImageBuilderTag), Value: aws.String(fmt.Sprintf("arn:aws:imagebuilder:us-east-1:123456789012:image/team-win2022/1.0.%d/1", i))},
-			}}}})
+		out, err := c.CreateImage(ctx, run.Instances[0].InstanceId, fmt.Sprintf("team-win2022-%s-%d", region, i), map[string]string{
+			prune.NameTag:         "team-win2022",
+			prune.ManagedByTag:    "winami",
+			prune.ImageBuilderTag: fmt.Sprintf("arn:aws:imagebuilder:us-east-1:123456789012:image/team-win2022/1.0.%d/1", i),
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,8 +60,8 @@ func pipelineImages(t *testing.T, srv *awsemu.Server, clock *awsemu.ManualClock,
 
 func ownedCount(t *testing.T, srv *awsemu.Server, region string) int {
 	t.Helper()
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-	out, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+	out, err := c.DescribeImagesOwnedBy(context.Background(), "", "self")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +78,7 @@ func writePruneSpec(t *testing.T, text string) string {
 }
 
 func TestPrunePlanThenYesThenRerun(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	file := writePruneSpec(t, pruneSpec)
@@ -121,8 +120,8 @@ func TestPrunePlanThenYesThenRerun(t *testing.T) {
 		t.Fatalf("re-run: exit %d\n%s", code, stderr)
 	}
 	for region, newest := range map[string]string{"us-east-1": east[2], "us-west-2": west[1]} {
-		c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
-		out, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}})
+		c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
+		out, err := c.DescribeImagesOwnedBy(context.Background(), "", "self")
 		if err != nil || len(out.Images) != 1 || aws.ToString(out.Images[0].ImageId) != newest {
 			t.Errorf("%s keeps %+v, want only the newest %s (%v)", region, out, newest, err)
 		}
@@ -134,6 +133,7 @@ func TestPrunePlanThenYesThenRerun(t *testing.T) {
 }
 
 func TestPruneKeepFlagAndRegion(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	file := writePruneSpec(t, pruneSpec)
@@ -155,6 +155,7 @@ func TestPruneKeepFlagAndRegion(t *testing.T) {
 }
 
 func TestPruneBadInputExit2(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	file := writePruneSpec(t, pruneSpec)
 	bad := writePruneSpec(t, "apiVersion: winami.io/v1alpha1\nkind: WindowsImage\nmetadata: {name: x}\nspec:\n  windows: {version: \"2003\"}\n")
@@ -177,13 +178,13 @@ func TestPruneBadInputExit2(t *testing.T) {
 // TestPruneKeepsSharedUnlessIncludeShared: the plan keeps an AMI shared with another
 // account and says with whom; --include-shared prunes it.
 func TestPruneKeepsSharedUnlessIncludeShared(t *testing.T) {
+	t.Parallel()
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := useEmulator(t, emulator.WithClock(clock))
 	file := writePruneSpec(t, pruneSpec)
 	east := pipelineImages(t, srv, clock, "us-east-1", 2)
-	c := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	if _, err := c.ModifyImageAttribute(context.Background(), &ec2.ModifyImageAttributeInput{ImageId: aws.String(east[0]),
-		LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String("444455556666")}}}}); err != nil {
+	c := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := c.ShareImage(context.Background(), east[0], "444455556666"); err != nil {
 		t.Fatal(err)
 	}
 	out, stderr, code := run(t, "prune", "-f", file, "--region", "us-east-1")

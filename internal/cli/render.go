@@ -19,11 +19,9 @@ type renderOptions struct {
 	resolveDigests     bool
 }
 
-func init() {
-	commands = append(commands, newRenderCmd)
-}
-
-func newRenderCmd(g *Globals) *cobra.Command {
+// newRenderCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newRenderCmd(g *Factory, runF func(*renderOptions) error) *cobra.Command {
 	o := &renderOptions{}
 	cmd := &cobra.Command{
 		Use:   "render -f winami.yaml -d DIR",
@@ -63,7 +61,12 @@ digest each tag names now is pinned too.`,
   winami render -f winami.yaml -d out --account 123456789012
   winami render -f winami.yaml -d out --resolve-digests   # pull by the windows/amd64 manifests read from the registries`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runRender(cmd.Context(), g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runRender(cmd.Context(), g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "the spec file (winami.yaml)")
@@ -73,7 +76,7 @@ digest each tag names now is pinned too.`,
 	return cmd
 }
 
-func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
+func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 	if o.dir == "" && g.Output == FormatTable {
 		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
 	}
@@ -94,7 +97,7 @@ func runRender(ctx context.Context, g *Globals, o *renderOptions) error {
 			if len(img.Images()) == 0 {
 				return Usagef("flag --resolve-digests: the spec caches no image (spec.cache.images), so there is nothing to resolve")
 			}
-			clients, err := g.AWS(ctx)
+			clients, err := g.AWS(ctx, "")
 			if err != nil {
 				return err
 			}

@@ -43,12 +43,14 @@ func replace(old, new string) string {
 }
 
 func TestRenderGoodSpecValid(t *testing.T) {
+	t.Parallel()
 	if _, err := spec.LoadBytes([]byte(goodSpec), "good.yaml"); err != nil {
 		t.Fatalf("the base spec of the bad-input cases is not valid: %v", err)
 	}
 }
 
 func TestRenderBadInput(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		content string // spec content; ignored when file is set
@@ -131,6 +133,7 @@ func TestRenderBadInput(t *testing.T) {
 }
 
 func TestRenderCollectsEveryProblem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "winami.yaml")
 	bad := strings.NewReplacer(`"1.31"`, `"v1.31"`, "maxParallelLaunches: 6", "maxParallelLaunches: 5", "rootVolumeSize: auto", "rootVolumeSize: 10").Replace(goodSpec)
@@ -149,6 +152,7 @@ func TestRenderCollectsEveryProblem(t *testing.T) {
 }
 
 func TestRenderWritesEveryExample(t *testing.T) {
+	t.Parallel()
 	examples, _ := filepath.Glob("../../examples/*.yaml")
 	if len(examples) < 3 {
 		t.Fatalf("%d examples", len(examples))
@@ -188,6 +192,7 @@ func checkRenderedExample(t *testing.T, example, golden string) {
 }
 
 func TestRenderEffectiveSpec(t *testing.T) {
+	t.Parallel()
 	stdout, stderr, code := run(t, "render", "-f", "../../examples/minimal-2019-core.yaml", "-o", "yaml")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -214,6 +219,7 @@ func TestRenderEffectiveSpec(t *testing.T) {
 }
 
 func TestRenderFlags(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		args []string
 		want string

@@ -19,11 +19,9 @@ type resolveOptions struct {
 	concurrency                   int
 }
 
-func init() {
-	commands = append(commands, newResolveCmd)
-}
-
-func newResolveCmd(g *Globals) *cobra.Command {
+// newResolveCmd builds the command; runF, when given, runs instead of the command with the
+// options its flags parsed into (tests of the flags, as cli/cli's NewCmd*).
+func newResolveCmd(g *Factory, runF func(*resolveOptions) error) *cobra.Command {
 	o := &resolveOptions{}
 	cmd := &cobra.Command{
 		Use:   "resolve",
@@ -43,7 +41,12 @@ Exit codes: 0 every AMI resolved, 1 some parameter is missing (its entry carries
   winami resolve --kubernetes all --region us-east-1,us-west-2 -o json
   winami resolve --windows 2019 --kubernetes 1.34 --details --history`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runResolve(cmd, g, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runResolve(cmd, g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.windows, "windows", nil, "Windows Server versions: 2019, 2022, 2025 or all (default all)")
@@ -55,7 +58,7 @@ Exit codes: 0 every AMI resolved, 1 some parameter is missing (its entry carries
 	return cmd
 }
 
-func runResolve(cmd *cobra.Command, g *Globals, o *resolveOptions) error {
+func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 	ctx := cmd.Context()
 	// --region is global; resolve also takes a list there (--region us-east-1,us-west-2 or all).
 	regionAxis := resolve.ParseAxis([]string{g.Region})
@@ -71,11 +74,7 @@ func runResolve(cmd *cobra.Command, g *Globals, o *resolveOptions) error {
 	if err := sel.Validate(); err != nil {
 		return Usage(err)
 	}
-	defaultRegion := ""
-	if len(regionAxis.Values) > 0 {
-		defaultRegion = regionAxis.Values[0]
-	}
-	clients, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: defaultRegion})
+	clients, err := g.AWS(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -178,7 +177,7 @@ func orDash(s string) string {
 
 // describeAWSError turns credential failures into a message that names the profile and
 // region in use and what to do.
-func describeAWSError(g *Globals, c *awsapi.Clients, err error) error {
+func describeAWSError(g *Factory, c *awsapi.Clients, err error) error {
 	if awsapi.IsCredentialError(err) || strings.Contains(err.Error(), "failed to retrieve credentials") ||
 		strings.Contains(err.Error(), "failed to refresh cached credentials") {
 		profile := g.Profile

@@ -11,6 +11,7 @@ import (
 )
 
 func TestResolveJSONContract(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	out, stderr, code := run(t, "resolve", "--windows", "2022,2025", "--edition", "core", "--kubernetes", "1.35,1.36", "--region", "us-east-1,eu-west-1", "-o", "json")
 	if code != 0 {
@@ -39,6 +40,7 @@ func TestResolveJSONContract(t *testing.T) {
 }
 
 func TestResolveDefaultsToNewestStandardKubernetes(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	out, stderr, code := run(t, "resolve", "--windows", "2019", "-o", "json")
 	if code != 0 {
@@ -54,6 +56,7 @@ func TestResolveDefaultsToNewestStandardKubernetes(t *testing.T) {
 }
 
 func TestResolveMissingParameterExits1(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	out, stderr, code := run(t, "resolve", "--windows", "2019", "--edition", "full", "--kubernetes", "1.24,1.36", "-o", "json")
 	if code != 1 {
@@ -72,6 +75,7 @@ func TestResolveMissingParameterExits1(t *testing.T) {
 }
 
 func TestResolveBadFlagsExit2(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	for _, tt := range []struct {
 		args []string
@@ -93,6 +97,7 @@ func TestResolveBadFlagsExit2(t *testing.T) {
 }
 
 func TestResolveExpiredCredentials(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	for i := 0; i < 12; i++ { // every retry attempt sees the expired token
 		srv.Faults.FailNext("ssm", "GetParameters", awsemu.FaultError{Code: "ExpiredTokenException", Message: "The security token included in the request is expired"})
@@ -104,9 +109,9 @@ func TestResolveExpiredCredentials(t *testing.T) {
 }
 
 func TestResolveNoCredentials(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	useNoCredentials(t)
 	_, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36")
 	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
@@ -123,6 +128,7 @@ func TestResolveNoCredentials(t *testing.T) {
 // answers (2025 left out before its first version), --region all the regions of EC2
 // DescribeRegions; one GetParameters request per 10 names per region.
 func TestResolveAllAsksEKSAndEC2(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	out, stderr, code := run(t, "resolve", "--kubernetes", "all", "--edition", "core", "--region", "all", "-o", "json")
 	if code != 0 {
@@ -184,6 +190,7 @@ func TestResolveAllAsksEKSAndEC2(t *testing.T) {
 // TestResolveKubernetesAllFallsBackWhenEKSDenies: a denied DescribeClusterVersions gives the
 // catalog's versions with a warning on stderr, and still exit 0.
 func TestResolveKubernetesAllFallsBackWhenEKSDenies(t *testing.T) {
+	t.Parallel()
 	srv := useEmulator(t)
 	srv.Faults.FailNext("eks", "DescribeClusterVersions", awsemu.FaultError{Status: 403, Code: "AccessDeniedException", Message: "not authorized to perform: eks:DescribeClusterVersions"})
 	out, stderr, code := run(t, "resolve", "--kubernetes", "all", "--windows", "2025", "--edition", "full", "-o", "json")
@@ -215,6 +222,7 @@ func TestResolveKubernetesAllFallsBackWhenEKSDenies(t *testing.T) {
 // TestResolveDetailsTable: the table of --details shows the AMI's release version, creation
 // date and name, as the JSON does.
 func TestResolveDetailsTable(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	out, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details")
 	if code != 0 {

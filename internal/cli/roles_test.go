@@ -13,6 +13,7 @@ import (
 // profile only, as before, so plan with it exits 1: apply's preflight would stop at the
 // missing execution role. apply counts versions from 1.0.0, unlike rendered files.
 func TestCreateRoles(t *testing.T) {
+	t.Parallel()
 	useEmulator(t, buildClock())
 	f := writeSpec(t, t.TempDir(), appV1, "cli-build")
 

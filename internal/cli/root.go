@@ -14,31 +14,6 @@ import (
 	"github.com/winami/winami/awsapi"
 )
 
-// Globals are the settings every command takes.
-type Globals struct {
-	// Output is the format of data on stdout: table, json or yaml.
-	Output string
-	// Region is --region (the SDK's AWS_REGION when empty).
-	Region string
-	// Profile is --profile (AWS_PROFILE when empty).
-	Profile string
-	// Stdout and Stderr are where data and messages go.
-	Stdout io.Writer
-	Stderr io.Writer
-	// Stdin is where prompts read from.
-	Stdin io.Reader
-	// RequestTimeout is --request-timeout: the bound of one attempt of one AWS request.
-	RequestTimeout time.Duration
-	// CommandTimeout is --command-timeout: the bound of the whole command (0: its default,
-	// DefaultCommandTimeout or none, see commandTimeout).
-	CommandTimeout time.Duration
-
-	// deadline is the command's bound (zero: none), ctx the context it bounds.
-	deadline time.Duration
-	ctx      context.Context
-	cancel   context.CancelFunc
-}
-
 // DefaultCommandTimeout bounds a command that has no bound of its own, so that nothing
 // waits forever (every request has its own timeout besides, awsapi.DefaultRequestTimeout
 // and images.DefaultAttemptTimeout).
@@ -64,35 +39,10 @@ func commandTimeout(cmd *cobra.Command, given time.Duration) time.Duration {
 // errCommandTimeout is the cause of a command's context when its bound ends.
 var errCommandTimeout = errors.New("the command's time is up")
 
-// AWS loads the AWS configuration for the command's region and profile.
-func (g *Globals) AWS(ctx context.Context) (*awsapi.Clients, error) {
-	c, err := awsapi.Load(ctx, awsapi.Settings{Profile: g.Profile, Region: g.Region})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// Print writes data in the chosen format; table builds the table form.
-func (g *Globals) Print(data any, table func() Table) error {
-	return printData(g.Stdout, g.Output, data, table)
-}
-
-// Warnf writes a warning line to stderr.
-func (g *Globals) Warnf(format string, args ...any) {
-	fmt.Fprintf(g.Stderr, "warning: "+format+"\n", args...)
-}
-
-// Infof writes a progress line to stderr.
-func (g *Globals) Infof(format string, args ...any) {
-	fmt.Fprintf(g.Stderr, format+"\n", args...)
-}
-
-// commands lists the constructors of the top-level commands; files add to it in init.
-var commands []func(*Globals) *cobra.Command
-
-// NewRoot builds the winami command tree writing to the given streams.
-func NewRoot(g *Globals) *cobra.Command {
+// NewRoot builds the winami command tree on f: its global flags set f's fields, and
+// every command is built from f.
+func NewRoot(f *Factory) *cobra.Command {
+	g := f
 	root := &cobra.Command{
 		Use:   "winami",
 		Short: "Manage Amazon EKS-optimized Windows AMIs",
@@ -137,16 +87,35 @@ problem, 2 bad input.`,
 	pf.DurationVar(&g.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")
 	pf.DurationVar(&g.CommandTimeout, "command-timeout", 0, "bound of the whole command (default 30m; none for build, prune, fast-launch enable/disable and sandbox, which bound their waits with --timeout)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return Usage(err) })
-	for _, mk := range commands {
-		root.AddCommand(mk(g))
-	}
+	root.AddCommand(
+		newApplyCmd(f),
+		newAuditCmd(f, nil),
+		newBuildCmd(f, nil),
+		newDoctorCmd(f),
+		newFastLaunchCmd(f),
+		newIAMPolicyCmd(f),
+		newImagesCmd(f),
+		newPlanCmd(f),
+		newPruneCmd(f, nil),
+		newRenderCmd(f, nil),
+		newResolveCmd(f, nil),
+		newSandboxCmd(f),
+		newVersionCmd(f),
+	)
 	return root
 }
 
-// Run executes winami with args and returns the exit code. Errors are printed to stderr.
+// Run executes winami with args on the given streams (NewFactory) and returns the exit
+// code. Errors are printed to stderr.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &Globals{Stdout: stdout, Stderr: stderr, Stdin: stdin}
-	root := NewRoot(g)
+	return Execute(ctx, NewFactory(stdin, stdout, stderr), args)
+}
+
+// Execute runs winami with args on f and returns the exit code. Errors are printed to
+// f's stderr.
+func Execute(ctx context.Context, f *Factory, args []string) int {
+	g, stderr := f, f.Stderr
+	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	// Only the command's own bound: a request's timeout is a DeadlineExceeded too.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -12,11 +13,19 @@ import (
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	code := runWith(t, context.Background(), args, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), code
 }
 
+// runWith executes winami in-process in t's world (testEnv) on the given streams and
+// returns the exit code.
+func runWith(t *testing.T, ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	t.Helper()
+	return Execute(ctx, testFactory(t, stdin, stdout, stderr), args)
+}
+
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args     []string
 		code     int
@@ -37,6 +46,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestVersionJSON(t *testing.T) {
+	t.Parallel()
 	out, _, code := run(t, "version", "-o", "json")
 	var v VersionInfo
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Version == "" || !strings.HasPrefix(v.GoVersion, "go") {
@@ -45,6 +55,7 @@ func TestVersionJSON(t *testing.T) {
 }
 
 func TestExitCodeMapping(t *testing.T) {
+	t.Parallel()
 	if ExitCode(nil) != 0 || ExitCode(Usagef("x")) != 2 || ExitCode(&ProblemError{"drift"}) != 1 || ExitCode(context.Canceled) != 1 {
 		t.Error("exit code mapping is wrong")
 	}

@@ -21,9 +21,7 @@ type sandboxOptions struct {
 	latency   time.Duration
 }
 
-func init() { commands = append(commands, newSandboxCmd) }
-
-func newSandboxCmd(g *Globals) *cobra.Command {
+func newSandboxCmd(g *Factory) *cobra.Command {
 	o := &sandboxOptions{}
 	cmd := &cobra.Command{
 		Use:   "sandbox",

@@ -21,6 +21,7 @@ import (
 // TestSandboxServesTheSeedToTheAWSCLI runs `winami sandbox` and answers the seed's own
 // command with the AWS CLI: the parameter's AMI is one describe-images finds.
 func TestSandboxServesTheSeedToTheAWSCLI(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
@@ -102,6 +103,7 @@ func awsCLIWithEnv(t *testing.T, env map[string]string, args ...string) (stdout,
 }
 
 func TestSandboxBadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"sandbox", "--listen", "0.0.0.0:4566"},
 		{"sandbox", "--time-scale", "0.5"},

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/winami/winami/catalog"
 
@@ -16,7 +15,7 @@ import (
 // lists them all, one a line with the file, line and field. A Windows Server version
 // within six months of the end of Microsoft's extended support (or past it) is warned
 // about on stderr.
-func loadSpec(g *Globals, file string) (*spec.WindowsImage, error) {
+func loadSpec(g *Factory, file string) (*spec.WindowsImage, error) {
 	if file == "" {
 		return nil, Usagef("flag -f/--file is required: give the spec file, such as -f winami.yaml")
 	}
@@ -25,15 +24,12 @@ func loadSpec(g *Globals, file string) (*spec.WindowsImage, error) {
 		return nil, specError(file, err)
 	}
 	if w, err := catalog.Windows(img.Spec.Windows.Version); err == nil {
-		if msg := w.SupportWarning(now()); msg != "" {
+		if msg := w.SupportWarning(g.now()); msg != "" {
 			g.Warnf("%s: spec.windows.version: %s", file, msg)
 		}
 	}
 	return img, nil
 }
-
-// now is the clock support warnings are judged by; tests move it.
-var now = time.Now
 
 // specError is the bad-input error for a spec's problems (spec.Errors):
 //

@@ -37,6 +37,7 @@ var specProblemsRE = map[string]*regexp.Regexp{
 // TestSpecProblemsOneFormat: every command that takes -f prints a broken spec's problems
 // the same way (render's) and exits 2, before calling AWS.
 func TestSpecProblemsOneFormat(t *testing.T) {
+	t.Parallel()
 	useEmulator(t)
 	dir := t.TempDir()
 	specs := map[string]string{
@@ -71,17 +72,17 @@ func TestSpecProblemsOneFormat(t *testing.T) {
 }
 
 func TestSupportEndWarning(t *testing.T) {
-	defer func(orig func() time.Time) { now = orig }(now)
+	t.Parallel()
 	dir := t.TempDir()
 	spec := "../../examples/minimal-2019-core.yaml"
 
-	now = func() time.Time { return time.Date(2028, 9, 1, 0, 0, 0, 0, time.UTC) }
+	useClock(t, func() time.Time { return time.Date(2028, 9, 1, 0, 0, 0, 0, time.UTC) })
 	_, stderr, code := run(t, "render", "-f", spec, "-d", dir)
 	if code != 0 || !strings.Contains(stderr, "spec.windows.version: Windows Server 2019 leaves Microsoft extended support on 2029-01-09 (less than 6 months)") {
 		t.Errorf("four months before the end: exit %d, stderr %q", code, stderr)
 	}
 
-	now = func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) }
+	useClock(t, func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) })
 	_, stderr, code = run(t, "render", "-f", spec, "-d", t.TempDir())
 	if code != 0 || strings.Contains(stderr, "extended support") {
 		t.Errorf("years before the end: exit %d, stderr %q", code, stderr)

@@ -18,25 +18,23 @@ type VersionInfo struct {
 	Commit    string `json:"commit,omitempty"`
 }
 
-func init() {
-	commands = append(commands, func(g *Globals) *cobra.Command {
-		return &cobra.Command{
-			Use:   "version",
-			Short: "Print winami's version",
-			Args:  noArgs,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				v := VersionInfo{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-				if bi, ok := debug.ReadBuildInfo(); ok {
-					for _, s := range bi.Settings {
-						if s.Key == "vcs.revision" {
-							v.Commit = s.Value
-						}
+func newVersionCmd(g *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print winami's version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := VersionInfo{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						v.Commit = s.Value
 					}
 				}
-				return g.Print(v, func() Table {
-					return Table{Rows: [][]string{{"winami", v.Version}, {"go", v.GoVersion}, {"platform", v.Platform}}}
-				})
-			},
-		}
-	})
+			}
+			return g.Print(v, func() Table {
+				return Table{Rows: [][]string{{"winami", v.Version}, {"go", v.GoVersion}, {"platform", v.Platform}}}
+			})
+		},
+	}
 }
