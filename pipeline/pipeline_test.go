@@ -14,6 +14,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/catalog"
 	"github.com/winami/winami/check"
@@ -59,7 +60,7 @@ func loadSpec(t *testing.T, parent, image string) *spec.WindowsImage {
 
 func start(t *testing.T, opts ...emulator.Option) *awsapi.Clients {
 	t.Helper()
-	srv := emulator.Start(t, opts...)
+	srv := emulatortest.Start(t, opts...)
 	return awsapi.FromConfig(awstest.SDKConfig(srv.URL(), region))
 }
 
