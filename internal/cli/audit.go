@@ -209,7 +209,8 @@ func pluralWord(n int, w string) string {
 
 // writeAuditTable prints the audit for people: a header line, the summary and the findings.
 func writeAuditTable(w io.Writer, rep *audit.Report) error {
-	fmt.Fprintf(w, "%d Windows %s; API server %s; regions %s\n\n", rep.WindowsNodes, pluralWord(rep.WindowsNodes, "node"), rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
+	ew := &errWriter{w: w}
+	ew.printf("%d Windows %s; API server %s; regions %s\n\n", rep.WindowsNodes, pluralWord(rep.WindowsNodes, "node"), rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
 	if len(rep.Summary) > 0 {
 		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NOT READY", "CORDONED", "NODE GROUPS / POOLS"}}
 		for _, s := range rep.Summary {
@@ -221,37 +222,39 @@ func writeAuditTable(w io.Writer, rep *audit.Report) error {
 			t.Rows = append(t.Rows, []string{orDash(s.ImageID), orDash(name), orDash(s.KubeletVersion), orDash(s.OSBuild),
 				strconv.Itoa(s.Nodes), strconv.Itoa(s.NotReady), strconv.Itoa(s.Cordoned), orDash(strings.Join(groups, ", "))})
 		}
-		if err := t.Write(w); err != nil {
+		if err := t.Write(ew); err != nil {
 			return err
 		}
-		fmt.Fprintln(w)
+		ew.println()
 	}
 	if rep.WindowsNodes == 0 && len(rep.Findings) == 0 {
-		_, err := fmt.Fprintln(w, "No findings: the cluster has no Windows nodes (label kubernetes.io/os=windows); check --kubeconfig and --context.")
+		_, err := fmt.Fprintln(ew, "No findings: the cluster has no Windows nodes (label kubernetes.io/os=windows); check --kubeconfig and --context.")
 		return err
 	}
 	if len(rep.Findings) == 0 {
-		if _, err := fmt.Fprintln(w, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy."); err != nil {
+		if _, err := fmt.Fprintln(ew, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy."); err != nil {
 			return err
 		}
-		return writeAuditCoverage(w, rep)
+		return writeAuditCoverage(ew, rep)
 	}
 	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "%-7s %s: %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
-		fmt.Fprintf(w, "        nodes (%d): %s\n", len(f.Nodes), firstNames(f.Nodes, 10))
-		fmt.Fprintf(w, "        fix: %s\n", f.Action)
+		ew.printf("%-7s %s: %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
+		ew.printf("        nodes (%d): %s\n", len(f.Nodes), firstNames(f.Nodes, 10))
+		ew.printf("        fix: %s\n", f.Action)
 	}
-	if _, err := fmt.Fprintf(w, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning")); err != nil {
+	if _, err := fmt.Fprintf(ew, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning")); err != nil {
 		return err
 	}
-	return writeAuditCoverage(w, rep)
+	return writeAuditCoverage(ew, rep)
 }
 
 func writeAuditCoverage(w io.Writer, rep *audit.Report) error {
 	if len(rep.Coverage) == 0 && len(rep.CoverageWarnings) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w)
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
 	return writeCoverage(w, rep.Coverage, rep.CoverageWarnings)
 }
 

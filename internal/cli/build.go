@@ -158,12 +158,11 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	}
 	snippet := karpenterSnippet(l.Spec, res)
 	if g.Output == FormatTable || g.Output == "" {
-		fmt.Fprintln(g.Stdout)
-		fmt.Fprint(g.Stdout, snippet)
-	} else {
-		fmt.Fprint(g.Stderr, snippet)
+		_, err := fmt.Fprint(g.Stdout, "\n"+snippet)
+		return err
 	}
-	return nil
+	_, err = fmt.Fprint(g.Stderr, snippet)
+	return err
 }
 
 // reportPublication says on stderr which AMI the parameter names in a region and who wrote

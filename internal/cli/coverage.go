@@ -11,12 +11,13 @@ import (
 // writeCoverage prints the cache coverage of each AMI: a headline with the bytes a new
 // node must pull, the images, and the spec change that would close it.
 func writeCoverage(w io.Writer, covs []images.Coverage, warnings []string) error {
+	ew := &errWriter{w: w}
 	used := false
 	for _, c := range covs {
 		used = used || len(c.Images) > 0
 	}
 	if len(covs) > 0 && !used {
-		fmt.Fprintf(w, "Cache coverage: the Windows pods and workloads use no image (%d %s checked).\n", len(covs), pluralWord(len(covs), "AMI"))
+		ew.printf("Cache coverage: the Windows pods and workloads use no image (%d %s checked).\n", len(covs), pluralWord(len(covs), "AMI"))
 		covs = nil
 	}
 	for _, c := range covs {
@@ -31,9 +32,9 @@ func writeCoverage(w io.Writer, covs []images.Coverage, warnings []string) error
 			}
 			head += ")"
 		}
-		fmt.Fprintln(w, head)
+		ew.println(head)
 		if c.Note != "" {
-			fmt.Fprintf(w, "  note: %s\n", c.Note)
+			ew.printf("  note: %s\n", c.Note)
 		}
 		if len(c.Images) > 0 {
 			t := Table{Header: []string{"  IMAGE", "PODS", "STATUS", "CACHED LAYERS", "SIZE", "TO PULL"}}
@@ -48,20 +49,20 @@ func writeCoverage(w io.Writer, covs []images.Coverage, warnings []string) error
 				}
 				t.Rows = append(t.Rows, []string{"  " + ic.Image, strconv.Itoa(ic.Pods), string(ic.Status), layers, size, pull})
 			}
-			if err := t.Write(w); err != nil {
+			if err := t.Write(ew); err != nil {
 				return err
 			}
 		}
 		if len(c.Add) > 0 {
-			fmt.Fprintln(w, "  to close it, add to spec.cache.images and rebuild:")
+			ew.println("  to close it, add to spec.cache.images and rebuild:")
 			for _, r := range c.Add {
-				fmt.Fprintf(w, "    - %s\n", r)
+				ew.printf("    - %s\n", r)
 			}
 		}
-		fmt.Fprintln(w)
+		ew.println()
 	}
 	for _, wn := range warnings {
-		fmt.Fprintf(w, "coverage warning: %s\n", wn)
+		ew.printf("coverage warning: %s\n", wn)
 	}
-	return nil
+	return ew.err
 }

@@ -153,12 +153,12 @@ func (f *Factory) Print(data any, table func() Table) error {
 	return printData(f.Stdout, f.Output, data, table)
 }
 
-// Warnf writes a warning line to stderr.
+// Warnf writes a warning line to stderr (a failed write to stderr has nowhere to go).
 func (f *Factory) Warnf(format string, args ...any) {
-	fmt.Fprintf(f.Stderr, "warning: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(f.Stderr, "warning: "+format+"\n", args...)
 }
 
-// Infof writes a progress line to stderr.
+// Infof writes a progress line to stderr (a failed write to stderr has nowhere to go).
 func (f *Factory) Infof(format string, args ...any) {
-	fmt.Fprintf(f.Stderr, format+"\n", args...)
+	_, _ = fmt.Fprintf(f.Stderr, format+"\n", args...)
 }

@@ -112,7 +112,7 @@ func newFastLaunchEnableCmd(g *Factory, runF func(*fastLaunchEnableOptions) erro
 	f.Int32Var(&o.maxParallel, "max-parallel", fastlaunch.MinParallelLaunches, "instances launched at once to make snapshots (6 or more)")
 	f.StringVar(&o.launchTemplate, "launch-template", "", "launch template for the snapshot instances: lt-… or name, optionally :version (default: the default VPC)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "run the preflight and EC2's DryRun; change nothing")
-	o.waitFlags.add(cmd, "enabled")
+	o.add(cmd, "enabled")
 	return cmd
 }
 
@@ -169,7 +169,7 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	if o.snapshots < 1 {
 		return Usagef("flag --snapshots %d: keep at least 1 snapshot", o.snapshots)
 	}
-	if err := o.waitFlags.validate(); err != nil {
+	if err := o.validate(); err != nil {
 		return err
 	}
 	if o.dryRun && o.wait {
@@ -291,7 +291,7 @@ func newFastLaunchDisableCmd(g *Factory, runF func(*fastLaunchDisableOptions) er
 	f.StringVar(&o.image, "image", "", "AMI ID (ami-…) or SSM parameter (ssm:/name) holding it")
 	f.BoolVar(&o.force, "force", false, "ask EC2 to ignore errors while it cleans up the snapshots")
 	f.BoolVar(&o.dryRun, "dry-run", false, "run EC2's DryRun; change nothing")
-	o.waitFlags.add(cmd, "disabled and its snapshots are gone")
+	o.add(cmd, "disabled and its snapshots are gone")
 	return cmd
 }
 
@@ -299,7 +299,7 @@ func runFastLaunchDisable(ctx context.Context, g *Factory, o *fastLaunchDisableO
 	if err := checkImageRef(o.image); err != nil {
 		return err
 	}
-	if err := o.waitFlags.validate(); err != nil {
+	if err := o.validate(); err != nil {
 		return err
 	}
 	c, clients, imageID, err := fastLaunchClient(ctx, g, o.image)
@@ -394,9 +394,9 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 		for _, st := range all {
 			switch {
 			case st.Error != "":
-				fmt.Fprintf(g.Stderr, "%s: %s\n", st.Region, st.Error)
+				g.Infof("%s: %s", st.Region, st.Error)
 			case fastlaunch.Failed(st.State):
-				fmt.Fprintf(g.Stderr, "%s %s: %s: %s\n", st.Region, st.ImageID, st.State, orDash(st.StateReason))
+				g.Infof("%s %s: %s: %s", st.Region, st.ImageID, st.State, orDash(st.StateReason))
 			}
 		}
 		return &ProblemError{Msg: fmt.Sprintf("%d Fast Launch entries failed or could not be read", bad)}

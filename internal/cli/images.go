@@ -471,7 +471,9 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 			return err
 		}
 		if len(d.Coverage) > 0 {
-			fmt.Fprintln(g.Stdout)
+			if _, err := fmt.Fprintln(g.Stdout); err != nil {
+				return err
+			}
 			return writeCoverage(g.Stdout, d.Coverage, nil)
 		}
 		return nil

@@ -26,14 +26,39 @@ type Table struct {
 // Write prints the table aligned in columns.
 func (t Table) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	ew := &errWriter{w: tw}
 	if len(t.Header) > 0 {
-		fmt.Fprintln(tw, strings.Join(t.Header, "\t"))
+		ew.println(strings.Join(t.Header, "\t"))
 	}
 	for _, r := range t.Rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		ew.println(strings.Join(r, "\t"))
+	}
+	if ew.err != nil {
+		return ew.err
 	}
 	return tw.Flush()
 }
+
+// errWriter writes to w until a write fails, then keeps that first error and writes
+// nothing more: a printer of many lines checks err once, at the end.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+// Write implements io.Writer.
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+// printf and println format as fmt does; a write error is kept in e.err.
+func (e *errWriter) printf(format string, args ...any) { _, _ = fmt.Fprintf(e, format, args...) }
+func (e *errWriter) println(args ...any)               { _, _ = fmt.Fprintln(e, args...) }
 
 // printData writes data as JSON or YAML, or calls table for the table format.
 func printData(w io.Writer, format string, data any, table func() Table) error {

@@ -119,7 +119,7 @@ func TestBuildStopsBeforeAnyChange(t *testing.T) {
 			if err != nil || resp.StatusCode != http.StatusOK {
 				t.Fatalf("withdrawing the component: %v %v", err, resp)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return specWith(t, "parent: {source: eks-optimized}", "parent: {source: windows-base}")
 		}, preflight.CheckEKSComponent, []string{"eks-optimized-ami-windows component has no version 1.31.x in us-east-1", "fix: use spec.parent.source: eks-optimized"}},
 	}

@@ -137,7 +137,9 @@ func TestRenderCollectsEveryProblem(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "winami.yaml")
 	bad := strings.NewReplacer(`"1.31"`, `"v1.31"`, "maxParallelLaunches: 6", "maxParallelLaunches: 5", "rootVolumeSize: auto", "rootVolumeSize: 10").Replace(goodSpec)
-	os.WriteFile(file, []byte(bad), 0o644)
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, stderr, code := run(t, "render", "-f", file, "-d", filepath.Join(dir, "out"))
 	if code != ExitUsage || !strings.Contains(stderr, "3 problems") {
 		t.Fatalf("exit %d:\n%s", code, stderr)

@@ -99,7 +99,7 @@ func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 	if err != nil {
 		for _, e := range entries {
 			if e.Error != "" {
-				fmt.Fprintf(g.Stderr, "missing: %s in %s\n", e.Parameter, e.Region)
+				g.Infof("missing: %s in %s", e.Parameter, e.Region)
 			}
 		}
 		return &ProblemError{Msg: err.Error()}
@@ -108,7 +108,7 @@ func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 		bad := 0
 		for _, e := range entries {
 			if e.Details != nil && e.Details.Error != "" {
-				fmt.Fprintf(g.Stderr, "not found: %s (%s in %s): %s\n", e.ImageID, e.Parameter, e.Region, e.Details.Error)
+				g.Infof("not found: %s (%s in %s): %s", e.ImageID, e.Parameter, e.Region, e.Details.Error)
 				bad++
 			}
 		}

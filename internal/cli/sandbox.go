@@ -56,13 +56,15 @@ sped up by --time-scale. It runs until interrupted (Ctrl-C).`,
 			if err := srv.Start(o.listen); err != nil {
 				return Usage(err)
 			}
-			defer srv.Close()
+			defer func() { _ = srv.Close() }() // stopping: nothing left to lose
 			region := g.Region
 			if region == "" {
 				region = "us-east-1"
 			}
 			// AWS_DEFAULT_REGION too: the AWS CLI v1 (and boto3) read only that one.
-			fmt.Fprintf(g.Stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nexport AWS_ACCESS_KEY_ID=sandbox\nexport AWS_SECRET_ACCESS_KEY=sandbox\n", srv.URL(), region, region)
+			if _, err := fmt.Fprintf(g.Stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nexport AWS_ACCESS_KEY_ID=sandbox\nexport AWS_SECRET_ACCESS_KEY=sandbox\n", srv.URL(), region, region); err != nil {
+				return fmt.Errorf("writing the environment: %w", err)
+			}
 			g.Infof("winami sandbox: serving %v for account %s at %s; seeded regions %v; time runs ×%g. Ctrl-C to stop.",
 				srv.Services(), srv.Account, srv.URL(), seed.Regions(), o.timeScale)
 			<-cmd.Context().Done()

@@ -28,7 +28,7 @@ func TestSandboxServesTheSeedToTheAWSCLI(t *testing.T) {
 	var stderr strings.Builder
 	go func() {
 		done <- Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0"}, strings.NewReader(""), pw, &stderr)
-		pw.Close()
+		_ = pw.Close()
 	}()
 	env := map[string]string{}
 	sc := bufio.NewScanner(pr)
