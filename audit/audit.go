@@ -254,7 +254,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 
-	started := time.Now()
 	inv, err := takeInventory(ctx, o, reqs, progress)
 	if err != nil {
 		return nil, err
@@ -288,7 +287,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if o.Coverage != nil {
-		started = time.Now()
+		started := time.Now()
 		rep.Coverage, rep.CoverageWarnings = coverage(ctx, o, nodes, regionOf)
 		progress("read the cache coverage of %s in %s", plural(len(rep.Coverage), "AMI"), time.Since(started).Round(time.Millisecond))
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -437,8 +438,7 @@ func providerlessNodes(n int, format string) []*corev1.Node {
 // nodePage serves the page of nodes opts asks for as the API server would (the fake
 // clientset ignores Limit and Continue): Continue is the offset of the next page.
 func nodePage(nodes []*corev1.Node, opts metav1.ListOptions) *corev1.NodeList {
-	start := 0
-	fmt.Sscan(opts.Continue, &start)
+	start, _ := strconv.Atoi(opts.Continue) // "" (the first page) is 0
 	end := min(start+int(opts.Limit), len(nodes))
 	list := &corev1.NodeList{}
 	for _, n := range nodes[start:end] {
@@ -524,8 +524,7 @@ func TestListRestartsWhenContinueExpires(t *testing.T) {
 	cs.PrependReactor("list", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		calls++
 		opts := a.(k8stesting.ListActionImpl).ListOptions
-		start := 0
-		fmt.Sscan(opts.Continue, &start)
+		start, _ := strconv.Atoi(opts.Continue) // "" (the first page) is 0
 		if start > 0 && !expired {
 			// etcd compacted past the list's revision: 410 Gone, once.
 			expired = true

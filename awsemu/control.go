@@ -71,7 +71,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.Faults.SetLatency(time.Duration(c.LatencyMS) * time.Millisecond)
 		var ops []OpKey
 		for _, o := range c.ThrottleOperations {
-			ops = append(ops, OpKey{Service: o.Service, Operation: o.Operation})
+			ops = append(ops, OpKey(o))
 		}
 		s.Faults.SetThrottle(c.ThrottleRate, ops...)
 		for _, l := range c.OperationLatency {

@@ -151,7 +151,7 @@ func post(t *testing.T, url string, body any) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	return resp
 }
 
@@ -188,7 +188,7 @@ func TestControlAPI(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&rows); err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if len(rows) != 1 || rows[0].Service != "ssm" || rows[0].Operation != "GetParameter" || rows[0].Region != "eu-west-1" || rows[0].Count != 2 {
 		t.Errorf("counts = %+v", rows)
 	}
@@ -236,7 +236,7 @@ func TestControlAPI(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&now); err != nil || !now.Now.Equal(clock.Now()) || !now.Manual {
 		t.Errorf("GET clock = %+v (%v), want %v manual", now, err, clock.Now())
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	// The clock stamps writes.
 	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/t"), Value: aws.String("v"), Type: "String"}); err != nil {
 		t.Fatal(err)
@@ -265,7 +265,7 @@ func TestAccountOption(t *testing.T) {
 func TestLoopbackOnly(t *testing.T) {
 	srv := awsemu.NewServer()
 	if err := srv.Start("0.0.0.0:0"); err == nil {
-		srv.Close()
+		_ = srv.Close()
 		t.Fatal("listening on 0.0.0.0 was allowed")
 	}
 }

@@ -185,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if svc == nil {
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "awsemu: no service %q (the SigV4 credential scope names the service; served: %s)\n", r.Service, strings.Join(s.Services(), ", "))
+		_, _ = fmt.Fprintf(w, "awsemu: no service %q (the SigV4 credential scope names the service; served: %s)\n", r.Service, strings.Join(s.Services(), ", "))
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", r.ID)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -120,7 +119,7 @@ func Node(s NodeSpec) *corev1.Node {
 		"kubernetes.io/arch":          "amd64",
 		"topology.kubernetes.io/zone": s.Zone,
 	}
-	info := corev1.NodeSystemInfo{KubeletVersion: s.Kubelet, KubeProxyVersion: s.Kubelet, Architecture: "amd64",
+	info := corev1.NodeSystemInfo{KubeletVersion: s.Kubelet, Architecture: "amd64",
 		ContainerRuntimeVersion: "containerd://1.7.27", MachineID: s.Name, SystemUUID: s.Name, BootID: s.Name}
 	if s.Windows {
 		labels["kubernetes.io/os"] = "windows"
@@ -217,20 +216,6 @@ func each(ctx context.Context, n, concurrency int, fn func(i int) error) error {
 		return first
 	}
 	return ctx.Err()
-}
-
-// BuildWinami builds cmd/winami into dir with the same flags as CI (so the build cache
-// is shared) and returns the binary's path.
-func BuildWinami(dir string) (string, error) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Dir(filepath.Dir(file))
-	bin := filepath.Join(dir, "winami")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/winami")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building winami: %w\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // Result is one run of the winami binary.

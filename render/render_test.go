@@ -63,7 +63,9 @@ func TestGolden(t *testing.T) {
 		_, files := renderFile(t, path, Options{})
 		dir := filepath.Join("testdata", name)
 		if *update {
-			os.RemoveAll(dir)
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := Write(dir, files); err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +151,9 @@ func TestAWSCLIAcceptsRequests(t *testing.T) {
 func TestAWSCLIRejectsBadRequest(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.json")
-	os.WriteFile(p, []byte(`{"name":"x","semanticVersion":"1.0.0","platform":"Windows","dataa":"x"}`), 0o644)
+	if err := os.WriteFile(p, []byte(`{"name":"x","semanticVersion":"1.0.0","platform":"Windows","dataa":"x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, stderr, code := awstest.AWSCLI(t, "http://127.0.0.1:1", "us-east-1", "imagebuilder", "create-component", "--cli-input-json", "file://"+p)
 	if code == 0 || !strings.Contains(string(stderr), "Unknown parameter") {
 		t.Errorf("the AWS CLI accepted an unknown member: exit %d %s", code, stderr)

@@ -34,7 +34,7 @@ func ReadFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, Errors{{File: path, Message: fmt.Sprintf("reading the spec file: %v", unwrapPath(err))}}
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened to read: closing loses nothing
 	if st, err := f.Stat(); err == nil {
 		if st.IsDir() {
 			return nil, Errors{{File: path, Message: "reading the spec file: is a directory, want a winami.yaml file"}}

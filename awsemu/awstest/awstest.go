@@ -56,8 +56,11 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	return port, nil
 }
 
 // StartMoto starts a fresh moto_server on a free loopback port, waits until it answers
@@ -98,7 +101,7 @@ func StartMoto(t testing.TB) string {
 		t.Cleanup(func() {
 			_ = cmd.Process.Kill()
 			select {
-			case <-exited:
+			case <-exited: //nolint:errcheck // killed just above: Wait's error only says so
 			case <-time.After(5 * time.Second):
 			}
 		})
@@ -120,7 +123,7 @@ func waitHTTP(url string, timeout time.Duration, exited <-chan error) error {
 		}
 		resp, err := client.Get(url)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -46,7 +46,7 @@ func advanceClock(t *testing.T, endpoint string, d time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("advancing the clock: HTTP %d", resp.StatusCode)
 	}
@@ -367,7 +367,7 @@ func TestEC2WithAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var counts []struct {
 		Service, Operation string
 		Count              int

@@ -47,7 +47,7 @@ func TestServiceQuotasWithAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	awstest.CLIJSON(t, ep, region, &q, "service-quotas", "get-service-quota", "--service-code", "ec2", "--quota-code", "L-1216C47A")
 	if q.Quota.Value != 32 {
 		t.Errorf("after applying 32: %+v", q)

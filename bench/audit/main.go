@@ -85,7 +85,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a temporary directory: best effort
 	bin, err := e2e.BuildWinami(dir)
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func measure(ctx context.Context, cluster *e2e.Cluster, bin, dir string, n int) 
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		return row{}, err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }() // the measurement is over: nothing to lose
 	client := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), region))
 	current, err := amiID(ctx, client, "2026.11.12")
 	if err != nil {

@@ -59,7 +59,9 @@ func main() {
 }
 
 func run() error {
-	os.Setenv("DOCKER_CONFIG", os.TempDir()+"/images-bench-no-docker-config")
+	if err := os.Setenv("DOCKER_CONFIG", os.TempDir()+"/images-bench-no-docker-config"); err != nil {
+		return fmt.Errorf("setting DOCKER_CONFIG: %w", err)
+	}
 	var (
 		requests atomic.Int64
 		delay    atomic.Int64

@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +42,7 @@ import (
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/e2e"
 	"github.com/winami/winami/resolve"
 )
 
@@ -79,7 +79,7 @@ func run() error {
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }() // the measurement is over: nothing to lose
 
 	rs := strings.Split(*regions, ",")
 	if *regions == "all" {
@@ -129,7 +129,12 @@ func run() error {
 		return err
 	}
 	// (a') the binary, as a user runs it.
-	bin, err := buildWinami()
+	dir, err := os.MkdirTemp("", "winami-bench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // a temporary directory: best effort
+	bin, err := e2e.BuildWinami(dir)
 	if err != nil {
 		return err
 	}
@@ -197,21 +202,6 @@ func totalRequests(srv *awsemu.Server) int {
 		n += c.Count
 	}
 	return n
-}
-
-// buildWinami builds the binary once into a temporary directory.
-func buildWinami() (string, error) {
-	dir, err := os.MkdirTemp("", "winami-bench")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "winami")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/winami")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building winami (run from the repository root): %w", err)
-	}
-	return bin, nil
 }
 
 // cleanEnv is the environment without AWS settings, so nothing of the user's leaks in.

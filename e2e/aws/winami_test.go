@@ -10,8 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +20,8 @@ import (
 	// this suite when the CLI or a library under it changes (cmd/winami/main.go, a few
 	// lines, is the only source it does not follow).
 	_ "github.com/winami/winami/internal/cli"
+
+	"github.com/winami/winami/e2e"
 )
 
 // winamiBin is the binary TestMain builds, as a user would: go build ./cmd/winami.
@@ -33,29 +33,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	winamiBin, err = buildWinami(dir)
+	winamiBin, err = e2e.BuildWinami(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // a temporary directory: best effort
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir) // a temporary directory: best effort
 	os.Exit(code)
-}
-
-// buildWinami builds cmd/winami of this module into dir, with the go command and flags
-// of the test run (GOFLAGS included), and returns the binary's path.
-func buildWinami(dir string) (string, error) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(dir, "winami")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/winami")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building winami: %w\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // result is one run of the winami binary.

@@ -105,9 +105,9 @@ func WriteEC2Error(w http.ResponseWriter, status int, code, message, requestID s
 	writeXML(w, status, b.Bytes())
 }
 
-// QueryBody returns the XML document of an awsQuery response to action: result's fields
+// ResponseBody returns the XML document of an awsQuery response to action: result's fields
 // inside <ActionResult> (omitted when result is nil), then ResponseMetadata.
-func QueryBody(action, xmlns, requestID string, result any) ([]byte, error) {
+func ResponseBody(action, xmlns, requestID string, result any) ([]byte, error) {
 	inner, err := innerXML(result)
 	if err != nil {
 		return nil, err
@@ -124,10 +124,10 @@ func QueryBody(action, xmlns, requestID string, result any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// WriteQuery writes a 200 awsQuery response to action (see QueryBody). An encoding error
+// WriteQuery writes a 200 awsQuery response to action (see ResponseBody). An encoding error
 // is answered as an InternalFailure.
 func WriteQuery(w http.ResponseWriter, action, xmlns, requestID string, result any) {
-	b, err := QueryBody(action, xmlns, requestID, result)
+	b, err := ResponseBody(action, xmlns, requestID, result)
 	if err != nil {
 		WriteQueryError(w, http.StatusInternalServerError, "InternalFailure", err.Error(), requestID)
 		return

@@ -129,7 +129,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		w.Header().Set("X-Amzn-ErrorType", "InternalFailure")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprintf(w, "{\"message\":%q}", "encoding response: "+err.Error())
+		_, _ = fmt.Fprintf(w, "{\"message\":%q}", "encoding response: "+err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -666,7 +666,7 @@ func TestThrottleAndStoreInterface(t *testing.T) {
 	wantCode(t, err, "RequestLimitExceeded")
 
 	// Images put through the store (as Image Builder does) appear over HTTP with snapshots.
-	var store awsemu.EC2Store = w.srv.EC2
+	store := w.srv.EC2
 	put := store.PutImage(awsemu.Image{Region: "us-west-2", Name: "built", Platform: "windows",
 		BlockDevices: []awsemu.BlockDevice{{DeviceName: "/dev/sda1", VolumeSize: 60}}})
 	west := w.region("us-west-2")

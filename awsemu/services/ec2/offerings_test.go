@@ -78,7 +78,7 @@ func TestDescribeInstanceTypeOfferings(t *testing.T) {
 	wantCode(t, err, "DryRunOperation")
 
 	// The store agrees with the operation.
-	var store awsemu.EC2Store = w.srv.EC2
+	store := w.srv.EC2
 	for _, tc := range []struct {
 		region, az, typ string
 		want            bool
@@ -132,7 +132,7 @@ func TestKeyPairsAndStoreLookups(t *testing.T) {
 	_, err = w.c.DescribeKeyPairs(ctx, &sdk.DescribeKeyPairsInput{KeyNames: []string{"nope"}})
 	wantCode(t, err, "InvalidKeyPair.NotFound")
 
-	var store awsemu.EC2Store = w.srv.EC2
+	store := w.srv.EC2
 	if !store.KeyPairExists("us-east-1", "builder") || store.KeyPairExists("us-west-2", "builder") {
 		t.Error("KeyPairExists: the key pair is per Region")
 	}

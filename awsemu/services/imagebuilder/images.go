@@ -11,9 +11,9 @@ import (
 	"github.com/winami/winami/awsemu"
 )
 
-// FailAtTag, set on a recipe, a pipeline or a StartImagePipelineExecution request, makes
-// every build from it fail when it reaches the named state (PENDING, CREATING, BUILDING,
-// TESTING, DISTRIBUTING or INTEGRATING).
+// FailAtTag is a tag that, set on a recipe, a pipeline or a StartImagePipelineExecution
+// request, makes every build from it fail when it reaches the named state (PENDING,
+// CREATING, BUILDING, TESTING, DISTRIBUTING or INTEGRATING).
 const FailAtTag = "awsemu:fail-at"
 
 // FailReasonTag sets the reason of a build failed with FailAtTag.

@@ -32,7 +32,7 @@ func setQuota(t *testing.T, srv *awsemu.Server, region string, value float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("setting the quota: HTTP %d", resp.StatusCode)
 	}
@@ -116,7 +116,7 @@ func TestUnknownCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
 			t.Errorf("control accepted %s", body)
 		}
