@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -82,4 +83,44 @@ func NodeImages(ctx context.Context, kube kubernetes.Interface, clients EC2Clien
 		}
 	}
 	return out, nil
+}
+
+// ClusterAWS gives the per-region clients ReadCluster calls (*awsapi.Clients satisfies
+// it): EC2 for the nodes' instances, EC2 and SSM for the EC2NodeClasses' terms.
+type ClusterAWS interface {
+	EC2Clients
+	KarpenterAWS
+}
+
+// Cluster is what a cluster tells prune: the AMIs its nodes run (Options.NodeImages) and
+// the guard that keeps the AMIs its Karpenter EC2NodeClasses select (Options.Guards).
+type Cluster struct {
+	// NodeImages are the AMI IDs the cluster's nodes run.
+	NodeImages map[string]bool
+	// Karpenter keeps what the EC2NodeClasses select (none when Karpenter is not installed).
+	Karpenter *KarpenterGuard
+	// KarpenterInstalled tells whether the cluster serves Karpenter's API.
+	KarpenterInstalled bool
+}
+
+// ReadCluster reads what a cluster uses, as `winami prune --kubeconfig` does: the AMIs
+// its nodes run (NodeImages) and its EC2NodeClasses (NewKarpenterGuard). An error reading
+// the EC2NodeClasses says that nothing was planned: an AMI they may select is never
+// deleted unchecked.
+func ReadCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface, clients ClusterAWS) (*Cluster, error) {
+	nodes, err := NodeImages(ctx, kube, clients)
+	if err != nil {
+		return nil, err
+	}
+	guard, installed, err := NewKarpenterGuard(ctx, dyn, kube.Discovery(), clients)
+	if err != nil {
+		return nil, fmt.Errorf("checking Karpenter's EC2NodeClasses (nothing was planned or deleted: an AMI they may select is never deleted unchecked): %w", err)
+	}
+	return &Cluster{NodeImages: nodes, Karpenter: guard, KarpenterInstalled: installed}, nil
+}
+
+// Apply sets the cluster's findings on opts (NodeImages, and the Karpenter guard).
+func (c *Cluster) Apply(opts *Options) {
+	opts.NodeImages = c.NodeImages
+	opts.Guards = append(opts.Guards, c.Karpenter)
 }

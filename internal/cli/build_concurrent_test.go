@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -135,11 +136,18 @@ func TestBuildWhileAnotherRuns(t *testing.T) {
 		t.Fatalf("build while %s runs: exit %d, %d builds started:\n%s", other, code, srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", ""), errOut)
 	}
 	// Time passes while --wait-for-running waits: the other image ends, then this build
-	// runs to its end.
+	// runs to its end. The clock starts once build says it waits, so the other image is
+	// still running when build first looks, however slowly its preflight runs.
+	errw := &watchWriter{want: "waiting for image", hit: make(chan struct{})}
 	stop := make(chan struct{})
 	ticking := make(chan struct{})
 	go func() {
 		defer close(ticking)
+		select {
+		case <-stop:
+			return
+		case <-errw.hit:
+		}
 		for {
 			select {
 			case <-stop:
@@ -149,7 +157,9 @@ func TestBuildWhileAnotherRuns(t *testing.T) {
 			}
 		}
 	}()
-	_, errOut, code = run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--wait-for-running")
+	var out bytes.Buffer
+	code = runWith(t, context.Background(), []string{"build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--wait-for-running"}, strings.NewReader(""), &out, errw)
+	errOut = errw.String()
 	close(stop)
 	<-ticking
 	if code != 0 || !strings.Contains(errOut, "waiting for image "+other) || !strings.Contains(errOut, "AVAILABLE "+other) ||

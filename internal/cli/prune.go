@@ -139,28 +139,24 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 		if err != nil {
 			return kubeconfigError(err)
 		}
-		opts.NodeImages, err = prune.NodeImages(ctx, cs, clients)
-		if err != nil {
-			return describeAWSError(g, clients, err)
-		}
 		dyn, err := g.KubeDynamic(o.kubeconfig, o.kubeContext)
 		if err != nil {
 			return kubeconfigError(err)
 		}
-		guard, installed, err := prune.NewKarpenterGuard(ctx, dyn, cs.Discovery(), clients)
+		cl, err := prune.ReadCluster(ctx, cs, dyn, clients)
 		if err != nil {
-			return fmt.Errorf("checking Karpenter's EC2NodeClasses (nothing was planned or deleted: an AMI they may select is never deleted unchecked): %w", err)
+			return describeAWSError(g, clients, err)
 		}
-		if installed {
-			n := fmt.Sprintf("%d EC2NodeClasses", len(guard.NodeClasses))
-			if len(guard.NodeClasses) == 1 {
+		if cl.KarpenterInstalled {
+			n := fmt.Sprintf("%d EC2NodeClasses", len(cl.Karpenter.NodeClasses))
+			if len(cl.Karpenter.NodeClasses) == 1 {
 				n = "1 EC2NodeClass"
 			}
 			g.Infof("Karpenter: read %s; the AMIs they select stay", n)
 		} else {
 			g.Infof("Karpenter: the cluster does not serve karpenter.k8s.aws, so no EC2NodeClass selects an AMI")
 		}
-		opts.Guards = append(opts.Guards, guard)
+		cl.Apply(&opts)
 	} else {
 		g.Infof("Karpenter not checked: without --kubeconfig prune cannot see the AMIs a cluster's EC2NodeClasses select (pass --kubeconfig to keep them)")
 	}
