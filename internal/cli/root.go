@@ -137,13 +137,13 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 	switch {
 	case errors.As(err, &s):
 	case isInterrupted(err):
-		fmt.Fprintln(stderr, "winami: interrupted")
+		_, _ = fmt.Fprintln(stderr, "winami: interrupted")
 	default:
 		msg := err.Error()
 		if code == ExitUsage && isCobraUsage(msg) {
 			msg += "\nRun '" + root.CommandPath() + " --help' for usage."
 		}
-		fmt.Fprintln(stderr, "error: "+msg)
+		_, _ = fmt.Fprintln(stderr, "error: "+msg)
 	}
 	return code
 }
