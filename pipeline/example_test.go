@@ -19,7 +19,7 @@ func Example() {
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		log.Fatal(err)
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	clients := awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
 
 	img, err := spec.LoadBytes([]byte(`apiVersion: winami.io/v1alpha1
