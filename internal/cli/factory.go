@@ -155,10 +155,10 @@ func (f *Factory) Print(data any, table func() Table) error {
 
 // Warnf writes a warning line to stderr.
 func (f *Factory) Warnf(format string, args ...any) {
-	fmt.Fprintf(f.Stderr, "warning: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(f.Stderr, "warning: "+format+"\n", args...)
 }
 
 // Infof writes a progress line to stderr.
 func (f *Factory) Infof(format string, args ...any) {
-	fmt.Fprintf(f.Stderr, format+"\n", args...)
+	_, _ = fmt.Fprintf(f.Stderr, format+"\n", args...)
 }
