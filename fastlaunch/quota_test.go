@@ -29,7 +29,7 @@ func (w *world) setVCPUQuota(t *testing.T, value int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("setting the vCPU quota: HTTP %d", resp.StatusCode)
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -176,7 +177,10 @@ func lookup(v any, path string) any {
 		name, idx := seg, -1
 		if i := strings.IndexByte(seg, '['); i >= 0 {
 			name = seg[:i]
-			fmt.Sscanf(seg[i:], "[%d]", &idx)
+			num, _, _ := strings.Cut(seg[i+1:], "]")
+			if n, err := strconv.Atoi(num); err == nil {
+				idx = n
+			}
 		}
 		m, ok := v.(map[string]any)
 		if !ok {

@@ -407,7 +407,7 @@ func (c *crashingClient) Do(r *http.Request) (*http.Response, error) {
 	}
 	if r.Method == http.MethodPut && (strings.HasPrefix(r.URL.Path, "/Create") || strings.HasPrefix(r.URL.Path, "/Update")) {
 		if c.seen.Add(1) == c.n {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return nil, fmt.Errorf("simulated crash after %s", r.URL.Path)
 		}
 	}

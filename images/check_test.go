@@ -247,7 +247,7 @@ func TestSharedLayersCountedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		n, _ := io.Copy(io.Discard, rc)
-		rc.Close()
+		_ = rc.Close()
 		exact += n
 	}
 	if rep.Totals.UncompressedEstimated || rep.Totals.UncompressedBytes != exact {
@@ -295,8 +295,8 @@ func TestUncompressedLayersAreExact(t *testing.T) {
 // uncompressedLayer serves l's uncompressed bytes as its stored form.
 type uncompressedLayer struct{ v1.Layer }
 
-func (u uncompressedLayer) Digest() (v1.Hash, error)           { return u.Layer.DiffID() }
-func (u uncompressedLayer) Compressed() (io.ReadCloser, error) { return u.Layer.Uncompressed() }
+func (u uncompressedLayer) Digest() (v1.Hash, error)           { return u.DiffID() }
+func (u uncompressedLayer) Compressed() (io.ReadCloser, error) { return u.Uncompressed() }
 func (u uncompressedLayer) MediaType() (types.MediaType, error) {
 	return types.DockerUncompressedLayer, nil
 }
@@ -306,7 +306,7 @@ func uncompressedSize(l v1.Layer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	return io.Copy(io.Discard, rc)
 }
 
@@ -533,7 +533,7 @@ func TestIndexEntryWithoutOSVersion(t *testing.T) {
 	img2019 := imagestest.WindowsImage(t, os2019, nil, 1)
 	img2022 := imagestest.WindowsImage(t, os2022, nil, 1)
 	// The index says windows/amd64 but not which build: the configs do.
-	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
 	for _, img := range []v1.Image{img2019, img2022} {
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
 			Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}})

@@ -204,10 +204,10 @@ func CacheCoverage(ctx context.Context, used []UsedImage, cached []string, cache
 				ic.Status = CoverageNotCached
 			}
 		}
-		switch {
-		case ic.Status == CoverageUnknown:
+		switch ic.Status {
+		case CoverageUnknown:
 			cov.Unknown++
-		case ic.Status == CoverageCached:
+		case CoverageCached:
 			cov.Covered++
 		}
 		if ic.Status == CoveragePartly || ic.Status == CoverageNotCached || ic.Status == CoverageUnknown && ok {

@@ -130,7 +130,7 @@ func (k *ECRKeychain) ResolveContext(ctx context.Context, target authn.Resource)
 	if time.Until(tok.expires) > 5*time.Minute {
 		return authn.FromConfig(tok.auth), nil
 	}
-	out, err := k.ECR(reg.Region).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{reg.Account}})
+	out, err := k.ECR(reg.Region).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{reg.Account}}) //nolint:staticcheck // SA1019: deprecated but accepted; dropping it would change the request winami sends, which a lint fix should not
 	if err != nil {
 		return nil, &TokenError{Err: fmt.Errorf("getting an ECR token for %s (account %s, %s): %w", host, reg.Account, reg.Region, err)}
 	}

@@ -14,12 +14,14 @@ import (
 // report names the builds it does run on.
 func ExampleCheck() {
 	old, had := os.LookupEnv("DOCKER_CONFIG")
-	os.Setenv("DOCKER_CONFIG", os.TempDir()+"/no-docker-config") // anonymous access
+	if err := os.Setenv("DOCKER_CONFIG", os.TempDir()+"/no-docker-config"); err != nil { // anonymous access
+		panic(err)
+	}
 	defer func() {
 		if had {
-			os.Setenv("DOCKER_CONFIG", old)
+			_ = os.Setenv("DOCKER_CONFIG", old)
 		} else {
-			os.Unsetenv("DOCKER_CONFIG")
+			_ = os.Unsetenv("DOCKER_CONFIG")
 		}
 	}()
 	reg := imagestest.NewRegistry(nil)

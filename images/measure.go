@@ -55,7 +55,7 @@ func (c *client) measure(ctx context.Context, refs []name.Reference, ims []Image
 				if err != nil {
 					return err
 				}
-				defer rc.Close()
+				defer func() { _ = rc.Close() }() // read to the end and discarded: nothing to lose
 				n, err = io.Copy(io.Discard, &progressReader{r: rc, tick: func() { idle.Reset(c.opts.AttemptTimeout) }})
 				if err != nil && context.Cause(ctx) != nil && ctx.Err() != nil {
 					return context.Cause(ctx)

@@ -171,7 +171,7 @@ func (w *docWorld) withdraw(t *testing.T, region, name, version string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("withdrawing %s %s: %s", name, version, resp.Status)
 	}

@@ -191,7 +191,7 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 			}
 			var kept []Simulation
 			for _, s := range sims {
-				if !strings.HasSuffix(s.Note, "for fast-launch enable") && !(len(s.Actions) == 1 && s.Actions[0] == "ec2:EnableFastLaunch") {
+				if !strings.HasSuffix(s.Note, "for fast-launch enable") && (len(s.Actions) != 1 || s.Actions[0] != "ec2:EnableFastLaunch") {
 					kept = append(kept, s)
 				}
 			}

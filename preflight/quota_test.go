@@ -19,7 +19,7 @@ func (w *docWorld) setVCPUQuota(t *testing.T, region string, value int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("setting the vCPU quota: HTTP %d", resp.StatusCode)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -364,7 +366,7 @@ func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2Node
 			}
 		}
 	}
-	for _, arch := range sortedKeys(best) {
+	for _, arch := range slices.Sorted(maps.Keys(best)) {
 		c := best[arch]
 		terms := make([]string, 0, len(c.terms))
 		for _, i := range c.terms {
@@ -392,7 +394,7 @@ func describeTerm(i int, t AMISelectorTerm) string {
 	}
 	if len(t.Tags) > 0 {
 		var kv []string
-		for _, k := range sortedKeys(t.Tags) {
+		for _, k := range slices.Sorted(maps.Keys(t.Tags)) {
 			kv = append(kv, k+"="+t.Tags[k])
 		}
 		parts = append(parts, "tags "+strings.Join(kv, ","))
@@ -430,13 +432,4 @@ func (g *KarpenterGuard) parameter(ctx context.Context, region, name string) (id
 		return "", false, nil
 	}
 	return v, true, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

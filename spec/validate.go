@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -246,7 +247,7 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 	if len(d.AMITags) > MaxAMITags {
 		c.add("spec.distribution.amiTags", "%d tags: at most %d (an AMI holds 50 user tags; Image Builder adds CreatedBy and Ec2ImageBuilderArn, winami its 8 winami:* tags)", len(d.AMITags), MaxAMITags)
 	}
-	for _, k := range sortedKeys(d.AMITags) {
+	for _, k := range slices.Sorted(maps.Keys(d.AMITags)) {
 		path := "spec.distribution.amiTags." + k
 		switch {
 		case bad(path):
@@ -366,15 +367,6 @@ func checkExecutionRole(c *collector, img *WindowsImage) {
 		return
 	}
 	c.add(path, "%q is not an IAM role name (1 to 64 letters, digits and +=,.@_-) or role ARN (arn:aws:iam::111122223333:role/name)", r)
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ReservedTagKeys are the tag keys of the AMIs that winami and Image Builder write and

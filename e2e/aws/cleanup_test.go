@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -343,7 +345,7 @@ func (w *world) sweepAMIs(ctx context.Context, t *testing.T) []error {
 				snaps[aws.ToString(s.SnapshotId)] = true
 			}
 		}
-		for _, id := range sortedKeys(snaps) {
+		for _, id := range slices.Sorted(maps.Keys(snaps)) {
 			err := w.retry(ctx, "deleting snapshot "+id+" in "+region, func(ctx context.Context) error {
 				_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
 				return err
@@ -775,13 +777,4 @@ func (w *world) leftovers(ctx context.Context, t *testing.T) []string {
 		}
 	}
 	return left
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -79,7 +79,7 @@ func SeedDemo(host string, unit int64, foreignURL string) error {
 		return out
 	}
 	index := func(labelled bool, imgs ...v1.Image) (v1.ImageIndex, error) {
-		var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+		idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
 		for _, img := range imgs {
 			cfg, err := img.ConfigFile()
 			if err != nil {

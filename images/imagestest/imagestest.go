@@ -56,7 +56,7 @@ type Registry struct {
 // caller closes it.
 func NewRegistry(mw func(http.Handler) http.Handler) *Registry {
 	reg := &Registry{}
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	if mw != nil {
 		h = mw(h)
 	}
@@ -72,7 +72,7 @@ func NewRegistry(mw func(http.Handler) http.Handler) *Registry {
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprintf(w, `{"errors":[{"code":%q,"message":"hidden by the test"}]}`, code)
+			_, _ = fmt.Fprintf(w, `{"errors":[{"code":%q,"message":"hidden by the test"}]}`, code)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -172,7 +172,7 @@ func Index(t TB, imgs ...v1.Image) v1.ImageIndex {
 // os.version when withOSVersion is set.
 func index(t TB, withOSVersion bool, imgs []v1.Image) v1.ImageIndex {
 	t.Helper()
-	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
 	for _, img := range imgs {
 		cfg, err := img.ConfigFile()
 		if err != nil {

@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/winami/winami/awsemu"
@@ -246,7 +248,7 @@ func (s *Service) describeFastLaunchImages(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.fastLaunch) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.fastLaunch)) {
 		fl := c.rs.fastLaunch[id]
 		if len(ids) > 0 && !containsStr(ids, id) {
 			continue

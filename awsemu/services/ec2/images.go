@@ -1,7 +1,9 @@
 package ec2
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -218,7 +220,7 @@ func (s *Service) describeImages(c *call) (any, *apiError) {
 		return nil, errf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", strings.Join(missing, ", "))
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.images) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.images)) {
 		img := c.rs.images[id]
 		if !img.visible(c.account) {
 			continue

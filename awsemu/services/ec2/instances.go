@@ -2,7 +2,9 @@ package ec2
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -392,7 +394,7 @@ func (s *Service) describeInstances(c *call) (any, *apiError) {
 		return nil, errf("InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", joinComma(missing))
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.instances) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.instances)) {
 		in := c.rs.instances[id]
 		if in.OwnerID != c.account || (len(ids) > 0 && !containsStr(ids, id)) {
 			continue
@@ -423,7 +425,7 @@ func (s *Service) describeInstances(c *call) (any, *apiError) {
 		Reservations query.Items[reservationXML] `xml:"reservationSet"`
 		NextToken    string                      `xml:"nextToken,omitempty"`
 	}{Reservations: query.Items[reservationXML]{Items: []reservationXML{}}, NextToken: next}
-	for _, rid := range sortedKeys(byRes) {
+	for _, rid := range slices.Sorted(maps.Keys(byRes)) {
 		r := byRes[rid]
 		sort.Slice(r.Instances.Items, func(i, j int) bool { return r.Instances.Items[i].LaunchIndex < r.Instances.Items[j].LaunchIndex })
 		out.Reservations.Items = append(out.Reservations.Items, *r)

@@ -11,6 +11,8 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,7 +160,7 @@ func (s *Service) describeKeyPairs(c *call) (any, *apiError) {
 	out := struct {
 		Keys query.Items[keyPairXML] `xml:"keySet"`
 	}{query.Items[keyPairXML]{Items: []keyPairXML{}}}
-	for _, n := range sortedKeys(c.rs.keyPairs) {
+	for _, n := range slices.Sorted(maps.Keys(c.rs.keyPairs)) {
 		k := c.rs.keyPairs[n]
 		if (len(names) > 0 && !containsStr(names, n)) || (len(ids) > 0 && !containsStr(ids, k.ID)) {
 			continue

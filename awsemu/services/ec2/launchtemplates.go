@@ -2,7 +2,9 @@ package ec2
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/winami/winami/awsemu/protocol/query"
@@ -363,7 +365,7 @@ func (s *Service) describeLaunchTemplates(c *call) (any, *apiError) {
 		}
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.templates) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.templates)) {
 		t := c.rs.templates[id]
 		if len(ids) > 0 && !containsStr(ids, id) {
 			continue
@@ -415,7 +417,7 @@ func (s *Service) describeLaunchTemplateVersions(c *call) (any, *apiError) {
 		if len(specs) > 0 {
 			return nil, errf("MissingParameter", "The request must contain the parameter launchTemplateName or launchTemplateId")
 		}
-		for _, k := range sortedKeys(c.rs.templates) {
+		for _, k := range slices.Sorted(maps.Keys(c.rs.templates)) {
 			templates = append(templates, c.rs.templates[k])
 		}
 	}
@@ -470,7 +472,7 @@ func (s *Service) describeLaunchTemplateVersions(c *call) (any, *apiError) {
 			}
 		}
 	}
-	keys := sortedKeys(entries)
+	keys := slices.Sorted(maps.Keys(entries))
 	// AWS lists a template's versions newest first.
 	for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
 		keys[i], keys[j] = keys[j], keys[i]

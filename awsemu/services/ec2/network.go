@@ -3,8 +3,10 @@ package ec2
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -234,7 +236,7 @@ func (s *Service) describeVpcs(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.vpcs) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.vpcs)) {
 		v := c.rs.vpcs[id]
 		if v.Owner != c.account || (len(ids) > 0 && !containsStr(ids, id)) {
 			continue
@@ -509,7 +511,7 @@ func (s *Service) describeSubnets(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.subnets) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.subnets)) {
 		sn := c.rs.subnets[id]
 		if sn.Owner != c.account || (len(ids) > 0 && !containsStr(ids, id)) {
 			continue
@@ -728,7 +730,7 @@ func (s *Service) describeSecurityGroups(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.groups) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.groups)) {
 		g := c.rs.groups[id]
 		if g.Owner != c.account || (len(want) > 0 && !want[id]) {
 			continue

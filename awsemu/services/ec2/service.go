@@ -396,13 +396,4 @@ func pageOrdered(c *call, keys []string, minMax, maxMax int) ([]string, string, 
 	return page(c, keys, minMax, maxMax, 0)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func ptr[T any](v T) *T { return &v }

@@ -1,7 +1,9 @@
 package ec2
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,7 +78,7 @@ var snapshotFilters = knownSet("snapshot-id", "owner-id", "owner-alias", "status
 
 // snapshotInUse returns the id of a registered image that uses the snapshot, or "".
 func snapshotInUse(rs *regionState, snapID string) string {
-	for _, id := range sortedKeys(rs.images) {
+	for _, id := range slices.Sorted(maps.Keys(rs.images)) {
 		for _, bd := range rs.images[id].BlockDevices {
 			if bd.SnapshotID == snapID {
 				return id
@@ -110,7 +112,7 @@ func (s *Service) describeSnapshots(c *call) (any, *apiError) {
 		}
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.snapshots) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.snapshots)) {
 		sn := c.rs.snapshots[id]
 		// Only the caller's own snapshots are visible: awsemu has no public or shared snapshots.
 		if sn.OwnerID != c.account {
@@ -174,7 +176,7 @@ func (s *Service) createSnapshot(c *call) (any, *apiError) {
 	}
 	var found *instance
 	var vol volume
-	for _, id := range sortedKeys(c.rs.instances) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.instances)) {
 		in := c.rs.instances[id]
 		for _, v := range in.Volumes {
 			if v.ID == volID && in.State != "terminated" {

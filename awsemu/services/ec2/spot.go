@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,7 +179,7 @@ func (s *Service) describeSpotFleetRequests(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.spotFleets) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.spotFleets)) {
 		if len(ids) == 0 || containsStr(ids, id) {
 			match = append(match, id)
 		}
@@ -324,7 +326,7 @@ func (s *Service) describeFleets(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.fleets) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.fleets)) {
 		f := c.rs.fleets[id]
 		if len(ids) > 0 && !containsStr(ids, id) {
 			continue
@@ -499,7 +501,7 @@ func (s *Service) describeSpotInstanceRequests(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var match []string
-	for _, id := range sortedKeys(c.rs.spotRequests) {
+	for _, id := range slices.Sorted(maps.Keys(c.rs.spotRequests)) {
 		r := c.rs.spotRequests[id]
 		if len(ids) > 0 && !containsStr(ids, id) {
 			continue

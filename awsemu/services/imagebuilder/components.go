@@ -3,8 +3,10 @@ package imagebuilder
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -272,7 +274,7 @@ func createComponent(c *call) (map[string]any, *restjson.Error) {
 // allComponents lists the components visible in a region: the caller's and Amazon's.
 func (s *Service) allComponents(rg *region, regionName string) []*component {
 	out := make([]*component, 0, len(rg.components))
-	for _, k := range sortedKeys(rg.components) {
+	for _, k := range slices.Sorted(maps.Keys(rg.components)) {
 		out = append(out, rg.components[k])
 	}
 	for _, c := range managedComponents(regionName) {
@@ -436,7 +438,7 @@ func listComponents(c *call) (map[string]any, *restjson.Error) {
 		}
 	}
 	items := make([]*component, 0, len(latest))
-	for _, k := range sortedKeys(latest) {
+	for _, k := range slices.Sorted(maps.Keys(latest)) {
 		items = append(items, latest[k])
 	}
 	sort.SliceStable(items, func(i, j int) bool {
@@ -484,7 +486,7 @@ func deleteComponent(c *call) (map[string]any, *restjson.Error) {
 		return nil, notFound("The resource ARN '%s' does not exist.", arn)
 	}
 	var users []string
-	for _, k := range sortedKeys(c.rg.recipes) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.recipes)) {
 		rec := c.rg.recipes[k]
 		for _, cc := range rec.components {
 			if got, err := c.s.resolveComponent(c, cc.ComponentArn); err == nil && got == comp {

@@ -2,8 +2,10 @@ package imagebuilder
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/winami/winami/awsemu/protocol/restjson"
@@ -149,7 +151,7 @@ func listInfras(c *call) (map[string]any, *restjson.Error) {
 		return nil, err
 	}
 	var items []*config
-	for _, k := range sortedKeys(c.rg.infras) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.infras)) {
 		if cf := c.rg.infras[k]; match(fs, "name", cf.name) {
 			items = append(items, cf)
 		}
@@ -174,7 +176,7 @@ func deleteConfig(c *call, m map[string]*config, kind, param string, used func(*
 		return nil, err
 	}
 	var users []string
-	for _, k := range sortedKeys(c.rg.pipelines) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.pipelines)) {
 		if pl := c.rg.pipelines[k]; used(pl) == arn {
 			users = append(users, pl.arn)
 		}
@@ -334,7 +336,7 @@ func listDists(c *call) (map[string]any, *restjson.Error) {
 		return nil, err
 	}
 	var items []*config
-	for _, k := range sortedKeys(c.rg.dists) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.dists)) {
 		if cf := c.rg.dists[k]; match(fs, "name", cf.name) {
 			items = append(items, cf)
 		}

@@ -1,8 +1,10 @@
 package imagebuilder
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -228,7 +230,7 @@ func listPipelines(c *call) (map[string]any, *restjson.Error) {
 		return nil, err
 	}
 	var items []map[string]any
-	for _, k := range sortedKeys(c.rg.pipelines) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.pipelines)) {
 		pl := c.rg.pipelines[k]
 		full := pl.full(c)
 		str := func(k string) string { s, _ := full[k].(string); return s }
@@ -247,7 +249,7 @@ func deletePipeline(c *call) (map[string]any, *restjson.Error) {
 		return nil, err
 	}
 	var running []string
-	for _, k := range sortedKeys(c.rg.images) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.images)) {
 		img := c.rg.images[k]
 		if img.pipelineArn == arn && img.final == "" {
 			running = append(running, img.arn)

@@ -1,8 +1,10 @@
 package imagebuilder
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -266,7 +268,7 @@ func listImageRecipes(c *call) (map[string]any, *restjson.Error) {
 	}
 	var items []*recipe
 	if owner == "Self" {
-		for _, k := range sortedKeys(c.rg.recipes) {
+		for _, k := range slices.Sorted(maps.Keys(c.rg.recipes)) {
 			r := c.rg.recipes[k]
 			if match(fs, "name", r.name) && match(fs, "parentImage", r.parentImage) && match(fs, "platform", r.platform) {
 				items = append(items, r)
@@ -292,7 +294,7 @@ func deleteImageRecipe(c *call) (map[string]any, *restjson.Error) {
 		return nil, notFound("The resource ARN '%s' does not exist.", arn)
 	}
 	var users []string
-	for _, k := range sortedKeys(c.rg.pipelines) {
+	for _, k := range slices.Sorted(maps.Keys(c.rg.pipelines)) {
 		pl := c.rg.pipelines[k]
 		if r, err := findRecipe(c, pl.recipeArn, "imageRecipeArn"); err == nil && r.arn == arn {
 			users = append(users, pl.arn)

@@ -99,18 +99,20 @@ type quotaIn struct {
 	QuotaCode   string `json:"QuotaCode"`
 }
 
-func decode(r *awsemu.Request) (quotaIn, error) {
+// requested decodes and validates a request's ServiceCode and QuotaCode and returns the
+// quota they name.
+func requested(r *awsemu.Request) (quotaDef, error) {
 	var in quotaIn
 	if err := awsjson.Decode(r, &in); err != nil {
-		return in, err
+		return quotaDef{}, err
 	}
 	if !serviceCodeRE.MatchString(in.ServiceCode) {
-		return in, awsjson.Errorf("ValidationException", "1 validation error detected: Value '%s' at 'serviceCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9-]{1,63}", in.ServiceCode)
+		return quotaDef{}, awsjson.Errorf("ValidationException", "1 validation error detected: Value '%s' at 'serviceCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9-]{1,63}", in.ServiceCode)
 	}
 	if !quotaCodeRE.MatchString(in.QuotaCode) {
-		return in, awsjson.Errorf("ValidationException", "1 validation error detected: Value '%s' at 'quotaCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9-]{1,128}", in.QuotaCode)
+		return quotaDef{}, awsjson.Errorf("ValidationException", "1 validation error detected: Value '%s' at 'quotaCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9-]{1,128}", in.QuotaCode)
 	}
-	return in, nil
+	return find(in.ServiceCode, in.QuotaCode)
 }
 
 func (s *Service) quotaOut(q quotaDef, region, account string, value float64) map[string]any {
@@ -128,11 +130,7 @@ func key(region, serviceCode, quotaCode string) string {
 }
 
 func (s *Service) getServiceQuota(r *awsemu.Request) (any, error) {
-	in, err := decode(r)
-	if err != nil {
-		return nil, err
-	}
-	q, err := find(in.ServiceCode, in.QuotaCode)
+	q, err := requested(r)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +151,7 @@ func (s *Service) getServiceQuota(r *awsemu.Request) (any, error) {
 }
 
 func (s *Service) getAWSDefaultServiceQuota(r *awsemu.Request) (any, error) {
-	in, err := decode(r)
-	if err != nil {
-		return nil, err
-	}
-	q, err := find(in.ServiceCode, in.QuotaCode)
+	q, err := requested(r)
 	if err != nil {
 		return nil, err
 	}
