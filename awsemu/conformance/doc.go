@@ -7,7 +7,7 @@
 //     and against awsemu, and the observable results (values, error codes, pagination,
 //     ordering where the API defines it) are compared.
 //
-// The tests build only with the conformance tag (about 5 minutes on 2 cores, most of it
+// The tests build only with the conformance tag (about 6 minutes on 2 cores, most of it
 // in the AWS CLI and moto), so a plain go test of the emulator module stays fast:
 //
 //	cd awsemu && go test -tags conformance ./conformance

@@ -24,7 +24,7 @@ func (p streamPrompter) CanPrompt() bool { return p.io.IsStdinTTY() && p.io.IsSt
 // Confirm implements Prompter: "y" or "yes" (any case) is yes; anything else, or the end
 // of stdin, is no. It reads stdin a byte at a time, so it takes one line and no more.
 func (p streamPrompter) Confirm(question string) bool {
-	_, _ = fmt.Fprintf(p.io.Stderr, "%s [y/N] ", question) // no prompt shown: stdin still answers
+	_, _ = fmt.Fprintf(p.io.Stderr, "%s [y/N] ", question)
 	var line []byte
 	buf := make([]byte, 1)
 	for {

@@ -42,7 +42,6 @@ var errCommandTimeout = errors.New("the command's time is up")
 // NewRoot builds the winami command tree on f: its global flags set f's fields, and
 // every command is built from f.
 func NewRoot(f *Factory) *cobra.Command {
-	g := f
 	root := &cobra.Command{
 		Use:   "winami",
 		Short: "Manage Amazon EKS-optimized Windows AMIs",
@@ -56,36 +55,36 @@ problem, 2 bad input.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(g.Output); err != nil {
+			if err := checkFormat(f.Output); err != nil {
 				return err
 			}
-			if g.RequestTimeout < 0 || g.CommandTimeout < 0 {
+			if f.RequestTimeout < 0 || f.CommandTimeout < 0 {
 				return Usagef("--request-timeout and --command-timeout take a positive duration such as 30s or 10m")
 			}
 			ctx := cmd.Context()
-			if g.RequestTimeout > 0 {
-				ctx = awsapi.WithRequestTimeout(ctx, g.RequestTimeout)
+			if f.RequestTimeout > 0 {
+				ctx = awsapi.WithRequestTimeout(ctx, f.RequestTimeout)
 			}
-			if d := commandTimeout(cmd, g.CommandTimeout); d > 0 {
-				g.deadline = d
-				ctx, g.cancel = context.WithTimeoutCause(ctx, d, errCommandTimeout)
-				g.ctx = ctx
+			if d := commandTimeout(cmd, f.CommandTimeout); d > 0 {
+				f.deadline = d
+				ctx, f.cancel = context.WithTimeoutCause(ctx, d, errCommandTimeout)
+				f.ctx = ctx
 			}
 			cmd.SetContext(ctx)
 			return nil
 		},
 	}
-	root.SetOut(g.Stdout)
-	root.SetErr(g.Stderr)
-	if g.Stdin != nil {
-		root.SetIn(g.Stdin)
+	root.SetOut(f.Stdout)
+	root.SetErr(f.Stderr)
+	if f.Stdin != nil {
+		root.SetIn(f.Stdin)
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.Output, "output", "o", FormatTable, "output format: table, json or yaml")
-	pf.StringVar(&g.Region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
-	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
-	pf.DurationVar(&g.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")
-	pf.DurationVar(&g.CommandTimeout, "command-timeout", 0, "bound of the whole command (default 30m; none for build, prune, fast-launch enable/disable and sandbox, which bound their waits with --timeout)")
+	pf.StringVarP(&f.Output, "output", "o", FormatTable, "output format: table, json or yaml")
+	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	pf.StringVar(&f.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
+	pf.DurationVar(&f.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")
+	pf.DurationVar(&f.CommandTimeout, "command-timeout", 0, "bound of the whole command (default 30m; none for build, prune, fast-launch enable/disable and sandbox, which bound their waits with --timeout)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return Usage(err) })
 	root.AddCommand(
 		newApplyCmd(f),
@@ -114,20 +113,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // Execute runs winami with args on f and returns the exit code. Errors are printed to
 // f's stderr.
 func Execute(ctx context.Context, f *Factory, args []string) int {
-	g, stderr := f, f.Stderr
+	stderr := f.Stderr
 	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	// Only the command's own bound: a request's timeout is a DeadlineExceeded too.
-	timedOut := g.ctx != nil && errors.Is(context.Cause(g.ctx), errCommandTimeout)
-	if g.cancel != nil {
-		g.cancel()
+	timedOut := f.ctx != nil && errors.Is(context.Cause(f.ctx), errCommandTimeout)
+	if f.cancel != nil {
+		f.cancel()
 	}
 	if err == nil {
 		return ExitOK
 	}
 	if timedOut {
-		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, g.deadline)
+		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, f.deadline)
 	}
 	code := ExitCode(err)
 	if isCobraUsage(err.Error()) {
@@ -137,13 +136,13 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 	switch {
 	case errors.As(err, &s):
 	case isInterrupted(err):
-		_, _ = fmt.Fprintln(stderr, "winami: interrupted") // the exit code still says it
+		_, _ = fmt.Fprintln(stderr, "winami: interrupted")
 	default:
 		msg := err.Error()
 		if code == ExitUsage && isCobraUsage(msg) {
 			msg += "\nRun '" + root.CommandPath() + " --help' for usage."
 		}
-		_, _ = fmt.Fprintln(stderr, "error: "+msg) // the exit code still says it
+		_, _ = fmt.Fprintln(stderr, "error: "+msg)
 	}
 	return code
 }
