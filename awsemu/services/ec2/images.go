@@ -237,6 +237,12 @@ func (s *Service) describeImages(c *call) (any, *apiError) {
 		if len(execBy) > 0 && !execMatches(execBy, img, c.account) {
 			continue
 		}
+		// A deprecated AMI is hidden from a listing by another account unless the request
+		// names its id or sets IncludeDeprecated; its owner always sees it. "the deprecated AMI
+		// does not appear in DescribeImages API calls unless you specify its ID or specify that
+		// deprecated AMIs must appear. AMI owners continue to see deprecated AMIs"
+		// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ami-deprecate.html; EC2 API
+		// reference, DescribeImages, IncludeDeprecated).
 		if len(ids) == 0 && !includeDeprecated && img.OwnerID != c.account &&
 			!img.DeprecationTime.IsZero() && !c.now.Before(img.DeprecationTime) {
 			continue
