@@ -234,9 +234,9 @@ func isImageNotFound(err error) bool {
 
 // Result is what Enable did.
 type Result struct {
-	Region  string  `json:"region"`
-	ImageID string  `json:"imageId"`
-	Checks  []Check `json:"checks"`
+	Region  string        `json:"region"`
+	ImageID string        `json:"imageId"`
+	Checks  []check.Check `json:"checks"`
 	// DryRun is true when nothing was changed: the preflight and EC2's DryRun passed.
 	DryRun bool `json:"dryRun,omitempty"`
 	// Status is the state right after the call (absent on a dry run).
@@ -250,10 +250,6 @@ type EnableOptions struct {
 	// SkipPreflight calls EnableFastLaunch directly (for callers that just checked).
 	SkipPreflight bool
 }
-
-// PreflightError is returned by Enable when a preflight check failed; Checks holds all of
-// them. It is package check's type, the one doctor and package imagebuilder return too.
-type PreflightError = check.PreflightError
 
 // Enable runs the preflight and turns Fast Launch on for imageID. With opts.DryRun it
 // stops after EC2's DryRun. A failed preflight returns a *PreflightError.
@@ -274,8 +270,8 @@ func (c *Client) Enable(ctx context.Context, imageID string, s Settings, opts En
 		if err != nil {
 			return res, err
 		}
-		if failed(checks) {
-			return res, &PreflightError{What: fmt.Sprintf("Fast Launch preflight for %s in %s", imageID, c.Region),
+		if check.Failed(checks) {
+			return res, &check.PreflightError{What: fmt.Sprintf("Fast Launch preflight for %s in %s", imageID, c.Region),
 				Region: c.Region, ImageID: imageID, Checks: checks}
 		}
 	}
@@ -302,7 +298,7 @@ func (c *Client) Enable(ctx context.Context, imageID string, s Settings, opts En
 		_, err := c.EC2.EnableFastLaunch(ctx, in)
 		if awsapi.ErrorCode(err) == "DryRunOperation" {
 			res.DryRun = true
-			res.Checks = append(res.Checks, Check{Name: "ec2-dry-run", Status: CheckPass, Message: "EC2 DryRun: EnableFastLaunch would succeed"})
+			res.Checks = append(res.Checks, check.Check{Name: "ec2-dry-run", Status: check.Pass, Message: "EC2 DryRun: EnableFastLaunch would succeed"})
 			return res, nil
 		}
 		if err == nil {

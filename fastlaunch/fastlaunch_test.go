@@ -22,6 +22,7 @@ import (
 	"github.com/winami/winami/awsemu/seed"
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 )
 
@@ -88,7 +89,7 @@ func (w *world) waitOpts() fastlaunch.WaitOptions {
 	}
 }
 
-func checkStatus(t *testing.T, checks []fastlaunch.Check, name, status string) fastlaunch.Check {
+func checkStatus(t *testing.T, checks []check.Check, name, status string) check.Check {
 	t.Helper()
 	for _, c := range checks {
 		if c.Name == name {
@@ -99,7 +100,7 @@ func checkStatus(t *testing.T, checks []fastlaunch.Check, name, status string) f
 		}
 	}
 	t.Fatalf("no check %s in %+v", name, checks)
-	return fastlaunch.Check{}
+	return check.Check{}
 }
 
 func TestEnableWaitDisable(t *testing.T) {
@@ -112,7 +113,7 @@ func TestEnableWaitDisable(t *testing.T) {
 		t.Fatalf("Enable: %v (checks %+v)", err, res)
 	}
 	for _, c := range res.Checks {
-		if c.Status == fastlaunch.CheckFail {
+		if c.Status == check.Fail {
 			t.Errorf("check failed on a good AMI: %+v", c)
 		}
 	}
@@ -153,11 +154,11 @@ func TestPreflightRefusesPublicEKSAMI(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	res, err := w.c.Enable(ctx, publicEKSAMI(), fastlaunch.Settings{}, fastlaunch.EnableOptions{})
-	var pe *fastlaunch.PreflightError
+	var pe *check.PreflightError
 	if !errors.As(err, &pe) {
 		t.Fatalf("Enable on the public EKS AMI: %v, want a preflight error", err)
 	}
-	c := checkStatus(t, res.Checks, fastlaunch.CheckOwner, fastlaunch.CheckFail)
+	c := checkStatus(t, res.Checks, fastlaunch.CheckOwner, check.Fail)
 	if c.Fix != fastlaunch.NotOwnedMessage || !strings.Contains(c.Message, "801119661308") {
 		t.Errorf("owner check: %+v", c)
 	}
@@ -191,17 +192,17 @@ func TestPreflightFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := w.srv.Faults.Count("ec2", "EnableFastLaunch", "")
 			res, err := w.c.Enable(ctx, tt.image, tt.settings, fastlaunch.EnableOptions{})
-			var pe *fastlaunch.PreflightError
+			var pe *check.PreflightError
 			if !errors.As(err, &pe) {
 				t.Fatalf("Enable: %v, want a preflight error", err)
 			}
-			c := checkStatus(t, res.Checks, tt.check, fastlaunch.CheckFail)
+			c := checkStatus(t, res.Checks, tt.check, check.Fail)
 			if !strings.Contains(c.Message, tt.inMsg) || c.Fix == "" {
 				t.Errorf("check %s: %+v, want %q and a fix", tt.check, c, tt.inMsg)
 			}
 			var fails int
 			for _, c := range res.Checks {
-				if c.Status == fastlaunch.CheckFail {
+				if c.Status == check.Fail {
 					fails++
 				}
 			}
@@ -230,7 +231,7 @@ func TestPreflightLaunchTemplateVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := checkStatus(t, checks, fastlaunch.CheckLaunchTemplate, fastlaunch.CheckFail)
+	c := checkStatus(t, checks, fastlaunch.CheckLaunchTemplate, check.Fail)
 	if !strings.Contains(c.Message, "no version 7") {
 		t.Errorf("version check: %+v", c)
 	}
@@ -238,7 +239,7 @@ func TestPreflightLaunchTemplateVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStatus(t, checks, fastlaunch.CheckLaunchTemplate, fastlaunch.CheckPass)
+	checkStatus(t, checks, fastlaunch.CheckLaunchTemplate, check.Pass)
 	// With a template, the default VPC is not needed and not checked.
 	for _, c := range checks {
 		if c.Name == fastlaunch.CheckDefaultVPC {
@@ -263,7 +264,7 @@ func TestPreflightSimulationDeniedIsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := checkStatus(t, checks, fastlaunch.CheckPermissions, fastlaunch.CheckSkip)
+	c := checkStatus(t, checks, fastlaunch.CheckPermissions, check.Skip)
 	if !strings.Contains(c.Message, "not checked") || !strings.Contains(c.Fix, "iam:SimulatePrincipalPolicy") {
 		t.Errorf("skip note: %+v", c)
 	}
@@ -291,7 +292,7 @@ func TestPreflightPermissionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStatus(t, checks, fastlaunch.CheckPermissions, fastlaunch.CheckPass)
+	checkStatus(t, checks, fastlaunch.CheckPermissions, check.Pass)
 
 	// Creating the service-linked role is denied for Fast Launch's service only.
 	w.denyCaller(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateServiceLinkedRole","Resource":"*",
@@ -300,7 +301,7 @@ func TestPreflightPermissionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := checkStatus(t, checks, fastlaunch.CheckPermissions, fastlaunch.CheckFail)
+	c := checkStatus(t, checks, fastlaunch.CheckPermissions, check.Fail)
 	if !strings.Contains(c.Message, "iam:CreateServiceLinkedRole") || strings.Contains(c.Message, "ec2:EnableFastLaunch") || !strings.Contains(c.Fix, "winami iam-policy") {
 		t.Errorf("permission check: %+v", c)
 	}
@@ -387,7 +388,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if err != nil || !res.DryRun {
 		t.Fatalf("dry run: %+v, %v", res, err)
 	}
-	checkStatus(t, res.Checks, "ec2-dry-run", fastlaunch.CheckPass)
+	checkStatus(t, res.Checks, "ec2-dry-run", check.Pass)
 	if n := w.srv.Faults.Count("ec2", "EnableFastLaunch", ""); n != 1 {
 		t.Errorf("EnableFastLaunch calls: %d, want the one DryRun", n)
 	}

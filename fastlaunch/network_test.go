@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 )
 
@@ -60,16 +61,16 @@ func TestEnableRefusesWithoutTemplateOrDefaultVPC(t *testing.T) {
 	w.deleteDefaultVPC(t)
 
 	res, err := w.c.Enable(ctx, owned, fastlaunch.Settings{}, fastlaunch.EnableOptions{})
-	var pe *fastlaunch.PreflightError
+	var pe *check.PreflightError
 	if !errors.As(err, &pe) {
 		t.Fatalf("Enable: %v, want a preflight error", err)
 	}
-	c := checkStatus(t, res.Checks, fastlaunch.CheckDefaultVPC, fastlaunch.CheckFail)
+	c := checkStatus(t, res.Checks, fastlaunch.CheckDefaultVPC, check.Fail)
 	if !strings.Contains(c.Message, "no launch template given and us-east-1 has no default VPC") || !strings.Contains(c.Fix, "--launch-template") {
 		t.Errorf("default VPC check: %+v", c)
 	}
 	for _, ck := range res.Checks {
-		if ck.Status == fastlaunch.CheckFail && ck.Name != fastlaunch.CheckDefaultVPC {
+		if ck.Status == check.Fail && ck.Name != fastlaunch.CheckDefaultVPC {
 			t.Errorf("%s failed too: %s", ck.Name, ck.Message)
 		}
 	}
@@ -119,7 +120,7 @@ func TestEnableWithTemplateNeedsNoDefaultVPC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Enable with a launch template: %v (checks %+v)", err, res.Checks)
 	}
-	checkStatus(t, res.Checks, fastlaunch.CheckLaunchTemplate, fastlaunch.CheckPass)
+	checkStatus(t, res.Checks, fastlaunch.CheckLaunchTemplate, check.Pass)
 	for _, ck := range res.Checks {
 		if ck.Name == fastlaunch.CheckDefaultVPC {
 			t.Errorf("default VPC checked although a launch template was given: %+v", ck)
@@ -138,5 +139,5 @@ func TestEnableWithTemplateNeedsNoDefaultVPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStatus(t, checks, fastlaunch.CheckDefaultVPC, fastlaunch.CheckPass)
+	checkStatus(t, checks, fastlaunch.CheckDefaultVPC, check.Pass)
 }

@@ -17,20 +17,6 @@ import (
 	"github.com/winami/winami/check"
 )
 
-// Check outcomes (package check's).
-const (
-	CheckPass = check.Pass
-	CheckWarn = check.Warn
-	CheckFail = check.Fail
-	CheckSkip = check.Skip
-)
-
-// Check is one preflight check: package check's type, the one doctor and package
-// imagebuilder report too.
-type Check = check.Check
-
-func failed(checks []Check) bool { return check.Failed(checks) }
-
 // Names of the preflight checks, in the order they run.
 const (
 	CheckImage          = "image-exists"
@@ -65,11 +51,11 @@ const ServiceLinkedRoleService = "ec2fastlaunch.amazonaws.com"
 // Preflight checks, before EnableFastLaunch, everything EC2 would refuse or fail
 // later with a terse reason. It returns every check; an error only when the checks
 // themselves could not run (no credentials, the region unreachable).
-func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]Check, error) {
+func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]check.Check, error) {
 	s = s.withDefaults()
-	var checks []Check
+	var checks []check.Check
 	add := func(name, status, msg, fix string) {
-		checks = append(checks, Check{Name: name, Status: status, Message: msg, Fix: fix})
+		checks = append(checks, check.Check{Name: name, Status: status, Message: msg, Fix: fix})
 	}
 
 	ident, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -82,25 +68,25 @@ func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]C
 	img, err := c.image(ctx, imageID)
 	switch {
 	case err != nil && isImageNotFound(err) || err == nil && img == nil:
-		add(CheckImage, CheckFail, fmt.Sprintf("AMI %s does not exist in %s", imageID, c.Region),
+		add(CheckImage, check.Fail, fmt.Sprintf("AMI %s does not exist in %s", imageID, c.Region),
 			"check the ID and --region (AMIs are regional: copy it with `aws ec2 copy-image` or distribute it to the region)")
 	case err != nil && awsapi.ErrorCode(err) == "InvalidAMIID.Malformed":
-		add(CheckImage, CheckFail, fmt.Sprintf("%q is not an AMI ID", imageID), "pass --image ami-… or ssm:/parameter/name")
+		add(CheckImage, check.Fail, fmt.Sprintf("%q is not an AMI ID", imageID), "pass --image ami-… or ssm:/parameter/name")
 	case err != nil:
 		return nil, fmt.Errorf("describing image %s in %s: %w", imageID, c.Region, err)
 	default:
-		add(CheckImage, CheckPass, fmt.Sprintf("AMI %s (%s) exists in %s", imageID, aws.ToString(img.Name), c.Region), "")
+		add(CheckImage, check.Pass, fmt.Sprintf("AMI %s (%s) exists in %s", imageID, aws.ToString(img.Name), c.Region), "")
 		if img.Platform == types.PlatformValuesWindows || strings.HasPrefix(aws.ToString(img.PlatformDetails), "Windows") {
-			add(CheckWindows, CheckPass, fmt.Sprintf("AMI %s is Windows", imageID), "")
+			add(CheckWindows, check.Pass, fmt.Sprintf("AMI %s is Windows", imageID), "")
 		} else {
-			add(CheckWindows, CheckFail, fmt.Sprintf("AMI %s is not Windows (platform %q)", imageID, aws.ToString(img.PlatformDetails)),
+			add(CheckWindows, check.Fail, fmt.Sprintf("AMI %s is not Windows (platform %q)", imageID, aws.ToString(img.PlatformDetails)),
 				"Fast Launch exists only for Windows AMIs")
 		}
 		if owner := aws.ToString(img.OwnerId); owner == account {
-			add(CheckOwner, CheckPass, fmt.Sprintf("AMI %s is owned by your account %s", imageID, account), "")
+			add(CheckOwner, check.Pass, fmt.Sprintf("AMI %s is owned by your account %s", imageID, account), "")
 		} else {
 			msg := fmt.Sprintf("AMI %s is owned by %s, not by your account %s", imageID, ownerName(owner, aws.ToString(img.ImageOwnerAlias)), account)
-			add(CheckOwner, CheckFail, msg, NotOwnedMessage)
+			add(CheckOwner, check.Fail, msg, NotOwnedMessage)
 		}
 	}
 
@@ -122,45 +108,45 @@ func (c *Client) Preflight(ctx context.Context, imageID string, s Settings) ([]C
 // template (when given) or else a default VPC, and that max parallel launches instances
 // of the type Fast Launch launches fit in the region's On-Demand vCPU quota. Doctor runs
 // it for every distribution region.
-func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error) {
+func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]check.Check, error) {
 	s = s.withDefaults()
-	var checks []Check
+	var checks []check.Check
 	add := func(name, status, msg, fix string) {
-		checks = append(checks, Check{Name: name, Status: status, Message: msg, Fix: fix})
+		checks = append(checks, check.Check{Name: name, Status: status, Message: msg, Fix: fix})
 	}
 	// Settings.
 	if s.MaxParallelLaunches < MinParallelLaunches {
-		add(CheckParallel, CheckFail, fmt.Sprintf("max parallel launches %d is below EC2's minimum of %d", s.MaxParallelLaunches, MinParallelLaunches),
+		add(CheckParallel, check.Fail, fmt.Sprintf("max parallel launches %d is below EC2's minimum of %d", s.MaxParallelLaunches, MinParallelLaunches),
 			fmt.Sprintf("pass --max-parallel %d or more", MinParallelLaunches))
 	} else if s.MaxParallelLaunches > DefaultParallelLaunchQuota {
-		add(CheckParallel, CheckWarn, fmt.Sprintf("max parallel launches %d is above EC2 Fast Launch's default quota of %d parallel launches per region, shared by all your AMIs", s.MaxParallelLaunches, DefaultParallelLaunchQuota),
+		add(CheckParallel, check.Warn, fmt.Sprintf("max parallel launches %d is above EC2 Fast Launch's default quota of %d parallel launches per region, shared by all your AMIs", s.MaxParallelLaunches, DefaultParallelLaunchQuota),
 			fmt.Sprintf("unless that quota was raised for %s (Service Quotas console: EC2 Fast Launch, Parallel instance launches), pass --max-parallel %d or less", c.Region, DefaultParallelLaunchQuota))
 	} else {
-		add(CheckParallel, CheckPass, fmt.Sprintf("max parallel launches %d (≥ %d)", s.MaxParallelLaunches, MinParallelLaunches), "")
+		add(CheckParallel, check.Pass, fmt.Sprintf("max parallel launches %d (≥ %d)", s.MaxParallelLaunches, MinParallelLaunches), "")
 	}
 	if s.TargetSnapshots < 1 {
-		add(CheckTargetCount, CheckFail, fmt.Sprintf("target snapshots %d is below 1", s.TargetSnapshots), "pass --snapshots 1 or more")
+		add(CheckTargetCount, check.Fail, fmt.Sprintf("target snapshots %d is below 1", s.TargetSnapshots), "pass --snapshots 1 or more")
 	}
 
 	// Where EC2 launches the instances that make the snapshots.
 	if s.LaunchTemplate != "" {
 		ref, err := ParseTemplate(s.LaunchTemplate)
 		if err != nil {
-			add(CheckLaunchTemplate, CheckFail, err.Error(), "pass --launch-template lt-… or name[:version]")
+			add(CheckLaunchTemplate, check.Fail, err.Error(), "pass --launch-template lt-… or name[:version]")
 		} else {
 			ck, err := c.checkTemplate(ctx, ref)
 			if err != nil {
 				return nil, err
 			}
 			checks = append(checks, ck)
-			if ck.Status == CheckPass {
+			if ck.Status == check.Pass {
 				typ, err := c.templateInstanceType(ctx, ref)
 				if err != nil {
 					return nil, err
 				}
 				checks = append(checks, c.checkVCPUQuota(ctx, s.MaxParallelLaunches, typ, true))
 			} else {
-				add(CheckVCPUQuota, CheckSkip, "vCPU quota not checked: the launch template that names the instance type is missing", "")
+				add(CheckVCPUQuota, check.Skip, "vCPU quota not checked: the launch template that names the instance type is missing", "")
 			}
 		}
 	} else {
@@ -176,10 +162,10 @@ func (c *Client) CheckSettings(ctx context.Context, s Settings) ([]Check, error)
 			}
 		}
 		if found == "" {
-			add(CheckDefaultVPC, CheckFail, fmt.Sprintf("no launch template given and %s has no default VPC", c.Region),
+			add(CheckDefaultVPC, check.Fail, fmt.Sprintf("no launch template given and %s has no default VPC", c.Region),
 				"pass --launch-template with a subnet and security group for the snapshot instances (or create a default VPC)")
 		} else {
-			add(CheckDefaultVPC, CheckPass, fmt.Sprintf("default VPC %s in %s will host the snapshot instances", found, c.Region), "")
+			add(CheckDefaultVPC, check.Pass, fmt.Sprintf("default VPC %s in %s will host the snapshot instances", found, c.Region), "")
 		}
 		checks = append(checks, c.checkVCPUQuota(ctx, s.MaxParallelLaunches, "", false))
 	}
@@ -211,14 +197,14 @@ func (c *Client) image(ctx context.Context, imageID string) (*types.Image, error
 	return nil, nil
 }
 
-func (c *Client) checkTemplate(ctx context.Context, ref TemplateRef) (Check, error) {
+func (c *Client) checkTemplate(ctx context.Context, ref TemplateRef) (check.Check, error) {
 	in := &ec2.DescribeLaunchTemplatesInput{}
 	if ref.ID != "" {
 		in.LaunchTemplateIds = []string{ref.ID}
 	} else {
 		in.LaunchTemplateNames = []string{ref.Name}
 	}
-	missing := Check{Name: CheckLaunchTemplate, Status: CheckFail,
+	missing := check.Check{Name: CheckLaunchTemplate, Status: check.Fail,
 		Message: fmt.Sprintf("launch template %s does not exist in %s", ref, c.Region),
 		Fix:     "create it in this region (launch templates are regional) or pass another with --launch-template"}
 	out, err := c.EC2.DescribeLaunchTemplates(ctx, in)
@@ -228,7 +214,7 @@ func (c *Client) checkTemplate(ctx context.Context, ref TemplateRef) (Check, err
 			"InvalidLaunchTemplateId.Malformed", "InvalidLaunchTemplateName.NotFound":
 			return missing, nil
 		}
-		return Check{}, fmt.Errorf("describing launch template %s in %s: %w", ref, c.Region, err)
+		return check.Check{}, fmt.Errorf("describing launch template %s in %s: %w", ref, c.Region, err)
 	}
 	if len(out.LaunchTemplates) == 0 {
 		return missing, nil
@@ -238,15 +224,15 @@ func (c *Client) checkTemplate(ctx context.Context, ref TemplateRef) (Check, err
 		vin := &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplateId, Versions: []string{ref.Version}}
 		vout, err := c.EC2.DescribeLaunchTemplateVersions(ctx, vin)
 		if err != nil && awsapi.ErrorCode(err) != "InvalidLaunchTemplateId.VersionNotFound" {
-			return Check{}, fmt.Errorf("describing version %s of launch template %s in %s: %w", ref.Version, ref, c.Region, err)
+			return check.Check{}, fmt.Errorf("describing version %s of launch template %s in %s: %w", ref.Version, ref, c.Region, err)
 		}
 		if err != nil || len(vout.LaunchTemplateVersions) == 0 {
-			return Check{Name: CheckLaunchTemplate, Status: CheckFail,
+			return check.Check{Name: CheckLaunchTemplate, Status: check.Fail,
 				Message: fmt.Sprintf("launch template %s (%s) has no version %s (latest is %d)", aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId), ref.Version, aws.ToInt64(lt.LatestVersionNumber)),
 				Fix:     "pass an existing version, $Default or $Latest"}, nil
 		}
 	}
-	return Check{Name: CheckLaunchTemplate, Status: CheckPass,
+	return check.Check{Name: CheckLaunchTemplate, Status: check.Pass,
 		Message: fmt.Sprintf("launch template %s (%s) exists in %s", aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId), c.Region)}, nil
 }
 
@@ -267,7 +253,7 @@ func PrincipalARN(callerARN string) string {
 // the settings: what EC2 itself checks (LaunchQuestions: EnableFastLaunch, and the launch
 // from the AMI with the launch template, its subnet, security groups and instance
 // profile's role), the reads the command makes, and the service-linked role's creation.
-func (c *Client) checkPermissions(ctx context.Context, callerARN, account, imageID string, img *types.Image, s Settings) (Check, error) {
+func (c *Client) checkPermissions(ctx context.Context, callerARN, account, imageID string, img *types.Image, s Settings) (check.Check, error) {
 	launch := Launch{Partition: catalog.Partition(c.Region), Region: c.Region, Account: account, ImageID: imageID}
 	if img != nil {
 		launch.ImageTags = map[string]string{}
@@ -279,13 +265,13 @@ func (c *Client) checkPermissions(ctx context.Context, callerARN, account, image
 		if ref, err := ParseTemplate(s.LaunchTemplate); err == nil {
 			tpl, err := c.Template(ctx, ref)
 			if err != nil {
-				return Check{}, err
+				return check.Check{}, err
 			}
 			if tpl != nil {
 				launch.TemplateID, launch.Subnets, launch.SecurityGroups, launch.TemplateTags = tpl.ID, tpl.Subnets, tpl.SecurityGroups, tpl.Tags
 				if tpl.InstanceProfile != "" {
 					if launch.RoleARN, err = ProfileRoleARN(ctx, c.IAM, tpl.InstanceProfile); err != nil && !awsapi.IsAccessDenied(err) && awsapi.ErrorCode(err) != "NoSuchEntity" {
-						return Check{}, err
+						return check.Check{}, err
 					}
 				}
 			} else {
@@ -300,20 +286,20 @@ func (c *Client) checkPermissions(ctx context.Context, callerARN, account, image
 	denied, err := Ask(ctx, c.IAM, callerARN, qs)
 	switch {
 	case err != nil && awsapi.IsAccessDenied(err):
-		return Check{Name: CheckPermissions, Status: CheckSkip,
+		return check.Check{Name: CheckPermissions, Status: check.Skip,
 			Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", callerARN),
 			Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let winami check, or compare with `winami iam-policy --for operator`"}, nil
 	case err != nil:
-		return Check{Name: CheckPermissions, Status: CheckWarn,
+		return check.Check{Name: CheckPermissions, Status: check.Warn,
 			Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", callerARN, err)}, nil
 	}
 	if len(denied) > 0 {
-		return Check{Name: CheckPermissions, Status: CheckFail,
+		return check.Check{Name: CheckPermissions, Status: check.Fail,
 			Message: fmt.Sprintf("%s may not call %s", PrincipalARN(callerARN), strings.Join(denied, ", ")),
 			Fix: "allow those actions (see `winami iam-policy --for operator`: EC2 checks that whoever enables Fast Launch may launch from the AMI and the launch template); " +
 				"iam:CreateServiceLinkedRole is needed once per account for " + ServiceLinkedRoleService}, nil
 	}
-	return Check{Name: CheckPermissions, Status: CheckPass,
+	return check.Check{Name: CheckPermissions, Status: check.Pass,
 		Message: fmt.Sprintf("%s may enable Fast Launch for %s and launch what it launches", PrincipalARN(callerARN), imageID)}, nil
 }
 

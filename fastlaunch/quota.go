@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 )
 
 // What AWS documents about the instances Fast Launch launches, and the quotas they meet
@@ -102,9 +103,9 @@ func (c *Client) quotaValue(ctx context.Context) (value float64, isDefault bool,
 
 // checkVCPUQuota checks that maxParallel instances of instanceType fit in the region's
 // On-Demand standard vCPU quota. fromTemplate says where instanceType came from.
-func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instanceType string, fromTemplate bool) Check {
-	skip := func(msg, fix string) Check {
-		return Check{Name: CheckVCPUQuota, Status: CheckSkip, Message: msg, Fix: fix}
+func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instanceType string, fromTemplate bool) check.Check {
+	skip := func(msg, fix string) check.Check {
+		return check.Check{Name: CheckVCPUQuota, Status: check.Skip, Message: msg, Fix: fix}
 	}
 	source := "Fast Launch's default"
 	if fromTemplate {
@@ -126,14 +127,14 @@ func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instance
 	it, err := c.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []types.InstanceType{types.InstanceType(instanceType)}})
 	switch {
 	case err != nil && strings.HasPrefix(awsapi.ErrorCode(err), "InvalidInstanceType"):
-		return Check{Name: CheckVCPUQuota, Status: CheckFail,
+		return check.Check{Name: CheckVCPUQuota, Status: check.Fail,
 			Message: fmt.Sprintf("instance type %s (%s) does not exist in %s", instanceType, source, c.Region),
 			Fix:     "set an existing instance type in the launch template, e.g. " + DefaultInstanceType}
 	case err != nil && awsapi.IsAccessDenied(err):
 		return skip(fmt.Sprintf("vCPU quota not checked: you may not call ec2:DescribeInstanceTypes in %s", c.Region),
 			"allow ec2:DescribeInstanceTypes to let winami check")
 	case err != nil:
-		return Check{Name: CheckVCPUQuota, Status: CheckWarn,
+		return check.Check{Name: CheckVCPUQuota, Status: check.Warn,
 			Message: fmt.Sprintf("vCPU quota not checked: describing instance type %s in %s: %v", instanceType, c.Region, err)}
 	}
 	vcpus := int32(0)
@@ -143,7 +144,7 @@ func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instance
 		}
 	}
 	if vcpus <= 0 {
-		return Check{Name: CheckVCPUQuota, Status: CheckWarn,
+		return check.Check{Name: CheckVCPUQuota, Status: check.Warn,
 			Message: fmt.Sprintf("vCPU quota not checked: EC2 gave no vCPU count for %s in %s", instanceType, c.Region)}
 	}
 
@@ -153,7 +154,7 @@ func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instance
 		return skip(fmt.Sprintf("vCPU quota not checked: you may not call servicequotas:GetServiceQuota in %s", c.Region),
 			"grant servicequotas:GetServiceQuota and servicequotas:GetAWSDefaultServiceQuota to let winami check, or compare in the Service Quotas console ("+VCPUServiceCode+" / "+VCPUQuotaCode+")")
 	case err != nil:
-		return Check{Name: CheckVCPUQuota, Status: CheckWarn,
+		return check.Check{Name: CheckVCPUQuota, Status: check.Warn,
 			Message: fmt.Sprintf("vCPU quota not checked: reading quota %s/%s in %s: %v", VCPUServiceCode, VCPUQuotaCode, c.Region, err)}
 	}
 	need := int64(maxParallel) * int64(vcpus)
@@ -170,10 +171,10 @@ func (c *Client) checkVCPUQuota(ctx context.Context, maxParallel int32, instance
 		if fit := have / int64(vcpus); fit >= MinParallelLaunches {
 			fix = fmt.Sprintf("pass --max-parallel %d or less (slower snapshot creation), or ", fit) + fix
 		}
-		return Check{Name: CheckVCPUQuota, Status: CheckFail,
+		return check.Check{Name: CheckVCPUQuota, Status: check.Fail,
 			Message: calc + " exceed " + quotaText + "; instances already running count against it too",
 			Fix:     fix + " (the desired value leaves room for the instances you run today)"}
 	}
-	return Check{Name: CheckVCPUQuota, Status: CheckPass,
+	return check.Check{Name: CheckVCPUQuota, Status: check.Pass,
 		Message: calc + " within " + quotaText + "; instances already running count against it too"}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 )
 
@@ -45,7 +46,7 @@ func TestPreflightVCPUQuotaWithin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Enable within the quota: %v", err)
 	}
-	c := checkStatus(t, res.Checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckPass)
+	c := checkStatus(t, res.Checks, fastlaunch.CheckVCPUQuota, check.Pass)
 	for _, want := range []string{"6 parallel launches × 4 vCPUs of t3.xlarge", "= 24 vCPUs", "quota of 24 vCPUs in us-east-1", "running count against it"} {
 		if !strings.Contains(c.Message, want) {
 			t.Errorf("pass message %q lacks %q", c.Message, want)
@@ -65,14 +66,14 @@ func TestPreflightVCPUQuotaExceeded(t *testing.T) {
 	w.setVCPUQuota(t, 16)
 	before := w.srv.Faults.Count("ec2", "EnableFastLaunch", "")
 	res, err := w.c.Enable(ctx, owned, fastlaunch.Settings{}, fastlaunch.EnableOptions{})
-	var pe *fastlaunch.PreflightError
+	var pe *check.PreflightError
 	if !errors.As(err, &pe) {
 		t.Fatalf("Enable over the quota: %v, want a preflight error", err)
 	}
 	if w.srv.Faults.Count("ec2", "EnableFastLaunch", "") != before {
 		t.Error("EnableFastLaunch called over the quota")
 	}
-	c := checkStatus(t, res.Checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckFail)
+	c := checkStatus(t, res.Checks, fastlaunch.CheckVCPUQuota, check.Fail)
 	for _, want := range []string{"= 24 vCPUs exceed", "quota of 16 vCPUs in us-east-1", "ec2/L-1216C47A", "running count against it"} {
 		if !strings.Contains(c.Message, want) {
 			t.Errorf("fail message %q lacks %q", c.Message, want)
@@ -89,7 +90,7 @@ func TestPreflightVCPUQuotaExceeded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckFail)
+	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Fail)
 	if !strings.Contains(c.Message, "8 parallel launches × 4 vCPUs of t3.xlarge") || !strings.Contains(c.Fix, "pass --max-parallel 7 or less") ||
 		!strings.Contains(c.Fix, "--desired-value 62") {
 		t.Errorf("8 launches over 30 vCPUs: %+v", c)
@@ -101,7 +102,7 @@ func TestPreflightVCPUQuotaExceeded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckFail)
+	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Fail)
 	if !strings.Contains(c.Message, "quota of 5 vCPUs") || !strings.Contains(c.Message, "AWS default") {
 		t.Errorf("default quota: %+v", c)
 	}
@@ -129,7 +130,7 @@ func TestPreflightVCPUQuotaUsesTemplateInstanceType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckFail)
+	c := checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Fail)
 	if !strings.Contains(c.Message, "8 vCPUs of m6i.2xlarge (from the launch template) = 48 vCPUs") {
 		t.Errorf("template type: %+v", c)
 	}
@@ -138,7 +139,7 @@ func TestPreflightVCPUQuotaUsesTemplateInstanceType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckPass)
+	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Pass)
 	if !strings.Contains(c.Message, "4 vCPUs of t3.xlarge (the launch template names none") {
 		t.Errorf("template without a type: %+v", c)
 	}
@@ -147,7 +148,7 @@ func TestPreflightVCPUQuotaUsesTemplateInstanceType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckSkip)
+	c = checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Skip)
 	if !strings.Contains(c.Message, "g4dn.xlarge is not a standard") {
 		t.Errorf("gpu template: %+v", c)
 	}
@@ -156,7 +157,7 @@ func TestPreflightVCPUQuotaUsesTemplateInstanceType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckSkip)
+	checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Skip)
 }
 
 func TestPreflightVCPUQuotaUnreadableIsSkipped(t *testing.T) {
@@ -170,7 +171,7 @@ func TestPreflightVCPUQuotaUnreadableIsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Enable with the quota unreadable: %v", err)
 	}
-	c := checkStatus(t, res.Checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckSkip)
+	c := checkStatus(t, res.Checks, fastlaunch.CheckVCPUQuota, check.Skip)
 	if !strings.Contains(c.Message, "not checked") || !strings.Contains(c.Fix, "servicequotas:GetServiceQuota") {
 		t.Errorf("skip note: %+v", c)
 	}
@@ -185,15 +186,15 @@ func TestPreflightParallelAboveFastLaunchQuotaWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := checkStatus(t, checks, fastlaunch.CheckParallel, fastlaunch.CheckWarn)
+	c := checkStatus(t, checks, fastlaunch.CheckParallel, check.Warn)
 	if !strings.Contains(c.Message, "default quota of 40 parallel launches") || !strings.Contains(c.Fix, "--max-parallel 40") {
 		t.Errorf("above 40: %+v", c)
 	}
 	// 41 × 4 = 164 vCPUs fit in the seeded 256.
-	checkStatus(t, checks, fastlaunch.CheckVCPUQuota, fastlaunch.CheckPass)
+	checkStatus(t, checks, fastlaunch.CheckVCPUQuota, check.Pass)
 	checks, err = w.c.CheckSettings(context.Background(), fastlaunch.Settings{MaxParallelLaunches: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkStatus(t, checks, fastlaunch.CheckParallel, fastlaunch.CheckPass)
+	checkStatus(t, checks, fastlaunch.CheckParallel, check.Pass)
 }

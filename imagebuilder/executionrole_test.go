@@ -14,6 +14,7 @@ import (
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
 )
 
@@ -167,7 +168,7 @@ func TestExecutionRoleDrift(t *testing.T) {
 	d.Pipeline.ExecutionRole = aws.String("arn:aws:iam::" + e.srv.Account + ":role/ec2-only")
 	e.srv.Faults.ResetCounts()
 	_, err = imagebuilder.Apply(ctx, e.clients, d, opts)
-	var pe *imagebuilder.PreflightError
+	var pe *check.PreflightError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "does not let imagebuilder.amazonaws.com assume it") || e.roleMutations() != 0 || e.mutations() != 0 {
 		t.Fatalf("apply with an untrusting role: %v, %d IAM and %d Image Builder mutations", err, e.roleMutations(), e.mutations())
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/component"
 	"github.com/winami/winami/imagebuilder"
 )
@@ -616,7 +617,7 @@ func TestPreflight(t *testing.T) {
 				imagebuilder.PlanChanges, imagebuilder.Apply,
 			} {
 				_, err := f(ctx, e.clients, d, imagebuilder.Options{})
-				var pe *imagebuilder.PreflightError
+				var pe *check.PreflightError
 				if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) {
 					t.Errorf("error %v, want a PreflightError with %q", err, tt.want)
 				}

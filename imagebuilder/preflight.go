@@ -30,11 +30,6 @@ type ParentImage struct {
 	RootVolumeGiB int32  `json:"rootVolumeGiB,omitempty"`
 }
 
-// PreflightError lists what must be fixed before Apply can create anything: package
-// check's type, the one doctor and package fastlaunch return too, with What
-// "checking before apply" and one failed check a problem.
-type PreflightError = check.PreflightError
-
 // preflightWhat names the checks Plan and Apply run first.
 const preflightWhat = "checking before apply"
 
@@ -57,7 +52,7 @@ func preflight(ctx context.Context, c Clients, d *Desired, checkProfile bool) (P
 	var problems []check.Check
 	parent, err := ResolveParent(ctx, c, d.Region, aws.ToString(d.Recipe.ParentImage))
 	if err != nil {
-		var pe *PreflightError
+		var pe *check.PreflightError
 		if !errors.As(err, &pe) {
 			return parent, err
 		}
@@ -76,7 +71,7 @@ func preflight(ctx context.Context, c Clients, d *Desired, checkProfile bool) (P
 		}
 	}
 	if len(problems) > 0 {
-		return parent, &PreflightError{What: preflightWhat, Checks: problems}
+		return parent, &check.PreflightError{What: preflightWhat, Checks: problems}
 	}
 	return parent, nil
 }

@@ -74,7 +74,7 @@ type Pipeline struct {
 // imagebuilder.FindReleaseAMI; the cached images' digests and platform manifests, read
 // from their registries unless opts.NoRegistry) and renders img into the desired state. A
 // spec that does not render, or whose pin cannot be read, is an *InputError; a pinned
-// release that does not exist is an *imagebuilder.PreflightError.
+// release that does not exist is a *check.PreflightError.
 func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) (*Pipeline, error) {
 	region := img.Metadata.Region
 	// apply counts versions from 1.0.0 (the next patch for new content); rendered files
@@ -171,7 +171,7 @@ func (p *Pipeline) Apply(ctx context.Context) (*imagebuilder.Plan, error) {
 // plan, apply and build do before their first change. applies tells whether the caller
 // applies the spec first: what Options.CreateRoles and CreateInstanceProfile will create
 // is then no problem.
-func (p *Pipeline) Preflight(ctx context.Context, applies bool) ([]preflight.Check, error) {
+func (p *Pipeline) Preflight(ctx context.Context, applies bool) ([]check.Check, error) {
 	var opts preflight.Options
 	if applies {
 		opts = preflight.Options{CreatesInstanceProfile: p.opts.CreateInstanceProfile || p.opts.CreateRoles, CreatesRoles: p.opts.CreateRoles}

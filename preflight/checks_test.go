@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/check"
 	ibuilder "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
 )
@@ -24,7 +25,7 @@ func withBuild(lines ...string) []string {
 	return []string{"PROFILE", "EC2InstanceProfileForImageBuilder\n    " + strings.Join(lines, "\n    ")}
 }
 
-func checkNamed(t *testing.T, checks []preflight.Check, name string) preflight.Check {
+func checkNamed(t *testing.T, checks []check.Check, name string) check.Check {
 	t.Helper()
 	for _, c := range checks {
 		if c.Name == name {
@@ -32,7 +33,7 @@ func checkNamed(t *testing.T, checks []preflight.Check, name string) preflight.C
 		}
 	}
 	t.Fatalf("no %s check in %+v", name, checks)
-	return preflight.Check{}
+	return check.Check{}
 }
 
 func TestInstanceTypeTypo(t *testing.T) {
@@ -71,13 +72,13 @@ func TestInstanceTypeNotInSubnetZone(t *testing.T) {
 		t.Errorf("zone: %+v", c)
 	}
 	a := w.zoneSubnet(t, "us-east-1a")
-	if c := checkNamed(t, w.run(t, loadSpec(t, withBuild("subnetId: "+a)...)), preflight.CheckInstanceTypes); c.Status != preflight.Pass ||
+	if c := checkNamed(t, w.run(t, loadSpec(t, withBuild("subnetId: "+a)...)), preflight.CheckInstanceTypes); c.Status != check.Pass ||
 		!strings.Contains(c.Message, "us-east-1a, the subnet's zone") {
 		t.Errorf("us-east-1a: %+v", c)
 	}
 	f := w.zoneSubnet(t, "us-east-1f")
 	c = checkNamed(t, w.run(t, loadSpec(t, withBuild("subnetId: "+f, "instanceTypes: [m1.small, m6i.2xlarge]")...)), preflight.CheckInstanceTypes)
-	if c.Status != preflight.Warn || !strings.Contains(c.Message, "m1.small is offered in us-east-1 but not in us-east-1f") {
+	if c.Status != check.Warn || !strings.Contains(c.Message, "m1.small is offered in us-east-1 but not in us-east-1f") {
 		t.Errorf("one of two types missing: %+v", c)
 	}
 }
@@ -88,13 +89,13 @@ func TestInstanceTypeNotInRegion(t *testing.T) {
 	// m1.small is not offered in us-east-2 (moto's captured offerings).
 	img := loadSpec(t, withBuild("instanceTypes: [m1.small]")...)
 	img.Metadata.Region = "us-east-2"
-	var c preflight.Check
+	var c check.Check
 	for _, ck := range w.run(t, img) {
 		if ck.Name == preflight.CheckInstanceTypes {
 			c = ck
 		}
 	}
-	if c.Status != preflight.Fail || c.Message != "m1.small is not offered in us-east-2" || !strings.Contains(c.Fix, "--region us-east-2") {
+	if c.Status != check.Fail || c.Message != "m1.small is not offered in us-east-2" || !strings.Contains(c.Fix, "--region us-east-2") {
 		t.Errorf("region: %+v", c)
 	}
 }
@@ -110,7 +111,7 @@ func TestExecutionRoleMissing(t *testing.T) {
 	}
 	// apply --create-roles makes it: not a problem then.
 	w.d.Options.CreatesRoles = true
-	if c := checkNamed(t, w.run(t, img), preflight.CheckExecutionRole); c.Status != preflight.Pass || !strings.Contains(c.Message, "apply creates it") {
+	if c := checkNamed(t, w.run(t, img), preflight.CheckExecutionRole); c.Status != check.Pass || !strings.Contains(c.Message, "apply creates it") {
 		t.Errorf("with --create-roles: %+v", c)
 	}
 }
@@ -158,7 +159,7 @@ func TestNoExecutionRoleOutsideImageBuilderPath(t *testing.T) {
 	img.Spec.Distribution.PublishParameter = "/imagebuilder/doc-win2022/image_id"
 	img.Spec.Build.ExecutionRole = ""
 	img.Spec.Distribution.FastLaunch = nil
-	if c := checkNamed(t, w.run(t, img), preflight.CheckExecutionRole); c.Status != preflight.Pass {
+	if c := checkNamed(t, w.run(t, img), preflight.CheckExecutionRole); c.Status != check.Pass {
 		t.Errorf("/imagebuilder/ without a role: %+v", c)
 	}
 }
@@ -182,7 +183,7 @@ func (w *docWorld) withdraw(t *testing.T, region, name, version string) {
 func TestEKSComponentMissing(t *testing.T) {
 	w := newDocWorld(t)
 	base := loadSpec(t, "PARENT", "parent: {source: windows-base}")
-	if c := checkNamed(t, w.run(t, base), preflight.CheckEKSComponent); c.Status != preflight.Pass || !strings.Contains(c.Message, "1.33.0 for Kubernetes 1.33") {
+	if c := checkNamed(t, w.run(t, base), preflight.CheckEKSComponent); c.Status != check.Pass || !strings.Contains(c.Message, "1.33.0 for Kubernetes 1.33") {
 		t.Errorf("published: %+v", c)
 	}
 	w.withdraw(t, "us-east-1", "eks-optimized-ami-windows", "1.33.0")
@@ -235,7 +236,7 @@ func TestFastLaunchTemplateUntagged(t *testing.T) {
 		t.Errorf("untagged: %+v", c)
 	}
 	for _, c := range checks {
-		if c.Name == preflight.CheckFastLaunchRights && strings.HasPrefix(c.Message, "us-west-2") && c.Status != preflight.Pass {
+		if c.Name == preflight.CheckFastLaunchRights && strings.HasPrefix(c.Message, "us-west-2") && c.Status != check.Pass {
 			t.Errorf("tagged template in us-west-2: %+v", c)
 		}
 	}
@@ -275,7 +276,7 @@ func TestDoctorListsTheNewChecks(t *testing.T) {
 	w := newDocWorld(t)
 	checks := w.run(t, loadSpec(t))
 	for _, name := range []string{preflight.CheckInstanceTypes, preflight.CheckExecutionRole, preflight.CheckFastLaunchRights} {
-		if c := checkNamed(t, checks, name); c.Status != preflight.Pass {
+		if c := checkNamed(t, checks, name); c.Status != check.Pass {
 			t.Errorf("%s: %+v", name, c)
 		}
 	}

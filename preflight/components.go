@@ -13,6 +13,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/spec"
 )
 
@@ -22,7 +23,7 @@ import (
 // Kubernetes release, so a new version can exist in EKS before it exists here. The
 // check lists Amazon's versions (ListComponents with owner Amazon and a name filter,
 // https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_ListComponents.html).
-func (d *Doctor) eksComponent(ctx context.Context, img *spec.WindowsImage) (Check, error) {
+func (d *Doctor) eksComponent(ctx context.Context, img *spec.WindowsImage) (check.Check, error) {
 	region := img.Metadata.Region
 	k8s := img.Spec.KubernetesVersion
 	in := &imagebuilder.ListComponentsInput{Owner: ibtypes.OwnershipAmazon,
@@ -33,10 +34,10 @@ func (d *Doctor) eksComponent(ctx context.Context, img *spec.WindowsImage) (Chec
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			if awsapi.IsAccessDenied(err) {
-				return Check{Name: CheckEKSComponent, Status: Warn, Message: fmt.Sprintf("%s not checked in %s: %v", catalog.ComponentEKS, region, err),
+				return check.Check{Name: CheckEKSComponent, Status: check.Warn, Message: fmt.Sprintf("%s not checked in %s: %v", catalog.ComponentEKS, region, err),
 					Fix: "allow imagebuilder:ListComponents"}, nil
 			}
-			return Check{}, fmt.Errorf("listing Amazon's %s versions in %s: %w", catalog.ComponentEKS, region, err)
+			return check.Check{}, fmt.Errorf("listing Amazon's %s versions in %s: %w", catalog.ComponentEKS, region, err)
 		}
 		for _, c := range out.ComponentVersionList {
 			if aws.ToString(c.Name) == catalog.ComponentEKS {
@@ -52,7 +53,7 @@ func (d *Doctor) eksComponent(ctx context.Context, img *spec.WindowsImage) (Chec
 	}
 	if len(match) > 0 {
 		sortVersions(match)
-		return Check{Name: CheckEKSComponent, Status: Pass,
+		return check.Check{Name: CheckEKSComponent, Status: check.Pass,
 			Message: fmt.Sprintf("Amazon's %s has %s for Kubernetes %s in %s", catalog.ComponentEKS, match[len(match)-1], k8s, region)}, nil
 	}
 	newest := "none"
@@ -60,7 +61,7 @@ func (d *Doctor) eksComponent(ctx context.Context, img *spec.WindowsImage) (Chec
 		sortVersions(versions)
 		newest = versions[len(versions)-1]
 	}
-	return Check{Name: CheckEKSComponent, Status: Fail,
+	return check.Check{Name: CheckEKSComponent, Status: check.Fail,
 		Message: fmt.Sprintf("Amazon's %s component has no version %s in %s (newest: %s): the recipe's %s cannot resolve, and it lags new Kubernetes releases",
 			catalog.ComponentEKS, catalog.EKSComponentVersion(k8s), region, newest, catalog.ManagedComponentARN(region, catalog.ComponentEKS, catalog.EKSComponentVersion(k8s))),
 		Fix: fmt.Sprintf("use spec.parent.source: %s (the EKS-optimized AMI already has Kubernetes %s when `winami resolve` lists it), or a Kubernetes version the component has, or wait for Amazon to publish it "+

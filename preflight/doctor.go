@@ -13,18 +13,6 @@ import (
 	"github.com/winami/winami/spec"
 )
 
-// Check is one line of the doctor's report: pass, warn, fail or skip, with the fix
-// (package check's type, the one package fastlaunch and package imagebuilder report too).
-type Check = check.Check
-
-// Check outcomes (package check's).
-const (
-	Pass = check.Pass
-	Warn = check.Warn
-	Fail = check.Fail
-	Skip = check.Skip
-)
-
 // Names of the doctor's checks.
 const (
 	CheckCredentials     = "credentials"
@@ -64,7 +52,7 @@ type Doctor struct {
 	// CheckImages, when set, checks the cached images against the spec's Windows version
 	// and Kubernetes minor, which names the AMI's containerd (package images); without it
 	// the check is skipped with a pointer to `winami images check`.
-	CheckImages func(ctx context.Context, refs []string, windows, kubernetes string) Check
+	CheckImages func(ctx context.Context, refs []string, windows, kubernetes string) check.Check
 	// Options are what the command is about to create itself.
 	Options Options
 }
@@ -86,32 +74,26 @@ type Options struct {
 // Preflight runs doctor's checks, without the registry reads, as build and apply do
 // before their first change: it returns every check, and an error only when checks could
 // not run at all.
-func Preflight(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) ([]Check, error) {
+func Preflight(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Options) ([]check.Check, error) {
 	opts.Fast = true
 	return (&Doctor{Clients: clients, Options: opts}).Run(ctx, img)
 }
 
-// Problems are the failed checks of a preflight, for a caller that stops on them.
-func Problems(checks []Check) []Check { return check.Problems(checks) }
-
-// Failed reports whether any check failed.
-func Failed(checks []Check) bool { return check.Failed(checks) }
-
 // Run runs every check for the spec, in order. It stops after the credentials check when
 // that fails (nothing else can run). The error is for checks that could not run at all.
-func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
+func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]check.Check, error) {
 	region := img.Metadata.Region
-	var checks []Check
-	add := func(c Check) { checks = append(checks, c) }
+	var checks []check.Check
+	add := func(c check.Check) { checks = append(checks, c) }
 
 	ident, err := d.Clients.STS(region).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		add(Check{Name: CheckCredentials, Status: Fail, Message: fmt.Sprintf("no usable AWS credentials: %v", err),
+		add(check.Check{Name: CheckCredentials, Status: check.Fail, Message: fmt.Sprintf("no usable AWS credentials: %v", err),
 			Fix: "refresh the credentials (aws sso login, new keys) or pick the profile with --profile / AWS_PROFILE"})
 		return checks, nil
 	}
 	callerARN := aws.ToString(ident.Arn)
-	add(Check{Name: CheckCredentials, Status: Pass, Message: fmt.Sprintf("account %s as %s", aws.ToString(ident.Account), callerARN)})
+	add(check.Check{Name: CheckCredentials, Status: check.Pass, Message: fmt.Sprintf("account %s as %s", aws.ToString(ident.Account), callerARN)})
 
 	perm, err := d.permissions(ctx, img, callerARN)
 	if err != nil {
@@ -156,11 +138,11 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]Check, erro
 	switch {
 	case d.Options.Fast:
 	case !img.Spec.Cache.IsEnabled():
-		add(Check{Name: CheckCachedImages, Status: Pass, Message: "no images cached"})
+		add(check.Check{Name: CheckCachedImages, Status: check.Pass, Message: "no images cached"})
 	case d.CheckImages != nil:
 		add(d.CheckImages(ctx, img.Spec.Cache.Images, img.Spec.Windows.Version, img.Spec.KubernetesVersion))
 	default:
-		add(Check{Name: CheckCachedImages, Status: Skip, Message: fmt.Sprintf("%d cached images not checked here", len(img.Spec.Cache.Images)),
+		add(check.Check{Name: CheckCachedImages, Status: check.Skip, Message: fmt.Sprintf("%d cached images not checked here", len(img.Spec.Cache.Images)),
 			Fix: "run `winami images check -f` on the spec"})
 	}
 

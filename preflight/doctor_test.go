@@ -17,6 +17,7 @@ import (
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/check"
 	ibuilder "github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/spec"
@@ -103,7 +104,7 @@ func loadSpec(t *testing.T, repl ...string) *spec.WindowsImage {
 	return img
 }
 
-func (w *docWorld) run(t *testing.T, img *spec.WindowsImage) []preflight.Check {
+func (w *docWorld) run(t *testing.T, img *spec.WindowsImage) []check.Check {
 	t.Helper()
 	checks, err := w.d.Run(context.Background(), img)
 	if err != nil {
@@ -113,12 +114,12 @@ func (w *docWorld) run(t *testing.T, img *spec.WindowsImage) []preflight.Check {
 }
 
 // onlyFailure asserts that exactly the named check fails (all its lines) and returns it.
-func onlyFailure(t *testing.T, checks []preflight.Check, name string) preflight.Check {
+func onlyFailure(t *testing.T, checks []check.Check, name string) check.Check {
 	t.Helper()
-	var got preflight.Check
+	var got check.Check
 	n := 0
 	for _, c := range checks {
-		if c.Status == preflight.Fail {
+		if c.Status == check.Fail {
 			if c.Name != name {
 				t.Errorf("check %s failed too: %s", c.Name, c.Message)
 			}
@@ -162,7 +163,7 @@ func TestDoctorAllPass(t *testing.T) {
 	names := map[string]bool{}
 	for _, c := range checks {
 		names[c.Name] = true
-		if c.Status == preflight.Fail || c.Status == preflight.Warn {
+		if c.Status == check.Fail || c.Status == check.Warn {
 			t.Errorf("%s: %s %s", c.Name, c.Status, c.Message)
 		}
 	}
@@ -201,10 +202,10 @@ func TestDoctorSimulationDeniedIsSkipped(t *testing.T) {
 	w.srv.Faults.FailNext("iam", "SimulatePrincipalPolicy", awsemu.FaultError{Status: 403, Code: "AccessDenied", Message: "not authorized to perform iam:SimulatePrincipalPolicy"})
 	checks := w.run(t, loadSpec(t))
 	for _, c := range checks {
-		if c.Name == preflight.CheckPermissions && (c.Status != preflight.Skip || !strings.Contains(c.Message, "not checked")) {
+		if c.Name == preflight.CheckPermissions && (c.Status != check.Skip || !strings.Contains(c.Message, "not checked")) {
 			t.Errorf("permissions: %+v", c)
 		}
-		if c.Status == preflight.Fail {
+		if c.Status == check.Fail {
 			t.Errorf("%s failed: %s", c.Name, c.Message)
 		}
 	}
@@ -225,7 +226,7 @@ func TestDoctorRoleChecksSkippedWithoutProfile(t *testing.T) {
 	w := newDocWorld(t)
 	checks := w.run(t, loadSpec(t, "PROFILE", "NoSuchProfile"))
 	for _, name := range []string{preflight.CheckRolePolicy, preflight.CheckECRRead} {
-		var found []preflight.Check
+		var found []check.Check
 		for _, c := range checks {
 			if c.Name == name {
 				found = append(found, c)
@@ -235,7 +236,7 @@ func TestDoctorRoleChecksSkippedWithoutProfile(t *testing.T) {
 			t.Errorf("%d %s rows, want 1 (skip): %+v", len(found), name, checks)
 			continue
 		}
-		if c := found[0]; c.Status != preflight.Skip || !strings.Contains(c.Message, "NoSuchProfile does not exist") || c.Fix == "" {
+		if c := found[0]; c.Status != check.Skip || !strings.Contains(c.Message, "NoSuchProfile does not exist") || c.Fix == "" {
 			t.Errorf("%s: %+v, want skip naming the missing profile, with a fix", name, c)
 		}
 	}
@@ -282,7 +283,7 @@ func TestDoctorFastLaunchPerRegion(t *testing.T) {
 		t.Errorf("fast launch: %+v", c)
 	}
 	for _, c := range checks {
-		if c.Name == preflight.CheckFastLaunch && strings.HasPrefix(c.Message, "us-east-1") && c.Status != preflight.Pass {
+		if c.Name == preflight.CheckFastLaunch && strings.HasPrefix(c.Message, "us-east-1") && c.Status != check.Pass {
 			t.Errorf("us-east-1: %+v", c)
 		}
 	}
@@ -293,7 +294,7 @@ func TestDoctorPinnedRelease(t *testing.T) {
 	rel := seed.Releases[0].Format("2006.01.02")
 	checks := w.run(t, loadSpec(t, "PARENT", "parent: {releaseDate: \""+rel+"\"}"))
 	for _, c := range checks {
-		if c.Name == preflight.CheckParentImage && (c.Status != preflight.Pass || !strings.Contains(c.Message, rel)) {
+		if c.Name == preflight.CheckParentImage && (c.Status != check.Pass || !strings.Contains(c.Message, rel)) {
 			t.Errorf("pinned to a seeded release: %+v", c)
 		}
 	}
@@ -331,7 +332,7 @@ func TestDoctorPinnedDeprecatedRelease(t *testing.T) {
 	for _, c := range checks {
 		if c.Name == preflight.CheckParentImage {
 			found = true
-			if c.Status != preflight.Pass || !strings.Contains(c.Message, name) {
+			if c.Status != check.Pass || !strings.Contains(c.Message, name) {
 				t.Errorf("pinned to a deprecated release: %+v", c)
 			}
 		}
@@ -370,7 +371,7 @@ func TestDoctorPermissionsOnTheARNsWinamiUses(t *testing.T) {
 		"arn:aws:imagebuilder:*:*:image/doc-win2022/*",
 		"arn:aws:imagebuilder:*:aws:component/*"]}]}`)
 	for _, c := range w.run(t, loadSpec(t)) {
-		if c.Name == preflight.CheckPermissions && c.Status != preflight.Pass {
+		if c.Name == preflight.CheckPermissions && c.Status != check.Pass {
 			t.Errorf("permissions with a policy scoped to winami's ARNs: %s %s", c.Status, c.Message)
 		}
 	}

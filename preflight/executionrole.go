@@ -10,6 +10,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/spec"
 )
@@ -36,19 +37,19 @@ const createRolesFix = "`winami apply --create-roles` creates it, as do the clou
 // for the aws:ec2:image data type ("Prerequisites for SSM output parameters",
 // https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html#ami-distribution-prereqs-ssm-param).
 // It returns no check when the spec publishes nothing and names no role.
-func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, account string) []Check {
+func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, account string) []check.Check {
 	role := executionRoleOf(img)
 	param := img.Spec.Distribution.PublishParameter
 	switch {
 	case role == "" && param == "":
 		return nil
 	case role == "" && spec.NeedsExecutionRole(param):
-		return []Check{{Name: CheckExecutionRole, Status: Fail,
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Fail,
 			Message: fmt.Sprintf("spec.distribution.publishParameter %s is outside %s and the pipeline has no execution role: Image Builder's service-linked role "+
 				"(AWS managed policy AWSServiceRoleForImageBuilder) may write only %s* parameters, so the image would fail at distribution", param, spec.ServiceLinkedParameterPrefix, spec.ServiceLinkedParameterPrefix),
 			Fix: fmt.Sprintf("set spec.build.executionRole to %s (%s), or publish under %s", spec.DefaultExecutionRole(img.Metadata.Name), createRolesFix, spec.ServiceLinkedParameterPrefix)}}
 	case role == "":
-		return []Check{{Name: CheckExecutionRole, Status: Pass,
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Pass,
 			Message: fmt.Sprintf("no execution role: Image Builder's service-linked role may write %s (it may write %s*)", param, spec.ServiceLinkedParameterPrefix)}}
 	}
 	name := spec.RoleName(role)
@@ -57,24 +58,24 @@ func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, acco
 	switch {
 	case err != nil && awsapi.ErrorCode(err) == "NoSuchEntity":
 		if d.Options.CreatesRoles {
-			return []Check{{Name: CheckExecutionRole, Status: Pass, Message: fmt.Sprintf("execution role %s does not exist yet: apply creates it (--create-roles)", name)}}
+			return []check.Check{{Name: CheckExecutionRole, Status: check.Pass, Message: fmt.Sprintf("execution role %s does not exist yet: apply creates it (--create-roles)", name)}}
 		}
-		return []Check{{Name: CheckExecutionRole, Status: Fail,
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Fail,
 			Message: fmt.Sprintf("execution role %s (spec.build.executionRole) does not exist: Image Builder cannot run the pipeline", name),
 			Fix:     createRolesFix + "; or set spec.build.executionRole to an existing role"}}
 	case err != nil && awsapi.IsAccessDenied(err):
-		return []Check{{Name: CheckExecutionRole, Status: Skip, Message: fmt.Sprintf("execution role %s not checked: %v", name, err), Fix: "allow iam:GetRole"}}
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Skip, Message: fmt.Sprintf("execution role %s not checked: %v", name, err), Fix: "allow iam:GetRole"}}
 	case err != nil:
-		return []Check{{Name: CheckExecutionRole, Status: Warn, Message: fmt.Sprintf("execution role %s not checked: %v", name, err)}}
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Warn, Message: fmt.Sprintf("execution role %s not checked: %v", name, err)}}
 	}
 	roleARN := aws.ToString(out.Role.Arn)
 	if !imagebuilder.TrustsImageBuilder(aws.ToString(out.Role.AssumeRolePolicyDocument)) {
-		return []Check{{Name: CheckExecutionRole, Status: Fail,
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Fail,
 			Message: fmt.Sprintf("execution role %s is not trusted by Image Builder: its trust policy does not allow %s to call sts:AssumeRole", name, ImageBuilderService),
 			Fix:     fmt.Sprintf("aws iam update-assume-role-policy --role-name %s --policy-document '%s'", name, imagebuilder.ExecutionTrustPolicy)}}
 	}
 	if param == "" {
-		return []Check{{Name: CheckExecutionRole, Status: Pass, Message: fmt.Sprintf("execution role %s exists and trusts %s", name, ImageBuilderService)}}
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Pass, Message: fmt.Sprintf("execution role %s exists and trusts %s", name, ImageBuilderService)}}
 	}
 	p := catalog.Partition(img.Metadata.Region)
 	var arns []string
@@ -89,16 +90,16 @@ func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, acco
 	}
 	switch {
 	case err != nil && awsapi.IsAccessDenied(err):
-		return []Check{{Name: CheckExecutionRole, Status: Skip, Message: fmt.Sprintf("execution role %s exists and trusts %s; its rights not checked: simulation denied", name, ImageBuilderService),
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Skip, Message: fmt.Sprintf("execution role %s exists and trusts %s; its rights not checked: simulation denied", name, ImageBuilderService),
 			Fix: "allow iam:SimulatePrincipalPolicy on the role"}}
 	case err != nil:
-		return []Check{{Name: CheckExecutionRole, Status: Warn, Message: fmt.Sprintf("execution role %s: rights not checked: %v", name, err)}}
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Warn, Message: fmt.Sprintf("execution role %s: rights not checked: %v", name, err)}}
 	case len(denied) > 0:
-		return []Check{{Name: CheckExecutionRole, Status: Fail,
+		return []check.Check{{Name: CheckExecutionRole, Status: check.Fail,
 			Message: fmt.Sprintf("execution role %s may not call %s (publishing %s in %s): the image would fail at distribution", name, strings.Join(denied, ", "), param, strings.Join(img.Spec.Distribution.Regions, ", ")),
 			Fix:     fmt.Sprintf("allow ssm:PutParameter on %s and ec2:DescribeImages (`winami apply --create-roles` puts that inline policy on the role)", strings.Join(arns, ", "))}}
 	}
-	return []Check{{Name: CheckExecutionRole, Status: Pass,
+	return []check.Check{{Name: CheckExecutionRole, Status: check.Pass,
 		Message: fmt.Sprintf("execution role %s trusts %s and may write %s in %s", name, ImageBuilderService, param, strings.Join(img.Spec.Distribution.Regions, ", "))}}
 }
 

@@ -6,14 +6,15 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/spec"
 )
 
-func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage, account string) ([]Check, error) {
+func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage, account string) ([]check.Check, error) {
 	fl := img.Spec.Distribution.FastLaunch
 	if fl == nil || !fl.Enabled {
-		return []Check{{Name: CheckFastLaunch, Status: Pass, Message: "Fast Launch not enabled in the spec"}}, nil
+		return []check.Check{{Name: CheckFastLaunch, Status: check.Pass, Message: "Fast Launch not enabled in the spec"}}, nil
 	}
 	s := fastlaunch.Settings{TargetSnapshots: int32(fl.TargetSnapshots), MaxParallelLaunches: int32(fl.MaxParallelLaunches)}
 	if lt := fl.LaunchTemplate; lt != nil {
@@ -25,7 +26,7 @@ func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage, account
 	}
 	regions := append([]string(nil), img.Spec.Distribution.Regions...)
 	sort.Strings(regions)
-	var out []Check
+	var out []check.Check
 	for _, r := range regions {
 		checks, err := fastlaunch.New(d.Clients, r).CheckSettings(ctx, s)
 		if err != nil {
@@ -35,30 +36,30 @@ func (d *Doctor) fastLaunch(ctx context.Context, img *spec.WindowsImage, account
 		networkFailed := false
 		for _, c := range checks {
 			switch {
-			case c.Status == Fail && c.Name == fastlaunch.CheckVCPUQuota:
+			case c.Status == check.Fail && c.Name == fastlaunch.CheckVCPUQuota:
 				bad = append(bad, c.Message)
 				fixes = append(fixes, "vCPU quota: "+c.Fix+", or lower spec.distribution.fastLaunch.maxParallelLaunches")
-			case c.Status == Fail:
+			case c.Status == check.Fail:
 				bad = append(bad, c.Message)
 				networkFailed = true
-			case c.Name == fastlaunch.CheckVCPUQuota && c.Status == Pass:
+			case c.Name == fastlaunch.CheckVCPUQuota && c.Status == check.Pass:
 				quota = append(quota, c.Message)
-			case c.Status == Warn || c.Status == Skip:
+			case c.Status == check.Warn || c.Status == check.Skip:
 				// Shown on their own line: not a failure, but the reader should know.
-				out = append(out, Check{Name: CheckFastLaunch, Status: c.Status, Message: r + ": " + c.Message, Fix: c.Fix})
+				out = append(out, check.Check{Name: CheckFastLaunch, Status: c.Status, Message: r + ": " + c.Message, Fix: c.Fix})
 			}
 		}
 		if networkFailed {
 			fixes = append([]string{fmt.Sprintf("create the launch template in %s (they are regional) or change spec.distribution.fastLaunch; without a launch template %s needs a default VPC", r, r)}, fixes...)
 		}
 		if len(bad) > 0 {
-			out = append(out, Check{Name: CheckFastLaunch, Status: Fail, Message: r + ": " + strings.Join(bad, "; "), Fix: strings.Join(fixes, "; ")})
+			out = append(out, check.Check{Name: CheckFastLaunch, Status: check.Fail, Message: r + ": " + strings.Join(bad, "; "), Fix: strings.Join(fixes, "; ")})
 		} else {
 			msg := fmt.Sprintf("%s: Fast Launch prerequisites met", r)
 			if len(quota) > 0 {
 				msg += "; " + strings.Join(quota, "; ")
 			}
-			out = append(out, Check{Name: CheckFastLaunch, Status: Pass, Message: msg})
+			out = append(out, check.Check{Name: CheckFastLaunch, Status: check.Pass, Message: msg})
 		}
 	}
 	for _, r := range regions {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/spec"
 )
@@ -38,7 +39,7 @@ const FastLaunchPolicy = "EC2FastLaunchFullAccess"
 //   - with one, the execution role is simulated as the caller of EnableFastLaunch
 //     (fastlaunch.LaunchQuestions: EC2 checks that the caller may launch from the AMI and
 //     the launch template).
-func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, region, account string) (Check, error) {
+func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, region, account string) (check.Check, error) {
 	fl := img.Spec.Distribution.FastLaunch
 	role := executionRoleOf(img)
 	var tpl *fastlaunch.Template
@@ -46,27 +47,27 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 		var err error
 		if tpl, err = fastlaunch.New(d.Clients, region).Template(ctx, templateRef(fl.LaunchTemplate)); err != nil {
 			if awsapi.IsAccessDenied(err) {
-				return Check{Name: CheckFastLaunchRights, Status: Skip, Message: fmt.Sprintf("%s: launch template not read: %v", region, err), Fix: "allow ec2:DescribeLaunchTemplates"}, nil
+				return check.Check{Name: CheckFastLaunchRights, Status: check.Skip, Message: fmt.Sprintf("%s: launch template not read: %v", region, err), Fix: "allow ec2:DescribeLaunchTemplates"}, nil
 			}
-			return Check{}, err
+			return check.Check{}, err
 		}
 		if tpl == nil {
-			return Check{Name: CheckFastLaunchRights, Status: Skip, Message: fmt.Sprintf("%s: not checked: the launch template does not exist there (see the fast-launch check)", region)}, nil
+			return check.Check{Name: CheckFastLaunchRights, Status: check.Skip, Message: fmt.Sprintf("%s: not checked: the launch template does not exist there (see the fast-launch check)", region)}, nil
 		}
 	}
 	p := catalog.Partition(region)
 	if role == "" {
 		if tpl == nil {
-			return Check{Name: CheckFastLaunchRights, Status: Fail,
+			return check.Check{Name: CheckFastLaunchRights, Status: check.Fail,
 				Message: fmt.Sprintf("%s: Fast Launch without a launch template needs %s on the role Image Builder uses, and without spec.build.executionRole that is its service-linked role, which has no such rights: the image would fail at distribution", region, FastLaunchPolicy),
 				Fix: fmt.Sprintf("name a launch template tagged CreatedBy=%q in spec.distribution.fastLaunch.launchTemplate, or set spec.build.executionRole to a role with %s (`winami apply --create-roles` creates %s so)",
 					ImageBuilderCreatedBy, ManagedPolicyARN(p, FastLaunchPolicy), spec.DefaultExecutionRole(img.Metadata.Name))}, nil
 		}
 		if tpl.Tags["CreatedBy"] == ImageBuilderCreatedBy {
-			return Check{Name: CheckFastLaunchRights, Status: Pass,
+			return check.Check{Name: CheckFastLaunchRights, Status: check.Pass,
 				Message: fmt.Sprintf("%s: launch template %s (%s) is tagged CreatedBy=%q: Image Builder's service-linked role may enable Fast Launch with it", region, tpl.Name, tpl.ID, ImageBuilderCreatedBy)}, nil
 		}
-		return Check{Name: CheckFastLaunchRights, Status: Fail,
+		return check.Check{Name: CheckFastLaunchRights, Status: check.Fail,
 			Message: fmt.Sprintf("%s: launch template %s (%s) is not tagged CreatedBy=%q: Image Builder's service-linked role (AWS managed policy AWSServiceRoleForImageBuilder) may enable Fast Launch only with launch templates so tagged, so the image would fail at distribution",
 				region, tpl.Name, tpl.ID, ImageBuilderCreatedBy),
 			Fix: fmt.Sprintf("aws ec2 create-tags --region %s --resources %s --tags 'Key=CreatedBy,Value=%s', or set spec.build.executionRole to a role allowed ec2:EnableFastLaunch and ec2:RunInstances with it",
@@ -78,9 +79,9 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 	out, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "NoSuchEntity" || awsapi.IsAccessDenied(err) {
-			return Check{Name: CheckFastLaunchRights, Status: Skip, Message: fmt.Sprintf("%s: the execution role %s not simulated: it could not be read (see the execution-role check)", region, name)}, nil
+			return check.Check{Name: CheckFastLaunchRights, Status: check.Skip, Message: fmt.Sprintf("%s: the execution role %s not simulated: it could not be read (see the execution-role check)", region, name)}, nil
 		}
-		return Check{}, fmt.Errorf("reading execution role %s: %w", name, err)
+		return check.Check{}, fmt.Errorf("reading execution role %s: %w", name, err)
 	}
 	roleARN := aws.ToString(out.Role.Arn)
 	// Image Builder tags the AMIs it distributes CreatedBy "EC2 Image Builder".
@@ -92,17 +93,17 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 		launch.TemplateID, launch.Subnets, launch.SecurityGroups, launch.TemplateTags = tpl.ID, tpl.Subnets, tpl.SecurityGroups, tpl.Tags
 		if tpl.InstanceProfile != "" {
 			if launch.RoleARN, err = fastlaunch.ProfileRoleARN(ctx, api, tpl.InstanceProfile); err != nil && !awsapi.IsAccessDenied(err) && awsapi.ErrorCode(err) != "NoSuchEntity" {
-				return Check{}, err
+				return check.Check{}, err
 			}
 		}
 	}
 	denied, err := fastlaunch.Ask(ctx, api, roleARN, fastlaunch.LaunchQuestions(launch))
 	switch {
 	case err != nil && awsapi.IsAccessDenied(err):
-		return Check{Name: CheckFastLaunchRights, Status: Skip, Message: fmt.Sprintf("%s: the execution role %s not simulated: simulation denied", region, name),
+		return check.Check{Name: CheckFastLaunchRights, Status: check.Skip, Message: fmt.Sprintf("%s: the execution role %s not simulated: simulation denied", region, name),
 			Fix: "allow iam:SimulatePrincipalPolicy on the role"}, nil
 	case err != nil:
-		return Check{Name: CheckFastLaunchRights, Status: Warn, Message: fmt.Sprintf("%s: the execution role %s not simulated: %v", region, name, err)}, nil
+		return check.Check{Name: CheckFastLaunchRights, Status: check.Warn, Message: fmt.Sprintf("%s: the execution role %s not simulated: %v", region, name, err)}, nil
 	case len(denied) > 0:
 		fix := fmt.Sprintf("attach %s to %s (`winami apply --create-roles` does when Fast Launch has no launch template)", ManagedPolicyARN(p, FastLaunchPolicy), name)
 		if tpl != nil && tpl.Tags["CreatedBy"] != ImageBuilderCreatedBy {
@@ -111,9 +112,9 @@ func (d *Doctor) fastLaunchRights(ctx context.Context, img *spec.WindowsImage, r
 			fix = fmt.Sprintf("aws ec2 create-tags --region %s --resources %s --tags 'Key=CreatedBy,Value=%s' (EC2ImageBuilderExecutionPolicy allows Fast Launch only with templates so tagged), or %s",
 				region, tpl.ID, ImageBuilderCreatedBy, fix)
 		}
-		return Check{Name: CheckFastLaunchRights, Status: Fail,
+		return check.Check{Name: CheckFastLaunchRights, Status: check.Fail,
 			Message: fmt.Sprintf("%s: the execution role %s may not enable Fast Launch %s: it may not call %s", region, name, what, strings.Join(denied, ", ")),
 			Fix:     fix}, nil
 	}
-	return Check{Name: CheckFastLaunchRights, Status: Pass, Message: fmt.Sprintf("%s: the execution role %s may enable Fast Launch %s", region, name, what)}, nil
+	return check.Check{Name: CheckFastLaunchRights, Status: check.Pass, Message: fmt.Sprintf("%s: the execution role %s may enable Fast Launch %s", region, name, what)}, nil
 }

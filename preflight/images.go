@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/images"
 )
 
@@ -14,15 +15,15 @@ import (
 // host/container rule; the containerd version is the EKS AMIs' for the Kubernetes minor).
 // An incompatible, missing or broken image fails; a registry that cannot be read (auth,
 // network) is a warning (the build itself may reach it).
-func ImagesCheck(opts images.Options) func(ctx context.Context, refs []string, windows, kubernetes string) Check {
-	return func(ctx context.Context, refs []string, windows, kubernetes string) Check {
+func ImagesCheck(opts images.Options) func(ctx context.Context, refs []string, windows, kubernetes string) check.Check {
+	return func(ctx context.Context, refs []string, windows, kubernetes string) check.Check {
 		o := opts
 		if o.Kubernetes == "" {
 			o.Kubernetes = kubernetes
 		}
 		rep, err := images.Check(ctx, refs, windows, o)
 		if err != nil {
-			return Check{Name: CheckCachedImages, Status: Warn, Message: fmt.Sprintf("cached images not checked: %v", err),
+			return check.Check{Name: CheckCachedImages, Status: check.Warn, Message: fmt.Sprintf("cached images not checked: %v", err),
 				Fix: "run `winami images check -f` on the spec"}
 		}
 		var bad, unread, fixes []string
@@ -58,14 +59,14 @@ func ImagesCheck(opts images.Options) func(ctx context.Context, refs []string, w
 		}
 		switch {
 		case len(bad) > 0:
-			return Check{Name: CheckCachedImages, Status: Fail,
+			return check.Check{Name: CheckCachedImages, Status: check.Fail,
 				Message: fmt.Sprintf("%d of %d cached images cannot be cached for Windows %s (%s): %s", len(bad), len(refs), rep.Windows, rep.Build, strings.Join(bad, "; ")),
 				Fix:     strings.Join(fixes, "; ")}
 		case len(unread) > 0:
-			return Check{Name: CheckCachedImages, Status: Warn, Message: "registries not readable: " + strings.Join(unread, "; "),
+			return check.Check{Name: CheckCachedImages, Status: check.Warn, Message: "registries not readable: " + strings.Join(unread, "; "),
 				Fix: "docker login / AWS credentials for ECR, then `winami images check -f`"}
 		}
-		return Check{Name: CheckCachedImages, Status: Pass, Message: fmt.Sprintf("%d cached images: the entry containerd pulls runs on %s (%s)", len(refs), rep.Build, rep.Tag)}
+		return check.Check{Name: CheckCachedImages, Status: check.Pass, Message: fmt.Sprintf("%d cached images: the entry containerd pulls runs on %s (%s)", len(refs), rep.Build, rep.Tag)}
 	}
 }
 

@@ -10,52 +10,53 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/spec"
 )
 
 // roleChecksSkipped are the rows of the checks on the instance profile's role, as skip
 // with the reason, when the profile check found no role to check: every check the spec
 // calls for is always listed.
-func roleChecksSkipped(img *spec.WindowsImage, why string) []Check {
+func roleChecksSkipped(img *spec.WindowsImage, why string) []check.Check {
 	fix := "fix the instance-profile check first, then run doctor again"
-	out := []Check{{Name: CheckRolePolicy, Status: Skip, Fix: fix,
+	out := []check.Check{{Name: CheckRolePolicy, Status: check.Skip, Fix: fix,
 		Message: fmt.Sprintf("%s and %s not checked: %s", ImageBuilderInstancePolicy, SSMInstancePolicy, why)}}
 	if repos := ScopeOf(img).ECRRepositories; len(repos) > 0 && img.Spec.Cache.IsEnabled() {
-		out = append(out, Check{Name: CheckECRRead, Status: Skip, Fix: fix,
+		out = append(out, check.Check{Name: CheckECRRead, Status: check.Skip, Fix: fix,
 			Message: fmt.Sprintf("ECR read of %s not checked: %s", strings.Join(repos, ", "), why)})
 	}
 	return out
 }
 
-func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([]Check, error) {
+func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([]check.Check, error) {
 	name := img.Spec.Build.InstanceProfile
 	api := d.Clients.IAM(img.Metadata.Region)
 	out, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "NoSuchEntity" && d.Options.CreatesInstanceProfile {
-			return append([]Check{{Name: CheckInstanceProfile, Status: Pass, Message: fmt.Sprintf("instance profile %s does not exist yet: apply creates it and its role", name)}},
+			return append([]check.Check{{Name: CheckInstanceProfile, Status: check.Pass, Message: fmt.Sprintf("instance profile %s does not exist yet: apply creates it and its role", name)}},
 				roleChecksSkipped(img, fmt.Sprintf("instance profile %s does not exist yet", name))...), nil
 		}
 		if awsapi.ErrorCode(err) == "NoSuchEntity" {
-			return append([]Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
+			return append([]check.Check{{Name: CheckInstanceProfile, Status: check.Fail, Message: fmt.Sprintf("instance profile %s does not exist", name),
 				Fix: fmt.Sprintf("create it with a role that has %s and %s (`winami apply --create-roles` or --create-instance-profile does; winami render writes it in cloudformation.yaml; `winami iam-policy --for instance` prints the policies), or set spec.build.instanceProfile", ImageBuilderInstancePolicy, SSMInstancePolicy)}},
 				roleChecksSkipped(img, fmt.Sprintf("instance profile %s does not exist", name))...), nil
 		}
 		if awsapi.IsAccessDenied(err) {
-			return append([]Check{{Name: CheckInstanceProfile, Status: Skip, Message: fmt.Sprintf("instance profile %s not checked: %v", name, err), Fix: "allow iam:GetInstanceProfile"}},
+			return append([]check.Check{{Name: CheckInstanceProfile, Status: check.Skip, Message: fmt.Sprintf("instance profile %s not checked: %v", name, err), Fix: "allow iam:GetInstanceProfile"}},
 				roleChecksSkipped(img, fmt.Sprintf("instance profile %s could not be read", name))...), nil
 		}
 		return nil, fmt.Errorf("reading instance profile %s: %w", name, err)
 	}
 	roles := out.InstanceProfile.Roles
 	if len(roles) == 0 {
-		return append([]Check{{Name: CheckInstanceProfile, Status: Fail, Message: fmt.Sprintf("instance profile %s has no role", name),
+		return append([]check.Check{{Name: CheckInstanceProfile, Status: check.Fail, Message: fmt.Sprintf("instance profile %s has no role", name),
 			Fix: fmt.Sprintf("aws iam add-role-to-instance-profile --instance-profile-name %s --role-name <role>", name)}},
 			roleChecksSkipped(img, fmt.Sprintf("instance profile %s has no role", name))...), nil
 	}
 	role := aws.ToString(roles[0].RoleName)
 	roleARN := aws.ToString(roles[0].Arn)
-	checks := []Check{{Name: CheckInstanceProfile, Status: Pass, Message: fmt.Sprintf("instance profile %s exists with role %s", name, role)}}
+	checks := []check.Check{{Name: CheckInstanceProfile, Status: check.Pass, Message: fmt.Sprintf("instance profile %s exists with role %s", name, role)}}
 
 	attached := map[string]bool{}
 	p := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
@@ -83,10 +84,10 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 		if contains(missing, SSMInstancePolicy) {
 			why = " (without it the build instance never reaches SSM and the build dies with TimedOut after 30 minutes)"
 		}
-		checks = append(checks, Check{Name: CheckRolePolicy, Status: Fail,
+		checks = append(checks, check.Check{Name: CheckRolePolicy, Status: check.Fail,
 			Message: fmt.Sprintf("role %s lacks %s%s", role, strings.Join(missing, " and "), why), Fix: strings.Join(fixes, "; ")})
 	} else {
-		checks = append(checks, Check{Name: CheckRolePolicy, Status: Pass, Message: fmt.Sprintf("role %s has %s and %s", role, ImageBuilderInstancePolicy, SSMInstancePolicy)})
+		checks = append(checks, check.Check{Name: CheckRolePolicy, Status: check.Pass, Message: fmt.Sprintf("role %s has %s and %s", role, ImageBuilderInstancePolicy, SSMInstancePolicy)})
 	}
 
 	repos := ScopeOf(img).ECRRepositories
@@ -96,7 +97,7 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 	return checks, nil
 }
 
-func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN string, repos []string) Check {
+func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN string, repos []string) check.Check {
 	denied, err := simulate(ctx, api, roleARN, []string{"ecr:GetAuthorizationToken"}, nil, nil)
 	if err == nil {
 		var more []string
@@ -105,16 +106,16 @@ func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN stri
 	}
 	switch {
 	case err != nil && awsapi.IsAccessDenied(err):
-		return Check{Name: CheckECRRead, Status: Skip, Message: fmt.Sprintf("ECR read of role %s not checked: simulation denied", role),
+		return check.Check{Name: CheckECRRead, Status: check.Skip, Message: fmt.Sprintf("ECR read of role %s not checked: simulation denied", role),
 			Fix: "allow iam:SimulatePrincipalPolicy on the role, or compare it with `winami iam-policy --for instance`"}
 	case err != nil:
-		return Check{Name: CheckECRRead, Status: Warn, Message: fmt.Sprintf("ECR read of role %s not checked: %v", role, err)}
+		return check.Check{Name: CheckECRRead, Status: check.Warn, Message: fmt.Sprintf("ECR read of role %s not checked: %v", role, err)}
 	case len(denied) > 0:
-		return Check{Name: CheckECRRead, Status: Fail,
+		return check.Check{Name: CheckECRRead, Status: check.Fail,
 			Message: fmt.Sprintf("role %s may not call %s on %s: the cached images cannot be pulled", role, strings.Join(denied, ", "), strings.Join(repos, ", ")),
 			Fix:     fmt.Sprintf("attach %s or the inline policy `winami iam-policy --for instance -f <spec>` prints", ManagedPolicyARN(partitionOfARN(roleARN), ECRReadOnlyPolicy))}
 	}
-	return Check{Name: CheckECRRead, Status: Pass, Message: fmt.Sprintf("role %s may pull from %s", role, strings.Join(repos, ", "))}
+	return check.Check{Name: CheckECRRead, Status: check.Pass, Message: fmt.Sprintf("role %s may pull from %s", role, strings.Join(repos, ", "))}
 }
 
 func contains(list []string, s string) bool {

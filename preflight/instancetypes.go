@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/spec"
 )
 
@@ -63,19 +64,19 @@ func unknownTypes(ctx context.Context, api awsapi.EC2, types []string) ([]string
 // (https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CreateInfrastructureConfiguration.html,
 // instanceTypes), so a type missing from a list with others that work is a warning; a
 // type that does not exist, or a list with none offered, fails.
-func (d *Doctor) instanceTypes(ctx context.Context, img *spec.WindowsImage) (Check, error) {
+func (d *Doctor) instanceTypes(ctx context.Context, img *spec.WindowsImage) (check.Check, error) {
 	region := img.Metadata.Region
 	types := img.Spec.Build.InstanceTypes
 	api := d.Clients.EC2(region)
 	if len(types) == 0 {
-		return Check{Name: CheckInstanceTypes, Status: Pass, Message: "no instance types in the spec: Image Builder picks its default"}, nil
+		return check.Check{Name: CheckInstanceTypes, Status: check.Pass, Message: "no instance types in the spec: Image Builder picks its default"}, nil
 	}
-	notChecked := func(err error) (Check, error) {
+	notChecked := func(err error) (check.Check, error) {
 		if awsapi.IsAccessDenied(err) || awsapi.ErrorCode(err) == "InvalidAction" {
-			return Check{Name: CheckInstanceTypes, Status: Warn, Message: fmt.Sprintf("instance types not checked in %s: %v", region, err),
+			return check.Check{Name: CheckInstanceTypes, Status: check.Warn, Message: fmt.Sprintf("instance types not checked in %s: %v", region, err),
 				Fix: "allow ec2:DescribeInstanceTypeOfferings and ec2:DescribeInstanceTypes (`winami iam-policy --for operator`)"}, nil
 		}
-		return Check{}, fmt.Errorf("checking the instance types in %s: %w", region, err)
+		return check.Check{}, fmt.Errorf("checking the instance types in %s: %w", region, err)
 	}
 	inRegion, err := offered(ctx, api, ec2types.LocationTypeRegion, "", types)
 	if err != nil {
@@ -138,16 +139,16 @@ func (d *Doctor) instanceTypes(ctx context.Context, img *spec.WindowsImage) (Che
 		if zone != "" {
 			where = fmt.Sprintf("%s (%s, the subnet's zone)", region, zone)
 		}
-		return Check{Name: CheckInstanceTypes, Status: Pass, Message: fmt.Sprintf("%s offered in %s", strings.Join(types, ", "), where)}, nil
+		return check.Check{Name: CheckInstanceTypes, Status: check.Pass, Message: fmt.Sprintf("%s offered in %s", strings.Join(types, ", "), where)}, nil
 	}
 	sort.Strings(problems)
-	status := Warn
+	status := check.Warn
 	if len(unknown) > 0 || len(missing)+zoneMissing >= len(types) {
-		status = Fail
+		status = check.Fail
 	}
 	msg := strings.Join(problems, "; ")
-	if status == Warn {
+	if status == check.Warn {
 		msg += " (Image Builder picks among the others)"
 	}
-	return Check{Name: CheckInstanceTypes, Status: status, Message: msg, Fix: fix}, nil
+	return check.Check{Name: CheckInstanceTypes, Status: status, Message: msg, Fix: fix}, nil
 }

@@ -10,20 +10,21 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/spec"
 )
 
-func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, error) {
+func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (check.Check, error) {
 	region := img.Metadata.Region
 	b := img.Spec.Build
 	api := d.Clients.EC2(region)
 	if b.SubnetID == "" {
 		out, err := api.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
 		if err != nil {
-			return Check{}, fmt.Errorf("looking for the default VPC in %s: %w", region, err)
+			return check.Check{}, fmt.Errorf("looking for the default VPC in %s: %w", region, err)
 		}
 		if len(out.Vpcs) == 0 {
-			return Check{Name: CheckNetwork, Status: Fail, Message: fmt.Sprintf("no subnet in the spec and %s has no default VPC", region),
+			return check.Check{Name: CheckNetwork, Status: check.Fail, Message: fmt.Sprintf("no subnet in the spec and %s has no default VPC", region),
 				Fix: "set spec.build.subnetId and securityGroupIds (a subnet with a route to SSM, S3 and your registries)"}, nil
 		}
 		vpc := aws.ToString(out.Vpcs[0].VpcId)
@@ -34,10 +35,10 @@ func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, er
 			return unchecked(region, err)
 		}
 		if len(subs.Subnets) == 0 {
-			return Check{Name: CheckNetwork, Status: Fail, Message: fmt.Sprintf("no subnet in the spec and the default VPC %s of %s has no default subnet", vpc, region),
+			return check.Check{Name: CheckNetwork, Status: check.Fail, Message: fmt.Sprintf("no subnet in the spec and the default VPC %s of %s has no default subnet", vpc, region),
 				Fix: "set spec.build.subnetId and securityGroupIds, or create default subnets (aws ec2 create-default-subnet --availability-zone <zone>)"}, nil
 		}
-		return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("builds run in the default VPC %s of %s", vpc, region)}, nil
+		return check.Check{Name: CheckNetwork, Status: check.Pass, Message: fmt.Sprintf("builds run in the default VPC %s of %s", vpc, region)}, nil
 	}
 	var problems []string
 	sub, err := api.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: []string{b.SubnetID}}}})
@@ -69,15 +70,15 @@ func (d *Doctor) network(ctx context.Context, img *spec.WindowsImage) (Check, er
 		}
 	}
 	if len(problems) > 0 {
-		return Check{Name: CheckNetwork, Status: Fail, Message: strings.Join(problems, "; "),
+		return check.Check{Name: CheckNetwork, Status: check.Fail, Message: strings.Join(problems, "; "),
 			Fix: fmt.Sprintf("set spec.build.subnetId to a subnet of %s and securityGroupIds to groups of its VPC (`aws ec2 describe-subnets --region %s` and `describe-security-groups` list them)", region, region)}, nil
 	}
-	return Check{Name: CheckNetwork, Status: Pass, Message: fmt.Sprintf("subnet %s and %d security groups exist in %s", b.SubnetID, len(b.SecurityGroupIDs), region)}, nil
+	return check.Check{Name: CheckNetwork, Status: check.Pass, Message: fmt.Sprintf("subnet %s and %d security groups exist in %s", b.SubnetID, len(b.SecurityGroupIDs), region)}, nil
 }
 
-func unchecked(region string, err error) (Check, error) {
+func unchecked(region string, err error) (check.Check, error) {
 	if awsapi.IsAccessDenied(err) || awsapi.ErrorCode(err) == "InvalidAction" {
-		return Check{Name: CheckNetwork, Status: Warn, Message: fmt.Sprintf("subnet and security groups not checked in %s: %v", region, err)}, nil
+		return check.Check{Name: CheckNetwork, Status: check.Warn, Message: fmt.Sprintf("subnet and security groups not checked in %s: %v", region, err)}, nil
 	}
-	return Check{}, fmt.Errorf("describing the build network in %s: %w", region, err)
+	return check.Check{}, fmt.Errorf("describing the build network in %s: %w", region, err)
 }

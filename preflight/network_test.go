@@ -10,6 +10,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/preflight"
 )
 
@@ -69,7 +70,7 @@ func buildNetwork(subnet string, groups ...string) []string {
 	return []string{"PROFILE", b}
 }
 
-func networkCheck(t *testing.T, checks []preflight.Check) preflight.Check {
+func networkCheck(t *testing.T, checks []check.Check) check.Check {
 	t.Helper()
 	for _, c := range checks {
 		if c.Name == preflight.CheckNetwork {
@@ -77,7 +78,7 @@ func networkCheck(t *testing.T, checks []preflight.Check) preflight.Check {
 		}
 	}
 	t.Fatalf("no %s check in %+v", preflight.CheckNetwork, checks)
-	return preflight.Check{}
+	return check.Check{}
 }
 
 func TestDoctorNoDefaultVPCAndNoSubnet(t *testing.T) {
@@ -88,7 +89,7 @@ func TestDoctorNoDefaultVPCAndNoSubnet(t *testing.T) {
 	// fails for the same reason; nothing else does, and us-west-2 still passes.
 	var failed []string
 	for _, c := range checks {
-		if c.Status != preflight.Fail {
+		if c.Status != check.Fail {
 			continue
 		}
 		failed = append(failed, c.Name)
@@ -113,7 +114,7 @@ func TestDoctorNoDefaultVPCAndNoSubnet(t *testing.T) {
 	w = newDocWorld(t)
 	vpc := w.deleteDefaultSubnets(t, "us-east-1")
 	c := networkCheck(t, w.run(t, loadSpec(t, "LAUNCHTEMPLATE", "targetSnapshots: 5")))
-	if c.Status != preflight.Fail || !strings.Contains(c.Message, vpc) || !strings.Contains(c.Message, "no default subnet") || c.Fix == "" {
+	if c.Status != check.Fail || !strings.Contains(c.Message, vpc) || !strings.Contains(c.Message, "no default subnet") || c.Fix == "" {
 		t.Errorf("default VPC without subnets: %+v", c)
 	}
 }
@@ -165,11 +166,11 @@ func TestDoctorSubnetAndGroupsExist(t *testing.T) {
 	subnetID, groupID := aws.ToString(sub.Subnet.SubnetId), aws.ToString(sg.GroupId)
 	checks := w.run(t, loadSpec(t, buildNetwork(subnetID, groupID)...))
 	for _, ck := range checks {
-		if ck.Status == preflight.Fail || ck.Status == preflight.Warn {
+		if ck.Status == check.Fail || ck.Status == check.Warn {
 			t.Errorf("%s: %s %s", ck.Name, ck.Status, ck.Message)
 		}
 	}
-	if ck := networkCheck(t, checks); ck.Status != preflight.Pass || !strings.Contains(ck.Message, subnetID) {
+	if ck := networkCheck(t, checks); ck.Status != check.Pass || !strings.Contains(ck.Message, subnetID) {
 		t.Errorf("network: %+v", ck)
 	}
 	// The check really asked EC2 (it does not pass on an error or a skipped call).

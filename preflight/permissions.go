@@ -11,6 +11,7 @@ import (
 
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/prune"
@@ -156,7 +157,7 @@ var applyResourceType = map[string]string{
 	"imagebuilder:CancelImageCreation":               "image",
 }
 
-func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, callerARN string) (Check, error) {
+func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, callerARN string) (check.Check, error) {
 	region := img.Metadata.Region
 	api := d.Clients.IAM(region)
 	principal := fastlaunch.PrincipalARN(callerARN)
@@ -179,14 +180,14 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 	if fl := img.Spec.Distribution.FastLaunch; fl != nil && fl.Enabled && fl.LaunchTemplate != nil {
 		tpl, err := fastlaunch.New(d.Clients, region).Template(ctx, templateRef(fl.LaunchTemplate))
 		if err != nil {
-			return Check{}, err
+			return check.Check{}, err
 		}
 		if tpl != nil {
 			launch := fastlaunch.Launch{Partition: catalog.Partition(region), Region: region, Account: account, ImageID: "ami-00000000000000000",
 				TemplateID: tpl.ID, Subnets: tpl.Subnets, SecurityGroups: tpl.SecurityGroups, TemplateTags: tpl.Tags}
 			if tpl.InstanceProfile != "" {
 				if launch.RoleARN, err = fastlaunch.ProfileRoleARN(ctx, api, tpl.InstanceProfile); err != nil && !awsapi.IsAccessDenied(err) && awsapi.ErrorCode(err) != "NoSuchEntity" {
-					return Check{}, err
+					return check.Check{}, err
 				}
 			}
 			var kept []Simulation
@@ -201,11 +202,11 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 	denied, err := fastlaunch.Ask(ctx, api, principal, sims)
 	if err != nil {
 		if awsapi.IsAccessDenied(err) {
-			return Check{Name: CheckPermissions, Status: Skip,
+			return check.Check{Name: CheckPermissions, Status: check.Skip,
 				Message: fmt.Sprintf("permissions not checked: %s may not call iam:SimulatePrincipalPolicy", principal),
 				Fix:     "grant iam:SimulatePrincipalPolicy on yourself to let doctor check, or compare your policy with `winami iam-policy --for operator`"}, nil
 		}
-		return Check{Name: CheckPermissions, Status: Warn, Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", principal, err)}, nil
+		return check.Check{Name: CheckPermissions, Status: check.Warn, Message: fmt.Sprintf("permissions not checked: simulating the policy of %s: %v", principal, err)}, nil
 	}
 	if len(denied) > 0 {
 		fix := "attach the policy `winami iam-policy --for operator -f <spec>` prints"
@@ -215,10 +216,10 @@ func (d *Doctor) permissions(ctx context.Context, img *spec.WindowsImage, caller
 				break
 			}
 		}
-		return Check{Name: CheckPermissions, Status: Fail,
+		return check.Check{Name: CheckPermissions, Status: check.Fail,
 			Message: fmt.Sprintf("%s may not call %s", principal, strings.Join(denied, ", ")), Fix: fix}, nil
 	}
-	return Check{Name: CheckPermissions, Status: Pass, Message: fmt.Sprintf("%s may do what apply, build, fast-launch and prune call", principal)}, nil
+	return check.Check{Name: CheckPermissions, Status: check.Pass, Message: fmt.Sprintf("%s may do what apply, build, fast-launch and prune call", principal)}, nil
 }
 
 // templateRef is the fastlaunch reference of the spec's launch template ($Default as "").

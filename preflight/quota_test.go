@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/preflight"
 )
 
@@ -41,7 +42,7 @@ func TestDoctorFastLaunchVCPUQuota(t *testing.T) {
 	for _, c := range checks {
 		if c.Name == preflight.CheckFastLaunch && strings.HasPrefix(c.Message, "us-east-1") {
 			found = true
-			if c.Status != preflight.Pass || !strings.Contains(c.Message, "= 24 vCPUs within the On-Demand standard instances quota of 256 vCPUs in us-east-1") {
+			if c.Status != check.Pass || !strings.Contains(c.Message, "= 24 vCPUs within the On-Demand standard instances quota of 256 vCPUs in us-east-1") {
 				t.Errorf("us-east-1: %+v", c)
 			}
 		}
@@ -65,9 +66,9 @@ func TestDoctorFastLaunchVCPUQuotaUnreadable(t *testing.T) {
 			continue
 		}
 		switch c.Status {
-		case preflight.Fail:
+		case check.Fail:
 			t.Errorf("failed with the quota unreadable: %+v", c)
-		case preflight.Skip:
+		case check.Skip:
 			skips++
 			if !strings.Contains(c.Message, "vCPU quota not checked") || !strings.Contains(c.Fix, "servicequotas:GetServiceQuota") {
 				t.Errorf("skip line: %+v", c)

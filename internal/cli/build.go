@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
-	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/spec"
 )
 
@@ -207,7 +207,7 @@ func runPreflight(ctx context.Context, g *Factory, l *loaded, command string, ap
 		return describeAWSError(g, l.clients, fmt.Errorf("running the preflight checks: %w", err))
 	}
 	for _, c := range checks {
-		if c.Status == preflight.Warn {
+		if c.Status == check.Warn {
 			msg := c.Name + ": " + c.Message
 			if c.Fix != "" {
 				msg += " (fix: " + c.Fix + ")"
@@ -215,7 +215,7 @@ func runPreflight(ctx context.Context, g *Factory, l *loaded, command string, ap
 			g.Warnf("%s", msg)
 		}
 	}
-	problems := preflight.Problems(checks)
+	problems := check.Problems(checks)
 	if len(problems) == 0 {
 		g.Infof("preflight: %d checks passed (%s)", len(checks), time.Since(start).Round(time.Millisecond))
 		return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/images"
 	"github.com/winami/winami/preflight"
 )
@@ -58,10 +59,10 @@ func runDoctor(ctx context.Context, g *Factory, file string) error {
 	if err := g.Print(checks, func() Table { return checksTable(checks) }); err != nil {
 		return err
 	}
-	if preflight.Failed(checks) {
+	if check.Failed(checks) {
 		n := 0
 		for _, c := range checks {
-			if c.Status == preflight.Fail {
+			if c.Status == check.Fail {
 				n++
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/preflight"
 )
 
@@ -36,7 +37,7 @@ func TestDoctorCommand(t *testing.T) {
 	}
 	bad := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "Missing", 1))
 	out, stderr, code = run(t, "doctor", "-f", bad, "-o", "json")
-	var checks []preflight.Check
+	var checks []check.Check
 	if code != 1 || json.Unmarshal([]byte(out), &checks) != nil || !strings.Contains(stderr, "doctor: 1 checks failed") {
 		t.Fatalf("doctor with a missing profile: exit %d\n%s\n%s", code, out, stderr)
 	}

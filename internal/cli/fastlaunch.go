@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/resolve"
 )
@@ -184,7 +185,7 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	if res != nil {
 		printChecks(g, res.Checks)
 	}
-	var pe *fastlaunch.PreflightError
+	var pe *check.PreflightError
 	if errors.As(err, &pe) {
 		return &ProblemError{Msg: preflightMessage(pe)}
 	}
@@ -229,11 +230,11 @@ func waitError(err error) error {
 	return err
 }
 
-func preflightMessage(pe *fastlaunch.PreflightError) string {
+func preflightMessage(pe *check.PreflightError) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Fast Launch cannot be enabled for %s in %s:", pe.ImageID, pe.Region)
 	for _, c := range pe.Checks {
-		if c.Status != fastlaunch.CheckFail {
+		if c.Status != check.Fail {
 			continue
 		}
 		fmt.Fprintf(&b, "\n  - %s", c.Message)
@@ -245,17 +246,17 @@ func preflightMessage(pe *fastlaunch.PreflightError) string {
 }
 
 // printChecks writes the preflight, one check a line, to stderr.
-func printChecks(g *Factory, checks []fastlaunch.Check) {
+func printChecks(g *Factory, checks []check.Check) {
 	for _, c := range checks {
 		line := fmt.Sprintf("%-4s  %s", c.Status, c.Message)
-		if c.Status != fastlaunch.CheckPass && c.Fix != "" {
+		if c.Status != check.Pass && c.Fix != "" {
 			line += " — " + c.Fix
 		}
 		g.Infof("%s", line)
 	}
 }
 
-func checksTable(checks []fastlaunch.Check) Table {
+func checksTable(checks []check.Check) Table {
 	t := Table{Header: []string{"CHECK", "STATUS", "MESSAGE", "FIX"}}
 	for _, c := range checks {
 		t.Rows = append(t.Rows, []string{c.Name, c.Status, c.Message, orDash(c.Fix)})

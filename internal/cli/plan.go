@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/pipeline"
 )
@@ -110,7 +111,7 @@ func reportParent(g *Factory, p *imagebuilder.Plan) {
 // problem turns the library's errors that are findings (a missing parent image or
 // instance profile) into exit 1 with their message; others pass through.
 func problem(err error) error {
-	var pe *imagebuilder.PreflightError
+	var pe *check.PreflightError
 	if errors.As(err, &pe) {
 		return &ProblemError{Msg: pe.Error()}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/check"
 	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/preflight"
 )
@@ -232,11 +233,11 @@ func TestFastLaunchAsOperator(t *testing.T) {
 			t.Errorf("fast-launch enable without RunInstances: exit %d, %d EnableFastLaunch calls:\n%s", code, srv.Faults.Count("ec2", "EnableFastLaunch", ""), errOut)
 		}
 		out, _, code := run(t, "doctor", "-f", f, "-o", "json")
-		var checks []preflight.Check
+		var checks []check.Check
 		_ = json.Unmarshal([]byte(out), &checks)
 		found := false
 		for _, c := range checks {
-			if c.Name == preflight.CheckPermissions && c.Status == preflight.Fail && strings.Contains(c.Message, "ec2:RunInstances (for fast-launch enable)") {
+			if c.Name == preflight.CheckPermissions && c.Status == check.Fail && strings.Contains(c.Message, "ec2:RunInstances (for fast-launch enable)") {
 				found = true
 			}
 		}
