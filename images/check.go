@@ -43,6 +43,10 @@ type Options struct {
 	AWS ECRClients
 	// Keychain overrides the credential lookup entirely (default: [NewKeychain]).
 	Keychain authn.Keychain
+	// DockerKeychain is the credentials tried after ECR's (default: authn.DefaultKeychain,
+	// the Docker config: DOCKER_CONFIG, ~/.docker/config.json, Podman's auth.json). A
+	// caller that must not read the machine's Docker config (a test) gives its own.
+	DockerKeychain authn.Keychain
 	// ECRHosts maps extra registry hosts (a pull-through endpoint, a test registry)
 	// to the ECR registry whose token they accept.
 	ECRHosts map[string]ECRRegistry

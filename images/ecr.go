@@ -43,10 +43,19 @@ func ParseECRHost(host string) (ECRRegistry, bool) {
 // ECR error is returned only when it has none. extra maps further hosts to ECR
 // registries.
 func NewKeychain(aws ECRClients, extra map[string]ECRRegistry) authn.Keychain {
-	if aws == nil {
-		return authn.DefaultKeychain
+	return newKeychain(aws, extra, nil)
+}
+
+// newKeychain is NewKeychain with docker in place of the Docker config's keychain (nil:
+// authn.DefaultKeychain).
+func newKeychain(aws ECRClients, extra map[string]ECRRegistry, docker authn.Keychain) authn.Keychain {
+	if docker == nil {
+		docker = authn.DefaultKeychain
 	}
-	return &ecrThenDocker{ecr: &ECRKeychain{ECR: aws.ECR, Hosts: extra}, docker: authn.DefaultKeychain}
+	if aws == nil {
+		return docker
+	}
+	return &ecrThenDocker{ecr: &ECRKeychain{ECR: aws.ECR, Hosts: extra}, docker: docker}
 }
 
 type ecrThenDocker struct {

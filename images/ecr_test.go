@@ -144,3 +144,66 @@ func pushWith(ref string, idx v1.ImageIndex, kc authn.Keychain) error {
 	}
 	return remote.WriteIndex(r, idx, remote.WithAuthFromKeychain(kc))
 }
+
+// TestDockerKeychainOption: Options.DockerKeychain takes the Docker config's place, after
+// ECR's token and without AWS clients, so a caller (a test) need not read the machine's
+// Docker config nor set DOCKER_CONFIG.
+func TestDockerKeychainOption(t *testing.T) {
+	srv := emulatortest.Start(t)
+	var passwords sync.Map
+	priv := imagestest.Start(t, ecrAuth(&passwords))
+	img := imagestest.Index(t, imagestest.WindowsImage(t, os2022, nil, 1))
+	docker := authn.NewMultiKeychain(staticKeychain{host: priv.Host, auth: &authn.Basic{Username: "AWS", Password: "awsemu.from-option"}})
+	if err := pushWith(priv.Host+"/app:1", img, docker); err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{priv.Host + "/app:1"}
+	hosts := map[string]ECRRegistry{priv.Host: {Account: srv.Account, Region: "us-west-2"}}
+
+	// Without it (and an empty keychain in its place) the registry refuses us.
+	rep, err := Check(context.Background(), refs, "2022", Options{ECRHosts: hosts, DockerKeychain: authn.NewMultiKeychain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusError {
+		t.Errorf("empty Docker keychain: %+v", im)
+	}
+	// No AWS clients: the Docker keychain alone.
+	passwords.Clear()
+	rep, err = Check(context.Background(), refs, "2022", Options{ECRHosts: hosts, DockerKeychain: docker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusCompatible {
+		t.Errorf("Docker keychain, no AWS: %+v", im)
+	}
+	if _, ok := passwords.Load("awsemu.from-option"); !ok {
+		t.Error("the given Docker keychain's credentials were not used")
+	}
+	// ECR refuses the token: the Docker keychain is asked next.
+	passwords.Clear()
+	srv.Faults.FailNext("ecr", "GetAuthorizationToken", awsemu.FaultError{Status: 400, Code: "AccessDeniedException", Message: "not allowed"})
+	rep, err = Check(context.Background(), refs, "2022", Options{AWS: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")), ECRHosts: hosts, DockerKeychain: docker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := rep.Images[0]; im.Status != StatusCompatible {
+		t.Errorf("ECR refused, Docker keychain: %+v", im)
+	}
+	if _, ok := passwords.Load("awsemu.from-option"); !ok {
+		t.Error("after ECR refused, the given Docker keychain's credentials were not used")
+	}
+}
+
+// staticKeychain answers auth for host and Anonymous for every other registry.
+type staticKeychain struct {
+	host string
+	auth authn.Authenticator
+}
+
+func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if r.RegistryStr() == k.host {
+		return k.auth, nil
+	}
+	return authn.Anonymous, nil
+}

@@ -44,7 +44,7 @@ func newClient(opts Options) (*client, error) {
 	opts = opts.withDefaults()
 	kc := opts.Keychain
 	if kc == nil {
-		kc = NewKeychain(opts.AWS, opts.ECRHosts)
+		kc = newKeychain(opts.AWS, opts.ECRHosts, opts.DockerKeychain)
 	}
 	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(kc),

@@ -18,14 +18,15 @@ import (
 // sizes the root volume, so plan and apply read each image once.
 type cacheReader struct {
 	clients             images.ECRClients
+	registry            images.Options
 	windows, kubernetes string
 
 	mu      sync.Mutex
 	reports map[string]*images.Report // by the references read, joined with newlines
 }
 
-func newCacheReader(clients images.ECRClients, img *spec.WindowsImage) *cacheReader {
-	return &cacheReader{clients: clients, windows: img.Spec.Windows.Version, kubernetes: img.Spec.KubernetesVersion, reports: map[string]*images.Report{}}
+func newCacheReader(clients images.ECRClients, img *spec.WindowsImage, registry images.Options) *cacheReader {
+	return &cacheReader{clients: clients, registry: registry, windows: img.Spec.Windows.Version, kubernetes: img.Spec.KubernetesVersion, reports: map[string]*images.Report{}}
 }
 
 // check returns the report on refs, reading the registries the first time: refs for the
@@ -38,7 +39,8 @@ func (c *cacheReader) check(ctx context.Context, refs []string) (*images.Report,
 	if rep, ok := c.reports[key]; ok {
 		return rep, nil
 	}
-	opts := images.Options{Kubernetes: c.kubernetes}
+	opts := c.registry
+	opts.Kubernetes = c.kubernetes
 	if c.clients != nil {
 		opts.AWS = c.clients
 	}
@@ -80,9 +82,10 @@ type CacheRead struct {
 // windows/amd64 manifest the node's containerd pulls on the AMI's Windows build
 // (images.Image.ManifestDigest) and its compressed size. An image that cannot be read or
 // does not run there is pulled as given (CacheRead.Skipped). clients gives the ECR tokens
-// of ECR registries (nil: the Docker config keychain only).
-func ReadCache(ctx context.Context, clients images.ECRClients, img *spec.WindowsImage) (*CacheRead, error) {
-	return readCache(ctx, newCacheReader(clients, img), img)
+// of ECR registries (nil: the Docker config keychain only); opts.Registry the rest of the
+// registry reads' options.
+func ReadCache(ctx context.Context, clients images.ECRClients, img *spec.WindowsImage, opts Options) (*CacheRead, error) {
+	return readCache(ctx, newCacheReader(clients, img, opts.Registry), img)
 }
 
 func readCache(ctx context.Context, cache *cacheReader, img *spec.WindowsImage) (*CacheRead, error) {

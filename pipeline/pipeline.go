@@ -8,6 +8,7 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/images"
 	"github.com/winami/winami/preflight"
 	"github.com/winami/winami/render"
 	"github.com/winami/winami/spec"
@@ -32,6 +33,9 @@ type Options struct {
 	// NoRegistry keeps winami away from container registries: the root volume is sized
 	// from the documented estimate and images are taken by reference (tests, air gaps).
 	NoRegistry bool
+	// Registry are the options of the registry reads (credentials, transport, retries);
+	// Load sets their Kubernetes version and ECR clients itself.
+	Registry images.Options
 	// Logf receives Apply's and Build's progress lines; nil discards them.
 	Logf func(format string, args ...any)
 	// Warnf receives warnings (an unresolved pin, images pulled as given, sizes
@@ -94,7 +98,7 @@ func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Opt
 	if img.Spec.Cache.PinDigests && len(refs) > 0 && opts.NoRegistry {
 		opts.warnf("spec.cache.pinDigests: --no-registry reads no digest, so the %d cached image(s) are pulled by tag", len(refs))
 	}
-	cache := newCacheReader(clients, img)
+	cache := newCacheReader(clients, img, opts.Registry)
 	if len(refs) > 0 && !opts.NoRegistry {
 		read, err := readCache(ctx, cache, img)
 		if err != nil {

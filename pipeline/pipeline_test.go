@@ -192,7 +192,7 @@ func TestRegistryReadOnce(t *testing.T) {
 
 	// render --resolve-digests: with pinDigests the digest the tag names now.
 	img.Spec.Cache.PinDigests = true
-	read, err := pipeline.ReadCache(ctx, clients, img)
+	read, err := pipeline.ReadCache(ctx, clients, img, pipeline.Options{})
 	if err != nil || read.Digests[ref] != index || read.Platforms[ref].Digest == "" || read.Refs[0] != ref+"@"+index {
 		t.Fatalf("read: %v %+v", err, read)
 	}

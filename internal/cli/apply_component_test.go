@@ -21,6 +21,7 @@ import (
 // Windows build (2022 here) out of a multi-version index, not the index, names it by the
 // spec's tag, pins it, and gives its step a timeout from the manifest's compressed size.
 func TestApplyPullsPlatformManifests(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 1, 3<<20)
 	ltsc2019 := imagestest.WindowsImage(t, "10.0.17763.6054", base, 1)

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/audit"
-	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
 )
 
@@ -132,7 +131,7 @@ func runAudit(cmd *cobra.Command, g *Factory, o *auditOptions) error {
 		Progress:      g.Infof,
 	}
 	if !o.noCoverage {
-		opts.Coverage = &audit.CoverageOptions{Registry: images.Options{AWS: clients}}
+		opts.Coverage = &audit.CoverageOptions{Registry: g.Registry(clients)}
 	}
 	rep, err := audit.Run(ctx, opts)
 	if err != nil {

@@ -25,6 +25,7 @@ const osLTSC2022 = "10.0.20348.2700"
 // volume and the cached images as read from their registry (a loopback registry here),
 // shared layers counted once, and lands in the recipe.
 func TestRootVolumeFromRegistry(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 2, 3<<20)
 	own := imagestest.Layers(t, 1, 1<<20)
@@ -80,6 +81,7 @@ func TestRootVolumeFromRegistry(t *testing.T) {
 // TestIfChangedFollowsDigests: --if-changed compares what the image tags point to now: a
 // tag moved to a new image starts a build, an unmoved tag does not.
 func TestIfChangedFollowsDigests(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	image := func() v1.Image { return imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0) }
 	ref := host + "/app:2.0"
@@ -118,7 +120,7 @@ func TestIfChangedFollowsDigests(t *testing.T) {
 // its registry once, although the component (platform manifest), spec.cache.pinDigests,
 // the root volume and the build's recorded inputs all use what the registry said.
 func TestApplyAndBuildReadEachImageOnce(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	t.Parallel()
 	reg := imagestest.Start(t, nil)
 	ref := reg.Host + "/app:2.0"
 	imagestest.Push(t, ref, imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0))

@@ -24,6 +24,7 @@ import (
 // against the images the Windows pods run (read from a loopback registry), in JSON and
 // as a table with the spec change that closes it.
 func TestCacheCoverageCommands(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 2, 32<<10)
 	web, app := host+"/web:1.0", host+"/app:2.0"

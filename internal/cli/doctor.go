@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/check"
-	"github.com/winami/winami/images"
 	"github.com/winami/winami/preflight"
 )
 
@@ -51,7 +50,7 @@ func runDoctor(ctx context.Context, g *Factory, file string) error {
 	if err != nil {
 		return err
 	}
-	d := &preflight.Doctor{Clients: clients, CheckImages: preflight.ImagesCheck(images.Options{AWS: clients})}
+	d := &preflight.Doctor{Clients: clients, CheckImages: preflight.ImagesCheck(g.Registry(clients))}
 	checks, err := d.Run(ctx, img)
 	if err != nil {
 		return describeAWSError(g, clients, err)

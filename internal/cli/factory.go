@@ -11,7 +11,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/images"
 	"github.com/winami/winami/kube"
 )
 
@@ -48,6 +51,9 @@ type Factory struct {
 	// KubeClient builds the Kubernetes client of a kubeconfig and context (nil: the
 	// kubeconfig's cluster, see Kube).
 	KubeClient func(kube.Options) (kubernetes.Interface, error)
+	// DockerKeychain is the registry credentials tried after ECR's (nil: the Docker
+	// config, authn.DefaultKeychain).
+	DockerKeychain authn.Keychain
 
 	// deadline is the command's bound (zero: none), ctx the context it bounds.
 	deadline time.Duration
@@ -59,6 +65,12 @@ type Factory struct {
 // detected from the files, the real AWS, Kubernetes, registries and clock.
 func NewFactory(stdin io.Reader, stdout, stderr io.Writer) *Factory {
 	return &Factory{IOStreams: NewIOStreams(stdin, stdout, stderr)}
+}
+
+// Registry returns the options of the command's registry reads: ECR tokens from clients
+// (nil: none), then the factory's Docker keychain.
+func (f *Factory) Registry(clients images.ECRClients) images.Options {
+	return images.Options{AWS: clients, DockerKeychain: f.DockerKeychain}
 }
 
 // AWSRegion is the one rule by which every command picks the region its AWS

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/winami/winami/awsapi"
@@ -112,6 +113,9 @@ var errNoTestCredentials = errors.New("failed to retrieve credentials: no creden
 func testFactory(t *testing.T, stdin io.Reader, stdout, stderr io.Writer) *Factory {
 	t.Helper()
 	f := NewFactory(stdin, stdout, stderr)
+	// No test reads the machine's Docker config: registries are anonymous unless a test's
+	// registry says otherwise (the ECR keychain still applies).
+	f.DockerKeychain = authn.NewMultiKeychain()
 	env := lookupEnv(t)
 	if env == nil {
 		return f

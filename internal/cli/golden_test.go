@@ -48,7 +48,7 @@ type goldenCommand struct {
 // -o json (testdata/json/NAME.fields). sandbox is left out: it prints the environment
 // of the emulator it serves (random port, run until interrupted), which
 // TestSandboxServesTheSeedToTheAWSCLI checks; images check is in TestGoldenImagesCheck
-// (its registry needs the DOCKER_CONFIG variable, so it cannot run in parallel).
+// (its world is a registry, not the emulator).
 var goldenCommands = []goldenCommand{
 	{name: "version", world: func(t *testing.T) []string { return []string{"version"} }},
 	{name: "resolve", world: func(t *testing.T) []string {
@@ -178,9 +178,10 @@ func TestGoldenOutput(t *testing.T) {
 	}
 }
 
-// TestGoldenImagesCheck is TestGoldenOutput's images check: its in-memory registry
-// needs DOCKER_CONFIG (imageRegistry), so it runs alone.
+// TestGoldenImagesCheck is TestGoldenOutput's images check, against an in-memory
+// registry (imageRegistry).
 func TestGoldenImagesCheck(t *testing.T) {
+	t.Parallel()
 	checkGolden(t, goldenCommand{name: "images-check", world: func(t *testing.T) []string {
 		host := imageRegistry(t)
 		base := imagestest.Layers(t, 1, 4096)

@@ -170,11 +170,10 @@ func runImagesCheck(cmd *cobra.Command, g *Factory, o *imagesCheckOptions, args 
 		return Usagef("flags --concurrency, --attempts and --request-timeout must be positive")
 	}
 	ctx := cmd.Context()
-	opts := images.Options{
-		ParentVolumeGiB: o.parentGiB, Headroom: o.headroom, FreeGiB: o.freeGiB, MeasureUncompressed: o.measure,
-		Concurrency: o.concurrency, AttemptTimeout: o.timeout, Attempts: o.attempts,
-		Kubernetes: o.kubernetes, Containerd: o.containerd,
-	}
+	opts := g.Registry(nil)
+	opts.ParentVolumeGiB, opts.Headroom, opts.FreeGiB, opts.MeasureUncompressed = o.parentGiB, o.headroom, o.freeGiB, o.measure
+	opts.Concurrency, opts.AttemptTimeout, opts.Attempts = o.concurrency, o.timeout, o.attempts
+	opts.Kubernetes, opts.Containerd = o.kubernetes, o.containerd
 	if needsECR(refs) {
 		clients, err := g.AWS(ctx, "")
 		if err != nil {
@@ -425,7 +424,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 	}
 	if g.Output == FormatYAML {
 		if !o.noPin {
-			opts := images.Options{}
+			opts := g.Registry(nil)
 			var refs []string
 			for _, im := range d.Images {
 				refs = append(refs, im.Image)
@@ -453,7 +452,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 			g.Warnf("cache coverage skipped: %v", err)
 		} else {
 			covs, warns, err := audit.CacheCoverage(ctx, audit.Options{Kube: cs, AWS: clients, DefaultRegion: clients.Region(),
-				Coverage: &audit.CoverageOptions{Registry: images.Options{AWS: clients}}}, d)
+				Coverage: &audit.CoverageOptions{Registry: g.Registry(clients)}}, d)
 			if err != nil {
 				g.Warnf("cache coverage skipped: %v", err)
 			}

@@ -28,11 +28,11 @@ import (
 // returns its host.
 func imageRegistry(t *testing.T) string {
 	t.Helper()
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	return imagestest.Start(t, nil).Host
 }
 
 func TestImagesCheckCompatible(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 1, 4096)
 	d := imagestest.PushWindows(t, host+"/aspnet:4.8", base, "10.0.17763.6054", "10.0.20348.2700")
@@ -67,6 +67,7 @@ func TestImagesCheckCompatible(t *testing.T) {
 }
 
 func TestImagesCheckIncompatibleExits1(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 1, 4096)
 	imagestest.PushWindows(t, host+"/app:1.4-ltsc2019", base, "10.0.17763.6054")
@@ -99,6 +100,7 @@ func TestImagesCheckIncompatibleExits1(t *testing.T) {
 }
 
 func TestImagesCheckSpecFile(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 1, 4096)
 	imagestest.PushWindows(t, host+"/a:1", base, "10.0.17763.6054")
@@ -171,6 +173,7 @@ func TestImagesCheckBadInput(t *testing.T) {
 }
 
 func TestImagesDiscover(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	d := imagestest.PushWindows(t, host+"/web:2", imagestest.Layers(t, 1, 4096), "10.0.20348.2700")
 	pulled := "sha256:4444444444444444444444444444444444444444444444444444444444444444"
@@ -248,6 +251,7 @@ func TestImagesDiscover(t *testing.T) {
 // (as its registry resolves the tag) into the image-cache component it creates, keeping the
 // tag as a name; a tag that moves gives the component a new version with the new digest.
 func TestApplyPinDigests(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	ref := host + "/app:2.0"
 	image := func() v1.Image { return imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<20), 0) }
@@ -347,6 +351,7 @@ func TestApplyPinDigests(t *testing.T) {
 // refused (containerd would pull that entry) with the digest of the entry that runs, and
 // the foreign layer is counted from its descriptor.
 func TestImagesCheckWindows2025Demo(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	if err := imagestest.SeedDemo(host, 1024, "https://foreign-layers.invalid/layers"); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func (o *specOptions) load(ctx context.Context, g *Factory) (*loaded, error) {
 	}
 	p, err := pipeline.Load(ctx, clients, img, pipeline.Options{
 		CreateInstanceProfile: o.createProfile, CreateRoles: o.createRoles, NoRegistry: o.noRegistry,
-		Logf: g.Infof, Warnf: g.Warnf})
+		Registry: g.Registry(nil), Logf: g.Infof, Warnf: g.Warnf})
 	if ie := (*pipeline.InputError)(nil); errors.As(err, &ie) {
 		return nil, specError(o.file, ie.Err)
 	}

@@ -101,7 +101,7 @@ func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 			if err != nil {
 				return err
 			}
-			read, err := pipeline.ReadCache(ctx, clients, img)
+			read, err := pipeline.ReadCache(ctx, clients, img, pipeline.Options{Registry: g.Registry(nil)})
 			if err != nil {
 				return err
 			}

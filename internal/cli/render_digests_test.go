@@ -15,6 +15,7 @@ import (
 // names it as pods name it — the tag, and with spec.cache.pinDigests the index digest —
 // and pins every name.
 func TestRenderResolveDigests(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	useEmulator(t) // AWS settings for the ECR keychain; no ECR image here
 	ref := host + "/app:1.4.2"

@@ -26,6 +26,7 @@ var planRootVolumeRE = regexp.MustCompile(`root volume: (\d+) GiB \(rootVolumeSi
 // read for some images only (the others count rootvolume.EstimatePerImageGiB each in
 // both); plan --no-registry gives what render writes offline.
 func TestOneRootVolumeAnswer(t *testing.T) {
+	t.Parallel()
 	host := imageRegistry(t)
 	base := imagestest.Layers(t, 2, 3<<20)
 	own := imagestest.Layers(t, 1, 1<<20)
