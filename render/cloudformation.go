@@ -158,6 +158,7 @@ type CFNInfrastructure struct {
 	KeyPair                    string              `json:"KeyPair,omitempty"`
 	TerminateInstanceOnFailure bool                `json:"TerminateInstanceOnFailure"`
 	InstanceMetadataOptions    CFNInstanceMetadata `json:"InstanceMetadataOptions"`
+	ResourceTags               map[string]string   `json:"ResourceTags,omitempty"`
 	Tags                       map[string]string   `json:"Tags,omitempty"`
 }
 
@@ -337,7 +338,8 @@ func (r *Resources) CloudFormation() *Template {
 		InstanceMetadataOptions: CFNInstanceMetadata{
 			HttpTokens: aws.ToString(inf.InstanceMetadataOptions.HttpTokens), HttpPutResponseHopLimit: int(aws.ToInt32(inf.InstanceMetadataOptions.HttpPutResponseHopLimit)),
 		},
-		Tags: inf.Tags,
+		ResourceTags: inf.ResourceTags,
+		Tags:         inf.Tags,
 	}}
 	dc := r.DistributionConfiguration
 	cd := CFNDistributionConfiguration{Name: *dc.Name, Description: aws.ToString(dc.Description), Tags: dc.Tags}

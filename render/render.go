@@ -193,6 +193,21 @@ func tags(img *spec.WindowsImage, extra ...string) map[string]string {
 	return m
 }
 
+// resourceTags are the tags Image Builder puts on the instances, volumes and snapshots it
+// launches during the build: spec.build.resourceTags plus winami's own managed-by and
+// name tags, so the build's cost is allocated to the spec and an SCP or tag policy that
+// requires tags sees them. The spec cannot set winami:* keys (spec.CheckTagKey), so
+// winami's tags are never overridden. prune selects AMIs (not instances or volumes) by
+// winami:name, winami:managed-by and Ec2ImageBuilderArn, which Image Builder puts on
+// output AMIs only, so these tags make no build resource prune's.
+func resourceTags(img *spec.WindowsImage) map[string]string {
+	m := tags(img)
+	for k, v := range img.Spec.Build.ResourceTags {
+		m[k] = v
+	}
+	return m
+}
+
 func osVersion(img *spec.WindowsImage) string {
 	return "Microsoft Windows Server " + img.Spec.Windows.Version
 }
@@ -342,10 +357,11 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		InstanceTypes:              append([]string(nil), b.InstanceTypes...),
 		TerminateInstanceOnFailure: b.TerminateOnFailure,
 		InstanceMetadataOptions: &types.InstanceMetadataOptions{
-			HttpTokens:              aws.String("required"),
-			HttpPutResponseHopLimit: aws.Int32(2),
+			HttpTokens:              aws.String(b.InstanceMetadata.Tokens()),
+			HttpPutResponseHopLimit: aws.Int32(int32(b.InstanceMetadata.HopLimit())),
 		},
-		Tags: tags(img),
+		ResourceTags: resourceTags(img),
+		Tags:         tags(img),
 	}
 	if b.SubnetID != "" {
 		infra.SubnetId = aws.String(b.SubnetID)

@@ -392,3 +392,89 @@ func TestReservedTagKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceMetadata: without spec.build.instanceMetadata the build instance requires
+// IMDSv2 with a hop limit of 2; a value outside Image Builder's optional|required or
+// 1..64 is refused on its line, naming the field and what it accepts.
+func TestInstanceMetadata(t *testing.T) {
+	img, errs := load(t, good)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if m := img.Spec.Build.InstanceMetadata; m.Tokens() != "required" || m.HopLimit() != 2 {
+		t.Errorf("defaults = %s/%d, want required/2", m.Tokens(), m.HopLimit())
+	}
+	for src, want := range map[string]string{
+		"{httpTokens: optional}":                              "",
+		"{httpPutResponseHopLimit: 1}":                        "",
+		"{httpTokens: required, httpPutResponseHopLimit: 64}": "",
+		"{httpTokens: Required}":                              "spec.build.instanceMetadata.httpTokens",
+		"{httpTokens: v2}":                                    "spec.build.instanceMetadata.httpTokens",
+		"{httpPutResponseHopLimit: 0}":                        "spec.build.instanceMetadata.httpPutResponseHopLimit",
+		"{httpPutResponseHopLimit: 65}":                       "spec.build.instanceMetadata.httpPutResponseHopLimit",
+		"{httpPutResponseHopLimit: -1}":                       "spec.build.instanceMetadata.httpPutResponseHopLimit",
+	} {
+		_, errs := load(t, good+"  build:\n    instanceMetadata: "+src+"\n")
+		if want == "" {
+			if errs != nil {
+				t.Errorf("%s: %v", src, errs)
+			}
+			continue
+		}
+		if len(errs) != 1 || errs[0].Path != want || errs[0].Line == 0 {
+			t.Errorf("%s: %v, want one error at %s on its line", src, errs, want)
+			continue
+		}
+		if msg := errs[0].Message; strings.HasSuffix(want, "httpTokens") && !(strings.Contains(msg, "required") && strings.Contains(msg, "optional")) ||
+			strings.HasSuffix(want, "HopLimit") && !strings.Contains(msg, "1..64") {
+			t.Errorf("%s: %q does not say what is accepted", src, msg)
+		}
+	}
+	img, errs = load(t, good+"  build:\n    instanceMetadata: {httpTokens: optional, httpPutResponseHopLimit: 5}\n")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if m := img.Spec.Build.InstanceMetadata; m.Tokens() != "optional" || m.HopLimit() != 5 {
+		t.Errorf("read %s/%d, want optional/5", m.Tokens(), m.HopLimit())
+	}
+}
+
+// TestResourceTags: spec.build.resourceTags are checked like amiTags: winami's, Image
+// Builder's and AWS's keys are refused, keys and values within EC2's limits, and at most
+// the 28 Image Builder's 30 leave after winami's two.
+func TestResourceTags(t *testing.T) {
+	with := func(tags string) string { return good + "  build:\n    resourceTags:\n" + tags }
+	if _, errs := load(t, with("      team: a\n      cost-center: \"42\"\n")); errs != nil {
+		t.Fatal(errs)
+	}
+	for key, want := range map[string]string{
+		"winami:name":            "winami's own",
+		"WINAMI:managed-by":      "winami's own",
+		"Ec2ImageBuilderArn":     "Image Builder's own",
+		"aws:createdBy":          "reserved by AWS",
+		strings.Repeat("k", 129): "1 to 128",
+	} {
+		_, errs := load(t, with("      other: a\n      \""+key+"\": x\n"))
+		if len(errs) != 1 || errs[0].Path != "spec.build.resourceTags."+key || errs[0].Line == 0 || !strings.Contains(errs[0].Message, want) {
+			t.Errorf("%s: %v, want one error on its line, %q", key, errs, want)
+		}
+	}
+	_, errs := load(t, with("      long: "+strings.Repeat("v", 257)+"\n"))
+	if len(errs) != 1 || errs[0].Path != "spec.build.resourceTags.long" || !strings.Contains(errs[0].Message, "256") {
+		t.Errorf("257-character value: %v", errs)
+	}
+	many := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			b.WriteString("      t" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ": v\n")
+		}
+		return with(b.String())
+	}
+	if _, errs := load(t, many(MaxResourceTags)); errs != nil {
+		t.Fatalf("%d resourceTags: %v", MaxResourceTags, errs)
+	}
+	_, errs = load(t, many(MaxResourceTags+1))
+	if len(errs) != 1 || errs[0].Path != "spec.build.resourceTags" || errs[0].Line == 0 || !strings.Contains(errs[0].Message, "at most 28") {
+		t.Errorf("%d resourceTags: %v", MaxResourceTags+1, errs)
+	}
+}

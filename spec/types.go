@@ -30,6 +30,10 @@ const (
 	DefaultTargetSnapshots     = 10
 	DefaultMaxParallelLaunches = 6
 	DefaultKeep                = 3
+	// DefaultHTTPTokens makes the build instance answer IMDSv2 (token) requests only.
+	DefaultHTTPTokens = "required"
+	// DefaultHopLimit lets a container on the build instance reach IMDSv2.
+	DefaultHopLimit = 2
 	// ExecutionRoleSuffix is appended to metadata.name to name the default execution role.
 	ExecutionRoleSuffix = "-imagebuilder-execution"
 	// ServiceLinkedParameterPrefix is the only SSM parameter path that Image Builder's
@@ -140,6 +144,38 @@ type Build struct {
 	KeyPair string `json:"keyPair,omitempty"`
 	// TerminateOnFailure defaults to true.
 	TerminateOnFailure *bool `json:"terminateOnFailure,omitempty"`
+	// InstanceMetadata sets the build instance's IMDS options; absent, IMDSv2 is required
+	// with a hop limit of 2 (DefaultHTTPTokens, DefaultHopLimit).
+	InstanceMetadata *InstanceMetadata `json:"instanceMetadata,omitempty"`
+	// ResourceTags tag the instances, volumes and snapshots Image Builder launches during
+	// the build (at most MaxResourceTags); winami adds its winami:managed-by and
+	// winami:name tags to them.
+	ResourceTags map[string]string `json:"resourceTags,omitempty"`
+}
+
+// InstanceMetadata is the build instance's instance metadata service (IMDS) settings.
+type InstanceMetadata struct {
+	// HTTPTokens is required (IMDSv2 only, the default) or optional (IMDSv1 also answers).
+	HTTPTokens string `json:"httpTokens,omitempty"`
+	// HTTPPutResponseHopLimit is 1..64 (default 2: the build's containers are one hop
+	// further than the instance).
+	HTTPPutResponseHopLimit *int `json:"httpPutResponseHopLimit,omitempty"`
+}
+
+// Tokens is the httpTokens setting, DefaultHTTPTokens when absent.
+func (m *InstanceMetadata) Tokens() string {
+	if m == nil || m.HTTPTokens == "" {
+		return DefaultHTTPTokens
+	}
+	return m.HTTPTokens
+}
+
+// HopLimit is the httpPutResponseHopLimit setting, DefaultHopLimit when absent.
+func (m *InstanceMetadata) HopLimit() int {
+	if m == nil || m.HTTPPutResponseHopLimit == nil {
+		return DefaultHopLimit
+	}
+	return *m.HTTPPutResponseHopLimit
 }
 
 // Distribution is where the AMI goes and how it is published.
@@ -257,3 +293,10 @@ func (r *RootVolumeSize) set(s string) error {
 // Builder output resources"), and winami build adds its 8 winami:* input tags (package
 // imagebuilder, Inputs.Tags; the cached image list takes only the room left).
 const MaxAMITags = 50 - 2 - 8
+
+// MaxResourceTags is how many spec.build.resourceTags a spec may give: Image Builder
+// takes at most 30 resourceTags (API reference, InfrastructureConfigurationSummary
+// resourceTags, "Maximum number of 30 items",
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_InfrastructureConfigurationSummary.html)
+// and winami adds winami:managed-by and winami:name.
+const MaxResourceTags = 30 - 2

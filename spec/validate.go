@@ -221,6 +221,19 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 	if b.KeyPair != "" && !bad("spec.build.keyPair") && !keyPairRE.MatchString(b.KeyPair) {
 		c.add("spec.build.keyPair", "%q is not an EC2 key pair name: 1 to 255 printable ASCII characters", b.KeyPair)
 	}
+	// Image Builder's InstanceMetadataOptions: httpTokens matches optional|required and
+	// httpPutResponseHopLimit is 1..64 (EC2 Image Builder API Reference,
+	// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_InstanceMetadataOptions.html).
+	if m := b.InstanceMetadata; m != nil {
+		if m.HTTPTokens != "" && m.HTTPTokens != "required" && m.HTTPTokens != "optional" && !bad("spec.build.instanceMetadata.httpTokens") {
+			c.add("spec.build.instanceMetadata.httpTokens", "%q: want required (IMDSv2 only, the default) or optional (IMDSv1 answers too; organizations that enforce IMDSv2 refuse it)", m.HTTPTokens)
+		}
+		if h := m.HTTPPutResponseHopLimit; h != nil && (*h < 1 || *h > 64) && !bad("spec.build.instanceMetadata.httpPutResponseHopLimit") {
+			c.add("spec.build.instanceMetadata.httpPutResponseHopLimit", "%d is outside 1..64: give the number of network hops an IMDS response may travel (default %d, which containers on the build instance need)", *h, DefaultHopLimit)
+		}
+	}
+	checkTags(c, bad, "spec.build.resourceTags", b.ResourceTags, MaxResourceTags,
+		"Image Builder takes 30 resourceTags and winami adds winami:managed-by and winami:name")
 
 	// distribution
 	d := s.Distribution
@@ -244,21 +257,8 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 			c.add("spec.distribution.amiName", "%q has no %s: AMI names must be unique, so every build after the first would fail", d.AMIName, BuildDateVariable)
 		}
 	}
-	if len(d.AMITags) > MaxAMITags {
-		c.add("spec.distribution.amiTags", "%d tags: at most %d (an AMI holds 50 user tags; Image Builder adds CreatedBy and Ec2ImageBuilderArn, winami its 8 winami:* tags)", len(d.AMITags), MaxAMITags)
-	}
-	for _, k := range slices.Sorted(maps.Keys(d.AMITags)) {
-		path := "spec.distribution.amiTags." + k
-		switch {
-		case bad(path):
-		case len(k) == 0 || len(k) > 128:
-			c.add(path, "tag keys are 1 to 128 characters")
-		case CheckTagKey(k) != "":
-			c.add(path, "%s", CheckTagKey(k))
-		case len(d.AMITags[k]) > 256:
-			c.add(path, "tag values are at most 256 characters")
-		}
-	}
+	checkTags(c, bad, "spec.distribution.amiTags", d.AMITags, MaxAMITags,
+		"an AMI holds 50 user tags; Image Builder adds CreatedBy and Ec2ImageBuilderArn, winami its 8 winami:* tags")
 	if lp := d.LaunchPermissions; lp != nil {
 		for i, a := range lp.Accounts {
 			if path := fmt.Sprintf("spec.distribution.launchPermissions.accounts[%d]", i); !bad(path) && !accountRE.MatchString(a) {
@@ -369,6 +369,28 @@ func checkExecutionRole(c *collector, img *WindowsImage) {
 	c.add(path, "%q is not an IAM role name (1 to 64 letters, digits and +=,.@_-) or role ARN (arn:aws:iam::111122223333:role/name)", r)
 }
 
+// checkTags checks a map of tags a spec gives at path: at most limit tags (why says why),
+// keys of 1 to 128 characters that CheckTagKey accepts and values of at most 256
+// characters (EC2 User Guide, "Tag restrictions",
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+func checkTags(c *collector, bad func(string) bool, path string, tags map[string]string, limit int, why string) {
+	if len(tags) > limit && !bad(path) {
+		c.add(path, "%d tags: at most %d (%s)", len(tags), limit, why)
+	}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		p := path + "." + k
+		switch {
+		case bad(p):
+		case len(k) == 0 || len(k) > 128:
+			c.add(p, "tag keys are 1 to 128 characters")
+		case CheckTagKey(k) != "":
+			c.add(p, "%s", CheckTagKey(k))
+		case len(tags[k]) > 256:
+			c.add(p, "tag values are at most 256 characters")
+		}
+	}
+}
+
 // ReservedTagKeys are the tag keys of the AMIs that winami and Image Builder write and
 // read back, compared case-insensitively: prune and build select winami's AMIs by
 // winami:name and winami:managed-by and read the build's inputs from the other winami:*
@@ -385,7 +407,7 @@ var ReservedTagKeys = []string{"Ec2ImageBuilderArn", "CreatedBy"}
 var ReservedTagPrefixes = []string{"winami:", "aws:"}
 
 // CheckTagKey returns why a spec may not set a tag of key k, or "". Every tag a spec
-// gives (today spec.distribution.amiTags, the only tags a spec sets) goes through it.
+// gives (spec.distribution.amiTags and spec.build.resourceTags) goes through it.
 func CheckTagKey(k string) string {
 	lk := strings.ToLower(k)
 	for _, p := range ReservedTagPrefixes {

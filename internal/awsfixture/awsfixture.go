@@ -198,6 +198,21 @@ func (a *AWS) GetImageRecipe(ctx context.Context, arn *string) (*ib.GetImageReci
 	return a.ib.GetImageRecipe(ctx, &ib.GetImageRecipeInput{ImageRecipeArn: arn})
 }
 
+// InfrastructureConfiguration reads the one infrastructure configuration, or nil when
+// there is none.
+func (a *AWS) InfrastructureConfiguration(ctx context.Context) (*ibtypes.InfrastructureConfiguration, error) {
+	list, err := a.ib.ListInfrastructureConfigurations(ctx, &ib.ListInfrastructureConfigurationsInput{})
+	if err != nil || len(list.InfrastructureConfigurationSummaryList) == 0 {
+		return nil, err
+	}
+	got, err := a.ib.GetInfrastructureConfiguration(ctx, &ib.GetInfrastructureConfigurationInput{
+		InfrastructureConfigurationArn: list.InfrastructureConfigurationSummaryList[0].Arn})
+	if err != nil {
+		return nil, err
+	}
+	return got.InfrastructureConfiguration, nil
+}
+
 // ListImagePipelines lists the image pipelines.
 func (a *AWS) ListImagePipelines(ctx context.Context) (*ib.ListImagePipelinesOutput, error) {
 	return a.ib.ListImagePipelines(ctx, &ib.ListImagePipelinesInput{})
