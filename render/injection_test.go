@@ -139,3 +139,64 @@ func checkLiterals(t *testing.T, r *Resources, refs []string) {
 		t.Errorf("the scripts read back as pulls %q and names %q, want %q and %q", gotFrom, gotNames, wantFrom, wantNames)
 	}
 }
+
+// TestResourceTagValuesAreData: spec.build.resourceTags values that look like PowerShell,
+// JSON, YAML or CloudFormation syntax reach the CLI JSON request and the CloudFormation
+// template as the same strings, and no component document (the only PowerShell winami
+// writes) carries them.
+func TestResourceTagValuesAreData(t *testing.T) {
+	hostile := map[string]string{
+		"ps":      "';calc;'$(calc)`n\u2019",
+		"json":    `","x":"y`,
+		"yaml":    "!Ref InstanceProfile\n- a: b",
+		"fn":      "Fn::GetAtt",
+		"newline": "a\r\nb",
+		"unicode": "caf\u00e9 \u202e",
+	}
+	src := base + "  build:\n    resourceTags:\n"
+	for k, v := range hostile {
+		q, _ := json.Marshal(v)
+		src += "      " + k + ": " + string(q) + "\n"
+	}
+	r, err := Render(loadSrc(t, src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{TagManagedBy: "winami", TagName: "tst"}
+	for k, v := range hostile {
+		want[k] = v
+	}
+	for _, f := range files {
+		switch f.Name {
+		case "create-infrastructure-configuration.json":
+			var in struct{ ResourceTags map[string]string }
+			if err := json.Unmarshal(f.Data, &in); err != nil || fmt.Sprint(in.ResourceTags) != fmt.Sprint(want) {
+				t.Errorf("%s: resourceTags %q (%v), want %q", f.Name, in.ResourceTags, err, want)
+			}
+		case "cloudformation.yaml":
+			var tpl struct {
+				Resources struct {
+					InfrastructureConfiguration struct {
+						Properties struct {
+							ResourceTags map[string]string `yaml:"ResourceTags"`
+						} `yaml:"Properties"`
+					} `yaml:"InfrastructureConfiguration"`
+				} `yaml:"Resources"`
+			}
+			if err := yaml.Unmarshal(f.Data, &tpl); err != nil || fmt.Sprint(tpl.Resources.InfrastructureConfiguration.Properties.ResourceTags) != fmt.Sprint(want) {
+				t.Errorf("%s: ResourceTags %q (%v), want %q", f.Name, tpl.Resources.InfrastructureConfiguration.Properties.ResourceTags, err, want)
+			}
+		}
+	}
+	for _, c := range r.Components {
+		for k, v := range hostile {
+			if strings.Contains(c.Document.Data, v) {
+				t.Errorf("component %s carries resource tag %s", c.Document.Name, k)
+			}
+		}
+	}
+}

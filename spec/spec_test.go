@@ -459,6 +459,16 @@ func TestResourceTags(t *testing.T) {
 			t.Errorf("%s: %v, want one error on its line, %q", key, errs, want)
 		}
 	}
+	for _, v := range []string{"{{resolve:secretsmanager:prod-db:SecretString:password}}", "x{{RESOLVE:ssm:/team/key}}"} {
+		_, errs := load(t, with("      leak: \""+v+"\"\n"))
+		if len(errs) != 1 || errs[0].Path != "spec.build.resourceTags.leak" || !strings.Contains(errs[0].Message, "dynamic reference") {
+			t.Errorf("value %s: %v, want refused as a dynamic reference", v, errs)
+		}
+		_, errs = load(t, good+"    amiTags: {leak: \""+v+"\"}\n")
+		if len(errs) != 1 || errs[0].Path != "spec.distribution.amiTags.leak" {
+			t.Errorf("amiTags value %s: %v, want refused", v, errs)
+		}
+	}
 	_, errs := load(t, with("      long: "+strings.Repeat("v", 257)+"\n"))
 	if len(errs) != 1 || errs[0].Path != "spec.build.resourceTags.long" || !strings.Contains(errs[0].Message, "256") {
 		t.Errorf("257-character value: %v", errs)

@@ -372,7 +372,12 @@ func checkExecutionRole(c *collector, img *WindowsImage) {
 // checkTags checks a map of tags a spec gives at path: at most limit tags (why says why),
 // keys of 1 to 128 characters that CheckTagKey accepts and values of at most 256
 // characters (EC2 User Guide, "Tag restrictions",
-// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions),
+// and no CloudFormation dynamic reference ({{resolve:ssm:…}}, {{resolve:secretsmanager:…}},
+// resolved in any resource property: CloudFormation User Guide, "Get values stored in
+// other services using dynamic references",
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html),
+// which would copy a secret into a tag of the stack's resources.
 func checkTags(c *collector, bad func(string) bool, path string, tags map[string]string, limit int, why string) {
 	if len(tags) > limit && !bad(path) {
 		c.add(path, "%d tags: at most %d (%s)", len(tags), limit, why)
@@ -387,6 +392,8 @@ func checkTags(c *collector, bad func(string) bool, path string, tags map[string
 			c.add(p, "%s", CheckTagKey(k))
 		case len(tags[k]) > 256:
 			c.add(p, "tag values are at most 256 characters")
+		case strings.Contains(strings.ToLower(k+"\x00"+tags[k]), "{{resolve:"):
+			c.add(p, "{{resolve:…}} is a CloudFormation dynamic reference: the template render writes would put the parameter's or secret's value in a tag anyone who may describe the resource reads; give the value itself")
 		}
 	}
 }
