@@ -46,8 +46,9 @@ func validateInfra(c *call) *restjson.Error {
 		SnsTopicArn         *string  `json:"snsTopicArn"`
 		Metadata            *struct {
 			HTTPTokens string `json:"httpTokens"`
-			HopLimit   int    `json:"httpPutResponseHopLimit"`
+			HopLimit   *int   `json:"httpPutResponseHopLimit"`
 		} `json:"instanceMetadataOptions"`
+		ResourceTags map[string]string `json:"resourceTags"`
 	}
 	if err := decode(c.raw, &in); err != nil {
 		return err
@@ -63,12 +64,27 @@ func validateInfra(c *call) *restjson.Error {
 	if in.SnsTopicArn != nil && !snsRE.MatchString(*in.SnsTopicArn) {
 		return invalidParam("snsTopicArn", "snsTopicArn must be an SNS topic ARN")
 	}
+	// InstanceMetadataOptions: httpTokens matches optional|required, httpPutResponseHopLimit
+	// is 1..64 (EC2 Image Builder API Reference,
+	// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_InstanceMetadataOptions.html);
+	// a hop limit given as 0 is out of range, not absent.
 	if m := in.Metadata; m != nil {
 		if m.HTTPTokens != "" && m.HTTPTokens != "optional" && m.HTTPTokens != "required" {
 			return invalidParam("instanceMetadataOptions.httpTokens", "httpTokens must be optional or required")
 		}
-		if m.HopLimit != 0 && (m.HopLimit < 1 || m.HopLimit > 64) {
+		if m.HopLimit != nil && (*m.HopLimit < 1 || *m.HopLimit > 64) {
 			return invalidParam("instanceMetadataOptions.httpPutResponseHopLimit", "httpPutResponseHopLimit must be between 1 and 64")
+		}
+	}
+	// resourceTags: at most 30 entries, keys 1 to 128 characters, values at most 256
+	// (API reference, InfrastructureConfigurationSummary resourceTags,
+	// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_InfrastructureConfigurationSummary.html).
+	if len(in.ResourceTags) > 30 {
+		return invalidParam("resourceTags", "resourceTags holds at most 30 tags")
+	}
+	for k, v := range in.ResourceTags {
+		if len(k) < 1 || len(k) > 128 || len(v) > 256 {
+			return invalidParam("resourceTags", "resourceTags keys are 1 to 128 characters and values at most 256")
 		}
 	}
 	for _, f := range []string{"description", "subnetId", "keyPair"} {

@@ -476,3 +476,51 @@ func TestDistributionFastLaunchWithoutTemplate(t *testing.T) {
 		t.Errorf("execution role with EC2FastLaunchFullAccess: %s (%s)", st, reason)
 	}
 }
+
+// TestInfrastructureMetadataAndResourceTagLimits: instanceMetadataOptions and resourceTags
+// are refused outside the API reference's ranges (httpTokens optional|required, hop limit
+// 1..64, 0 included; at most 30 resource tags, keys 1..128, values ≤ 256), and accepted
+// and returned within them.
+func TestInfrastructureMetadataAndResourceTagLimits(t *testing.T) {
+	w := newRWorld(t)
+	many := map[string]string{}
+	for i := 0; i < 31; i++ {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	for i, tc := range []struct {
+		tokens string
+		hops   *int32
+		tags   map[string]string
+		ok     bool
+	}{
+		{"required", aws.Int32(2), map[string]string{"team": "a"}, true},
+		{"optional", aws.Int32(64), nil, true},
+		{"v2", nil, nil, false},
+		{"required", aws.Int32(0), nil, false},
+		{"required", aws.Int32(65), nil, false},
+		{"required", nil, many, false},
+		{"required", nil, map[string]string{strings.Repeat("k", 129): "v"}, false},
+		{"required", nil, map[string]string{"k": strings.Repeat("v", 257)}, false},
+	} {
+		name := fmt.Sprintf("imds-%d", i)
+		out, err := w.ib.CreateInfrastructureConfiguration(ctx, &ib.CreateInfrastructureConfigurationInput{
+			Name: aws.String(name), InstanceProfileName: aws.String("EC2InstanceProfileForImageBuilder"),
+			InstanceMetadataOptions: &types.InstanceMetadataOptions{HttpTokens: aws.String(tc.tokens), HttpPutResponseHopLimit: tc.hops},
+			ResourceTags:            tc.tags, ClientToken: aws.String(name)})
+		if !tc.ok {
+			apiError(t, err, "InvalidParameterValueException", 400)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := w.ib.GetInfrastructureConfiguration(ctx, &ib.GetInfrastructureConfigurationInput{InfrastructureConfigurationArn: out.InfrastructureConfigurationArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ic := got.InfrastructureConfiguration
+		if aws.ToString(ic.InstanceMetadataOptions.HttpTokens) != tc.tokens || aws.ToInt32(ic.InstanceMetadataOptions.HttpPutResponseHopLimit) != *tc.hops || fmt.Sprint(ic.ResourceTags) != fmt.Sprint(tc.tags) {
+			t.Errorf("%s: returned %+v, %v", name, ic.InstanceMetadataOptions, ic.ResourceTags)
+		}
+	}
+}
