@@ -474,6 +474,16 @@ func TestResourceTags(t *testing.T) {
 			t.Errorf("amiTags value %s: %v, want refused", v, errs)
 		}
 	}
+	// The AMI name's pattern admits a dynamic reference without a slash; it is refused too.
+	for _, name := range []string{"app-{{resolve:secretsmanager:db:SecretString:password}}-{{imagebuilder:buildDate}}", "app {{ imagebuilder:buildDate }} {{Resolve:ssm:key}}"} {
+		_, errs := load(t, good+"    amiName: \""+name+"\"\n")
+		if len(errs) != 1 || errs[0].Path != "spec.distribution.amiName" || !strings.Contains(errs[0].Message, "dynamic reference") {
+			t.Errorf("amiName %s: %v, want refused as a dynamic reference", name, errs)
+		}
+	}
+	if _, errs := load(t, good+"    amiName: \"app-{{imagebuilder:buildDate}}\"\n"); errs != nil {
+		t.Errorf("a plain amiName: %v", errs)
+	}
 	_, errs := load(t, with("      long: "+strings.Repeat("v", 257)+"\n"))
 	if len(errs) != 1 || errs[0].Path != "spec.build.resourceTags.long" || !strings.Contains(errs[0].Message, "256") {
 		t.Errorf("257-character value: %v", errs)

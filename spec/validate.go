@@ -255,6 +255,10 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 			c.add("spec.distribution.amiName", "%q is not an Image Builder AMI name: 3 to 127 letters, digits, spaces and -_.:{}", d.AMIName)
 		case !imageVariableRE.MatchString(d.AMIName):
 			c.add("spec.distribution.amiName", "%q has no %s: AMI names must be unique, so every build after the first would fail", d.AMIName, BuildDateVariable)
+		case strings.Contains(strings.ToLower(d.AMIName), "{{resolve:"):
+			// The name fits the AMI name pattern, but the rendered CloudFormation template
+			// would resolve it (a dynamic reference, see checkTags) into every AMI's name.
+			c.add("spec.distribution.amiName", "%q holds {{resolve:…}}, a CloudFormation dynamic reference: the template render writes would put the parameter's or secret's value in the AMI's public name; give the name itself", d.AMIName)
 		}
 	}
 	checkTags(c, bad, "spec.distribution.amiTags", d.AMITags, MaxAMITags,
