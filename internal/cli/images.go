@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -170,18 +171,10 @@ func runImagesCheck(cmd *cobra.Command, g *Factory, o *imagesCheckOptions, args 
 		return Usagef("flags --concurrency, --attempts and --request-timeout must be positive")
 	}
 	ctx := cmd.Context()
-	opts := g.Registry(nil)
+	opts := g.registryFor(ctx, refs)
 	opts.ParentVolumeGiB, opts.Headroom, opts.FreeGiB, opts.MeasureUncompressed = o.parentGiB, o.headroom, o.freeGiB, o.measure
 	opts.Concurrency, opts.AttemptTimeout, opts.Attempts = o.concurrency, o.timeout, o.attempts
 	opts.Kubernetes, opts.Containerd = o.kubernetes, o.containerd
-	if needsECR(refs) {
-		clients, err := g.AWS(ctx, "")
-		if err != nil {
-			g.Warnf("ECR registries will be read with the Docker config only: %v", err)
-		} else {
-			opts.AWS = clients
-		}
-	}
 	if opts.FreeGiB == 0 {
 		opts.FreeGiB = -1 // the library's "none"
 	}
@@ -214,6 +207,20 @@ func runImagesCheck(cmd *cobra.Command, g *Factory, o *imagesCheckOptions, args 
 		}
 	}
 	return &ProblemError{Msg: fmt.Sprintf("%d of %d image(s) cannot be cached: %s", t.Images-t.Compatible, t.Images, strings.Join(parts, ", "))}
+}
+
+// registryFor returns the options of registry reads of refs: with ECR tokens when one of
+// them is in ECR and the AWS configuration loads (else a warning: the Docker config only).
+func (g *Factory) registryFor(ctx context.Context, refs []string) images.Options {
+	if !needsECR(refs) {
+		return g.Registry(nil)
+	}
+	clients, err := g.AWS(ctx, "")
+	if err != nil {
+		g.Warnf("ECR registries will be read with the Docker config only: %v", err)
+		return g.Registry(nil)
+	}
+	return g.Registry(clients)
 }
 
 func needsECR(refs []string) bool {
@@ -424,19 +431,11 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 	}
 	if g.Output == FormatYAML {
 		if !o.noPin {
-			opts := g.Registry(nil)
 			var refs []string
 			for _, im := range d.Images {
 				refs = append(refs, im.Image)
 			}
-			if needsECR(refs) {
-				if clients, err := g.AWS(ctx, ""); err == nil {
-					opts.AWS = clients
-				} else {
-					g.Warnf("ECR registries will be read with the Docker config only: %v", err)
-				}
-			}
-			for _, err := range d.Pin(ctx, opts) {
+			for _, err := range d.Pin(ctx, g.registryFor(ctx, refs)) {
 				g.Warnf("left unpinned: %v", err)
 			}
 			if err := ctx.Err(); err != nil {
