@@ -66,6 +66,8 @@ type Server struct {
 	EC2 EC2Store
 	SSM SSMStore
 	IAM IAMStore
+	KMS KMSStore
+	S3  S3Store
 
 	mu       sync.RWMutex
 	services map[string]Service
@@ -84,6 +86,16 @@ func NewServer() *Server {
 		Faults:   NewFaults(),
 		services: map[string]Service{},
 	}
+}
+
+// Peer returns the world of another account served by the same endpoint (reached with
+// that account's access key), or s itself for s.Account; false when the endpoint serves
+// no such account.
+func (s *Server) Peer(account string) (*Server, bool) {
+	if account == s.Account {
+		return s, true
+	}
+	return nil, false
 }
 
 // Register adds a service. A later registration of the same name replaces the earlier one.

@@ -238,3 +238,33 @@ func UniqueID(prefix, seed string) string {
 	}
 	return prefix + string(b)
 }
+
+// KMSKey is a KMS key as other services see it.
+type KMSKey struct {
+	// ARN is arn:aws:kms:<region>:<account>:key/<id>.
+	ARN     string
+	ID      string
+	Account string
+	Region  string
+	// State is the key's KeyState: Enabled, Disabled, PendingDeletion, …
+	State string
+}
+
+// KMSStore is what other services need of KMS's state.
+type KMSStore interface {
+	// Key resolves a key id, key ARN, alias name (alias/…) or alias ARN in region, as
+	// DescribeKey does; false when there is no such key.
+	Key(region, keyID string) (KMSKey, bool)
+	// Authorize reports whether principalARN may call action (kms:Decrypt, kms:CreateGrant,
+	// …) on key through the key policy (and, where the policy delegates to the account, the
+	// principal's IAM policies) or a grant. reason is "" when allowed, else what is missing.
+	Authorize(key KMSKey, principalARN, action string) (allowed bool, reason string)
+}
+
+// S3Store is what other services need of S3's state.
+type S3Store interface {
+	// BucketRegion returns the region of a bucket of the account; false when it does not exist.
+	BucketRegion(bucket string) (region string, ok bool)
+	// PutObject writes an object as principalARN; an error when the bucket does not exist.
+	PutObject(bucket, key string, body []byte, principalARN string) error
+}

@@ -63,6 +63,12 @@ type Desired struct {
 	// PublishParameter is the SSM parameter that receives the AMI id in every distribution
 	// region ("" for none). Apply adds it to each distribution's ssmParameterConfigurations.
 	PublishParameter string
+	// PublishAccounts are the accounts besides the build account in which PublishParameter
+	// is written (the spec's target accounts), in every distribution region.
+	PublishAccounts []string
+	// PublishAfterScan is set when the image is scanned (spec.build.imageScanning): the
+	// distribution then writes no parameter, and Build publishes after the scan's verdict.
+	PublishAfterScan bool
 	// RootVolumeAuto sizes the recipe's root volume from the parent AMI and CacheImages.
 	RootVolumeAuto bool
 	// CacheImages are the image references cached in the AMI (digests where resolved).

@@ -151,7 +151,59 @@ type Build struct {
 	// the build (at most MaxResourceTags); winami adds its winami:managed-by and
 	// winami:name tags to them.
 	ResourceTags map[string]string `json:"resourceTags,omitempty"`
+	// Encryption encrypts the recipe's root volume, and so the AMI in the build region.
+	Encryption *Encryption `json:"encryption,omitempty"`
+	// Logging sends the build's logs to S3 (the infrastructure configuration's s3Logs).
+	Logging *Logging `json:"logging,omitempty"`
+	// Notifications name the SNS topic Image Builder notifies of each build's end.
+	Notifications *Notifications `json:"notifications,omitempty"`
+	// ImageScanning scans the build's image with Amazon Inspector.
+	ImageScanning *ImageScanning `json:"imageScanning,omitempty"`
 }
+
+// Encryption is the recipe's root volume encryption.
+type Encryption struct {
+	// Encrypted defaults to true when the block is given.
+	Encrypted *bool `json:"encrypted,omitempty"`
+	// KMSKeyID is a KMS key ARN or alias ARN in the build region; absent, EBS uses the
+	// account's AWS managed key aws/ebs (an AMI encrypted with it cannot be shared or
+	// copied to other accounts).
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+}
+
+// IsEncrypted tells whether the root volume is encrypted.
+func (e *Encryption) IsEncrypted() bool {
+	if e == nil {
+		return false
+	}
+	return e.Encrypted == nil || *e.Encrypted
+}
+
+// Logging is where Image Builder writes the build's logs.
+type Logging struct {
+	// S3BucketName is the bucket (it must exist; the instance role writes to it).
+	S3BucketName string `json:"s3BucketName"`
+	// S3KeyPrefix is an optional key prefix inside the bucket.
+	S3KeyPrefix string `json:"s3KeyPrefix,omitempty"`
+}
+
+// Notifications is the SNS topic Image Builder publishes build results to.
+type Notifications struct {
+	// SNSTopicARN is the topic's ARN, in the build region.
+	SNSTopicARN string `json:"snsTopicArn,omitempty"`
+}
+
+// ImageScanning is Image Builder's image scanning with Amazon Inspector.
+type ImageScanning struct {
+	// Enabled turns scanning on. The published parameter is then written by winami build
+	// after the scan's verdict (build --fail-on), not by Image Builder's distribution.
+	Enabled bool `json:"enabled"`
+}
+
+// CrossAccountRoleName is the role Image Builder assumes in each target account to copy
+// the AMI there; the target account creates it.
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html
+const CrossAccountRoleName = "EC2ImageBuilderDistributionCrossAccountRole"
 
 // InstanceMetadata is the build instance's instance metadata service (IMDS) settings.
 type InstanceMetadata struct {
@@ -190,8 +242,16 @@ type Distribution struct {
 	LaunchPermissions *LaunchPermissions `json:"launchPermissions,omitempty"`
 	// FastLaunch enables EC2 Fast Launch in every distribution region.
 	FastLaunch *FastLaunch `json:"fastLaunch,omitempty"`
-	// PublishParameter is an SSM parameter that receives the AMI id in every region.
+	// PublishParameter is an SSM parameter that receives the AMI id in every region (and
+	// in every target account).
 	PublishParameter string `json:"publishParameter,omitempty"`
+	// TargetAccountIDs are accounts Image Builder copies the AMI into in every region (the
+	// AMI is then owned there); each needs CrossAccountRoleName.
+	TargetAccountIDs []string `json:"targetAccountIds,omitempty"`
+	// KMSKeyIDs maps a distribution region to the KMS key (ARN) that encrypts the AMI's
+	// copies in that region and in the target accounts (not the build region's own AMI:
+	// that is spec.build.encryption).
+	KMSKeyIDs map[string]string `json:"kmsKeyIds,omitempty"`
 }
 
 // LaunchPermissions shares the AMI.
