@@ -166,6 +166,25 @@ type IAMStore interface {
 	RoleTrusts(roleNameOrARN, service string) (exists, trusted bool)
 	// RoleARN returns the ARN (with its path) of a role given by name or ARN.
 	RoleARN(roleNameOrARN string) (arn string, ok bool)
+	// AssumeRoleTrust returns the role (name or ARN) of the account and whether its trust
+	// policy lets principal (a user, role or assumed-role ARN of any account) call
+	// sts:AssumeRole with the request context ctx; false when there is no such role.
+	AssumeRoleTrust(roleNameOrARN, principal string, ctx map[string][]string) (role AssumableRole, ok bool)
+}
+
+// AssumableRole is a role as STS AssumeRole sees it.
+type AssumableRole struct {
+	// ARN is the role's ARN, with its path.
+	ARN string
+	// ID is the role's unique id (AROA…).
+	ID string
+	// MaxSessionDuration is the longest session, in seconds.
+	MaxSessionDuration int
+	// Trusted: the trust policy allows the principal and no statement denies it.
+	Trusted bool
+	// ByAccount: the trust comes only from naming the principal's account, so the
+	// principal's own IAM policies must allow sts:AssumeRole on the role too.
+	ByAccount bool
 }
 
 // AssumedRoleARN is the ARN of a session of a role, as STS and the services that record who
@@ -259,6 +278,11 @@ type KMSStore interface {
 	// …) on key through the key policy (and, where the policy delegates to the account, the
 	// principal's IAM policies) or a grant. reason is "" when allowed, else what is missing.
 	Authorize(key KMSKey, principalARN, action string) (allowed bool, reason string)
+	// AuthorizeContext is Authorize with request context for the key policy's and IAM
+	// policies' conditions: a service acting for the principal passes kms:ViaService
+	// (ec2.<region>.amazonaws.com), kms:GrantIsForAWSResource ("true") for CreateGrant,
+	// kms:EncryptionContextKeys (aws:ebs:id); kms:CallerAccount is added.
+	AuthorizeContext(key KMSKey, principalARN, action string, context map[string][]string) (allowed bool, reason string)
 }
 
 // S3Store is what other services need of S3's state.
