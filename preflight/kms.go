@@ -180,6 +180,13 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 			"name a customer managed key (aws kms create-key) whose key policy allows those accounts")
 	}
 	desc0 := fmt.Sprintf("%s: key %s is enabled, symmetric", name, keyARN)
+	if len(k.Users) == 0 {
+		// The build region's distribution key encrypts only copies into target accounts
+		// (the build region's own AMI is the recipe's: EC2 Image Builder User Guide,
+		// cr-upd-ami-distribution-settings, kmsKeyId).
+		return check.Check{Name: CheckKMSKey, Status: check.Pass,
+			Message: desc0 + "; unused: in the build region it would encrypt only copies into target accounts, and the spec has none (spec.build.encryption.kmsKeyId encrypts the AMI there)"}
+	}
 
 	// The key policy is readable only in the key's own account (GetKeyPolicy is not a
 	// cross-account operation: AWS KMS API Reference, GetKeyPolicy,

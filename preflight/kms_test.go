@@ -309,3 +309,25 @@ func TestDoctorKMSExecutionRoleWithoutKMS(t *testing.T) {
 		t.Errorf("%s: %s\n%s", c.Status, c.Message, c.Fix)
 	}
 }
+
+// TestDoctorKMSFastLaunch: with Fast Launch (and so no target accounts), the keys of the
+// AMIs Fast Launch runs on say that EC2 grants its service-linked role use of them with
+// the enabler's kms:CreateGrant; the build region's distribution key is unused.
+func TestDoctorKMSFastLaunch(t *testing.T) {
+	w := newKMSWorld(t)
+	w.executionRole(t, "fl-exec", ibuilder.ExecutionTrustPolicy, nil, ibuilder.ExecutionPolicy, ibuilder.FastLaunchPolicy)
+	img := loadEnterprise(t, `    targetAccountIds: ["210987654321"]`+"\n", "    fastLaunch: {enabled: true, targetSnapshots: 5}\n",
+		"    instanceProfile: EC2InstanceProfileForImageBuilder\n", "    instanceProfile: EC2InstanceProfileForImageBuilder\n    executionRole: fl-exec\n")
+	ks := checksNamed(w.run(t, img), preflight.CheckKMSKey)
+	if len(ks) != 3 {
+		t.Fatalf("%+v", ks)
+	}
+	for _, i := range []int{0, 2} {
+		if ks[i].Status != check.Pass || !strings.Contains(ks[i].Message, "Fast Launch: EC2 grants AWSServiceRoleForEC2FastLaunch use of the key with the kms:CreateGrant of whoever enables it (the pipeline's execution role fl-exec at distribution") {
+			t.Errorf("%d: %s: %s", i, ks[i].Status, ks[i].Message)
+		}
+	}
+	if ks[1].Status != check.Pass || !strings.Contains(ks[1].Message, "unused: in the build region") {
+		t.Errorf("build region's distribution key: %s: %s", ks[1].Status, ks[1].Message)
+	}
+}
