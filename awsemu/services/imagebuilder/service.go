@@ -165,7 +165,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		"DeleteImagePipeline": deletePipeline, "StartImagePipelineExecution": startPipeline,
 		"GetImage": getImage, "ListImagePipelineImages": listPipelineImages,
 		"CancelImageCreation": cancelImage, "ListImageScanFindings": listScanFindings,
-		"TagResource":         tagResource, "ListTagsForResource": listTags, "UntagResource": untagResource,
+		"TagResource": tagResource, "ListTagsForResource": listTags, "UntagResource": untagResource,
 	}
 	h := handlers[op]
 	if h == nil {
