@@ -40,6 +40,10 @@ type BlockDevice struct {
 	SnapshotID string
 	VolumeSize int32 // GiB
 	VolumeType string
+	// Encrypted and KmsKeyID (the key ARN) are the EBS encryption of the device's snapshot
+	// (issue 16: Image Builder encrypts its AMIs with the recipe's or the distribution's key).
+	Encrypted bool
+	KmsKeyID  string
 }
 
 // FastLaunchSettings is a request to turn on Fast Launch for an image.
