@@ -170,6 +170,25 @@ type IAMStore interface {
 	RoleTrusts(roleNameOrARN, service string) (exists, trusted bool)
 	// RoleARN returns the ARN (with its path) of a role given by name or ARN.
 	RoleARN(roleNameOrARN string) (arn string, ok bool)
+	// AssumeRoleTrust returns the role (name or ARN) of the account and whether its trust
+	// policy lets principal (a user, role or assumed-role ARN of any account) call
+	// sts:AssumeRole with the request context ctx; false when there is no such role.
+	AssumeRoleTrust(roleNameOrARN, principal string, ctx map[string][]string) (role AssumableRole, ok bool)
+}
+
+// AssumableRole is a role as STS AssumeRole sees it.
+type AssumableRole struct {
+	// ARN is the role's ARN, with its path.
+	ARN string
+	// ID is the role's unique id (AROA…).
+	ID string
+	// MaxSessionDuration is the longest session, in seconds.
+	MaxSessionDuration int
+	// Trusted: the trust policy allows the principal and no statement denies it.
+	Trusted bool
+	// ByAccount: the trust comes only from naming the principal's account, so the
+	// principal's own IAM policies must allow sts:AssumeRole on the role too.
+	ByAccount bool
 }
 
 // AssumedRoleARN is the ARN of a session of a role, as STS and the services that record who
