@@ -174,7 +174,11 @@ func checkExecutionRole(c *call) *restjson.Error {
 			arn = "arn:aws:iam::" + c.Account + ":role/" + role
 		}
 	}
-	if ok, reason := c.s.srv.IAM.Authorize(c.s.srv.CallerARN(), "iam:PassRole", arn,
+	caller := c.Principal
+	if caller == "" {
+		caller = c.s.srv.CallerARN()
+	}
+	if ok, reason := c.s.srv.IAM.Authorize(caller, "iam:PassRole", arn,
 		map[string][]string{"iam:PassedToService": {ImageBuilderService}}); !ok {
 		return restjson.Errorf(http.StatusForbidden, "AccessDeniedException", "%s", reason)
 	}
