@@ -227,6 +227,15 @@ func ResourceTagContext(tags map[string]string) map[string][]string {
 	return out
 }
 
+// InstanceProfileRoles is implemented by an IAMStore that can tell an instance profile's
+// role (checked with a type assertion on Server.IAM, like SSMParameterReader). Image Builder
+// writes a build's S3 logs as that role (the build instance's credentials).
+type InstanceProfileRoles interface {
+	// InstanceProfileRole returns the ARN of the role in the instance profile called name;
+	// false when the profile does not exist or holds no role.
+	InstanceProfileRole(name string) (roleARN string, ok bool)
+}
+
 // SSMParameterReader is implemented by an SSMStore that can also read parameters. Image
 // Builder resolves a recipe's `ssm:` parent image through it (checked with a type
 // assertion on Server.SSM, so an SSMStore without it still satisfies SSMStore).
