@@ -178,3 +178,17 @@ func (s *Service) copyEncryption(src []awsemu.BlockDevice, kmsKeyID *string, reg
 	}
 	return out, ""
 }
+
+// isAWSManagedKeyARN tells whether keyARN (a device's key) is account's AWS managed key
+// aws/ebs in region as the KMS store resolves it.
+func (s *Service) isAWSManagedKeyARN(region, keyARN, account string) bool {
+	if keyARN == "" {
+		return false
+	}
+	store, _ := s.kmsFor(keyARN, account)
+	if store == nil {
+		return false
+	}
+	ebs, ok := store.Key(region, "alias/aws/ebs")
+	return ok && ebs.ARN == keyARN
+}

@@ -79,14 +79,15 @@ func (s *Service) copyToAccount(img *image, d distribution, acct string, src aws
 		}
 	}
 	// Encryption: an image encrypted with the AWS managed key cannot be copied to another
-	// account (EC2 User Guide, "You can't share an AMI that's encrypted with the AWS managed
-	// key", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-explicit.html);
+	// account ("You can't share AMIs that are backed by snapshots that are encrypted with the
+	// default AWS managed key", Amazon EC2 User Guide, Share an AMI with specific AWS accounts,
+	// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-explicit.html);
 	// the target's role must be able to use the source key, and the copy's key.
 	for _, b := range src.BlockDevices {
 		if !b.Encrypted {
 			continue
 		}
-		if awsManagedEBS(b.KmsKeyID) || strings.HasSuffix(b.KmsKeyID, ":alias/aws/ebs") {
+		if awsManagedEBS(b.KmsKeyID) || s.isAWSManagedKeyARN(d.Region, b.KmsKeyID, img.account) {
 			return fmt.Errorf("the AMI %s is encrypted with the AWS managed key aws/ebs, which cannot be shared with or copied to another account: encrypt it with a customer managed key (the recipe's kmsKeyId, and the distribution's kmsKeyId for copies)", src.ID)
 		}
 		store, _ := s.kmsFor(b.KmsKeyID, img.account)
