@@ -275,7 +275,7 @@ const PublishSession = "winami-publish"
 // (`winami iam-policy --for target-account`).
 // https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html
 func TargetRoleARN(region, account string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", catalog.Partition(region), account, spec.CrossAccountRoleName)
+	return awsapi.RoleARN(catalog.Partition(region), account, spec.CrossAccountRoleName)
 }
 
 // RoleAssumer is implemented by clients that can act as a role of another account with

@@ -122,10 +122,8 @@ func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Opt
 		Distribution:     res.DistributionConfiguration,
 		Pipeline:         res.ImagePipeline,
 		PublishParameter: img.Spec.Distribution.PublishParameter,
-		// The parameter is published in the target accounts too (Image Builder's
-		// amiAccountId entries, or Build after the scan), and with scanning only by Build.
-		PublishAccounts:  publishAccounts(img),
-		PublishAfterScan: img.Spec.Build.ImageScanning != nil && img.Spec.Build.ImageScanning.Enabled,
+		PublishAccounts:  img.PublishAccounts(),
+		PublishAfterScan: img.PublishAfterScan(),
 		RootVolumeAuto:   img.Spec.Build.RootVolumeSize.Auto(),
 		CacheImages:      cacheRefs,
 		SpecHash:         img.Hash(),
@@ -140,15 +138,6 @@ func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Opt
 		p.Options.Sizer = registrySizer(opts.warnf, cache)
 	}
 	return p, nil
-}
-
-// publishAccounts are the accounts besides the build account whose parameter a build
-// publishes: the target accounts, when the spec publishes a parameter.
-func publishAccounts(img *spec.WindowsImage) []string {
-	if img.Spec.Distribution.PublishParameter == "" {
-		return nil
-	}
-	return append([]string(nil), img.Spec.Distribution.TargetAccountIDs...)
 }
 
 // parentForRelease finds the parent AMI of a spec pinned to a release date by its name,
