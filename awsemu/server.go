@@ -30,6 +30,13 @@ type Request struct {
 	Account string
 	// AccessKey is the access key id from the credential scope.
 	AccessKey string
+	// Principal is the caller's ARN: the account's IAM user (arn:aws:iam::<account>:user/awsemu)
+	// or, with credentials from STS AssumeRole, the session
+	// (arn:aws:sts::<account>:assumed-role/<role>/<session>).
+	Principal string
+	// PrincipalID is the caller's unique id as GetCallerIdentity answers it: AIDA… for the
+	// user, AROA…:<session> for an assumed-role session.
+	PrincipalID string
 	// HTTP is the original request; its body has been read into Body.
 	HTTP *http.Request
 	// Body is the full request body.
@@ -69,6 +76,8 @@ type Server struct {
 	KMS KMSStore
 	S3  S3Store
 
+	accounts *accounts // shared by the server and its peers
+
 	mu       sync.RWMutex
 	services map[string]Service
 	controls map[string]http.Handler // control paths services add (HandleControl)
@@ -80,22 +89,15 @@ type Server struct {
 // NewServer returns a server with no services registered, the default account,
 // a real clock and no faults.
 func NewServer() *Server {
-	return &Server{
+	s := &Server{
 		Account:  DefaultAccount,
 		Clock:    RealClock{},
 		Faults:   NewFaults(),
 		services: map[string]Service{},
+		accounts: newAccounts(),
 	}
-}
-
-// Peer returns the world of another account served by the same endpoint (reached with
-// that account's access key), or s itself for s.Account; false when the endpoint serves
-// no such account.
-func (s *Server) Peer(account string) (*Server, bool) {
-	if account == s.Account {
-		return s, true
-	}
-	return nil, false
+	s.accounts.root = s
+	return s
 }
 
 // Register adds a service. A later registration of the same name replaces the earlier one.
@@ -181,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	hr.Body = io.NopCloser(bytes.NewReader(body))
-	r := &Request{HTTP: hr, Body: body, Account: s.Account, Region: DefaultRegion}
+	r := &Request{HTTP: hr, Body: body, Region: DefaultRegion}
 	s.mu.Lock()
 	s.reqSeq++
 	r.ID = fmt.Sprintf("00000000-0000-4000-8000-%012d", s.reqSeq)
@@ -191,13 +193,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	} else {
 		r.Service = serviceFromUnsigned(hr, body)
 	}
-	s.mu.RLock()
-	svc := s.services[r.Service]
-	s.mu.RUnlock()
+	// The access key id says which account's world answers and who the caller is.
+	id := s.identify(r.AccessKey)
+	world, ok := s.Peer(id.Account)
+	if !ok {
+		world = s
+		id = s.userIdentity()
+	}
+	r.Account, r.Principal, r.PrincipalID = id.Account, id.ARN, id.UserID
+	world.mu.RLock()
+	svc := world.services[r.Service]
+	world.mu.RUnlock()
 	if svc == nil {
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = fmt.Fprintf(w, "awsemu: no service %q (the SigV4 credential scope names the service; served: %s)\n", r.Service, strings.Join(s.Services(), ", "))
+		_, _ = fmt.Fprintf(w, "awsemu: no service %q (the SigV4 credential scope names the service; served: %s)\n", r.Service, strings.Join(world.Services(), ", "))
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", r.ID)

@@ -40,6 +40,10 @@ type BlockDevice struct {
 	SnapshotID string
 	VolumeSize int32 // GiB
 	VolumeType string
+	// Encrypted and KmsKeyID (the key ARN) are the EBS encryption of the device's snapshot
+	// (issue 16: Image Builder encrypts its AMIs with the recipe's or the distribution's key).
+	Encrypted bool
+	KmsKeyID  string
 }
 
 // FastLaunchSettings is a request to turn on Fast Launch for an image.
@@ -166,6 +170,25 @@ type IAMStore interface {
 	RoleTrusts(roleNameOrARN, service string) (exists, trusted bool)
 	// RoleARN returns the ARN (with its path) of a role given by name or ARN.
 	RoleARN(roleNameOrARN string) (arn string, ok bool)
+	// AssumeRoleTrust returns the role (name or ARN) of the account and whether its trust
+	// policy lets principal (a user, role or assumed-role ARN of any account) call
+	// sts:AssumeRole with the request context ctx; false when there is no such role.
+	AssumeRoleTrust(roleNameOrARN, principal string, ctx map[string][]string) (role AssumableRole, ok bool)
+}
+
+// AssumableRole is a role as STS AssumeRole sees it.
+type AssumableRole struct {
+	// ARN is the role's ARN, with its path.
+	ARN string
+	// ID is the role's unique id (AROA…).
+	ID string
+	// MaxSessionDuration is the longest session, in seconds.
+	MaxSessionDuration int
+	// Trusted: the trust policy allows the principal and no statement denies it.
+	Trusted bool
+	// ByAccount: the trust comes only from naming the principal's account, so the
+	// principal's own IAM policies must allow sts:AssumeRole on the role too.
+	ByAccount bool
 }
 
 // AssumedRoleARN is the ARN of a session of a role, as STS and the services that record who
@@ -202,6 +225,15 @@ func ResourceTagContext(tags map[string]string) map[string][]string {
 		out["aws:ResourceTag/"+k] = []string{v}
 	}
 	return out
+}
+
+// InstanceProfileRoles is implemented by an IAMStore that can tell an instance profile's
+// role (checked with a type assertion on Server.IAM, like SSMParameterReader). Image Builder
+// writes a build's S3 logs as that role (the build instance's credentials).
+type InstanceProfileRoles interface {
+	// InstanceProfileRole returns the ARN of the role in the instance profile called name;
+	// false when the profile does not exist or holds no role.
+	InstanceProfileRole(name string) (roleARN string, ok bool)
 }
 
 // SSMParameterReader is implemented by an SSMStore that can also read parameters. Image
@@ -257,8 +289,10 @@ type KMSStore interface {
 	Key(region, keyID string) (KMSKey, bool)
 	// Authorize reports whether principalARN may call action (kms:Decrypt, kms:CreateGrant,
 	// …) on key through the key policy (and, where the policy delegates to the account, the
-	// principal's IAM policies) or a grant. reason is "" when allowed, else what is missing.
-	Authorize(key KMSKey, principalARN, action string) (allowed bool, reason string)
+	// principal's IAM policies) or a grant, with the request context ctx (condition keys such
+	// as kms:ViaService, kms:GrantIsForAWSResource, kms:EncryptionContextKeys; nil for none).
+	// reason is "" when allowed, else what is missing.
+	Authorize(key KMSKey, principalARN, action string, ctx map[string][]string) (allowed bool, reason string)
 }
 
 // S3Store is what other services need of S3's state.

@@ -157,6 +157,13 @@ var (
 // the test fails when the CLI is not installed or cannot be started.
 func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stderr []byte, exitCode int) {
 	t.Helper()
+	return AWSCLIEnv(t, nil, endpoint, region, args...)
+}
+
+// AWSCLIEnv runs the aws CLI like AWSCLI with extra environment variables after the
+// harness's (so AWS_ACCESS_KEY_ID=… in env signs as another account or a role session).
+func AWSCLIEnv(t testing.TB, env []string, endpoint, region string, args ...string) (stdout, stderr []byte, exitCode int) {
+	t.Helper()
 	cliOnce.Do(func() { cliPath, cliErr = exec.LookPath("aws") })
 	if cliErr != nil {
 		t.Fatalf("%s: %v", AWSCLIMissing, cliErr)
@@ -178,6 +185,7 @@ func AWSCLI(t testing.TB, endpoint, region string, args ...string) (stdout, stde
 		"AWS_RETRY_MODE=standard",
 		"AWS_MAX_ATTEMPTS=1",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -212,6 +220,14 @@ func SDKConfig(endpoint, region string) aws.Config {
 		RetryMaxAttempts: 1,
 		HTTPClient:       NewHTTPClient(),
 	}
+}
+
+// SDKConfigAs is SDKConfig signing with other credentials: an account's access key id
+// (awsemu.AccessKeyFor) or an STS session's key, secret and token.
+func SDKConfigAs(endpoint, region, accessKeyID, secret, sessionToken string) aws.Config {
+	cfg := SDKConfig(endpoint, region)
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(accessKeyID, secret, sessionToken)
+	return cfg
 }
 
 // NewHTTPClient returns the SDK's default HTTP client with request bodies reduced to Read

@@ -13,6 +13,18 @@ type options struct {
 	clock   awsemu.Clock
 	account string
 	latency time.Duration
+	peers   []string
+}
+
+// SandboxPeerAccount is the second account `winami sandbox` serves besides
+// awsemu.DefaultAccount: the target account of cross-account distribution.
+const SandboxPeerAccount = "210987654321"
+
+// WithPeerAccounts serves these accounts too, each a full world of its own (every service,
+// the seed) sharing the clock and faults; a caller reaches one with awsemu.AccessKeyFor or
+// with credentials from STS AssumeRole into one of its roles.
+func WithPeerAccounts(accounts ...string) Option {
+	return func(o *options) { o.peers = append(o.peers, accounts...) }
 }
 
 // WithClock drives every time-dependent state machine (builds, Fast Launch) from c;
@@ -43,5 +55,11 @@ func New(opts ...Option) *awsemu.Server {
 		srv.Faults.SetLatency(o.latency)
 	}
 	register(srv)
+	for _, account := range o.peers {
+		if account == srv.Account {
+			continue
+		}
+		register(srv.AddPeer(account))
+	}
 	return srv
 }

@@ -51,7 +51,7 @@ func (s *Service) authorizeCaller(c *call, action, id string, tags map[string]st
 	for k, v := range extra {
 		ctx[k] = v
 	}
-	return s.authorize(s.srv.CallerARN(), action, c.resourceARN(id), ctx)
+	return s.authorize(c.principal, action, c.resourceARN(id), ctx)
 }
 
 // authorizeCreateTags authorizes a direct CreateTags of tags on each resource.

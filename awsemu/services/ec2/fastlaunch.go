@@ -174,7 +174,7 @@ func (s *Service) enableFastLaunch(c *call) (any, *apiError) {
 	lt := c.v.Struct("LaunchTemplate")
 	set.LaunchTemplateID, set.LaunchTemplateName, set.LaunchTemplateVersion = lt.Get("LaunchTemplateId"), lt.Get("LaunchTemplateName"), lt.Get("Version")
 	dry, _ := c.v.Bool("DryRun")
-	fl, aerr := s.enableFastLaunchLocked(c.rs, s.srv.CallerARN(), c.account, c.now, c.v.Get("ImageId"), c.v.Get("ResourceType"), set, len(lt) > 0, dry)
+	fl, aerr := s.enableFastLaunchLocked(c.rs, c.principal, c.account, c.now, c.v.Get("ImageId"), c.v.Get("ResourceType"), set, len(lt) > 0, dry)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -221,7 +221,7 @@ func (s *Service) disableFastLaunch(c *call) (any, *apiError) {
 		return nil, errf("IncorrectState", "Windows fast launch for image %s is already being disabled", id)
 	}
 	// Only the action itself is authorized: EC2 documents no launch check for disabling.
-	if aerr := s.authorize(s.srv.CallerARN(), "ec2:DisableFastLaunch", awsemu.ImageARN(c.region, id), awsemu.ResourceTagContext(img.Tags)); aerr != nil {
+	if aerr := s.authorize(c.principal, "ec2:DisableFastLaunch", awsemu.ImageARN(c.region, id), awsemu.ResourceTagContext(img.Tags)); aerr != nil {
 		return nil, aerr
 	}
 	if err := c.dryRun(); err != nil {

@@ -86,8 +86,10 @@ type call struct {
 	v       query.Values
 	region  string
 	account string
-	now     time.Time
-	rs      *regionState
+	// principal is the caller's ARN (the IAM user or an assumed-role session).
+	principal string
+	now       time.Time
+	rs        *regionState
 }
 
 // dryRun reports the DryRunOperation error when the request asked for a dry run.
@@ -181,7 +183,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		return
 	}
 	s.mu.Lock()
-	c := &call{v: v, region: r.Region, account: r.Account, now: s.srv.Clock.Now().UTC(), rs: s.region(r.Region)}
+	c := &call{v: v, region: r.Region, account: r.Account, principal: s.srv.PrincipalOf(r), now: s.srv.Clock.Now().UTC(), rs: s.region(r.Region)}
 	s.advance(c.rs, c.now)
 	out, aerr := h(s, c)
 	s.mu.Unlock()

@@ -26,8 +26,14 @@ func (s *Service) Authorize(principalARN, action, resource string, ctx map[strin
 		key := strings.ToLower(k)
 		ec.values[key] = append(ec.values[key], v...)
 	}
+	// A session of a role has the role's identity-based policies.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html
+	who := principalARN
+	if role := sessionRole(principalARN); role != "" {
+		who = "arn:aws:iam::" + principalAccount(principalARN) + ":role/" + role
+	}
 	s.mu.RLock()
-	sources, e := s.principal(principalARN)
+	sources, e := s.principal(who)
 	s.mu.RUnlock()
 	head := "User: " + principalARN + " is not authorized to perform: " + action + " on resource: " + resource
 	if e != nil {

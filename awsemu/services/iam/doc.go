@@ -7,7 +7,8 @@
 // IAM is global: every region sees the same roles, users and policies. The AWS-managed
 // policies winami cares about are known by name with their real documents
 // (managed_policies.json: EC2InstanceProfileForImageBuilder, AmazonSSMManagedInstanceCore,
-// AmazonEC2ContainerRegistryReadOnly and a few more). The world starts with the instance
+// AmazonEC2ContainerRegistryReadOnly, Ec2ImageBuilderCrossAccountDistributionAccess and a few
+// more). The world starts with the instance
 // profile and role EC2InstanceProfileForImageBuilder (those three policies attached),
 // Image Builder's service-linked role AWSServiceRoleForImageBuilder (path
 // /aws-service-role/imagebuilder.amazonaws.com/, its AWS-managed policy attached; only AWS

@@ -65,6 +65,11 @@ type image struct {
 	failReason      string
 	started         time.Time
 	osVersion       string
+	// scanEnabled is the pipeline's imageScanningConfiguration.imageScanningEnabled;
+	// scanConfig that configuration as sent; findings the scan findings (scan.go).
+	scanEnabled bool
+	scanConfig  map[string]any
+	findings    []map[string]any
 
 	// Set once the build ends.
 	final   string // AVAILABLE, FAILED or CANCELLED
@@ -526,6 +531,12 @@ func (img *image) full() map[string]any {
 	}
 	if img.testsConfig != nil {
 		out["imageTestsConfiguration"] = img.testsConfig
+	}
+	if img.scanConfig != nil {
+		out["imageScanningConfiguration"] = img.scanConfig
+	}
+	if st := img.scanState(); st != nil {
+		out["scanState"] = st
 	}
 	return out
 }

@@ -593,6 +593,9 @@ func (s *Service) putParameter(r *awsemu.Request) (any, error) {
 	}
 	n := s.write(r.Region, in.Name, typ, in.KeyID, desc, pattern, *in.Value, dataType, true)
 	p = s.regions[r.Region][in.Name]
+	// LastModifiedUser is the caller: the IAM user, or the assumed-role session.
+	// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ParameterHistory.html
+	p.latest().user = s.srv.PrincipalOf(r)
 	if in.Tier != "" {
 		p.tier = in.Tier
 	}
