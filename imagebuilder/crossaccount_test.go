@@ -20,17 +20,17 @@ import (
 	"github.com/winami/winami/spec"
 )
 
-// target is the sandbox's second account, the one the AMI is copied into.
-const target = emulator.SandboxPeerAccount
+// targetAcct is the sandbox's second account, the one the AMI is copied into.
+const targetAcct = emulator.SandboxPeerAccount
 
 // newTargetEnv is newEnv with a second account served by the same endpoint, in which the
 // role spec.CrossAccountRoleName trusts the build account: with the managed policy Image
 // Builder's copies need, and what winami adds to publish the parameter there.
 func newTargetEnv(t *testing.T) (*env, aws.Config) {
 	t.Helper()
-	srv := emulatortest.Start(t, emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()}), emulator.WithPeerAccounts(target))
+	srv := emulatortest.Start(t, emulator.WithClock(awsemu.RealClock{Scale: 6000, Start: time.Now()}), emulator.WithPeerAccounts(targetAcct))
 	e := &env{srv: srv, clients: awsapi.FromConfig(awstest.SDKConfig(srv.URL(), region))}
-	tcfg := awstest.SDKConfigAs(srv.URL(), region, awsemu.AccessKeyFor(target), "secret", "")
+	tcfg := awstest.SDKConfigAs(srv.URL(), region, awsemu.AccessKeyFor(targetAcct), "secret", "")
 	ctx := context.Background()
 	c := iam.NewFromConfig(tcfg)
 	role := aws.String(spec.CrossAccountRoleName)
@@ -44,7 +44,7 @@ func newTargetEnv(t *testing.T) (*env, aws.Config) {
 	}
 	var params []string
 	for _, r := range []string{region, region2} {
-		params = append(params, "arn:aws:ssm:"+r+":"+target+":parameter"+parameter)
+		params = append(params, "arn:aws:ssm:"+r+":"+targetAcct+":parameter"+parameter)
 	}
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:PutParameter","ssm:GetParameter","ssm:GetParameterHistory"],"Resource":["` +
 		strings.Join(params, `","`) + `"]}]}`
@@ -61,9 +61,9 @@ func toTarget(d *imagebuilder.Desired) *imagebuilder.Desired {
 	for i := range d.Distribution.Distributions {
 		dist := &d.Distribution.Distributions[i]
 		dist.FastLaunchConfigurations = nil
-		dist.AmiDistributionConfiguration.TargetAccountIds = []string{target}
+		dist.AmiDistributionConfiguration.TargetAccountIds = []string{targetAcct}
 	}
-	d.PublishAccounts = []string{target}
+	d.PublishAccounts = []string{targetAcct}
 	return d
 }
 
@@ -99,16 +99,16 @@ func TestScanGateTargetAccounts(t *testing.T) {
 	if !errors.As(err, &ge) {
 		t.Fatalf("build: %v, want a ScanGateError", err)
 	}
-	if len(res.AMIs) != 4 || res.AMIs[2].Account != target || res.AMIs[3].Account != target {
-		t.Fatalf("AMIs %+v, want 2 of the build account then 2 of %s", res.AMIs, target)
+	if len(res.AMIs) != 4 || res.AMIs[2].Account != targetAcct || res.AMIs[3].Account != targetAcct {
+		t.Fatalf("AMIs %+v, want 2 of the build account then 2 of %s", res.AMIs, targetAcct)
 	}
 	for _, r := range []string{region, region2} {
 		if v := targetParameter(t, tcfg, r); v != "" || e.parameterIn(t, r) != "" {
-			t.Errorf("a parameter was written in %s after the gate stopped the build (target: %q)", r, v)
+			t.Errorf("a parameter was written in %s after the gate stopped the build (targetAcct: %q)", r, v)
 		}
 	}
-	if !strings.Contains(err.Error(), "(account "+target+")") {
-		t.Errorf("gate error does not name the target account's kept AMIs: %v", err)
+	if !strings.Contains(err.Error(), "(account "+targetAcct+")") {
+		t.Errorf("gate error does not name the targetAcct account's kept AMIs: %v", err)
 	}
 
 	e.seedFindings(t, p.PipelineARN, "LOW")
@@ -124,12 +124,12 @@ func TestScanGateTargetAccounts(t *testing.T) {
 		if pub.Account != a.Account || pub.Region != a.Region || pub.ImageID != a.ImageID || pub.By != imagebuilder.ByWinami {
 			t.Errorf("publication %+v, want winami's of %+v", pub, a)
 		}
-		if a.Account == target {
+		if a.Account == targetAcct {
 			if !strings.HasSuffix(pub.ModifiedBy, ":assumed-role/"+spec.CrossAccountRoleName+"/"+imagebuilder.PublishSession) {
-				t.Errorf("target publication written by %s, want the cross-account role's session %s", pub.ModifiedBy, imagebuilder.PublishSession)
+				t.Errorf("targetAcct publication written by %s, want the cross-account role's session %s", pub.ModifiedBy, imagebuilder.PublishSession)
 			}
 			if v := targetParameter(t, tcfg, a.Region); v != a.ImageID {
-				t.Errorf("target parameter in %s is %s, want %s", a.Region, v, a.ImageID)
+				t.Errorf("targetAcct parameter in %s is %s, want %s", a.Region, v, a.ImageID)
 			}
 		}
 	}
@@ -155,8 +155,8 @@ func TestTargetAccountsWithoutScan(t *testing.T) {
 	}
 	for i, pub := range res.Published[2:] {
 		a := res.AMIs[2+i]
-		if pub.Account != target || pub.By != imagebuilder.ByImageBuilder || pub.ImageID != a.ImageID || targetParameter(t, tcfg, a.Region) != a.ImageID {
-			t.Errorf("target publication %+v, want Image Builder's of %s", pub, a.ImageID)
+		if pub.Account != targetAcct || pub.By != imagebuilder.ByImageBuilder || pub.ImageID != a.ImageID || targetParameter(t, tcfg, a.Region) != a.ImageID {
+			t.Errorf("targetAcct publication %+v, want Image Builder's of %s", pub, a.ImageID)
 		}
 	}
 }
