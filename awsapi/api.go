@@ -82,6 +82,9 @@ type ImageBuilder interface {
 	GetImage(ctx context.Context, in *imagebuilder.GetImageInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetImageOutput, error)
 	ListImagePipelineImages(ctx context.Context, in *imagebuilder.ListImagePipelineImagesInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImagePipelineImagesOutput, error)
 	CancelImageCreation(ctx context.Context, in *imagebuilder.CancelImageCreationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CancelImageCreationOutput, error)
+	// ListImageScanFindings lists an image's vulnerability scan findings (winami build's
+	// counts and --fail-on gate).
+	ListImageScanFindings(ctx context.Context, in *imagebuilder.ListImageScanFindingsInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImageScanFindingsOutput, error)
 }
 
 // STS is the part of the STS API winami calls.

@@ -40,6 +40,10 @@ type BlockDevice struct {
 	SnapshotID string
 	VolumeSize int32 // GiB
 	VolumeType string
+	// Encrypted and KmsKeyID (the key ARN) are the EBS encryption of the device's snapshot
+	// (issue 16: Image Builder encrypts its AMIs with the recipe's or the distribution's key).
+	Encrypted bool
+	KmsKeyID  string
 }
 
 // FastLaunchSettings is a request to turn on Fast Launch for an image.
@@ -221,6 +225,15 @@ func ResourceTagContext(tags map[string]string) map[string][]string {
 		out["aws:ResourceTag/"+k] = []string{v}
 	}
 	return out
+}
+
+// InstanceProfileRoles is implemented by an IAMStore that can tell an instance profile's
+// role (checked with a type assertion on Server.IAM, like SSMParameterReader). Image Builder
+// writes a build's S3 logs as that role (the build instance's credentials).
+type InstanceProfileRoles interface {
+	// InstanceProfileRole returns the ARN of the role in the instance profile called name;
+	// false when the profile does not exist or holds no role.
+	InstanceProfileRole(name string) (roleARN string, ok bool)
 }
 
 // SSMParameterReader is implemented by an SSMStore that can also read parameters. Image

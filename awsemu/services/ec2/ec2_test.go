@@ -781,3 +781,39 @@ func TestDryRunOnEveryMutatingCall(t *testing.T) {
 			len(imgs.Images), len(snapsNow.Snapshots), in.State.Name, len(in.Tags), lts.LaunchTemplates)
 	}
 }
+
+// TestStoredImageEncryption: an image put through the store with encrypted devices (as Image
+// Builder's encrypted builds are) shows Encrypted on DescribeImages' block devices and
+// Encrypted/KmsKeyId on DescribeSnapshots (EC2 API Reference, EbsBlockDevice and Snapshot:
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html,
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html); the filter
+// encrypted selects by it.
+func TestStoredImageEncryption(t *testing.T) {
+	w := start(t)
+	key := "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	put := w.srv.EC2.PutImage(awsemu.Image{Region: "us-east-1", Name: "enc", Platform: "windows", BlockDevices: []awsemu.BlockDevice{
+		{DeviceName: "/dev/sda1", VolumeSize: 60, Encrypted: true, KmsKeyID: key}, {DeviceName: "xvdb", VolumeSize: 8}}})
+	out, err := w.c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{put.ID}})
+	if err != nil || len(out.Images) != 1 {
+		t.Fatalf("DescribeImages: %v %+v", err, out)
+	}
+	bds := out.Images[0].BlockDeviceMappings
+	if !aws.ToBool(bds[0].Ebs.Encrypted) || aws.ToBool(bds[1].Ebs.Encrypted) {
+		t.Fatalf("image block devices %+v %+v", bds[0].Ebs, bds[1].Ebs)
+	}
+	snaps, err := w.c.DescribeSnapshots(ctx, &sdk.DescribeSnapshotsInput{SnapshotIds: []string{put.BlockDevices[0].SnapshotID, put.BlockDevices[1].SnapshotID}})
+	if err != nil || len(snaps.Snapshots) != 2 {
+		t.Fatalf("DescribeSnapshots: %v %+v", err, snaps)
+	}
+	for _, sn := range snaps.Snapshots {
+		enc := aws.ToString(sn.SnapshotId) == put.BlockDevices[0].SnapshotID
+		if aws.ToBool(sn.Encrypted) != enc || (enc && aws.ToString(sn.KmsKeyId) != key) || (!enc && sn.KmsKeyId != nil) {
+			t.Fatalf("snapshot %+v", sn)
+		}
+	}
+	f, err := w.c.DescribeSnapshots(ctx, &sdk.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []types.Filter{{Name: aws.String("encrypted"), Values: []string{"true"}}}})
+	if err != nil || len(f.Snapshots) != 1 || aws.ToString(f.Snapshots[0].SnapshotId) != put.BlockDevices[0].SnapshotID {
+		t.Fatalf("encrypted filter: %v %+v", err, f)
+	}
+}

@@ -94,7 +94,7 @@ func (img *image) xml() imageXML {
 	for _, bd := range img.BlockDevices {
 		x.BlockDeviceMapping.Items = append(x.BlockDeviceMapping.Items, blockDeviceXML{
 			DeviceName: bd.DeviceName,
-			Ebs:        &ebsXML{SnapshotID: bd.SnapshotID, VolumeSize: bd.VolumeSize, VolumeType: bd.VolumeType, DeleteOnTermination: true},
+			Ebs:        &ebsXML{SnapshotID: bd.SnapshotID, VolumeSize: bd.VolumeSize, VolumeType: bd.VolumeType, DeleteOnTermination: true, Encrypted: bd.Encrypted},
 		})
 	}
 	if len(img.Tags) > 0 {
@@ -542,6 +542,7 @@ func (s *Service) putImageLocked(img awsemu.Image, sourceInstance string) awsemu
 				ID: img.BlockDevices[i].SnapshotID, VolumeID: "vol-ffffffff", OwnerID: img.OwnerID,
 				VolumeSize: bd.VolumeSize, StartTime: img.CreationDate, Platform: img.Platform,
 				Description: "Created by CreateImage for " + img.ID, Tags: copyTags(img.SnapshotTags),
+				Encrypted: bd.Encrypted, KmsKeyID: bd.KmsKeyID,
 			}
 		}
 	}

@@ -23,6 +23,7 @@ type snapshotXML struct {
 	Description string               `xml:"description"`
 	VolumeSize  int32                `xml:"volumeSize"`
 	Encrypted   bool                 `xml:"encrypted"`
+	KmsKeyID    string               `xml:"kmsKeyId,omitempty"`
 	StorageTier string               `xml:"storageTier"`
 	Tags        *query.Items[tagXML] `xml:"tagSet,omitempty"`
 }
@@ -31,7 +32,7 @@ func (sn *snapshot) xml() snapshotXML {
 	x := snapshotXML{
 		SnapshotID: sn.ID, VolumeID: sn.VolumeID, Status: "completed", StartTime: query.Time(sn.StartTime),
 		Progress: "100%", OwnerID: sn.OwnerID, Description: sn.Description, VolumeSize: sn.VolumeSize,
-		StorageTier: "standard",
+		StorageTier: "standard", Encrypted: sn.Encrypted, KmsKeyID: sn.KmsKeyID,
 	}
 	if amazonOwners[sn.OwnerID] {
 		x.OwnerAlias = "amazon"
@@ -64,7 +65,7 @@ func (sn *snapshot) field(name string) []string {
 	case "progress":
 		return []string{"100%"}
 	case "encrypted":
-		return []string{"false"}
+		return []string{strconv.FormatBool(sn.Encrypted)}
 	case "start-time":
 		return []string{query.Time(sn.StartTime)}
 	case "storage-tier":

@@ -40,6 +40,9 @@ type snapshot struct {
 	StartTime   time.Time
 	Platform    string // inherited from the image or instance it came from
 	Tags        map[string]string
+	// Encrypted and KmsKeyID (key ARN): the snapshot's EBS encryption (DescribeSnapshots).
+	Encrypted bool
+	KmsKeyID  string
 }
 
 type volume struct {

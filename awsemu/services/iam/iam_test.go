@@ -254,3 +254,18 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 		t.Errorf("unknown principal: %v", err)
 	}
 }
+
+// TestInstanceProfileRole: the store tells an instance profile's role (Image Builder writes
+// build logs as it); a profile without a role, or no profile, is false.
+func TestInstanceProfileRole(t *testing.T) {
+	srv := awsemu.NewServer()
+	svc := iamemu.New(srv)
+	arn, ok := svc.InstanceProfileRole(iamemu.DefaultInstanceProfile)
+	if !ok || arn != "arn:aws:iam::123456789012:role/"+iamemu.DefaultInstanceProfile {
+		t.Fatalf("default profile's role: %q %v", arn, ok)
+	}
+	if _, ok := svc.InstanceProfileRole("nope"); ok {
+		t.Fatal("a missing profile has a role")
+	}
+	var _ awsemu.InstanceProfileRoles = svc
+}

@@ -112,6 +112,21 @@ func (s *Service) user(name string) (*user, *apiError) {
 	return nil, noSuchEntity("The user with name %s cannot be found.", name)
 }
 
+// InstanceProfileRole implements awsemu.InstanceProfileRoles: the ARN of the profile's role.
+func (s *Service) InstanceProfileRole(name string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.profiles[name]
+	if p == nil || len(p.roles) == 0 {
+		return "", false
+	}
+	r := s.roles[p.roles[0]]
+	if r == nil {
+		return "", false
+	}
+	return s.arn("role", r.path, r.name), true
+}
+
 // profile returns the instance profile called name. Callers hold s.mu.
 func (s *Service) profile(name string) (*profile, *apiError) {
 	if p := s.profiles[name]; p != nil {

@@ -49,9 +49,26 @@ func validateInfra(c *call) *restjson.Error {
 			HopLimit   *int   `json:"httpPutResponseHopLimit"`
 		} `json:"instanceMetadataOptions"`
 		ResourceTags map[string]string `json:"resourceTags"`
+		Logging      *struct {
+			S3Logs *struct {
+				Bucket *string `json:"s3BucketName"`
+				Prefix *string `json:"s3KeyPrefix"`
+			} `json:"s3Logs"`
+		} `json:"logging"`
 	}
 	if err := decode(c.raw, &in); err != nil {
 		return err
+	}
+	// Logging.s3Logs: s3BucketName and s3KeyPrefix are each 1 to 1024 characters (API
+	// Reference, https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_S3Logs.html
+	// and API_Logging.html). Whether the bucket exists and the instance profile's role may
+	// write there is found out by the build (logs.go).
+	if in.Logging != nil && in.Logging.S3Logs != nil {
+		for name, v := range map[string]*string{"s3BucketName": in.Logging.S3Logs.Bucket, "s3KeyPrefix": in.Logging.S3Logs.Prefix} {
+			if v != nil && (len(*v) < 1 || len(*v) > 1024) {
+				return invalidParam("logging.s3Logs."+name, "%s must be between 1 and 1024 characters", name)
+			}
+		}
 	}
 	if n := len(in.InstanceProfileName); n < 1 || n > 256 || !instanceProfileRE.MatchString(in.InstanceProfileName) {
 		return invalidParam("instanceProfileName", "instanceProfileName must be 1 to 256 characters matching ^[\\w+=,.@-]+$")
@@ -61,8 +78,12 @@ func validateInfra(c *call) *restjson.Error {
 			return invalidParam("instanceTypes", "%q is not an EC2 instance type", t)
 		}
 	}
+	// snsTopicArn: the model's SnsTopicArn pattern,
+	// ^arn:aws[^:]*:sns:[^:]+:[0-9]{12}:[a-zA-Z0-9-_]{1,256}$ (API Reference,
+	// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CreateInfrastructureConfiguration.html).
+	// awsemu serves no SNS: nothing is published to the topic (DIFFERENCES.md).
 	if in.SnsTopicArn != nil && !snsRE.MatchString(*in.SnsTopicArn) {
-		return invalidParam("snsTopicArn", "snsTopicArn must be an SNS topic ARN")
+		return invalidParam("snsTopicArn", "snsTopicArn must be an SNS topic ARN matching ^arn:aws[^:]*:sns:[^:]+:[0-9]{12}:[a-zA-Z0-9-_]{1,256}$, not %q", *in.SnsTopicArn)
 	}
 	// InstanceMetadataOptions: httpTokens matches optional|required, httpPutResponseHopLimit
 	// is 1..64 (EC2 Image Builder API Reference,
@@ -219,6 +240,7 @@ type distribution struct {
 		Description      string            `json:"description"`
 		TargetAccountIDs []string          `json:"targetAccountIds"`
 		AmiTags          map[string]string `json:"amiTags"`
+		KmsKeyID         *string           `json:"kmsKeyId"`
 		LaunchPermission *struct {
 			UserIDs                []string `json:"userIds"`
 			UserGroups             []string `json:"userGroups"`
@@ -271,6 +293,9 @@ func validateDistributions(c *call) ([]distribution, *restjson.Error) {
 		if d.AMI != nil && d.AMI.Name != "" && (len(d.AMI.Name) > 127 || !amiNameRE.MatchString(d.AMI.Name)) {
 			return nil, invalidParam(field+".amiDistributionConfiguration.name", "the AMI name must be 1 to 127 characters matching ^[-_A-Za-z0-9{][-_A-Za-z0-9\\s:{}\\.]+[-_A-Za-z0-9}]$")
 		}
+		if err := checkAMIDistribution(field+".amiDistributionConfiguration", d); err != nil {
+			return nil, err
+		}
 		for j, fl := range d.FastLaunch {
 			if fl.LaunchTemplate != nil && fl.LaunchTemplate.ID != "" && fl.LaunchTemplate.Name != "" {
 				return nil, restjson.Errorf(http.StatusBadRequest, "InvalidParameterCombinationException",
@@ -280,7 +305,10 @@ func validateDistributions(c *call) ([]distribution, *restjson.Error) {
 				return nil, invalidParam(field+".fastLaunchConfigurations.maxParallelLaunches", "maxParallelLaunches must be at least 1")
 			}
 		}
-		for _, sp := range d.SSMParameters {
+		for j, sp := range d.SSMParameters {
+			if err := checkAmiAccountID(fmt.Sprintf("%s.ssmParameterConfigurations[%d].amiAccountId", field, j), d, sp.AmiAccountID); err != nil {
+				return nil, err
+			}
 			if len(sp.ParameterName) < 1 || len(sp.ParameterName) > 1011 || !ssmNameRE.MatchString(sp.ParameterName) {
 				return nil, invalidParam(field+".ssmParameterConfigurations.parameterName", "%q is not a valid parameter name", sp.ParameterName)
 			}
@@ -290,6 +318,65 @@ func validateDistributions(c *call) ([]distribution, *restjson.Error) {
 		}
 	}
 	return ds, nil
+}
+
+var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+
+// checkAMIDistribution applies the model's AmiDistributionConfiguration constraints (EC2
+// Image Builder API Reference,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_AmiDistributionConfiguration.html):
+// targetAccountIds holds 1 to 1536 account ids (^[0-9]{12}$), kmsKeyId ("the Key ARN or the
+// Alias ARN" of the key that encrypts the distributed image) is 1 to 1024 characters, amiTags
+// 1 to 50 tags, description 1 to 1024 characters.
+func checkAMIDistribution(field string, d distribution) *restjson.Error {
+	if d.AMI == nil {
+		return nil
+	}
+	if d.AMI.TargetAccountIDs != nil && (len(d.AMI.TargetAccountIDs) < 1 || len(d.AMI.TargetAccountIDs) > 1536) {
+		return invalidParam(field+".targetAccountIds", "targetAccountIds must hold between 1 and 1536 account IDs")
+	}
+	for _, a := range d.AMI.TargetAccountIDs {
+		if !accountIDRE.MatchString(a) {
+			return invalidParam(field+".targetAccountIds", "%q is not an AWS account ID (12 digits, ^[0-9]{12}$)", a)
+		}
+	}
+	if k := d.AMI.KmsKeyID; k != nil && (len(*k) < 1 || len(*k) > 1024) {
+		return invalidParam(field+".kmsKeyId", "kmsKeyId must be between 1 and 1024 characters (a KMS key ARN or alias ARN)")
+	}
+	if d.AMI.AmiTags != nil && len(d.AMI.AmiTags) < 1 {
+		return invalidParam(field+".amiTags", "amiTags must hold between 1 and 50 tags")
+	}
+	if _, err := checkTags(field+".amiTags", d.AMI.AmiTags); err != nil {
+		return err
+	}
+	if len(d.AMI.Description) > 1024 {
+		return invalidParam(field+".description", "description must be between 1 and 1024 characters")
+	}
+	return nil
+}
+
+// checkAmiAccountID: SsmParameterConfiguration.amiAccountId matches ^[0-9]{12}$ and "During
+// distribution, this account must be specified in distribution settings as a target
+// account for the Region" (API Reference,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_SsmParameterConfiguration.html).
+// awsemu refuses an amiAccountId missing from the Region's targetAccountIds when the
+// distribution configuration is written, not when a build distributes (DIFFERENCES.md): such
+// a configuration can never distribute. An entry without amiAccountId is the owner's.
+func checkAmiAccountID(field string, d distribution, account string) *restjson.Error {
+	if account == "" {
+		return nil
+	}
+	if !accountIDRE.MatchString(account) {
+		return invalidParam(field, "%q is not an AWS account ID (12 digits, ^[0-9]{12}$)", account)
+	}
+	if d.AMI != nil {
+		for _, a := range d.AMI.TargetAccountIDs {
+			if a == account {
+				return nil
+			}
+		}
+	}
+	return invalidParam(field, "the account %s must be one of the targetAccountIds of the amiDistributionConfiguration for %s", account, d.Region)
 }
 
 func distDoc(c *call) map[string]any {

@@ -113,6 +113,12 @@ func (f fakeIAM) Authorize(principal, action, resource string, ctx map[string][]
 
 func (f fakeIAM) RoleTrusts(role, service string) (bool, bool) { return f[role], f[role] }
 
+// AssumeRoleTrust: every role the fake holds trusts every principal.
+func (f fakeIAM) AssumeRoleTrust(role, principal string, ctx map[string][]string) (awsemu.AssumableRole, bool) {
+	arn, ok := f.RoleARN(role)
+	return awsemu.AssumableRole{ARN: arn, Trusted: ok}, ok
+}
+
 func (f fakeIAM) RoleARN(role string) (string, bool) {
 	return "arn:aws:iam::123456789012:role/" + role, f[role]
 }

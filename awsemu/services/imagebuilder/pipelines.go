@@ -84,6 +84,13 @@ func validatePipeline(c *call) (recipeArn, infraArn, distArn string, err *restjs
 		Schedule *struct {
 			Expression string `json:"scheduleExpression"`
 		} `json:"schedule"`
+		Scanning *struct {
+			Enabled *bool `json:"imageScanningEnabled"`
+			ECR     *struct {
+				Repository *string  `json:"repositoryName"`
+				Tags       []string `json:"containerTags"`
+			} `json:"ecrConfiguration"`
+		} `json:"imageScanningConfiguration"`
 	}
 	if err := decode(c.raw, &in); err != nil {
 		return "", "", "", err
@@ -110,6 +117,14 @@ func validatePipeline(c *call) (recipeArn, infraArn, distArn string, err *restjs
 	}
 	if in.Tests != nil && in.Tests.Timeout != 0 && (in.Tests.Timeout < 60 || in.Tests.Timeout > 1440) {
 		return "", "", "", invalidParam("imageTestsConfiguration.timeoutMinutes", "timeoutMinutes must be between 60 and 1440")
+	}
+	// ImageScanningConfiguration: imageScanningEnabled (boolean) and ecrConfiguration
+	// {repositoryName 1..1024 characters, containerTags strings} (API Reference,
+	// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_ImageScanningConfiguration.html,
+	// API_EcrConfiguration.html). ecrConfiguration is for container images; an AMI pipeline
+	// stores and returns it.
+	if sc := in.Scanning; sc != nil && sc.ECR != nil && sc.ECR.Repository != nil && (len(*sc.ECR.Repository) < 1 || len(*sc.ECR.Repository) > 1024) {
+		return "", "", "", invalidParam("imageScanningConfiguration.ecrConfiguration.repositoryName", "repositoryName must be between 1 and 1024 characters")
 	}
 	if in.Schedule != nil && in.Schedule.Expression == "" {
 		return "", "", "", invalidParam("schedule.scheduleExpression", "scheduleExpression must not be empty")
@@ -159,7 +174,11 @@ func checkExecutionRole(c *call) *restjson.Error {
 			arn = "arn:aws:iam::" + c.Account + ":role/" + role
 		}
 	}
-	if ok, reason := c.s.srv.IAM.Authorize(c.s.srv.CallerARN(), "iam:PassRole", arn,
+	caller := c.Principal
+	if caller == "" {
+		caller = c.s.srv.CallerARN()
+	}
+	if ok, reason := c.s.srv.IAM.Authorize(caller, "iam:PassRole", arn,
 		map[string][]string{"iam:PassedToService": {ImageBuilderService}}); !ok {
 		return restjson.Errorf(http.StatusForbidden, "AccessDeniedException", "%s", reason)
 	}
@@ -259,6 +278,7 @@ func deletePipeline(c *call) (map[string]any, *restjson.Error) {
 		return nil, dependency(arn, running)
 	}
 	delete(c.rg.pipelines, arn)
+	delete(c.s.seeded, arn) // a pipeline created again under the name starts without findings
 	return map[string]any{"imagePipelineArn": arn}, nil
 }
 
@@ -296,7 +316,7 @@ func startPipeline(c *call) (map[string]any, *restjson.Error) {
 	img := &image{
 		seq: c.s.seq, region: c.Region, account: c.Account, name: rec.name, version: rec.version, build: build,
 		pipelineArn: pl.arn, pipelineName: pl.name, recipe: rec, recipeDoc: rec.full(c.Account),
-		infraDoc: infra.full(), started: c.now, testsEnabled: true,
+		infraDoc: infra.full(), started: c.now, testsEnabled: true, logsWritten: map[string]bool{},
 	}
 	img.arn = resourceARN(c.Region, c.Account, "image", rec.name, rec.version.String(), itoa(build))
 	_ = decode(infra.doc, &img.infra)
@@ -312,6 +332,13 @@ func startPipeline(c *call) (map[string]any, *restjson.Error) {
 	}
 	img.enhanced, _ = full["enhancedImageMetadataEnabled"].(bool)
 	img.executionRole, _ = pl.doc["executionRole"].(string)
+	if sc, ok := pl.doc["imageScanningConfiguration"].(map[string]any); ok {
+		img.scanConfig = clone(sc)
+		img.scanEnabled, _ = sc["imageScanningEnabled"].(bool)
+	}
+	if img.scanEnabled {
+		img.findings = cloneFindings(c.s.seeded[pl.arn])
+	}
 	var imageTags map[string]string
 	_ = decode(pl.doc["imageTags"], &imageTags)
 	img.tags = map[string]string{}

@@ -1,6 +1,7 @@
 package imagebuilder
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"regexp"
@@ -28,11 +29,14 @@ type componentConfig struct {
 type blockDevice struct {
 	DeviceName string `json:"deviceName"`
 	Ebs        *struct {
-		VolumeSize int32  `json:"volumeSize"`
-		VolumeType string `json:"volumeType"`
-		SnapshotID string `json:"snapshotId"`
-		Iops       int32  `json:"iops"`
-		Throughput int32  `json:"throughput"`
+		VolumeSize          int32   `json:"volumeSize"`
+		VolumeType          string  `json:"volumeType"`
+		SnapshotID          string  `json:"snapshotId"`
+		Iops                *int32  `json:"iops"`
+		Throughput          *int32  `json:"throughput"`
+		Encrypted           *bool   `json:"encrypted"`
+		KmsKeyID            *string `json:"kmsKeyId"`
+		DeleteOnTermination *bool   `json:"deleteOnTermination"`
 	} `json:"ebs"`
 	NoDevice *string `json:"noDevice"`
 }
@@ -139,18 +143,8 @@ func createImageRecipe(c *call) (map[string]any, *restjson.Error) {
 			return nil, invalidParam("components", "component %d (%s) is for %s, the recipe's other components for %s", i, cc.ComponentArn, comp.platform, platform)
 		}
 	}
-	for _, d := range in.Devices {
-		if d.Ebs == nil {
-			continue
-		}
-		if d.Ebs.VolumeSize != 0 && (d.Ebs.VolumeSize < 1 || d.Ebs.VolumeSize > 16000) {
-			return nil, invalidParam("blockDeviceMappings", "volumeSize must be between 1 and 16000 GiB")
-		}
-		switch d.Ebs.VolumeType {
-		case "", "standard", "io1", "io2", "gp2", "gp3", "sc1", "st1":
-		default:
-			return nil, invalidParam("blockDeviceMappings", "volumeType %q is not valid", d.Ebs.VolumeType)
-		}
+	if err := checkBlockDevices(in.Devices); err != nil {
+		return nil, err
 	}
 	tags, err := checkTags("tags", c.raw["tags"])
 	if err != nil {
@@ -187,6 +181,40 @@ func createImageRecipe(c *call) (map[string]any, *restjson.Error) {
 		"imageRecipeArn":          arn,
 		"latestVersionReferences": latestReferences(c.Region, c.Account, "image-recipe", in.Name, v),
 	}, nil
+}
+
+// checkBlockDevices applies the model's constraints on EbsInstanceBlockDeviceSpecification
+// (EC2 Image Builder API Reference,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_EbsInstanceBlockDeviceSpecification.html):
+// volumeSize 1..16000, volumeType one of standard|io1|io2|gp2|gp3|sc1|st1, iops 100..64000,
+// throughput 125..1000, kmsKeyId 1..1024 characters ("the Key ARN or the Alias ARN"; the
+// model has no pattern, so a key id or alias name is taken here and resolved at build time).
+// Whether the key exists and may be used is checked when the build launches its instance.
+func checkBlockDevices(devs []blockDevice) *restjson.Error {
+	for i, d := range devs {
+		if d.Ebs == nil {
+			continue
+		}
+		field := fmt.Sprintf("blockDeviceMappings[%d].ebs", i)
+		if d.Ebs.VolumeSize != 0 && (d.Ebs.VolumeSize < 1 || d.Ebs.VolumeSize > 16000) {
+			return invalidParam(field+".volumeSize", "volumeSize must be between 1 and 16000 GiB")
+		}
+		switch d.Ebs.VolumeType {
+		case "", "standard", "io1", "io2", "gp2", "gp3", "sc1", "st1":
+		default:
+			return invalidParam(field+".volumeType", "volumeType %q is not valid: standard, io1, io2, gp2, gp3, sc1 or st1", d.Ebs.VolumeType)
+		}
+		if d.Ebs.Iops != nil && (*d.Ebs.Iops < 100 || *d.Ebs.Iops > 64000) {
+			return invalidParam(field+".iops", "iops must be between 100 and 64000")
+		}
+		if d.Ebs.Throughput != nil && (*d.Ebs.Throughput < 125 || *d.Ebs.Throughput > 1000) {
+			return invalidParam(field+".throughput", "throughput must be between 125 and 1000 MiB/s")
+		}
+		if d.Ebs.KmsKeyID != nil && (len(*d.Ebs.KmsKeyID) < 1 || len(*d.Ebs.KmsKeyID) > 1024) {
+			return invalidParam(field+".kmsKeyId", "kmsKeyId must be between 1 and 1024 characters (a KMS key ARN or alias ARN)")
+		}
+	}
+	return nil
 }
 
 // nextVersion picks the version a wildcard create gets: one more than the highest existing

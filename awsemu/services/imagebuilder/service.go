@@ -47,6 +47,8 @@ var routes = restjson.NewRouter(
 	restjson.Route{Method: http.MethodGet, Path: "/GetImage", Op: "GetImage"},
 	restjson.Route{Method: http.MethodPost, Path: "/ListImagePipelineImages", Op: "ListImagePipelineImages"},
 	restjson.Route{Method: http.MethodPut, Path: "/CancelImageCreation", Op: "CancelImageCreation"},
+	restjson.Route{Method: http.MethodPost, Path: "/ListImageScanFindings", Op: "ListImageScanFindings"},
+	restjson.Route{Method: http.MethodPost, Path: "/ListImageScanFindingAggregations", Op: "ListImageScanFindingAggregations"},
 	restjson.Route{Method: http.MethodPost, Path: "/tags/{resourceArn}", Op: "TagResource"},
 	restjson.Route{Method: http.MethodGet, Path: "/tags/{resourceArn}", Op: "ListTagsForResource"},
 	restjson.Route{Method: http.MethodDelete, Path: "/tags/{resourceArn}", Op: "UntagResource"},
@@ -62,6 +64,8 @@ type Service struct {
 	seq     int
 	// withdrawn are Amazon-managed component versions a test withdrew (components.go).
 	withdrawn map[string]bool
+	// seeded are the scan findings the next builds of a pipeline get, by pipeline ARN (scan.go).
+	seeded map[string][]map[string]any
 }
 
 // region holds one region's resources, keyed by ARN (components and images by build
@@ -84,9 +88,11 @@ type tokenEntry struct {
 
 // New returns the Image Builder service and registers it on srv.
 func New(srv *awsemu.Server) *Service {
-	s := &Service{srv: srv, regions: map[string]*region{}, tokens: map[tokenKey]tokenEntry{}, withdrawn: map[string]bool{}}
+	s := &Service{srv: srv, regions: map[string]*region{}, tokens: map[tokenKey]tokenEntry{}, withdrawn: map[string]bool{},
+		seeded: map[string][]map[string]any{}}
 	srv.Register(s)
 	srv.HandleControl(managedControl, http.HandlerFunc(s.serveManagedControl))
+	srv.HandleControl(ScanFindingsControl, http.HandlerFunc(s.serveScanControl))
 	return s
 }
 
@@ -159,8 +165,9 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		"ListImagePipelines": listPipelines, "UpdateImagePipeline": updatePipeline,
 		"DeleteImagePipeline": deletePipeline, "StartImagePipelineExecution": startPipeline,
 		"GetImage": getImage, "ListImagePipelineImages": listPipelineImages,
-		"CancelImageCreation": cancelImage,
-		"TagResource":         tagResource, "ListTagsForResource": listTags, "UntagResource": untagResource,
+		"CancelImageCreation": cancelImage, "ListImageScanFindings": listScanFindings,
+		"ListImageScanFindingAggregations": listScanAggregations,
+		"TagResource":                      tagResource, "ListTagsForResource": listTags, "UntagResource": untagResource,
 	}
 	h := handlers[op]
 	if h == nil {
