@@ -274,13 +274,30 @@ func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOption
 		if err != nil {
 			return nil, err
 		}
+		gated := scanned(d, nil) || opts.FailOn != ""
 		if res != nil {
-			if !scanned(d, nil) && opts.FailOn == "" {
+			if !gated {
 				return res, nil
 			}
 			// The gate and the publishing come after AVAILABLE: a build interrupted between
 			// the two left the AMIs unpublished. Complete them for the image they came from.
 			return finishExisting(ctx, c, d, res, inputs, opts)
+		}
+		if gated {
+			// Interrupted even before its AMIs were tagged: the pipeline's newest image,
+			// when it is AVAILABLE and was started from these inputs, is finished now.
+			img, err := newestImage(ctx, c.ImageBuilder(d.Region), p.PipelineARN)
+			if err != nil {
+				return nil, err
+			}
+			if img != nil && img.State != nil && img.State.Status == types.ImageStatusAvailable && img.Tags[InputsHashTag] == inputs.Hash() {
+				opts.logf("image %s was built from the same inputs and not finished: checking its scan and publishing it", aws.ToString(img.Arn))
+				res, err := finish(ctx, c, d, img, inputs, opts)
+				if res != nil {
+					res.Skipped = true
+				}
+				return res, err
+			}
 		}
 	}
 	api := c.ImageBuilder(d.Region)
@@ -397,7 +414,7 @@ func Follow(ctx context.Context, api awsapi.ImageBuilder, image string, opts Bui
 			var regions []AMI
 			if img.OutputResources != nil {
 				for _, a := range img.OutputResources.Amis {
-					regions = append(regions, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image)})
+					regions = append(regions, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image), Account: aws.ToString(a.AccountId)})
 				}
 			}
 			if state != last || len(regions) != lastRegions {
@@ -610,6 +627,34 @@ func checkScan(ctx context.Context, c Clients, d *Desired, img *types.Image, res
 		opts.logf("image %s: the vulnerability scan ended %s%s: no findings counted", res.Image, dashed(res.Scan.State), reasonSuffix(res.Scan.Reason))
 	}
 	return nil
+}
+
+// newestImage is the pipeline's image started last (by dateCreated; nil when it has none),
+// read with GetImage.
+func newestImage(ctx context.Context, api awsapi.ImageBuilder, pipelineARN string) (*types.Image, error) {
+	var newest *types.ImageSummary
+	pg := ib.NewListImagePipelineImagesPaginator(api, &ib.ListImagePipelineImagesInput{ImagePipelineArn: aws.String(pipelineARN)})
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the images of pipeline %s: %w", pipelineARN, err)
+		}
+		for i := range page.ImageSummaryList {
+			s := &page.ImageSummaryList[i]
+			if newest == nil || earlier(Running{Image: aws.ToString(newest.Arn), Created: aws.ToString(newest.DateCreated)},
+				Running{Image: aws.ToString(s.Arn), Created: aws.ToString(s.DateCreated)}) {
+				newest = s
+			}
+		}
+	}
+	if newest == nil {
+		return nil, nil
+	}
+	out, err := api.GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: newest.Arn})
+	if err != nil {
+		return nil, fmt.Errorf("reading image %s: %w", aws.ToString(newest.Arn), err)
+	}
+	return out.Image, nil
 }
 
 // finishExisting completes the gate and the publishing of the newest AMIs built from the

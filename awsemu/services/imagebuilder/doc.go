@@ -5,7 +5,7 @@
 // configurations, distribution configurations and image pipelines; Update for
 // infrastructure, distribution and pipeline; ListComponentBuildVersions;
 // StartImagePipelineExecution, GetImage, ListImagePipelineImages, CancelImageCreation;
-// TagResource, UntagResource, ListTagsForResource.
+// ListImageScanFindings; TagResource, UntagResource, ListTagsForResource.
 //
 // # Rules kept as AWS keeps them
 //
@@ -74,6 +74,19 @@
 // principal, action and resource; nothing more is published. outputResources.amis lists,
 // once the build has ended, region, image, name, description, state and accountId of each
 // AMI made.
+//
+// # Encryption, target accounts, logs and scanning (issue 16)
+//
+// The recipe's encrypted volumes are encrypted with its kmsKeyId (or aws/ebs), which must
+// exist in the build Region, be Enabled and be usable by the acting role through EC2
+// (Server.KMS), checked with the build instance's launch; copies to other Regions and to
+// target accounts take the distribution's kmsKeyId (encryption.go). Each targetAccountIds
+// account (Server.Peer) gets a copy through its EC2ImageBuilderDistributionCrossAccountRole
+// and its amiAccountId parameters written as that role (targets.go). logging.s3Logs makes
+// the build write its logs to S3 (Server.S3) as the instance profile's role (logs.go).
+// imageScanningConfiguration gives images a scanState and the findings seeded through the
+// control path ScanFindingsControl, listed by ListImageScanFindings (scan.go). SNS topics
+// are checked and echoed only. What differs from AWS: awsemu/conformance/DIFFERENCES.md.
 //
 // # Fault injection
 //

@@ -70,6 +70,10 @@ type image struct {
 	scanEnabled bool
 	scanConfig  map[string]any
 	findings    []map[string]any
+	// volumeKeys are the recipe's encrypted devices' keys, resolved when the build
+	// instance launched (encryption.go); logsWritten the phases whose S3 logs are written.
+	volumeKeys  map[string]volumeKey
+	logsWritten map[string]bool
 
 	// Set once the build ends.
 	final   string // AVAILABLE, FAILED or CANCELLED
@@ -160,6 +164,12 @@ func (s *Service) advance(img *image, now time.Time) {
 			return
 		}
 		t = t.Add(d)
+		if sd.State == "BUILDING" || sd.State == "TESTING" {
+			if reason := s.writeLogs(img, map[string]string{"BUILDING": "build", "TESTING": "test"}[sd.State], t); reason != "" {
+				fail(t, reason)
+				return
+			}
+		}
 		if sd.State == "DISTRIBUTING" && !img.distributed {
 			img.distributed = true
 			// The AMIs carry the build's end as their date (names, CreationDate), as they
@@ -189,6 +199,9 @@ func (s *Service) checkBuild(img *image) string {
 		return fmt.Sprintf("The instance profile %s does not exist. Check the infrastructure configuration's instanceProfileName.", img.instanceProfile)
 	}
 	if reason := s.launchCheck(img); reason != "" {
+		return reason
+	}
+	if reason := s.checkEncryption(img); reason != "" {
 		return reason
 	}
 	img.osVersion = osVersion(parent)
@@ -338,8 +351,21 @@ func (s *Service) distribute(img *image, at time.Time) error {
 	if len(dists) == 0 {
 		dists = []distribution{{Region: img.region}}
 	}
-	devices := blockDevices(parent, img.recipe.devices)
+	built := img.encryptBuilt(blockDevices(parent, img.recipe.devices))
 	for _, d := range dists {
+		// The build Region's AMI carries the recipe's encryption; copies to other Regions the
+		// distribution's kmsKeyId (encryption.go).
+		devices := built
+		if d.Region != img.region {
+			var kmsKeyID *string
+			if d.AMI != nil {
+				kmsKeyID = d.AMI.KmsKeyID
+			}
+			var reason string
+			if devices, reason = s.copyEncryption(built, kmsKeyID, d.Region, img.account, s.actingPrincipal(img)); reason != "" {
+				return fmt.Errorf("copying the AMI to %s: %s", d.Region, reason)
+			}
+		}
 		// The AMI: made in the build Region, copied to the others, by the acting role.
 		action := "ec2:CopyImage"
 		if d.Region == img.region {
@@ -456,6 +482,10 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			if err := s.srv.SSM.PutParameter(d.Region, sp.ParameterName, out.ID, dataType, who); err != nil {
 				return fmt.Errorf("writing SSM parameter %s in %s: %w", sp.ParameterName, d.Region, err)
 			}
+		}
+		// Then the copies into the Region's target accounts and their parameters (targets.go).
+		if err := s.distributeToTargets(img, d, out, name, desc, tags); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -315,7 +315,7 @@ func startPipeline(c *call) (map[string]any, *restjson.Error) {
 	img := &image{
 		seq: c.s.seq, region: c.Region, account: c.Account, name: rec.name, version: rec.version, build: build,
 		pipelineArn: pl.arn, pipelineName: pl.name, recipe: rec, recipeDoc: rec.full(c.Account),
-		infraDoc: infra.full(), started: c.now, testsEnabled: true,
+		infraDoc: infra.full(), started: c.now, testsEnabled: true, logsWritten: map[string]bool{},
 	}
 	img.arn = resourceARN(c.Region, c.Account, "image", rec.name, rec.version.String(), itoa(build))
 	_ = decode(infra.doc, &img.infra)
