@@ -414,7 +414,7 @@ func Follow(ctx context.Context, api awsapi.ImageBuilder, image string, opts Bui
 			var regions []AMI
 			if img.OutputResources != nil {
 				for _, a := range img.OutputResources.Amis {
-					regions = append(regions, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image)})
+					regions = append(regions, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image), Account: aws.ToString(a.AccountId)})
 				}
 			}
 			if state != last || len(regions) != lastRegions {

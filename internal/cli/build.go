@@ -283,11 +283,16 @@ func progressPrinter(g *Factory) func(imagebuilder.Progress) {
 			line += ": " + p.Reason
 		}
 		g.Infof("%s", line)
+		own := buildAccount(&imagebuilder.BuildResult{Image: p.Image})
 		for _, a := range p.Regions {
 			// Per image: --wait-for-running follows another image before this build's own.
-			if key := p.Image + " " + a.Region; !seen[key] {
+			if key := p.Image + " " + a.Account + " " + a.Region; !seen[key] {
 				seen[key] = true
-				g.Infof("[%s]   distributed to %s: %s", el, a.Region, a.ImageID)
+				where := a.Region
+				if a.Account != "" && a.Account != own {
+					where += " of account " + a.Account
+				}
+				g.Infof("[%s]   distributed to %s: %s", el, where, a.ImageID)
 			}
 		}
 	}

@@ -15,8 +15,10 @@ import (
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
 	ibemu "github.com/winami/winami/awsemu/services/imagebuilder"
 	"github.com/winami/winami/internal/awsfixture"
+	"github.com/winami/winami/spec"
 )
 
 // writeScanningSpec writes the build spec with spec.build.imageScanning enabled.
@@ -156,5 +158,55 @@ func TestBuildFailOnBadInput(t *testing.T) {
 	}
 	if n := mutatingCalls(srv); n != 0 {
 		t.Errorf("%d Image Builder changes after bad input", n)
+	}
+}
+
+// TestBuildTargetAccounts: a scanned build with a target account publishes the parameter
+// in both accounts' regions (the target's as its cross-account role), shows the account
+// column and says which account each publication is in.
+func TestBuildTargetAccounts(t *testing.T) {
+	t.Parallel()
+	const targetAcct = emulator.SandboxPeerAccount
+	srv := useBuildWorld(t, buildClock(), emulator.WithPeerAccounts(targetAcct))
+	// The target account's EC2ImageBuilderDistributionCrossAccountRole, trusting the build
+	// account, with what Image Builder and winami need (iam-policy --for target-account).
+	ctx := context.Background()
+	tiam := awsfixture.New(awstest.SDKConfigAs(srv.URL(), "us-east-1", awsemu.AccessKeyFor(targetAcct), "secret", ""))
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + srv.Account + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := tiam.CreateRole(ctx, spec.CrossAccountRoleName, trust); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tiam.AttachRolePolicy(ctx, spec.CrossAccountRoleName, "arn:aws:iam::aws:policy/Ec2ImageBuilderCrossAccountDistributionAccess"); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:PutParameter","ssm:GetParameter","ssm:GetParameterHistory"],"Resource":"arn:aws:ssm:*:` +
+		targetAcct + `:parameter/winami/cli-win2022/image_id"}]}`
+	if _, err := tiam.PutRolePolicy(ctx, spec.CrossAccountRoleName, "winami-publish", doc); err != nil {
+		t.Fatal(err)
+	}
+	f := writeScanningSpec(t, t.TempDir())
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "    fastLaunch: {enabled: true, targetSnapshots: 10, maxParallelLaunches: 6}\n", "    targetAccountIds: [\""+targetAcct+"\"]\n", 1)
+	if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "build", "-f", f, "--no-registry", "--yes", "--poll-interval", "20ms", "--fail-on", "high")
+	if code != 0 {
+		t.Fatalf("build: exit %d:\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "ACCOUNT") || !strings.Contains(out, targetAcct+"  us-west-2") || !strings.Contains(out, "vulnerability scan COMPLETED: 0 finding(s)") {
+		t.Errorf("build table:\n%s", out)
+	}
+	for _, r := range []string{"us-east-1", "us-west-2"} {
+		if !strings.Contains(errOut, "distributed to "+r+" of account "+targetAcct) {
+			t.Errorf("progress does not show the copy in %s of the target account:\n%s", r, errOut)
+		}
+		want := "published /winami/cli-win2022/image_id in " + r + " of account " + targetAcct
+		if !strings.Contains(errOut, want) || !strings.Contains(errOut, "assumed-role/"+spec.CrossAccountRoleName+"/winami-publish") {
+			t.Errorf("build stderr lacks %q written as winami-publish:\n%s", want, errOut)
+		}
 	}
 }
