@@ -328,3 +328,33 @@ func TestDoctorKMSFastLaunch(t *testing.T) {
 		t.Errorf("build region's distribution key: %s: %s", ks[1].Status, ks[1].Message)
 	}
 }
+
+// TestDoctorLogWrite: the build instance's role may not write the logs until it has the
+// inline policy `iam-policy --for instance` prints (statement WriteBuildLogs): IAM
+// simulated, on an object under the prefix.
+func TestDoctorLogWrite(t *testing.T) {
+	w := newKMSWorld(t)
+	ctx := context.Background()
+	img := loadEnterprise(t)
+	c := checkNamed(t, w.run(t, img), preflight.CheckLogWrite)
+	if c.Status != check.Fail || !strings.Contains(c.Message, "may not call s3:PutObject on arn:aws:s3:::winami-build-logs-123456789012/builds/winami-doctor/log.txt") {
+		t.Fatalf("%s: %s", c.Status, c.Message)
+	}
+	prof, err := w.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("EC2InstanceProfileForImageBuilder")})
+	if err != nil || len(prof.InstanceProfile.Roles) == 0 {
+		t.Fatalf("%v %v", prof, err)
+	}
+	_, inline := preflight.InstancePolicy(preflight.ScopeOf(img))
+	doc, _ := json.Marshal(inline)
+	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: prof.InstanceProfile.Roles[0].RoleName, PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
+	if c := checkNamed(t, w.run(t, img), preflight.CheckLogWrite); c.Status != check.Pass {
+		t.Errorf("with the instance policy: %s: %s", c.Status, c.Message)
+	}
+	// Another prefix of the same bucket stays closed.
+	other := loadEnterprise(t, "s3KeyPrefix: builds", "s3KeyPrefix: other")
+	if c := checkNamed(t, w.run(t, other), preflight.CheckLogWrite); c.Status != check.Fail {
+		t.Errorf("another prefix: %s: %s", c.Status, c.Message)
+	}
+}

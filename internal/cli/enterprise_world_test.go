@@ -27,8 +27,9 @@ import (
 // EC2ImageBuilderDistributionCrossAccountRole from `winami iam-policy --for
 // target-account`'s documents; in the build account a customer managed key with the
 // alias winami-ami in us-east-1 and us-west-2 whose key policy also lets that role make
-// EBS use it (the statement `winami doctor` prints), and the log bucket. apply's and
-// build's preflight (kms-key, log-bucket) pass in it.
+// EBS use it (the statement `winami doctor` prints), the log bucket, and the build
+// instance's role's inline policy (`iam-policy --for instance`: it writes the logs).
+// apply's and build's preflight (kms-key, log-bucket, instance-role-logs) pass in it.
 func enterpriseWorld(t *testing.T, srv *awsemu.Server) {
 	t.Helper()
 	ctx := context.Background()
@@ -67,6 +68,18 @@ func enterpriseWorld(t *testing.T, srv *awsemu.Server) {
 			t.Fatal(err)
 		}
 	}
+	// The build instance's role writes the logs: the inline policy of
+	// `winami iam-policy --for instance -f` (WriteBuildLogs) on the profile's role.
+	own := iam.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	prof, err := own.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(img.Spec.Build.InstanceProfile)})
+	if err != nil || len(prof.InstanceProfile.Roles) == 0 {
+		t.Fatalf("instance profile %s: %v", img.Spec.Build.InstanceProfile, err)
+	}
+	_, instance := preflight.InstancePolicy(preflight.ScopeOf(img))
+	doc, _ := json.Marshal(instance)
+	if _, err := own.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: prof.InstanceProfile.Roles[0].RoleName, PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s3.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(img.Spec.Build.Logging.S3BucketName)}); err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +104,14 @@ func TestEnterpriseWorldPassesPreflight(t *testing.T) {
 	}
 	n := 0
 	for _, c := range checks {
-		if c.Name == preflight.CheckKMSKey || c.Name == preflight.CheckLogBucket {
+		if c.Name == preflight.CheckKMSKey || c.Name == preflight.CheckLogBucket || c.Name == preflight.CheckLogWrite {
 			n++
 			if c.Status != check.Pass {
 				t.Errorf("%s: %s: %s\n%s", c.Name, c.Status, c.Message, c.Fix)
 			}
 		}
 	}
-	if n != 4 {
-		t.Errorf("%d kms-key and log-bucket checks, want 4", n)
+	if n != 5 {
+		t.Errorf("%d kms-key, log-bucket and instance-role-logs checks, want 5", n)
 	}
 }
