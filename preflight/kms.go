@@ -212,10 +212,16 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 	var lines []string
 	for _, u := range k.Users {
 		var no, maybe, vias []string
+		var simErr error
 		for _, a := range EBSKeyActions {
 			v, via, delegated := mayUse(policy, grants, u, region, a)
 			if v == allowed && delegated && u.Simulate {
-				v, via = d.iamAllowsKeyUse(ctx, u, keyARN, region, a, via)
+				if simErr == nil {
+					v, via, simErr = d.iamAllowsKeyUse(ctx, u, keyARN, region, a, via)
+				}
+				if simErr != nil {
+					v, via = d.unsimulated(u, simErr)
+				}
 			}
 			switch v {
 			case notAllowed:
@@ -262,7 +268,7 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 // CreateGrant, a grant for an AWS resource): the key policy delegates to the account, so
 // both must allow it. A role doctor cannot simulate (missing: the execution-role check
 // says so; simulation denied) leaves the answer unknown.
-func (d *Doctor) iamAllowsKeyUse(ctx context.Context, u keyUser, keyARN, region, action, via string) (verdict, string) {
+func (d *Doctor) iamAllowsKeyUse(ctx context.Context, u keyUser, keyARN, region, action, via string) (verdict, string, error) {
 	entries := []iamtypes.ContextEntry{stringEntry("kms:ViaService", "ec2."+region+".amazonaws.com"), stringEntry("kms:CallerAccount", u.Account)}
 	if action != "kms:DescribeKey" {
 		entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String("kms:EncryptionContextKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: []string{"aws:ebs:id"}})
@@ -273,11 +279,25 @@ func (d *Doctor) iamAllowsKeyUse(ctx context.Context, u keyUser, keyARN, region,
 	denied, err := simulate(ctx, d.Clients.IAM(region), u.ARN, []string{action}, []string{keyARN}, entries)
 	switch {
 	case err != nil:
-		return unknown, fmt.Sprintf("%s, but its IAM policies were not simulated (%v)", via, err)
+		return unknown, "", err
 	case len(denied) > 0:
-		return notAllowed, ""
+		return notAllowed, "", nil
 	}
-	return allowed, via
+	return allowed, via, nil
+}
+
+// unsimulated is the verdict on a role whose IAM policies could not be simulated: a role
+// apply is about to create (--create-roles) gets EC2ImageBuilderExecutionPolicy, which
+// allows EBS use through EC2; a missing one is the execution-role check's failure;
+// anything else leaves the answer unknown.
+func (d *Doctor) unsimulated(u keyUser, err error) (verdict, string) {
+	switch {
+	case awsapi.ErrorCode(err) == "NoSuchEntity" && d.Options.CreatesRoles:
+		return allowed, "the key policy's delegation to the account, and apply creates the role with EC2ImageBuilderExecutionPolicy"
+	case awsapi.ErrorCode(err) == "NoSuchEntity":
+		return unknown, "the key policy's delegation to the account, if the role's policies allow it (the role does not exist: see the execution-role check)"
+	}
+	return unknown, fmt.Sprintf("the key policy's delegation to the account, if the role's policies allow it (not simulated: %v)", err)
 }
 
 // keyGrants lists the key's grants (every page).

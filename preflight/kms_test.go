@@ -358,3 +358,22 @@ func TestDoctorLogWrite(t *testing.T) {
 		t.Errorf("another prefix: %s: %s", c.Status, c.Message)
 	}
 }
+
+// TestDoctorKMSExecutionRoleMissing: a missing execution role leaves its use of the keys
+// unknown (a warning, once, pointing at the execution-role check); when apply creates it
+// (--create-roles), EC2ImageBuilderExecutionPolicy will allow it.
+func TestDoctorKMSExecutionRoleMissing(t *testing.T) {
+	w := newKMSWorld(t)
+	img := loadEnterprise(t, "    instanceProfile: EC2InstanceProfileForImageBuilder\n", "    instanceProfile: EC2InstanceProfileForImageBuilder\n    executionRole: not-yet\n")
+	// Without the target account, so that only the execution role is in question.
+	img.Spec.Distribution.TargetAccountIDs = nil
+	c := checksNamed(w.run(t, img), preflight.CheckKMSKey)[0]
+	if c.Status != check.Warn || strings.Count(c.Message, "the role does not exist: see the execution-role check") != 1 {
+		t.Errorf("%s: %s", c.Status, c.Message)
+	}
+	w.d.Options.CreatesRoles = true
+	c = checksNamed(w.run(t, img), preflight.CheckKMSKey)[0]
+	if c.Status != check.Pass || !strings.Contains(c.Message, "apply creates the role with EC2ImageBuilderExecutionPolicy") {
+		t.Errorf("--create-roles: %s: %s", c.Status, c.Message)
+	}
+}
