@@ -110,8 +110,6 @@ type KMS interface {
 type S3 interface {
 	// GetBucketLocation tells a bucket's region (LocationConstraint "" is us-east-1).
 	GetBucketLocation(ctx context.Context, in *s3.GetBucketLocationInput, opts ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error)
-	// HeadBucket tells whether a bucket exists and the caller may access it.
-	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 }
 
 // IAM is the part of the IAM API winami calls.
