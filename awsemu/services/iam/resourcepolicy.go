@@ -77,6 +77,13 @@ func principalAccount(principal string) string {
 // names its account (delegating to the account's IAM policies).
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 func (st statement) namesPrincipal(principal, account string) (direct, byAccount bool) {
+	if len(st.NotPrincipal) > 0 {
+		// NotPrincipal: every principal but the ones listed (a listed account covers its
+		// principals, a listed role its sessions).
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+		d, a := statement{Principal: st.NotPrincipal}.namesPrincipal(principal, account)
+		return !d && !a, false
+	}
 	for _, p := range st.Principal["*"] {
 		if p == "*" {
 			return true, false
