@@ -147,3 +147,41 @@ func (s *Service) AssumeRoleTrust(roleNameOrARN, principal string, ctx map[strin
 	}
 	return out, true
 }
+
+// PolicyPrincipals lists the AWS principals (account ids, root, user, role and session ARNs)
+// a resource-based policy's Principal and NotPrincipal elements name.
+func PolicyPrincipals(doc string) ([]string, error) {
+	d, err := parseDocument(doc)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range d.Statements {
+		out = append(out, st.Principal["AWS"]...)
+		out = append(out, st.NotPrincipal["AWS"]...)
+	}
+	return out, nil
+}
+
+// PrincipalExists implements the check KMS (and other resource policies) make on the
+// principals a policy names: a user or role ARN of this account must exist. Other ARNs
+// (root, sessions, other accounts) are not checked here.
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html
+func (s *Service) PrincipalExists(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "iam" || parts[4] != s.srv.Account {
+		return true
+	}
+	kind, rest, _ := strings.Cut(parts[5], "/")
+	name := rest[strings.LastIndexByte(rest, '/')+1:]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch kind {
+	case "role":
+		return s.roleByNameOrARN(arn) != nil
+	case "user":
+		u := s.users[name]
+		return u != nil && "user"+u.path+u.name == parts[5]
+	}
+	return true
+}
