@@ -169,4 +169,8 @@ func TestSessionIsAuthorizedBySSM(t *testing.T) {
 	if _, err := sc.DescribeParameters(ctx, &ssm.DescribeParametersInput{}); err == nil {
 		t.Error("DescribeParameters, which the role's policy does not allow, succeeded")
 	}
+	_, err = iam.NewFromConfig(awstest.SDKConfigAs(srv.URL(), "us-east-1", *cr.AccessKeyId, *cr.SecretAccessKey, *cr.SessionToken)).GetUser(ctx, &iam.GetUserInput{})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" || ae.ErrorMessage() != "Must specify userName when calling with non-User credentials" {
+		t.Errorf("GetUser as a role session: %v", err)
+	}
 }
