@@ -28,6 +28,7 @@ import (
 	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -58,6 +59,34 @@ var goldenCommands = []goldenCommand{
 	{name: "plan", world: func(t *testing.T) []string {
 		useBuildWorld(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
 		return []string{"plan", "-f", writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder"), "--no-registry"}
+	}},
+	{name: "plan-enterprise", world: func(t *testing.T) []string {
+		// The enterprise example applied, then changed: another copy key in us-west-2, a key
+		// ARN for the root volume (a new recipe version), another log prefix, no topic, no
+		// scanning (the distribution publishes in both accounts again).
+		srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
+		createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
+		if _, stderr, code := run(t, "apply", "-f", enterpriseExample, "--no-registry", "--yes"); code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+		b, err := os.ReadFile(enterpriseExample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := strings.NewReplacer(
+			"us-west-2: arn:aws:kms:us-west-2:123456789012:alias/winami-ami", "us-west-2: arn:aws:kms:us-west-2:123456789012:alias/winami-ami-2026",
+			"      kmsKeyId: arn:aws:kms:us-east-1:123456789012:alias/winami-ami", "      kmsKeyId: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+			"s3KeyPrefix: enterprise-win2022", "s3KeyPrefix: enterprise-win2022/v2",
+			"    notifications:\n      snsTopicArn: arn:aws:sns:us-east-1:123456789012:winami-builds\n", "",
+			"    imageScanning:\n      enabled: true\n", "").Replace(string(b))
+		if strings.Count(changed, "\n") != strings.Count(string(b), "\n")-4 {
+			t.Fatal("the enterprise example changed: update the replacements of the plan-enterprise golden")
+		}
+		f := filepath.Join(t.TempDir(), "enterprise.yaml")
+		if err := os.WriteFile(f, []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return []string{"plan", "-f", f, "--no-registry"}
 	}},
 	{name: "apply", world: func(t *testing.T) []string {
 		useBuildWorld(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
