@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
@@ -201,14 +202,25 @@ func countFindings(findings []types.ImageScanFinding, failOn string) (FindingCou
 			c.Untriaged++
 		}
 		if reaches(sev, failOn) {
-			bf := Finding{Severity: sev, Title: aws.ToString(f.Title)}
+			bf := Finding{Severity: sev, Title: printable(aws.ToString(f.Title))}
 			if f.PackageVulnerabilityDetails != nil {
-				bf.VulnerabilityID = aws.ToString(f.PackageVulnerabilityDetails.VulnerabilityId)
+				bf.VulnerabilityID = printable(aws.ToString(f.PackageVulnerabilityDetails.VulnerabilityId))
 			}
 			blocking = append(blocking, bf)
 		}
 	}
 	return c, blocking
+}
+
+// printable drops control characters (a terminal's escape sequences among them) from text
+// that reaches the terminal from a finding.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // gate checks a scan's result against failOn and records the verdict in it. A scan that

@@ -39,6 +39,11 @@ func TestCountFindings(t *testing.T) {
 	if _, blocking = countFindings(fs, ""); len(blocking) != 0 {
 		t.Errorf("no level blocks %+v", blocking)
 	}
+	// A title reaches the terminal: no escape sequence passes.
+	_, blocking = countFindings([]types.ImageScanFinding{finding("CRITICAL", "CVE-\x1b[2J9")}, FailOnCritical)
+	if len(blocking) != 1 || strings.ContainsRune(blocking[0].Title+blocking[0].VulnerabilityID, 0x1b) {
+		t.Errorf("control characters kept: %q", blocking)
+	}
 }
 
 // TestGate: the verdict for each level and scan end.
