@@ -128,7 +128,7 @@ func TestS3LogsLocation(t *testing.T) {
 	if s3 != "s3://winami-build-logs-123456789012/builds/t-win2022/1.0.2/7/" {
 		t.Errorf("s3 location %q", s3)
 	}
-	if !strings.Contains(text, s3) || !strings.Contains(text, "/aws/imagebuilder/t-win2022 in us-east-1, stream 1.0.2/7") {
+	if !strings.Contains(text, s3) || !strings.Contains(text, "/aws/imagebuilder/t-win2022 in us-east-1") {
 		t.Errorf("logs text %q", text)
 	}
 	img.InfrastructureConfiguration = nil
