@@ -145,6 +145,9 @@ type WaitError struct {
 	// Other is set when the image waited for is another build's (BuildOptions.WaitForRunning):
 	// nothing of this build was started.
 	Other bool
+	// Scanning is set when the image was AVAILABLE and the wait was for its vulnerability
+	// scan: nothing was published (a re-run with IfChanged completes it).
+	Scanning bool
 }
 
 // Error says which wait stopped and why.

@@ -279,7 +279,7 @@ func WaitScan(ctx context.Context, api awsapi.ImageBuilder, image string, opts B
 	for {
 		out, err := api.GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(image)})
 		if ctx.Err() != nil {
-			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err()}
+			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err(), Scanning: true}
 		}
 		if err != nil {
 			// As Follow: the SDK retried already; give up only after several polls in a row.
@@ -307,7 +307,7 @@ func WaitScan(ctx context.Context, api awsapi.ImageBuilder, image string, opts B
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err()}
+			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err(), Scanning: true}
 		case <-t.C:
 		}
 	}

@@ -1,12 +1,17 @@
 package imagebuilder
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+
+	"github.com/winami/winami/awsapi"
 )
 
 func finding(sev, cve string) types.ImageScanFinding {
@@ -156,5 +161,43 @@ func TestPrincipalsInTargetAccounts(t *testing.T) {
 	}
 	if got := TargetRoleARN("us-gov-west-1", "210987654321"); got != "arn:aws-us-gov:iam::210987654321:role/EC2ImageBuilderDistributionCrossAccountRole" {
 		t.Errorf("TargetRoleARN: %s", got)
+	}
+}
+
+// scanningAPI answers GetImage with an AVAILABLE image whose scan state is fixed.
+type scanningAPI struct {
+	awsapi.ImageBuilder
+	state *types.ImageScanState
+	calls int
+}
+
+func (s *scanningAPI) GetImage(_ context.Context, in *ib.GetImageInput, _ ...func(*ib.Options)) (*ib.GetImageOutput, error) {
+	s.calls++
+	return &ib.GetImageOutput{Image: &types.Image{Arn: in.ImageBuildVersionArn, State: &types.ImageState{Status: types.ImageStatusAvailable}, ScanState: s.state}}, nil
+}
+
+// TestWaitScanInterrupted: a wait for the scan cut short is a *WaitError marked Scanning
+// (the AMIs exist; nothing to cancel).
+func TestWaitScanInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := WaitScan(ctx, &scanningAPI{state: &types.ImageScanState{Status: types.ImageScanStatusScanning}}, "arn:aws:imagebuilder:us-east-1:123456789012:image/t/1.0.0/1", BuildOptions{})
+	var we *WaitError
+	if !errors.As(err, &we) || !we.Scanning || !strings.HasPrefix(we.State, "AVAILABLE") {
+		t.Errorf("interrupted scan wait: %v", err)
+	}
+}
+
+// TestWaitScanWithoutState: an image Image Builder reports no scan state for ends the wait
+// after maxPollsWithoutScanState polls, as a scan with no state (which FailOn blocks).
+func TestWaitScanWithoutState(t *testing.T) {
+	api := &scanningAPI{}
+	s, err := WaitScan(context.Background(), api, "arn:aws:imagebuilder:us-east-1:123456789012:image/t/1.0.0/1", BuildOptions{PollInterval: time.Nanosecond})
+	if err != nil || s.State != "" || api.calls != maxPollsWithoutScanState {
+		t.Fatalf("scan %+v, %v after %d polls", s, err, api.calls)
+	}
+	gate(s, nil, FailOnHigh)
+	if !s.Blocked {
+		t.Error("a scan without state passes --fail-on high")
 	}
 }

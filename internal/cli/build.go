@@ -317,6 +317,14 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 	case errors.As(err, &we) && we.Other:
 		return &ProblemError{Msg: fmt.Sprintf("stopped waiting for image %s (another build's, last state %s): %v; no build started, that image keeps running",
 			we.Image, dash(we.State), we.Err)}
+	case errors.As(err, &we) && we.Scanning:
+		// The image is AVAILABLE: there is nothing to cancel, and nothing was published.
+		how := "stopped"
+		if ctx.Err() == nil {
+			how = "timed out after " + o.timeout.String()
+		}
+		return &ProblemError{Msg: fmt.Sprintf("%s waiting for the vulnerability scan of image %s (%s): its AMIs exist, nothing was published; `winami build -f %s --if-changed` checks the scan and publishes them",
+			how, we.Image, dash(we.State), o.file)}
 	case errors.As(err, &fe):
 		g.Infof("build %s: %s", fe.State, fe.Image)
 		g.Infof("  reason: %s", dash(fe.Reason))
