@@ -59,6 +59,18 @@ type Finding struct {
 	Title           string `json:"title,omitempty"`
 }
 
+// Describe is the finding's vulnerability id and title, the title alone when it starts
+// with the id (as Inspector's "CVE-… - package" titles do).
+func (f Finding) Describe() string {
+	switch {
+	case f.VulnerabilityID == "":
+		return f.Title
+	case f.Title == "" || strings.HasPrefix(f.Title, f.VulnerabilityID):
+		return strings.TrimSpace(f.VulnerabilityID + strings.TrimPrefix(f.Title, f.VulnerabilityID))
+	}
+	return f.VulnerabilityID + " (" + f.Title + ")"
+}
+
 // ScanResult is what the image's vulnerability scan (Image Builder's image scanning with
 // Amazon Inspector) found.
 type ScanResult struct {
@@ -106,8 +118,13 @@ func (e *ScanGateError) Error() string {
 		why = fmt.Sprintf("its vulnerability scan ended %s%s, so --fail-on %s cannot be checked", dashed(e.Scan.State), reasonSuffix(e.Scan.Reason), e.Scan.FailOn)
 	}
 	var amis []string
+	own := arnAccount(e.Image)
 	for _, a := range e.AMIs {
-		amis = append(amis, a.ImageID+" in "+a.Region+accountSuffix(a.Account))
+		acct := ""
+		if a.Account != own {
+			acct = a.Account
+		}
+		amis = append(amis, a.ImageID+" in "+a.Region+accountSuffix(acct))
 	}
 	what := "nothing was published"
 	if e.Parameter != "" {
@@ -131,14 +148,7 @@ func describeBlocking(fs []Finding, max int) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(fs)-max))
 			break
 		}
-		s := f.Severity
-		if f.VulnerabilityID != "" {
-			s += " " + f.VulnerabilityID
-		}
-		if f.Title != "" && f.Title != f.VulnerabilityID {
-			s += " (" + f.Title + ")"
-		}
-		parts = append(parts, s)
+		parts = append(parts, f.Severity+" "+f.Describe())
 	}
 	return fmt.Sprintf("%d finding(s) [%s]", len(fs), strings.Join(parts, "; "))
 }

@@ -93,8 +93,8 @@ func TestScanGateError(t *testing.T) {
 		AMIs: []AMI{{Region: "us-east-1", ImageID: "ami-1", Account: "123456789012"}, {Region: "us-east-1", ImageID: "ami-2", Account: "210987654321"}}}
 	msg := e.Error()
 	for _, want := range []string{
-		"12 finding(s)", "CRITICAL CVE-2026-A", "and 2 more", "reach --fail-on critical",
-		"/winami/t/image_id was not published", "kept", "ami-1 in us-east-1", "ami-2 in us-east-1 (account 210987654321)",
+		"12 finding(s)", "CRITICAL CVE-2026-A - pkg; CRITICAL CVE-2026-B - pkg", "and 2 more", "reach --fail-on critical",
+		"/winami/t/image_id was not published", "kept", "ami-1 in us-east-1, ami-2 in us-east-1 (account 210987654321)",
 		`aws imagebuilder list-image-scan-findings --region us-east-1 --filters '[{"name":"imageBuildVersionArn","values":["` + image + `"]}]'`,
 	} {
 		if !strings.Contains(msg, want) {
@@ -158,6 +158,9 @@ func TestPrincipalsInTargetAccounts(t *testing.T) {
 	}
 	if pb.imageBuilderRole("arn:aws:sts::210987654321:assumed-role/AWSServiceRoleForImageBuilder/x") {
 		t.Error("another role taken for Image Builder in a target account")
+	}
+	if got := (Finding{VulnerabilityID: "CVE-1", Title: "curl: heap overflow"}).Describe(); got != "CVE-1 (curl: heap overflow)" {
+		t.Errorf("Describe: %q", got)
 	}
 	if got := TargetRoleARN("us-gov-west-1", "210987654321"); got != "arn:aws-us-gov:iam::210987654321:role/EC2ImageBuilderDistributionCrossAccountRole" {
 		t.Errorf("TargetRoleARN: %s", got)

@@ -432,11 +432,7 @@ func scanGateError(g *Factory, ge *imagebuilder.ScanGateError) error {
 				g.Infof("  … and %d more", len(s.Blocking)-20)
 				break
 			}
-			id := f.VulnerabilityID
-			if id == "" {
-				id = "-"
-			}
-			g.Infof("  %s %s %s", f.Severity, id, f.Title)
+			g.Infof("  %s %s", f.Severity, f.Describe())
 		}
 	} else {
 		reason := ""
@@ -446,9 +442,10 @@ func scanGateError(g *Factory, ge *imagebuilder.ScanGateError) error {
 		g.Infof("build: the vulnerability scan ended %s%s: --fail-on %s cannot be checked", dash(s.State), reason, s.FailOn)
 	}
 	g.Infof("  see the findings: %s", imagebuilder.FindingsCommand(ge.Region, ge.Image))
+	own := buildAccount(&imagebuilder.BuildResult{Image: ge.Image})
 	for _, a := range ge.AMIs {
 		acct := ""
-		if a.Account != "" {
+		if a.Account != "" && a.Account != own {
 			acct = " (account " + a.Account + ")"
 		}
 		g.Infof("  kept: %s in %s%s", a.ImageID, a.Region, acct)
