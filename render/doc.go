@@ -35,5 +35,16 @@
 // rootVolumeSize: auto becomes Options.RootVolumeGiB when the caller measured the
 // images; offline it is the estimate AutoRootVolume documents.
 //
+// # Encryption, other accounts, logs, notifications and scanning
+//
+// spec.build.encryption becomes the recipe root volume's encrypted/kmsKeyId (part of the
+// recipe's content, so of its version); spec.distribution.kmsKeyIds and targetAccountIds
+// go into each region's amiDistributionConfiguration; the published parameter is written
+// in the build account and in each target account (PublishConfigurations), or by no
+// distribution at all when spec.build.imageScanning is enabled (winami build publishes
+// after the scan). spec.build.logging and notifications fill the infrastructure
+// configuration's logging.s3Logs and snsTopicArn; Options.CreateSNSTopic makes the
+// template create the topic instead.
+//
 // Rendering is deterministic: the same spec and options give byte-identical files.
 package render

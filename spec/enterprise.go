@@ -185,10 +185,10 @@ func (img *WindowsImage) checkEnterprise(c *collector, bad func(string) bool) {
 				c.add(lp+".s3KeyPrefix", dynamicRefMsg, p)
 			case len(p) > 1024:
 				c.add(lp+".s3KeyPrefix", "%d characters: Image Builder takes at most 1024", len(p))
-			case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-				c.add(lp+".s3KeyPrefix", "%q has an empty path segment (a leading, trailing or doubled /): give segments joined by /, such as winami/prod", p)
-			case !s3PrefixRE.MatchString(p):
+			case !s3PrefixRE.MatchString(strings.ReplaceAll(p, "/", "x")):
 				c.add(lp+".s3KeyPrefix", "%q has characters outside S3's safe set: letters, digits, !-_.'() and / between segments (no * or ?, which in the instance role's s3:PutObject resource would be wildcards)", p)
+			case !s3PrefixRE.MatchString(p):
+				c.add(lp+".s3KeyPrefix", "%q has an empty path segment (a leading, trailing or doubled /): give segments joined by /, such as winami/prod", p)
 			}
 		}
 	}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/imagebuilder"
+	"github.com/winami/winami/spec"
+)
+
+// TestEnterpriseExampleApplies: examples/enterprise-win2022.yaml plans and applies in the
+// sandbox, the resources hold its encryption, copies, logs, topic and scanning, and a
+// second plan has nothing to do.
+func TestEnterpriseExampleApplies(t *testing.T) {
+	t.Parallel()
+	srv := useEmulator(t)
+	createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
+	out, stderr, code := run(t, "plan", "-f", enterpriseExample, "--no-registry", "-o", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	for r, c := range planActions(t, out) {
+		if c.Action != imagebuilder.ActionCreate {
+			t.Errorf("plan on an empty account: %s %+v", r, c)
+		}
+	}
+	if _, stderr, code := run(t, "apply", "-f", enterpriseExample, "--no-registry", "--yes"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, stderr)
+	}
+	out, stderr, code = run(t, "plan", "-f", enterpriseExample, "--no-registry", "-o", "json")
+	if code != 0 {
+		t.Fatalf("plan after apply: exit %d\n%s", code, stderr)
+	}
+	for r, c := range planActions(t, out) {
+		if c.Action != imagebuilder.ActionUnchanged {
+			t.Errorf("plan after apply: %s %+v", r, c)
+		}
+	}
+
+	ctx := context.Background()
+	api := ib.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	pipes, err := api.ListImagePipelines(ctx, &ib.ListImagePipelinesInput{})
+	if err != nil || len(pipes.ImagePipelineList) != 1 {
+		t.Fatalf("pipelines: %v %v", pipes, err)
+	}
+	p := pipes.ImagePipelineList[0]
+	if sc := p.ImageScanningConfiguration; sc == nil || !aws.ToBool(sc.ImageScanningEnabled) {
+		t.Errorf("the pipeline does not scan: %+v", sc)
+	}
+	rec, err := api.GetImageRecipe(ctx, &ib.GetImageRecipeInput{ImageRecipeArn: p.ImageRecipeArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := rec.ImageRecipe.BlockDeviceMappings[0].Ebs; !aws.ToBool(e.Encrypted) || aws.ToString(e.KmsKeyId) != "arn:aws:kms:us-east-1:123456789012:alias/winami-ami" {
+		t.Errorf("recipe root volume: %+v", e)
+	}
+	inf, err := api.GetInfrastructureConfiguration(ctx, &ib.GetInfrastructureConfigurationInput{InfrastructureConfigurationArn: p.InfrastructureConfigurationArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ic := inf.InfrastructureConfiguration; aws.ToString(ic.SnsTopicArn) != "arn:aws:sns:us-east-1:123456789012:winami-builds" ||
+		ic.Logging == nil || aws.ToString(ic.Logging.S3Logs.S3BucketName) != "winami-build-logs-123456789012" {
+		t.Errorf("infrastructure: topic %v logging %+v", aws.ToString(ic.SnsTopicArn), ic.Logging)
+	}
+	dist, err := api.GetDistributionConfiguration(ctx, &ib.GetDistributionConfigurationInput{DistributionConfigurationArn: p.DistributionConfigurationArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dist.DistributionConfiguration.Distributions {
+		a := d.AmiDistributionConfiguration
+		if aws.ToString(a.KmsKeyId) != "arn:aws:kms:"+aws.ToString(d.Region)+":123456789012:alias/winami-ami" || len(a.TargetAccountIds) != 1 || a.TargetAccountIds[0] != "210987654321" || len(d.SsmParameterConfigurations) != 0 {
+			t.Errorf("%s: key %v, targets %v, parameters %+v", aws.ToString(d.Region), aws.ToString(a.KmsKeyId), a.TargetAccountIds, d.SsmParameterConfigurations)
+		}
+	}
+}
