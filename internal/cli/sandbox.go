@@ -52,21 +52,11 @@ one of its roles with aws sts assume-role from the build account.`,
 			if o.account != "" && !accountRE.MatchString(o.account) {
 				return Usagef("flag --account %q: use a 12-digit AWS account id", o.account)
 			}
-			build := o.account
-			if build == "" {
-				build = awsemu.DefaultAccount
+			peers, err := sandboxPeers(o.account, o.peers, cmd.Flags().Changed("peer-account"))
+			if err != nil {
+				return err
 			}
-			if len(o.peers) == 0 {
-				return Usagef("flag --peer-account: give at least one 12-digit AWS account id")
-			}
-			for _, p := range o.peers {
-				if !accountRE.MatchString(p) {
-					return Usagef("flag --peer-account %q: use a 12-digit AWS account id", p)
-				}
-				if p == build {
-					return Usagef("flag --peer-account %q: the build account (--account) already is %s; name another account", p, build)
-				}
-			}
+			o.peers = peers
 			opts := []emulator.Option{emulator.WithClock(awsemu.RealClock{Scale: o.timeScale, Start: time.Now().UTC()})}
 			if o.account != "" {
 				opts = append(opts, emulator.WithAccount(o.account))
@@ -105,6 +95,32 @@ one of its roles with aws sts assume-role from the build account.`,
 	f.StringSliceVar(&o.peers, "peer-account", []string{emulator.SandboxPeerAccount}, "another account the sandbox serves (a world of its own, reached with its access key); repeat for more")
 	f.DurationVar(&o.latency, "latency", 0, "delay every request, as a distant region would")
 	return cmd
+}
+
+// sandboxPeers checks the --peer-account values against the build account (--account, or
+// awsemu.DefaultAccount). When --peer-account was not given and --account is the default
+// peer account, the peer is awsemu.DefaultAccount instead, so `--account 210987654321`
+// still serves two accounts.
+func sandboxPeers(account string, peers []string, given bool) ([]string, error) {
+	build := account
+	if build == "" {
+		build = awsemu.DefaultAccount
+	}
+	if !given && build == emulator.SandboxPeerAccount {
+		return []string{awsemu.DefaultAccount}, nil
+	}
+	if len(peers) == 0 {
+		return nil, Usagef("flag --peer-account: give at least one 12-digit AWS account id")
+	}
+	for _, p := range peers {
+		if !accountRE.MatchString(p) {
+			return nil, Usagef("flag --peer-account %q: use a 12-digit AWS account id", p)
+		}
+		if p == build {
+			return nil, Usagef("flag --peer-account %q: the build account (--account) already is %s; name another account", p, build)
+		}
+	}
+	return peers, nil
 }
 
 // writePeerProfiles prints, as shell comments after the exports (so the output still

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -178,5 +179,35 @@ func TestSandboxServesTheSecondAccount(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("sandbox did not stop when interrupted")
+	}
+}
+
+func TestSandboxPeers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		account string
+		peers   []string
+		given   bool
+		want    string
+	}{
+		{"", []string{"210987654321"}, false, "[210987654321]"},
+		{"210987654321", []string{"210987654321"}, false, "[123456789012]"}, // --account alone keeps two accounts
+		{"210987654321", []string{"210987654321"}, true, "error"},
+		{"", []string{"111122223333", "444455556666"}, true, "[111122223333 444455556666]"},
+		{"", []string{"123456789012"}, true, "error"},
+		{"", nil, true, "error"},
+		{"", []string{"1234"}, true, "error"},
+	} {
+		got, err := sandboxPeers(tc.account, tc.peers, tc.given)
+		s := fmt.Sprint(got)
+		if err != nil {
+			s = "error"
+			if !strings.Contains(err.Error(), "--peer-account") {
+				t.Errorf("%+v: error %v does not name the flag", tc, err)
+			}
+		}
+		if s != tc.want {
+			t.Errorf("%+v: %s, want %s", tc, s, tc.want)
+		}
 	}
 }
