@@ -25,10 +25,47 @@ type accounts struct {
 	root     *Server
 	peers    map[string]*Server // account → world, the root's too
 	sessions map[string]Identity
+	names    map[string]string // kind + "/" + name → owning account (global namespaces)
 }
 
 func newAccounts() *accounts {
-	return &accounts{peers: map[string]*Server{}, sessions: map[string]Identity{}}
+	return &accounts{peers: map[string]*Server{}, sessions: map[string]Identity{}, names: map[string]string{}}
+}
+
+// ClaimGlobalName claims name in a namespace every account of the endpoint shares (kind
+// "s3-bucket": bucket names are unique across all accounts) for s.Account. It returns the
+// account that owns the name and whether s.Account owns it now (just claimed or already).
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+func (s *Server) ClaimGlobalName(kind, name string) (owner string, ours bool) {
+	a := s.accounts
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := kind + "/" + name
+	if o, ok := a.names[k]; ok {
+		return o, o == s.Account
+	}
+	a.names[k] = s.Account
+	return s.Account, true
+}
+
+// GlobalNameOwner is the account owning name in the shared namespace kind; false when no
+// account does.
+func (s *Server) GlobalNameOwner(kind, name string) (string, bool) {
+	a := s.accounts
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	o, ok := a.names[kind+"/"+name]
+	return o, ok
+}
+
+// ReleaseGlobalName frees name in the namespace kind when s.Account owns it.
+func (s *Server) ReleaseGlobalName(kind, name string) {
+	a := s.accounts
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.names[kind+"/"+name] == s.Account {
+		delete(a.names, kind+"/"+name)
+	}
 }
 
 // accessKeyPrefix starts every account's long-term access key id (AccessKeyFor).

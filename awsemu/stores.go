@@ -289,10 +289,13 @@ type KMSStore interface {
 	Key(region, keyID string) (KMSKey, bool)
 	// Authorize reports whether principalARN may call action (kms:Decrypt, kms:CreateGrant,
 	// …) on key through the key policy (and, where the policy delegates to the account, the
-	// principal's IAM policies) or a grant, with the request context ctx (condition keys such
-	// as kms:ViaService, kms:GrantIsForAWSResource, kms:EncryptionContextKeys; nil for none).
-	// reason is "" when allowed, else what is missing.
-	Authorize(key KMSKey, principalARN, action string, ctx map[string][]string) (allowed bool, reason string)
+	// principal's IAM policies) or a grant. reason is "" when allowed, else what is missing.
+	Authorize(key KMSKey, principalARN, action string) (allowed bool, reason string)
+	// AuthorizeContext is Authorize with request context for the key policy's and IAM
+	// policies' conditions: a service acting for the principal passes kms:ViaService
+	// (ec2.<region>.amazonaws.com), kms:GrantIsForAWSResource ("true") for CreateGrant,
+	// kms:EncryptionContextKeys (aws:ebs:id); kms:CallerAccount is added.
+	AuthorizeContext(key KMSKey, principalARN, action string, context map[string][]string) (allowed bool, reason string)
 }
 
 // S3Store is what other services need of S3's state.

@@ -40,6 +40,11 @@ type keyUser struct {
 	// IAMNote says which IAM policy allows the actions when the key policy delegates to
 	// the principal's account.
 	IAMNote string
+	// Simulate: when the key policy delegates to the principal's account (the build
+	// account), doctor asks IAM (SimulatePrincipalPolicy) whether the principal's own
+	// policies allow the actions. Not for service-linked roles (their AWS managed policy
+	// is known) nor for other accounts' roles (IAM simulates only the caller's account).
+	Simulate bool
 }
 
 // keyPolicy is the part of a KMS key policy doctor reads.
@@ -275,7 +280,10 @@ type grant struct {
 // to the principal (AWS KMS Developer Guide, "Determining access to AWS KMS keys",
 // https://docs.aws.amazon.com/kms/latest/developerguide/determining-access.html).
 // via says which statement or grant decided.
-func mayUse(p keyPolicy, grants []grant, u keyUser, keyRegion, action string) (v verdict, via string) {
+//
+// delegated is set when the allowing statement names the principal's account: the
+// principal's IAM policies must allow the action too.
+func mayUse(p keyPolicy, grants []grant, u keyUser, keyRegion, action string) (v verdict, via string, delegated bool) {
 	ctx := requestContext(u, keyRegion, action)
 	known := func(k string) bool { return knownKeys[k] }
 	v = notAllowed
@@ -293,29 +301,29 @@ func mayUse(p keyPolicy, grants []grant, u keyUser, keyRegion, action string) (v
 		c := conditionHolds(st.Condition, ctx, known)
 		if strings.EqualFold(st.Effect, "Deny") {
 			if c == allowed {
-				return notAllowed, "statement " + sidOf(st) + " denies it"
+				return notAllowed, "statement " + sidOf(st) + " denies it", false
 			}
 			continue
 		}
 		switch {
 		case c == allowed && m == byARN:
-			v, via = allowed, "key policy statement "+sidOf(st)
+			v, via, delegated = allowed, "key policy statement "+sidOf(st), false
 		case c == allowed && m == byAccount && v != allowed:
-			v, via = allowed, "key policy statement "+sidOf(st)+" (account "+u.Account+"'s IAM policies: "+u.IAMNote+")"
+			v, via, delegated = allowed, "key policy statement "+sidOf(st)+" (account "+u.Account+"'s IAM policies: "+u.IAMNote+")", true
 		case c == unknown && v == notAllowed:
 			v, via = unknown, "key policy statement "+sidOf(st)+" (conditions doctor cannot evaluate)"
 		}
 	}
 	if v == allowed {
-		return v, via
+		return v, via, delegated
 	}
 	op := strings.TrimPrefix(action, "kms:")
 	for _, g := range grants {
 		if g.Grantee == u.ARN && slices.Contains(g.Operations, op) {
-			return allowed, "a grant"
+			return allowed, "a grant", false
 		}
 	}
-	return v, via
+	return v, via, false
 }
 
 func sidOf(st keyStatement) string {

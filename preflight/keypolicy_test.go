@@ -24,7 +24,7 @@ func mustPolicy(t *testing.T, doc string) keyPolicy {
 func verdicts(p keyPolicy, grants []grant, u keyUser, region string) map[string]verdict {
 	out := map[string]verdict{}
 	for _, a := range EBSKeyActions {
-		out[a], _ = mayUse(p, grants, u, region, a)
+		out[a], _, _ = mayUse(p, grants, u, region, a)
 	}
 	return out
 }
@@ -46,7 +46,7 @@ func TestKeyPolicyDefaultDelegatesToTheAccountOnly(t *testing.T) {
 	if vs := verdicts(p, nil, slr, "us-east-1"); !all(vs, allowed) {
 		t.Errorf("the default key policy delegates to the account's IAM, whose AWSServiceRoleForImageBuilder allows EBS use: %v", vs)
 	}
-	if _, via := mayUse(p, nil, slr, "us-east-1", "kms:Decrypt"); !strings.Contains(via, "IAM policies") {
+	if _, via, _ := mayUse(p, nil, slr, "us-east-1", "kms:Decrypt"); !strings.Contains(via, "IAM policies") {
 		t.Errorf("via = %q, want the delegation named", via)
 	}
 	if vs := verdicts(p, nil, target, "us-east-1"); !all(vs, notAllowed) {
@@ -65,7 +65,7 @@ func TestKeyPolicyExplicitPrincipalsConditionsAndGrants(t *testing.T) {
 	if vs := verdicts(only, g, slr, "us-east-1"); !all(vs, allowed) {
 		t.Errorf("grants: %v", vs)
 	}
-	if v, _ := mayUse(only, []grant{{Grantee: slr.ARN, Operations: []string{"Decrypt"}}}, slr, "us-east-1", "kms:CreateGrant"); v != notAllowed {
+	if v, _, _ := mayUse(only, []grant{{Grantee: slr.ARN, Operations: []string{"Decrypt"}}}, slr, "us-east-1", "kms:CreateGrant"); v != notAllowed {
 		t.Error("a grant of Decrypt allowed CreateGrant")
 	}
 
@@ -88,20 +88,20 @@ func TestKeyPolicyExplicitPrincipalsConditionsAndGrants(t *testing.T) {
 	// conditioned on it allows CreateGrant and nothing else.
 	grantOnly := mustPolicy(t, `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"`+slr.ARN+`"},"Action":["kms:CreateGrant","kms:Decrypt"],"Resource":"*",
 	  "Condition":{"Bool":{"kms:GrantIsForAWSResource":true}}}]}`)
-	if v, _ := mayUse(grantOnly, nil, slr, "us-east-1", "kms:CreateGrant"); v != allowed {
+	if v, _, _ := mayUse(grantOnly, nil, slr, "us-east-1", "kms:CreateGrant"); v != allowed {
 		t.Error("CreateGrant for an AWS resource not allowed")
 	}
-	if v, _ := mayUse(grantOnly, nil, slr, "us-east-1", "kms:Decrypt"); v != notAllowed {
+	if v, _, _ := mayUse(grantOnly, nil, slr, "us-east-1", "kms:Decrypt"); v != notAllowed {
 		t.Error("Decrypt allowed under kms:GrantIsForAWSResource, a key absent from its context")
 	}
 
 	// An explicit Deny wins over the delegation.
 	deny := mustPolicy(t, `{"Statement":[{"Sid":"root","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"kms:*","Resource":"*"},
 	  {"Sid":"NoGrants","Effect":"Deny","Principal":"*","Action":"kms:CreateGrant","Resource":"*"}]}`)
-	if v, via := mayUse(deny, nil, slr, "us-east-1", "kms:CreateGrant"); v != notAllowed || !strings.Contains(via, "NoGrants") {
+	if v, via, _ := mayUse(deny, nil, slr, "us-east-1", "kms:CreateGrant"); v != notAllowed || !strings.Contains(via, "NoGrants") {
 		t.Errorf("Deny: %v %q", v, via)
 	}
-	if v, _ := mayUse(deny, nil, slr, "us-east-1", "kms:Decrypt"); v != allowed {
+	if v, _, _ := mayUse(deny, nil, slr, "us-east-1", "kms:Decrypt"); v != allowed {
 		t.Error("the Deny of CreateGrant denied Decrypt")
 	}
 

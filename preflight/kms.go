@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -110,7 +111,7 @@ func imageBuilderUser(img *spec.WindowsImage, account string) keyUser {
 			arn = awsapi.RoleARN(p, account, role)
 		}
 		return keyUser{ARN: arn, Account: accountOfRole(arn, account), Who: "the pipeline's execution role " + spec.RoleName(role),
-			IAMNote: "the role's policies must allow it, as EC2ImageBuilderExecutionPolicy does through EC2"}
+			IAMNote: "the role's policies allow it", Simulate: true}
 	}
 	return keyUser{ARN: awsapi.RoleARN(p, account, ImageBuilderServiceLinkedRole), Account: account, Who: "Image Builder's service-linked role",
 		IAMNote: "AWSServiceRoleForImageBuilder allows it through EC2"}
@@ -179,6 +180,13 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 			"name a customer managed key (aws kms create-key) whose key policy allows those accounts")
 	}
 	desc0 := fmt.Sprintf("%s: key %s is enabled, symmetric", name, keyARN)
+	if len(k.Users) == 0 {
+		// The build region's distribution key encrypts only copies into target accounts
+		// (the build region's own AMI is the recipe's: EC2 Image Builder User Guide,
+		// cr-upd-ami-distribution-settings, kmsKeyId).
+		return check.Check{Name: CheckKMSKey, Status: check.Pass,
+			Message: desc0 + "; unused: in the build region it would encrypt only copies into target accounts, and the spec has none (spec.build.encryption.kmsKeyId encrypts the AMI there)"}
+	}
 
 	// The key policy is readable only in the key's own account (GetKeyPolicy is not a
 	// cross-account operation: AWS KMS API Reference, GetKeyPolicy,
@@ -205,7 +213,10 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 	for _, u := range k.Users {
 		var no, maybe, vias []string
 		for _, a := range EBSKeyActions {
-			v, via := mayUse(policy, grants, u, region, a)
+			v, via, delegated := mayUse(policy, grants, u, region, a)
+			if v == allowed && delegated && u.Simulate {
+				v, via = d.iamAllowsKeyUse(ctx, u, keyARN, region, a, via)
+			}
 			switch v {
 			case notAllowed:
 				no = append(no, a)
@@ -244,6 +255,29 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 			Fix: "make sure those conditions hold for EBS's use through EC2, or add the statement " + keyPolicyStatement(unsure, region)}
 	}
 	return check.Check{Name: CheckKMSKey, Status: check.Pass, Message: msg}
+}
+
+// iamAllowsKeyUse asks IAM whether u's own policies allow action on the key as EBS calls
+// it for u (through EC2 in the key's region, with EBS's encryption context and, for
+// CreateGrant, a grant for an AWS resource): the key policy delegates to the account, so
+// both must allow it. A role doctor cannot simulate (missing: the execution-role check
+// says so; simulation denied) leaves the answer unknown.
+func (d *Doctor) iamAllowsKeyUse(ctx context.Context, u keyUser, keyARN, region, action, via string) (verdict, string) {
+	entries := []iamtypes.ContextEntry{stringEntry("kms:ViaService", "ec2."+region+".amazonaws.com"), stringEntry("kms:CallerAccount", u.Account)}
+	if action != "kms:DescribeKey" {
+		entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String("kms:EncryptionContextKeys"), ContextKeyType: iamtypes.ContextKeyTypeEnumStringList, ContextKeyValues: []string{"aws:ebs:id"}})
+	}
+	if action == "kms:CreateGrant" {
+		entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String("kms:GrantIsForAWSResource"), ContextKeyType: iamtypes.ContextKeyTypeEnumBoolean, ContextKeyValues: []string{"true"}})
+	}
+	denied, err := simulate(ctx, d.Clients.IAM(region), u.ARN, []string{action}, []string{keyARN}, entries)
+	switch {
+	case err != nil:
+		return unknown, fmt.Sprintf("%s, but its IAM policies were not simulated (%v)", via, err)
+	case len(denied) > 0:
+		return notAllowed, ""
+	}
+	return allowed, via
 }
 
 // keyGrants lists the key's grants (every page).

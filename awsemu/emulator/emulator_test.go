@@ -111,7 +111,7 @@ func TestRegionsAgree(t *testing.T) {
 func TestServicesRegistered(t *testing.T) {
 	srv := emulator.New()
 	got := strings.Join(srv.Services(), ",")
-	for _, want := range []string{"ec2", "ecr", "eks", "iam", "imagebuilder", "ssm", "sts"} {
+	for _, want := range []string{"ec2", "ecr", "eks", "iam", "imagebuilder", "kms", "ssm", "sts"} {
 		if !strings.Contains(","+got+",", ","+want+",") {
 			t.Errorf("services %s, missing %s", got, want)
 		}

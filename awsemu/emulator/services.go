@@ -9,6 +9,8 @@ import (
 	"github.com/winami/winami/awsemu/services/eks"
 	"github.com/winami/winami/awsemu/services/iam"
 	"github.com/winami/winami/awsemu/services/imagebuilder"
+	"github.com/winami/winami/awsemu/services/kms"
+	"github.com/winami/winami/awsemu/services/s3"
 	"github.com/winami/winami/awsemu/services/servicequotas"
 	"github.com/winami/winami/awsemu/services/ssm"
 	"github.com/winami/winami/awsemu/services/sts"
@@ -22,6 +24,8 @@ func register(srv *awsemu.Server) {
 	imagebuilder.New(srv)
 	eks.New(srv)
 	sts.New(srv)
+	kms.New(srv)
+	s3.New(srv)
 	iam.New(srv)
 	ecr.New(srv)
 	autoscaling.New(srv)

@@ -28,7 +28,18 @@ writes the published parameter (the service-linked role only under /imagebuilder
 the execution role: exists, trusts Image Builder, may write it); the cached images; the
 Fast Launch prerequisites of every distribution region, and whether whoever enables it at
 distribution may (the service-linked role only with a launch template tagged
-CreatedBy: EC2 Image Builder, or the execution role).
+CreatedBy: EC2 Image Builder, or the execution role); each KMS key of
+spec.build.encryption.kmsKeyId and spec.distribution.kmsKeyIds (kms-key): it exists in
+the region it serves, is enabled and a symmetric ENCRYPT_DECRYPT key (EBS takes no other),
+is not an AWS managed key when target accounts use it, and its key policy or grants let
+whoever makes EBS use it do so — Image Builder (its service-linked role, or the execution
+role, whose IAM policies are simulated when the key policy delegates to the account) and
+each target account's EC2ImageBuilderDistributionCrossAccountRole — for kms:CreateGrant,
+kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt*
+through EC2; a failed check gives the key policy statement to add, as JSON (with Fast
+Launch, EC2 grants its service-linked role use of the key with the enabler's
+kms:CreateGrant); the log bucket of spec.build.logging (log-bucket): it exists, in the
+build region.
 
 build and apply run the same checks (all but the cached images) before any change.
 Exit 1 when a check fails.`,

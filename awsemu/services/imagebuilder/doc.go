@@ -5,7 +5,7 @@
 // configurations, distribution configurations and image pipelines; Update for
 // infrastructure, distribution and pipeline; ListComponentBuildVersions;
 // StartImagePipelineExecution, GetImage, ListImagePipelineImages, CancelImageCreation;
-// ListImageScanFindings; TagResource, UntagResource, ListTagsForResource.
+// ListImageScanFindings, ListImageScanFindingAggregations; TagResource, UntagResource, ListTagsForResource.
 //
 // # Rules kept as AWS keeps them
 //

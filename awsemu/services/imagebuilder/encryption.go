@@ -94,7 +94,7 @@ func (s *Service) usableKey(region, keyID, account, principal string) (volumeKey
 	}
 	ctx := ebsContext(region, account)
 	for _, a := range ebsKMSActions {
-		if ok, why := store.Authorize(k, principal, a, ctx); !ok {
+		if ok, why := store.AuthorizeContext(k, principal, a, ctx); !ok {
 			return volumeKey{}, fmt.Sprintf("%s may not use the KMS key %s (%s): %s", principal, k.ARN, a, why)
 		}
 	}

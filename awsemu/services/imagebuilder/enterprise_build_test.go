@@ -56,7 +56,11 @@ func (f *fakeKMS) Key(region, id string) (awsemu.KMSKey, bool) {
 	return k, ok
 }
 
-func (f *fakeKMS) Authorize(k awsemu.KMSKey, principal, action string, ctx map[string][]string) (bool, string) {
+func (f *fakeKMS) Authorize(k awsemu.KMSKey, principal, action string) (bool, string) {
+	return f.AuthorizeContext(k, principal, action, nil)
+}
+
+func (f *fakeKMS) AuthorizeContext(k awsemu.KMSKey, principal, action string, ctx map[string][]string) (bool, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seen = append(f.seen, fmt.Sprintf("%s %s %s via=%v", principal, action, k.ARN, ctx["kms:ViaService"]))

@@ -314,6 +314,37 @@ func TestScanFindings(t *testing.T) {
 	_, err = c.ListImageScanFindings(ctx, &ib.ListImageScanFindingsInput{NextToken: aws.String("not-ours")})
 	apiError(t, err, "InvalidPaginationTokenException", 400)
 
+	// Aggregations: the account by default; one per filter value, counts of medium and up.
+	agg, err := c.ListImageScanFindingAggregations(ctx, &ib.ListImageScanFindingAggregationsInput{})
+	if err != nil || aws.ToString(agg.AggregationType) != "accountId" || len(agg.Responses) != 1 {
+		t.Fatalf("account aggregation: %v %+v", err, agg)
+	}
+	if sc := agg.Responses[0].AccountAggregation.SeverityCounts; aws.ToString(agg.Responses[0].AccountAggregation.AccountId) != "123456789012" ||
+		aws.ToInt64(sc.All) != 4 || aws.ToInt64(sc.Critical) != 1 || aws.ToInt64(sc.High) != 2 || aws.ToInt64(sc.Medium) != 0 {
+		t.Fatalf("account counts %+v", sc)
+	}
+	agg, err = c.ListImageScanFindingAggregations(ctx, &ib.ListImageScanFindingAggregationsInput{
+		Filter: &types.Filter{Name: aws.String("imagePipelineArn"), Values: []string{scanned, plain}}})
+	if err != nil || aws.ToString(agg.AggregationType) != "imagePipelineArn" || len(agg.Responses) != 2 {
+		t.Fatalf("pipeline aggregation: %v %+v", err, agg)
+	}
+	for _, r := range agg.Responses {
+		want := int64(0)
+		if aws.ToString(r.ImagePipelineAggregation.ImagePipelineArn) == scanned {
+			want = 4
+		}
+		if aws.ToInt64(r.ImagePipelineAggregation.SeverityCounts.All) != want {
+			t.Fatalf("pipeline %s counts %+v", aws.ToString(r.ImagePipelineAggregation.ImagePipelineArn), r.ImagePipelineAggregation.SeverityCounts)
+		}
+	}
+	agg, err = c.ListImageScanFindingAggregations(ctx, &ib.ListImageScanFindingAggregationsInput{
+		Filter: &types.Filter{Name: aws.String("vulnerabilityId"), Values: []string{"CVE-2026-0002"}}})
+	if err != nil || len(agg.Responses) != 1 || aws.ToInt64(agg.Responses[0].VulnerabilityIdAggregation.SeverityCounts.High) != 1 {
+		t.Fatalf("vulnerability aggregation: %v %+v", err, agg)
+	}
+	_, err = c.ListImageScanFindingAggregations(ctx, &ib.ListImageScanFindingAggregationsInput{Filter: &types.Filter{Name: aws.String("severity"), Values: []string{"HIGH"}}})
+	apiError(t, err, "InvalidRequestException", 400)
+
 	// A seed on the image replaces its findings; the pipeline's seed applies to later builds only.
 	if code := seedFindings(t, e.srv.URL(), imagebuilder.ScanFindingsSeed{ImageBuildVersionArn: a, Findings: []map[string]any{finding("MEDIUM", "CVE-2026-0005")}}); code != 200 {
 		t.Fatalf("seed image: %d", code)

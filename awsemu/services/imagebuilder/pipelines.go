@@ -278,6 +278,7 @@ func deletePipeline(c *call) (map[string]any, *restjson.Error) {
 		return nil, dependency(arn, running)
 	}
 	delete(c.rg.pipelines, arn)
+	delete(c.s.seeded, arn) // a pipeline created again under the name starts without findings
 	return map[string]any{"imagePipelineArn": arn}, nil
 }
 

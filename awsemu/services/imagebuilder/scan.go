@@ -239,3 +239,83 @@ func listScanFindings(c *call) (map[string]any, *restjson.Error) {
 	}
 	return page(c, items, "findings", func(m map[string]any) map[string]any { return m })
 }
+
+// listScanAggregations serves ListImageScanFindingAggregations (API Reference,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_ListImageScanFindingAggregations.html):
+// the filter "determines the type of aggregation" — accountId (the default without a
+// filter), imageBuildVersionArn, imagePipelineArn or vulnerabilityId — and each response
+// holds exactly one aggregation of that type, one per filter value (per key of the account's
+// findings without a value), with severityCounts all, critical, high and medium ("counts by
+// severity level for medium severity and higher level findings, plus a total"). A Filter
+// holds 1 to 10 values. Reading one response per value is awsemu's (DIFFERENCES.md).
+func listScanAggregations(c *call) (map[string]any, *restjson.Error) {
+	var f *filter
+	if v, ok := c.raw["filter"]; ok {
+		f = &filter{}
+		if err := decode(v, f); err != nil {
+			return nil, err
+		}
+	}
+	typ := "accountId"
+	if f != nil {
+		typ = f.Name
+		switch typ {
+		case "accountId", "imageBuildVersionArn", "imagePipelineArn", "vulnerabilityId":
+		default:
+			return nil, invalidRequest("The filter name '%s' is not valid. Valid filter names: [accountId imageBuildVersionArn imagePipelineArn vulnerabilityId].", f.Name)
+		}
+		if len(f.Values) < 1 || len(f.Values) > 10 {
+			return nil, invalidRequest("The filter %s must have between 1 and 10 values.", f.Name)
+		}
+	}
+	counts := map[string]map[string]int64{}
+	var order []string
+	for _, k := range slices.Sorted(maps.Keys(c.rg.images)) {
+		img := c.rg.images[k]
+		if img.account != c.Account {
+			continue
+		}
+		for _, fd := range img.renderFindings() {
+			key := map[string]string{"accountId": img.account, "imageBuildVersionArn": img.arn,
+				"imagePipelineArn": img.pipelineArn, "vulnerabilityId": vulnerabilityID(fd)}[typ]
+			if key == "" {
+				continue
+			}
+			if counts[key] == nil {
+				counts[key] = map[string]int64{"all": 0, "critical": 0, "high": 0, "medium": 0}
+				order = append(order, key)
+			}
+			counts[key]["all"]++
+			switch fd["severity"] {
+			case "CRITICAL":
+				counts[key]["critical"]++
+			case "HIGH":
+				counts[key]["high"]++
+			case "MEDIUM":
+				counts[key]["medium"]++
+			}
+		}
+	}
+	keys := order
+	if f != nil {
+		keys = f.Values
+	} else if len(keys) == 0 {
+		keys = []string{c.Account}
+	}
+	sort.Strings(keys)
+	field := map[string][2]string{
+		"accountId":            {"accountAggregation", "accountId"},
+		"imageBuildVersionArn": {"imageAggregation", "imageBuildVersionArn"},
+		"imagePipelineArn":     {"imagePipelineAggregation", "imagePipelineArn"},
+		"vulnerabilityId":      {"vulnerabilityIdAggregation", "vulnerabilityId"},
+	}[typ]
+	responses := []map[string]any{}
+	for _, k := range keys {
+		sc := counts[k]
+		if sc == nil {
+			sc = map[string]int64{"all": 0, "critical": 0, "high": 0, "medium": 0}
+		}
+		responses = append(responses, map[string]any{field[0]: map[string]any{field[1]: k, "severityCounts": sc}})
+	}
+	return map[string]any{"aggregationType": typ, "responses": responses}, nil
+}

@@ -48,6 +48,7 @@ var routes = restjson.NewRouter(
 	restjson.Route{Method: http.MethodPost, Path: "/ListImagePipelineImages", Op: "ListImagePipelineImages"},
 	restjson.Route{Method: http.MethodPut, Path: "/CancelImageCreation", Op: "CancelImageCreation"},
 	restjson.Route{Method: http.MethodPost, Path: "/ListImageScanFindings", Op: "ListImageScanFindings"},
+	restjson.Route{Method: http.MethodPost, Path: "/ListImageScanFindingAggregations", Op: "ListImageScanFindingAggregations"},
 	restjson.Route{Method: http.MethodPost, Path: "/tags/{resourceArn}", Op: "TagResource"},
 	restjson.Route{Method: http.MethodGet, Path: "/tags/{resourceArn}", Op: "ListTagsForResource"},
 	restjson.Route{Method: http.MethodDelete, Path: "/tags/{resourceArn}", Op: "UntagResource"},
@@ -165,7 +166,8 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		"DeleteImagePipeline": deletePipeline, "StartImagePipelineExecution": startPipeline,
 		"GetImage": getImage, "ListImagePipelineImages": listPipelineImages,
 		"CancelImageCreation": cancelImage, "ListImageScanFindings": listScanFindings,
-		"TagResource": tagResource, "ListTagsForResource": listTags, "UntagResource": untagResource,
+		"ListImageScanFindingAggregations": listScanAggregations,
+		"TagResource":                      tagResource, "ListTagsForResource": listTags, "UntagResource": untagResource,
 	}
 	h := handlers[op]
 	if h == nil {

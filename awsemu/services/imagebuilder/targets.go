@@ -99,7 +99,7 @@ func (s *Service) copyToAccount(img *image, d distribution, acct string, src aws
 			return fmt.Errorf("the KMS key %s of %s no longer exists", b.KmsKeyID, src.ID)
 		}
 		for _, a := range sourceKMSActions {
-			if ok, why := store.Authorize(k, roleARN, a, ebsContext(d.Region, acct)); !ok {
+			if ok, why := store.AuthorizeContext(k, roleARN, a, ebsContext(d.Region, acct)); !ok {
 				return fmt.Errorf("%s may not use the source image's KMS key %s (%s): %s", roleARN, k.ARN, a, why)
 			}
 		}
