@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -61,11 +62,24 @@ var goldenCommands = []goldenCommand{
 		return []string{"plan", "-f", writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder"), "--no-registry"}
 	}},
 	{name: "plan-enterprise", world: func(t *testing.T) []string {
-		// The enterprise example applied, then changed: another copy key in us-west-2, a key
-		// ARN for the root volume (a new recipe version), another log prefix, no topic, no
-		// scanning (the distribution publishes in both accounts again).
-		srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
+		// The enterprise example applied (in the world its comments ask for), then changed:
+		// another alias for the root volume's key (a new recipe version) and for the copy key
+		// in us-west-2, another log prefix, no topic, no scanning (the distribution
+		// publishes in both accounts again).
+		srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)), emulator.WithPeerAccounts(emulator.SandboxPeerAccount))
 		createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
+		enterpriseWorld(t, srv)
+		// A second alias of each region's key, for the changed spec.
+		for _, r := range []string{"us-east-1", "us-west-2"} {
+			k := kms.NewFromConfig(awstest.SDKConfig(srv.URL(), r))
+			key, err := k.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String("alias/winami-ami")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.CreateAlias(context.Background(), &kms.CreateAliasInput{AliasName: aws.String("alias/winami-ami-2026"), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, stderr, code := run(t, "apply", "-f", enterpriseExample, "--no-registry", "--yes"); code != 0 {
 			t.Fatalf("apply: exit %d\n%s", code, stderr)
 		}
@@ -75,7 +89,7 @@ var goldenCommands = []goldenCommand{
 		}
 		changed := strings.NewReplacer(
 			"us-west-2: arn:aws:kms:us-west-2:123456789012:alias/winami-ami", "us-west-2: arn:aws:kms:us-west-2:123456789012:alias/winami-ami-2026",
-			"      kmsKeyId: arn:aws:kms:us-east-1:123456789012:alias/winami-ami", "      kmsKeyId: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+			"      kmsKeyId: arn:aws:kms:us-east-1:123456789012:alias/winami-ami", "      kmsKeyId: arn:aws:kms:us-east-1:123456789012:alias/winami-ami-2026",
 			"s3KeyPrefix: enterprise-win2022", "s3KeyPrefix: enterprise-win2022/v2",
 			"    notifications:\n      snsTopicArn: arn:aws:sns:us-east-1:123456789012:winami-builds\n", "",
 			"    imageScanning:\n      enabled: true\n", "").Replace(string(b))
