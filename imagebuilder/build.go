@@ -145,6 +145,9 @@ type WaitError struct {
 	// Other is set when the image waited for is another build's (BuildOptions.WaitForRunning):
 	// nothing of this build was started.
 	Other bool
+	// Scanning is set when the image was AVAILABLE and the wait was for its vulnerability
+	// scan: nothing was published (a re-run with IfChanged completes it).
+	Scanning bool
 }
 
 // Error says which wait stopped and why.
@@ -452,7 +455,7 @@ func Cancel(ctx context.Context, api awsapi.ImageBuilder, image string) error {
 
 // LogsLocation says where a build's logs are: s3 is the S3 location of this build's logs
 // when the image's infrastructure configuration (else the desired one) has logging.s3Logs
-// ("" otherwise), and text names it and the CloudWatch Logs group and stream, which Image
+// ("" otherwise), and text names it and the CloudWatch Logs group, which Image
 // Builder always writes. Image Builder's documented layout names the image, its version
 // and its build version: log group /aws/imagebuilder/<ImageName>, stream
 // <ImageVersion>/<ImageBuildVersion>; the S3 logs of a build are under the same three
@@ -462,9 +465,6 @@ func Cancel(ctx context.Context, api awsapi.ImageBuilder, image string) error {
 func LogsLocation(d *Desired, img *types.Image) (s3, text string) {
 	name, version := imageNameVersion(d, img)
 	cw := fmt.Sprintf("CloudWatch Logs group /aws/imagebuilder/%s in %s", name, d.Region)
-	if version != "" {
-		cw += ", stream " + version
-	}
 	var logs *types.S3Logs
 	if img != nil && img.InfrastructureConfiguration != nil && img.InfrastructureConfiguration.Logging != nil {
 		logs = img.InfrastructureConfiguration.Logging.S3Logs

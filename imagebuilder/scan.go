@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
@@ -58,6 +59,18 @@ type Finding struct {
 	Title           string `json:"title,omitempty"`
 }
 
+// Describe is the finding's vulnerability id and title, the title alone when it starts
+// with the id (as Inspector's "CVE-… - package" titles do).
+func (f Finding) Describe() string {
+	switch {
+	case f.VulnerabilityID == "":
+		return f.Title
+	case f.Title == "" || strings.HasPrefix(f.Title, f.VulnerabilityID):
+		return strings.TrimSpace(f.VulnerabilityID + strings.TrimPrefix(f.Title, f.VulnerabilityID))
+	}
+	return f.VulnerabilityID + " (" + f.Title + ")"
+}
+
 // ScanResult is what the image's vulnerability scan (Image Builder's image scanning with
 // Amazon Inspector) found.
 type ScanResult struct {
@@ -105,8 +118,13 @@ func (e *ScanGateError) Error() string {
 		why = fmt.Sprintf("its vulnerability scan ended %s%s, so --fail-on %s cannot be checked", dashed(e.Scan.State), reasonSuffix(e.Scan.Reason), e.Scan.FailOn)
 	}
 	var amis []string
+	own := arnAccount(e.Image)
 	for _, a := range e.AMIs {
-		amis = append(amis, a.ImageID+" in "+a.Region+accountSuffix(a.Account))
+		acct := ""
+		if a.Account != own {
+			acct = a.Account
+		}
+		amis = append(amis, a.ImageID+" in "+a.Region+accountSuffix(acct))
 	}
 	what := "nothing was published"
 	if e.Parameter != "" {
@@ -130,14 +148,7 @@ func describeBlocking(fs []Finding, max int) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(fs)-max))
 			break
 		}
-		s := f.Severity
-		if f.VulnerabilityID != "" {
-			s += " " + f.VulnerabilityID
-		}
-		if f.Title != "" && f.Title != f.VulnerabilityID {
-			s += " (" + f.Title + ")"
-		}
-		parts = append(parts, s)
+		parts = append(parts, f.Severity+" "+f.Describe())
 	}
 	return fmt.Sprintf("%d finding(s) [%s]", len(fs), strings.Join(parts, "; "))
 }
@@ -201,14 +212,25 @@ func countFindings(findings []types.ImageScanFinding, failOn string) (FindingCou
 			c.Untriaged++
 		}
 		if reaches(sev, failOn) {
-			bf := Finding{Severity: sev, Title: aws.ToString(f.Title)}
+			bf := Finding{Severity: sev, Title: printable(aws.ToString(f.Title))}
 			if f.PackageVulnerabilityDetails != nil {
-				bf.VulnerabilityID = aws.ToString(f.PackageVulnerabilityDetails.VulnerabilityId)
+				bf.VulnerabilityID = printable(aws.ToString(f.PackageVulnerabilityDetails.VulnerabilityId))
 			}
 			blocking = append(blocking, bf)
 		}
 	}
 	return c, blocking
+}
+
+// printable drops control characters (a terminal's escape sequences among them) from text
+// that reaches the terminal from a finding.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // gate checks a scan's result against failOn and records the verdict in it. A scan that
@@ -267,7 +289,7 @@ func WaitScan(ctx context.Context, api awsapi.ImageBuilder, image string, opts B
 	for {
 		out, err := api.GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(image)})
 		if ctx.Err() != nil {
-			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err()}
+			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err(), Scanning: true}
 		}
 		if err != nil {
 			// As Follow: the SDK retried already; give up only after several polls in a row.
@@ -295,7 +317,7 @@ func WaitScan(ctx context.Context, api awsapi.ImageBuilder, image string, opts B
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err()}
+			return nil, &WaitError{Image: image, State: "AVAILABLE, scan " + dashed(last), Err: ctx.Err(), Scanning: true}
 		case <-t.C:
 		}
 	}

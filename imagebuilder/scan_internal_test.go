@@ -1,12 +1,17 @@
 package imagebuilder
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+
+	"github.com/winami/winami/awsapi"
 )
 
 func finding(sev, cve string) types.ImageScanFinding {
@@ -38,6 +43,11 @@ func TestCountFindings(t *testing.T) {
 	}
 	if _, blocking = countFindings(fs, ""); len(blocking) != 0 {
 		t.Errorf("no level blocks %+v", blocking)
+	}
+	// A title reaches the terminal: no escape sequence passes.
+	_, blocking = countFindings([]types.ImageScanFinding{finding("CRITICAL", "CVE-\x1b[2J9")}, FailOnCritical)
+	if len(blocking) != 1 || strings.ContainsRune(blocking[0].Title+blocking[0].VulnerabilityID, 0x1b) {
+		t.Errorf("control characters kept: %q", blocking)
 	}
 }
 
@@ -83,8 +93,8 @@ func TestScanGateError(t *testing.T) {
 		AMIs: []AMI{{Region: "us-east-1", ImageID: "ami-1", Account: "123456789012"}, {Region: "us-east-1", ImageID: "ami-2", Account: "210987654321"}}}
 	msg := e.Error()
 	for _, want := range []string{
-		"12 finding(s)", "CRITICAL CVE-2026-A", "and 2 more", "reach --fail-on critical",
-		"/winami/t/image_id was not published", "kept", "ami-1 in us-east-1", "ami-2 in us-east-1 (account 210987654321)",
+		"12 finding(s)", "CRITICAL CVE-2026-A - pkg; CRITICAL CVE-2026-B - pkg", "and 2 more", "reach --fail-on critical",
+		"/winami/t/image_id was not published", "kept", "ami-1 in us-east-1, ami-2 in us-east-1 (account 210987654321)",
 		`aws imagebuilder list-image-scan-findings --region us-east-1 --filters '[{"name":"imageBuildVersionArn","values":["` + image + `"]}]'`,
 	} {
 		if !strings.Contains(msg, want) {
@@ -123,7 +133,7 @@ func TestS3LogsLocation(t *testing.T) {
 	if s3 != "s3://winami-build-logs-123456789012/builds/t-win2022/1.0.2/7/" {
 		t.Errorf("s3 location %q", s3)
 	}
-	if !strings.Contains(text, s3) || !strings.Contains(text, "/aws/imagebuilder/t-win2022 in us-east-1, stream 1.0.2/7") {
+	if !strings.Contains(text, s3) || !strings.Contains(text, "/aws/imagebuilder/t-win2022 in us-east-1") {
 		t.Errorf("logs text %q", text)
 	}
 	img.InfrastructureConfiguration = nil
@@ -149,7 +159,48 @@ func TestPrincipalsInTargetAccounts(t *testing.T) {
 	if pb.imageBuilderRole("arn:aws:sts::210987654321:assumed-role/AWSServiceRoleForImageBuilder/x") {
 		t.Error("another role taken for Image Builder in a target account")
 	}
+	if got := (Finding{VulnerabilityID: "CVE-1", Title: "curl: heap overflow"}).Describe(); got != "CVE-1 (curl: heap overflow)" {
+		t.Errorf("Describe: %q", got)
+	}
 	if got := TargetRoleARN("us-gov-west-1", "210987654321"); got != "arn:aws-us-gov:iam::210987654321:role/EC2ImageBuilderDistributionCrossAccountRole" {
 		t.Errorf("TargetRoleARN: %s", got)
+	}
+}
+
+// scanningAPI answers GetImage with an AVAILABLE image whose scan state is fixed.
+type scanningAPI struct {
+	awsapi.ImageBuilder
+	state *types.ImageScanState
+	calls int
+}
+
+func (s *scanningAPI) GetImage(_ context.Context, in *ib.GetImageInput, _ ...func(*ib.Options)) (*ib.GetImageOutput, error) {
+	s.calls++
+	return &ib.GetImageOutput{Image: &types.Image{Arn: in.ImageBuildVersionArn, State: &types.ImageState{Status: types.ImageStatusAvailable}, ScanState: s.state}}, nil
+}
+
+// TestWaitScanInterrupted: a wait for the scan cut short is a *WaitError marked Scanning
+// (the AMIs exist; nothing to cancel).
+func TestWaitScanInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := WaitScan(ctx, &scanningAPI{state: &types.ImageScanState{Status: types.ImageScanStatusScanning}}, "arn:aws:imagebuilder:us-east-1:123456789012:image/t/1.0.0/1", BuildOptions{})
+	var we *WaitError
+	if !errors.As(err, &we) || !we.Scanning || !strings.HasPrefix(we.State, "AVAILABLE") {
+		t.Errorf("interrupted scan wait: %v", err)
+	}
+}
+
+// TestWaitScanWithoutState: an image Image Builder reports no scan state for ends the wait
+// after maxPollsWithoutScanState polls, as a scan with no state (which FailOn blocks).
+func TestWaitScanWithoutState(t *testing.T) {
+	api := &scanningAPI{}
+	s, err := WaitScan(context.Background(), api, "arn:aws:imagebuilder:us-east-1:123456789012:image/t/1.0.0/1", BuildOptions{PollInterval: time.Nanosecond})
+	if err != nil || s.State != "" || api.calls != maxPollsWithoutScanState {
+		t.Fatalf("scan %+v, %v after %d polls", s, err, api.calls)
+	}
+	gate(s, nil, FailOnHigh)
+	if !s.Blocked {
+		t.Error("a scan without state passes --fail-on high")
 	}
 }

@@ -143,6 +143,7 @@ func TestEnterpriseBadInput(t *testing.T) {
 		{"empty key", west, "      us-west-2: \"\"\n", "spec.distribution.kmsKeyIds.us-west-2", 22, "empty"},
 		{"AWS managed key for copies", west, "      us-west-2: arn:aws:kms:us-west-2:123456789012:alias/aws/ebs\n", "spec.distribution.kmsKeyIds.us-west-2", 22, "AWS managed key"},
 		{"no key for a copy region", west, "", "spec.distribution.kmsKeyIds", 20, "no key for us-west-2"},
+		{"no kmsKeyIds at all", "    kmsKeyIds:\n      us-east-1: arn:aws:kms:us-east-1:123456789012:alias/winami-ami\n" + west, "", "spec.distribution.kmsKeyIds", 18, "no key for us-west-2"},
 		{"kmsKeyIds not a mapping", "    kmsKeyIds:\n      us-east-1: arn:aws:kms:us-east-1:123456789012:alias/winami-ami\n" + west, "    kmsKeyIds: [x]\n", "spec.distribution.kmsKeyIds", 20, "want a mapping"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

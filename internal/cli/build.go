@@ -317,6 +317,14 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 	case errors.As(err, &we) && we.Other:
 		return &ProblemError{Msg: fmt.Sprintf("stopped waiting for image %s (another build's, last state %s): %v; no build started, that image keeps running",
 			we.Image, dash(we.State), we.Err)}
+	case errors.As(err, &we) && we.Scanning:
+		// The image is AVAILABLE: there is nothing to cancel, and nothing was published.
+		how := "stopped"
+		if ctx.Err() == nil {
+			how = "timed out after " + o.timeout.String()
+		}
+		return &ProblemError{Msg: fmt.Sprintf("%s waiting for the vulnerability scan of image %s (%s): its AMIs exist, nothing was published; `winami build -f %s --if-changed` checks the scan and publishes them",
+			how, we.Image, dash(we.State), o.file)}
 	case errors.As(err, &fe):
 		g.Infof("build %s: %s", fe.State, fe.Image)
 		g.Infof("  reason: %s", dash(fe.Reason))
@@ -424,11 +432,7 @@ func scanGateError(g *Factory, ge *imagebuilder.ScanGateError) error {
 				g.Infof("  … and %d more", len(s.Blocking)-20)
 				break
 			}
-			id := f.VulnerabilityID
-			if id == "" {
-				id = "-"
-			}
-			g.Infof("  %s %s %s", f.Severity, id, f.Title)
+			g.Infof("  %s %s", f.Severity, f.Describe())
 		}
 	} else {
 		reason := ""
@@ -438,9 +442,10 @@ func scanGateError(g *Factory, ge *imagebuilder.ScanGateError) error {
 		g.Infof("build: the vulnerability scan ended %s%s: --fail-on %s cannot be checked", dash(s.State), reason, s.FailOn)
 	}
 	g.Infof("  see the findings: %s", imagebuilder.FindingsCommand(ge.Region, ge.Image))
+	own := buildAccount(&imagebuilder.BuildResult{Image: ge.Image})
 	for _, a := range ge.AMIs {
 		acct := ""
-		if a.Account != "" {
+		if a.Account != "" && a.Account != own {
 			acct = " (account " + a.Account + ")"
 		}
 		g.Infof("  kept: %s in %s%s", a.ImageID, a.Region, acct)
