@@ -43,6 +43,9 @@ const (
 	CheckKMSKey = "kms-key"
 	// CheckLogBucket: spec.build.logging.s3BucketName exists, in the build region.
 	CheckLogBucket = "log-bucket"
+	// CheckLogWrite: the build instance's role may write the build logs there
+	// (s3:PutObject under the prefix).
+	CheckLogWrite = "instance-role-logs"
 )
 
 // Clients gives the per-region clients the checks call (*awsapi.Clients satisfies it):

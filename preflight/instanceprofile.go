@@ -25,6 +25,9 @@ func roleChecksSkipped(img *spec.WindowsImage, why string) []check.Check {
 		out = append(out, check.Check{Name: CheckECRRead, Status: check.Skip, Fix: fix,
 			Message: fmt.Sprintf("ECR read of %s not checked: %s", strings.Join(repos, ", "), why)})
 	}
+	if obj := logObjectARN(img); obj != "" {
+		out = append(out, check.Check{Name: CheckLogWrite, Status: check.Skip, Fix: fix, Message: fmt.Sprintf("log writes to %s not checked: %s", obj, why)})
+	}
 	return out
 }
 
@@ -94,7 +97,44 @@ func (d *Doctor) instanceProfile(ctx context.Context, img *spec.WindowsImage) ([
 	if len(repos) > 0 && img.Spec.Cache.IsEnabled() {
 		checks = append(checks, d.ecrRead(ctx, api, role, roleARN, repos))
 	}
+	if obj := logObjectARN(img); obj != "" {
+		checks = append(checks, d.logWrite(ctx, api, role, roleARN, obj))
+	}
 	return checks, nil
+}
+
+// logObjectARN is the ARN of an object the build instance writes its logs to (under
+// spec.build.logging's bucket and prefix), "" without logging.
+func logObjectARN(img *spec.WindowsImage) string {
+	lg := img.Spec.Build.Logging
+	if lg == nil || lg.S3BucketName == "" {
+		return ""
+	}
+	key := "winami-doctor/log.txt"
+	if pre := strings.Trim(lg.S3KeyPrefix, "/"); pre != "" {
+		key = pre + "/" + key
+	}
+	return "arn:" + catalog.Partition(img.Metadata.Region) + ":s3:::" + lg.S3BucketName + "/" + key
+}
+
+// logWrite checks that the build instance's role may write the build logs
+// (s3:PutObject under the bucket and prefix): Image Builder writes them as the instance
+// profile's role, and EC2InstanceProfileForImageBuilder grants no write to the user's
+// buckets (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/EC2InstanceProfileForImageBuilder.html).
+func (d *Doctor) logWrite(ctx context.Context, api awsapi.IAM, role, roleARN, obj string) check.Check {
+	denied, err := simulate(ctx, api, roleARN, []string{"s3:PutObject"}, []string{obj}, nil)
+	switch {
+	case err != nil && awsapi.IsAccessDenied(err):
+		return check.Check{Name: CheckLogWrite, Status: check.Skip, Message: fmt.Sprintf("log writes of role %s not checked: simulation denied", role),
+			Fix: "allow iam:SimulatePrincipalPolicy on the role, or compare it with `winami iam-policy --for instance`"}
+	case err != nil:
+		return check.Check{Name: CheckLogWrite, Status: check.Warn, Message: fmt.Sprintf("log writes of role %s not checked: %v", role, err)}
+	case len(denied) > 0:
+		return check.Check{Name: CheckLogWrite, Status: check.Fail,
+			Message: fmt.Sprintf("role %s may not call s3:PutObject on %s: the build could not write its logs", role, obj),
+			Fix:     fmt.Sprintf("add the inline policy `winami iam-policy --for instance -f <spec>` prints to role %s (statement WriteBuildLogs)", role)}
+	}
+	return check.Check{Name: CheckLogWrite, Status: check.Pass, Message: fmt.Sprintf("role %s may write the build logs (s3:PutObject on %s)", role, obj)}
 }
 
 func (d *Doctor) ecrRead(ctx context.Context, api awsapi.IAM, role, roleARN string, repos []string) check.Check {

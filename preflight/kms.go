@@ -136,7 +136,6 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 	if r := arnRegion(k.ID); r != "" {
 		region = r
 	}
-	api := d.Clients.KMS(region)
 	name := fmt.Sprintf("%s %s", k.Field, k.ID)
 	fail := func(msg, fix string) check.Check {
 		return check.Check{Name: CheckKMSKey, Status: check.Fail, Message: name + ": " + msg, Fix: fix}
@@ -145,6 +144,7 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 		return fail(fmt.Sprintf("is in %s, not %s: a key encrypts only in its own region", region, k.Region),
 			fmt.Sprintf("name a key of %s (aws kms create-key --region %s)", k.Region, k.Region))
 	}
+	api := d.Clients.KMS(region)
 	desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.ID)})
 	switch {
 	case err != nil && awsapi.ErrorCode(err) == "NotFoundException":

@@ -31,13 +31,18 @@ type kmsOnly struct {
 
 func (c kmsOnly) KMS(string) awsapi.KMS { return c.k }
 
-func TestKMSKeyAsymmetric(t *testing.T) {
+func TestKMSKeyAsymmetricOrElsewhere(t *testing.T) {
 	arn := "arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555"
 	d := &Doctor{Clients: kmsOnly{k: oneKey{md: kmstypes.KeyMetadata{Arn: aws.String(arn), KeyState: kmstypes.KeyStateEnabled,
 		KeySpec: kmstypes.KeySpecRsa2048, KeyUsage: kmstypes.KeyUsageTypeSignVerify, KeyManager: kmstypes.KeyManagerTypeCustomer}}}}
 	c := d.kmsKey(context.Background(), specKey{Field: "spec.distribution.kmsKeyIds.us-west-2", ID: arn, Region: "us-west-2"}, "123456789012")
 	if c.Status != check.Fail || !strings.Contains(c.Message, "is RSA_2048 SIGN_VERIFY: Amazon EBS supports only symmetric encryption keys") ||
 		!strings.Contains(c.Fix, "--key-spec SYMMETRIC_DEFAULT --key-usage ENCRYPT_DECRYPT") {
+		t.Errorf("%+v", c)
+	}
+	// A key ARN of another region (spec validation refuses it too) fails before any call.
+	c = (&Doctor{}).kmsKey(context.Background(), specKey{Field: "spec.distribution.kmsKeyIds.us-west-2", ID: "arn:aws:kms:us-east-1:123456789012:alias/x", Region: "us-west-2"}, "123456789012")
+	if c.Status != check.Fail || !strings.Contains(c.Message, "is in us-east-1, not us-west-2: a key encrypts only in its own region") {
 		t.Errorf("%+v", c)
 	}
 }

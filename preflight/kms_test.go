@@ -218,9 +218,10 @@ func TestDoctorKMSKeys(t *testing.T) {
 	}
 }
 
-// TestDoctorKMSKeyProblems: a missing key, a key of another region, a disabled key and
-// the AWS managed aws/ebs key each fail with what to do (an asymmetric key: awsemu makes
-// none, TestKMSKeyAsymmetric); an execution role whose policies allow no KMS fails too.
+// TestDoctorKMSKeyProblems: a missing key, a disabled key and the AWS managed aws/ebs key
+// (by its key ARN, which the spec cannot tell offline) each fail with what to do (an
+// asymmetric key: awsemu makes none, and a key of another region: the spec refuses it,
+// TestKMSKeyAsymmetricOrElsewhere).
 func TestDoctorKMSKeyProblems(t *testing.T) {
 	w := newKMSWorld(t)
 	ctx := context.Background()
@@ -238,10 +239,6 @@ func TestDoctorKMSKeyProblems(t *testing.T) {
 	if c.Status != check.Fail || !strings.Contains(c.Message, "spec.distribution.kmsKeyIds.us-west-2 arn:aws:kms:us-west-2:123456789012:alias/nope: does not exist in us-west-2") ||
 		!strings.Contains(c.Fix, "aws kms create-key --region us-west-2") {
 		t.Errorf("missing key: %+v", c)
-	}
-	c = westCheck(t, w.keys["us-east-1"])
-	if c.Status != check.Fail || !strings.Contains(c.Message, "is in us-east-1, not us-west-2") {
-		t.Errorf("key of another region: %+v", c)
 	}
 
 	ebs, err := w.kms("us-west-2").DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/ebs")})
@@ -329,5 +326,35 @@ func TestDoctorKMSFastLaunch(t *testing.T) {
 	}
 	if ks[1].Status != check.Pass || !strings.Contains(ks[1].Message, "unused: in the build region") {
 		t.Errorf("build region's distribution key: %s: %s", ks[1].Status, ks[1].Message)
+	}
+}
+
+// TestDoctorLogWrite: the build instance's role may not write the logs until it has the
+// inline policy `iam-policy --for instance` prints (statement WriteBuildLogs): IAM
+// simulated, on an object under the prefix.
+func TestDoctorLogWrite(t *testing.T) {
+	w := newKMSWorld(t)
+	ctx := context.Background()
+	img := loadEnterprise(t)
+	c := checkNamed(t, w.run(t, img), preflight.CheckLogWrite)
+	if c.Status != check.Fail || !strings.Contains(c.Message, "may not call s3:PutObject on arn:aws:s3:::winami-build-logs-123456789012/builds/winami-doctor/log.txt") {
+		t.Fatalf("%s: %s", c.Status, c.Message)
+	}
+	prof, err := w.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("EC2InstanceProfileForImageBuilder")})
+	if err != nil || len(prof.InstanceProfile.Roles) == 0 {
+		t.Fatalf("%v %v", prof, err)
+	}
+	_, inline := preflight.InstancePolicy(preflight.ScopeOf(img))
+	doc, _ := json.Marshal(inline)
+	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: prof.InstanceProfile.Roles[0].RoleName, PolicyName: aws.String("winami"), PolicyDocument: aws.String(string(doc))}); err != nil {
+		t.Fatal(err)
+	}
+	if c := checkNamed(t, w.run(t, img), preflight.CheckLogWrite); c.Status != check.Pass {
+		t.Errorf("with the instance policy: %s: %s", c.Status, c.Message)
+	}
+	// Another prefix of the same bucket stays closed.
+	other := loadEnterprise(t, "s3KeyPrefix: builds", "s3KeyPrefix: other")
+	if c := checkNamed(t, w.run(t, other), preflight.CheckLogWrite); c.Status != check.Fail {
+		t.Errorf("another prefix: %s: %s", c.Status, c.Message)
 	}
 }

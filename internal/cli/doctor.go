@@ -39,7 +39,8 @@ kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext and kms:ReEncr
 through EC2; a failed check gives the key policy statement to add, as JSON (with Fast
 Launch, EC2 grants its service-linked role use of the key with the enabler's
 kms:CreateGrant); the log bucket of spec.build.logging (log-bucket): it exists, in the
-build region.
+build region, and the build instance's role may write under its prefix
+(instance-role-logs).
 
 build and apply run the same checks (all but the cached images) before any change.
 Exit 1 when a check fails.`,

@@ -8,6 +8,7 @@ import (
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/spec"
 )
@@ -17,8 +18,11 @@ import (
 // second plan has nothing to do.
 func TestEnterpriseExampleApplies(t *testing.T) {
 	t.Parallel()
-	srv := useEmulator(t)
+	srv := useEmulator(t, emulator.WithPeerAccounts(emulator.SandboxPeerAccount))
 	createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
+	// The keys, the log bucket and the target account's role the example's comments ask
+	// for: apply's preflight checks them (kms-key, log-bucket).
+	enterpriseWorld(t, srv)
 	out, stderr, code := run(t, "plan", "-f", enterpriseExample, "--no-registry", "-o", "json")
 	if code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
