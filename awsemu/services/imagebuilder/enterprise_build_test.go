@@ -460,7 +460,7 @@ func TestScanFindingsSeedInAnotherAccount(t *testing.T) {
 	te := &eworld{rworld: tw}
 	p := te.pipeline(t, ebuild{})
 	if _, err := tw.ib.UpdateImagePipeline(ctx, &ib.UpdateImagePipelineInput{ImagePipelineArn: aws.String(p), ClientToken: aws.String("scan-on"),
-		ImageRecipeArn: aws.String(strings.Replace(strings.Replace(p, "image-pipeline", "image-recipe", 1), "ent-1", "ent-1/1.0.0", 1)),
+		ImageRecipeArn:                 aws.String(strings.Replace(strings.Replace(p, "image-pipeline", "image-recipe", 1), "ent-1", "ent-1/1.0.0", 1)),
 		InfrastructureConfigurationArn: aws.String(strings.Replace(p, "image-pipeline", "infrastructure-configuration", 1)),
 		ImageTestsConfiguration:        &types.ImageTestsConfiguration{ImageTestsEnabled: aws.Bool(false)},
 		ImageScanningConfiguration:     &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}}); err != nil {
