@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -80,11 +82,36 @@ type ImageBuilder interface {
 	GetImage(ctx context.Context, in *imagebuilder.GetImageInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.GetImageOutput, error)
 	ListImagePipelineImages(ctx context.Context, in *imagebuilder.ListImagePipelineImagesInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImagePipelineImagesOutput, error)
 	CancelImageCreation(ctx context.Context, in *imagebuilder.CancelImageCreationInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.CancelImageCreationOutput, error)
+	// ListImageScanFindings lists an image's vulnerability scan findings (winami build's
+	// counts and --fail-on gate).
+	ListImageScanFindings(ctx context.Context, in *imagebuilder.ListImageScanFindingsInput, opts ...func(*imagebuilder.Options)) (*imagebuilder.ListImageScanFindingsOutput, error)
 }
 
 // STS is the part of the STS API winami calls.
 type STS interface {
 	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, opts ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+	// AssumeRole gives the credentials of a role in a target account (Clients.AssumeRole):
+	// build publishes the parameter there after the scan's verdict.
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+// KMS is the part of the AWS KMS API winami calls (doctor reads the keys that encrypt
+// the AMIs: state and spec, key policy, grants).
+type KMS interface {
+	// DescribeKey resolves a key id, key ARN, alias name or alias ARN to the key.
+	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, opts ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+	// GetKeyPolicy reads the key policy (its only name is "default"); not cross-account.
+	GetKeyPolicy(ctx context.Context, in *kms.GetKeyPolicyInput, opts ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
+	// ListGrants lists the key's grants.
+	ListGrants(ctx context.Context, in *kms.ListGrantsInput, opts ...func(*kms.Options)) (*kms.ListGrantsOutput, error)
+}
+
+// S3 is the part of the Amazon S3 API winami calls (doctor checks the build log bucket).
+type S3 interface {
+	// GetBucketLocation tells a bucket's region (LocationConstraint "" is us-east-1).
+	GetBucketLocation(ctx context.Context, in *s3.GetBucketLocationInput, opts ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error)
+	// HeadBucket tells whether a bucket exists and the caller may access it.
+	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 }
 
 // IAM is the part of the IAM API winami calls.

@@ -11,12 +11,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -281,6 +284,54 @@ func (c *Clients) EKS(region string) EKS {
 // ServiceQuotas returns the Service Quotas client for region (quotas are regional).
 func (c *Clients) ServiceQuotas(region string) ServiceQuotas {
 	return cached(c, "servicequotas", region, func(cfg aws.Config) ServiceQuotas { return servicequotas.NewFromConfig(cfg) })
+}
+
+// KMS returns the AWS KMS client for region (keys are regional: a key is read in the
+// region of its ARN).
+func (c *Clients) KMS(region string) KMS {
+	return cached(c, "kms", region, func(cfg aws.Config) KMS { return kms.NewFromConfig(cfg) })
+}
+
+// S3 returns the Amazon S3 client for region. With a custom endpoint (AWS_ENDPOINT_URL:
+// an emulator such as `winami sandbox`, or a proxy) requests are path-style
+// (endpoint/bucket), which every S3-compatible endpoint serves, rather than
+// virtual-hosted (bucket.endpoint), which needs DNS for every bucket name.
+func (c *Clients) S3(region string) S3 {
+	return cached(c, "s3", region, func(cfg aws.Config) S3 {
+		return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if cfg.BaseEndpoint != nil {
+				o.UsePathStyle = true
+			}
+		})
+	})
+}
+
+// AssumeRole returns Clients with the same settings (endpoints, retryer, timeouts) whose
+// every client, in any region, signs with the credentials of roleARN assumed with the
+// session name session (sts:AssumeRole through credentials/stscreds, cached and renewed
+// before they expire). The STS call goes to the default region's endpoint. AssumeRole
+// assumes the role once before it returns, so a role that does not exist or does not
+// trust the caller is an error here rather than at the first call made with it.
+func (c *Clients) AssumeRole(ctx context.Context, roleARN, session string) (*Clients, error) {
+	cfg := c.cfg.Copy()
+	provider := stscreds.NewAssumeRoleProvider(c.STS(""), roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = session
+	})
+	cfg.Credentials = aws.NewCredentialsCache(provider)
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("assuming role %s: %w", roleARN, err)
+	}
+	return &Clients{cfg: cfg, cache: map[string]any{}}, nil
+}
+
+// RoleARN is the ARN of the IAM role name in account, in an ARN partition (aws, aws-cn,
+// aws-us-gov; "" means aws): arn:<partition>:iam::<account>:role/<name>
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+func RoleARN(partition, account, name string) string {
+	if partition == "" {
+		partition = "aws"
+	}
+	return "arn:" + partition + ":iam::" + account + ":role/" + name
 }
 
 // ErrorCode returns the AWS error code of err ("" when err is not an API error).

@@ -57,7 +57,8 @@ type ControlFailure struct {
 //	POST /_awsemu/clock/advance?by=90s   (ManualClock only)
 //	GET  /_awsemu/clock         {"now": RFC 3339 time, "manual": bool}
 //
-// and the paths services add with HandleControl.
+// and the paths services add with HandleControl, of the endpoint's own account or, with
+// ?account=<id>, of that peer account's world (Server.Peer).
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
@@ -119,9 +120,18 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		mc.Advance(d)
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	default:
-		s.mu.RLock()
-		h := s.controls[r.URL.Path]
-		s.mu.RUnlock()
+		world := s
+		if acct := r.URL.Query().Get("account"); acct != "" {
+			p, ok := s.Peer(acct)
+			if !ok {
+				http.Error(w, fmt.Sprintf(`{"error":%q}`, "the endpoint serves no account "+acct+" (served: "+fmt.Sprint(s.Accounts())+")"), http.StatusNotFound)
+				return
+			}
+			world = p
+		}
+		world.mu.RLock()
+		h := world.controls[r.URL.Path]
+		world.mu.RUnlock()
 		if h != nil {
 			h.ServeHTTP(w, r)
 			return

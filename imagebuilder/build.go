@@ -24,8 +24,12 @@ import (
 type AMI struct {
 	Region  string `json:"region"`
 	ImageID string `json:"imageId"`
+	// Account owns the AMI: the build account, or a target account Image Builder copied it
+	// into (spec.distribution.targetAccountIds; outputResources.amis[].accountId).
+	Account string `json:"account,omitempty"`
 	// FastLaunch is the AMI's Fast Launch state when the build ended (enabling, enabled,
-	// …, or "disabled" when it has none).
+	// …, or "disabled" when it has none); "" for a copy in a target account (Fast Launch is
+	// per account: not read there).
 	FastLaunch string `json:"fastLaunch"`
 	// FastLaunchReason is EC2's StateTransitionReason, when it says something.
 	FastLaunchReason string `json:"fastLaunchReason,omitempty"`
@@ -35,6 +39,9 @@ type AMI struct {
 // build and who wrote that version (from the parameter's history).
 type Publication struct {
 	Region string `json:"region"`
+	// Account owns the parameter: the build account, or a target account (written there
+	// as the role spec.CrossAccountRoleName, session PublishSession).
+	Account string `json:"account,omitempty"`
 	// By says who wrote the version the parameter holds, from its LastModifiedUser:
 	// "imagebuilder" (the distribution's ssmParameterConfigurations, as the role Image
 	// Builder acts as), "winami" (this build wrote it) or "other" (anyone else).
@@ -72,6 +79,8 @@ type BuildResult struct {
 	// Followed is set when the build followed an image of the pipeline that was already
 	// running from the same inputs instead of starting one.
 	Followed bool `json:"followed,omitempty"`
+	// Scan is the image's vulnerability scan (nil when the image is not scanned).
+	Scan *ScanResult `json:"scan,omitempty"`
 }
 
 // Progress is one observation of a running build.
@@ -96,6 +105,14 @@ type BuildOptions struct {
 	// WaitForRunning waits for an image of the pipeline from other inputs that has not
 	// ended, then builds, instead of refusing (*RunningError).
 	WaitForRunning bool
+	// FailOn ("", FailOnCritical or FailOnHigh) stops the build before anything is
+	// published when the image's scan findings reach that severity, or the scan did not
+	// complete: a *ScanGateError, the AMIs kept.
+	FailOn string
+	// TargetClients returns the clients that act in a target account (Desired.PublishAccounts),
+	// where the parameter is published. When nil, Clients that implement RoleAssumer
+	// (*awsapi.Clients) assume TargetRoleARN there with session PublishSession.
+	TargetClients func(ctx context.Context, account string) (Clients, error)
 }
 
 // FailedError is a build that ended FAILED or CANCELLED.
@@ -105,6 +122,9 @@ type FailedError struct {
 	Reason string
 	// Logs says where the build's logs are.
 	Logs string
+	// S3Logs is the S3 location (s3://bucket/key/) of this build's logs when the image's
+	// infrastructure configuration has logging.s3Logs ("" otherwise): LogsLocation.
+	S3Logs string
 }
 
 // Error says how the build ended, why, and where the logs are.
@@ -246,10 +266,38 @@ func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOption
 		return nil, fmt.Errorf("starting a build: the image pipeline %s does not exist: run winami apply first", aws.ToString(d.Pipeline.Name))
 	}
 	inputs := BuildInputs(d, p)
+	if opts.FailOn != "" && !ValidFailOn(opts.FailOn) {
+		return nil, fmt.Errorf("starting a build: fail-on level %q: use %s", opts.FailOn, strings.Join(FailOnLevels, " or "))
+	}
 	if opts.IfChanged {
 		res, err := Existing(ctx, c, d, inputs)
-		if err != nil || res != nil {
-			return res, err
+		if err != nil {
+			return nil, err
+		}
+		gated := scanned(d, nil) || opts.FailOn != ""
+		if res != nil {
+			if !gated {
+				return res, nil
+			}
+			// The gate and the publishing come after AVAILABLE: a build interrupted between
+			// the two left the AMIs unpublished. Complete them for the image they came from.
+			return finishExisting(ctx, c, d, res, inputs, opts)
+		}
+		if gated {
+			// Interrupted even before its AMIs were tagged: the pipeline's newest image,
+			// when it is AVAILABLE and was started from these inputs, is finished now.
+			img, err := newestImage(ctx, c.ImageBuilder(d.Region), p.PipelineARN)
+			if err != nil {
+				return nil, err
+			}
+			if img != nil && img.State != nil && img.State.Status == types.ImageStatusAvailable && img.Tags[InputsHashTag] == inputs.Hash() {
+				opts.logf("image %s was built from the same inputs and not finished: checking its scan and publishing it", aws.ToString(img.Arn))
+				res, err := finish(ctx, c, d, img, inputs, opts)
+				if res != nil {
+					res.Skipped = true
+				}
+				return res, err
+			}
 		}
 	}
 	api := c.ImageBuilder(d.Region)
@@ -264,9 +312,10 @@ func Build(ctx context.Context, c Clients, d *Desired, p *Plan, opts BuildOption
 	switch img.State.Status {
 	case types.ImageStatusAvailable:
 	default:
-		return nil, &FailedError{Image: image, State: string(img.State.Status), Reason: aws.ToString(img.State.Reason), Logs: LogsLocation(d, img)}
+		s3, logs := LogsLocation(d, img)
+		return nil, &FailedError{Image: image, State: string(img.State.Status), Reason: aws.ToString(img.State.Reason), Logs: logs, S3Logs: s3}
 	}
-	res, err := Finish(ctx, c, d, img, inputs)
+	res, err := finish(ctx, c, d, img, inputs, opts)
 	if res != nil {
 		res.Followed = followed
 	}
@@ -401,39 +450,125 @@ func Cancel(ctx context.Context, api awsapi.ImageBuilder, image string) error {
 	return nil
 }
 
-// LogsLocation says where a build's logs are: the infrastructure configuration's S3
-// bucket when it has one, and always CloudWatch Logs.
-func LogsLocation(d *Desired, img *types.Image) string {
-	name := aws.ToString(d.Recipe.Name)
-	version := aws.ToString(img.Version)
-	if img.ImageRecipe != nil && img.ImageRecipe.Name != nil {
-		name = *img.ImageRecipe.Name
-	}
+// LogsLocation says where a build's logs are: s3 is the S3 location of this build's logs
+// when the image's infrastructure configuration (else the desired one) has logging.s3Logs
+// ("" otherwise), and text names it and the CloudWatch Logs group and stream, which Image
+// Builder always writes. Image Builder's documented layout names the image, its version
+// and its build version: log group /aws/imagebuilder/<ImageName>, stream
+// <ImageVersion>/<ImageBuildVersion>; the S3 logs of a build are under the same three
+// levels below the bucket's key prefix.
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/monitor-cwlogs.html
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_S3Logs.html
+func LogsLocation(d *Desired, img *types.Image) (s3, text string) {
+	name, version := imageNameVersion(d, img)
 	cw := fmt.Sprintf("CloudWatch Logs group /aws/imagebuilder/%s in %s", name, d.Region)
-	if l := d.Infrastructure.Logging; l != nil && l.S3Logs != nil && l.S3Logs.S3BucketName != nil {
-		prefix := strings.Trim(aws.ToString(l.S3Logs.S3KeyPrefix), "/")
-		if prefix != "" {
-			prefix += "/"
-		}
-		return fmt.Sprintf("s3://%s/%s%s/%s/ and %s", *l.S3Logs.S3BucketName, prefix, name, version, cw)
+	if version != "" {
+		cw += ", stream " + version
 	}
-	return cw
+	var logs *types.S3Logs
+	if img != nil && img.InfrastructureConfiguration != nil && img.InfrastructureConfiguration.Logging != nil {
+		logs = img.InfrastructureConfiguration.Logging.S3Logs
+	} else if d.Infrastructure != nil && d.Infrastructure.Logging != nil {
+		logs = d.Infrastructure.Logging.S3Logs
+	}
+	if logs == nil || aws.ToString(logs.S3BucketName) == "" {
+		return "", cw
+	}
+	s3 = S3LogsURI(aws.ToString(logs.S3BucketName), aws.ToString(logs.S3KeyPrefix), name, version)
+	return s3, fmt.Sprintf("%s (aws s3 ls --recursive %s) and %s", s3, s3, cw)
+}
+
+// S3LogsURI is the S3 location of one build's logs: the bucket, the key prefix (no
+// leading or trailing slash), the image's name and its version x.y.z/n.
+func S3LogsURI(bucket, prefix, name, version string) string {
+	key := strings.Trim(prefix, "/")
+	for _, p := range []string{name, version} {
+		if p = strings.Trim(p, "/"); p != "" {
+			if key != "" {
+				key += "/"
+			}
+			key += p
+		}
+	}
+	if key != "" {
+		key += "/"
+	}
+	return "s3://" + bucket + "/" + key
+}
+
+// imageNameVersion are an image's name and build version (x.y.z/n), from its build version
+// ARN (arn:…:image/<name>/<x.y.z>/<n>), else its fields, else the desired recipe's name.
+func imageNameVersion(d *Desired, img *types.Image) (name, version string) {
+	if img == nil {
+		return aws.ToString(d.Recipe.Name), ""
+	}
+	arn := aws.ToString(img.Arn)
+	if i := strings.Index(arn, ":image/"); i >= 0 {
+		if parts := strings.Split(arn[i+len(":image/"):], "/"); len(parts) == 3 {
+			return parts[0], parts[1] + "/" + parts[2]
+		}
+	}
+	name, version = aws.ToString(img.Name), aws.ToString(img.Version)
+	if name == "" && img.ImageRecipe != nil {
+		name = aws.ToString(img.ImageRecipe.Name)
+	}
+	if name == "" {
+		name = aws.ToString(d.Recipe.Name)
+	}
+	return name, version
+}
+
+// arnAccount is the account field of an ARN ("" when s is no ARN).
+func arnAccount(s string) string {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
 }
 
 // Finish completes a successful build: tags each AMI with the inputs, makes sure the
-// published parameter names the AMI in every region, and reads Fast Launch states.
+// published parameter names the AMI in every region, and reads Fast Launch states
+// (Build's last step, without a scan gate).
 func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs Inputs) (*BuildResult, error) {
+	return finish(ctx, c, d, img, inputs, BuildOptions{})
+}
+
+// finish completes a successful build: tags each of the build account's AMIs with the
+// inputs and reads its Fast Launch state; when the image is scanned, waits for the scan,
+// counts its findings and checks them against opts.FailOn (a *ScanGateError: nothing is
+// published); then makes sure the published parameter names the AMI in every region of
+// the build account and of each target account.
+func finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs Inputs, opts BuildOptions) (*BuildResult, error) {
 	res := &BuildResult{Image: aws.ToString(img.Arn), Parameter: d.PublishParameter, State: string(img.State.Status), InputsHash: inputs.Hash()}
+	own := arnAccount(res.Image)
 	if img.OutputResources != nil {
 		for _, a := range img.OutputResources.Amis {
-			res.AMIs = append(res.AMIs, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image)})
+			acct := aws.ToString(a.AccountId)
+			if acct == "" {
+				acct = own
+			}
+			res.AMIs = append(res.AMIs, AMI{Region: aws.ToString(a.Region), ImageID: aws.ToString(a.Image), Account: acct})
 		}
 	}
-	sort.Slice(res.AMIs, func(i, j int) bool { return res.AMIs[i].Region < res.AMIs[j].Region })
-	if len(res.AMIs) == 0 {
-		return res, fmt.Errorf("reading image %s: AVAILABLE but no AMI in its output resources", res.Image)
+	// The build account's AMIs first (by region), then each target account's.
+	sort.SliceStable(res.AMIs, func(i, j int) bool {
+		ai, aj := res.AMIs[i], res.AMIs[j]
+		if (ai.Account == own) != (aj.Account == own) {
+			return ai.Account == own
+		}
+		if ai.Account != aj.Account {
+			return ai.Account < aj.Account
+		}
+		return ai.Region < aj.Region
+	})
+	if len(res.AMIs) == 0 || res.AMIs[0].Account != own {
+		return res, fmt.Errorf("reading image %s: AVAILABLE but no AMI of account %s in its output resources", res.Image, own)
 	}
 	for i, a := range res.AMIs {
+		if a.Account != own {
+			continue
+		}
 		// The AMI's own tags (Image Builder's, amiTags) decide how much room the inputs have.
 		desc, err := c.EC2(a.Region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{a.ImageID}})
 		if err != nil {
@@ -453,19 +588,94 @@ func Finish(ctx context.Context, c Clients, d *Desired, img *types.Image, inputs
 				return res, fmt.Errorf("tagging %s in %s with the build's inputs: %w", a.ImageID, a.Region, err)
 			}
 		}
-		if d.PublishParameter != "" {
-			pb := &publisher{c: c, d: d, region: a.Region, image: &ibImage{arn: aws.ToString(img.Arn), created: aws.ToString(img.DateCreated)}}
-			pub, err := pb.publish(ctx, d.PublishParameter, a.ImageID)
-			if err != nil {
-				return res, fmt.Errorf("publishing %s in %s: %w", d.PublishParameter, a.Region, err)
-			}
-			res.Published = append(res.Published, pub)
-		}
 		if res.AMIs[i].FastLaunch, res.AMIs[i].FastLaunchReason, err = fastLaunchState(ctx, c.EC2(a.Region), a.Region, a.ImageID); err != nil {
 			return res, err
 		}
 	}
-	return res, nil
+	if err := checkScan(ctx, c, d, img, res, opts); err != nil {
+		return res, err
+	}
+	if d.PublishParameter == "" {
+		return res, nil
+	}
+	pubs, err := publishAll(ctx, c, d, img, res.AMIs, opts)
+	res.Published = pubs
+	return res, err
+}
+
+// checkScan waits for the scan of a scanned image, counts its findings into res.Scan and
+// returns a *ScanGateError when they reach opts.FailOn. With opts.FailOn set, an image
+// that is not scanned is blocked too: the gate cannot be checked.
+func checkScan(ctx context.Context, c Clients, d *Desired, img *types.Image, res *BuildResult, opts BuildOptions) error {
+	if !scanned(d, img) {
+		if opts.FailOn == "" {
+			return nil
+		}
+		res.Scan = &ScanResult{Reason: "the image was not scanned (its pipeline has no imageScanningConfiguration with imageScanningEnabled)"}
+		gate(res.Scan, nil, opts.FailOn)
+	} else {
+		s, err := Scan(ctx, c.ImageBuilder(d.Region), res.Image, opts.FailOn, opts)
+		if err != nil {
+			return err
+		}
+		res.Scan = s
+	}
+	if res.Scan.Blocked {
+		return &ScanGateError{Image: res.Image, Region: d.Region, Scan: res.Scan, AMIs: res.AMIs, Parameter: d.PublishParameter}
+	}
+	if !res.Scan.Completed() {
+		opts.logf("image %s: the vulnerability scan ended %s%s: no findings counted", res.Image, dashed(res.Scan.State), reasonSuffix(res.Scan.Reason))
+	}
+	return nil
+}
+
+// newestImage is the pipeline's image started last (by dateCreated; nil when it has none),
+// read with GetImage.
+func newestImage(ctx context.Context, api awsapi.ImageBuilder, pipelineARN string) (*types.Image, error) {
+	var newest *types.ImageSummary
+	pg := ib.NewListImagePipelineImagesPaginator(api, &ib.ListImagePipelineImagesInput{ImagePipelineArn: aws.String(pipelineARN)})
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the images of pipeline %s: %w", pipelineARN, err)
+		}
+		for i := range page.ImageSummaryList {
+			s := &page.ImageSummaryList[i]
+			if newest == nil || earlier(Running{Image: aws.ToString(newest.Arn), Created: aws.ToString(newest.DateCreated)},
+				Running{Image: aws.ToString(s.Arn), Created: aws.ToString(s.DateCreated)}) {
+				newest = s
+			}
+		}
+	}
+	if newest == nil {
+		return nil, nil
+	}
+	out, err := api.GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: newest.Arn})
+	if err != nil {
+		return nil, fmt.Errorf("reading image %s: %w", aws.ToString(newest.Arn), err)
+	}
+	return out.Image, nil
+}
+
+// finishExisting completes the gate and the publishing of the newest AMIs built from the
+// same inputs (--if-changed found them; res is Existing's result): the image they came
+// from is read again and finished as a build would be.
+func finishExisting(ctx context.Context, c Clients, d *Desired, res *BuildResult, inputs Inputs, opts BuildOptions) (*BuildResult, error) {
+	if res.Image == "" {
+		return res, fmt.Errorf("completing the build of %s: its AMIs carry no Ec2ImageBuilderArn tag naming the image they came from", res.AMIs[0].ImageID)
+	}
+	out, err := c.ImageBuilder(d.Region).GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(res.Image)})
+	if err != nil {
+		return res, fmt.Errorf("reading image %s: %w", res.Image, err)
+	}
+	if out.Image == nil || out.Image.State == nil || out.Image.State.Status != types.ImageStatusAvailable {
+		return res, fmt.Errorf("reading image %s: not AVAILABLE", res.Image)
+	}
+	done, err := finish(ctx, c, d, out.Image, inputs, opts)
+	if done != nil {
+		done.Skipped = true
+	}
+	return done, err
 }
 
 // Existing returns the newest AMIs built from the same inputs (nil when the newest AMI of
@@ -514,7 +724,7 @@ func Existing(ctx context.Context, c Clients, d *Desired, inputs Inputs) (*Build
 			// The inputs match but a region lacks the AMI: build again.
 			return nil, nil
 		}
-		a := AMI{Region: region, ImageID: aws.ToString(im.ImageId)}
+		a := AMI{Region: region, ImageID: aws.ToString(im.ImageId), Account: aws.ToString(im.OwnerId)}
 		if a.FastLaunch, a.FastLaunchReason, err = fastLaunchState(ctx, c.EC2(region), region, a.ImageID); err != nil {
 			return nil, err
 		}

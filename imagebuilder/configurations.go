@@ -168,24 +168,48 @@ func (r *run) infrastructure(ctx context.Context) (string, error) {
 	})
 }
 
-// withPublish returns the distributions with the publish parameter added to each
-// region's ssmParameterConfigurations (where it is not there already).
+// withPublish returns the distributions with the publish parameter in each region's
+// ssmParameterConfigurations: the build account's entry and one per PublishAccounts
+// account (amiAccountId), each added where it is not there already. With
+// PublishAfterScan the distribution writes no parameter (winami build publishes after the
+// scan), so entries of the parameter are removed instead.
 func (r *run) withPublish() []types.Distribution {
 	out := make([]types.Distribution, len(r.d.Distribution.Distributions))
+	param := r.d.PublishParameter
 	for i, dist := range r.d.Distribution.Distributions {
 		out[i] = dist
-		if r.d.PublishParameter == "" {
+		if param == "" {
 			continue
 		}
-		found := false
-		for _, p := range dist.SsmParameterConfigurations {
-			if aws.ToString(p.ParameterName) == r.d.PublishParameter {
-				found = true
+		if r.d.PublishAfterScan {
+			var keep []types.SsmParameterConfiguration
+			for _, p := range dist.SsmParameterConfigurations {
+				if aws.ToString(p.ParameterName) != param {
+					keep = append(keep, p)
+				}
 			}
+			out[i].SsmParameterConfigurations = keep
+			continue
 		}
-		if !found {
-			out[i].SsmParameterConfigurations = append(append([]types.SsmParameterConfiguration(nil), dist.SsmParameterConfigurations...),
-				types.SsmParameterConfiguration{ParameterName: aws.String(r.d.PublishParameter), DataType: types.SsmParameterDataTypeAwsEc2Image})
+		has := func(account string) bool {
+			for _, p := range out[i].SsmParameterConfigurations {
+				if aws.ToString(p.ParameterName) == param && aws.ToString(p.AmiAccountId) == account {
+					return true
+				}
+			}
+			return false
+		}
+		cfgs := append([]types.SsmParameterConfiguration(nil), dist.SsmParameterConfigurations...)
+		out[i].SsmParameterConfigurations = cfgs
+		if !has("") {
+			out[i].SsmParameterConfigurations = append(out[i].SsmParameterConfigurations,
+				types.SsmParameterConfiguration{ParameterName: aws.String(param), DataType: types.SsmParameterDataTypeAwsEc2Image})
+		}
+		for _, a := range r.d.PublishAccounts {
+			if !has(a) {
+				out[i].SsmParameterConfigurations = append(out[i].SsmParameterConfigurations,
+					types.SsmParameterConfiguration{AmiAccountId: aws.String(a), ParameterName: aws.String(param), DataType: types.SsmParameterDataTypeAwsEc2Image})
+			}
 		}
 	}
 	return out

@@ -64,11 +64,11 @@ var exactKeys = map[string]bool{"amiTags": true, "resourceTags": true, "imageTag
 
 // clearableKeys are settings the spec manages that the service never fills by itself:
 // when the spec leaves one out and the resource has it, the spec removed it (a region's
-// Fast Launch or published parameter, a subnet, a key pair, launch permissions, the
-// pipeline's execution role).
+// Fast Launch or published parameter, its target accounts or copy key, a subnet, a key
+// pair, launch permissions, the build's logs or topic, the pipeline's execution role).
 var clearableKeys = map[string]bool{
 	"fastLaunchConfigurations": true, "ssmParameterConfigurations": true, "launchTemplateConfigurations": true,
-	"launchPermission": true, "targetAccountIds": true, "licenseConfigurationArns": true,
+	"launchPermission": true, "targetAccountIds": true, "licenseConfigurationArns": true, "kmsKeyId": true,
 	"subnetId": true, "securityGroupIds": true, "keyPair": true, "snsTopicArn": true, "logging": true,
 	"schedule": true, "imageTags": true, "resourceTags": true, "executionRole": true,
 }

@@ -17,4 +17,12 @@
 // tags each AMI with the build's inputs (so BuildIfChanged can tell when nothing changed),
 // makes sure the published SSM parameter points at the new AMI in every distribution
 // region, and reports each AMI's Fast Launch state.
+//
+// When the image is scanned (the pipeline's imageScanningConfiguration; Desired.PublishAfterScan,
+// the distribution then writes no parameter), Build waits for the image's scanState to end,
+// counts ListImageScanFindings by severity (BuildResult.Scan) and, with BuildOptions.FailOn,
+// stops with a *ScanGateError before anything is published when findings reach that level.
+// It then publishes the parameter itself, forward only, in the build account's regions and in
+// each target account's (Desired.PublishAccounts) as the role TargetRoleARN names there,
+// assumed with session PublishSession.
 package imagebuilder

@@ -16,9 +16,18 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 	want.DistributionConfigurationArn = aws.String(r.plan.DistributionARN)
 	name := *want.Name
 	tags := tagsWith(want.Tags, map[string]string{ManagedByTag: "winami", NameTag: r.d.Name})
+	// Scanning off is compared as imageScanningEnabled: false, so that turning it off in
+	// the spec updates a pipeline that scans (the create request leaves it out; update
+	// sends it).
+	wantMap := toJSONMap(want, mutableSkip...)
+	scanning := want.ImageScanningConfiguration
+	if scanning == nil {
+		scanning = &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(false)}
+		wantMap["imageScanningConfiguration"] = map[string]any{"imageScanningEnabled": false}
+	}
 	return r.mutable(ctx, mutable{
 		resource: ResourcePipeline, name: name,
-		want: toJSONMap(want, mutableSkip...),
+		want: wantMap,
 		find: func(ctx context.Context) (string, map[string]any, error) {
 			p := ib.NewListImagePipelinesPaginator(r.api, &ib.ListImagePipelinesInput{Filters: nameFilter(name)})
 			return findNamed(ctx, p, "image pipelines", name,
@@ -26,6 +35,16 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 				func(pl types.ImagePipeline) (*string, *string) { return pl.Name, pl.Arn },
 				func(_ context.Context, pl types.ImagePipeline) (map[string]any, error) {
 					current := toJSONMap(pl)
+					// A pipeline read without imageScanningConfiguration (or without its
+					// flag) does not scan.
+					sc, _ := current["imageScanningConfiguration"].(map[string]any)
+					if sc == nil {
+						sc = map[string]any{}
+						current["imageScanningConfiguration"] = sc
+					}
+					if _, ok := sc["imageScanningEnabled"]; !ok {
+						sc["imageScanningEnabled"] = false
+					}
 					// The execution role is a name or an ARN; the same role written the other
 					// way is no change (the API reference does not say which form
 					// GetImagePipeline returns).
@@ -60,7 +79,7 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 				EnhancedImageMetadataEnabled:   want.EnhancedImageMetadataEnabled,
 				ExecutionRole:                  want.ExecutionRole,
 				ImageRecipeArn:                 want.ImageRecipeArn,
-				ImageScanningConfiguration:     want.ImageScanningConfiguration,
+				ImageScanningConfiguration:     scanning,
 				ImageTags:                      want.ImageTags,
 				ImageTestsConfiguration:        want.ImageTestsConfiguration,
 				LoggingConfiguration:           want.LoggingConfiguration,

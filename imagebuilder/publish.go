@@ -9,10 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/catalog"
+	"github.com/winami/winami/spec"
 )
 
 // Who wrote a parameter version (Publication.By), from its LastModifiedUser.
@@ -31,11 +34,19 @@ const (
 // https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-builder-service-linked-role.html
 const serviceLinkedRoleName = "AWSServiceRoleForImageBuilder"
 
-// publisher writes the published parameter of one region forward only.
+// publisher writes the published parameter of one region of one account forward only.
 type publisher struct {
-	c      Clients
+	// c are the clients of the account the parameter and the AMI are in (SSM, EC2).
+	c Clients
+	// ib is the build account's Image Builder in the build region (the images that order
+	// AMIs are there).
+	ib     awsapi.ImageBuilder
 	d      *Desired
 	region string
+	// account is the account of the parameter; target is set when it is a target account
+	// (c then act as the role TargetRoleARN names, session PublishSession).
+	account string
+	target  bool
 	// image is this build's Image Builder image (its ARN and dateCreated order it).
 	image *ibImage
 }
@@ -55,7 +66,7 @@ type ibImage struct {
 // (Build), so only a writer outside winami can fall in it.
 func (pb *publisher) publish(ctx context.Context, parameter, imageID string) (Publication, error) {
 	api := pb.c.SSM(pb.region)
-	pub := Publication{Region: pb.region}
+	pub := Publication{Region: pb.region, Account: pb.account}
 	for attempt := 0; ; attempt++ {
 		cur, version, err := readParameter(ctx, api, parameter)
 		if err != nil {
@@ -156,6 +167,12 @@ func (pb *publisher) imageBuilderRole(principal string) bool {
 	if name == "" {
 		return false
 	}
+	if pb.target {
+		// In a target account Image Builder acts as the cross-account distribution role,
+		// which winami assumes too, with its own session name.
+		// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html
+		return name == spec.CrossAccountRoleName && sessionName(principal) != PublishSession
+	}
 	if er := pb.d.ExecutionRole(); er != "" {
 		return name == roleName(er)
 	}
@@ -177,6 +194,17 @@ func roleName(s string) string {
 		return ""
 	}
 	return s
+}
+
+// sessionName is the session of an assumed-role session ARN
+// (arn:aws:sts::<account>:assumed-role/<role>/<session>); "" for other principals.
+func sessionName(s string) string {
+	i := strings.Index(s, ":assumed-role/")
+	if i < 0 {
+		return ""
+	}
+	_, session, _ := strings.Cut(s[i+len(":assumed-role/"):], "/")
+	return session
 }
 
 // newer reports whether the AMI cur (the parameter's value) is newer than this build's
@@ -201,7 +229,7 @@ func (pb *publisher) newer(ctx context.Context, cur, ours string) (bool, string,
 		return false, "", fmt.Errorf("describing %s in %s: not found", ours, pb.region)
 	}
 	if arn := tagValue(curAMI.Tags, "Ec2ImageBuilderArn"); arn != "" && pb.image != nil && pb.image.created != "" {
-		out, err := pb.c.ImageBuilder(pb.d.Region).GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(arn)})
+		out, err := pb.ib.GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(arn)})
 		if err == nil && out.Image != nil && aws.ToString(out.Image.DateCreated) != "" {
 			their := aws.ToString(out.Image.DateCreated)
 			if their >= pb.image.created {
@@ -233,4 +261,92 @@ func (pb *publisher) describe(ctx context.Context, id string) (*ec2types.Image, 
 		return nil, nil
 	}
 	return &out.Images[0], nil
+}
+
+// PublishSession is the session name winami assumes a target account's role with to
+// publish the parameter there: the parameter's history tells its writes from Image
+// Builder's (which acts as the same role).
+const PublishSession = "winami-publish"
+
+// TargetRoleARN is the role winami assumes in a target account to read and write the
+// published parameter there: the cross-account distribution role Image Builder assumes to
+// copy the AMI (spec.CrossAccountRoleName), which the target account creates with
+// ssm:GetParameter, ssm:GetParameterHistory and ssm:PutParameter on the parameter
+// (`winami iam-policy --for target-account`).
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html
+func TargetRoleARN(region, account string) string {
+	return awsapi.RoleARN(catalog.Partition(region), account, spec.CrossAccountRoleName)
+}
+
+// RoleAssumer is implemented by clients that can act as a role of another account with
+// the same settings (*awsapi.Clients): AssumeRole calls sts:AssumeRole once and returns
+// clients that sign with the role's credentials.
+type RoleAssumer interface {
+	AssumeRole(ctx context.Context, roleARN, session string) (*awsapi.Clients, error)
+}
+
+// targetClients returns the clients that act in a target account: opts.TargetClients, else
+// c's AssumeRole of TargetRoleARN with session PublishSession.
+func targetClients(ctx context.Context, c Clients, d *Desired, account string, opts BuildOptions) (Clients, error) {
+	if opts.TargetClients != nil {
+		return opts.TargetClients(ctx, account)
+	}
+	ra, ok := c.(RoleAssumer)
+	if !ok {
+		return nil, fmt.Errorf("publishing in account %s: these clients cannot assume a role there", account)
+	}
+	tc, err := ra.AssumeRole(ctx, TargetRoleARN(d.Region, account), PublishSession)
+	if err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// publishAll makes the published parameter name the image's AMI in every region of the
+// build account, then in every region of each target account (Desired.PublishAccounts)
+// as the role TargetRoleARN names there. Forward only: a parameter naming a newer AMI
+// stays (Publication.Kept).
+func publishAll(ctx context.Context, c Clients, d *Desired, img *types.Image, amis []AMI, opts BuildOptions) ([]Publication, error) {
+	var pubs []Publication
+	own := arnAccount(aws.ToString(img.Arn))
+	order := &ibImage{arn: aws.ToString(img.Arn), created: aws.ToString(img.DateCreated)}
+	ibAPI := c.ImageBuilder(d.Region)
+	for _, a := range amis {
+		if a.Account != own {
+			continue
+		}
+		pb := &publisher{c: c, ib: ibAPI, d: d, region: a.Region, account: own, image: order}
+		pub, err := pb.publish(ctx, d.PublishParameter, a.ImageID)
+		if err != nil {
+			return pubs, fmt.Errorf("publishing %s in %s: %w", d.PublishParameter, a.Region, err)
+		}
+		pubs = append(pubs, pub)
+	}
+	for _, acct := range d.PublishAccounts {
+		if acct == own {
+			continue
+		}
+		var theirs []AMI
+		for _, a := range amis {
+			if a.Account == acct {
+				theirs = append(theirs, a)
+			}
+		}
+		if len(theirs) == 0 {
+			return pubs, fmt.Errorf("publishing %s in account %s: image %s has no AMI in that account (Image Builder copies it there when the distribution names it in targetAccountIds)", d.PublishParameter, acct, aws.ToString(img.Arn))
+		}
+		tc, err := targetClients(ctx, c, d, acct, opts)
+		if err != nil {
+			return pubs, fmt.Errorf("publishing %s in account %s: %w", d.PublishParameter, acct, err)
+		}
+		for _, a := range theirs {
+			pb := &publisher{c: tc, ib: ibAPI, d: d, region: a.Region, account: acct, target: true, image: order}
+			pub, err := pb.publish(ctx, d.PublishParameter, a.ImageID)
+			if err != nil {
+				return pubs, fmt.Errorf("publishing %s in %s of account %s: %w", d.PublishParameter, a.Region, acct, err)
+			}
+			pubs = append(pubs, pub)
+		}
+	}
+	return pubs, nil
 }

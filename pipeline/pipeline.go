@@ -122,6 +122,8 @@ func Load(ctx context.Context, clients Clients, img *spec.WindowsImage, opts Opt
 		Distribution:     res.DistributionConfiguration,
 		Pipeline:         res.ImagePipeline,
 		PublishParameter: img.Spec.Distribution.PublishParameter,
+		PublishAccounts:  img.PublishAccounts(),
+		PublishAfterScan: img.PublishAfterScan(),
 		RootVolumeAuto:   img.Spec.Build.RootVolumeSize.Auto(),
 		CacheImages:      cacheRefs,
 		SpecHash:         img.Hash(),

@@ -36,13 +36,23 @@ const (
 	// CheckFastLaunchRights: whoever enables Fast Launch at distribution (Image Builder's
 	// service-linked role or the execution role) may do it with the launch template.
 	CheckFastLaunchRights = "fast-launch-rights"
+	// CheckKMSKey: a KMS key the spec names (spec.build.encryption.kmsKeyId,
+	// spec.distribution.kmsKeyIds) exists in the region it serves, is enabled and
+	// symmetric, and its key policy or grants let Image Builder (and the target accounts'
+	// cross-account role) make EBS use it. One check per key.
+	CheckKMSKey = "kms-key"
+	// CheckLogBucket: spec.build.logging.s3BucketName exists, in the build region.
+	CheckLogBucket = "log-bucket"
 )
 
 // Clients gives the per-region clients the checks call (*awsapi.Clients satisfies it):
-// those of package fastlaunch's and package imagebuilder's checks.
+// those of package fastlaunch's and package imagebuilder's checks, KMS for the spec's
+// keys and S3 for its log bucket.
 type Clients interface {
 	fastlaunch.Clients
 	ImageBuilder(region string) awsapi.ImageBuilder
+	KMS(region string) awsapi.KMS
+	S3(region string) awsapi.S3
 }
 
 // Doctor checks, before a build, what would make it fail half an hour in.
@@ -134,6 +144,8 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]check.Check
 	}
 
 	checks = append(checks, d.executionRole(ctx, img, accountOf(callerARN))...)
+	checks = append(checks, d.kmsKeys(ctx, img, accountOf(callerARN))...)
+	checks = append(checks, d.logBucket(ctx, img)...)
 
 	switch {
 	case d.Options.Fast:

@@ -12,17 +12,23 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// TestPolicyGolden: the operator and instance policies, for the base spec (-f) and for no
-// spec, are the documents under testdata/ (go test ./preflight -run TestPolicyGolden
+// TestPolicyGolden: the operator and instance policies, for the base spec (-f), the
+// enterprise spec (keys, logs, scanning, a target account) and for no spec, and the
+// target accounts' role for the enterprise spec and for no spec, are the documents under
+// testdata/ (go test ./preflight -run TestPolicyGolden
 // -update rewrites them; review the diff: every statement's scope is a security decision).
 func TestPolicyGolden(t *testing.T) {
 	type instance struct {
 		Managed []string           `json:"managedPolicyArns"`
 		Inline  preflight.Document `json:"inlinePolicy"`
 	}
-	for name, sc := range map[string]preflight.Scope{"spec": preflight.ScopeOf(loadSpec(t)), "any": {}} {
+	for name, sc := range map[string]preflight.Scope{"spec": preflight.ScopeOf(loadSpec(t)), "any": {}, "enterprise": preflight.ScopeOf(loadEnterprise(t))} {
 		managed, inline := preflight.InstancePolicy(sc)
-		for kind, doc := range map[string]any{"operator": preflight.OperatorPolicy(sc), "instance": instance{managed, inline}} {
+		docs := map[string]any{"operator": preflight.OperatorPolicy(sc), "instance": instance{managed, inline}}
+		if name != "spec" {
+			docs["target-account"] = preflight.TargetAccountPolicy(sc, "123456789012")
+		}
+		for kind, doc := range docs {
 			b, err := json.MarshalIndent(doc, "", "  ")
 			if err != nil {
 				t.Fatal(err)

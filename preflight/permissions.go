@@ -114,7 +114,62 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{madeBy, stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
 	)
+	sims = append(sims, issue16Simulations(img, account)...)
 	return sims
+}
+
+// issue16Simulations are the questions for what the spec's keys, log bucket and target
+// accounts make the operator call (OperatorPolicy's DoctorReads, FastLaunchKeys and
+// PublishInTargetAccounts).
+func issue16Simulations(img *spec.WindowsImage, account string) []Simulation {
+	sc := ScopeOf(img)
+	p := sc.partition()
+	var sims []Simulation
+	var keys []string
+	for _, k := range sc.KMSKeys {
+		keys = append(keys, simulatedKeyARN(k, p, img.Metadata.Region, account))
+	}
+	if len(keys) > 0 {
+		sims = append(sims, Simulation{Actions: []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, Resources: keys})
+	}
+	if sc.LogBucket != "" {
+		sims = append(sims, Simulation{Actions: []string{"s3:GetBucketLocation"}, Resources: []string{"arn:" + p + ":s3:::" + sc.LogBucket}})
+	}
+	if sc.FastLaunch {
+		for _, k := range keys {
+			sims = append(sims, Simulation{Actions: []string{"kms:CreateGrant"}, Resources: []string{k},
+				Context: []iamtypes.ContextEntry{
+					{ContextKeyName: aws.String("kms:GrantIsForAWSResource"), ContextKeyType: iamtypes.ContextKeyTypeEnumBoolean, ContextKeyValues: []string{"true"}},
+					stringEntry("kms:ViaService", "ec2."+arnRegionOr(k, img.Metadata.Region)+".amazonaws.com")}})
+		}
+	}
+	if sc.PublishAfterScan && sc.PublishParameter != "" {
+		for _, a := range sc.TargetAccounts {
+			sims = append(sims, Simulation{Actions: []string{"sts:AssumeRole"}, Resources: []string{awsapi.RoleARN(p, a, spec.CrossAccountRoleName)}})
+		}
+	}
+	return sims
+}
+
+// simulatedKeyARN is the key ARN a simulation names for a spec key: the key ARN, or for
+// an alias ARN a key of the alias's account and region (the key it names is read only
+// online).
+func simulatedKeyARN(k, partition, region, account string) string {
+	parts := strings.SplitN(k, ":", 6)
+	if len(parts) == 6 && strings.HasPrefix(parts[5], "key/") {
+		return k
+	}
+	if len(parts) == 6 {
+		region, account = parts[3], parts[4]
+	}
+	return "arn:" + partition + ":kms:" + region + ":" + account + ":key/00000000-0000-0000-0000-000000000000"
+}
+
+func arnRegionOr(arn, region string) string {
+	if r := arnRegion(arn); r != "" {
+		return r
+	}
+	return region
 }
 
 // roleARNIn is the ARN of a role given by name or ARN.

@@ -74,6 +74,21 @@ type Scope struct {
 	ECRRepositories []string
 	// LaunchTemplate tells whether the spec's Fast Launch names a launch template.
 	LaunchTemplate bool
+	// FastLaunch tells whether the spec enables Fast Launch.
+	FastLaunch bool
+	// KMSKeys are the spec's KMS keys (key ARNs or alias ARNs: spec.build.encryption.kmsKeyId
+	// and spec.distribution.kmsKeyIds), sorted.
+	KMSKeys []string
+	// LogBucket and LogPrefix are where the build instance writes its logs
+	// (spec.build.logging); "" for none.
+	LogBucket, LogPrefix string
+	// TargetAccounts are the accounts the AMI is copied into (spec.distribution.targetAccountIds).
+	TargetAccounts []string
+	// Regions are the distribution regions.
+	Regions []string
+	// PublishAfterScan: winami build publishes the parameter itself after the scan's
+	// verdict, in the target accounts through their cross-account role.
+	PublishAfterScan bool
 
 	fromSpec bool
 }
@@ -82,9 +97,26 @@ type Scope struct {
 func ScopeOf(img *spec.WindowsImage) Scope {
 	s := Scope{Name: img.Metadata.Name, Partition: catalog.Partition(img.Metadata.Region), InstanceProfile: img.Spec.Build.InstanceProfile,
 		ExecutionRole: executionRoleOf(img), PublishParameter: img.Spec.Distribution.PublishParameter, fromSpec: true}
-	if fl := img.Spec.Distribution.FastLaunch; fl != nil && fl.Enabled && fl.LaunchTemplate != nil {
-		s.LaunchTemplate = true
+	if fl := img.Spec.Distribution.FastLaunch; fl != nil && fl.Enabled {
+		s.FastLaunch = true
+		s.LaunchTemplate = fl.LaunchTemplate != nil
 	}
+	if enc := img.Spec.Build.Encryption; enc.IsEncrypted() && enc.KMSKeyID != "" {
+		s.KMSKeys = append(s.KMSKeys, enc.KMSKeyID)
+	}
+	for _, k := range img.Spec.Distribution.KMSKeyIDs {
+		if !contains(s.KMSKeys, k) {
+			s.KMSKeys = append(s.KMSKeys, k)
+		}
+	}
+	sort.Strings(s.KMSKeys)
+	if lg := img.Spec.Build.Logging; lg != nil {
+		s.LogBucket, s.LogPrefix = lg.S3BucketName, strings.Trim(lg.S3KeyPrefix, "/")
+	}
+	s.TargetAccounts = append([]string(nil), img.Spec.Distribution.TargetAccountIDs...)
+	sort.Strings(s.TargetAccounts)
+	s.Regions = append([]string(nil), img.Spec.Distribution.Regions...)
+	s.PublishAfterScan = img.Spec.Build.ImageScanning != nil && img.Spec.Build.ImageScanning.Enabled
 	for _, ref := range img.Spec.Cache.Images {
 		if arn, ok := ECRRepositoryARN(ref); ok {
 			s.ECRRepositories = append(s.ECRRepositories, arn)
@@ -151,7 +183,7 @@ var (
 		"imagebuilder:GetInfrastructureConfiguration", "imagebuilder:ListInfrastructureConfigurations",
 		"imagebuilder:GetDistributionConfiguration", "imagebuilder:ListDistributionConfigurations",
 		"imagebuilder:GetImagePipeline", "imagebuilder:ListImagePipelines",
-		"imagebuilder:GetImage", "imagebuilder:ListImagePipelineImages",
+		"imagebuilder:GetImage", "imagebuilder:ListImagePipelineImages", "imagebuilder:ListImageScanFindings",
 	}
 	applyActions = []string{
 		"imagebuilder:CreateComponent", "imagebuilder:CreateImageRecipe",
@@ -211,9 +243,14 @@ func OperatorPolicy(sc Scope) Document {
 	}
 	// Some reads are written as wildcards that cover only reads (every Image Builder
 	// Get/List action, EC2's DescribeSpot…, DescribeInstanceType…, DescribeLaunchTemplate…
-	// actions read), so that the policy fits IAM's 6,144 characters; any other read stays
-	// by name. doctor simulates each read by name.
-	readPatterns := []string{"imagebuilder:Get*", "imagebuilder:List*", "ec2:DescribeSpot*", "ec2:DescribeInstanceType*", "ec2:DescribeLaunchTemplate*"}
+	// actions, SSM's GetParameter… (GetParameter, GetParameters, GetParametersByPath,
+	// GetParameterHistory), every Auto Scaling Describe…, Service Quotas Get… and EKS
+	// DescribeCluster… action read: Service Authorization Reference, access level Read or
+	// List, https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html),
+	// so that the policy fits IAM's 6,144 characters; any other read stays by name. doctor
+	// simulates each read by name.
+	readPatterns := []string{"imagebuilder:Get*", "imagebuilder:List*", "ec2:DescribeSpot*", "ec2:DescribeInstanceType*", "ec2:DescribeLaunchTemplate*",
+		"ssm:GetParameter*", "autoscaling:Describe*", "servicequotas:Get*", "eks:DescribeCluster*"}
 	var read []string
 	used := map[string]bool{}
 	for _, a := range readActions {
@@ -276,6 +313,10 @@ func OperatorPolicy(sc Scope) Document {
 		instanceRoles = append(instanceRoles, sc.roleARN(r))
 	}
 
+	if !sc.fromSpec {
+		// doctor's reads of keys and the log bucket (DoctorReads with a spec).
+		read = append(read, "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants", "s3:GetBucketLocation")
+	}
 	st := []Statement{
 		// Every read winami makes (resolve, plan, doctor, status, audit, prune): the
 		// Describe/Get/List actions take no resource-level permissions worth scoping.
@@ -448,7 +489,84 @@ func OperatorPolicy(sc Scope) Document {
 		// Holder, on what is not winami's: as MarkSnapshots says.
 		Statement{Sid: "PruneSnapshots", Effect: "Allow", Action: []string{"ec2:DeleteSnapshot"}, Resource: []string{snapshot}, Condition: deletable},
 	)
+	st = append(st, sc.issue16Statements()...)
 	return Document{Version: "2012-10-17", Statement: st}
+}
+
+// keyResources are the IAM resources of the scope's KMS keys: a key ARN as it is, an
+// alias ARN as every key of its account and region, since IAM authorizes a key
+// operation on the key's ARN, never on an alias's (AWS KMS Developer Guide, "Specifying
+// KMS keys in IAM policy statements",
+// https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html).
+// Without keys (no spec), every key of the partition.
+func (sc Scope) keyResources() []string {
+	if !sc.fromSpec {
+		return []string{"arn:" + sc.partition() + ":kms:*:*:key/*"}
+	}
+	var out []string
+	for _, k := range sc.KMSKeys {
+		r := k
+		if parts := strings.SplitN(k, ":", 6); len(parts) == 6 && strings.HasPrefix(parts[5], "alias/") {
+			r = strings.Join(parts[:5], ":") + ":key/*"
+		}
+		if !contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// issue16Statements are what the operator needs for encryption, build logs and target
+// accounts (each only when the spec uses it; without a spec, all of them, on any key,
+// bucket and target account).
+func (sc Scope) issue16Statements() []Statement {
+	p := sc.partition()
+	var st []Statement
+	// doctor reads the spec's keys (DescribeKey, GetKeyPolicy, ListGrants) and the log
+	// bucket's region (GetBucketLocation).
+	// Holder, on what is not winami's: reads the key policies and grants of the keys in
+	// scope (with -f: the spec's keys; an alias ARN widens to its account and region's
+	// keys) and the bucket's region. It changes nothing.
+	if sc.fromSpec && (len(sc.KMSKeys) > 0 || sc.LogBucket != "") {
+		var actions, res []string
+		if len(sc.KMSKeys) > 0 {
+			actions = append(actions, "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants")
+			res = append(res, sc.keyResources()...)
+		}
+		if sc.LogBucket != "" {
+			actions = append(actions, "s3:GetBucketLocation")
+			res = append(res, "arn:"+p+":s3:::"+sc.LogBucket)
+		}
+		st = append(st, Statement{Sid: "DoctorReads", Effect: "Allow", Action: actions, Resource: res})
+	}
+	// fast-launch enable of an AMI encrypted with a customer managed key: EC2 grants the
+	// Fast Launch service-linked role use of the key with the caller's kms:CreateGrant (EC2
+	// User Guide, "Service-linked role for EC2 Fast Launch", Access to customer managed
+	// keys, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/slr-windows-fast-launch.html).
+	// Holder, on what is not winami's: creates grants on the keys in scope only for AWS
+	// resources and only through EC2 (kms:GrantIsForAWSResource, kms:ViaService), as EBS
+	// does for a volume it attaches; no grant to a principal of its choosing.
+	if !sc.fromSpec || (sc.FastLaunch && len(sc.KMSKeys) > 0) {
+		st = append(st, Statement{Sid: "FastLaunchKeys", Effect: "Allow", Action: []string{"kms:CreateGrant"}, Resource: sc.keyResources(),
+			Condition: map[string]map[string]any{"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}})
+	}
+	// build, when the image is scanned: publishes the parameter in each target account as
+	// that account's cross-account role (sts:AssumeRole, session winami-publish).
+	// Holder, on what is not winami's: acts as that role in the target accounts that trust
+	// the build account (`winami iam-policy --for target-account`): copy, tag and share
+	// AMIs, and write the spec's parameter there.
+	if !sc.fromSpec || (sc.PublishAfterScan && sc.PublishParameter != "" && len(sc.TargetAccounts) > 0) {
+		accounts := sc.TargetAccounts
+		if !sc.fromSpec {
+			accounts = []string{"*"}
+		}
+		var roles []string
+		for _, a := range accounts {
+			roles = append(roles, "arn:"+p+":iam::"+a+":role/"+spec.CrossAccountRoleName)
+		}
+		st = append(st, Statement{Sid: "PublishInTargetAccounts", Effect: "Allow", Action: []string{"sts:AssumeRole"}, Resource: roles})
+	}
+	return st
 }
 
 // InstancePolicy is what the build instance's role needs: the managed policies to attach
@@ -478,6 +596,24 @@ func InstancePolicy(sc Scope) (managed []string, inline Document) {
 		// repository policy allows, another account's) ECR holds.
 		{Sid: "ECRPull", Effect: "Allow", Action: ECRPullActions, Resource: repos},
 	}}
+	if sc.LogBucket != "" {
+		// spec.build.logging: the build instance (AWSTOE, as the instance profile's role)
+		// writes its logs under s3://<bucket>/<prefix>/ (the infrastructure configuration's
+		// s3Logs; EC2InstanceProfileForImageBuilder grants no write to the user's buckets).
+		// No KMS action: a bucket's default encryption (SSE-S3) needs none; a bucket whose
+		// default encryption is SSE-KMS with a customer managed key needs kms:GenerateDataKey
+		// on that key as well (Amazon S3 User Guide, "Using server-side encryption with AWS
+		// KMS keys (SSE-KMS)", Permissions,
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html),
+		// a key the spec does not name.
+		// Holder, on what is not winami's: writes (and overwrites) objects under that
+		// prefix of that bucket only; reads and deletes nothing.
+		obj := "arn:" + sc.partition() + ":s3:::" + sc.LogBucket + "/*"
+		if sc.LogPrefix != "" {
+			obj = "arn:" + sc.partition() + ":s3:::" + sc.LogBucket + "/" + sc.LogPrefix + "/*"
+		}
+		inline.Statement = append(inline.Statement, Statement{Sid: "WriteBuildLogs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{obj}})
+	}
 	return managed, inline
 }
 

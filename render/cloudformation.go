@@ -140,11 +140,14 @@ type CFNBlockDeviceMapping struct {
 	Ebs        CFNEbs `json:"Ebs"`
 }
 
-// CFNEbs is an EBS volume of a recipe.
+// CFNEbs is an EBS volume of a recipe (AWS::ImageBuilder::ImageRecipe
+// EbsInstanceBlockDeviceSpecification).
 type CFNEbs struct {
 	VolumeSize          int    `json:"VolumeSize"`
 	VolumeType          string `json:"VolumeType"`
 	DeleteOnTermination bool   `json:"DeleteOnTermination"`
+	Encrypted           *bool  `json:"Encrypted,omitempty"`
+	KmsKeyId            string `json:"KmsKeyId,omitempty"`
 }
 
 // CFNInfrastructure is AWS::ImageBuilder::InfrastructureConfiguration's properties.
@@ -158,8 +161,27 @@ type CFNInfrastructure struct {
 	KeyPair                    string              `json:"KeyPair,omitempty"`
 	TerminateInstanceOnFailure bool                `json:"TerminateInstanceOnFailure"`
 	InstanceMetadataOptions    CFNInstanceMetadata `json:"InstanceMetadataOptions"`
-	ResourceTags               map[string]string   `json:"ResourceTags,omitempty"`
-	Tags                       map[string]string   `json:"Tags,omitempty"`
+	Logging                    *CFNLogging         `json:"Logging,omitempty"`
+	// SnsTopicArn is the topic's ARN, or a Ref to the template's NotificationTopic.
+	SnsTopicArn  any               `json:"SnsTopicArn,omitempty"`
+	ResourceTags map[string]string `json:"ResourceTags,omitempty"`
+	Tags         map[string]string `json:"Tags,omitempty"`
+}
+
+// CFNLogging is an infrastructure configuration's Logging.
+type CFNLogging struct {
+	S3Logs CFNS3Logs `json:"S3Logs"`
+}
+
+// CFNS3Logs is where Image Builder writes the build's logs.
+type CFNS3Logs struct {
+	S3BucketName string `json:"S3BucketName"`
+	S3KeyPrefix  string `json:"S3KeyPrefix,omitempty"`
+}
+
+// SNSTopic is AWS::SNS::Topic's properties.
+type SNSTopic struct {
+	Tags []CFNTag `json:"Tags,omitempty"`
 }
 
 // CFNInstanceMetadata is the build instance's IMDS settings.
@@ -189,6 +211,8 @@ type CFNAMIDistribution struct {
 	Name                          string               `json:"Name"`
 	Description                   string               `json:"Description,omitempty"`
 	AmiTags                       map[string]string    `json:"AmiTags,omitempty"`
+	KmsKeyId                      string               `json:"KmsKeyId,omitempty"`
+	TargetAccountIds              []string             `json:"TargetAccountIds,omitempty"`
 	LaunchPermissionConfiguration *CFNLaunchPermission `json:"LaunchPermissionConfiguration,omitempty"`
 }
 
@@ -220,6 +244,7 @@ type CFNFastLaunchTemplate struct {
 
 // CFNSSMParameterConfig publishes the AMI id to an SSM parameter.
 type CFNSSMParameterConfig struct {
+	AmiAccountId  string `json:"AmiAccountId,omitempty"`
 	ParameterName string `json:"ParameterName"`
 	DataType      string `json:"DataType"`
 }
@@ -235,7 +260,13 @@ type CFNImagePipeline struct {
 	Status                         string            `json:"Status"`
 	EnhancedImageMetadataEnabled   bool              `json:"EnhancedImageMetadataEnabled"`
 	ImageTestsConfiguration        CFNImageTests     `json:"ImageTestsConfiguration"`
+	ImageScanningConfiguration     *CFNImageScanning `json:"ImageScanningConfiguration,omitempty"`
 	Tags                           map[string]string `json:"Tags,omitempty"`
+}
+
+// CFNImageScanning turns on Amazon Inspector scanning of the pipeline's images.
+type CFNImageScanning struct {
+	ImageScanningEnabled bool `json:"ImageScanningEnabled"`
 }
 
 // CFNImageTests configures the image tests.
@@ -327,10 +358,30 @@ func (r *Resources) CloudFormation() *Template {
 		ParentImage: *rec.ParentImage, Components: comps,
 		BlockDeviceMappings: []CFNBlockDeviceMapping{{DeviceName: *ebs.DeviceName, Ebs: CFNEbs{
 			VolumeSize: int(*ebs.Ebs.VolumeSize), VolumeType: string(ebs.Ebs.VolumeType), DeleteOnTermination: *ebs.Ebs.DeleteOnTermination,
+			Encrypted: ebs.Ebs.Encrypted, KmsKeyId: aws.ToString(ebs.Ebs.KmsKeyId),
 		}}},
 		Tags: rec.Tags,
 	}}
 	inf := r.InfrastructureConfiguration
+	var logging *CFNLogging
+	if l := inf.Logging; l != nil && l.S3Logs != nil {
+		logging = &CFNLogging{S3Logs: CFNS3Logs{S3BucketName: aws.ToString(l.S3Logs.S3BucketName), S3KeyPrefix: aws.ToString(l.S3Logs.S3KeyPrefix)}}
+	}
+	var topic any
+	if inf.SnsTopicArn != nil {
+		topic = *inf.SnsTopicArn
+	}
+	if r.CreateSNSTopic {
+		// The topic's Ref is its ARN (CloudFormation Template Reference, AWS::SNS::Topic,
+		// Return values). No TopicName: CloudFormation's generated name has letters, digits
+		// and '-' only, which Image Builder's snsTopicArn pattern admits; no KmsMasterKeyId:
+		// a topic encrypted with the AWS managed key aws/sns cannot be published to by a
+		// service role, and Image Builder needs kms:GenerateDataKey on a customer key's
+		// policy ("Amazon SNS integration in Image Builder", Encrypted SNS Topics).
+		t.Resources["NotificationTopic"] = Resource{Type: "AWS::SNS::Topic", Properties: SNSTopic{Tags: cfnTags(tags(img))}}
+		t.Outputs["NotificationTopicArn"] = Output{Description: "The SNS topic Image Builder notifies when a build ends", Value: Ref{"NotificationTopic"}}
+		topic = Ref{"NotificationTopic"}
+	}
 	t.Resources["InfrastructureConfiguration"] = Resource{Type: "AWS::ImageBuilder::InfrastructureConfiguration", Properties: CFNInfrastructure{
 		Name: *inf.Name, Description: aws.ToString(inf.Description), InstanceProfileName: Ref{"InstanceProfile"},
 		InstanceTypes: inf.InstanceTypes, SubnetId: aws.ToString(inf.SubnetId), SecurityGroupIds: inf.SecurityGroupIds,
@@ -338,6 +389,8 @@ func (r *Resources) CloudFormation() *Template {
 		InstanceMetadataOptions: CFNInstanceMetadata{
 			HttpTokens: aws.ToString(inf.InstanceMetadataOptions.HttpTokens), HttpPutResponseHopLimit: int(aws.ToInt32(inf.InstanceMetadataOptions.HttpPutResponseHopLimit)),
 		},
+		Logging:      logging,
+		SnsTopicArn:  topic,
 		ResourceTags: inf.ResourceTags,
 		Tags:         inf.Tags,
 	}}
@@ -347,6 +400,7 @@ func (r *Resources) CloudFormation() *Template {
 		a := d.AmiDistributionConfiguration
 		x := CFNDistribution{Region: *d.Region, AmiDistributionConfiguration: CFNAMIDistribution{
 			Name: *a.Name, Description: aws.ToString(a.Description), AmiTags: a.AmiTags,
+			KmsKeyId: aws.ToString(a.KmsKeyId), TargetAccountIds: a.TargetAccountIds,
 		}}
 		if lp := a.LaunchPermission; lp != nil {
 			x.AmiDistributionConfiguration.LaunchPermissionConfiguration = &CFNLaunchPermission{UserIds: lp.UserIds, OrganizationArns: lp.OrganizationArns}
@@ -360,7 +414,7 @@ func (r *Resources) CloudFormation() *Template {
 			x.FastLaunchConfigurations = append(x.FastLaunchConfigurations, fl)
 		}
 		for _, p := range d.SsmParameterConfigurations {
-			x.SsmParameterConfigurations = append(x.SsmParameterConfigurations, CFNSSMParameterConfig{ParameterName: *p.ParameterName, DataType: string(p.DataType)})
+			x.SsmParameterConfigurations = append(x.SsmParameterConfigurations, CFNSSMParameterConfig{AmiAccountId: aws.ToString(p.AmiAccountId), ParameterName: *p.ParameterName, DataType: string(p.DataType)})
 		}
 		cd.Distributions = append(cd.Distributions, x)
 	}
@@ -372,13 +426,18 @@ func (r *Resources) CloudFormation() *Template {
 		execRole = &GetAtt{[2]string{"ExecutionRole", "Arn"}}
 		t.Outputs["ExecutionRoleArn"] = Output{Description: "The role Image Builder assumes to run the pipeline", Value: execRole}
 	}
+	var scanning *CFNImageScanning
+	if sc := p.ImageScanningConfiguration; sc != nil {
+		scanning = &CFNImageScanning{ImageScanningEnabled: aws.ToBool(sc.ImageScanningEnabled)}
+	}
 	t.Resources["ImagePipeline"] = Resource{Type: "AWS::ImageBuilder::ImagePipeline", Properties: CFNImagePipeline{
 		ExecutionRole: execRole,
 		Name:          *p.Name, Description: aws.ToString(p.Description),
 		ImageRecipeArn: Ref{"ImageRecipe"}, InfrastructureConfigurationArn: Ref{"InfrastructureConfiguration"}, DistributionConfigurationArn: Ref{"DistributionConfiguration"},
 		Status: string(p.Status), EnhancedImageMetadataEnabled: aws.ToBool(p.EnhancedImageMetadataEnabled),
-		ImageTestsConfiguration: CFNImageTests{ImageTestsEnabled: aws.ToBool(p.ImageTestsConfiguration.ImageTestsEnabled), TimeoutMinutes: int(aws.ToInt32(p.ImageTestsConfiguration.TimeoutMinutes))},
-		Tags:                    p.Tags,
+		ImageTestsConfiguration:    CFNImageTests{ImageTestsEnabled: aws.ToBool(p.ImageTestsConfiguration.ImageTestsEnabled), TimeoutMinutes: int(aws.ToInt32(p.ImageTestsConfiguration.TimeoutMinutes))},
+		ImageScanningConfiguration: scanning,
+		Tags:                       p.Tags,
 	}}
 	t.Outputs["ImagePipelineArn"] = Output{Description: "The image pipeline that winami build starts", Value: Ref{"ImagePipeline"}}
 	t.Outputs["ImageRecipeArn"] = Output{Description: "The image recipe", Value: Ref{"ImageRecipe"}}

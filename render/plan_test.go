@@ -28,6 +28,8 @@ func desiredOf(r *Resources) *winib.Desired {
 		Distribution:     r.DistributionConfiguration,
 		Pipeline:         r.ImagePipeline,
 		PublishParameter: img.Spec.Distribution.PublishParameter,
+		PublishAccounts:  img.PublishAccounts(),
+		PublishAfterScan: img.PublishAfterScan(),
 		RootVolumeAuto:   img.Spec.Build.RootVolumeSize.Auto(),
 		CacheImages:      img.Images(),
 		SpecHash:         img.Hash(),

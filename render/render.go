@@ -86,6 +86,11 @@ type Options struct {
 	// digest, so containerd downloads one variant of a multi-version index, and sizes the
 	// image's step timeout from it. References without one are pulled as given.
 	Platforms map[string]Platform
+	// CreateSNSTopic adds an AWS::SNS::Topic to the CloudFormation template and points the
+	// infrastructure configuration at it (winami render --create-sns-topic). A spec that
+	// names its own topic (spec.build.notifications.snsTopicArn) is refused by Render. The
+	// --cli-input-json requests are unchanged: only the template can create the topic.
+	CreateSNSTopic bool
 	// ComponentVersion and RecipeVersion, when set, are the semantic versions of the
 	// components and the recipe (winami apply sets DefaultVersion, the base it counts new
 	// versions from); by default each is ContentVersion of its content.
@@ -132,6 +137,8 @@ type Resources struct {
 	ManagedComponents []string
 	// Warnings say what offline rendering could not do (shown on stderr).
 	Warnings []string
+	// CreateSNSTopic is Options.CreateSNSTopic: CloudFormation adds the topic.
+	CreateSNSTopic bool
 }
 
 // AutoRootVolume is the offline size for rootVolumeSize: auto with images cached:
@@ -224,7 +231,11 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 		account = AccountPlaceholder
 	}
 	ed := catalog.Edition(s.Windows.Edition)
-	r := &Resources{Spec: img}
+	if n := s.Build.Notifications; o.CreateSNSTopic && n != nil && n.SNSTopicARN != "" {
+		return nil, spec.Errors{{File: img.File(), Line: img.Line("spec.build.notifications.snsTopicArn"), Path: "spec.build.notifications.snsTopicArn",
+			Message: fmt.Sprintf("the spec names the topic %s, and --create-sns-topic would create another: drop the flag to use this topic, or remove spec.build.notifications to have the template create one", n.SNSTopicARN)}}
+	}
+	r := &Resources{Spec: img, CreateSNSTopic: o.CreateSNSTopic}
 
 	// Components.
 	var images []component.Image
@@ -337,6 +348,16 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			},
 		}},
 	}
+	// The root volume's encryption encrypts the AMI in the build region (the distribution's
+	// kmsKeyId applies to the copies only: Image Builder User Guide, "Create and update AMI
+	// distribution configurations"). It is part of the recipe's content, so RecipeHash, and
+	// with it the recipe's version, changes with it.
+	if e := s.Build.Encryption; e.IsEncrypted() {
+		recipe.BlockDeviceMappings[0].Ebs.Encrypted = aws.Bool(true)
+		if e.KMSKeyID != "" {
+			recipe.BlockDeviceMappings[0].Ebs.KmsKeyId = aws.String(e.KMSKeyID)
+		}
+	}
 	hash := winib.RecipeHash(recipe)
 	rv := o.RecipeVersion
 	if rv == "" {
@@ -371,6 +392,15 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 	}
 	if b.KeyPair != "" {
 		infra.KeyPair = aws.String(b.KeyPair)
+	}
+	if l := b.Logging; l != nil {
+		infra.Logging = &types.Logging{S3Logs: &types.S3Logs{S3BucketName: aws.String(l.S3BucketName)}}
+		if l.S3KeyPrefix != "" {
+			infra.Logging.S3Logs.S3KeyPrefix = aws.String(l.S3KeyPrefix)
+		}
+	}
+	if n := b.Notifications; n != nil && n.SNSTopicARN != "" {
+		infra.SnsTopicArn = aws.String(n.SNSTopicARN)
 	}
 	infra.ClientToken = clientToken(infra)
 	r.InfrastructureConfiguration = infra
@@ -407,6 +437,9 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 			TimeoutMinutes:    aws.Int32(720),
 		},
 		Tags: tags(img),
+	}
+	if img.PublishAfterScan() {
+		pipe.ImageScanningConfiguration = &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}
 	}
 	if role := s.Build.ExecutionRole; role != "" {
 		pipe.ExecutionRole = aws.String(role)
@@ -481,13 +514,33 @@ func distribution(img *spec.WindowsImage, region string) types.Distribution {
 		}
 		d.FastLaunchConfigurations = []types.FastLaunchConfiguration{c}
 	}
-	if s.PublishParameter != "" {
-		d.SsmParameterConfigurations = []types.SsmParameterConfiguration{{
-			ParameterName: aws.String(s.PublishParameter),
-			DataType:      types.SsmParameterDataTypeAwsEc2Image,
-		}}
+	if k := s.KMSKeyIDs[region]; k != "" {
+		d.AmiDistributionConfiguration.KmsKeyId = aws.String(k)
 	}
+	if len(s.TargetAccountIDs) > 0 {
+		d.AmiDistributionConfiguration.TargetAccountIds = sorted(s.TargetAccountIDs)
+	}
+	d.SsmParameterConfigurations = PublishConfigurations(img)
 	return d
+}
+
+// PublishConfigurations are a region's ssmParameterConfigurations: with
+// spec.distribution.publishParameter, the build account's parameter and one in each
+// target account (amiAccountId, which "must be specified in distribution settings as a
+// target account for the Region": API Reference, SsmParameterConfiguration,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_SsmParameterConfiguration.html);
+// none when the image is scanned, since winami build publishes after the scan's verdict
+// (spec.WindowsImage.PublishAfterScan).
+func PublishConfigurations(img *spec.WindowsImage) []types.SsmParameterConfiguration {
+	p := img.Spec.Distribution.PublishParameter
+	if p == "" || img.PublishAfterScan() {
+		return nil
+	}
+	out := []types.SsmParameterConfiguration{{ParameterName: aws.String(p), DataType: types.SsmParameterDataTypeAwsEc2Image}}
+	for _, a := range img.PublishAccounts() {
+		out = append(out, types.SsmParameterConfiguration{AmiAccountId: aws.String(a), ParameterName: aws.String(p), DataType: types.SsmParameterDataTypeAwsEc2Image})
+	}
+	return out
 }
 
 func sorted(in []string) []string {

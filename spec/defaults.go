@@ -45,6 +45,9 @@ func (img *WindowsImage) Default() {
 	if s.Build.TerminateOnFailure == nil {
 		s.Build.TerminateOnFailure = ptr(true)
 	}
+	if e := s.Build.Encryption; e != nil && e.Encrypted == nil {
+		e.Encrypted = ptr(true)
+	}
 	if len(s.Distribution.Regions) == 0 && img.Metadata.Region != "" {
 		s.Distribution.Regions = []string{img.Metadata.Region}
 	}

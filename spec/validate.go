@@ -308,6 +308,8 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 		}
 	}
 
+	img.checkEnterprise(c, bad)
+
 	if s.Keep != nil && *s.Keep < 1 && !bad("spec.keep") {
 		c.add("spec.keep", "%d: keep at least 1 AMI", *s.Keep)
 	}

@@ -21,6 +21,7 @@ type buildOptions struct {
 	ifChanged     bool
 	yes           bool
 	waitRunning   bool
+	failOn        string
 	timeout       time.Duration
 	interval      time.Duration
 }
@@ -30,7 +31,7 @@ type buildOptions struct {
 func newBuildCmd(g *Factory, runF func(*buildOptions) error) *cobra.Command {
 	var o buildOptions
 	cmd := &cobra.Command{
-		Use:   "build -f winami.yaml [--yes] [--no-apply] [--if-changed] [--wait-for-running] [--timeout 3h]",
+		Use:   "build -f winami.yaml [--yes] [--no-apply] [--if-changed] [--wait-for-running] [--fail-on critical|high] [--timeout 3h]",
 		Short: "Build the AMI with EC2 Image Builder, follow it to the end and publish it",
 		Long: `build applies the spec (unless --no-apply), starts the image pipeline and follows the
 image through its states (progress on stderr: state, elapsed time, regions distributed).
@@ -64,7 +65,20 @@ The parameter only moves forward: when it already names an AMI newer than the bu
 says so. Who wrote the version the parameter holds (Image Builder's role or winami) is
 read from the parameter's history.
 
-A build that FAILS prints Image Builder's reason and where the logs are, and exits 1.
+With spec.build.imageScanning, Image Builder scans the image with Amazon Inspector and
+the distribution publishes nothing: build waits for the scan to end, counts the
+findings by severity (printed after the table; -o json: "scan": {"state", "findings":
+{"critical","high","medium","low","informational","untriaged","total"}}) and then
+publishes the parameter itself, in the build account's regions and, as the role
+EC2ImageBuilderDistributionCrossAccountRole (session winami-publish), in every region of
+each spec.distribution.targetAccountIds account. --fail-on critical (or high: critical
+and high) exits 1 when findings reach that level, or the scan did not complete: the AMIs
+are kept, nothing is published, and the message names the findings and the
+aws imagebuilder list-image-scan-findings command that lists them. A re-run with
+--if-changed completes the scan check and the publishing of such a build.
+
+A build that FAILS prints Image Builder's reason and where the logs are (the S3
+location of this build's logs with spec.build.logging, and CloudWatch Logs), and exits 1.
 Ctrl-C asks whether to cancel the build or leave it running (without a terminal to ask,
 it is left running); --timeout bounds the wait (the build keeps running).`,
 		Args: noArgs,
@@ -82,6 +96,7 @@ it is left running); --timeout bounds the wait (the build keeps running).`,
 	f.BoolVar(&o.ifChanged, "if-changed", false, "start nothing when the newest AMI was built from the same inputs")
 	f.BoolVarP(&o.yes, "yes", "y", false, "apply the spec's changes without asking (required when stdin is not a terminal)")
 	f.BoolVar(&o.waitRunning, "wait-for-running", false, "when the pipeline has an image running from other inputs, wait for it to end, then build")
+	f.StringVar(&o.failOn, "fail-on", "", "exit 1 and publish nothing when the image's scan findings reach this severity: critical or high (needs spec.build.imageScanning)")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Hour, "stop waiting after this long (the build keeps running; exit 1)")
 	f.DurationVar(&o.interval, "poll-interval", 30*time.Second, "time between checks of the image's state")
 	return cmd
@@ -94,9 +109,17 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if o.interval <= 0 {
 		return Usagef("flag --poll-interval %s: use a positive duration such as 30s", o.interval)
 	}
+	if !imagebuilder.ValidFailOn(o.failOn) {
+		return Usagef("flag --fail-on %q: use %s", o.failOn, strings.Join(imagebuilder.FailOnLevels, " or "))
+	}
 	l, err := o.load(ctx, g)
 	if err != nil {
 		return err
+	}
+	if o.failOn != "" {
+		if sc := l.Spec.Spec.Build.ImageScanning; sc == nil || !sc.Enabled {
+			return Usagef("flag --fail-on %s: %s does not scan its image: enable spec.build.imageScanning (enabled: true) so that Image Builder scans it with Amazon Inspector", o.failOn, o.file)
+		}
 	}
 	if !o.skipPreflight {
 		if err := runPreflight(ctx, g, l, "build", !o.noApply); err != nil {
@@ -137,8 +160,16 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 
 	wctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	bo := imagebuilder.BuildOptions{PollInterval: o.interval, IfChanged: o.ifChanged, WaitForRunning: o.waitRunning, Progress: progressPrinter(g)}
+	bo := imagebuilder.BuildOptions{PollInterval: o.interval, IfChanged: o.ifChanged, WaitForRunning: o.waitRunning, FailOn: o.failOn, Progress: progressPrinter(g)}
 	res, err := l.Build(wctx, p, bo)
+	if ge := (*imagebuilder.ScanGateError)(nil); errors.As(err, &ge) && res != nil {
+		// The gate stopped the build: the result (AMIs, counts) is data all the same.
+		if perr := g.Print(res, buildTable(res)); perr != nil {
+			return perr
+		}
+		printScan(g, res)
+		return scanGateError(g, ge)
+	}
 	if err != nil {
 		return buildError(ctx, g, l, o, err)
 	}
@@ -156,6 +187,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if err := g.Print(res, buildTable(res)); err != nil {
 		return err
 	}
+	printScan(g, res)
 	snippet := karpenterSnippet(l.Spec, res)
 	if g.Output == FormatTable || g.Output == "" {
 		_, err := fmt.Fprint(g.Stdout, "\n"+snippet)
@@ -177,18 +209,22 @@ func reportPublication(g *Factory, res *imagebuilder.BuildResult, pub imagebuild
 	default:
 		who = "by " + dash(pub.ModifiedBy)
 	}
+	where := pub.Region
+	if pub.Account != "" && pub.Account != buildAccount(res) {
+		where += " of account " + pub.Account
+	}
 	if pub.Kept {
 		ours := ""
 		for _, a := range res.AMIs {
-			if a.Region == pub.Region {
+			if a.Region == pub.Region && (pub.Account == "" || a.Account == pub.Account) {
 				ours = a.ImageID
 			}
 		}
 		g.Warnf("%s in %s still names %s (version %d, written %s), newer than this build's %s: left as it is (a parameter never goes back): %s",
-			res.Parameter, pub.Region, pub.ImageID, pub.Version, who, ours, pub.Reason)
+			res.Parameter, where, pub.ImageID, pub.Version, who, ours, pub.Reason)
 		return
 	}
-	line := fmt.Sprintf("published %s in %s: %s (version %d, written %s)", res.Parameter, pub.Region, pub.ImageID, pub.Version, who)
+	line := fmt.Sprintf("published %s in %s: %s (version %d, written %s)", res.Parameter, where, pub.ImageID, pub.Version, who)
 	if pub.Reason != "" {
 		line += "; it replaced an older AMI: " + pub.Reason
 	}
@@ -280,6 +316,9 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 		g.Infof("build %s: %s", fe.State, fe.Image)
 		g.Infof("  reason: %s", dash(fe.Reason))
 		g.Infof("  logs:   %s", fe.Logs)
+		if fe.S3Logs != "" {
+			g.Infof("  read them: aws s3 cp --recursive %s ./%s-logs/", fe.S3Logs, l.Desired.Name)
+		}
 		return &ProblemError{Msg: fmt.Sprintf("image %s ended %s", fe.Image, fe.State)}
 	case errors.As(err, &we) && ctx.Err() != nil:
 		// Ctrl-C (the command's context ended, not the timeout).
@@ -309,16 +348,103 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 
 func buildTable(res *imagebuilder.BuildResult) func() Table {
 	return func() Table {
+		// The account column only when the AMI was copied into target accounts.
+		own, accounts := buildAccount(res), false
+		for _, a := range res.AMIs {
+			if a.Account != "" && a.Account != own {
+				accounts = true
+			}
+		}
 		t := Table{Header: []string{"REGION", "IMAGE ID", "FAST LAUNCH", "PARAMETER"}}
+		if accounts {
+			t.Header = []string{"ACCOUNT", "REGION", "IMAGE ID", "FAST LAUNCH", "PARAMETER"}
+		}
 		for _, a := range res.AMIs {
 			fl := a.FastLaunch
 			if a.FastLaunchReason != "" {
 				fl += " (" + a.FastLaunchReason + ")"
 			}
-			t.Rows = append(t.Rows, []string{a.Region, a.ImageID, fl, dash(res.Parameter)})
+			row := []string{a.Region, a.ImageID, dash(fl), dash(res.Parameter)}
+			if accounts {
+				row = append([]string{dash(a.Account)}, row...)
+			}
+			t.Rows = append(t.Rows, row)
 		}
 		return t
 	}
+}
+
+// buildAccount is the build account: the image ARN's ("" when unknown).
+func buildAccount(res *imagebuilder.BuildResult) string {
+	parts := strings.SplitN(res.Image, ":", 6)
+	if len(parts) == 6 {
+		return parts[4]
+	}
+	return ""
+}
+
+// printScan prints the scan's counts: after the table on a terminal, on stderr otherwise
+// (stdout then carries JSON or YAML, which has them).
+func printScan(g *Factory, res *imagebuilder.BuildResult) {
+	s := res.Scan
+	if s == nil {
+		return
+	}
+	var line string
+	switch f := s.Findings; {
+	case f != nil:
+		line = fmt.Sprintf("vulnerability scan %s: %d finding(s): critical %d, high %d, medium %d, low %d, informational %d, untriaged %d",
+			s.State, f.Total, f.Critical, f.High, f.Medium, f.Low, f.Informational, f.Untriaged)
+	default:
+		line = fmt.Sprintf("vulnerability scan %s: no findings counted", dash(s.State))
+		if s.Reason != "" {
+			line += " (" + s.Reason + ")"
+		}
+	}
+	if g.Output == FormatTable || g.Output == "" {
+		_, _ = fmt.Fprintln(g.Stdout, "\n"+line)
+		return
+	}
+	g.Infof("%s", line)
+}
+
+// scanGateError reports a build the scan gate stopped: which findings, where to see them,
+// that the AMIs stay and nothing was published (exit 1).
+func scanGateError(g *Factory, ge *imagebuilder.ScanGateError) error {
+	s := ge.Scan
+	if s.Completed() {
+		g.Infof("build: %d finding(s) reach --fail-on %s:", len(s.Blocking), s.FailOn)
+		for i, f := range s.Blocking {
+			if i == 20 {
+				g.Infof("  … and %d more", len(s.Blocking)-20)
+				break
+			}
+			id := f.VulnerabilityID
+			if id == "" {
+				id = "-"
+			}
+			g.Infof("  %s %s %s", f.Severity, id, f.Title)
+		}
+	} else {
+		reason := ""
+		if s.Reason != "" {
+			reason = " (" + s.Reason + ")"
+		}
+		g.Infof("build: the vulnerability scan ended %s%s: --fail-on %s cannot be checked", dash(s.State), reason, s.FailOn)
+	}
+	g.Infof("  see the findings: %s", imagebuilder.FindingsCommand(ge.Region, ge.Image))
+	for _, a := range ge.AMIs {
+		acct := ""
+		if a.Account != "" {
+			acct = " (account " + a.Account + ")"
+		}
+		g.Infof("  kept: %s in %s%s", a.ImageID, a.Region, acct)
+	}
+	what := "nothing was published"
+	if ge.Parameter != "" {
+		what = ge.Parameter + " was not published"
+	}
+	return &ProblemError{Msg: fmt.Sprintf("build: image %s stopped by --fail-on %s: %s; the AMI(s) were kept", ge.Image, s.FailOn, what)}
 }
 
 // karpenterSnippet is an EC2NodeClass that follows the published parameter (or, without
@@ -345,8 +471,12 @@ func karpenterSnippet(img *spec.WindowsImage, res *imagebuilder.BuildResult) str
 	if res.Parameter != "" {
 		w("    - ssmParameter: %s", res.Parameter)
 	} else {
+		own := buildAccount(res)
 		for _, a := range res.AMIs {
-			w("    - id: %s   # %s", a.ImageID, a.Region)
+			// Nodes of a target account select its own copy there.
+			if a.Account == "" || own == "" || a.Account == own {
+				w("    - id: %s   # %s", a.ImageID, a.Region)
+			}
 		}
 	}
 	w("  role: KarpenterNodeRole-CLUSTER          # your node role")

@@ -85,6 +85,9 @@ var goldenCommands = []goldenCommand{
 	{name: "iam-policy", world: func(t *testing.T) []string {
 		return []string{"iam-policy", "-f", writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "BuildRole", 1))}
 	}},
+	{name: "iam-policy-target-account", world: func(t *testing.T) []string {
+		return []string{"iam-policy", "--for", "target-account", "-f", writePruneSpec(t, enterpriseSpec), "--build-account", "123456789012"}
+	}},
 	{name: "fast-launch-enable", world: func(t *testing.T) []string {
 		srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
 		return []string{"fast-launch", "enable", "--image", goldenImage(t, srv, "us-east-1")}

@@ -17,6 +17,7 @@ import (
 type renderOptions struct {
 	file, dir, account string
 	resolveDigests     bool
+	createSNSTopic     bool
 }
 
 // newRenderCmd builds the command; runF, when given, runs instead of the command with the
@@ -55,11 +56,18 @@ so: for a multi-version index containerd may then download every Windows variant
 config or anonymously), as apply does: the component then pulls each image by the digest
 of its windows/amd64 manifest for the spec's Windows version, names it as pods name it and
 gives its build step a timeout from its size; with spec.cache.pinDigests: true the index
-digest each tag names now is pinned too.`,
+digest each tag names now is pinned too.
+
+--create-sns-topic adds an SNS topic (AWS::SNS::Topic, output NotificationTopicArn) to
+cloudformation.yaml and points the infrastructure configuration's snsTopicArn at it, so
+Image Builder notifies it when a build ends. It changes the template only (the JSON
+requests cannot create a topic), and a spec that names its own topic
+(spec.build.notifications.snsTopicArn) is refused with exit 2.`,
 		Example: `  winami render -f examples/win2022-core-cached-fastlaunch.yaml -d out
   winami render -f winami.yaml -o yaml            # the effective spec, with defaults
   winami render -f winami.yaml -d out --account 123456789012
-  winami render -f winami.yaml -d out --resolve-digests   # pull by the windows/amd64 manifests read from the registries`,
+  winami render -f winami.yaml -d out --resolve-digests   # pull by the windows/amd64 manifests read from the registries
+  winami render -f winami.yaml -d out --create-sns-topic  # the template also creates the build notifications' topic`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -73,6 +81,7 @@ digest each tag names now is pinned too.`,
 	f.StringVarP(&o.dir, "dir", "d", "", "the directory to write the files to (created when missing)")
 	f.BoolVar(&o.resolveDigests, "resolve-digests", false, "read the cached images' windows/amd64 manifests (and, with spec.cache.pinDigests: true, their digests) from the registries: the one render that uses the network")
 	f.StringVar(&o.account, "account", "", "AWS account id for the ARNs of resources not created yet (default: the ${AWS_ACCOUNT_ID} placeholder)")
+	f.BoolVar(&o.createSNSTopic, "create-sns-topic", false, "add an SNS topic for build notifications to cloudformation.yaml and point the infrastructure configuration at it (not with spec.build.notifications)")
 	return cmd
 }
 
@@ -83,16 +92,23 @@ func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 	if o.account != "" && !accountRE.MatchString(o.account) {
 		return Usagef("flag --account %q: want a 12-digit AWS account id", o.account)
 	}
+	if o.createSNSTopic && o.dir == "" {
+		return Usagef("flag --create-sns-topic writes the topic into cloudformation.yaml: give -d/--dir")
+	}
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return err
+	}
+	if n := img.Spec.Build.Notifications; o.createSNSTopic && n != nil && n.SNSTopicARN != "" {
+		return Usagef("flag --create-sns-topic: %s:%d: spec.build.notifications.snsTopicArn already names the topic %s; drop the flag to use it, or remove spec.build.notifications to have the template create one",
+			o.file, img.Line("spec.build.notifications.snsTopicArn"), n.SNSTopicARN)
 	}
 	var files []render.File
 	if o.dir != "" {
 		if st, err := os.Stat(o.dir); err == nil && !st.IsDir() {
 			return Usagef("flag -d/--dir %s: is a file, want a directory", o.dir)
 		}
-		ro := render.Options{AccountID: o.account}
+		ro := render.Options{AccountID: o.account, CreateSNSTopic: o.createSNSTopic}
 		if o.resolveDigests {
 			if len(img.Images()) == 0 {
 				return Usagef("flag --resolve-digests: the spec caches no image (spec.cache.images), so there is nothing to resolve")

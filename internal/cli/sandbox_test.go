@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -108,10 +109,105 @@ func TestSandboxBadFlags(t *testing.T) {
 		{"sandbox", "--listen", "0.0.0.0:4566"},
 		{"sandbox", "--time-scale", "0.5"},
 		{"sandbox", "--account", "12"},
+		{"sandbox", "--peer-account", "21098765432"},
+		{"sandbox", "--peer-account", "123456789012"},
+		{"sandbox", "--account", "111122223333", "--peer-account", "111122223333"},
 	} {
 		_, stderr, code := run(t, args...)
 		if code != 2 || stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+// TestSandboxServesTheSecondAccount runs `winami sandbox` and reaches its second account
+// with the AWS CLI profile it prints (as comments after the exports): the caller is that
+// account's user, and the build account's resources are not there.
+func TestSandboxServesTheSecondAccount(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		done <- Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0"}, strings.NewReader(""), pw, &stderr)
+		_ = pw.Close()
+	}()
+	var profile []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "# ") {
+			continue
+		}
+		if strings.HasPrefix(line, "# [") || strings.Contains(line, " = ") {
+			profile = append(profile, strings.TrimPrefix(line, "# "))
+		}
+		if strings.HasPrefix(line, "# aws_secret_access_key") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if len(profile) != 5 || profile[0] != "[profile sandbox-210987654321]" || profile[3] != "aws_access_key_id = AKIAEMU0210987654321" {
+		t.Fatalf("sandbox printed the profile %q", profile)
+	}
+	home := t.TempDir()
+	config := filepath.Join(home, "config")
+	if err := os.WriteFile(config, []byte(strings.Join(profile, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatalf("%s: %v", awstest.AWSCLIMissing, err)
+	}
+	cmd := exec.Command(aws, "--profile", "sandbox-210987654321", "sts", "get-caller-identity", "--output", "json")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_CONFIG_FILE=" + config,
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"), "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER="}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws --profile sandbox-210987654321 sts get-caller-identity: %v %s", err, out)
+	}
+	var id struct{ Account, Arn string }
+	if err := json.Unmarshal(out, &id); err != nil || id.Account != "210987654321" || id.Arn != "arn:aws:iam::210987654321:user/awsemu" {
+		t.Errorf("the second account's caller: %v %s", err, out)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("sandbox exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox did not stop when interrupted")
+	}
+}
+
+func TestSandboxPeers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		account string
+		peers   []string
+		given   bool
+		want    string
+	}{
+		{"", []string{"210987654321"}, false, "[210987654321]"},
+		{"210987654321", []string{"210987654321"}, false, "[123456789012]"}, // --account alone keeps two accounts
+		{"210987654321", []string{"210987654321"}, true, "error"},
+		{"", []string{"111122223333", "444455556666"}, true, "[111122223333 444455556666]"},
+		{"", []string{"123456789012"}, true, "error"},
+		{"", nil, true, "error"},
+		{"", []string{"1234"}, true, "error"},
+	} {
+		got, err := sandboxPeers(tc.account, tc.peers, tc.given)
+		s := fmt.Sprint(got)
+		if err != nil {
+			s = "error"
+			if !strings.Contains(err.Error(), "--peer-account") {
+				t.Errorf("%+v: error %v does not name the flag", tc, err)
+			}
+		}
+		if s != tc.want {
+			t.Errorf("%+v: %s, want %s", tc, s, tc.want)
 		}
 	}
 }

@@ -12,14 +12,17 @@ type document struct {
 }
 
 type statement struct {
-	Sid         string
-	Effect      string
-	Principal   principalSpec
-	Action      []string
-	NotAction   []string
-	Resource    []string
-	NotResource []string
-	Condition   map[string]map[string][]string
+	Sid       string
+	Effect    string
+	Principal principalSpec
+	// NotPrincipal: the statement applies to every principal except these (resource-based
+	// policies only).
+	NotPrincipal principalSpec
+	Action       []string
+	NotAction    []string
+	Resource     []string
+	NotResource  []string
+	Condition    map[string]map[string][]string
 }
 
 // stringOrList decodes a JSON string or array of strings.
@@ -76,14 +79,15 @@ func (p *principalSpec) UnmarshalJSON(b []byte) error {
 }
 
 type rawStatement struct {
-	Sid         string                             `json:"Sid"`
-	Effect      string                             `json:"Effect"`
-	Principal   principalSpec                      `json:"Principal"`
-	Action      stringOrList                       `json:"Action"`
-	NotAction   stringOrList                       `json:"NotAction"`
-	Resource    stringOrList                       `json:"Resource"`
-	NotResource stringOrList                       `json:"NotResource"`
-	Condition   map[string]map[string]stringOrList `json:"Condition"`
+	Sid          string                             `json:"Sid"`
+	Effect       string                             `json:"Effect"`
+	Principal    principalSpec                      `json:"Principal"`
+	NotPrincipal principalSpec                      `json:"NotPrincipal"`
+	Action       stringOrList                       `json:"Action"`
+	NotAction    stringOrList                       `json:"NotAction"`
+	Resource     stringOrList                       `json:"Resource"`
+	NotResource  stringOrList                       `json:"NotResource"`
+	Condition    map[string]map[string]stringOrList `json:"Condition"`
 }
 
 // malformed is a MalformedPolicyDocument message, worded as IAM words it.
@@ -121,7 +125,7 @@ func parseDocument(text string) (document, error) {
 		if len(r.Action) == 0 && len(r.NotAction) == 0 {
 			return document{}, malformed("Policy statement must contain actions.")
 		}
-		st := statement{Sid: r.Sid, Effect: r.Effect, Principal: r.Principal, Action: r.Action, NotAction: r.NotAction,
+		st := statement{Sid: r.Sid, Effect: r.Effect, Principal: r.Principal, NotPrincipal: r.NotPrincipal, Action: r.Action, NotAction: r.NotAction,
 			Resource: r.Resource, NotResource: r.NotResource, Condition: map[string]map[string][]string{}}
 		for op, m := range r.Condition {
 			st.Condition[op] = map[string][]string{}

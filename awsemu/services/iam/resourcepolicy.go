@@ -77,6 +77,13 @@ func principalAccount(principal string) string {
 // names its account (delegating to the account's IAM policies).
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 func (st statement) namesPrincipal(principal, account string) (direct, byAccount bool) {
+	if len(st.NotPrincipal) > 0 {
+		// NotPrincipal: every principal but the ones listed (a listed account covers its
+		// principals, a listed role its sessions).
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+		d, a := statement{Principal: st.NotPrincipal}.namesPrincipal(principal, account)
+		return !d && !a, false
+	}
 	for _, p := range st.Principal["*"] {
 		if p == "*" {
 			return true, false
@@ -139,4 +146,42 @@ func (s *Service) AssumeRoleTrust(roleNameOrARN, principal string, ctx map[strin
 		out.Trusted, out.ByAccount = d.Allowed || d.AccountAllowed, !d.Allowed && d.AccountAllowed
 	}
 	return out, true
+}
+
+// PolicyPrincipals lists the AWS principals (account ids, root, user, role and session ARNs)
+// a resource-based policy's Principal and NotPrincipal elements name.
+func PolicyPrincipals(doc string) ([]string, error) {
+	d, err := parseDocument(doc)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range d.Statements {
+		out = append(out, st.Principal["AWS"]...)
+		out = append(out, st.NotPrincipal["AWS"]...)
+	}
+	return out, nil
+}
+
+// PrincipalExists implements the check KMS (and other resource policies) make on the
+// principals a policy names: a user or role ARN of this account must exist. Other ARNs
+// (root, sessions, other accounts) are not checked here.
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html
+func (s *Service) PrincipalExists(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "iam" || parts[4] != s.srv.Account {
+		return true
+	}
+	kind, rest, _ := strings.Cut(parts[5], "/")
+	name := rest[strings.LastIndexByte(rest, '/')+1:]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch kind {
+	case "role":
+		return s.roleByNameOrARN(arn) != nil
+	case "user":
+		u := s.users[name]
+		return u != nil && "user"+u.path+u.name == parts[5]
+	}
+	return true
 }

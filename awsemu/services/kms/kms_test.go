@@ -100,6 +100,15 @@ func TestKeysAliasesPolicies(t *testing.T) {
 			_, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/two"), TargetKeyId: aws.String("alias/winami-ami")})
 			return err
 		}, "ValidationException: Aliases must refer to keys. Not aliases"},
+		"missing principal": {func() error {
+			_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: md.KeyId, PolicyName: aws.String("default"),
+				Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + awsemu.DefaultAccount + `:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + awsemu.DefaultAccount + `:role/NoSuchRole"},"Action":"kms:Decrypt","Resource":"*"}]}`)})
+			return err
+		}, "MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals."},
+		"not a policy": {func() error {
+			_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: md.KeyId, PolicyName: aws.String("default"), Policy: aws.String(`{"Version":`)})
+			return err
+		}, "MalformedPolicyDocumentException: Syntax errors in policy."},
 		"lockout": {func() error {
 			_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: md.KeyId, PolicyName: aws.String("default"),
 				Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`)})

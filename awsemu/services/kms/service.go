@@ -14,6 +14,7 @@ import (
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/protocol/awsjson"
+	"github.com/winami/winami/awsemu/services/iam"
 )
 
 // Service is the KMS service of one account's world.
@@ -356,8 +357,20 @@ func (s *Service) checkPolicy(r *awsemu.Request, policy string, bypass bool) err
 		return validation("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to 32768")
 	}
 	probe := &key{arn: "arn:" + partition(r.Region) + ":kms:" + r.Region + ":" + s.srv.Account + ":key/00000000-0000-0000-0000-000000000000", account: s.srv.Account, policy: policy}
-	if _, err := evaluatePolicy(probe.policy, "kms:PutKeyPolicy", probe.arn, "x", nil); err != nil {
-		return awsjson.Errorf("MalformedPolicyDocumentException", "Policy contains a statement with one or more invalid principals.")
+	principals, err := iam.PolicyPrincipals(policy)
+	if err != nil {
+		return awsjson.Errorf("MalformedPolicyDocumentException", "%s", err.Error())
+	}
+	// A user or role the policy names must exist (KMS resolves principals when it stores
+	// the policy): checked for the accounts the endpoint serves.
+	for _, p := range principals {
+		world, ok := s.srv.Peer(accountOf(p))
+		if !ok {
+			continue
+		}
+		if checker, ok := world.IAM.(interface{ PrincipalExists(string) bool }); ok && !checker.PrincipalExists(p) {
+			return awsjson.Errorf("MalformedPolicyDocumentException", "Policy contains a statement with one or more invalid principals.")
+		}
 	}
 	if bypass {
 		return nil

@@ -157,3 +157,28 @@ func TestBucketsAndObjects(t *testing.T) {
 		t.Errorf("Objects = %+v", objs)
 	}
 }
+
+// TestWrongRegion: a bucket addressed in another region answers 301 with its region, as S3's
+// regional endpoints do.
+func TestWrongRegion(t *testing.T) {
+	srv := emulatortest.Start(t)
+	ctx := context.Background()
+	west := s3.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-west-2"))
+	east := s3.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"))
+	if _, err := west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("west-only"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintUsWest2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := east.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("west-only")}); err == nil || !strings.Contains(err.Error(), "301") {
+		t.Errorf("HeadBucket from us-east-1: %v", err)
+	}
+	if _, err := east.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("west-only")}); code(err) != "PermanentRedirect" {
+		t.Errorf("ListObjectsV2 from us-east-1: %v", err)
+	}
+	if _, err := east.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("west-only"), Key: aws.String("k"), Body: strings.NewReader("x")}); code(err) != "PermanentRedirect" {
+		t.Errorf("PutObject from us-east-1: %v", err)
+	}
+	if loc, err := east.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("west-only")}); err != nil || loc.LocationConstraint != "us-west-2" {
+		t.Errorf("GetBucketLocation from us-east-1: %+v %v", loc, err)
+	}
+}

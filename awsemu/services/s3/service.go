@@ -355,6 +355,9 @@ func (s *Service) headBucket(w http.ResponseWriter, r *awsemu.Request) *apiError
 	if e := s.authorize(r, "s3:ListBucket", "arn:aws:s3:::"+name); e != nil {
 		return e
 	}
+	if b.region != r.Region {
+		return wrongRegion(w, b)
+	}
 	w.Header().Set("x-amz-bucket-region", b.region)
 	w.Header().Set("x-amz-request-id", r.ID)
 	w.WriteHeader(http.StatusOK)
@@ -407,7 +410,9 @@ func (s *Service) getBucketLocation(w http.ResponseWriter, r *awsemu.Request) *a
 	return nil
 }
 
-// wrongRegion is S3's answer to a request signed for another region than the bucket's.
+// wrongRegion is S3's answer to a request signed for another region than the bucket's
+// (HeadBucket's has no body; the x-amz-bucket-region header names the bucket's region).
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
 // https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
 func wrongRegion(w http.ResponseWriter, b *bucket) *apiError {
 	w.Header().Set("x-amz-bucket-region", b.region)
@@ -567,6 +572,9 @@ func (s *Service) listObjectsV2(w http.ResponseWriter, r *awsemu.Request) *apiEr
 	b, e := s.bucketOf(name)
 	var keys []string
 	objs := map[string]*object{}
+	if e == nil && b.region != r.Region {
+		e = wrongRegion(w, b)
+	}
 	if e == nil {
 		for k, o := range b.objects {
 			if strings.HasPrefix(k, prefix) && k > after {
