@@ -22,11 +22,13 @@ import (
 // Amazon EBS" (https://docs.aws.amazon.com/imagebuilder/latest/userguide/cross-account-dist.html).
 
 // ebsKMSActions are what a principal needs of a customer managed key to launch an instance
-// with, or copy an image into, volumes it encrypts: kms:CreateGrant, kms:Decrypt,
-// kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText and kms:ReEncrypt* (EC2's own
-// resolution text for "encrypted with an inaccessible AWS KMS key"; the same actions
-// AWSServiceRoleForImageBuilder's policy grants via EC2,
-// https://docs.aws.amazon.com/imagebuilder/latest/userguide/security-iam-awsmanpol.html).
+// with, or copy an image into, volumes it encrypts: "You must grant users permission to call
+// the following actions in order to use EBS encryption: kms:CreateGrant, kms:Decrypt,
+// kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText, kms:ReEncrypt" (Amazon EBS User
+// Guide, Requirements for Amazon EBS encryption,
+// https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html#ebs-encryption-permissions);
+// ReEncrypt as the two actions AWSServiceRoleForImageBuilder's policy grants via EC2
+// (https://docs.aws.amazon.com/imagebuilder/latest/userguide/security-iam-awsmanpol.html).
 var ebsKMSActions = []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
 	"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
 
