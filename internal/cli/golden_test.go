@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -28,6 +29,7 @@ import (
 	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/kube"
+	"github.com/winami/winami/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -58,6 +60,47 @@ var goldenCommands = []goldenCommand{
 	{name: "plan", world: func(t *testing.T) []string {
 		useBuildWorld(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
 		return []string{"plan", "-f", writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder"), "--no-registry"}
+	}},
+	{name: "plan-enterprise", world: func(t *testing.T) []string {
+		// The enterprise example applied (in the world its comments ask for), then changed:
+		// another alias for the root volume's key (a new recipe version) and for the copy key
+		// in us-west-2, another log prefix, no topic, no scanning (the distribution
+		// publishes in both accounts again).
+		srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)), emulator.WithPeerAccounts(emulator.SandboxPeerAccount))
+		createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
+		enterpriseWorld(t, srv)
+		// A second alias of each region's key, for the changed spec.
+		for _, r := range []string{"us-east-1", "us-west-2"} {
+			k := kms.NewFromConfig(awstest.SDKConfig(srv.URL(), r))
+			key, err := k.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String("alias/winami-ami")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.CreateAlias(context.Background(), &kms.CreateAliasInput{AliasName: aws.String("alias/winami-ami-2026"), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, stderr, code := run(t, "apply", "-f", enterpriseExample, "--no-registry", "--yes"); code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+		b, err := os.ReadFile(enterpriseExample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := strings.NewReplacer(
+			"us-west-2: arn:aws:kms:us-west-2:123456789012:alias/winami-ami", "us-west-2: arn:aws:kms:us-west-2:123456789012:alias/winami-ami-2026",
+			"      kmsKeyId: arn:aws:kms:us-east-1:123456789012:alias/winami-ami", "      kmsKeyId: arn:aws:kms:us-east-1:123456789012:alias/winami-ami-2026",
+			"s3KeyPrefix: enterprise-win2022", "s3KeyPrefix: enterprise-win2022/v2",
+			"    notifications:\n      snsTopicArn: arn:aws:sns:us-east-1:123456789012:winami-builds\n", "",
+			"    imageScanning:\n      enabled: true\n", "").Replace(string(b))
+		if strings.Count(changed, "\n") != strings.Count(string(b), "\n")-4 {
+			t.Fatal("the enterprise example changed: update the replacements of the plan-enterprise golden")
+		}
+		f := filepath.Join(t.TempDir(), "enterprise.yaml")
+		if err := os.WriteFile(f, []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return []string{"plan", "-f", f, "--no-registry"}
 	}},
 	{name: "apply", world: func(t *testing.T) []string {
 		useBuildWorld(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)))
