@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/winami/winami/awsapi"
@@ -18,57 +17,15 @@ import (
 	"github.com/winami/winami/spec"
 )
 
-// enterpriseWorld prepares the sandbox for examples/enterprise-win2022.yaml as its header
-// says: the winami-ami keys of both regions (usable by the build account and the target
-// account), the log bucket the instance role may write to, the execution role, and the
-// target account's EC2ImageBuilderDistributionCrossAccountRole.
-func enterpriseWorld(t *testing.T) *awsemu.Server {
+// enterpriseBuildWorld is the sandbox with a second account, prepared as the example's
+// header says (enterpriseWorld: the target account's role from iam-policy --for
+// target-account, the keys, the log bucket, the instance role's log policy), plus the
+// execution role apply would create.
+func enterpriseBuildWorld(t *testing.T) *awsemu.Server {
 	t.Helper()
-	const targetAcct = emulator.SandboxPeerAccount
-	srv := useEmulator(t, buildClock(), emulator.WithPeerAccounts(targetAcct))
-	ctx := context.Background()
-	param := "/winami/enterprise-win2022/image_id"
-	createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), param, "us-east-1", "us-west-2")
-	own := awsfixture.New(awstest.SDKConfig(srv.URL(), "us-east-1"))
-	kmsUse := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*"}]}`
-	if _, err := own.PutRolePolicy(ctx, spec.DefaultExecutionRole("enterprise-win2022"), "kms", kmsUse); err != nil {
-		t.Fatal(err)
-	}
-	keyPolicy := `{"Version":"2012-10-17","Statement":[` +
-		`{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + srv.Account + `:root"},"Action":"kms:*","Resource":"*"},` +
-		`{"Sid":"The target account copies with it","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + targetAcct + `:root"},` +
-		`"Action":["kms:Decrypt","kms:Encrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*"}]}`
-	for _, r := range []string{"us-east-1", "us-west-2"} {
-		c := kms.NewFromConfig(awstest.SDKConfig(srv.URL(), r))
-		k, err := c.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(keyPolicy)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/winami-ami"), TargetKeyId: k.KeyMetadata.KeyId}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s3c := s3.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1"), func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("winami-build-logs-123456789012")}); err != nil {
-		t.Fatal(err)
-	}
-	logs := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::winami-build-logs-123456789012/enterprise-win2022/*"}]}`
-	if _, err := own.PutRolePolicy(ctx, "EC2InstanceProfileForImageBuilder", "logs", logs); err != nil {
-		t.Fatal(err)
-	}
-	tiam := awsfixture.New(awstest.SDKConfigAs(srv.URL(), "us-east-1", awsemu.AccessKeyFor(targetAcct), "secret", ""))
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + srv.Account + `:root"},"Action":"sts:AssumeRole"}]}`
-	if _, err := tiam.CreateRole(ctx, spec.CrossAccountRoleName, trust); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tiam.AttachRolePolicy(ctx, spec.CrossAccountRoleName, "arn:aws:iam::aws:policy/Ec2ImageBuilderCrossAccountDistributionAccess"); err != nil {
-		t.Fatal(err)
-	}
-	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:PutParameter","ssm:GetParameter","ssm:GetParameterHistory"],"Resource":"arn:aws:ssm:*:` +
-		targetAcct + `:parameter` + param + `"},{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*"}]}`
-	if _, err := tiam.PutRolePolicy(ctx, spec.CrossAccountRoleName, "winami", doc); err != nil {
-		t.Fatal(err)
-	}
+	srv := useEmulator(t, buildClock(), emulator.WithPeerAccounts(emulator.SandboxPeerAccount))
+	createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
+	enterpriseWorld(t, srv)
 	return srv
 }
 
@@ -77,7 +34,7 @@ func enterpriseWorld(t *testing.T) *awsemu.Server {
 // account; once the findings are gone the build publishes in both accounts' regions.
 func TestEnterpriseExampleBuild(t *testing.T) {
 	t.Parallel()
-	srv := enterpriseWorld(t)
+	srv := enterpriseBuildWorld(t)
 	if _, errOut, code := run(t, "apply", "-f", enterpriseExample, "--no-registry", "--yes"); code != 0 {
 		t.Fatalf("apply: exit %d:\n%s", code, errOut)
 	}
