@@ -36,13 +36,13 @@ func (r *run) pipeline(ctx context.Context) (string, error) {
 				func(_ context.Context, pl types.ImagePipeline) (map[string]any, error) {
 					current := toJSONMap(pl)
 					// A pipeline read without imageScanningConfiguration (or without its
-					// flag) does not scan.
+					// flag, or with it null) does not scan.
 					sc, _ := current["imageScanningConfiguration"].(map[string]any)
 					if sc == nil {
 						sc = map[string]any{}
 						current["imageScanningConfiguration"] = sc
 					}
-					if _, ok := sc["imageScanningEnabled"]; !ok {
+					if sc["imageScanningEnabled"] == nil {
 						sc["imageScanningEnabled"] = false
 					}
 					// The execution role is a name or an ARN; the same role written the other

@@ -71,6 +71,12 @@ func TestEnterpriseRequests(t *testing.T) {
 	if sc := scanned.ImagePipeline.ImageScanningConfiguration; sc == nil || !aws.ToBool(sc.ImageScanningEnabled) {
 		t.Errorf("imageScanningConfiguration = %+v", sc)
 	}
+	if w := strings.Join(scanned.Warnings, "\n"); !strings.Contains(w, "publishes no parameter") || !strings.Contains(w, "/imagebuilder/tst/image_id") {
+		t.Errorf("no warning that only winami build publishes: %q", scanned.Warnings)
+	}
+	if w := strings.Join(r.Warnings, "\n"); strings.Contains(w, "publishes no parameter") {
+		t.Errorf("the warning without scanning: %q", r.Warnings)
+	}
 	for _, d := range scanned.DistributionConfiguration.Distributions {
 		if len(d.SsmParameterConfigurations) != 0 {
 			t.Errorf("%s: %d ssmParameterConfigurations with scanning", *d.Region, len(d.SsmParameterConfigurations))

@@ -440,6 +440,9 @@ func Render(img *spec.WindowsImage, o Options) (*Resources, error) {
 	}
 	if img.PublishAfterScan() {
 		pipe.ImageScanningConfiguration = &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}
+		if p := s.Distribution.PublishParameter; p != "" {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("spec.build.imageScanning is enabled: the rendered distribution publishes no parameter; `winami build` publishes %s after the scan's verdict, so a build started another way (the console, aws imagebuilder start-image-pipeline-execution, a schedule) publishes nothing", p))
+		}
 	}
 	if role := s.Build.ExecutionRole; role != "" {
 		pipe.ExecutionRole = aws.String(role)

@@ -12,4 +12,10 @@
 //			fmt.Println(e.Line, e.Path, e.Message)
 //		}
 //	}
+//
+// Validation checks each field against the AWS rule it must meet (the page is cited
+// beside each check) and the combinations AWS would refuse late: an AMI encrypted with
+// the AWS managed key aws/ebs that is shared or copied to other accounts, a KMS key of
+// another region than the one it serves, a copy region without a key for an encrypted
+// AMI that leaves the account, Fast Launch with target accounts.
 package spec

@@ -54,6 +54,7 @@ var (
 
 // KMSKey is a KMS key ARN or alias ARN, split.
 type KMSKey struct {
+	// Partition, Region and Account are the ARN's (the account owning the key).
 	Partition, Region, Account string
 	// Resource is key/<id> or alias/<name>.
 	Resource string
@@ -156,7 +157,12 @@ func (img *WindowsImage) checkEnterprise(c *collector, bad func(string) bool) {
 				if e.KMSKeyID == "" {
 					at = ep
 				}
-				c.add(at, "the AMI would be encrypted with the AWS managed key aws/ebs, and %s: an AMI backed by snapshots encrypted with the AWS managed key cannot be shared or copied to another account (EC2 User Guide, \"Share an AMI with specific AWS accounts\"); give a customer managed key: kmsKeyId: arn:%s:kms:%s:<account>:alias/<name>, whose key policy lets those accounts use it",
+				what := "the AMI would be encrypted with the AWS managed key aws/ebs"
+				if e.KMSKeyID == "" {
+					what = "without kmsKeyId the AMI would be encrypted with the account's default EBS key, the AWS managed key aws/ebs unless the account changed it (which cannot be told offline),"
+				}
+				c.add(at, "%s and %s: an AMI backed by snapshots encrypted with the AWS managed key cannot be shared or copied to another account (EC2 User Guide, \"Share an AMI with specific AWS accounts\"); name a customer managed key: kmsKeyId: arn:%s:kms:%s:<account>:alias/<name>, whose key policy lets those accounts use it",
+					what,
 					strings.Join(uses, " and "), catalog.Partition(region), region)
 			}
 		}
@@ -285,7 +291,7 @@ func (img *WindowsImage) checkEnterprise(c *collector, bad func(string) bool) {
 			if r == region || d.KMSKeyIDs[r] != "" {
 				continue
 			}
-			c.addAt(kp, kpLine(img, kp), "no key for %s: the AMI is encrypted and %s, and its copy to %s would be encrypted with the AWS managed key aws/ebs, which cannot be shared or copied to another account; add %s: arn:%s:kms:%s:<account>:alias/<name>",
+			c.addAt(kp, kpLine(img, kp), "no key for %s: the AMI is encrypted and %s, and its copy to %s would be encrypted with that region's default EBS key (the AWS managed key aws/ebs unless the account changed it), which cannot be shared or copied to another account; add %s: arn:%s:kms:%s:<account>:alias/<name>",
 				r, sharingWhat(shared, len(d.TargetAccountIDs) > 0), r, r, catalog.Partition(r), r)
 		}
 	}
