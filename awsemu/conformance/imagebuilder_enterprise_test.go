@@ -185,6 +185,20 @@ func TestImageBuilderEnterpriseWithAWSCLI(t *testing.T) {
 		f[0].InspectorScore != 9.8 || f[0].FirstObservedAt < float64(start.Unix()) || f[0].FirstObservedAt > float64(start.Add(time.Hour).Unix()) {
 		t.Fatalf("list-image-scan-findings: %+v", findings)
 	}
+	var agg struct {
+		AggregationType string
+		Responses       []struct {
+			ImagePipelineAggregation struct {
+				ImagePipelineArn string
+				SeverityCounts   struct{ All, Critical, High, Medium int64 }
+			}
+		}
+	}
+	cli(&agg, "list-image-scan-finding-aggregations", "--filter", "name=imagePipelineArn,values="+pipe.Arn)
+	if len(agg.Responses) != 1 || agg.AggregationType != "imagePipelineArn" || agg.Responses[0].ImagePipelineAggregation.SeverityCounts.All != 2 ||
+		agg.Responses[0].ImagePipelineAggregation.SeverityCounts.Critical != 1 {
+		t.Fatalf("list-image-scan-finding-aggregations: %+v", agg)
+	}
 	code, msg := awstest.CLIError(t, ep, region, "imagebuilder", "list-image-scan-findings", "--filters", "name=title,values=x")
 	if code != "InvalidRequestException" || !strings.Contains(msg, "title") {
 		t.Fatalf("list-image-scan-findings with an unknown filter: %s %s", code, msg)

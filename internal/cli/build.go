@@ -117,7 +117,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 		return err
 	}
 	if o.failOn != "" {
-		if sc := l.Spec.Spec.Build.ImageScanning; sc == nil || !sc.Enabled {
+		if !l.Spec.PublishAfterScan() {
 			return Usagef("flag --fail-on %s: %s does not scan its image: enable spec.build.imageScanning (enabled: true) so that Image Builder scans it with Amazon Inspector", o.failOn, o.file)
 		}
 	}

@@ -450,3 +450,37 @@ func TestEnterpriseBuildFailures(t *testing.T) {
 		t.Fatal("a failed build wrote the target's parameter")
 	}
 }
+
+// TestScanFindingsSeedInAnotherAccount: the control path (served by the endpoint's own
+// account) seeds a pipeline of another account it serves; that account's build lists them.
+func TestScanFindingsSeedInAnotherAccount(t *testing.T) {
+	e := newEWorld(t)
+	tw := &rworld{srv: e.srv, clock: e.clock, ib: ib.NewFromConfig(e.targetCfg), iam: iam.NewFromConfig(e.targetCfg), cfg: e.targetCfg, parent: e.parent}
+	tw.component = createComponent(t, tw.ib, "cache", "1.0.0", "peer-comp")
+	te := &eworld{rworld: tw}
+	p := te.pipeline(t, ebuild{})
+	if _, err := tw.ib.UpdateImagePipeline(ctx, &ib.UpdateImagePipelineInput{ImagePipelineArn: aws.String(p), ClientToken: aws.String("scan-on"),
+		ImageRecipeArn:                 aws.String(strings.Replace(strings.Replace(p, "image-pipeline", "image-recipe", 1), "ent-1", "ent-1/1.0.0", 1)),
+		InfrastructureConfigurationArn: aws.String(strings.Replace(p, "image-pipeline", "infrastructure-configuration", 1)),
+		ImageTestsConfiguration:        &types.ImageTestsConfiguration{ImageTestsEnabled: aws.Bool(false)},
+		ImageScanningConfiguration:     &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p, ":"+target+":") {
+		t.Fatalf("pipeline %s is not the target account's", p)
+	}
+	if code := seedFindings(t, e.srv.URL(), imagebuilder.ScanFindingsSeed{ImagePipelineArn: p, Findings: []map[string]any{finding("HIGH", "CVE-2026-0009")}}); code != 200 {
+		t.Fatalf("seeding the other account's pipeline: %d", code)
+	}
+	status, reason, _, img := te.run(t, p)
+	if status != types.ImageStatusAvailable {
+		t.Fatalf("build %s: %s", status, reason)
+	}
+	out, err := tw.ib.ListImageScanFindings(ctx, &ib.ListImageScanFindingsInput{})
+	if err != nil || len(out.Findings) != 1 || aws.ToString(out.Findings[0].AwsAccountId) != target || aws.ToString(out.Findings[0].ImageBuildVersionArn) != aws.ToString(img.Arn) {
+		t.Fatalf("the other account's findings: %v %+v", err, out)
+	}
+	if own, err := e.ib.ListImageScanFindings(ctx, &ib.ListImageScanFindingsInput{}); err != nil || len(own.Findings) != 0 {
+		t.Fatalf("the build account sees findings: %v %+v", err, own)
+	}
+}

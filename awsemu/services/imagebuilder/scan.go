@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/winami/winami/awsemu/protocol/restjson"
@@ -21,7 +22,8 @@ import (
 // ScanFindingsControl before the build started (or set on the image afterwards).
 
 // ScanFindingsControl is the control path (under awsemu.ControlPrefix) that seeds image
-// scan findings: POST a ScanFindingsSeed.
+// scan findings: POST a ScanFindingsSeed. The ARN's account picks the world (any account
+// the endpoint serves).
 const ScanFindingsControl = "imagebuilder/scan-findings"
 
 // ScanFindingsSeed is the body of a POST to ScanFindingsControl. Exactly one of
@@ -76,6 +78,13 @@ func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	arn := in.ImagePipelineArn + in.ImageBuildVersionArn
+	if p, ok := parseARN(arn); ok && p.account != s.srv.Account {
+		// Another account's resource: its world's Image Builder answers.
+		if other := s.forAccount(p.account); other != nil {
+			s = other
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if in.ImagePipelineArn != "" {
@@ -84,7 +93,7 @@ func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusBadRequest, "imagePipelineArn %q is not an image pipeline ARN", in.ImagePipelineArn)
 			return
 		}
-		if _, ok := s.region(p.region).pipelines[in.ImagePipelineArn]; !ok {
+		if _, ok := s.region(p.region).pipelines[in.ImagePipelineArn]; !ok || p.account != s.srv.Account {
 			fail(http.StatusNotFound, "no image pipeline %s", in.ImagePipelineArn)
 			return
 		}
@@ -98,7 +107,7 @@ func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	img, ok := s.region(p.region).images[in.ImageBuildVersionArn]
-	if !ok {
+	if !ok || p.account != s.srv.Account {
 		fail(http.StatusNotFound, "no image %s", in.ImageBuildVersionArn)
 		return
 	}
@@ -108,6 +117,22 @@ func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 	}
 	img.findings = cloneFindings(in.Findings)
 	_, _ = w.Write([]byte(`{}`))
+}
+
+// services are the Image Builder services by the world they serve, so that a control path
+// answered by the endpoint's own account reaches another account's resources.
+var services sync.Map // *awsemu.Server → *Service
+
+// forAccount is the Image Builder service of another account's world of the endpoint.
+func (s *Service) forAccount(account string) *Service {
+	w, ok := s.srv.Peer(account)
+	if !ok {
+		return nil
+	}
+	if v, ok := services.Load(w); ok {
+		return v.(*Service)
+	}
+	return nil
 }
 
 func cloneFindings(fs []map[string]any) []map[string]any {

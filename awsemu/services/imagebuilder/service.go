@@ -91,6 +91,7 @@ func New(srv *awsemu.Server) *Service {
 	s := &Service{srv: srv, regions: map[string]*region{}, tokens: map[tokenKey]tokenEntry{}, withdrawn: map[string]bool{},
 		seeded: map[string][]map[string]any{}}
 	srv.Register(s)
+	services.Store(srv, s)
 	srv.HandleControl(managedControl, http.HandlerFunc(s.serveManagedControl))
 	srv.HandleControl(ScanFindingsControl, http.HandlerFunc(s.serveScanControl))
 	return s
