@@ -11,6 +11,14 @@
 // public parameters that point to them) and supports fault injection: latency,
 // throttling, scripted errors, and request counts per operation and region.
 //
+// One endpoint serves several accounts: the server's own (Server.Account) and peers
+// (Server.AddPeer, Server.Peer), each a world of its own services and stores sharing the
+// clock and the faults. The access key id of a request says which account answers and who
+// calls (Request.Principal): AccessKeyFor(account) reaches that account as its IAM user
+// CallerUserName, the keys STS AssumeRole issues reach the role's account as the session
+// (arn:aws:sts::<account>:assumed-role/<role>/<session>), and any other key is the server's
+// own account's user.
+//
 // awsemu is a Go module of its own (github.com/winami/winami/awsemu) and imports nothing
 // of winami: its public world comes from the data file of package world (names as AWS
 // publishes them), emulator.New assembles a server and emulatortest.Start runs one for a

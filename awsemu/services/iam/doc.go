@@ -18,7 +18,10 @@
 // Other services evaluate permissions through awsemu.IAMStore: Authorize (the same
 // evaluator, for a user or role with a request context, answering an AccessDenied-style
 // reason), RoleTrusts (a role's trust policy allows a service principal sts:AssumeRole) and
-// RoleARN.
+// RoleARN; AssumeRoleTrust (a role's trust policy allows a user, role or session of any
+// account, for STS AssumeRole). EvaluateResourcePolicy is the resource-policy evaluator
+// (Principal, NotPrincipal, account delegation) trust policies and KMS key policies share.
+// Authorize takes an assumed-role session's ARN as its role.
 //
 // SimulatePrincipalPolicy evaluates the principal's attached and inline policies (and any
 // PolicyInputList) as IAM does: an explicit Deny wins, then an Allow, else the implicit

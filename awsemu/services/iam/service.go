@@ -83,6 +83,12 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		query.WriteQueryError(w, http.StatusBadRequest, "InvalidAction", "Could not find operation "+op+" for version 2010-05-08", r.ID)
 		return
 	}
+	// GetUser without a UserName answers the calling user; a role session is no user.
+	// https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetUser.html
+	if op == "GetUser" && v.Get("UserName") == "" && strings.Contains(r.Principal, ":assumed-role/") {
+		query.WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Must specify userName when calling with non-User credentials", r.ID)
+		return
+	}
 	out, e := h(v)
 	if e != nil {
 		query.WriteQueryError(w, e.status, e.code, e.message, r.ID)

@@ -1,6 +1,9 @@
 package ssm
 
 import (
+	"encoding/json"
+	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/winami/winami/awsemu"
@@ -38,3 +41,56 @@ func New(srv *awsemu.Server, params []awsemu.Parameter) *Service {
 
 // Name is the SigV4 signing name, "ssm".
 func (s *Service) Name() string { return "ssm" }
+
+// Serve answers one request. A caller that is an assumed-role session is first authorized
+// with its role's identity-based policies for ssm:<operation> on the parameters the request
+// names (every name of GetParameters, the path of GetParametersByPath, "*" for
+// DescribeParameters), as IAM evaluates any role session. The account's IAM user
+// (AdministratorAccess) is not checked, as before.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
+func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
+	if strings.Contains(r.Principal, ":assumed-role/") && s.srv.IAM != nil {
+		if _, known := s.Handlers[op]; known {
+			if reason := s.authorizeSession(r, op); reason != "" {
+				awsjson.WriteError(w, r, http.StatusBadRequest, "AccessDeniedException", reason)
+				return
+			}
+		}
+	}
+	s.Protocol.Serve(w, r, op)
+}
+
+// authorizeSession returns IAM's refusal for the first resource the session may not use, "" when allowed.
+func (s *Service) authorizeSession(r *awsemu.Request, op string) string {
+	var in struct {
+		Name  string
+		Names []string
+		Path  string
+	}
+	_ = json.Unmarshal(r.Body, &in) // a body that does not decode is refused by the handler
+	names := in.Names
+	switch {
+	case in.Name != "":
+		names = []string{in.Name}
+	case in.Path != "":
+		names = []string{in.Path}
+	}
+	resources := make([]string, 0, len(names))
+	for _, n := range names {
+		if strings.HasPrefix(n, "arn:") {
+			resources = append(resources, n)
+			continue
+		}
+		resources = append(resources, s.arn(r.Region, n))
+	}
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	for _, res := range resources {
+		if ok, reason := s.srv.IAM.Authorize(r.Principal, "ssm:"+op, res, nil); !ok {
+			return reason
+		}
+	}
+	return ""
+}

@@ -131,3 +131,46 @@ func TestAssumeRoleIntoPeer(t *testing.T) {
 		t.Errorf("session name with a space: %v", err)
 	}
 }
+
+// TestSessionIsAuthorizedBySSM: a role session may use only the parameters its role's
+// policies allow (the cross-account role's inline policy, as iam-policy prints it).
+func TestSessionIsAuthorizedBySSM(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.WithPeerAccounts(peer))
+	ctx := context.Background()
+	peerIAM := iam.NewFromConfig(awstest.SDKConfigAs(srv.URL(), "us-east-1", awsemu.AccessKeyFor(peer), "any", ""))
+	if _, err := peerIAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("Publisher"), AssumeRolePolicyDocument: aws.String(trust(awsemu.DefaultAccount))}); err != nil {
+		t.Fatal(err)
+	}
+	allowed := "arn:aws:ssm:us-east-1:" + peer + ":parameter/winami/ami"
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:PutParameter","ssm:GetParameter","ssm:GetParameterHistory"],"Resource":"` + allowed + `"}]}`
+	if _, err := peerIAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("Publisher"), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + peer + ":role/Publisher"), RoleSessionName: aws.String("winami-publish")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := out.Credentials
+	sc := ssm.NewFromConfig(awstest.SDKConfigAs(srv.URL(), "us-east-1", *cr.AccessKeyId, *cr.SecretAccessKey, *cr.SessionToken))
+	if _, err := sc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/winami/ami"), Value: aws.String("v"), Type: "String"}); err != nil {
+		t.Fatalf("allowed PutParameter: %v", err)
+	}
+	if _, err := sc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(allowed)}); err != nil {
+		t.Errorf("allowed GetParameter by ARN: %v", err)
+	}
+	_, err = sc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/other"), Value: aws.String("v"), Type: "String"})
+	var ae smithy.APIError
+	session := "arn:aws:sts::" + peer + ":assumed-role/Publisher/winami-publish"
+	want := "User: " + session + " is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:" + peer + ":parameter/other because no identity-based policy allows the ssm:PutParameter action"
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || ae.ErrorMessage() != want {
+		t.Errorf("PutParameter outside the policy: %v", err)
+	}
+	if _, err := sc.DescribeParameters(ctx, &ssm.DescribeParametersInput{}); err == nil {
+		t.Error("DescribeParameters, which the role's policy does not allow, succeeded")
+	}
+	_, err = iam.NewFromConfig(awstest.SDKConfigAs(srv.URL(), "us-east-1", *cr.AccessKeyId, *cr.SecretAccessKey, *cr.SessionToken)).GetUser(ctx, &iam.GetUserInput{})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" || ae.ErrorMessage() != "Must specify userName when calling with non-User credentials" {
+		t.Errorf("GetUser as a role session: %v", err)
+	}
+}
