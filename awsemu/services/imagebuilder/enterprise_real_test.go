@@ -124,7 +124,7 @@ func TestEnterpriseBuildWithRealKMSAndS3(t *testing.T) {
 	}
 	status, reason, seen, img := e.run(t, p)
 	if status != types.ImageStatusFailed || last(seen) != "DISTRIBUTING" ||
-		!strings.Contains(reason, "copying the AMI to account "+target+" in us-east-1") || !strings.Contains(reason, keyARN["us-east-1"]) {
+		!strings.Contains(reason, "to the destination account (ID: "+target+") in Region us-east-1.") || !strings.Contains(reason, keyARN["us-east-1"]) {
 		t.Fatalf("build without the target's KMS rights: %s after %v: %s", status, seen, reason)
 	}
 	for _, a := range img.OutputResources.Amis {

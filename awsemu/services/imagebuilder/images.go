@@ -175,7 +175,12 @@ func (s *Service) advance(img *image, now time.Time) {
 			// The AMIs carry the build's end as their date (names, CreationDate), as they
 			// did when awsemu distributed at the end of INTEGRATING.
 			if err := s.distribute(img, img.end()); err != nil {
-				fail(t, "Distribution failed: "+err.Error())
+				var job *distributionJobError
+				if errors.As(err, &job) {
+					fail(t, job.Error())
+				} else {
+					fail(t, "Distribution failed: "+err.Error())
+				}
 				return
 			}
 		}
@@ -363,7 +368,7 @@ func (s *Service) distribute(img *image, at time.Time) error {
 			}
 			var reason string
 			if devices, reason = s.copyEncryption(built, kmsKeyID, d.Region, img.account, s.actingPrincipal(img)); reason != "" {
-				return fmt.Errorf("copying the AMI to %s: %s", d.Region, reason)
+				return &distributionJobError{cause: "EC2 Client Error: '" + reason + "'", source: img.account, dest: img.account, region: d.Region}
 			}
 		}
 		// The AMI: made in the build Region, copied to the others, by the acting role.

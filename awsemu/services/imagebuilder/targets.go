@@ -23,6 +23,23 @@ const CrossAccountRole = "EC2ImageBuilderDistributionCrossAccountRole"
 // kms:Decrypt, kms:ReEncrypt*, kms:DescribeKey and kms:CreateGrant among others).
 var sourceKMSActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:ReEncryptFrom"}
 
+// distributionJobError is a failed copy of the image (to another Region or account), worded
+// as Image Builder reports it in the image's state reason: "Not all distribution jobs are
+// completed. 1) <cause> when distributing the image from the source account (ID: <id>) to
+// the destination account (ID: <id>) in Region <region>." — the form users quote from AWS
+// (e.g. "1) EC2 Client Error: '…' when distributing the image from the source account …",
+// https://github.com/aws-deepracer-community/deepracer-on-the-spot/issues/106, and "1) AMI
+// Copy Reported Failure For …", https://github.com/aws-samples/cdk-image-pipeline/pull/76);
+// AWS documents no such text, and the causes after "1)" are awsemu's (DIFFERENCES.md).
+type distributionJobError struct {
+	cause, source, dest, region string
+}
+
+func (e *distributionJobError) Error() string {
+	return fmt.Sprintf("Not all distribution jobs are completed. 1) %s when distributing the image from the source account (ID: %s) to the destination account (ID: %s) in Region %s.",
+		strings.TrimSuffix(e.cause, "."), e.source, e.dest, e.region)
+}
+
 // distributeToTargets copies the Region's own AMI (src, made just before) into each of the
 // Region's targetAccountIds, as Image Builder does "on behalf of the target account" through
 // its EC2ImageBuilderDistributionCrossAccountRole, and writes the Region's SSM parameters
@@ -33,7 +50,7 @@ func (s *Service) distributeToTargets(img *image, d distribution, src awsemu.Ima
 	}
 	for _, acct := range d.AMI.TargetAccountIDs {
 		if err := s.copyToAccount(img, d, acct, src, name, desc, tags); err != nil {
-			return fmt.Errorf("copying the AMI to account %s in %s: %w", acct, d.Region, err)
+			return &distributionJobError{cause: err.Error(), source: img.account, dest: acct, region: d.Region}
 		}
 	}
 	return nil
