@@ -146,3 +146,19 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+// A key policy that names the target account (its root) delegates to that account's IAM:
+// allowed for the key policy, and said to depend on the role's own policies.
+func TestKeyPolicyDelegatesToTheTargetAccount(t *testing.T) {
+	p := mustPolicy(t, `{"Statement":[{"Sid":"TargetAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},
+	  "Action":["kms:Decrypt","kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:ReEncrypt*","kms:CreateGrant"],"Resource":"*"}]}`)
+	for _, a := range EBSKeyActions {
+		v, via, delegated := mayUse(p, nil, target, "us-east-1", a)
+		if v != allowed || !delegated || !strings.Contains(via, "account 210987654321's IAM policies: inline policy") {
+			t.Errorf("%s: %v %q %v", a, v, via, delegated)
+		}
+	}
+	if vs := verdicts(p, nil, slr, "us-east-1"); !all(vs, notAllowed) {
+		t.Errorf("the build account is not named: %v", vs)
+	}
+}

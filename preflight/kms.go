@@ -67,7 +67,7 @@ func specKeys(img *spec.WindowsImage, account string) []specKey {
 		targets = append(targets, keyUser{ARN: awsapi.RoleARN(p, a, spec.CrossAccountRoleName), Account: a,
 			Who:     fmt.Sprintf("target account %s's %s", a, spec.CrossAccountRoleName),
 			Why:     "copies the AMI into that account",
-			IAMNote: "the role's inline policy from `winami iam-policy --for target-account` allows it"})
+			IAMNote: "if they allow it, as the inline policy of `winami iam-policy --for target-account` does; doctor cannot read another account's"})
 	}
 	fl := img.Spec.Distribution.FastLaunch
 	fastLaunch := func(region string) bool {
