@@ -20,7 +20,7 @@ type TrustDocument struct {
 	Statement []TrustStatement `json:"Statement"`
 }
 
-// TrustStatement is one statement of a TrustDocument.
+// TrustStatement is one statement of a TrustDocument: Principal {"AWS": <ARN>}.
 type TrustStatement struct {
 	Sid       string            `json:"Sid"`
 	Effect    string            `json:"Effect"`
@@ -32,9 +32,12 @@ type TrustStatement struct {
 // trust policy, managed policies and inline policy. Its JSON form is printed by `winami
 // iam-policy --for target-account` and is a contract (fields only added).
 type TargetAccountRole struct {
-	RoleName          string        `json:"roleName"`
-	TrustPolicy       TrustDocument `json:"trustPolicy"`
-	ManagedPolicyARNs []string      `json:"managedPolicyArns"`
+	// RoleName is spec.CrossAccountRoleName, the name Image Builder assumes.
+	RoleName string `json:"roleName"`
+	// TrustPolicy trusts the build account (aws iam create-role --assume-role-policy-document).
+	TrustPolicy TrustDocument `json:"trustPolicy"`
+	// ManagedPolicyARNs are attached (aws iam attach-role-policy).
+	ManagedPolicyARNs []string `json:"managedPolicyArns"`
 	// InlinePolicyName and InlinePolicy are absent when the spec needs no inline policy
 	// (it publishes no parameter and names no key).
 	InlinePolicyName string    `json:"inlinePolicyName,omitempty"`
