@@ -114,14 +114,14 @@ func OperatorSimulations(img *spec.WindowsImage, account string) []Simulation {
 		Simulation{Actions: []string{"ec2:DeleteSnapshot"}, Resources: []string{fmt.Sprintf("arn:%s:ec2:%s::snapshot/snap-00000000000000000", p, region)},
 			Context: []iamtypes.ContextEntry{madeBy, stringEntry("ec2:ResourceTag/"+prune.PendingTag, img.Metadata.Name)}},
 	)
-	sims = append(sims, issue16Simulations(img, account)...)
+	sims = append(sims, keysLogsAccountsSimulations(img, account)...)
 	return sims
 }
 
-// issue16Simulations are the questions for what the spec's keys, log bucket and target
+// keysLogsAccountsSimulations are the questions for what the spec's keys, log bucket and target
 // accounts make the operator call (OperatorPolicy's DoctorReads, FastLaunchKeys and
 // PublishInTargetAccounts).
-func issue16Simulations(img *spec.WindowsImage, account string) []Simulation {
+func keysLogsAccountsSimulations(img *spec.WindowsImage, account string) []Simulation {
 	sc := ScopeOf(img)
 	p := sc.partition()
 	var sims []Simulation

@@ -489,7 +489,7 @@ func OperatorPolicy(sc Scope) Document {
 		// Holder, on what is not winami's: as MarkSnapshots says.
 		Statement{Sid: "PruneSnapshots", Effect: "Allow", Action: []string{"ec2:DeleteSnapshot"}, Resource: []string{snapshot}, Condition: deletable},
 	)
-	st = append(st, sc.issue16Statements()...)
+	st = append(st, sc.keysLogsAccountsStatements()...)
 	return Document{Version: "2012-10-17", Statement: st}
 }
 
@@ -516,10 +516,10 @@ func (sc Scope) keyResources() []string {
 	return out
 }
 
-// issue16Statements are what the operator needs for encryption, build logs and target
+// keysLogsAccountsStatements are what the operator needs for encryption, build logs and target
 // accounts (each only when the spec uses it; without a spec, all of them, on any key,
 // bucket and target account).
-func (sc Scope) issue16Statements() []Statement {
+func (sc Scope) keysLogsAccountsStatements() []Statement {
 	p := sc.partition()
 	var st []Statement
 	// doctor reads the spec's keys (DescribeKey, GetKeyPolicy, ListGrants) and the log
