@@ -1,6 +1,10 @@
 package imagestest
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	crand "crypto/rand"
 	"fmt"
 	"io"
 	"log"
@@ -18,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -119,18 +124,45 @@ func (r *Registry) Count(method, pathPart string) int {
 	return n
 }
 
-// Layers returns n random Docker layers of size bytes each.
+// Layers returns n random Docker layers of size bytes each. Their content is random (each
+// layer has its own digest) but their compressed size is not: the tar is stored in gzip
+// without compression, so sizes printed from them (images check's COMPRESSED column) are
+// the same on every run; random.Layer's deflate of random bytes varied by tens of bytes.
 func Layers(t TB, n int, size int64) []v1.Layer {
 	t.Helper()
 	out := make([]v1.Layer, n)
 	for i := range out {
-		l, err := random.Layer(size, types.DockerLayer)
+		l, err := storedLayer(size)
 		if err != nil {
 			t.Fatalf("making a random layer: %v", err)
 		}
 		out[i] = l
 	}
 	return out
+}
+
+// storedLayer is a Docker layer holding one file of size random bytes, gzip-compressed at
+// gzip.NoCompression.
+func storedLayer(size int64) (v1.Layer, error) {
+	content := make([]byte, size)
+	if _, err := crand.Read(content); err != nil {
+		return nil, fmt.Errorf("reading random bytes: %w", err)
+	}
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: "random_file", Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+		return nil, fmt.Errorf("writing the tar header: %w", err)
+	}
+	if _, err := tw.Write(content); err != nil {
+		return nil, fmt.Errorf("writing the tar content: %w", err)
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("closing the tar: %w", err)
+	}
+	data := b.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}, tarball.WithCompressionLevel(gzip.NoCompression), tarball.WithMediaType(types.DockerLayer))
 }
 
 // WindowsImage builds a windows/amd64 image of osVersion: the base layers, then own
