@@ -61,7 +61,7 @@ func (s *Service) copyToAccount(img *image, d distribution, acct string, src aws
 	roleARN := "arn:" + partition + ":iam::" + acct + ":role/" + CrossAccountRole
 	peer, ok := s.srv.Peer(acct)
 	if !ok || peer.EC2 == nil {
-		return fmt.Errorf("Image Builder could not assume %s: awsemu serves no account %s", roleARN, acct)
+		return fmt.Errorf("could not assume %s: awsemu serves no account %s", roleARN, acct)
 	}
 	// Assuming the role: its trust policy must let Image Builder's role in the build account
 	// in; when it trusts only the account, that role's own policy must allow sts:AssumeRole
@@ -71,14 +71,14 @@ func (s *Service) copyToAccount(img *image, d distribution, acct string, src aws
 		role, found := peer.IAM.AssumeRoleTrust(CrossAccountRole, acting, nil)
 		switch {
 		case !found:
-			return fmt.Errorf("Image Builder could not assume %s: the role does not exist in account %s. Create it there (trusting account %s, with the managed policy Ec2ImageBuilderCrossAccountDistributionAccess)", roleARN, acct, img.account)
+			return fmt.Errorf("could not assume %s: the role does not exist in account %s; create it there (trusting account %s, with the managed policy Ec2ImageBuilderCrossAccountDistributionAccess)", roleARN, acct, img.account)
 		case !role.Trusted:
-			return fmt.Errorf("Image Builder could not assume %s: its trust policy does not allow %s (account %s) to call sts:AssumeRole", roleARN, acting, img.account)
+			return fmt.Errorf("could not assume %s: its trust policy does not allow %s (account %s) to call sts:AssumeRole", roleARN, acting, img.account)
 		}
 		roleARN = role.ARN
 		if role.ByAccount {
 			if err := s.authorize(img, "sts:AssumeRole", roleARN, nil); err != nil {
-				return fmt.Errorf("Image Builder could not assume %s: %w", roleARN, err)
+				return fmt.Errorf("could not assume %s: %w", roleARN, err)
 			}
 		}
 	}

@@ -232,9 +232,7 @@ func (s *Service) resolve(region, keyID string) *key {
 			return nil
 		}
 		region, keyID = parts[3], parts[5]
-		if strings.HasPrefix(keyID, "key/") {
-			keyID = strings.TrimPrefix(keyID, "key/")
-		}
+		keyID = strings.TrimPrefix(keyID, "key/")
 	}
 	rs := s.region(region)
 	if strings.HasPrefix(keyID, "alias/") {
