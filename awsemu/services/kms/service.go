@@ -285,6 +285,19 @@ func (k *key) metadata() map[string]any {
 // authorizeCall refuses the caller of r an action on k unless the key policy (with the IAM
 // policies it delegates to) or a grant allows it.
 // https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html
+// authorizedKey looks a request's key up (lookup) and checks that the caller may call
+// action on it (authorizeCall): the start of every operation on one key.
+func (s *Service) authorizedKey(r *awsemu.Request, keyID string, aliasOK, crossOK bool, action string) (*Service, *key, error) {
+	owner, k, err := s.lookup(r, keyID, aliasOK, crossOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.authorizeCall(r, owner, k, action); err != nil {
+		return nil, nil, err
+	}
+	return owner, k, nil
+}
+
 func (s *Service) authorizeCall(r *awsemu.Request, owner *Service, k *key, action string) error {
 	principal := s.srv.PrincipalOf(r)
 	if ok, _ := owner.authorize(k, principal, action, nil); !ok {
@@ -386,11 +399,8 @@ func (s *Service) describeKey(r *awsemu.Request) (any, error) {
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	owner, k, err := s.lookup(r, in.KeyID, true, true)
+	owner, k, err := s.authorizedKey(r, in.KeyID, true, true, "kms:DescribeKey")
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeCall(r, owner, k, "kms:DescribeKey"); err != nil {
 		return nil, err
 	}
 	owner.mu.Lock()
@@ -641,11 +651,7 @@ func (s *Service) listKeyPolicies(r *awsemu.Request) (any, error) {
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	owner, k, err := s.lookup(r, in.KeyID, false, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeCall(r, owner, k, "kms:ListKeyPolicies"); err != nil {
+	if _, _, err := s.authorizedKey(r, in.KeyID, false, false, "kms:ListKeyPolicies"); err != nil {
 		return nil, err
 	}
 	return map[string]any{"PolicyNames": []string{"default"}, "Truncated": false}, nil
@@ -716,11 +722,8 @@ func (s *Service) listGrants(r *awsemu.Request) (any, error) {
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	owner, k, err := s.lookup(r, in.KeyID, false, true)
+	owner, k, err := s.authorizedKey(r, in.KeyID, false, true, "kms:ListGrants")
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeCall(r, owner, k, "kms:ListGrants"); err != nil {
 		return nil, err
 	}
 	owner.mu.Lock()
@@ -761,11 +764,8 @@ func (s *Service) revokeGrant(r *awsemu.Request) (any, error) {
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	owner, k, err := s.lookup(r, in.KeyID, false, true)
+	owner, k, err := s.authorizedKey(r, in.KeyID, false, true, "kms:RevokeGrant")
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeCall(r, owner, k, "kms:RevokeGrant"); err != nil {
 		return nil, err
 	}
 	owner.mu.Lock()
@@ -786,11 +786,8 @@ func (s *Service) setState(r *awsemu.Request, action, state string) (any, error)
 	if err := awsjson.Decode(r, &in); err != nil {
 		return nil, err
 	}
-	owner, k, err := s.lookup(r, in.KeyID, false, false)
+	_, k, err := s.authorizedKey(r, in.KeyID, false, false, action)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeCall(r, owner, k, action); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
