@@ -334,11 +334,16 @@ func sidOf(st keyStatement) string {
 }
 
 // keyPolicyStatement is the key policy statement that lets users make EBS use the key:
-// the EBS actions, only through EC2 in the key's region and only from the users'
-// accounts (the shape of the AWS examples for service roles and EBS, e.g. Amazon ECS
-// Developer Guide, "KMS key policy for EBS volumes"; kms:ViaService and kms:CallerAccount,
-// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
-func keyPolicyStatement(users []keyUser, keyRegion string) string {
+// the EBS actions, only through EC2 and only from the users' accounts (the shape of the
+// AWS examples for service roles and EBS, e.g. Amazon ECS Developer Guide, "KMS key policy
+// for EBS volumes"; kms:ViaService and kms:CallerAccount,
+// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). EC2 of any
+// region (StringLike ec2.*.amazonaws.com, as AWS's own AWSServiceRoleForImageBuilder policy
+// writes it): a cross-region copy into a target account reads the source region's snapshot
+// while EC2 of the destination region makes the copy, and AWS documents no single
+// kms:ViaService value for that (Image Builder User Guide, cross-account-dist: "the image in
+// the source account is decrypted and pushed to the target Region, where it is re-encrypted").
+func keyPolicyStatement(users []keyUser) string {
 	var arns, accounts []string
 	for _, u := range users {
 		if !slices.Contains(arns, u.ARN) {
@@ -363,7 +368,10 @@ func keyPolicyStatement(users []keyUser, keyRegion string) string {
 		"Principal": map[string]any{"AWS": principal},
 		"Action":    []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncrypt*"},
 		"Resource":  "*",
-		"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": "ec2." + keyRegion + ".amazonaws.com", "kms:CallerAccount": account}},
+		"Condition": map[string]any{
+			"StringEquals": map[string]any{"kms:CallerAccount": account},
+			"StringLike":   map[string]any{"kms:ViaService": "ec2.*.amazonaws.com"},
+		},
 	}
 	b, _ := json.Marshal(st)
 	return string(b)

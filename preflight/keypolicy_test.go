@@ -113,10 +113,12 @@ func TestKeyPolicyExplicitPrincipalsConditionsAndGrants(t *testing.T) {
 }
 
 // The statement doctor tells the user to add is enough: added to a policy that lets
-// the users nothing, it lets them every EBS action, in the key's region only.
+// the users nothing, it lets them every EBS action through EC2 of any region (a
+// cross-region copy into a target account reads the source region's snapshot while EC2
+// of the destination region copies it), and lets no other principal do anything.
 func TestKeyPolicyStatementFixesWhatIsMissing(t *testing.T) {
 	users := []keyUser{slr, target}
-	stmt := keyPolicyStatement(users, "us-west-2")
+	stmt := keyPolicyStatement(users)
 	var parsed map[string]any
 	if err := json.Unmarshal([]byte(stmt), &parsed); err != nil {
 		t.Fatalf("the fix is not JSON: %v\n%s", err, stmt)
@@ -126,9 +128,16 @@ func TestKeyPolicyStatementFixesWhatIsMissing(t *testing.T) {
 		if vs := verdicts(p, nil, u, "us-west-2"); !all(vs, allowed) {
 			t.Errorf("%s after the fix: %v\n%s", u.Who, vs, stmt)
 		}
-		if vs := verdicts(p, nil, u, "us-east-1"); !all(vs, notAllowed) {
-			t.Errorf("%s: the fix allows use through EC2 of another region: %v", u.Who, vs)
+		if vs := verdicts(p, nil, u, "us-east-1"); !all(vs, allowed) {
+			t.Errorf("%s: the fix does not allow use through EC2 of another region (a cross-region copy): %v", u.Who, vs)
 		}
+	}
+	other := keyUser{ARN: "arn:aws:iam::999988887777:role/EC2ImageBuilderDistributionCrossAccountRole", Account: "999988887777", Who: "other"}
+	if vs := verdicts(p, nil, other, "us-west-2"); !all(vs, notAllowed) {
+		t.Errorf("the fix lets a principal it does not name use the key: %v\n%s", vs, stmt)
+	}
+	if !strings.Contains(stmt, `"StringLike":{"kms:ViaService":"ec2.*.amazonaws.com"}`) {
+		t.Errorf("the fix does not limit use to EC2: %s", stmt)
 	}
 	if !strings.Contains(stmt, `"kms:ReEncrypt*"`) || !strings.Contains(stmt, `"kms:GenerateDataKeyWithoutPlaintext"`) {
 		t.Errorf("statement %s", stmt)

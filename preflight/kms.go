@@ -191,7 +191,7 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 	// The key policy is readable only in the key's own account (GetKeyPolicy is not a
 	// cross-account operation: AWS KMS API Reference, GetKeyPolicy,
 	// https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html).
-	stmt := keyPolicyStatement(k.Users, region)
+	stmt := keyPolicyStatement(k.Users)
 	if keyAccount != account {
 		return check.Check{Name: CheckKMSKey, Status: check.Warn,
 			Message: fmt.Sprintf("%s; it belongs to account %s, whose key policy only that account can read: not checked that %s may use it", desc0, keyAccount, whoList(k.Users)),
@@ -255,10 +255,10 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 	switch {
 	case len(missing) > 0:
 		return check.Check{Name: CheckKMSKey, Status: check.Fail, Message: msg,
-			Fix: fmt.Sprintf("add to the key policy of %s (aws kms get-key-policy / put-key-policy --region %s --policy-name default) the statement %s", keyARN, region, keyPolicyStatement(missing, region))}
+			Fix: fmt.Sprintf("add to the key policy of %s (aws kms get-key-policy / put-key-policy --region %s --policy-name default) the statement %s", keyARN, region, keyPolicyStatement(missing))}
 	case len(unsure) > 0:
 		return check.Check{Name: CheckKMSKey, Status: check.Warn, Message: msg,
-			Fix: "make sure those conditions hold for EBS's use through EC2, or add the statement " + keyPolicyStatement(unsure, region)}
+			Fix: "make sure those conditions hold for EBS's use through EC2, or add the statement " + keyPolicyStatement(unsure)}
 	}
 	return check.Check{Name: CheckKMSKey, Status: check.Pass, Message: msg}
 }
