@@ -86,7 +86,7 @@ func TestCacheCoverageCommands(t *testing.T) {
 	}
 	check("audit", rep.Coverage)
 	table, stderr, code := run(t, "audit", "--kubeconfig", kc)
-	for _, want := range []string{"Cache coverage of " + own + " (us-east-1, 1 node, Windows 10.0.20348): a new node pulls 8.", "(1/2 images cached)",
+	for _, want := range []string{"Cache coverage of " + own + " (us-east-1, 1 node, Windows 10.0.20348): a new node pulls 9.5 KiB before every pod can start", "(1/2 images cached)",
 		"partly-cached", "2/3", "to close it, add to spec.cache.images and rebuild:", "    - " + app} {
 		if code != ExitOK || !strings.Contains(table, want) {
 			t.Errorf("audit table lacks %q (exit %d):\n%s%s", want, code, table, stderr)
