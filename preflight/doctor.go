@@ -46,6 +46,9 @@ const (
 	// CheckLogWrite: the build instance's role may write the build logs there
 	// (s3:PutObject under the prefix).
 	CheckLogWrite = "instance-role-logs"
+	// CheckTargetAccounts: no spec.distribution.targetAccountIds entry is the build
+	// account (the caller's, from the credentials check): only with target accounts.
+	CheckTargetAccounts = "target-accounts"
 )
 
 // Clients gives the per-region clients the checks call (*awsapi.Clients satisfies it):
@@ -107,6 +110,7 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]check.Check
 	}
 	callerARN := aws.ToString(ident.Arn)
 	add(check.Check{Name: CheckCredentials, Status: check.Pass, Message: fmt.Sprintf("account %s as %s", aws.ToString(ident.Account), callerARN)})
+	checks = append(checks, targetAccounts(img, aws.ToString(ident.Account))...)
 
 	perm, err := d.permissions(ctx, img, callerARN)
 	if err != nil {

@@ -1,7 +1,10 @@
 package preflight
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/winami/winami/check"
 
 	"github.com/winami/winami/spec"
 )
@@ -110,4 +113,40 @@ func TargetAccountPolicy(sc Scope, buildAccount string) TargetAccountRole {
 		}
 	}
 	return role
+}
+
+// targetAccounts checks that no spec.distribution.targetAccountIds entry is the build
+// account, the caller's (GetCallerIdentity): only the credentials know it, so the spec
+// cannot refuse it offline. Target accounts are the other accounts the AMI is copied into:
+// Image Builder's distribution "Create[s] a copy of the output AMI for each of the specified
+// target accounts … The target accounts … own their AMI copies", while the owner's account
+// gets the AMI in the build Region and its copies in the other Regions without being listed
+// ("Copy the AMI to the owner's account in other AWS Regions") (EC2 Image Builder User
+// Guide, "Manage Image Builder distribution settings",
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/manage-distribution-settings.html;
+// cross-account distribution "deliver[s] an Image Builder AMI to other accounts",
+// https://docs.aws.amazon.com/imagebuilder/latest/userguide/cross-account-dist.html). The
+// API reference documents no refusal of the owner's own account in targetAccountIds
+// (AmiDistributionConfiguration: 1–1536 ids of ^[0-9]{12}$,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_AmiDistributionConfiguration.html),
+// and what a build does with it is not documented either (a copy "on behalf of the target
+// account" through EC2ImageBuilderDistributionCrossAccountRole, which the build account
+// would then need, and with publishParameter a second ssmParameterConfigurations entry,
+// amiAccountId the build account, for the parameter the owner's entry already writes).
+// The listing is never needed, so winami refuses it before any change. It returns no
+// check when the spec names no target account.
+func targetAccounts(img *spec.WindowsImage, buildAccount string) []check.Check {
+	ids := img.Spec.Distribution.TargetAccountIDs
+	if len(ids) == 0 {
+		return nil
+	}
+	for i, a := range ids {
+		if a == buildAccount {
+			return []check.Check{{Name: CheckTargetAccounts, Status: check.Fail,
+				Message: fmt.Sprintf("spec.distribution.targetAccountIds[%d] %s is the build account (the credentials' account): target accounts are the other accounts Image Builder copies the AMI into", i, a),
+				Fix:     fmt.Sprintf("remove %s from spec.distribution.targetAccountIds: the build account gets its AMI (and the parameter) in every distribution region without being listed", a)}}
+		}
+	}
+	return []check.Check{{Name: CheckTargetAccounts, Status: check.Pass,
+		Message: fmt.Sprintf("%d target account(s) (%s), none of them the build account %s", len(ids), strings.Join(ids, ", "), buildAccount)}}
 }

@@ -112,14 +112,17 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if !imagebuilder.ValidFailOn(o.failOn) {
 		return Usagef("flag --fail-on %q: use %s", o.failOn, strings.Join(imagebuilder.FailOnLevels, " or "))
 	}
+	// --fail-on needs a spec that scans: refused as soon as the spec is loaded, before the
+	// registries and AWS are read.
+	o.checkSpec = func(img *spec.WindowsImage) error {
+		if o.failOn != "" && !img.PublishAfterScan() {
+			return Usagef("flag --fail-on %s: %s does not scan its image: enable spec.build.imageScanning (enabled: true) so that Image Builder scans it with Amazon Inspector", o.failOn, o.file)
+		}
+		return nil
+	}
 	l, err := o.load(ctx, g)
 	if err != nil {
 		return err
-	}
-	if o.failOn != "" {
-		if !l.Spec.PublishAfterScan() {
-			return Usagef("flag --fail-on %s: %s does not scan its image: enable spec.build.imageScanning (enabled: true) so that Image Builder scans it with Amazon Inspector", o.failOn, o.file)
-		}
 	}
 	if !o.skipPreflight {
 		if err := runPreflight(ctx, g, l, "build", !o.noApply); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	ibemu "github.com/winami/winami/awsemu/services/imagebuilder"
+	"github.com/winami/winami/images/imagestest"
 	"github.com/winami/winami/internal/awsfixture"
 	"github.com/winami/winami/spec"
 )
@@ -208,5 +210,49 @@ func TestBuildTargetAccounts(t *testing.T) {
 		if !strings.Contains(errOut, want) || !strings.Contains(errOut, "assumed-role/"+spec.CrossAccountRoleName+"/winami-publish") {
 			t.Errorf("build stderr lacks %q written as winami-publish:\n%s", want, errOut)
 		}
+	}
+}
+
+// TestBuildFailOnRefusedBeforeAnyRequest: --fail-on for a spec that does not scan is
+// refused as soon as the spec is loaded — no registry read (the cached image's manifest),
+// no AWS request of any service — and a bad --fail-on level before the spec is even read
+// (a missing file is not what is reported).
+func TestBuildFailOnRefusedBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
+	reg := imagestest.Start(t, nil)
+	ref := reg.Host + "/app:2.0"
+	imagestest.Push(t, ref, imagestest.WindowsImage(t, osLTSC2022, imagestest.Layers(t, 1, 1<<10), 0))
+	srv := useBuildWorld(t, buildClock())
+	// Only the loopback registry's image: the test reaches no other registry, even when
+	// the refusal comes too late.
+	text := strings.NewReplacer(
+		"      - mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022\n      - IMAGE\n", "      - "+ref+"\n",
+		"PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)
+	if !strings.Contains(text, ref) || strings.Contains(text, "mcr.microsoft.com") {
+		t.Fatalf("the spec does not cache only %s:\n%s", ref, text)
+	}
+	f := writePruneSpec(t, text)
+	before := reg.Count("GET", "") + reg.Count("HEAD", "")
+	srv.Faults.ResetCounts()
+	_, errOut, code := run(t, "build", "-f", f, "--yes", "--fail-on", "high")
+	if code != 2 || !strings.Contains(errOut, "flag --fail-on high") || !strings.Contains(errOut, "enable spec.build.imageScanning") {
+		t.Errorf("--fail-on without scanning: exit %d: %s", code, errOut)
+	}
+	if strings.Contains(errOut, "warning:") {
+		t.Errorf("--fail-on without scanning: warnings before the refusal:\n%s", errOut)
+	}
+	if n := reg.Count("GET", "") + reg.Count("HEAD", "") - before; n != 0 {
+		t.Errorf("--fail-on without scanning: %d registry requests before the refusal", n)
+	}
+	if c := srv.Faults.Counts(); len(c) != 0 {
+		t.Errorf("--fail-on without scanning: AWS requests before the refusal: %+v", c)
+	}
+
+	_, errOut, code = run(t, "build", "-f", filepath.Join(t.TempDir(), "missing.yaml"), "--yes", "--fail-on", "medium")
+	if code != 2 || !strings.Contains(errOut, `flag --fail-on "medium": use critical or high`) || strings.Contains(errOut, "missing.yaml") {
+		t.Errorf("--fail-on medium: exit %d: %s", code, errOut)
+	}
+	if c := srv.Faults.Counts(); len(c) != 0 {
+		t.Errorf("--fail-on medium: AWS requests: %+v", c)
 	}
 }

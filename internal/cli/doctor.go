@@ -16,7 +16,9 @@ func newDoctorCmd(g *Factory) *cobra.Command {
 		Use:   "doctor -f winami.yaml",
 		Short: "Check, before a build, everything that would make it fail",
 		Long: `Doctor runs one check per line, pass / warn / fail / skip, each with the fix:
-the credentials and account (STS); whether you may call what apply, build, fast-launch and
+the credentials and account (STS); with spec.distribution.targetAccountIds, that none of
+them is that account (target-accounts: the build account gets its AMI without being
+listed); whether you may call what apply, build, fast-launch and
 prune need (SimulatePrincipalPolicy, iam:PassRole of the build and execution roles and
 what EC2 checks when fast-launch enable launches from the AMI included; skipped with a note
 when simulation is denied); the build instance profile, its role's

@@ -11,6 +11,7 @@ import (
 	"github.com/winami/winami/check"
 	"github.com/winami/winami/imagebuilder"
 	"github.com/winami/winami/pipeline"
+	"github.com/winami/winami/spec"
 )
 
 // specOptions are the flags plan, apply and build share.
@@ -23,6 +24,9 @@ type specOptions struct {
 	// noRegistry keeps winami away from container registries: the root volume is sized
 	// from the documented estimate and images are taken by reference (tests, air gaps).
 	noRegistry bool
+	// checkSpec, when set, checks the command's flags against the spec right after it
+	// loads, before any AWS or registry request (bad input changes and reads nothing).
+	checkSpec func(*spec.WindowsImage) error
 }
 
 func (o *specOptions) add(cmd *cobra.Command) {
@@ -39,13 +43,19 @@ type loaded struct {
 	clients *awsapi.Clients
 }
 
-// load reads and checks the spec file (bad input exits 2) and loads its pipeline
+// load reads and checks the spec file (bad input exits 2), then the flags against it
+// (checkSpec), and loads its pipeline
 // (pipeline.Load: a parent pinned to a release date resolved, image digests read when
 // pinned, the desired state rendered).
 func (o *specOptions) load(ctx context.Context, g *Factory) (*loaded, error) {
 	img, err := loadSpec(g, o.file)
 	if err != nil {
 		return nil, err
+	}
+	if o.checkSpec != nil {
+		if err := o.checkSpec(img); err != nil {
+			return nil, err
+		}
 	}
 	clients, err := g.AWS(ctx, "")
 	if err != nil {
