@@ -336,8 +336,9 @@ func accountOf(arn string) string {
 }
 
 // executionRole plans or applies the pipeline's execution role: created when missing,
-// trusted by Image Builder, with ExecutionRolePolicies attached and, when the AMI id is
-// published, the inline policy PublishParameterPolicy. A role that exists but does not
+// trusted by Image Builder, with ExecutionRolePolicies attached and, when the distribution
+// publishes the AMI id (Desired.DistributedParameter; not when the image is scanned and
+// winami build publishes), the inline policy PublishParameterPolicy. A role that exists but does not
 // trust Image Builder is a PreflightError (winami does not rewrite a trust policy it did
 // not write). Every step checks first, so an apply cut short finishes the job when run
 // again.
@@ -423,7 +424,7 @@ func (r *run) executionRole(ctx context.Context) error {
 		}
 	}
 
-	if param := r.d.PublishParameter; param != "" {
+	if param := r.d.DistributedParameter(); param != "" {
 		want := func() string { return PublishParameterPolicy(part, account, param, r.d.Regions()).JSON() }
 		current := ""
 		if exists {

@@ -45,9 +45,8 @@ func newKMSWorld(t *testing.T) *kmsWorld {
 	t.Helper()
 	w := &kmsWorld{docWorld: newDocWorld(t, emulator.WithPeerAccounts(targetAccount)), keys: map[string]string{}}
 	ctx := context.Background()
-	// The enterprise spec publishes outside /imagebuilder/: its pipeline runs as the
-	// default execution role, made as `winami apply --create-roles` makes it.
-	w.executionRole(t, "ent-win2022-imagebuilder-execution", ibuilder.ExecutionTrustPolicy, nil, ibuilder.ExecutionPolicy)
+	// The enterprise spec is scanned, so its distribution publishes nothing and its
+	// pipeline has no execution role: Image Builder acts as its service-linked role.
 	for _, r := range []string{"us-east-1", "us-west-2"} {
 		k := w.kms(r)
 		out, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("winami AMIs")})
@@ -146,8 +145,8 @@ func TestDoctorKMSKeys(t *testing.T) {
 			t.Errorf("check %d: %s: %s", i, c.Status, c.Message)
 		}
 		// The build account's own use is fine: the default policy delegates to IAM, and
-		// the execution role's EC2ImageBuilderExecutionPolicy allows EBS use through EC2.
-		if i != 1 && !strings.Contains(c.Message, "the pipeline's execution role ent-win2022-imagebuilder-execution may use it (key policy statement \"Enable IAM User Permissions\" (account 123456789012's IAM policies: the role's policies allow it))") {
+		// AWSServiceRoleForImageBuilder allows EBS use through EC2.
+		if i != 1 && !strings.Contains(c.Message, "Image Builder's service-linked role may use it (key policy statement \"Enable IAM User Permissions\" (account 123456789012's IAM policies: AWSServiceRoleForImageBuilder allows it through EC2))") {
 			t.Errorf("check %d does not clear the service-linked role: %s", i, c.Message)
 		}
 		st := statementOf(t, c)
