@@ -259,3 +259,40 @@ func TestExecutionRolePoliciesPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestManagedExecutionRoleScanned: when the image is scanned the distribution writes no
+// parameter (winami build publishes it after the scan), so a role the spec names is
+// created with its managed policies but without the inline ssm:PutParameter policy, and
+// the plan does not announce one.
+func TestManagedExecutionRoleScanned(t *testing.T) {
+	ctx := context.Background()
+	opts := imagebuilder.Options{ManageExecutionRole: true}
+	e := newEnv(t, 1, nil)
+	d := withRole(t)
+	d.PublishAfterScan = true
+	d.Pipeline.ImageScanningConfiguration = &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}
+	if d.PublishParameter == "" || d.DistributedParameter() != "" {
+		t.Fatalf("publish %q, distributed %q", d.PublishParameter, d.DistributedParameter())
+	}
+	p, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := change(p, imagebuilder.ResourceExecutionRole); c.Action != imagebuilder.ActionCreate || !strings.Contains(c.Reason, "attach EC2ImageBuilderExecutionPolicy") ||
+		strings.Contains(c.Reason, "PutParameter") || strings.Contains(c.Reason, imagebuilder.ExecutionRolePolicyName) {
+		t.Fatalf("plan: %+v", c)
+	}
+	if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err != nil {
+		t.Fatal(err)
+	}
+	api := e.clients.IAM(region)
+	if _, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(execRole)}); err != nil {
+		t.Fatalf("role: %v", err)
+	}
+	if got, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(execRole), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName)}); err == nil {
+		t.Errorf("inline policy written: %s", aws.ToString(got.PolicyDocument))
+	}
+	if again, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts); err != nil || again.Changed() {
+		t.Errorf("plan after apply: %v %+v", err, again)
+	}
+}

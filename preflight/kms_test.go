@@ -376,3 +376,25 @@ func TestDoctorKMSExecutionRoleMissing(t *testing.T) {
 		t.Errorf("--create-roles: %s: %s", c.Status, c.Message)
 	}
 }
+
+// TestDoctorScannedExecutionRole: the enterprise spec is scanned, so its distribution
+// writes no parameter (winami build publishes it as the caller): it has no default
+// execution role and doctor has no execution-role check to fail. A role the spec names
+// is checked to exist and trust Image Builder, not for ssm:PutParameter: a role with
+// EC2ImageBuilderExecutionPolicy alone passes.
+func TestDoctorScannedExecutionRole(t *testing.T) {
+	w := newKMSWorld(t)
+	img := loadEnterprise(t)
+	if !img.PublishAfterScan() || img.Spec.Distribution.PublishParameter == "" || img.Spec.Build.ExecutionRole != "" {
+		t.Fatalf("enterprise spec: scanned %v, parameter %q, executionRole %q", img.PublishAfterScan(), img.Spec.Distribution.PublishParameter, img.Spec.Build.ExecutionRole)
+	}
+	if er := checksNamed(w.run(t, img), preflight.CheckExecutionRole); len(er) != 0 {
+		t.Errorf("execution-role checks: %+v", er)
+	}
+	w.executionRole(t, "scan-exec", ibuilder.ExecutionTrustPolicy, nil, ibuilder.ExecutionPolicy)
+	img = loadEnterprise(t, "    instanceProfile: EC2InstanceProfileForImageBuilder\n", "    instanceProfile: EC2InstanceProfileForImageBuilder\n    executionRole: scan-exec\n")
+	er := checksNamed(w.run(t, img), preflight.CheckExecutionRole)
+	if len(er) != 1 || er[0].Status != check.Pass || er[0].Message != "execution role scan-exec exists and trusts imagebuilder.amazonaws.com" {
+		t.Errorf("a named role without ssm:PutParameter: %+v", er)
+	}
+}
