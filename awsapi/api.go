@@ -126,6 +126,8 @@ type IAM interface {
 	// The pipeline's execution role's inline policy, written by apply when asked.
 	GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, opts ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
 	PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, opts ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
+	// Removes that inline policy once the distribution writes no parameter.
+	DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput, opts ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
 }
 
 // ECR is the part of the ECR API winami calls.

@@ -12,6 +12,7 @@ import (
 	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 
 	"github.com/winami/winami/awsapi"
+	"github.com/winami/winami/spec"
 )
 
 // Tags winami puts on the resources and AMIs it creates.
@@ -75,6 +76,14 @@ type Desired struct {
 	CacheImages []string
 	// SpecHash is the hash of the spec the requests were rendered from.
 	SpecHash string
+}
+
+// DistributedParameter is the parameter the distribution itself writes: PublishParameter,
+// or "" when PublishAfterScan (the rule is spec.DistributedParameter's). The execution
+// role's inline ssm:PutParameter policy and the distributions' ssmParameterConfigurations
+// follow it.
+func (d *Desired) DistributedParameter() string {
+	return spec.DistributedParameter(d.PublishParameter, d.PublishAfterScan)
 }
 
 // ExecutionRole is the pipeline's execution role, a role name or ARN ("" when Image

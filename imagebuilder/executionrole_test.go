@@ -259,3 +259,81 @@ func TestExecutionRolePoliciesPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestManagedExecutionRoleScanned: when the image is scanned the distribution writes no
+// parameter (winami build publishes it after the scan), so a role the spec names is
+// created with its managed policies but without the inline ssm:PutParameter policy, and
+// the plan does not announce one.
+func TestManagedExecutionRoleScanned(t *testing.T) {
+	ctx := context.Background()
+	opts := imagebuilder.Options{ManageExecutionRole: true}
+	e := newEnv(t, 1, nil)
+	d := withRole(t)
+	d.PublishAfterScan = true
+	d.Pipeline.ImageScanningConfiguration = &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}
+	if d.PublishParameter == "" || d.DistributedParameter() != "" {
+		t.Fatalf("publish %q, distributed %q", d.PublishParameter, d.DistributedParameter())
+	}
+	p, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := change(p, imagebuilder.ResourceExecutionRole); c.Action != imagebuilder.ActionCreate || !strings.Contains(c.Reason, "attach EC2ImageBuilderExecutionPolicy") ||
+		strings.Contains(c.Reason, "PutParameter") || strings.Contains(c.Reason, imagebuilder.ExecutionRolePolicyName) {
+		t.Fatalf("plan: %+v", c)
+	}
+	if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err != nil {
+		t.Fatal(err)
+	}
+	api := e.clients.IAM(region)
+	if _, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(execRole)}); err != nil {
+		t.Fatalf("role: %v", err)
+	}
+	if got, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(execRole), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName)}); err == nil {
+		t.Errorf("inline policy written: %s", aws.ToString(got.PolicyDocument))
+	}
+	if again, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts); err != nil || again.Changed() {
+		t.Errorf("plan after apply: %v %+v", err, again)
+	}
+}
+
+// TestExecutionRoleScanningTurnedOn: a role applied while the distribution published has
+// the inline ssm:PutParameter policy; once the image is scanned (winami build publishes),
+// plan says it is removed, apply removes it (and nothing else of the role), and a second
+// apply changes nothing.
+func TestExecutionRoleScanningTurnedOn(t *testing.T) {
+	ctx := context.Background()
+	opts := imagebuilder.Options{ManageExecutionRole: true}
+	e := newEnv(t, 1, nil)
+	if _, err := imagebuilder.Apply(ctx, e.clients, withRole(t), opts); err != nil {
+		t.Fatal(err)
+	}
+	api := e.clients.IAM(region)
+	if _, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(execRole), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName)}); err != nil {
+		t.Fatalf("unscanned apply: %v", err)
+	}
+	d := withRole(t)
+	d.PublishAfterScan = true
+	d.Pipeline.ImageScanningConfiguration = &types.ImageScanningConfiguration{ImageScanningEnabled: aws.Bool(true)}
+	p, err := imagebuilder.PlanChanges(ctx, e.clients, d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := change(p, imagebuilder.ResourceExecutionRole); c.Action != imagebuilder.ActionUpdate || c.Reason != "remove the inline policy winami-publish-parameter (the distribution writes no parameter)" {
+		t.Fatalf("plan: %+v", c)
+	}
+	if _, err := imagebuilder.Apply(ctx, e.clients, d, opts); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(execRole), PolicyName: aws.String(imagebuilder.ExecutionRolePolicyName)}); err == nil {
+		t.Errorf("inline policy kept: %s", aws.ToString(got.PolicyDocument))
+	}
+	pols, err := api.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(execRole)})
+	if err != nil || len(pols.AttachedPolicies) != 2 {
+		t.Errorf("managed policies after the removal: %v %+v", err, pols)
+	}
+	e.srv.Faults.ResetCounts()
+	if again, err := imagebuilder.Apply(ctx, e.clients, d, opts); err != nil || again.Changed() || e.roleMutations() != 0 {
+		t.Errorf("second apply: %v, %d IAM mutations: %+v", err, e.roleMutations(), again)
+	}
+}

@@ -336,8 +336,10 @@ func accountOf(arn string) string {
 }
 
 // executionRole plans or applies the pipeline's execution role: created when missing,
-// trusted by Image Builder, with ExecutionRolePolicies attached and, when the AMI id is
-// published, the inline policy PublishParameterPolicy. A role that exists but does not
+// trusted by Image Builder, with ExecutionRolePolicies attached and, when the distribution
+// publishes the AMI id (Desired.DistributedParameter; not when the image is scanned and
+// winami build publishes), the inline policy PublishParameterPolicy; otherwise that
+// inline policy, if an earlier apply wrote it, is removed. A role that exists but does not
 // trust Image Builder is a PreflightError (winami does not rewrite a trust policy it did
 // not write). Every step checks first, so an apply cut short finishes the job when run
 // again.
@@ -423,18 +425,32 @@ func (r *run) executionRole(ctx context.Context) error {
 		}
 	}
 
-	if param := r.d.PublishParameter; param != "" {
-		want := func() string { return PublishParameterPolicy(part, account, param, r.d.Regions()).JSON() }
-		current := ""
-		if exists {
-			got, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(ExecutionRolePolicyName)})
-			switch {
-			case err == nil:
-				current = aws.ToString(got.PolicyDocument)
-			case awsapi.ErrorCode(err) != "NoSuchEntity":
-				return fmt.Errorf("reading the inline policy %s of role %s: %w", ExecutionRolePolicyName, name, err)
-			}
+	current := ""
+	if exists {
+		got, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(ExecutionRolePolicyName)})
+		switch {
+		case err == nil:
+			current = aws.ToString(got.PolicyDocument)
+		case awsapi.ErrorCode(err) != "NoSuchEntity":
+			return fmt.Errorf("reading the inline policy %s of role %s: %w", ExecutionRolePolicyName, name, err)
 		}
+	}
+	param := r.d.DistributedParameter()
+	if param == "" && current != "" {
+		// winami wrote it (the name is winami's) for a distribution that published; now
+		// that it writes no parameter (the image is scanned and winami build publishes, or
+		// there is no parameter), the grant is removed rather than left unused.
+		reasons = append(reasons, "remove the inline policy "+ExecutionRolePolicyName+" (the distribution writes no parameter)")
+		steps = append(steps, func() error {
+			_, err := api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(ExecutionRolePolicyName)})
+			if awsapi.ErrorCode(err) == "NoSuchEntity" {
+				return nil
+			}
+			return err
+		})
+	}
+	if param != "" {
+		want := func() string { return PublishParameterPolicy(part, account, param, r.d.Regions()).JSON() }
 		switch {
 		case current == "":
 			reasons = append(reasons, "add the inline policy "+ExecutionRolePolicyName+" (ssm:PutParameter on "+param+")")

@@ -36,14 +36,18 @@ const createRolesFix = "`winami apply --create-roles` creates it, as do the clou
 // ssm:PutParameter on the parameter in every distribution region, plus ec2:DescribeImages
 // for the aws:ec2:image data type ("Prerequisites for SSM output parameters",
 // https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html#ami-distribution-prereqs-ssm-param).
-// It returns no check when the spec publishes nothing and names no role.
+// The parameter is the one the distribution writes (spec.WindowsImage.DistributedParameter):
+// none when the image is scanned, since winami build then publishes it as the caller (the
+// operator's ssm:PutParameter is the permissions check's), so an execution role the spec
+// names is then only checked to exist and trust Image Builder.
+// It returns no check when the distribution publishes nothing and the spec names no role.
 func (d *Doctor) executionRole(ctx context.Context, img *spec.WindowsImage, account string) []check.Check {
 	role := executionRoleOf(img)
-	param := img.Spec.Distribution.PublishParameter
+	param := img.DistributedParameter()
 	switch {
 	case role == "" && param == "":
 		return nil
-	case role == "" && spec.NeedsExecutionRole(param):
+	case role == "" && img.NeedsExecutionRole():
 		return []check.Check{{Name: CheckExecutionRole, Status: check.Fail,
 			Message: fmt.Sprintf("spec.distribution.publishParameter %s is outside %s and the pipeline has no execution role: Image Builder's service-linked role "+
 				"(AWS managed policy AWSServiceRoleForImageBuilder) may write only %s* parameters, so the image would fail at distribution", param, spec.ServiceLinkedParameterPrefix, spec.ServiceLinkedParameterPrefix),

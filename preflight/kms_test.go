@@ -45,9 +45,8 @@ func newKMSWorld(t *testing.T) *kmsWorld {
 	t.Helper()
 	w := &kmsWorld{docWorld: newDocWorld(t, emulator.WithPeerAccounts(targetAccount)), keys: map[string]string{}}
 	ctx := context.Background()
-	// The enterprise spec publishes outside /imagebuilder/: its pipeline runs as the
-	// default execution role, made as `winami apply --create-roles` makes it.
-	w.executionRole(t, "ent-win2022-imagebuilder-execution", ibuilder.ExecutionTrustPolicy, nil, ibuilder.ExecutionPolicy)
+	// The enterprise spec is scanned, so its distribution publishes nothing and its
+	// pipeline has no execution role: Image Builder acts as its service-linked role.
 	for _, r := range []string{"us-east-1", "us-west-2"} {
 		k := w.kms(r)
 		out, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("winami AMIs")})
@@ -146,8 +145,8 @@ func TestDoctorKMSKeys(t *testing.T) {
 			t.Errorf("check %d: %s: %s", i, c.Status, c.Message)
 		}
 		// The build account's own use is fine: the default policy delegates to IAM, and
-		// the execution role's EC2ImageBuilderExecutionPolicy allows EBS use through EC2.
-		if i != 1 && !strings.Contains(c.Message, "the pipeline's execution role ent-win2022-imagebuilder-execution may use it (key policy statement \"Enable IAM User Permissions\" (account 123456789012's IAM policies: the role's policies allow it))") {
+		// AWSServiceRoleForImageBuilder allows EBS use through EC2.
+		if i != 1 && !strings.Contains(c.Message, "Image Builder's service-linked role may use it (key policy statement \"Enable IAM User Permissions\" (account 123456789012's IAM policies: AWSServiceRoleForImageBuilder allows it through EC2))") {
 			t.Errorf("check %d does not clear the service-linked role: %s", i, c.Message)
 		}
 		st := statementOf(t, c)
@@ -375,5 +374,27 @@ func TestDoctorKMSExecutionRoleMissing(t *testing.T) {
 	c = checksNamed(w.run(t, img), preflight.CheckKMSKey)[0]
 	if c.Status != check.Pass || !strings.Contains(c.Message, "apply creates the role with EC2ImageBuilderExecutionPolicy") {
 		t.Errorf("--create-roles: %s: %s", c.Status, c.Message)
+	}
+}
+
+// TestDoctorScannedExecutionRole: the enterprise spec is scanned, so its distribution
+// writes no parameter (winami build publishes it as the caller): it has no default
+// execution role and doctor has no execution-role check to fail. A role the spec names
+// is checked to exist and trust Image Builder, not for ssm:PutParameter: a role with
+// EC2ImageBuilderExecutionPolicy alone passes.
+func TestDoctorScannedExecutionRole(t *testing.T) {
+	w := newKMSWorld(t)
+	img := loadEnterprise(t)
+	if !img.PublishAfterScan() || img.Spec.Distribution.PublishParameter == "" || img.Spec.Build.ExecutionRole != "" {
+		t.Fatalf("enterprise spec: scanned %v, parameter %q, executionRole %q", img.PublishAfterScan(), img.Spec.Distribution.PublishParameter, img.Spec.Build.ExecutionRole)
+	}
+	if er := checksNamed(w.run(t, img), preflight.CheckExecutionRole); len(er) != 0 {
+		t.Errorf("execution-role checks: %+v", er)
+	}
+	w.executionRole(t, "scan-exec", ibuilder.ExecutionTrustPolicy, nil, ibuilder.ExecutionPolicy)
+	img = loadEnterprise(t, "    instanceProfile: EC2InstanceProfileForImageBuilder\n", "    instanceProfile: EC2InstanceProfileForImageBuilder\n    executionRole: scan-exec\n")
+	er := checksNamed(w.run(t, img), preflight.CheckExecutionRole)
+	if len(er) != 1 || er[0].Status != check.Pass || er[0].Message != "execution role scan-exec exists and trusts imagebuilder.amazonaws.com" {
+		t.Errorf("a named role without ssm:PutParameter: %+v", er)
 	}
 }

@@ -462,7 +462,7 @@ func (r *Resources) cfnExecutionRole() IAMRole {
 	for _, arn := range winib.ExecutionRolePolicies(part, r.DistributionConfiguration.Distributions) {
 		role.ManagedPolicyArns = append(role.ManagedPolicyArns, Sub{arn})
 	}
-	if p := img.Spec.Distribution.PublishParameter; p != "" {
+	if p := img.DistributedParameter(); p != "" {
 		doc := winib.PublishParameterPolicy(part, "${AWS::AccountId}", p, img.Spec.Distribution.Regions)
 		cd := CFNPolicyDocument{Version: doc.Version}
 		for _, st := range doc.Statement {

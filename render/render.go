@@ -533,10 +533,10 @@ func distribution(img *spec.WindowsImage, region string) types.Distribution {
 // target account for the Region": API Reference, SsmParameterConfiguration,
 // https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_SsmParameterConfiguration.html);
 // none when the image is scanned, since winami build publishes after the scan's verdict
-// (spec.WindowsImage.PublishAfterScan).
+// (spec.WindowsImage.DistributedParameter).
 func PublishConfigurations(img *spec.WindowsImage) []types.SsmParameterConfiguration {
-	p := img.Spec.Distribution.PublishParameter
-	if p == "" || img.PublishAfterScan() {
+	p := img.DistributedParameter()
+	if p == "" {
 		return nil
 	}
 	out := []types.SsmParameterConfiguration{{ParameterName: aws.String(p), DataType: types.SsmParameterDataTypeAwsEc2Image}}

@@ -450,15 +450,61 @@ func TestExecutionRole(t *testing.T) {
 		}
 	}
 
-	r, err = Render(loadSrc(t, strings.Replace(src, "/team/win/ami", "/imagebuilder/team/win", 1)), Options{})
+	// Under /imagebuilder/, or when the image is scanned (the distribution writes no
+	// parameter: winami build publishes it as the user), no execution role is rendered.
+	for what, s := range map[string]string{
+		"under /imagebuilder/": strings.Replace(src, "/team/win/ami", "/imagebuilder/team/win", 1),
+		"scanned":              strings.Replace(src, "  distribution:\n", "  build:\n    imageScanning: {enabled: true}\n  distribution:\n", 1),
+	} {
+		r, err = Render(loadSrc(t, s), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _ = r.Files()
+		for _, f := range files {
+			if strings.HasPrefix(f.Name, "iam-") || strings.Contains(string(f.Data), "xecutionRole") {
+				t.Errorf("%s: %s mentions an execution role", what, f.Name)
+			}
+		}
+	}
+}
+
+// TestScannedExplicitExecutionRole: a scanned image whose spec names an execution role
+// keeps it (created with EC2ImageBuilderExecutionPolicy, which is what Image Builder needs
+// to run the pipeline), but the role gets no ssm:PutParameter: its distribution writes no
+// parameter, so there is no iam-put-role-policy.json and the template's role has no
+// inline policy.
+func TestScannedExplicitExecutionRole(t *testing.T) {
+	src := base + "  build:\n    executionRole: team-ib-exec\n    imageScanning: {enabled: true}\n  distribution:\n    regions: [us-west-2, us-east-1]\n    publishParameter: /team/win/ami\n"
+	r, err := Render(loadSrc(t, src), Options{AccountID: "123456789012"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ = r.Files()
+	if got := aws.ToString(r.ImagePipeline.ExecutionRole); got != "team-ib-exec" || r.ExecutionRole == nil || r.ExecutionRole.PutRolePolicy != nil {
+		t.Fatalf("pipeline executionRole %q, role %+v", got, r.ExecutionRole)
+	}
+	files, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iamFiles []string
+	cfn := ""
 	for _, f := range files {
-		if strings.HasPrefix(f.Name, "iam-") || strings.Contains(string(f.Data), "xecutionRole") {
-			t.Errorf("under /imagebuilder/: %s mentions an execution role", f.Name)
+		if strings.HasPrefix(f.Name, "iam-") {
+			iamFiles = append(iamFiles, f.Name)
 		}
+		if f.Name == "cloudformation.yaml" {
+			cfn = string(f.Data)
+		}
+		if strings.Contains(string(f.Data), "ssm:PutParameter") || strings.Contains(string(f.Data), "winami-publish-parameter") {
+			t.Errorf("%s grants ssm:PutParameter", f.Name)
+		}
+	}
+	if strings.Join(iamFiles, " ") != "iam-create-role.json iam-attach-role-policy-EC2ImageBuilderExecutionPolicy.json" {
+		t.Errorf("iam files %v", iamFiles)
+	}
+	if !strings.Contains(cfn, "RoleName: team-ib-exec") || strings.Contains(cfn, "      Policies:") {
+		t.Errorf("cloudformation.yaml's execution role:\n%s", cfn)
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 // ExecutionRole is the image pipeline's execution role as IAM requests, in the order
 // they are made: the role trusted by Image Builder, the AWS managed policies
 // (winib.ExecutionRolePolicies), and the inline policy that lets it publish the AMI id
-// (winib.PublishParameterPolicy; nil without spec.distribution.publishParameter).
+// (winib.PublishParameterPolicy; nil when the distribution writes no parameter: without
+// spec.distribution.publishParameter, or when the image is scanned and winami build
+// publishes, spec.WindowsImage.DistributedParameter).
 // winami plan/apply --create-roles make the same calls.
 type ExecutionRole struct {
 	// Name and Path are the role's (Path "/" unless spec.build.executionRole is an ARN with one).
@@ -50,7 +52,7 @@ func executionRole(img *spec.WindowsImage, account string, dists []types.Distrib
 		e.AttachRolePolicies = append(e.AttachRolePolicies, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)})
 		e.ManagedPolicies = append(e.ManagedPolicies, arn[len("arn:"+part+":iam::aws:policy/"):])
 	}
-	if p := img.Spec.Distribution.PublishParameter; p != "" {
+	if p := img.DistributedParameter(); p != "" {
 		doc := winib.PublishParameterPolicy(part, account, p, img.Spec.Distribution.Regions)
 		e.PutRolePolicy = &iam.PutRolePolicyInput{
 			RoleName:       aws.String(name),

@@ -39,7 +39,7 @@ func (img *WindowsImage) Default() {
 	if s.Build.InstanceProfile == "" {
 		s.Build.InstanceProfile = DefaultInstanceProfile
 	}
-	if s.Build.ExecutionRole == "" && NeedsExecutionRole(s.Distribution.PublishParameter) && img.Metadata.Name != "" {
+	if s.Build.ExecutionRole == "" && img.NeedsExecutionRole() && img.Metadata.Name != "" {
 		s.Build.ExecutionRole = DefaultExecutionRole(img.Metadata.Name)
 	}
 	if s.Build.TerminateOnFailure == nil {
@@ -72,9 +72,29 @@ func (img *WindowsImage) Default() {
 
 func ptr[T any](v T) *T { return &v }
 
-// NeedsExecutionRole tells whether publishing the AMI id to the SSM parameter p needs a
-// pipeline execution role. Without one, Image Builder distributes as its service-linked
-// role, whose AWS managed policy AWSServiceRoleForImageBuilder (v25) allows
+// DistributedParameter is the SSM parameter that Image Builder's distribution itself
+// writes: spec.distribution.publishParameter, except when the image is scanned
+// (PublishAfterScan), when the distribution writes none and winami build publishes as the
+// user after the scan's verdict; "" for none. It is the one rule for what the pipeline's
+// execution role must be allowed to write (NeedsExecutionRole, and the inline
+// ssm:PutParameter policy render and apply --create-roles give the role).
+func (img *WindowsImage) DistributedParameter() string {
+	return DistributedParameter(img.Spec.Distribution.PublishParameter, img.PublishAfterScan())
+}
+
+// DistributedParameter is WindowsImage.DistributedParameter for a published parameter p
+// ("" for none) and whether the image is scanned (imagebuilder.Desired carries both).
+func DistributedParameter(p string, scanned bool) string {
+	if scanned {
+		return ""
+	}
+	return p
+}
+
+// NeedsExecutionRole tells whether the pipeline needs an execution role to write the
+// parameter its distribution writes (DistributedParameter), and so whether
+// spec.build.executionRole has a default. Without one, Image Builder distributes as its
+// service-linked role, whose AWS managed policy AWSServiceRoleForImageBuilder (v25) allows
 // ssm:GetParameter and ssm:PutParameter only on arn:aws:ssm:*:*:parameter/imagebuilder/*
 // (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSServiceRoleForImageBuilder.html).
 // Any other name needs an Image Builder execution role allowed ssm:PutParameter on the
@@ -82,12 +102,15 @@ func ptr[T any](v T) *T { return &v }
 // SSM output parameters",
 // https://docs.aws.amazon.com/imagebuilder/latest/userguide/cr-upd-ami-distribution-settings.html#ami-distribution-prereqs-ssm-param).
 // Parameter names and ARN resource matching are case-sensitive, so /ImageBuilder/ needs one too.
-func NeedsExecutionRole(p string) bool {
+// A scanned image's distribution writes no parameter (winami build publishes as the user),
+// so it needs none: no role is created only to hold rights nobody uses.
+func (img *WindowsImage) NeedsExecutionRole() bool {
+	p := img.DistributedParameter()
 	return p != "" && !strings.HasPrefix(p, ServiceLinkedParameterPrefix)
 }
 
 // DefaultExecutionRole is the role name spec.build.executionRole defaults to for an
-// image named name, when the published parameter needs an execution role.
+// image named name, when the pipeline needs an execution role (NeedsExecutionRole).
 func DefaultExecutionRole(name string) string { return name + ExecutionRoleSuffix }
 
 // RoleName returns the role name in an IAM role name or role ARN

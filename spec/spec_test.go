@@ -291,6 +291,20 @@ func TestExecutionRoleDefault(t *testing.T) {
 	if img, errs := load(t, explicit); errs != nil || img.Spec.Build.ExecutionRole != "arn:aws-us-gov:iam::111122223333:role/ops/ib-exec" {
 		t.Errorf("explicit role: %v %v", img, errs)
 	}
+	// A scanned image's distribution writes no parameter (winami build publishes it), so
+	// there is no default role; one the spec names is kept.
+	scanned := strings.Replace(good, "  distribution:\n", "  build:\n    imageScanning: {enabled: true}\n  distribution:\n", 1)
+	if img, errs := load(t, scanned); errs != nil || img.Spec.Build.ExecutionRole != "" || img.NeedsExecutionRole() || img.DistributedParameter() != "" ||
+		img.Spec.Distribution.PublishParameter != "/winami/prod/image_id" {
+		t.Errorf("scanned: %v %+v", errs, img)
+	}
+	scannedExplicit := strings.Replace(good, "  distribution:\n", "  build:\n    imageScanning: {enabled: true}\n    executionRole: ib-exec\n  distribution:\n", 1)
+	if img, errs := load(t, scannedExplicit); errs != nil || img.Spec.Build.ExecutionRole != "ib-exec" || img.DistributedParameter() != "" {
+		t.Errorf("scanned, explicit role: %v %+v", errs, img)
+	}
+	if img, _ := load(t, good); img == nil || img.DistributedParameter() != "/winami/prod/image_id" || !img.NeedsExecutionRole() {
+		t.Error("unscanned: the distribution writes the parameter")
+	}
 	if RoleName("arn:aws:iam::111122223333:role/ops/ib-exec") != "ib-exec" || RoleName("ib-exec") != "ib-exec" {
 		t.Error("RoleName")
 	}

@@ -37,7 +37,7 @@ const (
 	// ExecutionRoleSuffix is appended to metadata.name to name the default execution role.
 	ExecutionRoleSuffix = "-imagebuilder-execution"
 	// ServiceLinkedParameterPrefix is the only SSM parameter path that Image Builder's
-	// service-linked role may write (see NeedsExecutionRole).
+	// service-linked role may write (see WindowsImage.NeedsExecutionRole).
 	ServiceLinkedParameterPrefix = "/imagebuilder/"
 	// BuildDateVariable is the Image Builder variable that makes each AMI name unique.
 	BuildDateVariable = "{{imagebuilder:buildDate}}"
@@ -131,8 +131,10 @@ type Build struct {
 	InstanceProfile string `json:"instanceProfile,omitempty"`
 	// ExecutionRole is the IAM role (name or ARN) Image Builder assumes to run the
 	// pipeline's workflow instead of its service-linked role. It defaults to
-	// "<metadata.name>-imagebuilder-execution" when spec.distribution.publishParameter is
-	// outside /imagebuilder/ (see DefaultExecutionRole); otherwise there is no default.
+	// "<metadata.name>-imagebuilder-execution" when the distribution writes
+	// spec.distribution.publishParameter outside /imagebuilder/ — not when the image is
+	// scanned, since winami build then publishes (see NeedsExecutionRole); otherwise there
+	// is no default.
 	ExecutionRole string `json:"executionRole,omitempty"`
 	// RootVolumeSize is GiB (30..16384) or auto (the default).
 	RootVolumeSize RootVolumeSize `json:"rootVolumeSize"`

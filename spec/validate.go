@@ -355,7 +355,7 @@ func checkExecutionRole(c *collector, img *WindowsImage) {
 		return
 	}
 	d := img.Spec.Distribution.PublishParameter
-	if NeedsExecutionRole(d) && r == DefaultExecutionRole(img.Metadata.Name) {
+	if img.NeedsExecutionRole() && r == DefaultExecutionRole(img.Metadata.Name) {
 		why := fmt.Sprintf("%d characters, and IAM role names are at most 64", len(r))
 		if len(r) <= 64 {
 			why = "IAM role names have only letters, digits and +=,.@_- (no spaces)"

@@ -14,17 +14,15 @@ import (
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/internal/awsfixture"
-	"github.com/winami/winami/spec"
 )
 
 // enterpriseBuildWorld is the sandbox with a second account, prepared as the example's
 // header says (enterpriseWorld: the target account's role from iam-policy --for
-// target-account, the keys, the log bucket, the instance role's log policy), plus the
-// execution role apply would create.
+// target-account, the keys, the log bucket, the instance role's log policy). The example
+// is scanned, so its pipeline has no execution role to create.
 func enterpriseBuildWorld(t *testing.T) *awsemu.Server {
 	t.Helper()
 	srv := useEmulator(t, buildClock(), emulator.WithPeerAccounts(emulator.SandboxPeerAccount))
-	createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
 	enterpriseWorld(t, srv)
 	return srv
 }

@@ -23,7 +23,10 @@ import (
 	"github.com/winami/winami/spec"
 )
 
-// writeScanningSpec writes the build spec with spec.build.imageScanning enabled.
+// writeScanningSpec writes the build spec with spec.build.imageScanning enabled. Its
+// distribution then writes no parameter, so spec.build.executionRole has no default; the
+// spec's Fast Launch without a launch template still needs a role with
+// EC2FastLaunchFullAccess, so it names the one useBuildWorld creates.
 func writeScanningSpec(t *testing.T, dir string) string {
 	t.Helper()
 	f := writeSpec(t, dir, appV1, "EC2InstanceProfileForImageBuilder")
@@ -37,7 +40,7 @@ func withScan(t *testing.T, f string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.Replace(string(b), "    rootVolumeSize: auto\n", "    rootVolumeSize: auto\n    imageScanning: {enabled: true}\n", 1)
+	s := strings.Replace(string(b), "    rootVolumeSize: auto\n", "    rootVolumeSize: auto\n    imageScanning: {enabled: true}\n    executionRole: "+spec.DefaultExecutionRole("cli-win2022")+"\n", 1)
 	if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ func TestDoctorCommandKMSAndLogBucket(t *testing.T) {
 	t.Parallel()
 	srv := useEmulator(t)
 	ctx := context.Background()
-	createExecutionRole(t, srv, "ent-win2022-imagebuilder-execution", "/winami/ent-win2022/image_id", "us-east-1", "us-west-2")
 	for _, r := range []string{"us-east-1", "us-west-2"} {
 		k := kms.NewFromConfig(awstest.SDKConfig(srv.URL(), r))
 		out, err := k.CreateKey(ctx, &kms.CreateKeyInput{})

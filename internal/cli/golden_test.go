@@ -65,7 +65,9 @@ var goldenCommands = []goldenCommand{
 		// The enterprise example applied (in the world its comments ask for), then changed:
 		// another alias for the root volume's key (a new recipe version) and for the copy key
 		// in us-west-2, another log prefix, no topic, no scanning (the distribution
-		// publishes in both accounts again).
+		// publishes in both accounts again, so the pipeline gets the default execution
+		// role, which the scanned example has none of; it exists here, as an administrator
+		// would have made it, so that plan's preflight passes).
 		srv := useEmulator(t, emulator.WithClock(awsemu.NewManualClock(goldenClock)), emulator.WithPeerAccounts(emulator.SandboxPeerAccount))
 		createExecutionRole(t, srv, spec.DefaultExecutionRole("enterprise-win2022"), "/winami/enterprise-win2022/image_id", "us-east-1", "us-west-2")
 		enterpriseWorld(t, srv)
