@@ -342,17 +342,27 @@ func (s *Service) createBucket(w http.ResponseWriter, r *awsemu.Request) *apiErr
 	return nil
 }
 
-// headBucket answers 200 with the bucket's region, 404 or 403 without a body.
-// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
-func (s *Service) headBucket(w http.ResponseWriter, r *awsemu.Request) *apiError {
-	name, _ := target(r)
+// authorizedBucket finds the bucket a request names and checks that the caller may call
+// action on it (resource the bucket's ARN followed by suffix, "/key" for an object).
+func (s *Service) authorizedBucket(r *awsemu.Request, name, action, suffix string) (*bucket, *apiError) {
 	s.mu.Lock()
 	b, e := s.bucketOf(name)
 	s.mu.Unlock()
 	if e != nil {
-		return e
+		return nil, e
 	}
-	if e := s.authorize(r, "s3:ListBucket", "arn:aws:s3:::"+name); e != nil {
+	if e := s.authorize(r, action, "arn:aws:s3:::"+name+suffix); e != nil {
+		return nil, e
+	}
+	return b, nil
+}
+
+// headBucket answers 200 with the bucket's region, 404 or 403 without a body.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+func (s *Service) headBucket(w http.ResponseWriter, r *awsemu.Request) *apiError {
+	name, _ := target(r)
+	b, e := s.authorizedBucket(r, name, "s3:ListBucket", "")
+	if e != nil {
 		return e
 	}
 	if b.region != r.Region {
@@ -389,13 +399,8 @@ func (s *Service) deleteBucket(w http.ResponseWriter, r *awsemu.Request) *apiErr
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
 func (s *Service) getBucketLocation(w http.ResponseWriter, r *awsemu.Request) *apiError {
 	name, _ := target(r)
-	s.mu.Lock()
-	b, e := s.bucketOf(name)
-	s.mu.Unlock()
+	b, e := s.authorizedBucket(r, name, "s3:GetBucketLocation", "")
 	if e != nil {
-		return e
-	}
-	if e := s.authorize(r, "s3:GetBucketLocation", "arn:aws:s3:::"+name); e != nil {
 		return e
 	}
 	lc := b.region
