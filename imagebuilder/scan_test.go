@@ -73,12 +73,7 @@ func (e *env) parameterIn(t *testing.T, region string) string {
 // the parameter is written in no region. The same findings without FailOn publish.
 func TestScanGateBlocks(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, 1, nil)
-	d := scanning(e.publishing(t, desired(t, aspnet)))
-	p, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, d, p := appliedScanning(t)
 	e.seedFindings(t, p.PipelineARN, "CRITICAL", "HIGH", "CRITICAL", "LOW", "LOW", "LOW", "MEDIUM", "INFORMATIONAL", "UNTRIAGED")
 	opts := buildOpts()
 	opts.FailOn = imagebuilder.FailOnCritical
@@ -140,12 +135,7 @@ func TestScanGateBlocks(t *testing.T) {
 // TestScanGateBelowLevel: findings below the level publish; FailOn high counts HIGH.
 func TestScanGateBelowLevel(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, 1, nil)
-	d := scanning(e.publishing(t, desired(t, aspnet)))
-	p, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, d, p := appliedScanning(t)
 	e.seedFindings(t, p.PipelineARN, "HIGH", "MEDIUM")
 	opts := buildOpts()
 	opts.FailOn = imagebuilder.FailOnCritical
@@ -206,12 +196,7 @@ func TestScanFindingsPagedAndThrottled(t *testing.T) {
 // the scan and publishes the image's AMIs.
 func TestScanGateConverges(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, 1, nil)
-	d := scanning(e.publishing(t, desired(t, aspnet)))
-	p, err := imagebuilder.Apply(ctx, e.clients, d, imagebuilder.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, d, p := appliedScanning(t)
 	e.seedFindings(t, p.PipelineARN, "MEDIUM")
 	killed, kill := context.WithCancel(ctx)
 	defer kill()
@@ -321,4 +306,17 @@ func TestBuildFailedS3Logs(t *testing.T) {
 			t.Errorf("no log object under %s; written: %v", want, bucket.keys)
 		}
 	}
+}
+
+// appliedScanning applies, in a fresh world, a pipeline that scans its image and publishes
+// the parameter (the spec with aspnet cached): the start of the scan gate's tests.
+func appliedScanning(t *testing.T) (*env, *imagebuilder.Desired, *imagebuilder.Plan) {
+	t.Helper()
+	e := newEnv(t, 1, nil)
+	d := scanning(e.publishing(t, desired(t, aspnet)))
+	p, err := imagebuilder.Apply(context.Background(), e.clients, d, imagebuilder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, d, p
 }
