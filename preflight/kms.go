@@ -125,13 +125,56 @@ func imageBuilderUser(img *spec.WindowsImage, account string) keyUser {
 // let them), and that its key policy or grants let each of its users make EBS use it.
 func (d *Doctor) kmsKeys(ctx context.Context, img *spec.WindowsImage, account string) []check.Check {
 	var out []check.Check
+	apis := map[string]awsapi.KMS{}
 	for _, k := range specKeys(img, account) {
-		out = append(out, d.kmsKey(ctx, k, account))
+		out = append(out, d.kmsKey(ctx, k, account, apis))
 	}
 	return out
 }
 
-func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Check {
+// readOnce is a KMS client that answers a read it has made before from memory: a spec
+// names the build region's key in two fields (spec.build.encryption.kmsKeyId and
+// spec.distribution.kmsKeyIds.<build region>), each checked with its own users, and the
+// key, its policy and its grants are read once for both.
+type readOnce struct {
+	api  awsapi.KMS
+	memo map[string]memoed
+}
+
+type memoed struct {
+	out any
+	err error
+}
+
+// remember answers key from memory, or calls call and remembers its answer.
+func remember[T any](r *readOnce, key string, call func() (T, error)) (T, error) {
+	if m, ok := r.memo[key]; ok {
+		out, _ := m.out.(T)
+		return out, m.err
+	}
+	out, err := call()
+	r.memo[key] = memoed{out, err}
+	return out, err
+}
+
+// DescribeKey describes a key once per key id.
+func (r *readOnce) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, opts ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	return remember(r, "DescribeKey\x00"+aws.ToString(in.KeyId), func() (*kms.DescribeKeyOutput, error) { return r.api.DescribeKey(ctx, in, opts...) })
+}
+
+// GetKeyPolicy reads a key's policy once per key and policy name.
+func (r *readOnce) GetKeyPolicy(ctx context.Context, in *kms.GetKeyPolicyInput, opts ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
+	return remember(r, "GetKeyPolicy\x00"+aws.ToString(in.KeyId)+"\x00"+aws.ToString(in.PolicyName), func() (*kms.GetKeyPolicyOutput, error) { return r.api.GetKeyPolicy(ctx, in, opts...) })
+}
+
+// ListGrants lists a page of a key's grants once per key and marker.
+func (r *readOnce) ListGrants(ctx context.Context, in *kms.ListGrantsInput, opts ...func(*kms.Options)) (*kms.ListGrantsOutput, error) {
+	return remember(r, "ListGrants\x00"+aws.ToString(in.KeyId)+"\x00"+aws.ToString(in.Marker), func() (*kms.ListGrantsOutput, error) { return r.api.ListGrants(ctx, in, opts...) })
+}
+
+// kmsKey checks one field's key; apis holds the region's KMS client that reads each key once
+// (readOnce), made on first use.
+func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string, apis map[string]awsapi.KMS) check.Check {
 	region := k.Region
 	if r := arnRegion(k.ID); r != "" {
 		region = r
@@ -144,7 +187,11 @@ func (d *Doctor) kmsKey(ctx context.Context, k specKey, account string) check.Ch
 		return fail(fmt.Sprintf("is in %s, not %s: a key encrypts only in its own region", region, k.Region),
 			fmt.Sprintf("name a key of %s (aws kms create-key --region %s)", k.Region, k.Region))
 	}
-	api := d.Clients.KMS(region)
+	api := apis[region]
+	if api == nil {
+		api = &readOnce{api: d.Clients.KMS(region), memo: map[string]memoed{}}
+		apis[region] = api
+	}
 	desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.ID)})
 	switch {
 	case err != nil && awsapi.ErrorCode(err) == "NotFoundException":
