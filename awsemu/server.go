@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,11 +76,14 @@ type Server struct {
 	IAM IAMStore
 	KMS KMSStore
 	S3  S3Store
+	// AutoScaling is Auto Scaling's state, for EKS managed node groups.
+	AutoScaling AutoScalingStore
 
 	accounts *accounts // shared by the server and its peers
 
 	mu       sync.RWMutex
 	services map[string]Service
+	tickers  []Ticker                // registered services that implement Ticker, in order
 	controls map[string]http.Handler // control paths services add (HandleControl)
 	reqSeq   uint64
 	httpSrv  *http.Server
@@ -104,7 +108,27 @@ func NewServer() *Server {
 func (s *Server) Register(svc Service) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old, ok := s.services[svc.Name()].(Ticker); ok {
+		s.tickers = slices.DeleteFunc(s.tickers, func(t Ticker) bool { return t == old })
+	}
 	s.services[svc.Name()] = svc
+	if t, ok := svc.(Ticker); ok {
+		s.tickers = append(s.tickers, t)
+	}
+}
+
+// tick moves every Ticker of the world to now (see Ticker).
+func (s *Server) tick() {
+	s.mu.RLock()
+	tickers := s.tickers
+	s.mu.RUnlock()
+	if len(tickers) == 0 {
+		return
+	}
+	now := s.Clock.Now().UTC()
+	for _, t := range tickers {
+		t.Tick(now)
+	}
 }
 
 // HandleControl adds a control path a service answers, ControlPrefix+name (e.g.
@@ -211,6 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", r.ID)
+	world.tick()
 	op := svc.Operation(r)
 	if fault := s.Faults.before(r.Service, op, r.Region); fault != nil {
 		if fault.delay > 0 {

@@ -305,3 +305,133 @@ type S3Store interface {
 	// PutObject writes an object as principalARN; an error when the bucket does not exist.
 	PutObject(bucket, key string, body []byte, principalARN string) error
 }
+
+// Instance is an EC2 instance as other services (Auto Scaling) see it.
+type Instance struct {
+	ID               string
+	Region           string
+	OwnerID          string
+	ImageID          string
+	InstanceType     string
+	AvailabilityZone string
+	SubnetID         string
+	// State is the EC2 state name: pending, running, shutting-down, terminated, stopping,
+	// stopped.
+	State      string
+	LaunchTime time.Time
+	// LaunchTemplateID and LaunchTemplateVersion (a number) are the template version the
+	// instance was launched from, "" when none.
+	LaunchTemplateID      string
+	LaunchTemplateVersion string
+	Tags                  map[string]string
+}
+
+// InstanceLaunch is one instance Auto Scaling (or EKS, through its group) asks EC2 to
+// launch: a launch template version, optionally overridden by a mixed instances policy.
+type InstanceLaunch struct {
+	Region  string
+	Account string
+	// LaunchTemplateID or LaunchTemplateName names the template; LaunchTemplateVersion is
+	// "$Default", "$Latest" or a number ("" means $Default).
+	LaunchTemplateID      string
+	LaunchTemplateName    string
+	LaunchTemplateVersion string
+	// ImageID and InstanceType, when set, replace the template's (a mixed instances
+	// policy override). An ImageId of resolve:ssm:<parameter> is resolved at launch.
+	ImageID      string
+	InstanceType string
+	// SubnetID, else AvailabilityZone (the default subnet there), places the instance.
+	SubnetID         string
+	AvailabilityZone string
+	// Tags go on the instance (Auto Scaling's propagated tags and aws:autoscaling:groupName).
+	Tags map[string]string
+}
+
+// InstanceStore is implemented by the EC2Store of a server whose EC2 service can launch
+// and terminate instances for other services (Auto Scaling). Auto Scaling reaches it with
+// a type assertion on Server.EC2.
+type InstanceStore interface {
+	// LaunchInstance launches one instance as RunInstances would with the template, and
+	// returns it (state pending). Its errors carry the EC2 error code as RunInstances
+	// would answer (an *APIError).
+	LaunchInstance(l InstanceLaunch) (Instance, error)
+	// Instance returns an instance of region by id, terminated ones included while EC2
+	// still describes them.
+	Instance(region, id string) (Instance, bool)
+	// TerminateInstance terminates an instance as TerminateInstances would.
+	TerminateInstance(region, id string) error
+}
+
+// AutoScalingGroup is an Auto Scaling group as other services (EKS managed node groups)
+// see it and create it.
+type AutoScalingGroup struct {
+	Name            string
+	Region          string
+	MinSize         int64
+	MaxSize         int64
+	DesiredCapacity int64
+	// LaunchTemplateID and LaunchTemplateVersion ("$Default", "$Latest" or a number).
+	LaunchTemplateID      string
+	LaunchTemplateVersion string
+	// SubnetIDs (VPCZoneIdentifier) and the zones they are in.
+	SubnetIDs         []string
+	AvailabilityZones []string
+	// Tags propagate to the instances.
+	Tags      map[string]string
+	Instances []AutoScalingInstance
+}
+
+// AutoScalingInstance is an instance of a group, as DescribeAutoScalingGroups lists it.
+type AutoScalingInstance struct {
+	ID                    string
+	AvailabilityZone      string
+	LifecycleState        string // Pending, InService, Terminating, Terminated, …
+	HealthStatus          string // Healthy, Unhealthy
+	LaunchTemplateVersion string
+}
+
+// InstanceRefreshSpec is how a caller that is not the Auto Scaling API (an EKS node group
+// update) replaces a group's instances: the rolling replacement of StartInstanceRefresh.
+type InstanceRefreshSpec struct {
+	MinHealthyPercentage int
+	MaxHealthyPercentage int
+	InstanceWarmup       time.Duration
+	// Hidden keeps the refresh out of DescribeInstanceRefreshes (EKS replaces its node
+	// groups' instances without an instance refresh the account can see).
+	Hidden bool
+}
+
+// InstanceRefreshInfo is the state of a refresh.
+type InstanceRefreshInfo struct {
+	ID                 string
+	Status             string // Pending, InProgress, Successful, Failed, Cancelling, Cancelled, …
+	StatusReason       string
+	PercentageComplete int
+	InstancesToUpdate  int
+}
+
+// AutoScalingStore is what other services (EKS) need of Auto Scaling's state.
+type AutoScalingStore interface {
+	// CreateGroup creates a group as CreateAutoScalingGroup would, for account.
+	CreateGroup(account string, g AutoScalingGroup) error
+	// Group returns a group with its instances.
+	Group(region, name string) (AutoScalingGroup, bool)
+	// UpdateGroup changes a group as UpdateAutoScalingGroup would (fields left zero or
+	// "" are unchanged).
+	UpdateGroup(g AutoScalingGroup) error
+	// DeleteGroup deletes a group and terminates its instances (ForceDelete).
+	DeleteGroup(region, name string) error
+	// StartInstanceRefresh starts replacing the instances that do not run the group's
+	// launch template version; InstanceRefresh tells how far it is.
+	StartInstanceRefresh(region, name string, spec InstanceRefreshSpec) (string, error)
+	InstanceRefresh(region, name, id string) (InstanceRefreshInfo, bool)
+}
+
+// Ticker is implemented by a service whose state moves with the clock on its own (Auto
+// Scaling capacity and instance refreshes, EKS node group updates). Before serving any
+// request, the server calls Tick of every registered Ticker of the world that answers, in
+// registration order, outside any service's lock, so that a caller that only reads EC2
+// sees the instances a group launched. Tick must be cheap when nothing is due.
+type Ticker interface {
+	Tick(now time.Time)
+}
