@@ -185,6 +185,6 @@ type TargetResult struct {
 
 // ensure the signatures the helpers implement stay the contract.
 var (
-	_ func(context.Context, DiscoverOptions) (*Plan, error)      = Discover
+	_ func(context.Context, DiscoverOptions) (*Plan, error)     = Discover
 	_ func(context.Context, *Plan, RunOptions) (*Result, error) = Run
 )
