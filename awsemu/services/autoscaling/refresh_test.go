@@ -69,7 +69,9 @@ func TestInstanceRefreshPausesAtCheckpointAndRollsBack(t *testing.T) {
 	wantError(t, err, "ValidationError", "An active instance refresh with a desired configuration exists.")
 
 	// The first checkpoint: one of four replaced (and warmed up), then the refresh waits.
-	w.step(10*time.Second, 30, func() bool { return strings.Contains(aws.ToString(w.refreshOf("canary").StatusReason), "Checkpoint 25% reached") })
+	w.step(10*time.Second, 30, func() bool {
+		return strings.Contains(aws.ToString(w.refreshOf("canary").StatusReason), "Checkpoint 25% reached")
+	})
 	r := w.refreshOf("canary")
 	if aws.ToString(r.InstanceRefreshId) != aws.ToString(started.InstanceRefreshId) || r.Status != types.InstanceRefreshStatusInProgress ||
 		aws.ToInt32(r.PercentageComplete) != 25 || aws.ToInt32(r.InstancesToUpdate) != 3 {
@@ -160,7 +162,9 @@ func TestInstanceRefreshLaunchesBeforeTerminatingAndSucceeds(t *testing.T) {
 		Preferences:          &types.RefreshPreferences{MinHealthyPercentage: aws.Int32(50), CheckpointPercentages: []int32{50, 100}}}); err != nil {
 		t.Fatal(err)
 	}
-	w.step(10*time.Second, 30, func() bool { return strings.Contains(aws.ToString(w.refreshOf("surge").StatusReason), "Checkpoint 50% reached") })
+	w.step(10*time.Second, 30, func() bool {
+		return strings.Contains(aws.ToString(w.refreshOf("surge").StatusReason), "Checkpoint 50% reached")
+	})
 	if r := w.refreshOf("surge"); aws.ToInt32(r.Preferences.CheckpointDelay) != 3600 {
 		t.Errorf("default CheckpointDelay %d, want 3600", aws.ToInt32(r.Preferences.CheckpointDelay))
 	}
