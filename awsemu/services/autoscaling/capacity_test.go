@@ -315,3 +315,22 @@ func TestResolveSSMAtLaunchAndFailedLaunches(t *testing.T) {
 	}
 	t.Fatal("no replacement launched")
 }
+
+func TestHugeCapacityGrowsOverRequests(t *testing.T) {
+	w := newWorld(t)
+	w.template("many", w.image("win-1"))
+	_, err := w.as.CreateAutoScalingGroup(w.ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("many"),
+		MinSize: aws.Int32(-1), MaxSize: aws.Int32(1000), AvailabilityZones: []string{"us-east-1a"},
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("many")}})
+	wantError(t, err, "ValidationError", "Value '-1' at 'minSize' failed to satisfy constraint")
+	if _, err := w.as.CreateAutoScalingGroup(w.ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("many"),
+		MinSize: aws.Int32(0), MaxSize: aws.Int32(1000), DesiredCapacity: aws.Int32(1000), AvailabilityZones: []string{"us-east-1a"},
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("many")}}); err != nil {
+		t.Fatal(err)
+	}
+	// One request launches a bounded number (the service is not held for the whole group).
+	if n := len(w.group("many").Instances); n == 0 || n >= 1000 {
+		t.Fatalf("first request: %d instances", n)
+	}
+	w.step(time.Second, 5, func() bool { return len(w.group("many").Instances) == 1000 })
+}
