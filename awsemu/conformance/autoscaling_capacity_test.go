@@ -144,7 +144,7 @@ func asgCapacityScenario(t *testing.T, ep string, settle func()) *record {
 	r.add("terminate unknown instance: %s", outcome(t, ep, region, "autoscaling", "terminate-instance-in-auto-scaling-group", "--instance-id", "i-0123456789abcdef0", "--no-should-decrement-desired-capacity"))
 
 	before := ins[0].InstanceId
-	awstest.CLIJSON(t, ep, region, nil, "autoscaling", "set-instance-health", "--instance-id", before, "--health-status", "Unhealthy")
+	r.add("set-instance-health: %s", outcome(t, ep, region, "autoscaling", "set-instance-health", "--instance-id", before, "--health-status", "Unhealthy"))
 	settle()
 	desired, ins = group()
 	replaced := len(ins) == 1 && ins[0].InstanceId != before
@@ -185,6 +185,7 @@ func TestAutoScalingCapacityWithTheAWSCLI(t *testing.T) {
 		"terminated with decrement: desired 1 instances [InService/Healthy]",
 		"terminate below min: ValidationError",
 		"terminate unknown instance: ValidationError",
+		"set-instance-health: ok",
 		"unhealthy instance replaced: true desired 1 instances [InService/Healthy]",
 		"delete with instances: ResourceInUse",
 		"force delete: instance terminated",

@@ -299,8 +299,11 @@ func (src source) template() (templateSpec, override, bool) {
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html
 func (s *Service) launch(region string, g *group, src source, now time.Time, store awsemu.InstanceStore) (*member, error) {
 	t, o, _ := src.template()
-	l := awsemu.InstanceLaunch{Region: region, Account: g.account, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name,
+	l := awsemu.InstanceLaunch{Region: region, Account: g.account, LaunchTemplateID: t.ID,
 		LaunchTemplateVersion: t.Version, ImageID: o.ImageID, InstanceType: o.InstanceType, Tags: map[string]string{}}
+	if t.ID == "" {
+		l.LaunchTemplateName = t.Name
+	}
 	for _, tg := range g.Tags.Members {
 		if tg.PropagateAtLaunch {
 			l.Tags[tg.Key] = tg.Value

@@ -29,7 +29,7 @@ func (s *Service) CreateGroup(account string, g awsemu.AutoScalingGroup) error {
 		return &awsemu.APIError{Code: "ValidationError", Message: "At least one Availability Zone or VPC Subnet is required."}
 	}
 	t := &templateSpec{ID: g.LaunchTemplateID, Version: g.LaunchTemplateVersion}
-	if aerr := s.checkTemplateExists(g.Region, *t); aerr != nil {
+	if aerr := s.checkTemplateExists(g.Region, t); aerr != nil {
 		return &awsemu.APIError{Code: aerr.code, Message: aerr.message}
 	}
 	if account == "" {
@@ -114,7 +114,7 @@ func (s *Service) UpdateGroup(u awsemu.AutoScalingGroup) error {
 		if u.LaunchTemplateVersion != "" {
 			t.Version = u.LaunchTemplateVersion
 		}
-		if aerr := s.checkTemplateExists(u.Region, t); aerr != nil {
+		if aerr := s.checkTemplateExists(u.Region, &t); aerr != nil {
 			return &awsemu.APIError{Code: aerr.code, Message: aerr.message}
 		}
 		g.setSource(source{LaunchTemplate: &t})
