@@ -87,4 +87,13 @@ func TestLaunchTemplateWriter(t *testing.T) {
 	if !ok || tpl.Tags["eks:nodegroup-name"] != "ng" || tpl.LatestVersion != 2 || tpl.DefaultVersion != 1 {
 		t.Fatalf("template %+v", tpl)
 	}
+	if err := wr.DeleteLaunchTemplate("us-east-1", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.svc.LaunchTemplate("us-east-1", id); ok {
+		t.Fatal("deleted template still there")
+	}
+	if err := wr.DeleteLaunchTemplate("us-east-1", id); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("deleting again: %v", err)
+	}
 }
