@@ -855,7 +855,7 @@ func (d *discoverer) describeChanges() {
 			}
 		}
 		if t.Capacity == 0 && t.Kind != KindKarpenter {
-			t.Change += " (no instances now: only the launch template moves)"
+			t.Change += " (no instances now)"
 		}
 	}
 }
