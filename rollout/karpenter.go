@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -22,8 +23,8 @@ const NodeClassTag = "karpenter.k8s.aws/ec2nodeclass"
 
 // moveKarpenter moves a Karpenter EC2NodeClass: one that follows the published parameter
 // needs no write (the parameter moved at build time; Karpenter's drift replaces its
-// nodes); one that pins an AMI gets amiSelectorTerms [{id: To}] (run only calls this with
-// --yes). Then rollout waits until no instance of the NodeClass runs another AMI (none at
+// nodes); one that pins an AMI gets its id terms naming From changed to To (run only
+// calls this with --yes). Then rollout waits until no instance of the NodeClass runs another AMI (none at
 // all: nothing to wait for) and gates the new ones.
 func (r *runner) moveKarpenter(ctx context.Context, m *move) error {
 	t := m.t
@@ -107,17 +108,35 @@ func (r *runner) pinNodeClass(ctx context.Context, m *move) error {
 	if err != nil {
 		return fmt.Errorf("reading EC2NodeClass %s's amiSelectorTerms: %w", m.t.Name, err)
 	}
-	want := []any{map[string]any{"id": m.to}}
-	if len(terms) == 1 {
-		if t, ok := terms[0].(map[string]any); ok && len(t) == 1 && t["id"] == m.to {
+	// Every id term naming the AMI the class pins now (Target.From) names To instead;
+	// the other terms are kept (Discover's plan says so in Target.Change).
+	want := make([]any, len(terms))
+	changed := 0
+	for i, term := range terms {
+		want[i] = term
+		tm, ok := term.(map[string]any)
+		if !ok || tm["id"] != m.t.From || m.t.From == "" {
+			continue
+		}
+		nt := make(map[string]any, len(tm))
+		for k, v := range tm {
+			nt[k] = v
+		}
+		nt["id"] = m.to
+		want[i] = nt
+		changed++
+	}
+	if changed == 0 {
+		if slices.ContainsFunc(terms, func(term any) bool { tm, ok := term.(map[string]any); return ok && tm["id"] == m.to }) {
 			return nil // already pinned to To (a re-run)
 		}
+		return fmt.Errorf("EC2NodeClass %s has no amiSelectorTerms id term naming %s any more: not patched", m.t.Name, m.t.From)
 	}
 	if err := r.patchTerms(ctx, m.t.Name, want); err != nil {
 		return err
 	}
 	m.prevTerms = terms
-	r.o.Progress("%s: amiSelectorTerms set to [{id: %s}]", label(m.t), m.to)
+	r.o.Progress("%s: amiSelectorTerms id %s → %s (%d terms)", label(m.t), m.t.From, m.to, changed)
 	return nil
 }
 

@@ -223,7 +223,7 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		m := &move{t: t, tr: tr, to: to, started: r.now()}
 		if canaryLeft && t.Kind != KindKarpenter {
-			m.canary = canarySize(r.p.Canary, t.Capacity)
+			m.canary = canaryCount(r.p.Canary, t.Capacity)
 			canaryLeft = false
 		}
 		r.moves = append(r.moves, m)
@@ -255,20 +255,6 @@ func canaryNote(n int) string {
 		return ""
 	}
 	return fmt.Sprintf(", canary: the first %d", n)
-}
-
-// canarySize is how many of capacity nodes the canary moves: Count (at most capacity), or
-// Percent of capacity rounded up, at least one. 0 when there is no canary.
-func canarySize(c Canary, capacity int) int {
-	switch {
-	case capacity <= 0:
-		return 0
-	case c.Count > 0:
-		return min(c.Count, capacity)
-	case c.Percent > 0:
-		return max(1, min(capacity, (capacity*c.Percent+99)/100))
-	}
-	return 0
 }
 
 // progressLine prints a target's progress when it changed since the last line.
