@@ -338,7 +338,7 @@ func (r *runner) followVersionUpdate(ctx context.Context, m *move) error {
 		}
 		var fresh []string
 		if len(t.AutoScalingGroups) > 0 {
-			insts, desired, err := groupInstances(ctx, as, ec, t.AutoScalingGroups)
+			insts, desired, err := listGroupInstances(ctx, as, ec, t.AutoScalingGroups)
 			if err != nil {
 				return err
 			}

@@ -182,7 +182,7 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 
 	// The instances back, when some run another AMI than before.
 	back := r.previousAMI(m)
-	insts, _, err := groupInstances(ctx, as, ec, []string{name})
+	insts, _, err := listGroupInstances(ctx, as, ec, []string{name})
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (r *runner) waitRefresh(ctx context.Context, m *move, name, id string) (ast
 		if err != nil {
 			return ir, err
 		}
-		if insts, desired, err := groupInstances(ctx, as, ec, []string{name}); err == nil {
+		if insts, desired, err := listGroupInstances(ctx, as, ec, []string{name}); err == nil {
 			on := 0
 			for _, i := range insts {
 				if i.ImageID == back && i.Lifecycle == astypes.LifecycleStateInService {

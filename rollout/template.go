@@ -28,6 +28,22 @@ type templateVersion struct {
 	Number int64
 	// ImageRef is the version's ImageId as written: "ami-…" or "resolve:ssm:…".
 	ImageRef string
+	// Description is the version's description.
+	Description string
+}
+
+// createdFrom tells which version a version rollout created was copied from (its
+// description says so), false for a version rollout did not create.
+func (v templateVersion) createdFrom() (int64, bool) {
+	if !strings.HasPrefix(v.Description, versionDescriptionPrefix) {
+		return 0, false
+	}
+	i := strings.LastIndex(v.Description, "(from version ")
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSuffix(v.Description[i+len("(from version "):], ")"), 10, 64)
+	return n, err == nil
 }
 
 // readVersion reads the version spec ("$Default", "$Latest", "", a number) of a template.
@@ -44,7 +60,7 @@ func readVersion(ctx context.Context, c awsapi.EC2, templateID, version string) 
 		return templateVersion{}, fmt.Errorf("describing launch template %s version %s: %d versions answered", templateID, version, len(out.LaunchTemplateVersions))
 	}
 	v := out.LaunchTemplateVersions[0]
-	tv := templateVersion{Number: aws.ToInt64(v.VersionNumber)}
+	tv := templateVersion{Number: aws.ToInt64(v.VersionNumber), Description: aws.ToString(v.VersionDescription)}
 	if v.LaunchTemplateData != nil {
 		tv.ImageRef = aws.ToString(v.LaunchTemplateData.ImageId)
 	}
