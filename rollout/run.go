@@ -274,6 +274,7 @@ func (r *runner) report(pl *progressLine, m *move, state string) {
 // gateFailed records a failed gate and returns the error that stops the rollout.
 func (r *runner) gateFailed(m *move, finding string) error {
 	r.res.Gate = fmt.Sprintf("%s: %s", label(m.t), finding)
+	r.o.Progress("%s: FAILED %s", label(m.t), finding)
 	return fmt.Errorf("%w: %s", ErrGate, finding)
 }
 

@@ -71,6 +71,7 @@ func newWorld(t *testing.T) *world {
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	cfg := awstest.SDKConfig(srv.URL(), region)
+	urls.Store(t, srv.URL())
 	w := &world{t: t, clock: clock, ec2: ec2.NewFromConfig(cfg), as: autoscaling.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
 		clients: awsapi.FromConfig(cfg), maxOn: map[string]int{}}
 	rel := seed.Releases[len(seed.Releases)-1]
@@ -85,6 +86,14 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) ctx() context.Context { return context.Background() }
+
+// urls remembers each test's endpoint, for the clients of other services.
+var urls sync.Map
+
+func awsConfig(t *testing.T) aws.Config {
+	u, _ := urls.Load(t)
+	return awstest.SDKConfig(u.(string), region)
+}
 
 func (w *world) run(ami string) string {
 	w.t.Helper()
