@@ -197,6 +197,7 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 			return err
 		}
 		m.newVersion, m.tr.LaunchTemplateVersion = n, n
+		m.changed = true
 		if created {
 			r.o.Progress("%s: launch template %s version %d: version %d with ImageId %s", label(t), id, n, cur.Number, m.to)
 		}
@@ -230,6 +231,7 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 		prefs.CheckpointPercentages = []int32{int32(pct), 100}
 		prefs.CheckpointDelay = aws.Int32(delay)
 	}
+	m.changed = true
 	out, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 		AutoScalingGroupName: aws.String(name),
 		Strategy:             astypes.RefreshStrategyRolling,

@@ -27,6 +27,9 @@ func (r *runner) rollback(ctx context.Context) error {
 	}
 	for i := len(r.moves) - 1; i >= 0; i-- {
 		m := r.moves[i]
+		if !m.changed {
+			continue // nothing written for it
+		}
 		var err error
 		switch m.t.Kind {
 		case KindAutoScalingGroup:
@@ -61,7 +64,7 @@ func (r *runner) rollbackParameter(ctx context.Context) error {
 	}
 	var regions []string
 	for _, m := range r.moves {
-		if !slices.Contains(regions, m.t.Region) {
+		if m.changed && !slices.Contains(regions, m.t.Region) {
 			regions = append(regions, m.t.Region)
 		}
 	}

@@ -143,6 +143,9 @@ type move struct {
 	started time.Time
 	// canary is how many of the target's nodes move first (0: no canary step).
 	canary int
+	// changed: the rollout wrote something for the target, or took over a refresh or
+	// update under way (a rollback leaves alone a target it did not touch).
+	changed bool
 
 	// Launch template: the template, the version the target launched from before, and the
 	// version the rollout created (0: none).

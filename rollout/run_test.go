@@ -55,8 +55,12 @@ type world struct {
 	ami2    string
 
 	kube *fake.Clientset
-	// failAMI: nodes of instances on this AMI never turn Ready.
-	failAMI string
+	// failAMI: nodes of instances on this AMI never turn Ready; failPodsAMI: their
+	// nodes do, their pods do not; kubelet: the kubelet the nodes of an AMI report
+	// (v1.31.4-eks-abcdef0 when absent).
+	failAMI     string
+	failPodsAMI string
+	kubelet     map[string]string
 	// maxOn is, per AMI, the most instances of the watched group that ran it at once
 	// (InService or Pending), as seen each time Run slept.
 	mu     sync.Mutex
@@ -261,15 +265,22 @@ func (w *world) syncNodes() {
 				_ = w.kube.CoreV1().Pods("kube-system").Delete(ctx, "agent-"+id, metav1.DeleteOptions{})
 				continue
 			}
-			ready := corev1.ConditionTrue
+			ready, podReady := corev1.ConditionTrue, corev1.ConditionTrue
 			if aws.ToString(i.ImageId) == w.failAMI {
-				ready = corev1.ConditionFalse
+				ready, podReady = corev1.ConditionFalse, corev1.ConditionFalse
+			}
+			if aws.ToString(i.ImageId) == w.failPodsAMI {
+				podReady = corev1.ConditionFalse
+			}
+			kubelet := w.kubelet[aws.ToString(i.ImageId)]
+			if kubelet == "" {
+				kubelet = "v1.31.4-eks-abcdef0"
 			}
 			node := &corev1.Node{
 				ObjectMeta: metav1.ObjectMeta{Name: id, Labels: map[string]string{"kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": "10.0.20348"}},
 				Spec:       corev1.NodeSpec{ProviderID: "aws:///" + aws.ToString(i.Placement.AvailabilityZone) + "/" + id},
 				Status: corev1.NodeStatus{
-					NodeInfo:   corev1.NodeSystemInfo{KubeletVersion: "v1.31.4-eks-abcdef0", KernelVersion: "10.0.20348.2700"},
+					NodeInfo:   corev1.NodeSystemInfo{KubeletVersion: kubelet, KernelVersion: "10.0.20348.2700"},
 					Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}},
 				},
 			}
@@ -281,7 +292,7 @@ func (w *world) syncNodes() {
 			pod := &corev1.Pod{
 				ObjectMeta: metav1.ObjectMeta{Name: "agent-" + id, Namespace: "kube-system"},
 				Spec:       corev1.PodSpec{NodeName: id},
-				Status:     corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
+				Status:     corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: podReady}}},
 			}
 			if _, err := w.kube.CoreV1().Pods("kube-system").Create(ctx, pod, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
 				_, _ = w.kube.CoreV1().Pods("kube-system").Update(ctx, pod, metav1.UpdateOptions{})
@@ -587,5 +598,93 @@ func TestRunNoRollbackLeavesFailedGroup(t *testing.T) {
 	}
 	if res.Targets[0].State != rollout.StateFailed || !hasLine(lines, "--no-rollback: leaving the targets as they are") {
 		t.Errorf("state %s; lines %q", res.Targets[0].State, lines)
+	}
+}
+
+// The gate is audit's checks: new nodes on a kubelet other than the spec's Kubernetes
+// fail it at once (no waiting for GateTimeout: it will not change), and the rollout rolls
+// back.
+func TestRunGateFailsAtOnceOnUnexpectedKubelet(t *testing.T) {
+	w := newWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Default", 4)
+	w.kubelet = map[string]string{w.ami2: "v1.30.9-eks-abcdef0"}
+	var lines []string
+	kube := w.withKube()
+	opts := w.options(kube, &lines)
+	var failedAt time.Time
+	opts.Progress = func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		lines = append(lines, line)
+		if strings.Contains(line, "FAILED") && failedAt.IsZero() {
+			failedAt = w.clock.Now()
+		}
+	}
+	var canaryAt time.Time
+	w.onStep = func() {
+		if canaryAt.IsZero() && w.amis("win-asg")[w.ami2] >= 1 {
+			canaryAt = w.clock.Now()
+		}
+	}
+	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
+	if !errors.Is(err, rollout.ErrGate) || !strings.Contains(res.Gate, "unexpected-kubelet-version") {
+		t.Fatalf("Run error = %v, gate %q: want unexpected-kubelet-version", err, res.Gate)
+	}
+	if failedAt.Sub(canaryAt) >= opts.GateTimeout {
+		t.Errorf("the gate failed %s after the canary launched: it waited for GateTimeout on a finding that does not settle", failedAt.Sub(canaryAt))
+	}
+	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 {
+		t.Errorf("instances by AMI = %v, want all back on %s", got, w.ami1)
+	}
+}
+
+// Nodes Ready but the pods on them not: the gate waits GateTimeout, then fails naming them.
+func TestRunGateWaitsForPods(t *testing.T) {
+	w := newWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Default", 2)
+	w.failPodsAMI = w.ami2
+	var lines []string
+	kube := w.withKube()
+	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	if !errors.Is(err, rollout.ErrGate) || !strings.Contains(res.Gate, "pods on the new nodes are not Running and Ready: kube-system/agent-") ||
+		!strings.Contains(res.Gate, "still after 10m0s") {
+		t.Fatalf("Run error = %v, gate %q", err, res.Gate)
+	}
+}
+
+// A template whose ImageId is resolve:ssm:<the parameter> gets no new version (the
+// parameter already names ami2); its refresh replaces every instance (skip matching would
+// replace none); the rollback writes the parameter back and refreshes again.
+func TestRunFollowsParameterTemplate(t *testing.T) {
+	w := newWorld(t)
+	w.publish(w.ami1)
+	lt := w.template("win-nodes", "resolve:ssm:"+param)
+	w.group("win-asg", lt, "$Default", 2)
+	w.publish(w.ami2)
+	var lines []string
+	p := w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{})
+	p.Targets[0].Follows = param
+	p.Targets[0].LaunchTemplate.ImageRef = "resolve:ssm:" + param
+	res, err := rollout.Run(w.ctx(), p, w.options(rollout.Kube{}, &lines))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := w.amis("win-asg"); got[w.ami2] != 2 || len(got) != 1 {
+		t.Errorf("instances by AMI = %v", got)
+	}
+	irs := w.refreshes("win-asg")
+	if len(irs) != 1 || aws.ToBool(irs[0].Preferences.SkipMatching) || res.Targets[0].LaunchTemplateVersion != 0 || w.defaultVersion(lt) != 1 {
+		t.Errorf("refreshes %+v, version %d, default %d: want one refresh without skip matching and no new version", irs, res.Targets[0].LaunchTemplateVersion, w.defaultVersion(lt))
+	}
+
+	// --to another AMI than the parameter's: refused, nothing changed.
+	p.To[region] = w.ami1
+	_, err = rollout.Run(w.ctx(), p, w.options(rollout.Kube{}, &lines))
+	if err == nil || !strings.Contains(err.Error(), "follows parameter "+param+", which names "+w.ami2) {
+		t.Errorf("Run to another AMI than the parameter's: %v", err)
+	}
+	if irs := w.refreshes("win-asg"); len(irs) != 1 || w.parameter() != w.ami2 {
+		t.Errorf("the refused run changed things: %d refreshes, parameter %s", len(irs), w.parameter())
 	}
 }

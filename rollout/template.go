@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/winami/winami/audit"
 	"github.com/winami/winami/awsapi"
 )
 
@@ -163,12 +164,16 @@ func putImageParameter(ctx context.Context, c awsapi.SSM, name, ami string) erro
 	return nil
 }
 
-// instanceImages returns the AMI and EC2 state of each instance.
+// instanceImages returns the AMI and EC2 state of each instance. It describes them through
+// instance-id filters (audit.MaxFilterValues a request), which leave out an id EC2 does not
+// know yet instead of failing the call with InvalidInstanceID.NotFound, as a list of ids
+// would: an instance Auto Scaling just launched may not be described yet (EC2's eventual
+// consistency, https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
 func instanceImages(ctx context.Context, c awsapi.EC2, ids []string) (map[string]ec2types.Instance, error) {
 	out := map[string]ec2types.Instance{}
-	for start := 0; start < len(ids); start += 1000 {
-		batch := ids[start:min(len(ids), start+1000)]
-		in := &ec2.DescribeInstancesInput{InstanceIds: batch}
+	for start := 0; start < len(ids); start += audit.MaxFilterValues {
+		batch := ids[start:min(len(ids), start+audit.MaxFilterValues)]
+		in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: batch}}}
 		for {
 			page, err := c.DescribeInstances(ctx, in)
 			if err != nil {
