@@ -121,6 +121,7 @@ func TestRolloutBadInputFoundInAWS(t *testing.T) {
 	}{
 		{[]string{"--to", "ssm:/nope"}, "flag --to: SSM parameter /nope does not exist in us-east-1"},
 		{[]string{"--asg", "nope"}, "flag --asg: no Auto Scaling group nope in us-east-1 (of those that launch an AMI of spec team-win2022, use follow, web)"},
+		{[]string{"--cluster", "prod"}, "flag --cluster: no EKS cluster prod in us-east-1"},
 	} {
 		_, stderr, code := run(t, append([]string{"rollout", "-f", spec, "--yes"}, c.args...)...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) {
