@@ -470,7 +470,7 @@ func (d *discoverer) autoScalingGroup(ctx context.Context, region string, g asty
 	if !selected {
 		return nil
 	}
-	ids, capacity := groupInstances(g)
+	ids, capacity := liveInstances(g)
 	running, err := d.instanceImages(ctx, region, ids)
 	if err != nil {
 		return err
@@ -496,10 +496,10 @@ func (d *discoverer) launchConfigurationImage(ctx context.Context, region, name 
 	return aws.ToString(out.LaunchConfigurations[0].ImageId), nil
 }
 
-// groupInstances are the group's instances that count (not terminating, terminated,
+// liveInstances are the group's instances that count (not terminating, terminated,
 // detaching or detached), and how many.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_Instance.html (LifecycleState)
-func groupInstances(g astypes.AutoScalingGroup) ([]string, int) {
+func liveInstances(g astypes.AutoScalingGroup) ([]string, int) {
 	var ids []string
 	for _, in := range g.Instances {
 		s := string(in.LifecycleState)
@@ -595,7 +595,7 @@ func (d *discoverer) nodeGroup(ctx context.Context, region string, ng *ekstypes.
 		for _, asg := range ng.Resources.AutoScalingGroups {
 			n := aws.ToString(asg.Name)
 			t.AutoScalingGroups = append(t.AutoScalingGroups, n)
-			gids, c := groupInstances(groups[n])
+			gids, c := liveInstances(groups[n])
 			ids = append(ids, gids...)
 			t.Capacity += c
 		}
