@@ -268,8 +268,8 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 		}
 	}
 	g.Infof("rollout: %s%s", plan.Summary(), canaryNote(plan))
-	ropts := rollout.RunOptions{AWS: clients, Kube: dopts.Kube, Yes: o.yes, NoRollback: o.noRollback,
-		Timeout: o.timeout, GateTimeout: o.gateTimeout, Poll: o.interval,
+	ropts := rollout.RunOptions{AWS: clients, Kube: dopts.Kube, Yes: o.yes, NoRollback: o.noRollback, Kubernetes: img.Spec.KubernetesVersion,
+		Timeout: o.timeout, GateTimeout: o.gateTimeout, Poll: o.interval, Now: g.Now, Sleep: g.Sleep,
 		Progress: func(format string, args ...any) { g.Infof(format, args...) },
 		Interrupted: func() bool {
 			if !g.prompter().CanPrompt() {
