@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/rollout"
 )
 
 const rolloutSpec = `apiVersion: winami.io/v1alpha1
@@ -287,5 +289,34 @@ func TestRolloutYesMovesAGroup(t *testing.T) {
 	out, stderr, code = run(t, "rollout", "-f", spec, "--asg", "web", "--yes")
 	if code != 0 || !strings.Contains(stderr, "rollout: nothing to do (1 target: 0 to move, 1 up to date)") {
 		t.Errorf("again: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// TestRolloutExitCodes: a failed gate exits 1 saying whether it rolled back; a target not
+// moved (skipped without --yes, failed) exits 1 naming it; every target moved or up to
+// date exits 0.
+func TestRolloutExitCodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		o    rolloutOptions
+		res  *rollout.Result
+		err  error
+		code int
+		msg  string
+	}{
+		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: "moved"}, {Name: "api", State: "up-to-date"}}}, nil, 0, ""},
+		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: "rolled-back"}}}, errors.New("gate failed"), 1,
+			"rollout stopped: node n1 is not Ready; rolled back"},
+		{"gate, no rollback", rolloutOptions{noRollback: true}, &rollout.Result{Gate: "node n1 is not Ready"}, nil, 1, "rollout stopped: node n1 is not Ready; left as it is (--no-rollback)"},
+		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: "skipped"}}}, nil, 1,
+			"rollout: not every target runs the new AMI: pinned (skipped: pass --yes to patch it)"},
+		{"error", rolloutOptions{}, nil, errors.New("describing group web: boom"), 1, "rolling out: describing group web: boom"},
+	} {
+		err := rolloutExit(ctx, &c.o, c.res, c.err)
+		if ExitCode(err) != c.code || (c.msg != "" && (err == nil || err.Error() != c.msg)) {
+			t.Errorf("%s: %v (exit %d), want exit %d %q", c.name, err, ExitCode(err), c.code, c.msg)
+		}
 	}
 }
