@@ -793,13 +793,22 @@ func canaryCount(c Canary, n int) int {
 	return 0
 }
 
-// CanaryCount is how many nodes of the plan's first target move first: Canary.Count, or
+// CanaryTarget is the target whose first nodes move first: the first that is not up to
+// date and not Karpenter's (Karpenter replaces its nodes at its own pace); nil when none.
+func (p *Plan) CanaryTarget() *Target {
+	for i := range p.Targets {
+		if t := &p.Targets[i]; !t.UpToDate && t.Kind != KindKarpenter {
+			return t
+		}
+	}
+	return nil
+}
+
+// CanaryCount is how many nodes of CanaryTarget move first: Canary.Count, or
 // Canary.Percent of its capacity rounded up (at least one), never more than it has.
 func (p *Plan) CanaryCount() int {
-	for _, t := range p.Targets {
-		if !t.UpToDate {
-			return canaryCount(p.Canary, t.Capacity)
-		}
+	if t := p.CanaryTarget(); t != nil {
+		return canaryCount(p.Canary, t.Capacity)
 	}
 	return 0
 }

@@ -296,7 +296,8 @@ func TestDiscoverBadInput(t *testing.T) {
 	}
 }
 
-// TestCanaryCount: a count is capped by the capacity; a percentage rounds up, at least one.
+// TestCanaryCount: a count is capped by the capacity; a percentage rounds up, at least
+// one; the canary's target is the first that moves and is not Karpenter's.
 func TestCanaryCount(t *testing.T) {
 	for _, c := range []struct {
 		canary   rollout.Canary
@@ -306,7 +307,9 @@ func TestCanaryCount(t *testing.T) {
 		{rollout.Canary{Count: 1}, 4, 1}, {rollout.Canary{Count: 5}, 4, 4}, {rollout.Canary{Percent: 10}, 4, 1},
 		{rollout.Canary{Percent: 50}, 5, 3}, {rollout.Canary{Percent: 100}, 5, 5}, {rollout.Canary{}, 5, 0}, {rollout.Canary{Count: 1}, 0, 0},
 	} {
-		p := &rollout.Plan{Canary: c.canary, Targets: []rollout.Target{{Kind: rollout.KindAutoScalingGroup, Capacity: c.capacity}}}
+		// Karpenter's targets and up-to-date ones are never the canary's.
+		p := &rollout.Plan{Canary: c.canary, Targets: []rollout.Target{{Kind: rollout.KindKarpenter, Capacity: 9}, {Kind: rollout.KindAutoScalingGroup, Capacity: 9, UpToDate: true},
+			{Kind: rollout.KindNodeGroup, Capacity: c.capacity}}}
 		if got := p.CanaryCount(); got != c.want {
 			t.Errorf("canary %+v of %d: %d, want %d", c.canary, c.capacity, got, c.want)
 		}

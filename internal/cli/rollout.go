@@ -302,12 +302,7 @@ func canaryNote(p *rollout.Plan) string {
 	if n == 0 {
 		return ""
 	}
-	for _, t := range p.Targets {
-		if !t.UpToDate {
-			return fmt.Sprintf("; canary: %s of %s first", plural(n, "node"), t.Name)
-		}
-	}
-	return ""
+	return fmt.Sprintf("; canary: %s of %s first", plural(n, "node"), p.CanaryTarget().Name)
 }
 
 // rolloutExit maps what Run did to the exit code: 0 when every target moved (or was up
