@@ -199,7 +199,7 @@ func (r *runner) checkInstances(ctx context.Context, m *move, ids []string) (pro
 	if m.t.Kind == KindAutoScalingGroup {
 		groups = []string{groupName(m.t)}
 	}
-	insts, _, err := groupInstances(ctx, r.o.AWS.AutoScaling(m.t.Region), r.o.AWS.EC2(m.t.Region), groups)
+	insts, _, err := listGroupInstances(ctx, r.o.AWS.AutoScaling(m.t.Region), r.o.AWS.EC2(m.t.Region), groups)
 	if err != nil {
 		return "", false, err
 	}

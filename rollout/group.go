@@ -161,7 +161,19 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 			if n, err := strconv.ParseInt(aws.ToString(last.DesiredConfiguration.LaunchTemplate.Version), 10, 64); err == nil {
 				m.newVersion = n
 			}
+		} else if src, ok := cur.createdFrom(); ok {
+			// A $Default or $Latest group already launches the version a previous run
+			// made: what it was made from is what a rollback goes back to.
+			prev, err := readVersion(ctx, ec, id, strconv.FormatInt(src, 10))
+			if err != nil {
+				return err
+			}
+			m.newVersion, m.prevVersion, m.prevImage = cur.Number, prev.Number, prev.ImageRef
+			if spec == "$Default" || spec == "" {
+				m.prevDefault = prev.Number
+			}
 		}
+		m.tr.LaunchTemplateVersion = m.newVersion
 		m.tr.InstanceRefreshID = m.refreshID
 		r.o.Progress("%s: following instance refresh %s already %s toward %s", label(t), m.refreshID, last.Status, m.to)
 		return r.followRefresh(ctx, m)
@@ -185,6 +197,7 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 			return err
 		}
 		m.newVersion, m.tr.LaunchTemplateVersion = n, n
+		m.changed = true
 		if created {
 			r.o.Progress("%s: launch template %s version %d: version %d with ImageId %s", label(t), id, n, cur.Number, m.to)
 		}
@@ -218,6 +231,7 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 		prefs.CheckpointPercentages = []int32{int32(pct), 100}
 		prefs.CheckpointDelay = aws.Int32(delay)
 	}
+	m.changed = true
 	out, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 		AutoScalingGroupName: aws.String(name),
 		Strategy:             astypes.RefreshStrategyRolling,
@@ -303,8 +317,8 @@ type groupInstance struct {
 	State     ec2types.InstanceStateName
 }
 
-// groupInstances lists the instances of groups with the AMI each runs.
-func groupInstances(ctx context.Context, as awsapi.AutoScaling, ec awsapi.EC2, groups []string) ([]groupInstance, int, error) {
+// listGroupInstances lists the instances of groups with the AMI each runs.
+func listGroupInstances(ctx context.Context, as awsapi.AutoScaling, ec awsapi.EC2, groups []string) ([]groupInstance, int, error) {
 	var out []groupInstance
 	desired := 0
 	for _, name := range groups {
@@ -363,7 +377,7 @@ func (r *runner) followRefresh(ctx context.Context, m *move) error {
 		if err != nil {
 			return err
 		}
-		insts, desired, err := groupInstances(ctx, as, ec, []string{name})
+		insts, desired, err := listGroupInstances(ctx, as, ec, []string{name})
 		if err != nil {
 			return err
 		}

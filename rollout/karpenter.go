@@ -36,6 +36,7 @@ func (r *runner) moveKarpenter(ctx context.Context, m *move) error {
 		if v != m.to {
 			return fmt.Errorf("EC2NodeClass %s follows parameter %s, which names %s, not %s: publish %s to it first (winami build publishes it)", t.Name, t.Follows, v, m.to, m.to)
 		}
+		m.changed = true // the parameter it follows is what a rollback writes back
 		r.o.Progress("%s: follows %s (%s): nothing to write; waiting for Karpenter's drift to replace its nodes", label(t), t.Follows, m.to)
 	} else {
 		if err := r.pinNodeClass(ctx, m); err != nil {
@@ -135,7 +136,7 @@ func (r *runner) pinNodeClass(ctx context.Context, m *move) error {
 	if err := r.patchTerms(ctx, m.t.Name, want); err != nil {
 		return err
 	}
-	m.prevTerms = terms
+	m.prevTerms, m.changed = terms, true
 	r.o.Progress("%s: amiSelectorTerms id %s → %s (%d terms)", label(m.t), m.t.From, m.to, changed)
 	return nil
 }

@@ -179,6 +179,7 @@ func (r *runner) moveNodeGroup(ctx context.Context, m *move) error {
 		}
 		m.updateID = aws.ToString(u.Id)
 		m.tr.UpdateID = m.updateID
+		m.changed = true
 		r.o.Progress("%s: following update %s already in progress toward %s", label(t), m.updateID, m.to)
 		return r.followVersionUpdate(ctx, m)
 	}
@@ -202,6 +203,7 @@ func (r *runner) moveNodeGroup(ctx context.Context, m *move) error {
 		return err
 	}
 	m.newVersion, m.tr.LaunchTemplateVersion = n, n
+	m.changed = true
 	if created {
 		r.o.Progress("%s: launch template %s version %d: version %d with ImageId %s", label(t), id, n, cur.Number, imageRef)
 	}
@@ -338,7 +340,7 @@ func (r *runner) followVersionUpdate(ctx context.Context, m *move) error {
 		}
 		var fresh []string
 		if len(t.AutoScalingGroups) > 0 {
-			insts, desired, err := groupInstances(ctx, as, ec, t.AutoScalingGroups)
+			insts, desired, err := listGroupInstances(ctx, as, ec, t.AutoScalingGroups)
 			if err != nil {
 				return err
 			}

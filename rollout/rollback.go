@@ -27,6 +27,9 @@ func (r *runner) rollback(ctx context.Context) error {
 	}
 	for i := len(r.moves) - 1; i >= 0; i-- {
 		m := r.moves[i]
+		if !m.changed {
+			continue // nothing written for it
+		}
 		var err error
 		switch m.t.Kind {
 		case KindAutoScalingGroup:
@@ -61,7 +64,7 @@ func (r *runner) rollbackParameter(ctx context.Context) error {
 	}
 	var regions []string
 	for _, m := range r.moves {
-		if !slices.Contains(regions, m.t.Region) {
+		if m.changed && !slices.Contains(regions, m.t.Region) {
 			regions = append(regions, m.t.Region)
 		}
 	}
@@ -182,7 +185,7 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 
 	// The instances back, when some run another AMI than before.
 	back := r.previousAMI(m)
-	insts, _, err := groupInstances(ctx, as, ec, []string{name})
+	insts, _, err := listGroupInstances(ctx, as, ec, []string{name})
 	if err != nil {
 		return err
 	}
@@ -237,7 +240,7 @@ func (r *runner) waitRefresh(ctx context.Context, m *move, name, id string) (ast
 		if err != nil {
 			return ir, err
 		}
-		if insts, desired, err := groupInstances(ctx, as, ec, []string{name}); err == nil {
+		if insts, desired, err := listGroupInstances(ctx, as, ec, []string{name}); err == nil {
 			on := 0
 			for _, i := range insts {
 				if i.ImageID == back && i.Lifecycle == astypes.LifecycleStateInService {

@@ -143,6 +143,9 @@ type move struct {
 	started time.Time
 	// canary is how many of the target's nodes move first (0: no canary step).
 	canary int
+	// changed: the rollout wrote something for the target, or took over a refresh or
+	// update under way (a rollback leaves alone a target it did not touch).
+	changed bool
 
 	// Launch template: the template, the version the target launched from before, and the
 	// version the rollout created (0: none).
@@ -274,6 +277,7 @@ func (r *runner) report(pl *progressLine, m *move, state string) {
 // gateFailed records a failed gate and returns the error that stops the rollout.
 func (r *runner) gateFailed(m *move, finding string) error {
 	r.res.Gate = fmt.Sprintf("%s: %s", label(m.t), finding)
+	r.o.Progress("%s: FAILED %s", label(m.t), finding)
 	return fmt.Errorf("%w: %s", ErrGate, finding)
 }
 

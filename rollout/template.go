@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/winami/winami/audit"
 	"github.com/winami/winami/awsapi"
 )
 
@@ -28,6 +29,22 @@ type templateVersion struct {
 	Number int64
 	// ImageRef is the version's ImageId as written: "ami-…" or "resolve:ssm:…".
 	ImageRef string
+	// Description is the version's description.
+	Description string
+}
+
+// createdFrom tells which version a version rollout created was copied from (its
+// description says so), false for a version rollout did not create.
+func (v templateVersion) createdFrom() (int64, bool) {
+	if !strings.HasPrefix(v.Description, versionDescriptionPrefix) {
+		return 0, false
+	}
+	i := strings.LastIndex(v.Description, "(from version ")
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSuffix(v.Description[i+len("(from version "):], ")"), 10, 64)
+	return n, err == nil
 }
 
 // readVersion reads the version spec ("$Default", "$Latest", "", a number) of a template.
@@ -44,7 +61,7 @@ func readVersion(ctx context.Context, c awsapi.EC2, templateID, version string) 
 		return templateVersion{}, fmt.Errorf("describing launch template %s version %s: %d versions answered", templateID, version, len(out.LaunchTemplateVersions))
 	}
 	v := out.LaunchTemplateVersions[0]
-	tv := templateVersion{Number: aws.ToInt64(v.VersionNumber)}
+	tv := templateVersion{Number: aws.ToInt64(v.VersionNumber), Description: aws.ToString(v.VersionDescription)}
 	if v.LaunchTemplateData != nil {
 		tv.ImageRef = aws.ToString(v.LaunchTemplateData.ImageId)
 	}
@@ -147,12 +164,16 @@ func putImageParameter(ctx context.Context, c awsapi.SSM, name, ami string) erro
 	return nil
 }
 
-// instanceImages returns the AMI and EC2 state of each instance.
+// instanceImages returns the AMI and EC2 state of each instance. It describes them through
+// instance-id filters (audit.MaxFilterValues a request), which leave out an id EC2 does not
+// know yet instead of failing the call with InvalidInstanceID.NotFound, as a list of ids
+// would: an instance Auto Scaling just launched may not be described yet (EC2's eventual
+// consistency, https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
 func instanceImages(ctx context.Context, c awsapi.EC2, ids []string) (map[string]ec2types.Instance, error) {
 	out := map[string]ec2types.Instance{}
-	for start := 0; start < len(ids); start += 1000 {
-		batch := ids[start:min(len(ids), start+1000)]
-		in := &ec2.DescribeInstancesInput{InstanceIds: batch}
+	for start := 0; start < len(ids); start += audit.MaxFilterValues {
+		batch := ids[start:min(len(ids), start+audit.MaxFilterValues)]
+		in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: batch}}}
 		for {
 			page, err := c.DescribeInstances(ctx, in)
 			if err != nil {
