@@ -461,7 +461,8 @@ func (d *discoverer) autoScalingGroup(ctx context.Context, region string, g asty
 		if err != nil {
 			return fmt.Errorf("resolving a mixed-instances override's image of Auto Scaling group %s: %w", name, err)
 		}
-		// An override's ImageId wins over the template's for its instance type
+		// An override's ImageId is "the ID of the Amazon Machine Image (AMI) to use for
+		// instances launched with this override"
 		// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html);
 		// rollout rewrites launch template versions only, so an override pinning an AMI of
 		// the spec is said, and a group only an override ties to the spec is no target (its
