@@ -329,8 +329,8 @@ func rolloutExit(ctx context.Context, o *rolloutOptions, res *rollout.Result, er
 	var notMoved []string
 	for _, t := range res.Targets {
 		switch t.State {
-		case "moved", "up-to-date":
-		case "skipped":
+		case rollout.StateMoved, rollout.StateUpToDate:
+		case rollout.StateSkipped:
 			notMoved = append(notMoved, t.Name+" (skipped: pass --yes to patch it)")
 		default:
 			notMoved = append(notMoved, t.Name+" ("+t.State+")")

@@ -306,11 +306,11 @@ func TestRolloutExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: "moved"}, {Name: "api", State: "up-to-date"}}}, nil, 0, ""},
-		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: "rolled-back"}}}, errors.New("gate failed"), 1,
+		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: rollout.StateMoved}, {Name: "api", State: rollout.StateUpToDate}}}, nil, 0, ""},
+		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: rollout.StateRolledBack}}}, errors.New("gate failed"), 1,
 			"rollout stopped: node n1 is not Ready; rolled back"},
 		{"gate, no rollback", rolloutOptions{noRollback: true}, &rollout.Result{Gate: "node n1 is not Ready"}, nil, 1, "rollout stopped: node n1 is not Ready; left as it is (--no-rollback)"},
-		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: "skipped"}}}, nil, 1,
+		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: rollout.StateSkipped}}}, nil, 1,
 			"rollout: not every target runs the new AMI: pinned (skipped: pass --yes to patch it)"},
 		{"error", rolloutOptions{}, nil, errors.New("describing group web: boom"), 1, "rolling out: describing group web: boom"},
 	} {
