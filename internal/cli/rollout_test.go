@@ -212,6 +212,28 @@ func TestRolloutAsks(t *testing.T) {
 	})
 }
 
+// TestRolloutAskedAndAccepted: answered yes on a terminal, rollout moves the group.
+func TestRolloutAskedAndAccepted(t *testing.T) {
+	t.Parallel()
+	clock := awsemu.NewManualClock(goldenClock)
+	spec, amis, srv := rolloutWorldClock(t, clock, 1)
+	useClock(t, clock.Now)
+	useSleep(t, func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() })
+	useTerminal(t, true)
+	for range 3 {
+		clock.Advance(time.Minute)
+		groupAMIs(t, srv, "web")
+	}
+	var out, errb bytes.Buffer
+	code := runWith(t, context.Background(), []string{"rollout", "-f", spec, "--poll-interval", "10s"}, strings.NewReader("y\n"), &out, &errb)
+	if code != 0 || !strings.Contains(errb.String(), "Roll out (2 targets: 1 to move, 1 up to date; canary: 1 node of web first)? [y/N] ") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	if got, n := groupAMIs(t, srv, "web"); got[amis[1]] != 1 || n != 1 {
+		t.Errorf("after the rollout web runs %v of %d instances, want 1 on %s", got, n, amis[1])
+	}
+}
+
 // TestRolloutNothingToDo: when every target is up to date rollout says so and exits 0
 // without asking.
 func TestRolloutNothingToDo(t *testing.T) {
