@@ -185,6 +185,10 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 
 	// The instances back, when some run another AMI than before.
 	back := r.previousAMI(m)
+	if back == "" {
+		r.o.Progress("rollback: %s: the AMI it ran before is not known (its template follows a parameter with no previous value): instances left as they are", label(t))
+		return nil
+	}
 	insts, _, err := listGroupInstances(ctx, as, ec, []string{name})
 	if err != nil {
 		return err

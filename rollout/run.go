@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 )
@@ -33,8 +34,9 @@ var ErrGate = errors.New("gate failed")
 // ErrInterrupted is wrapped by Run's error when its context was cancelled (Ctrl-C).
 var ErrInterrupted = errors.New("rollout interrupted")
 
-// errTimeout is the rollout's own deadline (RunOptions.Timeout) passing.
-var errTimeout = errors.New("the rollout's timeout passed")
+// ErrTimeout is wrapped by Run's error when RunOptions.Timeout passed before the rollout
+// ended (it then rolls back, unless NoRollback).
+var ErrTimeout = errors.New("the rollout's timeout passed")
 
 // Run carries out the plan, target by target in the plan's order: the canary's target
 // first, its first Canary nodes replaced, then the gate, then the rest of it and the other
@@ -188,7 +190,7 @@ func (r *runner) elapsed(since time.Time) string {
 // sleep waits one poll interval; it fails when the rollout's deadline passed or ctx ended.
 func (r *runner) sleep(ctx context.Context) error {
 	if !r.now().Before(r.deadline) {
-		return fmt.Errorf("%w (%s)", errTimeout, r.o.Timeout)
+		return fmt.Errorf("%w (%s)", ErrTimeout, r.o.Timeout)
 	}
 	if err := r.o.Sleep(ctx, r.o.Poll); err != nil {
 		return err
@@ -281,5 +283,15 @@ func (r *runner) gateFailed(m *move, finding string) error {
 	return fmt.Errorf("%w: %s", ErrGate, finding)
 }
 
-// oneLine keeps an AWS message on one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine keeps a message AWS or the cluster wrote on one line, without control
+// characters (a terminal escape sequence in a StatusReason prints as text, not as a
+// command to the terminal).
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
