@@ -1080,19 +1080,23 @@ func (s *Service) listUpdates(r *awsemu.Request, cluster string) (any, *restjson
 // Tick moves node groups and their updates on the clock (awsemu.Ticker): CREATING turns
 // ACTIVE when the Auto Scaling group has its desired instances InService, config updates
 // end after ConfigUpdateDuration, version updates follow the group's replacement, and
-// DELETING node groups go once their group has no instance left. Auto Scaling is ticked
-// first so that the node group sees the group's capacity of the same instant.
+// DELETING node groups go once their group has no instance left. Serve moves them again
+// before answering an EKS request, after every service of the world has ticked, so an EKS
+// answer reflects Auto Scaling's state of the same request whatever the registration
+// order.
 func (s *Service) Tick(now time.Time) {
-	as := s.srv.AutoScaling
-	if t, ok := as.(awsemu.Ticker); ok {
-		t.Tick(now)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advance(now)
+}
+
+// advance moves every node group to now; s.mu is held.
+func (s *Service) advance(now time.Time) {
+	as := s.srv.AutoScaling
+	if as == nil {
+		return
+	}
 	for key, ng := range s.nodegroups {
-		if as == nil {
-			continue
-		}
 		switch ng.Status {
 		case statusCreating:
 			s.tickCreating(ng, now)
