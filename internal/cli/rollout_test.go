@@ -68,7 +68,7 @@ func rolloutWorldClock(t *testing.T, clock awsemu.Clock, desired int32) (string,
 		}
 		if _, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
 			MinSize: aws.Int32(0), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(map[string]int32{"web": desired}[name]), AvailabilityZones: []string{"us-east-1a"},
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId}}); err != nil {
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: lt.LaunchTemplate.LaunchTemplateName}}); err != nil {
 			t.Fatal(err)
 		}
 	}
