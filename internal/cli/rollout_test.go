@@ -68,7 +68,7 @@ func rolloutWorldClock(t *testing.T, clock awsemu.Clock, desired int32) (string,
 		}
 		if _, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
 			MinSize: aws.Int32(0), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(map[string]int32{"web": desired}[name]), AvailabilityZones: []string{"us-east-1a"},
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId}}); err != nil {
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: lt.LaunchTemplate.LaunchTemplateName}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -212,6 +212,28 @@ func TestRolloutAsks(t *testing.T) {
 	})
 }
 
+// TestRolloutAskedAndAccepted: answered yes on a terminal, rollout moves the group.
+func TestRolloutAskedAndAccepted(t *testing.T) {
+	t.Parallel()
+	clock := awsemu.NewManualClock(goldenClock)
+	spec, amis, srv := rolloutWorldClock(t, clock, 1)
+	useClock(t, clock.Now)
+	useSleep(t, func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() })
+	useTerminal(t, true)
+	for range 3 {
+		clock.Advance(time.Minute)
+		groupAMIs(t, srv, "web")
+	}
+	var out, errb bytes.Buffer
+	code := runWith(t, context.Background(), []string{"rollout", "-f", spec, "--poll-interval", "10s"}, strings.NewReader("y\n"), &out, &errb)
+	if code != 0 || !strings.Contains(errb.String(), "Roll out (2 targets: 1 to move, 1 up to date; canary: 1 node of web first)? [y/N] ") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	if got, n := groupAMIs(t, srv, "web"); got[amis[1]] != 1 || n != 1 {
+		t.Errorf("after the rollout web runs %v of %d instances, want 1 on %s", got, n, amis[1])
+	}
+}
+
 // TestRolloutNothingToDo: when every target is up to date rollout says so and exits 0
 // without asking.
 func TestRolloutNothingToDo(t *testing.T) {
@@ -306,11 +328,11 @@ func TestRolloutExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: "moved"}, {Name: "api", State: "up-to-date"}}}, nil, 0, ""},
-		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: "rolled-back"}}}, errors.New("gate failed"), 1,
+		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: rollout.StateMoved}, {Name: "api", State: rollout.StateUpToDate}}}, nil, 0, ""},
+		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: rollout.StateRolledBack}}}, errors.New("gate failed"), 1,
 			"rollout stopped: node n1 is not Ready; rolled back"},
 		{"gate, no rollback", rolloutOptions{noRollback: true}, &rollout.Result{Gate: "node n1 is not Ready"}, nil, 1, "rollout stopped: node n1 is not Ready; left as it is (--no-rollback)"},
-		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: "skipped"}}}, nil, 1,
+		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: rollout.StateSkipped}}}, nil, 1,
 			"rollout: not every target runs the new AMI: pinned (skipped: pass --yes to patch it)"},
 		{"error", rolloutOptions{}, nil, errors.New("describing group web: boom"), 1, "rolling out: describing group web: boom"},
 	} {
