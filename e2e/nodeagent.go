@@ -55,16 +55,23 @@ const (
 // https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html
 // https://karpenter.sh/docs/concepts/nodeclasses/ (tags)
 const (
-	clusterNameTag    = "eks:cluster-name"
-	nodeGroupNameTag  = "eks:nodegroup-name"
-	clusterTagPrefix  = "kubernetes.io/cluster/"
-	nodePoolTag       = "karpenter.sh/nodepool"
-	ec2NodeClassTag   = "karpenter.k8s.aws/ec2nodeclass"
-	maxParentLevels   = 3
-	notReadyMessage   = "container runtime status check may not have completed yet"
-	failReadyMessage  = "the e2e node agent was told to fail readiness on this node"
-	readyMessage      = "kubelet is posting ready status"
-	agentPodContainer = "agent"
+	clusterNameTag   = "eks:cluster-name"
+	nodeGroupNameTag = "eks:nodegroup-name"
+	clusterTagPrefix = "kubernetes.io/cluster/"
+	nodePoolTag      = "karpenter.sh/nodepool"
+	ec2NodeClassTag  = "karpenter.k8s.aws/ec2nodeclass"
+	// autoScalingGroupTag is the tag Auto Scaling puts on the instances it launches.
+	// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html
+	autoScalingGroupTag = "aws:autoscaling:groupName"
+	// autoScalingGroupAnnotation records the group on the node (the agent's, so a
+	// deleted node's event can name its group; an annotation, since a group name may be
+	// longer than a label value).
+	autoScalingGroupAnnotation = "e2e.winami.io/auto-scaling-group"
+	maxParentLevels            = 3
+	notReadyMessage            = "container runtime status check may not have completed yet"
+	failReadyMessage           = "the e2e node agent was told to fail readiness on this node"
+	readyMessage               = "kubelet is posting ready status"
+	agentPodContainer          = "agent"
 )
 
 // NodeAgentOptions configure a NodeAgent.
@@ -90,6 +97,23 @@ type NodeAgentOptions struct {
 	Now func() time.Time
 	// Log receives one line per change (nothing when nil).
 	Log io.Writer
+	// Events, when set, is called with every change, in order, from the goroutine that
+	// syncs (tests follow which nodes came and went, and when).
+	Events func(AgentEvent)
+}
+
+// AgentEvent is one change a NodeAgent made.
+type AgentEvent struct {
+	// Kind is "registered", "ready", "failing" (kept not Ready on purpose) or "deleted".
+	Kind       string
+	Time       time.Time
+	Node       string
+	InstanceID string
+	// ImageID is the instance's AMI ("" for a deleted node whose instance is gone).
+	ImageID string
+	// AutoScalingGroup and NodeGroup are the instance's aws:autoscaling:groupName and
+	// eks:nodegroup-name tags (from the node's labels for a deleted node).
+	AutoScalingGroup, NodeGroup string
 }
 
 // NodeAgent stands in for the kubelets of a cluster's Windows instances: each Sync
@@ -331,27 +355,39 @@ func (a *NodeAgent) Sync(ctx context.Context) (SyncResult, error) {
 		delete(byInstance, id)
 		res.Deleted = append(res.Deleted, n.Name)
 		a.logf("deleted node %s (instance %s %s)", n.Name, id, stateOf(in, ok))
+		a.emit(AgentEvent{Kind: "deleted", Node: n.Name, InstanceID: strings.TrimPrefix(id, "?"), ImageID: aws.ToString(in.ImageId),
+			AutoScalingGroup: n.Annotations[autoScalingGroupAnnotation], NodeGroup: n.Labels[NodeGroupLabel]})
 	}
 	for _, id := range slices.Sorted(maps.Keys(instances)) {
 		in := instances[id]
 		if stateOf(in, true) != string(ec2types.InstanceStateNameRunning) {
 			continue
 		}
-		name, change, err := a.syncNode(ctx, in, byInstance[id])
+		name, change, ready, err := a.syncNode(ctx, in, byInstance[id])
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		ev := AgentEvent{Node: name, InstanceID: id, ImageID: aws.ToString(in.ImageId),
+			AutoScalingGroup: tagOf(in, autoScalingGroupTag), NodeGroup: tagOf(in, nodeGroupNameTag)}
 		switch change {
 		case "registered":
 			res.Registered = append(res.Registered, name)
+			ev.Kind = "registered"
+			a.emit(ev)
 		case "ready":
 			res.Readied = append(res.Readied, name)
 		}
 		if change == "registered" || change == "failing" {
 			if a.failing(id, aws.ToString(in.ImageId)) {
 				res.Failing = append(res.Failing, name)
+				ev.Kind = "failing"
+				a.emit(ev)
 			}
+		}
+		if (change == "registered" || change == "ready") && ready {
+			ev.Kind = "ready"
+			a.emit(ev)
 		}
 		byInstance[id] = nil
 	}
@@ -390,6 +426,22 @@ func (a *NodeAgent) Run(ctx context.Context, poll time.Duration) error {
 		case <-t.C:
 		}
 	}
+}
+
+func (a *NodeAgent) emit(ev AgentEvent) {
+	if a.o.Events != nil {
+		ev.Time = a.o.Now()
+		a.o.Events(ev)
+	}
+}
+
+func tagOf(in ec2types.Instance, key string) string {
+	for _, t := range in.Tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
 }
 
 func (a *NodeAgent) logf(format string, args ...any) {
@@ -445,22 +497,22 @@ func agentPodSpec(node string) corev1.PodSpec {
 
 // syncNode registers the node of a running instance, or brings its Ready condition up to
 // date. change is "registered", "ready" (turned Ready), "failing" (kept not Ready) or "".
-func (a *NodeAgent) syncNode(ctx context.Context, in ec2types.Instance, existing *corev1.Node) (name, change string, err error) {
+func (a *NodeAgent) syncNode(ctx context.Context, in ec2types.Instance, existing *corev1.Node) (name, change string, ready bool, err error) {
 	id, ami := aws.ToString(in.InstanceId), aws.ToString(in.ImageId)
 	now := a.o.Now()
 	if existing == nil {
 		info, err := a.amiInfo(ctx, ami)
 		if err != nil {
-			return "", "", fmt.Errorf("registering the node of instance %s: %w", id, err)
+			return "", "", false, fmt.Errorf("registering the node of instance %s: %w", id, err)
 		}
 		n := a.node(in, info, now)
 		got, err := a.o.Kube.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
 		if err != nil {
-			return "", "", fmt.Errorf("registering node %s: %w", n.Name, err)
+			return "", "", false, fmt.Errorf("registering node %s: %w", n.Name, err)
 		}
 		got.Status = n.Status
 		if _, err := a.o.Kube.CoreV1().Nodes().UpdateStatus(ctx, got, metav1.UpdateOptions{}); err != nil {
-			return "", "", fmt.Errorf("writing the status of node %s: %w", n.Name, err)
+			return "", "", false, fmt.Errorf("writing the status of node %s: %w", n.Name, err)
 		}
 		a.logf("registered node %s (instance %s, %s, kubelet %s, Windows %s)", n.Name, id, ami, info.Kubelet(), info.Build)
 		existing, change = got, "registered"
@@ -476,7 +528,7 @@ func (a *NodeAgent) syncNode(ctx context.Context, in ec2types.Instance, existing
 		n := existing.DeepCopy()
 		setReady(n, want, reason, msg, now)
 		if _, err := a.o.Kube.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-			return name, change, fmt.Errorf("writing the Ready condition of node %s: %w", name, err)
+			return name, change, false, fmt.Errorf("writing the Ready condition of node %s: %w", name, err)
 		}
 		if change == "" {
 			if ready {
@@ -489,9 +541,9 @@ func (a *NodeAgent) syncNode(ctx context.Context, in ec2types.Instance, existing
 		}
 	}
 	if err := a.syncPod(ctx, name, id, ready); err != nil {
-		return name, change, err
+		return name, change, ready, err
 	}
-	return name, change, nil
+	return name, change, ready, nil
 }
 
 // readiness is the Ready condition a node should have now.
@@ -559,6 +611,9 @@ func (a *NodeAgent) node(in ec2types.Instance, info AMIInfo, now time.Time) *cor
 		n.Labels[ec2NodeClassTag] = v
 	}
 	n.Annotations = map[string]string{RegisteredAnnotation: now.UTC().Format(time.RFC3339Nano)}
+	if v := tags[autoScalingGroupTag]; v != "" {
+		n.Annotations[autoScalingGroupAnnotation] = v
+	}
 	n.Status.NodeInfo.OSImage = "Windows Server " + info.Windows + " Datacenter"
 	n.Status.Conditions = nil
 	setReady(n, corev1.ConditionFalse, "KubeletNotReady", notReadyMessage, now)

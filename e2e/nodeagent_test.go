@@ -149,7 +149,10 @@ func TestNodeAgentRegistersReadiesAndRemovesNodes(t *testing.T) {
 		"karpenter.k8s.aws/ec2nodeclass": "windows2022"})
 	other := w.launch(ami, region+"a", map[string]string{"eks:cluster-name": w.name + "-other"})
 	w.launch(ami, region+"a", nil)
-	a := w.agent(NodeAgentOptions{Run: "agent-test"})
+	var events []string
+	a := w.agent(NodeAgentOptions{Run: "agent-test", Events: func(e AgentEvent) {
+		events = append(events, e.Kind+" "+e.InstanceID+" "+e.ImageID+" ng="+e.NodeGroup)
+	}})
 
 	res := w.sync(a)
 	if res.Instances != 2 || len(res.Registered) != 2 || res.Nodes != 2 || len(res.Deleted) != 0 || len(res.Failing) != 0 {
@@ -212,6 +215,15 @@ func TestNodeAgentRegistersReadiesAndRemovesNodes(t *testing.T) {
 	}
 	if _, ok := w.nodes()[managed]; ok || w.pod(managed) != nil {
 		t.Errorf("the node or pod of terminated %s is still there", managed)
+	}
+	want := []string{"registered " + karp + " " + ami + " ng=", "ready " + karp + " " + ami + " ng=",
+		"registered " + managed + " " + ami + " ng=windows-ng", "ready " + managed + " " + ami + " ng=windows-ng",
+		"deleted " + managed + " " + ami + " ng=windows-ng"}
+	if karp > managed {
+		want[0], want[1], want[2], want[3] = want[2], want[3], want[0], want[1]
+	}
+	if !slices.Equal(events, want) {
+		t.Errorf("events:\n%s\nwant\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
 	}
 	if _, err := w.ec2.StopInstances(w.ctx, &ec2.StopInstancesInput{InstanceIds: []string{karp}}); err != nil {
 		t.Fatal(err)
