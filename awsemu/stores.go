@@ -362,6 +362,15 @@ type InstanceStore interface {
 	TerminateInstance(region, id string) error
 }
 
+// APIError is an error one service answers another with, carrying the code and message
+// the AWS API would answer (InvalidAMIID.NotFound, ValidationError, …).
+type APIError struct {
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
 // AutoScalingGroup is an Auto Scaling group as other services (EKS managed node groups)
 // see it and create it.
 type AutoScalingGroup struct {

@@ -70,10 +70,22 @@ type group struct {
 	DefaultCooldown         int64                 `xml:"DefaultCooldown"`
 	AvailabilityZones       query.Members[string] `xml:"AvailabilityZones"`
 	HealthCheckType         string                `xml:"HealthCheckType"`
-	Instances               query.Members[string] `xml:"Instances"`
-	CreatedTime             string                `xml:"CreatedTime"`
-	VPCZoneIdentifier       string                `xml:"VPCZoneIdentifier,omitempty"`
-	Tags                    query.Members[tag]    `xml:"Tags"`
+	HealthCheckGracePeriod  int64                 `xml:"HealthCheckGracePeriod"`
+	DefaultInstanceWarmup   *int64                `xml:"DefaultInstanceWarmup,omitempty"`
+	// Instances is filled from members when the group is described.
+	Instances         query.Members[instanceXML] `xml:"Instances"`
+	CreatedTime       string                     `xml:"CreatedTime"`
+	VPCZoneIdentifier string                     `xml:"VPCZoneIdentifier,omitempty"`
+	Tags              query.Members[tag]         `xml:"Tags"`
+
+	svc        *Service
+	region     string
+	account    string
+	members    []*member
+	activities []*activity
+	refreshes  []*refresh // newest first
+	// retryAt: after a failed launch, the group launches again from then on.
+	retryAt time.Time
 }
 
 type launchConfig struct {
@@ -87,10 +99,12 @@ type launchConfig struct {
 	CreatedTime        string                `xml:"CreatedTime"`
 }
 
-// New creates the service and registers it on srv.
+// New creates the service, registers it on srv (it is an awsemu.Ticker: groups keep their
+// capacity on the server's clock) and sets srv.AutoScaling.
 func New(srv *awsemu.Server) *Service {
 	s := &Service{srv: srv, regions: map[string]*regionState{}}
 	srv.Register(s)
+	srv.AutoScaling = s
 	return s
 }
 
@@ -125,12 +139,22 @@ type call struct {
 }
 
 var handlers = map[string]func(*Service, *call) (any, *apiError){
-	"CreateAutoScalingGroup":       (*Service).createGroup,
-	"DescribeAutoScalingGroups":    (*Service).describeGroups,
-	"DeleteAutoScalingGroup":       (*Service).deleteGroup,
-	"CreateLaunchConfiguration":    (*Service).createConfig,
-	"DescribeLaunchConfigurations": (*Service).describeConfigs,
-	"DeleteLaunchConfiguration":    (*Service).deleteConfig,
+	"CreateAutoScalingGroup":              (*Service).createGroup,
+	"DescribeAutoScalingGroups":           (*Service).describeGroups,
+	"DeleteAutoScalingGroup":              (*Service).deleteGroup,
+	"CreateLaunchConfiguration":           (*Service).createConfig,
+	"DescribeLaunchConfigurations":        (*Service).describeConfigs,
+	"DeleteLaunchConfiguration":           (*Service).deleteConfig,
+	"UpdateAutoScalingGroup":              (*Service).updateGroup,
+	"SetDesiredCapacity":                  (*Service).setDesiredCapacity,
+	"SetInstanceHealth":                   (*Service).setInstanceHealth,
+	"DescribeAutoScalingInstances":        (*Service).describeInstances,
+	"DescribeScalingActivities":           (*Service).describeActivities,
+	"TerminateInstanceInAutoScalingGroup": (*Service).terminateInstance,
+	"StartInstanceRefresh":                (*Service).startRefresh,
+	"DescribeInstanceRefreshes":           (*Service).describeRefreshes,
+	"CancelInstanceRefresh":               (*Service).cancelRefresh,
+	"RollbackInstanceRefresh":             (*Service).rollbackRefresh,
 }
 
 // Serve answers one request.
@@ -146,18 +170,23 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		return
 	}
 	s.mu.Lock()
-	rs := s.regions[r.Region]
-	if rs == nil {
-		rs = &regionState{groups: map[string]*group{}, configs: map[string]*launchConfig{}}
-		s.regions[r.Region] = rs
-	}
-	out, aerr := h(s, &call{v: v, region: r.Region, account: r.Account, now: s.srv.Clock.Now().UTC(), rs: rs})
+	out, aerr := h(s, &call{v: v, region: r.Region, account: r.Account, now: s.srv.Clock.Now().UTC(), rs: s.region(r.Region)})
 	s.mu.Unlock()
 	if aerr != nil {
 		query.WriteQueryError(w, http.StatusBadRequest, aerr.code, aerr.message, r.ID)
 		return
 	}
 	query.WriteQuery(w, op, Namespace, r.ID, out)
+}
+
+// region returns (creating on first use) a region's state. Callers hold s.mu.
+func (s *Service) region(name string) *regionState {
+	rs := s.regions[name]
+	if rs == nil {
+		rs = &regionState{groups: map[string]*group{}, configs: map[string]*launchConfig{}}
+		s.regions[name] = rs
+	}
+	return rs
 }
 
 func readTemplate(v query.Values) templateSpec {
@@ -214,57 +243,27 @@ func (s *Service) createGroup(c *call) (any, *apiError) {
 	}
 	g := &group{Name: name, MinSize: minSize, MaxSize: maxSize, DesiredCapacity: desired, DefaultCooldown: 300,
 		HealthCheckType: "EC2", CreatedTime: query.Time(c.now), VPCZoneIdentifier: c.v.Get("VPCZoneIdentifier"),
-		ARN: fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", c.region, c.account, uuidish(name), name)}
+		ARN: fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", c.region, c.account, uuidish(name), name),
+		svc: s, region: c.region, account: c.account}
+	if aerr := s.readGroupSettings(c, g); aerr != nil {
+		return nil, aerr
+	}
 	g.AvailabilityZones.Members = c.v.Members("AvailabilityZones")
 	if len(g.AvailabilityZones.Members) == 0 {
 		if g.VPCZoneIdentifier == "" {
 			return nil, errf("ValidationError", "At least one Availability Zone or VPC Subnet is required.")
 		}
-		// The subnets' zones are not known here: one zone stands for them.
-		g.AvailabilityZones.Members = []string{c.region + "a"}
+		g.AvailabilityZones.Members = s.subnetZones(c.region, g.VPCZoneIdentifier)
 	}
-	sources := 0
-	if lc := c.v.Get("LaunchConfigurationName"); lc != "" {
-		if c.rs.configs[lc] == nil {
-			return nil, errf("ValidationError", "Launch configuration name not found - Launch configuration %s not found", lc)
-		}
-		g.LaunchConfigurationName = lc
-		sources++
-	}
-	if lt := c.v.Struct("LaunchTemplate"); len(lt) > 0 {
-		t := readTemplate(lt)
-		if aerr := checkTemplate(t, "LaunchTemplate"); aerr != nil {
-			return nil, aerr
-		}
-		g.LaunchTemplate = &t
-		sources++
-	}
-	if mp := c.v.Struct("MixedInstancesPolicy"); len(mp) > 0 {
-		p := &mixedPolicy{}
-		lt := mp.Struct("LaunchTemplate")
-		p.LaunchTemplate.Spec = readTemplate(lt.Struct("LaunchTemplateSpecification"))
-		if aerr := checkTemplate(p.LaunchTemplate.Spec, "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification"); aerr != nil {
-			return nil, aerr
-		}
-		p.LaunchTemplate.Overrides.Members = []override{}
-		for _, o := range lt.Structs("Overrides.member") {
-			ov := override{InstanceType: o.Get("InstanceType"), WeightedCapacity: o.Get("WeightedCapacity"), ImageID: o.Get("ImageId")}
-			if ts := o.Struct("LaunchTemplateSpecification"); len(ts) > 0 {
-				t := readTemplate(ts)
-				if aerr := checkTemplate(t, "Overrides.LaunchTemplateSpecification"); aerr != nil {
-					return nil, aerr
-				}
-				ov.Template = &t
-			}
-			p.LaunchTemplate.Overrides.Members = append(p.LaunchTemplate.Overrides.Members, ov)
-		}
-		g.MixedInstancesPolicy = p
-		sources++
+	src, sources, aerr := s.readSource(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if sources != 1 {
 		return nil, errf("ValidationError", "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.")
 	}
-	g.Instances.Members = []string{}
+	g.setSource(src)
+	g.Instances.Members = []instanceXML{}
 	g.Tags.Members = []tag{}
 	for _, t := range c.v.Structs("Tags.member") {
 		p, _ := t.Bool("PropagateAtLaunch")
@@ -341,17 +340,42 @@ func (s *Service) describeGroups(c *call) (any, *apiError) {
 		Groups    query.Members[*group] `xml:"AutoScalingGroups"`
 		NextToken string                `xml:"NextToken,omitempty"`
 	}{NextToken: next}
+	for _, g := range page {
+		g.Instances.Members = []instanceXML{}
+		for _, m := range g.members {
+			g.Instances.Members = append(g.Instances.Members, m.xml())
+		}
+	}
 	out.Groups.Members = page
 	return out, nil
 }
 
+// deleteGroup deletes a group. A group with instances needs ForceDelete, which terminates
+// them.
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DeleteAutoScalingGroup.html
 func (s *Service) deleteGroup(c *call) (any, *apiError) {
 	name := c.v.Get("AutoScalingGroupName")
-	if c.rs.groups[name] == nil {
+	g := c.rs.groups[name]
+	if g == nil {
 		return nil, errf("ValidationError", "AutoScalingGroup name not found - AutoScalingGroup '%s' not found", name)
 	}
-	delete(c.rs.groups, name)
+	force, _ := c.v.Bool("ForceDelete")
+	if !force && len(g.members) > 0 {
+		return nil, errf("ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.")
+	}
+	s.removeGroup(c.region, g)
 	return nil, nil
+}
+
+// removeGroup terminates a group's instances and forgets it.
+func (s *Service) removeGroup(region string, g *group) {
+	store, _ := s.srv.EC2.(awsemu.InstanceStore)
+	for _, m := range g.members {
+		if store != nil && m.Lifecycle != Terminating {
+			_ = store.TerminateInstance(region, m.ID)
+		}
+	}
+	delete(s.regions[region].groups, g.Name)
 }
 
 func (s *Service) createConfig(c *call) (any, *apiError) {

@@ -211,14 +211,14 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 	if profile == "" && c.v.Get("IamInstanceProfile.Name") != "" {
 		profile = fmt.Sprintf("arn:aws:iam::%s:instance-profile/%s", c.account, c.v.Get("IamInstanceProfile.Name"))
 	}
-	var ltID string
+	var ltID, ltVersion string
 	var templateGroups []string
 	if lt := c.v.Struct("LaunchTemplate"); len(lt) > 0 {
 		t, ver, aerr := resolveTemplate(c, lt.Get("LaunchTemplateId"), lt.Get("LaunchTemplateName"), lt.Get("Version"))
 		if aerr != nil {
 			return nil, aerr
 		}
-		ltID = t.ID
+		ltID, ltVersion = t.ID, strconv.FormatInt(ver.Number, 10)
 		templateGroups = ver.Data.SecurityGroupIDs
 		if imageID == "" {
 			imageID = ver.Data.ImageID
@@ -236,18 +236,15 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 			}
 		}
 	}
-	if imageID == "" {
-		return nil, errf("MissingParameter", "The request must contain the parameter ImageId")
+	// A launch template's ImageId may be resolve:ssm:<parameter>, resolved at launch.
+	// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-launch-template.html#use-an-ssm-parameter-instead-of-an-ami-id
+	imageID, aerr := s.resolveImageRef(c, imageID)
+	if aerr != nil {
+		return nil, aerr
 	}
-	if !amiIDPattern.MatchString(imageID) {
-		return nil, errf("InvalidAMIID.Malformed", "Invalid id: \"%s\" (expecting \"ami-...\")", imageID)
-	}
-	img := c.rs.images[imageID]
-	if img == nil || !img.visible(c.account) {
-		return nil, errf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", imageID)
-	}
-	if img.State != "available" {
-		return nil, errf("InvalidAMIID.Unavailable", "The image id '[%s]' is not available", imageID)
+	img, aerr := launchableImage(c, imageID)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if instanceType == "" {
 		instanceType = "m1.small"
@@ -278,7 +275,7 @@ func (s *Service) runInstances(c *call) (any, *apiError) {
 			Platform: img.Platform, PlatformDetails: img.PlatformDetails, Architecture: img.Architecture,
 			RootDeviceName: img.RootDeviceName, SubnetID: sn.ID, VpcID: sn.VpcID, AZ: sn.AZ, GroupIDs: groups,
 			PrivateIP: ipInSubnet(sn.CidrBlock, n), Tags: copyTags(tags),
-			IamProfile: profile, LaunchTemplateID: ltID,
+			IamProfile: profile, LaunchTemplateID: ltID, LaunchTemplateVersion: ltVersion,
 		}
 		for _, bd := range img.BlockDevices {
 			in.Volumes = append(in.Volumes, volume{ID: newID("vol"), DeviceName: bd.DeviceName, Size: bd.VolumeSize, Type: bd.VolumeType, SnapshotID: bd.SnapshotID})

@@ -77,6 +77,8 @@ type instance struct {
 	IamProfile       string
 	StateReason      string
 	LaunchTemplateID string
+	// LaunchTemplateVersion is the number of the template version launched from.
+	LaunchTemplateVersion string
 }
 
 type launchTemplate struct {
