@@ -104,6 +104,31 @@ type EC2Store interface {
 	LaunchTemplate(region, idOrName string) (LaunchTemplate, bool)
 }
 
+// LaunchTemplateVersionReader is implemented by an EC2Store that can tell what a launch
+// template version holds (checked with a type assertion on Server.EC2, like
+// SSMParameterReader). EKS reads a node group's template version: a template that names
+// an AMI makes the node group's amiType CUSTOM and its releaseVersion that AMI, and forbids
+// version, releaseVersion and amiType in the request.
+// https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html#mng-ami-id-conditions
+type LaunchTemplateVersionReader interface {
+	// LaunchTemplateVersion returns a version of a launch template of region given by id
+	// (lt-…) or name; version is "", "$Default", "$Latest" or a number. false when the
+	// template or the version does not exist.
+	LaunchTemplateVersion(region, idOrName, version string) (LaunchTemplateVersionData, bool)
+}
+
+// LaunchTemplateVersionData is one launch template version as other services see it.
+type LaunchTemplateVersionData struct {
+	TemplateID   string
+	TemplateName string
+	Number       int64
+	// ImageID is the version's ImageId ("" when it names none; may be resolve:ssm:…).
+	ImageID      string
+	InstanceType string
+	// IamInstanceProfile is the profile's ARN or name, "" when the version sets none.
+	IamInstanceProfile string
+}
+
 // Subnet is an EC2 subnet as other services see it.
 type Subnet struct {
 	ID                 string
@@ -425,8 +450,11 @@ type AutoScalingStore interface {
 	CreateGroup(account string, g AutoScalingGroup) error
 	// Group returns a group with its instances.
 	Group(region, name string) (AutoScalingGroup, bool)
-	// UpdateGroup changes a group as UpdateAutoScalingGroup would (fields left zero or
-	// "" are unchanged).
+	// UpdateGroup changes a group as UpdateAutoScalingGroup would. MinSize, MaxSize and
+	// DesiredCapacity are set as given (0 is a size: an EKS node group scaled to zero), so
+	// a caller reads the group with Group first to keep one; LaunchTemplateID,
+	// LaunchTemplateVersion, SubnetIDs, AvailabilityZones and Tags change only when not
+	// empty.
 	UpdateGroup(g AutoScalingGroup) error
 	// DeleteGroup deletes a group and terminates its instances (ForceDelete).
 	DeleteGroup(region, name string) error

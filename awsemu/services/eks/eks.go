@@ -24,6 +24,16 @@ var routes = restjson.NewRouter(
 	restjson.Route{Method: http.MethodGet, Path: "/clusters/{name}", Op: "DescribeCluster"},
 	restjson.Route{Method: http.MethodPost, Path: "/clusters", Op: "CreateCluster"},
 	restjson.Route{Method: http.MethodGet, Path: "/cluster-versions", Op: "DescribeClusterVersions"},
+	// Managed node groups and their updates.
+	// https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html
+	restjson.Route{Method: http.MethodPost, Path: "/clusters/{name}/node-groups", Op: "CreateNodegroup"},
+	restjson.Route{Method: http.MethodGet, Path: "/clusters/{name}/node-groups", Op: "ListNodegroups"},
+	restjson.Route{Method: http.MethodGet, Path: "/clusters/{name}/node-groups/{nodegroupName}", Op: "DescribeNodegroup"},
+	restjson.Route{Method: http.MethodDelete, Path: "/clusters/{name}/node-groups/{nodegroupName}", Op: "DeleteNodegroup"},
+	restjson.Route{Method: http.MethodPost, Path: "/clusters/{name}/node-groups/{nodegroupName}/update-config", Op: "UpdateNodegroupConfig"},
+	restjson.Route{Method: http.MethodPost, Path: "/clusters/{name}/node-groups/{nodegroupName}/update-version", Op: "UpdateNodegroupVersion"},
+	restjson.Route{Method: http.MethodGet, Path: "/clusters/{name}/updates", Op: "ListUpdates"},
+	restjson.Route{Method: http.MethodGet, Path: "/clusters/{name}/updates/{updateId}", Op: "DescribeUpdate"},
 )
 
 // Cluster is an EKS cluster as the service stores it.
@@ -46,14 +56,16 @@ type Cluster struct {
 
 // Service is the EKS service.
 type Service struct {
-	srv      *awsemu.Server
-	mu       sync.Mutex
-	clusters map[string]*Cluster // region/name
+	srv        *awsemu.Server
+	mu         sync.Mutex
+	clusters   map[string]*Cluster   // region/name
+	nodegroups map[string]*nodegroup // region/cluster/name
+	seq        uint64                // seeds node group and update ids
 }
 
 // New returns the EKS service and registers it on srv.
 func New(srv *awsemu.Server) *Service {
-	s := &Service{srv: srv, clusters: map[string]*Cluster{}}
+	s := &Service{srv: srv, clusters: map[string]*Cluster{}, nodegroups: map[string]*nodegroup{}}
 	srv.Register(s)
 	return s
 }
@@ -106,6 +118,22 @@ func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 		out, err = s.createCluster(r)
 	case "DescribeClusterVersions":
 		out, err = s.describeClusterVersions(r)
+	case "CreateNodegroup":
+		out, err = s.createNodegroup(r, params["name"])
+	case "ListNodegroups":
+		out, err = s.listNodegroups(r, params["name"])
+	case "DescribeNodegroup":
+		out, err = s.describeNodegroup(r, params["name"], params["nodegroupName"])
+	case "DeleteNodegroup":
+		out, err = s.deleteNodegroup(r, params["name"], params["nodegroupName"])
+	case "UpdateNodegroupConfig":
+		out, err = s.updateNodegroupConfig(r, params["name"], params["nodegroupName"])
+	case "UpdateNodegroupVersion":
+		out, err = s.updateNodegroupVersion(r, params["name"], params["nodegroupName"])
+	case "ListUpdates":
+		out, err = s.listUpdates(r, params["name"])
+	case "DescribeUpdate":
+		out, err = s.describeUpdate(r, params["name"], params["updateId"])
 	default:
 		err = restjson.Errorf(http.StatusNotFound, "UnknownOperationException", "awsemu eks does not serve %s %s", r.HTTP.Method, r.HTTP.URL.Path)
 	}

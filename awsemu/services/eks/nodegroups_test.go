@@ -1,0 +1,670 @@
+package eks_test
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	sdkec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/awstest"
+	"github.com/winami/winami/awsemu/seed"
+	emuec2 "github.com/winami/winami/awsemu/services/ec2"
+	emueks "github.com/winami/winami/awsemu/services/eks"
+)
+
+// fakeASG is a test double of awsemu.AutoScalingStore: its groups reach their desired
+// capacity InService at each tick, and a refresh ends when the test says so.
+type fakeASG struct {
+	mu        sync.Mutex
+	groups    map[string]*awsemu.AutoScalingGroup
+	refreshes map[string]*awsemu.InstanceRefreshInfo
+	specs     []awsemu.InstanceRefreshSpec
+	deleted   []string
+	seq       int
+}
+
+func newFakeASG() *fakeASG {
+	return &fakeASG{groups: map[string]*awsemu.AutoScalingGroup{}, refreshes: map[string]*awsemu.InstanceRefreshInfo{}}
+}
+
+func (f *fakeASG) CreateGroup(account string, g awsemu.AutoScalingGroup) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.groups[g.Name]; ok {
+		return fmt.Errorf("AlreadyExists: %s", g.Name)
+	}
+	f.groups[g.Name] = &g
+	return nil
+}
+
+func (f *fakeASG) Group(region, name string) (awsemu.AutoScalingGroup, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g, ok := f.groups[name]
+	if !ok || g.Region != region {
+		return awsemu.AutoScalingGroup{}, false
+	}
+	out := *g
+	out.Instances = append([]awsemu.AutoScalingInstance(nil), g.Instances...)
+	return out, true
+}
+
+func (f *fakeASG) UpdateGroup(u awsemu.AutoScalingGroup) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g, ok := f.groups[u.Name]
+	if !ok {
+		return fmt.Errorf("ValidationError: no group %s", u.Name)
+	}
+	g.MinSize, g.MaxSize, g.DesiredCapacity = u.MinSize, u.MaxSize, u.DesiredCapacity
+	if u.LaunchTemplateVersion != "" {
+		g.LaunchTemplateVersion = u.LaunchTemplateVersion
+	}
+	return nil
+}
+
+func (f *fakeASG) DeleteGroup(region, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.groups, name)
+	f.deleted = append(f.deleted, name)
+	return nil
+}
+
+func (f *fakeASG) StartInstanceRefresh(region, name string, spec awsemu.InstanceRefreshSpec) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	id := fmt.Sprintf("refresh-%d", f.seq)
+	f.refreshes[id] = &awsemu.InstanceRefreshInfo{ID: id, Status: "InProgress"}
+	f.specs = append(f.specs, spec)
+	return id, nil
+}
+
+func (f *fakeASG) InstanceRefresh(region, name, id string) (awsemu.InstanceRefreshInfo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.refreshes[id]
+	if !ok {
+		return awsemu.InstanceRefreshInfo{}, false
+	}
+	return *r, true
+}
+
+// Tick brings every group to its desired capacity, InService.
+func (f *fakeASG) Tick(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range f.groups {
+		for int64(len(g.Instances)) < g.DesiredCapacity {
+			f.seq++
+			g.Instances = append(g.Instances, awsemu.AutoScalingInstance{ID: fmt.Sprintf("i-%017d", f.seq), LifecycleState: "InService",
+				HealthStatus: "Healthy", LaunchTemplateVersion: g.LaunchTemplateVersion})
+		}
+		if int64(len(g.Instances)) > g.DesiredCapacity {
+			g.Instances = g.Instances[:g.DesiredCapacity]
+		}
+	}
+}
+
+// finish ends the latest refresh with status.
+func (f *fakeASG) finish(status, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.refreshes[fmt.Sprintf("refresh-%d", f.seq)]
+	r.Status, r.StatusReason = status, reason
+}
+
+func (f *fakeASG) group(name string) awsemu.AutoScalingGroup {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.groups[name]
+}
+
+// ngWorld is a server with EC2 (templates, default subnets), EKS and the Auto Scaling
+// test double, an ACTIVE cluster "prod" in us-west-2 and a launch template "win-nodes" on
+// an AMI (version 1) and another (version 2).
+type ngWorld struct {
+	c          *eks.Client
+	ec2        *sdkec2.Client
+	clock      *awsemu.ManualClock
+	asg        *fakeASG
+	lt         string
+	amis       [2]string
+	subnets    []string
+	clusterVer string
+}
+
+const region = "us-west-2"
+
+func startNodegroups(t *testing.T) *ngWorld {
+	t.Helper()
+	srv := awsemu.NewServer()
+	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	srv.Clock = clock
+	emuec2.New(srv, seed.Images())
+	svc := emueks.New(srv)
+	f := newFakeASG()
+	srv.AutoScaling = f
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	cfg := awstest.SDKConfig(srv.URL(), region)
+	w := &ngWorld{c: eks.NewFromConfig(cfg), ec2: sdkec2.NewFromConfig(cfg), clock: clock, asg: f, clusterVer: "1.33"}
+	svc.SeedCluster(emueks.Cluster{Name: "prod", Region: region, Version: w.clusterVer})
+	for _, az := range []string{"us-west-2a", "us-west-2b"} {
+		sn, ok := srv.EC2.DefaultSubnet(region, az)
+		if !ok {
+			t.Fatalf("no default subnet in %s", az)
+		}
+		w.subnets = append(w.subnets, sn.ID)
+	}
+	w.amis = [2]string{seed.ImageID(region, "first"), seed.ImageID(region, "second")}
+	ctx := t.Context()
+	out, err := w.ec2.CreateLaunchTemplate(ctx, &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("win-nodes"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.amis[0]), InstanceType: ec2types.InstanceTypeM6iLarge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.lt = aws.ToString(out.LaunchTemplate.LaunchTemplateId)
+	w.version(t, w.amis[1])
+	return w
+}
+
+// version adds a template version on ami and returns its number.
+func (w *ngWorld) version(t *testing.T, ami string) string {
+	t.Helper()
+	v, err := w.ec2.CreateLaunchTemplateVersion(t.Context(), &sdkec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(w.lt),
+		SourceVersion: aws.String("1"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(aws.ToInt64(v.LaunchTemplateVersion.VersionNumber))
+}
+
+func (w *ngWorld) create(t *testing.T, name string) *types.Nodegroup {
+	t.Helper()
+	out, err := w.c.CreateNodegroup(t.Context(), &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String(name),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+		ScalingConfig:  &types.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(5), DesiredSize: aws.Int32(3)},
+		LaunchTemplate: &types.LaunchTemplateSpecification{Name: aws.String("win-nodes"), Version: aws.String("1")},
+		Labels:         map[string]string{"os": "windows"}, Tags: map[string]string{"team": "win"}})
+	if err != nil {
+		t.Fatalf("CreateNodegroup: %v", err)
+	}
+	return out.Nodegroup
+}
+
+func (w *ngWorld) describe(t *testing.T, name string) *types.Nodegroup {
+	t.Helper()
+	out, err := w.c.DescribeNodegroup(t.Context(), &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("DescribeNodegroup: %v", err)
+	}
+	return out.Nodegroup
+}
+
+func (w *ngWorld) describeUpdate(t *testing.T, ng, id string) *types.Update {
+	t.Helper()
+	out, err := w.c.DescribeUpdate(t.Context(), &eks.DescribeUpdateInput{Name: aws.String("prod"), UpdateId: aws.String(id), NodegroupName: aws.String(ng)})
+	if err != nil {
+		t.Fatalf("DescribeUpdate: %v", err)
+	}
+	return out.Update
+}
+
+// apiErr returns the error code, HTTP status and message of err.
+func apiErr(err error) (string, int, string) {
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &ae) || !errors.As(err, &re) {
+		return fmt.Sprint(err), 0, ""
+	}
+	return ae.ErrorCode(), re.HTTPStatusCode(), ae.ErrorMessage()
+}
+
+func TestNodegroupCreateDescribeList(t *testing.T) {
+	w := startNodegroups(t)
+	ctx := t.Context()
+	ng := w.create(t, "win")
+	arn := regexp.MustCompile(`^arn:aws:eks:us-west-2:123456789012:nodegroup/prod/win/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	if ng.Status != types.NodegroupStatusCreating || !arn.MatchString(aws.ToString(ng.NodegroupArn)) || aws.ToString(ng.Version) != w.clusterVer ||
+		aws.ToString(ng.ReleaseVersion) != w.amis[0] || ng.AmiType != types.AMITypesCustom || ng.CapacityType != types.CapacityTypesOnDemand ||
+		ng.InstanceTypes != nil || ng.DiskSize != nil || ng.RemoteAccess != nil || ng.Resources != nil ||
+		aws.ToString(ng.LaunchTemplate.Id) != w.lt || aws.ToString(ng.LaunchTemplate.Name) != "win-nodes" || aws.ToString(ng.LaunchTemplate.Version) != "1" ||
+		aws.ToInt32(ng.UpdateConfig.MaxUnavailable) != 1 || aws.ToInt32(ng.ScalingConfig.DesiredSize) != 3 || ng.Labels["os"] != "windows" || ng.Tags["team"] != "win" {
+		t.Fatalf("created %+v", ng)
+	}
+	uuid := aws.ToString(ng.NodegroupArn)[strings.LastIndex(aws.ToString(ng.NodegroupArn), "/")+1:]
+	asgName := "eks-win-" + uuid
+	g := w.asg.group(asgName)
+	if g.Region != region || g.MinSize != 1 || g.MaxSize != 5 || g.DesiredCapacity != 3 || g.LaunchTemplateID != w.lt || g.LaunchTemplateVersion != "1" ||
+		strings.Join(g.SubnetIDs, ",") != strings.Join(w.subnets, ",") || len(g.AvailabilityZones) != 2 ||
+		g.Tags["eks:cluster-name"] != "prod" || g.Tags["eks:nodegroup-name"] != "win" || g.Tags["kubernetes.io/cluster/prod"] != "owned" ||
+		g.Tags["k8s.io/cluster-autoscaler/enabled"] != "true" || g.Tags["k8s.io/cluster-autoscaler/prod"] != "owned" {
+		t.Fatalf("Auto Scaling group %+v", g)
+	}
+	// The next request ticks the group to its capacity: the node group turns ACTIVE.
+	w.clock.Advance(time.Second)
+	got := w.describe(t, "win")
+	if got.Status != types.NodegroupStatusActive || len(got.Resources.AutoScalingGroups) != 1 || aws.ToString(got.Resources.AutoScalingGroups[0].Name) != asgName ||
+		got.Health == nil || len(got.Health.Issues) != 0 || !got.ModifiedAt.After(*got.CreatedAt) {
+		t.Fatalf("described %+v", got)
+	}
+	_, err := w.c.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt)}})
+	if code, status, msg := apiErr(err); code != "ResourceInUseException" || status != 409 || msg != "NodeGroup already exists with name win and cluster name prod" {
+		t.Fatalf("second create: %s %d %s", code, status, msg)
+	}
+	for _, n := range []string{"b", "a", "c"} {
+		w.create(t, n)
+	}
+	var names []string
+	p := eks.NewListNodegroupsPaginator(w.c, &eks.ListNodegroupsInput{ClusterName: aws.String("prod"), MaxResults: aws.Int32(3)})
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		names = append(names, out.Nodegroups...)
+	}
+	if strings.Join(names, ",") != "a,b,c,win" || pages != 2 {
+		t.Fatalf("ListNodegroups: %v in %d pages", names, pages)
+	}
+	_, err = w.c.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String("nope")})
+	if code, status, _ := apiErr(err); code != "ResourceNotFoundException" || status != 404 {
+		t.Fatalf("list of an unknown cluster: %v", err)
+	}
+	_, err = w.c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("nope")})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) || aws.ToString(nf.NodegroupName) != "nope" || aws.ToString(nf.ClusterName) != "prod" || nf.ErrorMessage() != "No node group found for name: nope." {
+		t.Fatalf("describe of an unknown node group: %v", err)
+	}
+	// Idempotent with the same client request token.
+	in := &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("tok"), ClientRequestToken: aws.String("t-1"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets, LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt)}}
+	first, err := w.c.CreateNodegroup(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := w.c.CreateNodegroup(ctx, in)
+	if err != nil || aws.ToString(again.Nodegroup.NodegroupArn) != aws.ToString(first.Nodegroup.NodegroupArn) ||
+		aws.ToString(first.Nodegroup.LaunchTemplate.Version) != "1" || aws.ToInt32(first.Nodegroup.ScalingConfig.DesiredSize) != 2 {
+		t.Fatalf("retry with the same token: %v %+v", err, again)
+	}
+}
+
+func TestNodegroupCreateTimesOut(t *testing.T) {
+	w := startNodegroups(t)
+	w.create(t, "win")
+	w.asg.mu.Lock()
+	for _, g := range w.asg.groups {
+		g.DesiredCapacity = 0 // the double launches nothing; EKS still waits for 3
+	}
+	w.asg.mu.Unlock()
+	w.clock.Advance(emueks.NodegroupCreateTimeout - time.Second)
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusCreating {
+		t.Fatalf("before the timeout: %s", got.Status)
+	}
+	w.clock.Advance(time.Second)
+	got := w.describe(t, "win")
+	if got.Status != types.NodegroupStatusCreateFailed || len(got.Health.Issues) != 1 || got.Health.Issues[0].Code != types.NodegroupIssueCodeNodeCreationFailure {
+		t.Fatalf("after the timeout: %s %+v", got.Status, got.Health)
+	}
+	_, err := w.c.UpdateNodegroupVersion(t.Context(), &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("2")}})
+	if code, status, _ := apiErr(err); code != "ResourceInUseException" || status != 409 {
+		t.Fatalf("update of a failed node group: %v", err)
+	}
+}
+
+func TestCreateNodegroupValidation(t *testing.T) {
+	w := startNodegroups(t)
+	noAMI, err := w.ec2.CreateLaunchTemplate(t.Context(), &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("no-ami"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceTypeM6iLarge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withProfile, err := w.ec2.CreateLaunchTemplate(t.Context(), &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("profile"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.amis[0]),
+			IamInstanceProfile: &ec2types.LaunchTemplateIamInstanceProfileSpecificationRequest{Name: aws.String("nodes")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := func() *eks.CreateNodegroupInput {
+		return &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+			NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+			LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt)}}
+	}
+	cases := []struct {
+		name   string
+		change func(*eks.CreateNodegroupInput)
+		code   string
+		msg    string
+	}{
+		{"unknown cluster", func(in *eks.CreateNodegroupInput) { in.ClusterName = aws.String("nope") }, "ResourceNotFoundException", "No cluster found for name: nope."},
+		{"name with a dot", func(in *eks.CreateNodegroupInput) { in.NodegroupName = aws.String("win.1") }, "InvalidParameterException", "node group name"},
+		{"name of 64", func(in *eks.CreateNodegroupInput) { in.NodegroupName = aws.String(strings.Repeat("a", 64)) }, "InvalidParameterException", "node group name"},
+		{"role not an ARN", func(in *eks.CreateNodegroupInput) { in.NodeRole = aws.String("nodes") }, "InvalidParameterException", "Invalid Role Arn: 'nodes'"},
+		{"unknown subnet", func(in *eks.CreateNodegroupInput) { in.Subnets = []string{"subnet-0123456789abcdef0"} }, "InvalidParameterException", "subnet-0123456789abcdef0"},
+		{"min over desired", func(in *eks.CreateNodegroupInput) {
+			in.ScalingConfig = &types.NodegroupScalingConfig{MinSize: aws.Int32(3), MaxSize: aws.Int32(5), DesiredSize: aws.Int32(2)}
+		}, "InvalidParameterException", "Minimum capacity 3 can't be greater than desired size 2"},
+		{"desired over max", func(in *eks.CreateNodegroupInput) {
+			in.ScalingConfig = &types.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(2), DesiredSize: aws.Int32(4)}
+		}, "InvalidParameterException", "Desired capacity 4 can't be greater than max size 2"},
+		{"max over quota", func(in *eks.CreateNodegroupInput) {
+			in.ScalingConfig = &types.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(451), DesiredSize: aws.Int32(1)}
+		}, "InvalidParameterException", "450"},
+		{"both maxUnavailable", func(in *eks.CreateNodegroupInput) {
+			in.UpdateConfig = &types.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(1), MaxUnavailablePercentage: aws.Int32(10)}
+		}, "InvalidParameterException", "not both"},
+		{"maxUnavailable 101", func(in *eks.CreateNodegroupInput) {
+			in.UpdateConfig = &types.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(101)}
+		}, "InvalidParameterException", "between 1 and 100"},
+		{"bad taint", func(in *eks.CreateNodegroupInput) {
+			in.Taints = []types.Taint{{Key: aws.String("k"), Effect: "NoSchedule"}}
+		}, "InvalidParameterException", "Taint effect"},
+		{"no launch template", func(in *eks.CreateNodegroupInput) { in.LaunchTemplate = nil }, "InvalidParameterException", "launchTemplate"},
+		{"template id and name", func(in *eks.CreateNodegroupInput) { in.LaunchTemplate.Name = aws.String("win-nodes") }, "InvalidParameterException", "not both"},
+		{"unknown template", func(in *eks.CreateNodegroupInput) { in.LaunchTemplate.Id = aws.String("lt-0123456789abcdef0") }, "InvalidParameterException", "does not exist"},
+		{"unknown version", func(in *eks.CreateNodegroupInput) { in.LaunchTemplate.Version = aws.String("9") }, "InvalidParameterException", "does not exist"},
+		{"disk size", func(in *eks.CreateNodegroupInput) { in.DiskSize = aws.Int32(50) }, "InvalidParameterException", "Disk size must be specified within the launch template."},
+		{"remote access", func(in *eks.CreateNodegroupInput) {
+			in.RemoteAccess = &types.RemoteAccessConfig{Ec2SshKey: aws.String("k")}
+		},
+			"InvalidParameterException", "Remote access configuration cannot be specified with a launch template."},
+		{"instance types twice", func(in *eks.CreateNodegroupInput) { in.InstanceTypes = []string{"m5.large"} }, "InvalidParameterException", "instanceTypes"},
+		{"amiType with custom AMI", func(in *eks.CreateNodegroupInput) { in.AmiType = types.AMITypesWindowsCore2022X8664 },
+			"InvalidParameterException", "You cannot specify the field amiType when using custom AMIs."},
+		{"releaseVersion with custom AMI", func(in *eks.CreateNodegroupInput) { in.ReleaseVersion = aws.String("1.33-2025.01.01") },
+			"InvalidParameterException", "You cannot specify the field releaseVersion when using custom AMIs."},
+		{"version with custom AMI", func(in *eks.CreateNodegroupInput) { in.Version = aws.String(w.clusterVer) },
+			"InvalidParameterException", "You cannot specify the field kubernetesVersion when using custom AMIs."},
+		{"another version", func(in *eks.CreateNodegroupInput) { in.Version = aws.String("1.30") }, "InvalidParameterException", "1.30"},
+		{"template without AMI", func(in *eks.CreateNodegroupInput) { in.LaunchTemplate.Id = noAMI.LaunchTemplate.LaunchTemplateId },
+			"InvalidParameterException", "names an AMI"},
+		{"template with a profile", func(in *eks.CreateNodegroupInput) { in.LaunchTemplate.Id = withProfile.LaunchTemplate.LaunchTemplateId },
+			"InvalidParameterException", "instance profile"},
+	}
+	for _, c := range cases {
+		in := good()
+		c.change(in)
+		_, err := w.c.CreateNodegroup(t.Context(), in)
+		code, status, msg := apiErr(err)
+		if code != c.code || (status != 400 && status != 404) || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %s %d %q, want %s %q", c.name, code, status, msg, c.code, c.msg)
+		}
+	}
+	if len(w.asg.groups) != 0 {
+		t.Fatalf("a refused request made a group: %v", w.asg.groups)
+	}
+	// The good request works, and a cluster still CREATING refuses node groups.
+	if _, err := w.c.CreateNodegroup(t.Context(), good()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.c.CreateCluster(t.Context(), &eks.CreateClusterInput{Name: aws.String("new"), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
+		ResourcesVpcConfig: &types.VpcConfigRequest{}}); err != nil {
+		t.Fatal(err)
+	}
+	in := good()
+	in.ClusterName = aws.String("new")
+	_, err = w.c.CreateNodegroup(t.Context(), in)
+	if code, _, msg := apiErr(err); code != "InvalidRequestException" || msg != "Cluster 'new' is not in ACTIVE status" {
+		t.Fatalf("cluster CREATING: %s %s", code, msg)
+	}
+}
+
+// active creates node group name and lets it turn ACTIVE.
+func (w *ngWorld) active(t *testing.T, name string) string {
+	t.Helper()
+	ng := w.create(t, name)
+	w.clock.Advance(time.Second)
+	if got := w.describe(t, name); got.Status != types.NodegroupStatusActive {
+		t.Fatalf("%s: %s", name, got.Status)
+	}
+	arn := aws.ToString(ng.NodegroupArn)
+	return "eks-" + name + "-" + arn[strings.LastIndex(arn, "/")+1:]
+}
+
+func TestUpdateNodegroupConfig(t *testing.T) {
+	w := startNodegroups(t)
+	ctx := t.Context()
+	asgName := w.active(t, "win")
+	out, err := w.c.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		ScalingConfig: &types.NodegroupScalingConfig{MinSize: aws.Int32(0), DesiredSize: aws.Int32(0)},
+		UpdateConfig:  &types.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(2)},
+		Labels:        &types.UpdateLabelsPayload{AddOrUpdateLabels: map[string]string{"tier": "web"}, RemoveLabels: []string{"os"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := out.Update
+	var params []string
+	for _, p := range u.Params {
+		params = append(params, string(p.Type)+"="+aws.ToString(p.Value))
+	}
+	if u.Status != types.UpdateStatusInProgress || u.Type != types.UpdateTypeConfigUpdate || len(u.Errors) != 0 ||
+		strings.Join(params, " ") != `MinSize=0 DesiredSize=0 LabelsToAdd={"tier":"web"} LabelsToRemove=["os"] MaxUnavailable=2` {
+		t.Fatalf("update %+v %v", u, params)
+	}
+	// Scaling reaches the group at once; 0 is a size.
+	if g := w.asg.group(asgName); g.MinSize != 0 || g.DesiredCapacity != 0 || g.MaxSize != 5 {
+		t.Fatalf("group after the config update: %+v", g)
+	}
+	ng := w.describe(t, "win")
+	if ng.Status != types.NodegroupStatusUpdating || aws.ToInt32(ng.UpdateConfig.MaxUnavailable) != 2 || ng.Labels["tier"] != "web" || ng.Labels["os"] != "" {
+		t.Fatalf("node group during the update: %+v", ng)
+	}
+	// A second update while one is in progress.
+	_, err = w.c.UpdateNodegroupVersion(ctx, &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("2")}})
+	var inUse *types.ResourceInUseException
+	if !errors.As(err, &inUse) || aws.ToString(inUse.NodegroupName) != "win" || inUse.ErrorMessage() != "Nodegroup cannot be updated as it is currently not in Active State" {
+		t.Fatalf("update during an update: %v", err)
+	}
+	w.clock.Advance(emueks.ConfigUpdateDuration)
+	if got := w.describeUpdate(t, "win", aws.ToString(u.Id)); got.Status != types.UpdateStatusSuccessful {
+		t.Fatalf("after %s: %s", emueks.ConfigUpdateDuration, got.Status)
+	}
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusActive {
+		t.Fatalf("node group after the update: %s", got.Status)
+	}
+	for _, c := range []struct {
+		in   eks.UpdateNodegroupConfigInput
+		want string
+	}{
+		{eks.UpdateNodegroupConfigInput{}, "changes nothing"},
+		{eks.UpdateNodegroupConfigInput{ScalingConfig: &types.NodegroupScalingConfig{MinSize: aws.Int32(2)}}, "Minimum capacity 2 can't be greater than desired size 0"},
+		{eks.UpdateNodegroupConfigInput{UpdateConfig: &types.NodegroupUpdateConfig{MaxUnavailablePercentage: aws.Int32(0)}}, "between 1 and 100"},
+		{eks.UpdateNodegroupConfigInput{UpdateConfig: &types.NodegroupUpdateConfig{UpdateStrategy: "FAST"}}, "updateStrategy"},
+	} {
+		in := c.in
+		in.ClusterName, in.NodegroupName = aws.String("prod"), aws.String("win")
+		_, err := w.c.UpdateNodegroupConfig(ctx, &in)
+		if code, status, msg := apiErr(err); code != "InvalidParameterException" || status != 400 || !strings.Contains(msg, c.want) {
+			t.Errorf("%+v: %s %d %s", c.in, code, status, msg)
+		}
+	}
+	out, err = w.c.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		UpdateConfig: &types.NodegroupUpdateConfig{MaxUnavailablePercentage: aws.Int32(50), UpdateStrategy: types.NodegroupUpdateStrategiesMinimal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(emueks.ConfigUpdateDuration)
+	if ng := w.describe(t, "win"); ng.UpdateConfig.MaxUnavailable != nil || aws.ToInt32(ng.UpdateConfig.MaxUnavailablePercentage) != 50 ||
+		ng.UpdateConfig.UpdateStrategy != types.NodegroupUpdateStrategiesMinimal {
+		t.Fatalf("percentage replaces the count: %+v", ng.UpdateConfig)
+	}
+}
+
+func TestUpdateNodegroupVersion(t *testing.T) {
+	w := startNodegroups(t)
+	ctx := t.Context()
+	asgName := w.active(t, "win")
+	upd := func(lt *types.LaunchTemplateSpecification, mod func(*eks.UpdateNodegroupVersionInput)) (*types.Update, error) {
+		in := &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"), LaunchTemplate: lt}
+		if mod != nil {
+			mod(in)
+		}
+		out, err := w.c.UpdateNodegroupVersion(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return out.Update, nil
+	}
+	for _, c := range []struct {
+		name string
+		lt   *types.LaunchTemplateSpecification
+		mod  func(*eks.UpdateNodegroupVersionInput)
+		want string
+	}{
+		{"no template", nil, nil, "Launch template details can't be null for Custom ami type node group"},
+		{"kubernetes version", &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("2")},
+			func(in *eks.UpdateNodegroupVersionInput) { in.Version = aws.String(w.clusterVer) }, "You cannot specify the field kubernetesVersion when using custom AMIs."},
+		{"release version", &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("2")},
+			func(in *eks.UpdateNodegroupVersionInput) { in.ReleaseVersion = aws.String("1.33-x") }, "You cannot specify the field releaseVersion when using custom AMIs."},
+		{"another template", &types.LaunchTemplateSpecification{Name: aws.String("other"), Version: aws.String("2")}, nil, "different launch template"},
+		{"unknown version", &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("7")}, nil, "does not exist"},
+	} {
+		_, err := upd(c.lt, c.mod)
+		if code, status, msg := apiErr(err); code != "InvalidParameterException" || status != 400 || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %s %d %s", c.name, code, status, msg)
+		}
+	}
+	if len(w.asg.specs) != 0 {
+		t.Fatalf("a refused update started a refresh: %+v", w.asg.specs)
+	}
+
+	u, err := upd(&types.LaunchTemplateSpecification{Name: aws.String("win-nodes"), Version: aws.String("2")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Status != types.UpdateStatusInProgress || u.Type != types.UpdateTypeVersionUpdate || len(u.Params) != 2 ||
+		u.Params[0].Type != types.UpdateParamTypeLaunchTemplateName || aws.ToString(u.Params[0].Value) != "win-nodes" ||
+		u.Params[1].Type != types.UpdateParamTypeLaunchTemplateVersion || aws.ToString(u.Params[1].Value) != "2" {
+		t.Fatalf("update %+v", u)
+	}
+	// Setup phase: the group on the new version; default strategy: new nodes first, one
+	// (maxUnavailable) at a time out of 3.
+	if g := w.asg.group(asgName); g.LaunchTemplateVersion != "2" || g.DesiredCapacity != 3 {
+		t.Fatalf("group: %+v", g)
+	}
+	if len(w.asg.specs) != 1 || w.asg.specs[0] != (awsemu.InstanceRefreshSpec{Hidden: true, MinHealthyPercentage: 100, MaxHealthyPercentage: 134}) {
+		t.Fatalf("refresh %+v", w.asg.specs)
+	}
+	if ng := w.describe(t, "win"); ng.Status != types.NodegroupStatusUpdating || aws.ToString(ng.LaunchTemplate.Version) != "1" || aws.ToString(ng.ReleaseVersion) != w.amis[0] {
+		t.Fatalf("during the update: %+v", ng)
+	}
+	_, err = w.c.DescribeUpdate(ctx, &eks.DescribeUpdateInput{Name: aws.String("prod"), UpdateId: u.Id})
+	if code, status, _ := apiErr(err); code != "ResourceNotFoundException" || status != 404 {
+		t.Fatalf("DescribeUpdate without the node group: %v", err)
+	}
+	w.asg.finish("Successful", "")
+	w.clock.Advance(time.Second)
+	if got := w.describeUpdate(t, "win", aws.ToString(u.Id)); got.Status != types.UpdateStatusSuccessful || len(got.Errors) != 0 {
+		t.Fatalf("after the refresh: %+v", got)
+	}
+	if ng := w.describe(t, "win"); ng.Status != types.NodegroupStatusActive || aws.ToString(ng.LaunchTemplate.Version) != "2" || aws.ToString(ng.ReleaseVersion) != w.amis[1] {
+		t.Fatalf("after the update: %+v", ng)
+	}
+
+	// A failed replacement fails the update; the node group and its group go back to 2.
+	v3 := w.version(t, seed.ImageID(region, "third"))
+	u2, err := upd(&types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String(v3)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := w.asg.group(asgName); g.LaunchTemplateVersion != v3 {
+		t.Fatalf("group on %s", g.LaunchTemplateVersion)
+	}
+	w.asg.finish("Failed", "Instances failed to pass health checks")
+	w.clock.Advance(time.Second)
+	got := w.describeUpdate(t, "win", aws.ToString(u2.Id))
+	if got.Status != types.UpdateStatusFailed || len(got.Errors) != 1 || got.Errors[0].ErrorCode != types.ErrorCodeNodeCreationFailure ||
+		aws.ToString(got.Errors[0].ErrorMessage) != "Instances failed to pass health checks" {
+		t.Fatalf("failed update %+v", got)
+	}
+	if ng := w.describe(t, "win"); ng.Status != types.NodegroupStatusActive || aws.ToString(ng.LaunchTemplate.Version) != "2" {
+		t.Fatalf("after the failed update: %+v", ng)
+	}
+	if g := w.asg.group(asgName); g.LaunchTemplateVersion != "2" {
+		t.Fatalf("group after the failed update on %s", g.LaunchTemplateVersion)
+	}
+	// Back to an older version (a rollback) is an update like any other.
+	u3, err := upd(&types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lst, err := w.c.ListUpdates(ctx, &eks.ListUpdatesInput{Name: aws.String("prod"), NodegroupName: aws.String("win")})
+	if err != nil || strings.Join(lst.UpdateIds, ",") != strings.Join([]string{aws.ToString(u.Id), aws.ToString(u2.Id), aws.ToString(u3.Id)}, ",") {
+		t.Fatalf("ListUpdates: %v %+v", err, lst)
+	}
+	lst, err = w.c.ListUpdates(ctx, &eks.ListUpdatesInput{Name: aws.String("prod")})
+	if err != nil || len(lst.UpdateIds) != 0 {
+		t.Fatalf("cluster updates: %v %+v", err, lst)
+	}
+	_, err = w.c.ListUpdates(ctx, &eks.ListUpdatesInput{Name: aws.String("prod"), NodegroupName: aws.String("nope")})
+	if code, _, _ := apiErr(err); code != "ResourceNotFoundException" {
+		t.Fatalf("updates of an unknown node group: %v", err)
+	}
+}
+
+func TestRefreshSpecMinimal(t *testing.T) {
+	w := startNodegroups(t)
+	ctx := t.Context()
+	w.active(t, "win")
+	if _, err := w.c.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		UpdateConfig: &types.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(1), UpdateStrategy: types.NodegroupUpdateStrategiesMinimal}}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(emueks.ConfigUpdateDuration)
+	if _, err := w.c.UpdateNodegroupVersion(ctx, &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("2")}}); err != nil {
+		t.Fatal(err)
+	}
+	// MINIMAL: old nodes first, one of 3 at a time: at least 66% healthy, never above 100%.
+	if len(w.asg.specs) != 1 || w.asg.specs[0] != (awsemu.InstanceRefreshSpec{Hidden: true, MinHealthyPercentage: 66, MaxHealthyPercentage: 100}) {
+		t.Fatalf("refresh %+v", w.asg.specs)
+	}
+}
+
+func TestDeleteNodegroup(t *testing.T) {
+	w := startNodegroups(t)
+	ctx := t.Context()
+	asgName := w.active(t, "win")
+	out, err := w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+	if err != nil || out.Nodegroup.Status != types.NodegroupStatusDeleting {
+		t.Fatalf("DeleteNodegroup: %v %+v", err, out)
+	}
+	if g := w.asg.group(asgName); g.DesiredCapacity != 0 || g.MinSize != 0 || g.MaxSize != 0 {
+		t.Fatalf("group while deleting: %+v", g)
+	}
+	// The next request ticks: the group drained, it is deleted and the node group is gone.
+	_, err = w.c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+	if code, status, _ := apiErr(err); code != "ResourceNotFoundException" || status != 404 {
+		t.Fatalf("after deletion: %v", err)
+	}
+	if len(w.asg.deleted) != 1 || w.asg.deleted[0] != asgName {
+		t.Fatalf("deleted groups %v", w.asg.deleted)
+	}
+	_, err = w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+	if code, _, _ := apiErr(err); code != "ResourceNotFoundException" {
+		t.Fatalf("second delete: %v", err)
+	}
+}
