@@ -112,6 +112,10 @@ type Plan struct {
 	// KubernetesGate: nodes and pods are checked (a kubeconfig was given); otherwise the
 	// gate is EC2 and Auto Scaling health only.
 	KubernetesGate bool `json:"kubernetesGate"`
+	// Warnings are what Discover saw and will not move (a group on a launch
+	// configuration, an EC2NodeClass whose name or tag terms select an older AMI), and what
+	// it could not check (Karpenter without a kubeconfig).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // DiscoverOptions configure Discover.

@@ -151,6 +151,11 @@ var goldenCommands = []goldenCommand{
 		pipelineImages(t, srv, clock, "us-east-1", 3)
 		return []string{"prune", "-f", writePruneSpec(t, pruneSpec), "--region", "us-east-1"}
 	}},
+	{name: "rollout", world: func(t *testing.T) []string {
+		// The plan (--dry-run): web moves, follow (resolve:ssm: the parameter) is up to date.
+		spec, _, _ := rolloutWorld(t, goldenClock)
+		return []string{"rollout", "-f", spec, "--dry-run"}
+	}},
 	{name: "audit", world: func(t *testing.T) []string {
 		w := newAuditWorld(t)
 		w.windowsNodes("new-", "2026.11.12", "v1.35.2-eks-ba74326", 2)
