@@ -41,7 +41,11 @@ const (
 	AgentNamespace = "kube-system"
 	// AgentDaemonSet is the stand-in Windows DaemonSet whose pod runs on every node.
 	AgentDaemonSet = "winami-e2e-windows-agent"
-	// NodeGroupLabel is the label EKS puts on a managed node group's nodes.
+	// NodeGroupLabel is the label EKS puts on a managed node group's nodes ("Amazon EKS
+	// adds Kubernetes labels to managed node group instances … prefixed with
+	// eks.amazonaws.com"; nodegroup, nodegroup-image and capacityType are the ones a
+	// managed Windows node carries).
+	// https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html
 	NodeGroupLabel = "eks.amazonaws.com/nodegroup"
 	// NodeGroupImageLabel is the label EKS puts on a managed node group's nodes: their AMI.
 	NodeGroupImageLabel = "eks.amazonaws.com/nodegroup-image"
@@ -530,13 +534,17 @@ func (a *NodeAgent) syncNode(ctx context.Context, in ec2types.Instance, existing
 		if _, err := a.o.Kube.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
 			return name, change, false, fmt.Errorf("writing the Ready condition of node %s: %w", name, err)
 		}
+		switch {
+		case ready:
+			a.logf("node %s is Ready", name)
+		case msg == failReadyMessage:
+			a.logf("node %s is not Ready (KubeletNotReady): told to fail readiness", name)
+		}
 		if change == "" {
 			if ready {
 				change = "ready"
-				a.logf("node %s is Ready", name)
 			} else if msg == failReadyMessage {
 				change = "failing"
-				a.logf("node %s is not Ready: told to fail", name)
 			}
 		}
 	}
