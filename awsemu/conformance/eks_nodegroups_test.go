@@ -72,6 +72,17 @@ func TestEKSNodegroupsWithAWSCLI(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	ep, region := srv.URL(), "us-west-2"
 	cli := func(out any, args ...string) { t.Helper(); awstest.CLIJSON(t, ep, region, out, args...) }
+	// Waiting polls with the SDK (an AWS CLI run costs a second); every operation and
+	// every check is made with the CLI.
+	sdk := sdkeks.NewFromConfig(awstest.SDKConfig(ep, region))
+	ctx := context.Background()
+	ngStatus := func() ekstypes.NodegroupStatus {
+		out, err := sdk.DescribeNodegroup(ctx, &sdkeks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+		if err != nil {
+			return ""
+		}
+		return out.Nodegroup.Status
+	}
 
 	cli(nil, "eks", "create-cluster", "--name", "prod", "--kubernetes-version", "1.33",
 		"--role-arn", "arn:aws:iam::123456789012:role/eks", "--resources-vpc-config", "subnetIds=subnet-1")
@@ -155,7 +166,7 @@ func TestEKSNodegroupsWithAWSCLI(t *testing.T) {
 		tags["k8s.io/cluster-autoscaler/enabled"] != "true" {
 		t.Fatalf("group tags %v", tags)
 	}
-	until(t, clock, 30*time.Second, 40, "node group ACTIVE", func() bool { return describeNG().Nodegroup.Status == "ACTIVE" })
+	until(t, clock, 30*time.Second, 40, "node group ACTIVE", func() bool { return ngStatus() == ekstypes.NodegroupStatusActive })
 	if got := describeNG().Nodegroup; len(got.Resources.AutoScalingGroups) != 1 || got.Resources.AutoScalingGroups[0].Name != asg {
 		t.Fatalf("describe-nodegroup resources: %+v", got.Resources)
 	}
@@ -207,13 +218,11 @@ func TestEKSNodegroupsWithAWSCLI(t *testing.T) {
 	if g := describeASG(); g.AutoScalingGroups[0].LaunchTemplate.Version != "2" {
 		t.Fatalf("group during the update on version %s", g.AutoScalingGroups[0].LaunchTemplate.Version)
 	}
-	until(t, clock, 30*time.Second, 120, "version update Successful", func() bool {
-		cli(&du, "eks", "describe-update", "--name", "prod", "--nodegroup-name", "win", "--update-id", vu.Update.Id)
-		if du.Update.Status == "Failed" {
-			t.Fatalf("version update failed: %+v", du)
-		}
-		return du.Update.Status == "Successful"
-	})
+	until(t, clock, 30*time.Second, 120, "version update ended", func() bool { return ngStatus() == ekstypes.NodegroupStatusActive })
+	cli(&du, "eks", "describe-update", "--name", "prod", "--nodegroup-name", "win", "--update-id", vu.Update.Id)
+	if du.Update.Status != "Successful" || len(du.Update.Errors) != 0 {
+		t.Fatalf("version update: %+v", du)
+	}
 	if got := describeNG().Nodegroup; got.Status != "ACTIVE" || got.LaunchTemplate.Version != "2" || got.ReleaseVersion != amis[1] {
 		t.Fatalf("after the update: %+v", got)
 	}
@@ -236,10 +245,7 @@ func TestEKSNodegroupsWithAWSCLI(t *testing.T) {
 	if del.Nodegroup.Status != "DELETING" {
 		t.Fatalf("delete-nodegroup: %+v", del.Nodegroup)
 	}
-	until(t, clock, 30*time.Second, 40, "node group gone", func() bool {
-		_, _, exit := awstest.AWSCLI(t, ep, region, "eks", "describe-nodegroup", "--cluster-name", "prod", "--nodegroup-name", "win")
-		return exit != 0
-	})
+	until(t, clock, 30*time.Second, 40, "node group gone", func() bool { return ngStatus() == "" })
 	code, _ = awstest.CLIError(t, ep, region, "eks", "describe-nodegroup", "--cluster-name", "prod", "--nodegroup-name", "win")
 	if code != "ResourceNotFoundException" {
 		t.Fatalf("describe-nodegroup after delete: %s", code)
@@ -299,10 +305,10 @@ func eksNodegroupScenario(t *testing.T, endpoint string, settle func()) *record 
 	if err == nil {
 		n := out.Nodegroup
 		arn := aws.ToString(n.NodegroupArn)
-		rec.add("create-fields: name=%s cluster=%s arn-prefix=%s scaling=%d/%d/%d subnets=%v role=%s labels=%v tags=%v lt=%s/%s id-set=%t",
+		rec.add("create-fields: name=%s cluster=%s arn-prefix=%s scaling=%d/%d/%d subnets-as-given=%t role=%s labels=%v tags=%v lt=%s/%s id-set=%t",
 			aws.ToString(n.NodegroupName), aws.ToString(n.ClusterName), arn[:strings.LastIndex(arn, "/")+1],
 			aws.ToInt32(n.ScalingConfig.MinSize), aws.ToInt32(n.ScalingConfig.MaxSize), aws.ToInt32(n.ScalingConfig.DesiredSize),
-			n.Subnets, aws.ToString(n.NodeRole), n.Labels, n.Tags, aws.ToString(n.LaunchTemplate.Name), aws.ToString(n.LaunchTemplate.Version),
+			strings.Join(n.Subnets, ",") == strings.Join(subnets, ","), aws.ToString(n.NodeRole), n.Labels, n.Tags, aws.ToString(n.LaunchTemplate.Name), aws.ToString(n.LaunchTemplate.Version),
 			strings.HasPrefix(aws.ToString(n.LaunchTemplate.Id), "lt-"))
 		rec.add("create-status: %s", n.Status)
 		rec.add("create-custom-ami: amiType=%s releaseVersion=%s instanceTypes=%v", n.AmiType, aws.ToString(n.ReleaseVersion), n.InstanceTypes)

@@ -23,6 +23,9 @@ const TerminateDelay = 30 * time.Second
 // LaunchRetryDelay is how long a group waits after a failed launch before it tries again.
 const LaunchRetryDelay = 30 * time.Second
 
+// maxLaunchesPerStep bounds the launches of one group in one step.
+const maxLaunchesPerStep = 50
+
 // Lifecycle states and health statuses of a group's instances.
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-lifecycle.html
 const (
@@ -209,7 +212,10 @@ func (s *Service) stepCapacity(region string, g *group, now time.Time, store aws
 			return false // launch configurations: awsemu launches no instances (DIFFERENCES.md)
 		}
 		changed := false
-		for i := active; i < target; i++ {
+		// At most maxLaunchesPerStep launches a step: a group asked for a huge capacity
+		// grows over several requests instead of holding the service (awsemu enforces no
+		// EC2 instance quota: DIFFERENCES.md).
+		for i := active; i < min(target, active+maxLaunchesPerStep); i++ {
 			m, err := s.launch(region, g, src, now, store)
 			if err != nil {
 				msg := err.Error()
@@ -293,8 +299,11 @@ func (src source) template() (templateSpec, override, bool) {
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html
 func (s *Service) launch(region string, g *group, src source, now time.Time, store awsemu.InstanceStore) (*member, error) {
 	t, o, _ := src.template()
-	l := awsemu.InstanceLaunch{Region: region, Account: g.account, LaunchTemplateID: t.ID, LaunchTemplateName: t.Name,
+	l := awsemu.InstanceLaunch{Region: region, Account: g.account, LaunchTemplateID: t.ID,
 		LaunchTemplateVersion: t.Version, ImageID: o.ImageID, InstanceType: o.InstanceType, Tags: map[string]string{}}
+	if t.ID == "" {
+		l.LaunchTemplateName = t.Name
+	}
 	for _, tg := range g.Tags.Members {
 		if tg.PropagateAtLaunch {
 			l.Tags[tg.Key] = tg.Value

@@ -141,6 +141,10 @@ func TestGroupKeepsCapacityOnTheClock(t *testing.T) {
 	if got := states(g); got["Pending/Healthy"] != 2 || len(g.Instances) != 2 {
 		t.Fatalf("after create: %v", got)
 	}
+	// Created by name, described with id and name, as Auto Scaling does.
+	if aws.ToString(g.LaunchTemplate.LaunchTemplateId) != lt || aws.ToString(g.LaunchTemplate.LaunchTemplateName) != "nodes" || aws.ToString(g.LaunchTemplate.Version) != "$Default" {
+		t.Errorf("group launch template %+v", g.LaunchTemplate)
+	}
 	zones := []string{aws.ToString(g.Instances[0].AvailabilityZone), aws.ToString(g.Instances[1].AvailabilityZone)}
 	sort.Strings(zones)
 	if zones[0] != "us-east-1a" || zones[1] != "us-east-1b" {
@@ -314,4 +318,24 @@ func TestResolveSSMAtLaunchAndFailedLaunches(t *testing.T) {
 		}
 	}
 	t.Fatal("no replacement launched")
+}
+
+func TestHugeCapacityGrowsOverRequests(t *testing.T) {
+	w := newWorld(t)
+	w.template("many", w.image("win-1"))
+	_, err := w.as.CreateAutoScalingGroup(w.ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("many"),
+		MinSize: aws.Int32(-1), MaxSize: aws.Int32(1000), AvailabilityZones: []string{"us-east-1a"},
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("many")}})
+	wantError(t, err, "ValidationError", "Value '-1' at 'minSize' failed to satisfy constraint")
+	if _, err := w.as.CreateAutoScalingGroup(w.ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("many"),
+		MinSize: aws.Int32(0), MaxSize: aws.Int32(2000), DesiredCapacity: aws.Int32(2000), AvailabilityZones: []string{"us-east-1a", "us-east-1b"},
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("many")}}); err != nil {
+		t.Fatal(err)
+	}
+	// One request launches a bounded number (the service is not held for the whole group;
+	// EKS ticks Auto Scaling too, so a request may tick it twice).
+	if n := len(w.group("many").Instances); n == 0 || n >= 2000 {
+		t.Fatalf("first request: %d instances", n)
+	}
+	w.step(time.Second, 5, func() bool { return len(w.group("many").Instances) == 2000 })
 }

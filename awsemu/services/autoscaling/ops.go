@@ -70,8 +70,11 @@ func (s *Service) subnetZones(region, vpcZoneIdentifier string) []string {
 }
 
 // checkTemplateExists rejects a launch template EC2 does not have, as
-// CreateAutoScalingGroup and UpdateAutoScalingGroup do (only when the server has EC2).
-func (s *Service) checkTemplateExists(region string, t templateSpec) *apiError {
+// CreateAutoScalingGroup and UpdateAutoScalingGroup do (only when the server has EC2), and
+// fills in the id or name the specification left out: Auto Scaling describes a group's
+// launch template with both (describe-auto-scaling-groups examples in the AWS CLI reference).
+// https://docs.aws.amazon.com/cli/latest/reference/autoscaling/describe-auto-scaling-groups.html
+func (s *Service) checkTemplateExists(region string, t *templateSpec) *apiError {
 	if s.srv.EC2 == nil {
 		return nil
 	}
@@ -79,9 +82,11 @@ func (s *Service) checkTemplateExists(region string, t templateSpec) *apiError {
 	if key == "" {
 		key, what = t.Name, "name"
 	}
-	if _, ok := s.srv.EC2.LaunchTemplate(region, key); !ok {
+	lt, ok := s.srv.EC2.LaunchTemplate(region, key)
+	if !ok || (t.ID != "" && lt.ID != t.ID) {
 		return errf("ValidationError", "You must use a valid fully-formed launch template. The specified launch template, with template %s %s, does not exist.", what, key)
 	}
+	t.ID, t.Name = lt.ID, lt.Name
 	return nil
 }
 
@@ -102,7 +107,7 @@ func (s *Service) readSource(c *call) (source, int, *apiError) {
 		if aerr := checkTemplate(t, "LaunchTemplate"); aerr != nil {
 			return src, 0, aerr
 		}
-		if aerr := s.checkTemplateExists(c.region, t); aerr != nil {
+		if aerr := s.checkTemplateExists(c.region, &t); aerr != nil {
 			return src, 0, aerr
 		}
 		src.LaunchTemplate = &t
@@ -126,7 +131,7 @@ func (s *Service) readMixedPolicy(c *call, mp query.Values) (*mixedPolicy, *apiE
 	if aerr := checkTemplate(p.LaunchTemplate.Spec, "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification"); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := s.checkTemplateExists(c.region, p.LaunchTemplate.Spec); aerr != nil {
+	if aerr := s.checkTemplateExists(c.region, &p.LaunchTemplate.Spec); aerr != nil {
 		return nil, aerr
 	}
 	p.LaunchTemplate.Overrides.Members = []override{}

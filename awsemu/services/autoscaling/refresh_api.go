@@ -7,14 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/protocol/query"
 )
-
-// templateImages is implemented by an EC2 store that can tell a launch template version's
-// ImageId (awsemu's EC2 service), which decides whether a refresh can be rolled back.
-type templateImages interface {
-	LaunchTemplateVersionImage(region, idOrName, version string) (string, bool)
-}
 
 // readPrefs reads and checks StartInstanceRefresh's Preferences, filling in the defaults:
 // MinHealthyPercentage 90, MaxHealthyPercentage 100, InstanceWarmup the group's
@@ -134,12 +129,12 @@ func (s *Service) irreversible(g *group, original source, desired *source) strin
 		}
 		return "The instance refresh cannot be rolled back because the Auto Scaling group uses the launch template's " + v + " version."
 	}
-	if ti, ok := s.srv.EC2.(templateImages); ok {
+	if ti, ok := s.srv.EC2.(awsemu.LaunchTemplateVersionReader); ok {
 		key := t.ID
 		if key == "" {
 			key = t.Name
 		}
-		if img, ok := ti.LaunchTemplateVersionImage(g.region, key, t.Version); ok && strings.HasPrefix(img, "resolve:ssm:") {
+		if v, ok := ti.LaunchTemplateVersion(g.region, key, t.Version); ok && strings.HasPrefix(v.ImageID, "resolve:ssm:") {
 			return "The instance refresh cannot be rolled back because the Auto Scaling group's launch template uses a Systems Manager parameter instead of an AMI ID for ImageId."
 		}
 	}
@@ -172,7 +167,7 @@ func (s *Service) startRefresh(c *call) (any, *apiError) {
 			if aerr := checkTemplate(t, "DesiredConfiguration.LaunchTemplate"); aerr != nil {
 				return nil, aerr
 			}
-			if aerr := s.checkTemplateExists(c.region, t); aerr != nil {
+			if aerr := s.checkTemplateExists(c.region, &t); aerr != nil {
 				return nil, aerr
 			}
 			src.LaunchTemplate = &t

@@ -208,6 +208,9 @@ func intParam(v query.Values, key string, required bool) (int64, *apiError) {
 	if !ok && required {
 		return 0, errf("ValidationError", "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", lowerFirst(key))
 	}
+	if n < 0 {
+		return 0, errf("ValidationError", "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to 0", n, lowerFirst(key))
+	}
 	return n, nil
 }
 

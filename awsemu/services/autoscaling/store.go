@@ -29,7 +29,7 @@ func (s *Service) CreateGroup(account string, g awsemu.AutoScalingGroup) error {
 		return &awsemu.APIError{Code: "ValidationError", Message: "At least one Availability Zone or VPC Subnet is required."}
 	}
 	t := &templateSpec{ID: g.LaunchTemplateID, Version: g.LaunchTemplateVersion}
-	if aerr := s.checkTemplateExists(g.Region, *t); aerr != nil {
+	if aerr := s.checkTemplateExists(g.Region, t); aerr != nil {
 		return &awsemu.APIError{Code: aerr.code, Message: aerr.message}
 	}
 	if account == "" {
@@ -86,7 +86,9 @@ func (s *Service) Group(region, name string) (awsemu.AutoScalingGroup, bool) {
 }
 
 // UpdateGroup implements awsemu.AutoScalingStore: sizes, launch template and subnets as
-// UpdateAutoScalingGroup would change them (zero or empty fields are unchanged).
+// UpdateAutoScalingGroup would change them. The three sizes are set as given (0 is a
+// size: an EKS node group scaled to zero or being deleted); the launch template and
+// subnets change only when not empty.
 func (s *Service) UpdateGroup(u awsemu.AutoScalingGroup) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -94,18 +96,7 @@ func (s *Service) UpdateGroup(u awsemu.AutoScalingGroup) error {
 	if g == nil {
 		return &awsemu.APIError{Code: "ValidationError", Message: "AutoScalingGroup name not found - null"}
 	}
-	minSize, maxSize, desired := g.MinSize, g.MaxSize, g.DesiredCapacity
-	if u.MinSize != 0 {
-		minSize = u.MinSize
-	}
-	if u.MaxSize != 0 {
-		maxSize = u.MaxSize
-	}
-	if u.DesiredCapacity != 0 {
-		desired = u.DesiredCapacity
-	} else {
-		desired = max(min(desired, maxSize), minSize)
-	}
+	minSize, maxSize, desired := u.MinSize, u.MaxSize, u.DesiredCapacity
 	if minSize > maxSize || desired < minSize || desired > maxSize {
 		return &awsemu.APIError{Code: "ValidationError", Message: fmt.Sprintf("Desired capacity:%d must be between the specified min size:%d and max size:%d", desired, minSize, maxSize)}
 	}
@@ -123,7 +114,7 @@ func (s *Service) UpdateGroup(u awsemu.AutoScalingGroup) error {
 		if u.LaunchTemplateVersion != "" {
 			t.Version = u.LaunchTemplateVersion
 		}
-		if aerr := s.checkTemplateExists(u.Region, t); aerr != nil {
+		if aerr := s.checkTemplateExists(u.Region, &t); aerr != nil {
 			return &awsemu.APIError{Code: aerr.code, Message: aerr.message}
 		}
 		g.setSource(source{LaunchTemplate: &t})

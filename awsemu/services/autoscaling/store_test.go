@@ -72,7 +72,10 @@ func TestAutoScalingStoreForEKS(t *testing.T) {
 	}
 
 	// An update: the group points at version 2, a hidden refresh replaces one at a time.
-	if err := store.UpdateGroup(awsemu.AutoScalingGroup{Name: "eks-ng-1234", Region: region, LaunchTemplateVersion: v2}); err != nil {
+	// UpdateGroup sets the sizes as given: keep them from the group.
+	upd, _ := store.Group(region, "eks-ng-1234")
+	upd.LaunchTemplateVersion, upd.Instances = v2, nil
+	if err := store.UpdateGroup(upd); err != nil {
 		t.Fatal(err)
 	}
 	id, err := store.StartInstanceRefresh(region, "eks-ng-1234", awsemu.InstanceRefreshSpec{MinHealthyPercentage: 50, Hidden: true})

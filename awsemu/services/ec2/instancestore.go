@@ -210,22 +210,3 @@ func launchableImage(c *call, imageID string) (*image, *apiError) {
 }
 
 var _ awsemu.InstanceStore = (*Service)(nil)
-
-// LaunchTemplateVersionImage returns the ImageId (as written: an AMI id or
-// resolve:ssm:<parameter>) of a launch template version ("", $Default, $Latest or a
-// number) of region; false when there is no such template or version. Auto Scaling reads
-// it to tell whether an instance refresh can be rolled back.
-func (s *Service) LaunchTemplateVersionImage(region, idOrName, version string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := &call{region: region, account: s.srv.Account, rs: s.region(region)}
-	id, name := idOrName, ""
-	if !strings.HasPrefix(idOrName, "lt-") {
-		id, name = "", idOrName
-	}
-	_, ver, aerr := resolveTemplate(c, id, name, version)
-	if aerr != nil {
-		return "", false
-	}
-	return ver.Data.ImageID, true
-}

@@ -897,8 +897,10 @@ func refreshSpec(uc updateConfig, n int64) awsemu.InstanceRefreshSpec {
 		spec.MaxHealthyPercentage = 100
 		return spec
 	}
+	// Auto Scaling rounds the maximum healthy count up (ceil(n × max%)): 100 + ⌊100k/n⌋
+	// gives n + k for groups of up to 100.
 	spec.MinHealthyPercentage = 100
-	spec.MaxHealthyPercentage = 100 + int((100*k+n-1)/n)
+	spec.MaxHealthyPercentage = 100 + int(100*k/n)
 	if spec.MaxHealthyPercentage > 200 {
 		spec.MaxHealthyPercentage = 200
 	}
@@ -1109,11 +1111,11 @@ func (s *Service) Tick(now time.Time) {
 	}
 }
 
-// live counts a group's instances that are not terminated.
+// live counts a group's instances that are not yet gone (Terminating ones included).
 func live(g awsemu.AutoScalingGroup) int {
 	n := 0
 	for _, in := range g.Instances {
-		if !strings.HasPrefix(in.LifecycleState, "Terminat") {
+		if in.LifecycleState != "Terminated" {
 			n++
 		}
 	}

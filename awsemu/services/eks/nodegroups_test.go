@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	sdkas "github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	sdkec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -20,127 +20,19 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/seed"
+	"github.com/winami/winami/awsemu/services/autoscaling"
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
 	emueks "github.com/winami/winami/awsemu/services/eks"
 )
 
-// fakeASG is a test double of awsemu.AutoScalingStore: its groups reach their desired
-// capacity InService at each tick, and a refresh ends when the test says so.
-type fakeASG struct {
-	mu        sync.Mutex
-	groups    map[string]*awsemu.AutoScalingGroup
-	refreshes map[string]*awsemu.InstanceRefreshInfo
-	specs     []awsemu.InstanceRefreshSpec
-	deleted   []string
-	seq       int
-}
-
-func newFakeASG() *fakeASG {
-	return &fakeASG{groups: map[string]*awsemu.AutoScalingGroup{}, refreshes: map[string]*awsemu.InstanceRefreshInfo{}}
-}
-
-func (f *fakeASG) CreateGroup(account string, g awsemu.AutoScalingGroup) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.groups[g.Name]; ok {
-		return fmt.Errorf("AlreadyExists: %s", g.Name)
-	}
-	f.groups[g.Name] = &g
-	return nil
-}
-
-func (f *fakeASG) Group(region, name string) (awsemu.AutoScalingGroup, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, ok := f.groups[name]
-	if !ok || g.Region != region {
-		return awsemu.AutoScalingGroup{}, false
-	}
-	out := *g
-	out.Instances = append([]awsemu.AutoScalingInstance(nil), g.Instances...)
-	return out, true
-}
-
-func (f *fakeASG) UpdateGroup(u awsemu.AutoScalingGroup) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, ok := f.groups[u.Name]
-	if !ok {
-		return fmt.Errorf("ValidationError: no group %s", u.Name)
-	}
-	g.MinSize, g.MaxSize, g.DesiredCapacity = u.MinSize, u.MaxSize, u.DesiredCapacity
-	if u.LaunchTemplateVersion != "" {
-		g.LaunchTemplateVersion = u.LaunchTemplateVersion
-	}
-	return nil
-}
-
-func (f *fakeASG) DeleteGroup(region, name string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.groups, name)
-	f.deleted = append(f.deleted, name)
-	return nil
-}
-
-func (f *fakeASG) StartInstanceRefresh(region, name string, spec awsemu.InstanceRefreshSpec) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.seq++
-	id := fmt.Sprintf("refresh-%d", f.seq)
-	f.refreshes[id] = &awsemu.InstanceRefreshInfo{ID: id, Status: "InProgress"}
-	f.specs = append(f.specs, spec)
-	return id, nil
-}
-
-func (f *fakeASG) InstanceRefresh(region, name, id string) (awsemu.InstanceRefreshInfo, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r, ok := f.refreshes[id]
-	if !ok {
-		return awsemu.InstanceRefreshInfo{}, false
-	}
-	return *r, true
-}
-
-// Tick brings every group to its desired capacity, InService.
-func (f *fakeASG) Tick(now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, g := range f.groups {
-		for int64(len(g.Instances)) < g.DesiredCapacity {
-			f.seq++
-			g.Instances = append(g.Instances, awsemu.AutoScalingInstance{ID: fmt.Sprintf("i-%017d", f.seq), LifecycleState: "InService",
-				HealthStatus: "Healthy", LaunchTemplateVersion: g.LaunchTemplateVersion})
-		}
-		if int64(len(g.Instances)) > g.DesiredCapacity {
-			g.Instances = g.Instances[:g.DesiredCapacity]
-		}
-	}
-}
-
-// finish ends the latest refresh with status.
-func (f *fakeASG) finish(status, reason string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r := f.refreshes[fmt.Sprintf("refresh-%d", f.seq)]
-	r.Status, r.StatusReason = status, reason
-}
-
-func (f *fakeASG) group(name string) awsemu.AutoScalingGroup {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return *f.groups[name]
-}
-
-// ngWorld is a server with EC2 (templates, default subnets), EKS and the Auto Scaling
-// test double, an ACTIVE cluster "prod" in us-west-2 and a launch template "win-nodes" on
+// ngWorld is a server with EC2 (templates, default subnets), Auto Scaling and EKS on a
+// ManualClock, an ACTIVE cluster "prod" in us-west-2 and a launch template "win-nodes" on
 // an AMI (version 1) and another (version 2).
 type ngWorld struct {
 	c          *eks.Client
 	ec2        *sdkec2.Client
+	srv        *awsemu.Server
 	clock      *awsemu.ManualClock
-	asg        *fakeASG
 	lt         string
 	amis       [2]string
 	subnets    []string
@@ -156,14 +48,13 @@ func startNodegroups(t *testing.T) *ngWorld {
 	srv.Clock = clock
 	emuec2.New(srv, seed.Images())
 	svc := emueks.New(srv)
-	f := newFakeASG()
-	srv.AutoScaling = f
+	autoscaling.New(srv)
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	cfg := awstest.SDKConfig(srv.URL(), region)
-	w := &ngWorld{c: eks.NewFromConfig(cfg), ec2: sdkec2.NewFromConfig(cfg), clock: clock, asg: f, clusterVer: "1.33"}
+	w := &ngWorld{c: eks.NewFromConfig(cfg), ec2: sdkec2.NewFromConfig(cfg), srv: srv, clock: clock, clusterVer: "1.33"}
 	svc.SeedCluster(emueks.Cluster{Name: "prod", Region: region, Version: w.clusterVer})
 	for _, az := range []string{"us-west-2a", "us-west-2b"} {
 		sn, ok := srv.EC2.DefaultSubnet(region, az)
@@ -172,9 +63,8 @@ func startNodegroups(t *testing.T) *ngWorld {
 		}
 		w.subnets = append(w.subnets, sn.ID)
 	}
-	w.amis = [2]string{seed.ImageID(region, "first"), seed.ImageID(region, "second")}
-	ctx := t.Context()
-	out, err := w.ec2.CreateLaunchTemplate(ctx, &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("win-nodes"),
+	w.amis = [2]string{w.image("winami-1"), w.image("winami-2")}
+	out, err := w.ec2.CreateLaunchTemplate(t.Context(), &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("win-nodes"),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.amis[0]), InstanceType: ec2types.InstanceTypeM6iLarge}})
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +72,13 @@ func startNodegroups(t *testing.T) *ngWorld {
 	w.lt = aws.ToString(out.LaunchTemplate.LaunchTemplateId)
 	w.version(t, w.amis[1])
 	return w
+}
+
+// image registers an available Windows AMI of the account.
+func (w *ngWorld) image(name string) string {
+	return w.srv.EC2.PutImage(awsemu.Image{Region: region, Name: name, OwnerID: w.srv.Account, State: "available", Platform: "windows",
+		PlatformDetails: "Windows", Architecture: "x86_64", RootDeviceName: "/dev/sda1",
+		BlockDevices: []awsemu.BlockDevice{{DeviceName: "/dev/sda1", VolumeSize: 50, VolumeType: "gp3"}}}).ID
 }
 
 // version adds a template version on ami and returns its number.
@@ -193,6 +90,48 @@ func (w *ngWorld) version(t *testing.T, ami string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(aws.ToInt64(v.LaunchTemplateVersion.VersionNumber))
+}
+
+// group is the Auto Scaling group as the Auto Scaling service has it.
+func (w *ngWorld) group(t *testing.T, name string) awsemu.AutoScalingGroup {
+	t.Helper()
+	g, ok := w.srv.AutoScaling.Group(region, name)
+	if !ok {
+		t.Fatalf("no Auto Scaling group %s", name)
+	}
+	return g
+}
+
+// step advances the clock by d and makes a request (which ticks Auto Scaling and EKS),
+// up to n times, until cond holds; each is called after the request.
+func (w *ngWorld) step(t *testing.T, d time.Duration, n int, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		if cond() {
+			return
+		}
+		w.clock.Advance(d)
+		if _, err := w.c.DescribeCluster(t.Context(), &eks.DescribeClusterInput{Name: aws.String("prod")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !cond() {
+		t.Fatalf("%s: not after %d steps of %s", what, n, d)
+	}
+}
+
+// count counts a group's instances in a lifecycle state ("" for all not terminated) and
+// on a template version ("" for any).
+func count(g awsemu.AutoScalingGroup, state, version string) int {
+	n := 0
+	for _, in := range g.Instances {
+		if (state == "" && !strings.HasPrefix(in.LifecycleState, "Terminat")) || in.LifecycleState == state {
+			if version == "" || in.LaunchTemplateVersion == version {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (w *ngWorld) create(t *testing.T, name string) *types.Nodegroup {
@@ -250,15 +189,22 @@ func TestNodegroupCreateDescribeList(t *testing.T) {
 	}
 	uuid := aws.ToString(ng.NodegroupArn)[strings.LastIndex(aws.ToString(ng.NodegroupArn), "/")+1:]
 	asgName := "eks-win-" + uuid
-	g := w.asg.group(asgName)
+	g := w.group(t, asgName)
 	if g.Region != region || g.MinSize != 1 || g.MaxSize != 5 || g.DesiredCapacity != 3 || g.LaunchTemplateID != w.lt || g.LaunchTemplateVersion != "1" ||
 		strings.Join(g.SubnetIDs, ",") != strings.Join(w.subnets, ",") || len(g.AvailabilityZones) != 2 ||
 		g.Tags["eks:cluster-name"] != "prod" || g.Tags["eks:nodegroup-name"] != "win" || g.Tags["kubernetes.io/cluster/prod"] != "owned" ||
 		g.Tags["k8s.io/cluster-autoscaler/enabled"] != "true" || g.Tags["k8s.io/cluster-autoscaler/prod"] != "owned" {
 		t.Fatalf("Auto Scaling group %+v", g)
 	}
-	// The next request ticks the group to its capacity: the node group turns ACTIVE.
-	w.clock.Advance(time.Second)
+	// Auto Scaling launches the instances; once the 3 are InService the node group is ACTIVE.
+	w.step(t, 10*time.Second, 2, "launches", func() bool { return count(w.group(t, asgName), "", "1") == 3 })
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusCreating {
+		t.Fatalf("with the instances Pending: %s", got.Status)
+	}
+	w.step(t, 10*time.Second, 6, "ACTIVE", func() bool { return w.describe(t, "win").Status == types.NodegroupStatusActive })
+	if g := w.group(t, asgName); count(g, "InService", "1") != 3 {
+		t.Fatalf("ACTIVE with %+v", g.Instances)
+	}
 	got := w.describe(t, "win")
 	if got.Status != types.NodegroupStatusActive || len(got.Resources.AutoScalingGroups) != 1 || aws.ToString(got.Resources.AutoScalingGroups[0].Name) != asgName ||
 		got.Health == nil || len(got.Health.Issues) != 0 || !got.ModifiedAt.After(*got.CreatedAt) {
@@ -312,17 +258,21 @@ func TestNodegroupCreateDescribeList(t *testing.T) {
 
 func TestNodegroupCreateTimesOut(t *testing.T) {
 	w := startNodegroups(t)
-	w.create(t, "win")
-	w.asg.mu.Lock()
-	for _, g := range w.asg.groups {
-		g.DesiredCapacity = 0 // the double launches nothing; EKS still waits for 3
+	// A template version whose AMI is gone: every launch fails.
+	gone := w.version(t, "ami-0123456789abcdef0")
+	if _, err := w.c.CreateNodegroup(t.Context(), &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String(gone)}}); err != nil {
+		t.Fatal(err)
 	}
-	w.asg.mu.Unlock()
-	w.clock.Advance(emueks.NodegroupCreateTimeout - time.Second)
-	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusCreating {
-		t.Fatalf("before the timeout: %s", got.Status)
+	// 19 minutes of failed launches: still CREATING.
+	for i := 0; i < int(emueks.NodegroupCreateTimeout/time.Minute)-1; i++ {
+		w.clock.Advance(time.Minute)
+		if got := w.describe(t, "win"); got.Status != types.NodegroupStatusCreating {
+			t.Fatalf("after %d minutes: %s", i+1, got.Status)
+		}
 	}
-	w.clock.Advance(time.Second)
+	w.clock.Advance(time.Minute)
 	got := w.describe(t, "win")
 	if got.Status != types.NodegroupStatusCreateFailed || len(got.Health.Issues) != 1 || got.Health.Issues[0].Code != types.NodegroupIssueCodeNodeCreationFailure {
 		t.Fatalf("after the timeout: %s %+v", got.Status, got.Health)
@@ -412,8 +362,9 @@ func TestCreateNodegroupValidation(t *testing.T) {
 			t.Errorf("%s: %s %d %q, want %s %q", c.name, code, status, msg, c.code, c.msg)
 		}
 	}
-	if len(w.asg.groups) != 0 {
-		t.Fatalf("a refused request made a group: %v", w.asg.groups)
+	if groups, err := sdkas.NewFromConfig(awstest.SDKConfig(w.srv.URL(), region)).DescribeAutoScalingGroups(t.Context(),
+		&sdkas.DescribeAutoScalingGroupsInput{}); err != nil || len(groups.AutoScalingGroups) != 0 {
+		t.Fatalf("a refused request made a group: %v %+v", err, groups)
 	}
 	// The good request works, and a cluster still CREATING refuses node groups.
 	if _, err := w.c.CreateNodegroup(t.Context(), good()); err != nil {
@@ -435,10 +386,7 @@ func TestCreateNodegroupValidation(t *testing.T) {
 func (w *ngWorld) active(t *testing.T, name string) string {
 	t.Helper()
 	ng := w.create(t, name)
-	w.clock.Advance(time.Second)
-	if got := w.describe(t, name); got.Status != types.NodegroupStatusActive {
-		t.Fatalf("%s: %s", name, got.Status)
-	}
+	w.step(t, 10*time.Second, 10, name+" ACTIVE", func() bool { return w.describe(t, name).Status == types.NodegroupStatusActive })
 	arn := aws.ToString(ng.NodegroupArn)
 	return "eks-" + name + "-" + arn[strings.LastIndex(arn, "/")+1:]
 }
@@ -464,7 +412,7 @@ func TestUpdateNodegroupConfig(t *testing.T) {
 		t.Fatalf("update %+v %v", u, params)
 	}
 	// Scaling reaches the group at once; 0 is a size.
-	if g := w.asg.group(asgName); g.MinSize != 0 || g.DesiredCapacity != 0 || g.MaxSize != 5 {
+	if g := w.group(t, asgName); g.MinSize != 0 || g.DesiredCapacity != 0 || g.MaxSize != 5 {
 		t.Fatalf("group after the config update: %+v", g)
 	}
 	ng := w.describe(t, "win")
@@ -547,8 +495,8 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 			t.Errorf("%s: %s %d %s", c.name, code, status, msg)
 		}
 	}
-	if len(w.asg.specs) != 0 {
-		t.Fatalf("a refused update started a refresh: %+v", w.asg.specs)
+	if g := w.group(t, asgName); g.LaunchTemplateVersion != "1" {
+		t.Fatalf("a refused update moved the group to %s", g.LaunchTemplateVersion)
 	}
 
 	u, err := upd(&types.LaunchTemplateSpecification{Name: aws.String("win-nodes"), Version: aws.String("2")}, nil)
@@ -560,13 +508,9 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 		u.Params[1].Type != types.UpdateParamTypeLaunchTemplateVersion || aws.ToString(u.Params[1].Value) != "2" {
 		t.Fatalf("update %+v", u)
 	}
-	// Setup phase: the group on the new version; default strategy: new nodes first, one
-	// (maxUnavailable) at a time out of 3.
-	if g := w.asg.group(asgName); g.LaunchTemplateVersion != "2" || g.DesiredCapacity != 3 {
+	// Setup phase: the group on the new version.
+	if g := w.group(t, asgName); g.LaunchTemplateVersion != "2" || g.DesiredCapacity != 3 {
 		t.Fatalf("group: %+v", g)
-	}
-	if len(w.asg.specs) != 1 || w.asg.specs[0] != (awsemu.InstanceRefreshSpec{Hidden: true, MinHealthyPercentage: 100, MaxHealthyPercentage: 134}) {
-		t.Fatalf("refresh %+v", w.asg.specs)
 	}
 	if ng := w.describe(t, "win"); ng.Status != types.NodegroupStatusUpdating || aws.ToString(ng.LaunchTemplate.Version) != "1" || aws.ToString(ng.ReleaseVersion) != w.amis[0] {
 		t.Fatalf("during the update: %+v", ng)
@@ -575,8 +519,20 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 	if code, status, _ := apiErr(err); code != "ResourceNotFoundException" || status != 404 {
 		t.Fatalf("DescribeUpdate without the node group: %v", err)
 	}
-	w.asg.finish("Successful", "")
-	w.clock.Advance(time.Second)
+	// Default strategy: new nodes first, one (maxUnavailable) at a time: never fewer
+	// than 3 InService, never more than 4 instances.
+	minIn, maxAll := 3, 3
+	w.step(t, 10*time.Second, 60, "version update", func() bool {
+		g := w.group(t, asgName)
+		minIn, maxAll = min(minIn, count(g, "InService", "")), max(maxAll, count(g, "", ""))
+		return w.describe(t, "win").Status == types.NodegroupStatusActive
+	})
+	if minIn != 3 || maxAll != 4 {
+		t.Fatalf("during the update: at least %d InService, at most %d instances; want 3 and 4", minIn, maxAll)
+	}
+	if g := w.group(t, asgName); count(g, "InService", "2") != 3 || count(g, "", "") != 3 {
+		t.Fatalf("instances after the update: %+v", g.Instances)
+	}
 	if got := w.describeUpdate(t, "win", aws.ToString(u.Id)); got.Status != types.UpdateStatusSuccessful || len(got.Errors) != 0 {
 		t.Fatalf("after the refresh: %+v", got)
 	}
@@ -584,27 +540,28 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 		t.Fatalf("after the update: %+v", ng)
 	}
 
-	// A failed replacement fails the update; the node group and its group go back to 2.
-	v3 := w.version(t, seed.ImageID(region, "third"))
+	// A failed replacement (version 3's AMI is gone: no instance launches, Auto Scaling
+	// fails the refresh after an hour without progress) fails the update; the node group
+	// and its group go back to 2.
+	v3 := w.version(t, "ami-0123456789abcdef0")
 	u2, err := upd(&types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String(v3)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := w.asg.group(asgName); g.LaunchTemplateVersion != v3 {
+	if g := w.group(t, asgName); g.LaunchTemplateVersion != v3 {
 		t.Fatalf("group on %s", g.LaunchTemplateVersion)
 	}
-	w.asg.finish("Failed", "Instances failed to pass health checks")
-	w.clock.Advance(time.Second)
+	w.step(t, 5*time.Minute, 20, "failed update", func() bool { return w.describe(t, "win").Status == types.NodegroupStatusActive })
 	got := w.describeUpdate(t, "win", aws.ToString(u2.Id))
 	if got.Status != types.UpdateStatusFailed || len(got.Errors) != 1 || got.Errors[0].ErrorCode != types.ErrorCodeNodeCreationFailure ||
-		aws.ToString(got.Errors[0].ErrorMessage) != "Instances failed to pass health checks" {
+		aws.ToString(got.Errors[0].ErrorMessage) == "" || got.Errors[0].ResourceIds[0] != asgName {
 		t.Fatalf("failed update %+v", got)
 	}
 	if ng := w.describe(t, "win"); ng.Status != types.NodegroupStatusActive || aws.ToString(ng.LaunchTemplate.Version) != "2" {
 		t.Fatalf("after the failed update: %+v", ng)
 	}
-	if g := w.asg.group(asgName); g.LaunchTemplateVersion != "2" {
-		t.Fatalf("group after the failed update on %s", g.LaunchTemplateVersion)
+	if g := w.group(t, asgName); g.LaunchTemplateVersion != "2" || count(g, "InService", "2") != 3 {
+		t.Fatalf("group after the failed update: %+v", g)
 	}
 	// Back to an older version (a rollback) is an update like any other.
 	u3, err := upd(&types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("1")}, nil)
@@ -628,7 +585,7 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 func TestRefreshSpecMinimal(t *testing.T) {
 	w := startNodegroups(t)
 	ctx := t.Context()
-	w.active(t, "win")
+	asgName := w.active(t, "win")
 	if _, err := w.c.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
 		UpdateConfig: &types.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(1), UpdateStrategy: types.NodegroupUpdateStrategiesMinimal}}); err != nil {
 		t.Fatal(err)
@@ -638,9 +595,19 @@ func TestRefreshSpecMinimal(t *testing.T) {
 		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("2")}}); err != nil {
 		t.Fatal(err)
 	}
-	// MINIMAL: old nodes first, one of 3 at a time: at least 66% healthy, never above 100%.
-	if len(w.asg.specs) != 1 || w.asg.specs[0] != (awsemu.InstanceRefreshSpec{Hidden: true, MinHealthyPercentage: 66, MaxHealthyPercentage: 100}) {
-		t.Fatalf("refresh %+v", w.asg.specs)
+	// MINIMAL: old nodes first, one of 3 at a time: never more than 3 instances, at least
+	// 2 InService.
+	minIn, maxAll := 3, 3
+	w.step(t, 10*time.Second, 60, "version update", func() bool {
+		g := w.group(t, asgName)
+		minIn, maxAll = min(minIn, count(g, "InService", "")), max(maxAll, count(g, "", ""))
+		return w.describe(t, "win").Status == types.NodegroupStatusActive
+	})
+	if minIn != 2 || maxAll != 3 {
+		t.Fatalf("during the update: at least %d InService, at most %d instances; want 2 and 3", minIn, maxAll)
+	}
+	if g := w.group(t, asgName); count(g, "InService", "2") != 3 {
+		t.Fatalf("instances after the update: %+v", g.Instances)
 	}
 }
 
@@ -652,16 +619,21 @@ func TestDeleteNodegroup(t *testing.T) {
 	if err != nil || out.Nodegroup.Status != types.NodegroupStatusDeleting {
 		t.Fatalf("DeleteNodegroup: %v %+v", err, out)
 	}
-	if g := w.asg.group(asgName); g.DesiredCapacity != 0 || g.MinSize != 0 || g.MaxSize != 0 {
+	if g := w.group(t, asgName); g.DesiredCapacity != 0 || g.MinSize != 0 || g.MaxSize != 0 {
 		t.Fatalf("group while deleting: %+v", g)
 	}
-	// The next request ticks: the group drained, it is deleted and the node group is gone.
-	_, err = w.c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
-	if code, status, _ := apiErr(err); code != "ResourceNotFoundException" || status != 404 {
-		t.Fatalf("after deletion: %v", err)
+	// Auto Scaling terminates the instances; then the group is deleted and the node group
+	// is gone.
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusDeleting {
+		t.Fatalf("with instances left: %s", got.Status)
 	}
-	if len(w.asg.deleted) != 1 || w.asg.deleted[0] != asgName {
-		t.Fatalf("deleted groups %v", w.asg.deleted)
+	w.step(t, 10*time.Second, 20, "deleted", func() bool {
+		_, err := w.c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+		code, status, _ := apiErr(err)
+		return code == "ResourceNotFoundException" && status == 404
+	})
+	if g, ok := w.srv.AutoScaling.Group(region, asgName); ok {
+		t.Fatalf("the group outlives its node group: %+v", g)
 	}
 	_, err = w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
 	if code, _, _ := apiErr(err); code != "ResourceNotFoundException" {
