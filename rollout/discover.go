@@ -470,7 +470,7 @@ func (d *discoverer) autoScalingGroup(ctx context.Context, region string, g asty
 	if !selected {
 		return nil
 	}
-	ids, capacity := groupInstances(g)
+	ids, capacity := liveInstances(g)
 	running, err := d.instanceImages(ctx, region, ids)
 	if err != nil {
 		return err
@@ -496,10 +496,10 @@ func (d *discoverer) launchConfigurationImage(ctx context.Context, region, name 
 	return aws.ToString(out.LaunchConfigurations[0].ImageId), nil
 }
 
-// groupInstances are the group's instances that count (not terminating, terminated,
+// liveInstances are the group's instances that count (not terminating, terminated,
 // detaching or detached), and how many.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_Instance.html (LifecycleState)
-func groupInstances(g astypes.AutoScalingGroup) ([]string, int) {
+func liveInstances(g astypes.AutoScalingGroup) ([]string, int) {
 	var ids []string
 	for _, in := range g.Instances {
 		s := string(in.LifecycleState)
@@ -595,7 +595,7 @@ func (d *discoverer) nodeGroup(ctx context.Context, region string, ng *ekstypes.
 		for _, asg := range ng.Resources.AutoScalingGroups {
 			n := aws.ToString(asg.Name)
 			t.AutoScalingGroups = append(t.AutoScalingGroups, n)
-			gids, c := groupInstances(groups[n])
+			gids, c := liveInstances(groups[n])
 			ids = append(ids, gids...)
 			t.Capacity += c
 		}
@@ -793,13 +793,22 @@ func canaryCount(c Canary, n int) int {
 	return 0
 }
 
-// CanaryCount is how many nodes of the plan's first target move first: Canary.Count, or
+// CanaryTarget is the target whose first nodes move first: the first that is not up to
+// date and not Karpenter's (Karpenter replaces its nodes at its own pace); nil when none.
+func (p *Plan) CanaryTarget() *Target {
+	for i := range p.Targets {
+		if t := &p.Targets[i]; !t.UpToDate && t.Kind != KindKarpenter {
+			return t
+		}
+	}
+	return nil
+}
+
+// CanaryCount is how many nodes of CanaryTarget move first: Canary.Count, or
 // Canary.Percent of its capacity rounded up (at least one), never more than it has.
 func (p *Plan) CanaryCount() int {
-	for _, t := range p.Targets {
-		if !t.UpToDate {
-			return canaryCount(p.Canary, t.Capacity)
-		}
+	if t := p.CanaryTarget(); t != nil {
+		return canaryCount(p.Canary, t.Capacity)
 	}
 	return 0
 }

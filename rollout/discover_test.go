@@ -14,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	corev1 "k8s.io/api/core/v1"
@@ -51,6 +53,7 @@ type discoverWorld struct {
 	clock  *awsemu.ManualClock
 	ec2    *ec2.Client
 	as     *autoscaling.Client
+	eks    *eks.Client
 	ssm    *ssm.Client
 	aws    *awsapi.Clients
 	public string
@@ -63,7 +66,7 @@ func newDiscoverWorld(t *testing.T) *discoverWorld {
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := emulatortest.Start(t, emulator.WithClock(clock))
 	cfg := awstest.SDKConfig(srv.URL(), dRegion)
-	w := &discoverWorld{t: t, srv: srv, clock: clock, ec2: ec2.NewFromConfig(cfg), as: autoscaling.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), aws: awsapi.FromConfig(cfg)}
+	w := &discoverWorld{t: t, srv: srv, clock: clock, ec2: ec2.NewFromConfig(cfg), as: autoscaling.NewFromConfig(cfg), eks: eks.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), aws: awsapi.FromConfig(cfg)}
 	rel := seed.Releases[len(seed.Releases)-1]
 	w.public = seed.ImageID(dRegion, catalog.EKSOptimizedAMIName("2022", catalog.Core, catalog.LatestKubernetes(), rel.Format("2006.01.02")))
 	out, err := w.ec2.RunInstances(context.Background(), &ec2.RunInstancesInput{ImageId: aws.String(w.public), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM6iLarge})
@@ -293,7 +296,8 @@ func TestDiscoverBadInput(t *testing.T) {
 	}
 }
 
-// TestCanaryCount: a count is capped by the capacity; a percentage rounds up, at least one.
+// TestCanaryCount: a count is capped by the capacity; a percentage rounds up, at least
+// one; the canary's target is the first that moves and is not Karpenter's.
 func TestCanaryCount(t *testing.T) {
 	for _, c := range []struct {
 		canary   rollout.Canary
@@ -303,7 +307,9 @@ func TestCanaryCount(t *testing.T) {
 		{rollout.Canary{Count: 1}, 4, 1}, {rollout.Canary{Count: 5}, 4, 4}, {rollout.Canary{Percent: 10}, 4, 1},
 		{rollout.Canary{Percent: 50}, 5, 3}, {rollout.Canary{Percent: 100}, 5, 5}, {rollout.Canary{}, 5, 0}, {rollout.Canary{Count: 1}, 0, 0},
 	} {
-		p := &rollout.Plan{Canary: c.canary, Targets: []rollout.Target{{Kind: rollout.KindAutoScalingGroup, Capacity: c.capacity}}}
+		// Karpenter's targets and up-to-date ones are never the canary's.
+		p := &rollout.Plan{Canary: c.canary, Targets: []rollout.Target{{Kind: rollout.KindKarpenter, Capacity: 9}, {Kind: rollout.KindAutoScalingGroup, Capacity: 9, UpToDate: true},
+			{Kind: rollout.KindNodeGroup, Capacity: c.capacity}}}
 		if got := p.CanaryCount(); got != c.want {
 			t.Errorf("canary %+v of %d: %d, want %d", c.canary, c.capacity, got, c.want)
 		}
@@ -370,5 +376,111 @@ func TestDiscoverKarpenter(t *testing.T) {
 	}
 	if !p.KubernetesGate || strings.Contains(strings.Join(p.Warnings, "\n"), "Karpenter not checked") {
 		t.Errorf("KubernetesGate %v, warnings %q", p.KubernetesGate, p.Warnings)
+	}
+}
+
+// cluster makes EKS cluster name, ACTIVE, and returns the default subnets of two zones.
+func (w *discoverWorld) cluster(name string) []string {
+	w.t.Helper()
+	ctx := context.Background()
+	if _, err := w.eks.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{}}); err != nil {
+		w.t.Fatal(err)
+	}
+	w.clock.Advance(11 * time.Minute)
+	var subnets []string
+	for _, az := range []string{dRegion + "a", dRegion + "b"} {
+		out, err := w.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("availability-zone"), Values: []string{az}}, {Name: aws.String("default-for-az"), Values: []string{"true"}}}})
+		if err != nil || len(out.Subnets) == 0 {
+			w.t.Fatalf("default subnet of %s: %v", az, err)
+		}
+		subnets = append(subnets, aws.ToString(out.Subnets[0].SubnetId))
+	}
+	return subnets
+}
+
+// settle lets the groups reach their capacity: launches turn InService after the launch
+// delay, on the next request.
+func (w *discoverWorld) settle() {
+	w.t.Helper()
+	for range 3 {
+		w.clock.Advance(time.Minute)
+		if _, err := w.as.DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// TestDiscoverNodeGroupsAndCapacity: with --cluster, a managed node group whose launch
+// template names the spec's first AMI is a target (its Auto Scaling group is not one by
+// itself), after the Auto Scaling groups; capacity and the AMIs the instances run come
+// from the groups' instances; a group already on To with every instance on To is up to
+// date and last; the canary is on the first group; --node-group narrows, and names
+// what it accepts.
+func TestDiscoverNodeGroupsAndCapacity(t *testing.T) {
+	w := newDiscoverWorld(t)
+	ctx := context.Background()
+	old, cur := w.amis[0], w.amis[1]
+	subnets := w.cluster("prod")
+	w.template("web", old)
+	w.template("done", cur)
+	ngLT := w.template("win-ng", old)
+	for _, g := range []string{"web", "done"} {
+		if _, err := w.as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(g), MinSize: aws.Int32(0), MaxSize: aws.Int32(4),
+			DesiredCapacity: aws.Int32(2), VPCZoneIdentifier: aws.String(strings.Join(subnets, ",")),
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String(g), Version: aws.String("1")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.eks.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: subnets,
+		ScalingConfig:  &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(4), DesiredSize: aws.Int32(3)},
+		LaunchTemplate: &ekstypes.LaunchTemplateSpecification{Id: aws.String(ngLT), Version: aws.String("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+
+	o := w.options()
+	o.Cluster = "prod"
+	p, err := rollout.Discover(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(p), []string{"auto-scaling-group/web", "node-group/win", "auto-scaling-group/done"}; !slices.Equal(got, want) {
+		t.Fatalf("targets %v, want %v", got, want)
+	}
+	web := find(t, p, "web")
+	if web.Capacity != 2 || !slices.Equal(web.Running, []string{old}) || web.LaunchTemplate.Version != "1" ||
+		!strings.Contains(web.Change, "the group pointed at it") || !strings.HasSuffix(web.Change, "; canary: 1 of 2 first") {
+		t.Errorf("web: %+v", web)
+	}
+	ng := find(t, p, "win")
+	if ng.Kind != rollout.KindNodeGroup || ng.Cluster != "prod" || ng.Capacity != 3 || !slices.Equal(ng.Running, []string{old}) || ng.From != old ||
+		len(ng.AutoScalingGroups) != 1 || !strings.HasPrefix(ng.AutoScalingGroups[0], "eks-win-") || ng.LaunchTemplate.ID != ngLT ||
+		ng.LaunchTemplate.Version != "1" || strings.Contains(ng.Change, "canary") || !strings.Contains(ng.Change, "UpdateNodegroupVersion (max unavailable 10%)") {
+		t.Errorf("win: %+v", ng)
+	}
+	done := find(t, p, "done")
+	if !done.UpToDate || done.Capacity != 2 || !slices.Equal(done.Running, []string{cur}) {
+		t.Errorf("done: %+v", done)
+	}
+	if p.CanaryCount() != 1 {
+		t.Errorf("canary %d, want 1", p.CanaryCount())
+	}
+
+	o.NodeGroups = []string{"win"}
+	if p, err = rollout.Discover(ctx, o); err != nil || !slices.Equal(names(p), []string{"node-group/win"}) {
+		t.Fatalf("--node-group win: %v %v", err, names(p))
+	}
+	o.NodeGroups = []string{"nope"}
+	var ie *rollout.InputError
+	if _, err = rollout.Discover(ctx, o); !errors.As(err, &ie) || ie.Flag != "--node-group" ||
+		err.Error() != "--node-group: no node group of cluster prod named nope in us-east-1 (of those that launch an AMI of spec prod-win2022, use win)" {
+		t.Errorf("--node-group nope: %v", err)
+	}
+	o.NodeGroups, o.Cluster = nil, "nope"
+	if _, err = rollout.Discover(ctx, o); !errors.As(err, &ie) || ie.Flag != "--cluster" || !strings.Contains(err.Error(), "no EKS cluster nope in us-east-1") {
+		t.Errorf("--cluster nope: %v", err)
 	}
 }

@@ -153,6 +153,13 @@ type RunOptions struct {
 	GateTimeout time.Duration
 	// Poll is the interval between reads while waiting (default 15 s).
 	Poll time.Duration
+	// Kubernetes is the kubelet minor ("1.31", the spec's kubernetesVersion) the gate
+	// expects on new nodes; "" checks only the version skew against the API server.
+	Kubernetes string
+	// Now and Sleep are the clock Run reads (elapsed times, gate and timeout deadlines) and
+	// how it waits between reads; nil: the wall clock and a timer. Tests step a manual clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Progress, when set, receives progress lines (stderr).
 	Progress func(format string, args ...any)
 	// Interrupted, when set, is asked whether to roll back after the context is cancelled

@@ -226,8 +226,11 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 	for _, w := range plan.Warnings {
 		g.Warnf("%s", w)
 	}
-	if !plan.KubernetesGate {
-		g.Infof("gate: EC2 and Auto Scaling health only (pass --kubeconfig to check the nodes and their pods)")
+	// Run says how it gates when it runs; the plan alone says it here.
+	gateNote := func() {
+		if !plan.KubernetesGate {
+			g.Infof("gate: EC2 and Auto Scaling health only (pass --kubeconfig to check the nodes and their pods)")
+		}
 	}
 	out := &rolloutOutput{Plan: plan}
 	moving := 0
@@ -241,6 +244,7 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 		if err := g.Print(out, func() Table { return planTable(plan) }); err != nil {
 			return err
 		}
+		gateNote()
 		g.Infof("plan: %s%s; dry run: nothing was changed", plan.Summary(), canaryNote(plan))
 		return nil
 	case moving == 0:
@@ -256,6 +260,7 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 		if err := planTable(plan).Write(g.Stderr); err != nil {
 			return err
 		}
+		gateNote()
 		if !g.prompter().Confirm(fmt.Sprintf("Roll out (%s%s)?", plan.Summary(), canaryNote(plan))) {
 			g.Infof("rollout: nothing changed")
 			return &silentError{code: ExitProblem}
@@ -268,8 +273,8 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 		}
 	}
 	g.Infof("rollout: %s%s", plan.Summary(), canaryNote(plan))
-	ropts := rollout.RunOptions{AWS: clients, Kube: dopts.Kube, Yes: o.yes, NoRollback: o.noRollback,
-		Timeout: o.timeout, GateTimeout: o.gateTimeout, Poll: o.interval,
+	ropts := rollout.RunOptions{AWS: clients, Kube: dopts.Kube, Yes: o.yes, NoRollback: o.noRollback, Kubernetes: img.Spec.KubernetesVersion,
+		Timeout: o.timeout, GateTimeout: o.gateTimeout, Poll: o.interval, Now: g.Now, Sleep: g.Sleep,
 		Progress: func(format string, args ...any) { g.Infof(format, args...) },
 		Interrupted: func() bool {
 			if !g.prompter().CanPrompt() {
@@ -297,12 +302,7 @@ func canaryNote(p *rollout.Plan) string {
 	if n == 0 {
 		return ""
 	}
-	for _, t := range p.Targets {
-		if !t.UpToDate {
-			return fmt.Sprintf("; canary: %s of %s first", plural(n, "node"), t.Name)
-		}
-	}
-	return ""
+	return fmt.Sprintf("; canary: %s of %s first", plural(n, "node"), p.CanaryTarget().Name)
 }
 
 // rolloutExit maps what Run did to the exit code: 0 when every target moved (or was up

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
 	"github.com/winami/winami/awsemu/emulator"
+	"github.com/winami/winami/rollout"
 )
 
 const rolloutSpec = `apiVersion: winami.io/v1alpha1
@@ -39,9 +41,14 @@ spec:
 // follow (resolve:ssm: the parameter). It returns the spec file and the two AMIs.
 func rolloutWorld(t *testing.T, at time.Time) (string, []string, *awsemu.Server) {
 	t.Helper()
-	clock := awsemu.NewManualClock(at)
+	return rolloutWorldClock(t, awsemu.NewManualClock(at), 0)
+}
+
+// rolloutWorldClock is rolloutWorld on clock, web with desired instances.
+func rolloutWorldClock(t *testing.T, clock awsemu.Clock, desired int32) (string, []string, *awsemu.Server) {
+	t.Helper()
 	srv := useEmulator(t, emulator.WithClock(clock))
-	amis := pipelineImages(t, srv, clock, "us-east-1", 2)
+	amis := pipelineImagesAt(t, srv, func() { advance(clock, 24*time.Hour) }, "us-east-1", 2)
 	ctx := context.Background()
 	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
 	sm := ssm.NewFromConfig(cfg)
@@ -54,17 +61,25 @@ func rolloutWorld(t *testing.T, at time.Time) (string, []string, *awsemu.Server)
 	e := ec2.NewFromConfig(cfg)
 	as := autoscaling.NewFromConfig(cfg)
 	for name, image := range map[string]string{"web": amis[0], "follow": "resolve:ssm:/winami/team-win2022/image_id"} {
-		if _, err := e.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(name),
-			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(image), InstanceType: ec2types.InstanceTypeM6iLarge}}); err != nil {
+		lt, err := e.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(name),
+			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(image), InstanceType: ec2types.InstanceTypeM6iLarge}})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
-			MinSize: aws.Int32(0), MaxSize: aws.Int32(2), DesiredCapacity: aws.Int32(0), AvailabilityZones: []string{"us-east-1a"},
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String(name)}}); err != nil {
+			MinSize: aws.Int32(0), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(map[string]int32{"web": desired}[name]), AvailabilityZones: []string{"us-east-1a"},
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return writePruneSpec(t, rolloutSpec), amis, srv
+}
+
+// advance moves a manual clock by d (a running clock moves by itself).
+func advance(c awsemu.Clock, d time.Duration) {
+	if m, ok := c.(*awsemu.ManualClock); ok {
+		m.Advance(d)
+	}
 }
 
 // templateVersions counts the versions of launch template name.
@@ -121,6 +136,7 @@ func TestRolloutBadInputFoundInAWS(t *testing.T) {
 	}{
 		{[]string{"--to", "ssm:/nope"}, "flag --to: SSM parameter /nope does not exist in us-east-1"},
 		{[]string{"--asg", "nope"}, "flag --asg: no Auto Scaling group nope in us-east-1 (of those that launch an AMI of spec team-win2022, use follow, web)"},
+		{[]string{"--cluster", "prod"}, "flag --cluster: no EKS cluster prod in us-east-1"},
 	} {
 		_, stderr, code := run(t, append([]string{"rollout", "-f", spec, "--yes"}, c.args...)...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) {
@@ -204,5 +220,103 @@ func TestRolloutNothingToDo(t *testing.T) {
 	out, stderr, code := run(t, "rollout", "-f", spec, "--asg", "follow")
 	if code != 0 || !strings.Contains(stderr, "rollout: nothing to do (1 target: 0 to move, 1 up to date)") || !strings.Contains(out, "follow") {
 		t.Errorf("exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// groupAMIs returns the AMIs the in-service instances of group run, and how many
+// instances it has, as the AWS CLI would show them.
+func groupAMIs(t *testing.T, srv *awsemu.Server, group string) (map[string]int, int) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
+	out, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	if err != nil || len(out.AutoScalingGroups) != 1 {
+		t.Fatalf("DescribeAutoScalingGroups %s: %v", group, err)
+	}
+	amis := map[string]int{}
+	var ids []string
+	for _, in := range out.AutoScalingGroups[0].Instances {
+		if in.LifecycleState == astypes.LifecycleStateInService {
+			ids = append(ids, aws.ToString(in.InstanceId))
+		}
+	}
+	if len(ids) > 0 {
+		d, err := ec2.NewFromConfig(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range d.Reservations {
+			for _, in := range r.Instances {
+				amis[aws.ToString(in.ImageId)]++
+			}
+		}
+	}
+	return amis, len(out.AutoScalingGroups[0].Instances)
+}
+
+// TestRolloutYesMovesAGroup: with --yes, rollout moves an Auto Scaling group of two
+// instances from the spec's first AMI to the second (a new default launch template
+// version, an instance refresh), prints what it did, exits 0; run again, it has nothing
+// to do. Time is the emulator's manual clock, which rollout's waits advance.
+func TestRolloutYesMovesAGroup(t *testing.T) {
+	t.Parallel()
+	clock := awsemu.NewManualClock(goldenClock)
+	spec, amis, srv := rolloutWorldClock(t, clock, 2)
+	useClock(t, clock.Now)
+	useSleep(t, func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() })
+	for range 3 {
+		clock.Advance(time.Minute)
+		groupAMIs(t, srv, "web") // a request: the group launches and its launches turn InService
+	}
+	if got, n := groupAMIs(t, srv, "web"); got[amis[0]] != 2 || n != 2 {
+		t.Fatalf("web has %v in service of %d instances, want 2 on %s", got, n, amis[0])
+	}
+	out, stderr, code := run(t, "rollout", "-f", spec, "--asg", "web", "--yes", "--poll-interval", "10s")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	if got, n := groupAMIs(t, srv, "web"); got[amis[1]] != 2 || n != 2 {
+		t.Errorf("after rollout, web runs %v (%d instances), want 2 on %s", got, n, amis[1])
+	}
+	lt, err := ec2.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-east-1")).DescribeLaunchTemplateVersions(context.Background(),
+		&ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("web"), Versions: []string{"$Default"}})
+	if err != nil || aws.ToInt64(lt.LaunchTemplateVersions[0].VersionNumber) != 2 || aws.ToString(lt.LaunchTemplateVersions[0].LaunchTemplateData.ImageId) != amis[1] {
+		t.Errorf("web's default version after rollout: %v %+v", err, lt)
+	}
+	if !strings.Contains(out, "moved") || !strings.Contains(stderr, "rollout: 1 target: 1 to move, 0 up to date; canary: 1 node of web first") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, stderr)
+	}
+	out, stderr, code = run(t, "rollout", "-f", spec, "--asg", "web", "--yes")
+	if code != 0 || !strings.Contains(stderr, "rollout: nothing to do (1 target: 0 to move, 1 up to date)") {
+		t.Errorf("again: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// TestRolloutExitCodes: a failed gate exits 1 saying whether it rolled back; a target not
+// moved (skipped without --yes, failed) exits 1 naming it; every target moved or up to
+// date exits 0.
+func TestRolloutExitCodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		o    rolloutOptions
+		res  *rollout.Result
+		err  error
+		code int
+		msg  string
+	}{
+		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: "moved"}, {Name: "api", State: "up-to-date"}}}, nil, 0, ""},
+		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: "rolled-back"}}}, errors.New("gate failed"), 1,
+			"rollout stopped: node n1 is not Ready; rolled back"},
+		{"gate, no rollback", rolloutOptions{noRollback: true}, &rollout.Result{Gate: "node n1 is not Ready"}, nil, 1, "rollout stopped: node n1 is not Ready; left as it is (--no-rollback)"},
+		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: "skipped"}}}, nil, 1,
+			"rollout: not every target runs the new AMI: pinned (skipped: pass --yes to patch it)"},
+		{"error", rolloutOptions{}, nil, errors.New("describing group web: boom"), 1, "rolling out: describing group web: boom"},
+	} {
+		err := rolloutExit(ctx, &c.o, c.res, c.err)
+		if ExitCode(err) != c.code || (c.msg != "" && (err == nil || err.Error() != c.msg)) {
+			t.Errorf("%s: %v (exit %d), want exit %d %q", c.name, err, ExitCode(err), c.code, c.msg)
+		}
 	}
 }
