@@ -33,8 +33,9 @@ var ErrGate = errors.New("gate failed")
 // ErrInterrupted is wrapped by Run's error when its context was cancelled (Ctrl-C).
 var ErrInterrupted = errors.New("rollout interrupted")
 
-// errTimeout is the rollout's own deadline (RunOptions.Timeout) passing.
-var errTimeout = errors.New("the rollout's timeout passed")
+// ErrTimeout is wrapped by Run's error when RunOptions.Timeout passed before the rollout
+// ended (it then rolls back, unless NoRollback).
+var ErrTimeout = errors.New("the rollout's timeout passed")
 
 // Run carries out the plan, target by target in the plan's order: the canary's target
 // first, its first Canary nodes replaced, then the gate, then the rest of it and the other
@@ -188,7 +189,7 @@ func (r *runner) elapsed(since time.Time) string {
 // sleep waits one poll interval; it fails when the rollout's deadline passed or ctx ended.
 func (r *runner) sleep(ctx context.Context) error {
 	if !r.now().Before(r.deadline) {
-		return fmt.Errorf("%w (%s)", errTimeout, r.o.Timeout)
+		return fmt.Errorf("%w (%s)", ErrTimeout, r.o.Timeout)
 	}
 	if err := r.o.Sleep(ctx, r.o.Poll); err != nil {
 		return err

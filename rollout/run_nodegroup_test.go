@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,52 @@ func TestRunRollsBackNodeGroup(t *testing.T) {
 	}
 	if !slices.ContainsFunc(res.RolledBack, func(l string) bool { return strings.Contains(l, "a copy of version 1") }) {
 		t.Errorf("RolledBack = %q", res.RolledBack)
+	}
+}
+
+// Two targets, canary on the Auto Scaling group: the group moves and passes its gates,
+// then the node group's new nodes fail theirs; the rollback undoes both, the last moved
+// first: the node group to a copy of version 1, the group (its refresh long Successful, so
+// no RollbackInstanceRefresh) by its default version back and a refresh back; the
+// parameter back.
+func TestRunRollsBackEveryTargetMoved(t *testing.T) {
+	w := newNodegroupWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Default", 2)
+	p := w.plan(rollout.Canary{Count: 1})
+	p.Targets = append(w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{}).Targets, p.Targets...)
+	var lines []string
+	kube := w.withKube()
+	opts := w.options(kube, &lines)
+	opts.Progress = func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		lines = append(lines, line)
+		t.Log(line)
+		if strings.HasPrefix(line, "auto-scaling-group win-asg (us-east-1): moved") {
+			w.failAMI = w.ami2 // from now on new nodes fail readiness
+		}
+	}
+	res, err := rollout.Run(w.ctx(), p, opts)
+	if !errors.Is(err, rollout.ErrGate) || !strings.HasPrefix(res.Gate, "node-group win") {
+		t.Fatalf("Run error = %v, gate %q: want the node group's gate", err, res.Gate)
+	}
+	if got := w.amis("win-asg"); got[w.ami1] != 2 || len(got) != 1 {
+		t.Errorf("group instances by AMI = %v, want back on %s", got, w.ami1)
+	}
+	if got := w.amis(w.asg()); got[w.ami1] != 3 || len(got) != 1 {
+		t.Errorf("node group instances by AMI = %v, want back on %s", got, w.ami1)
+	}
+	if w.defaultVersion(lt) != 1 || w.parameter() != w.ami1 {
+		t.Errorf("default version %d, parameter %s", w.defaultVersion(lt), w.parameter())
+	}
+	for _, tr := range res.Targets {
+		if tr.State != rollout.StateRolledBack {
+			t.Errorf("%s: state %s, want rolled-back", tr.Name, tr.State)
+		}
+	}
+	ng := slices.IndexFunc(res.RolledBack, func(l string) bool { return strings.HasPrefix(l, "node-group win") })
+	asg := slices.IndexFunc(res.RolledBack, func(l string) bool { return strings.HasPrefix(l, "auto-scaling-group win-asg") })
+	if ng < 0 || asg < 0 || ng > asg {
+		t.Errorf("rollback order: %q (want the node group, moved last, first)", res.RolledBack)
 	}
 }

@@ -688,3 +688,21 @@ func TestRunFollowsParameterTemplate(t *testing.T) {
 		t.Errorf("the refused run changed things: %d refreshes, parameter %s", len(irs), w.parameter())
 	}
 }
+
+// The rollout's --timeout passing stops it and rolls back (here during the canary's
+// checkpoint pause).
+func TestRunTimeoutRollsBack(t *testing.T) {
+	w := newWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Default", 4)
+	var lines []string
+	opts := w.options(rollout.Kube{}, &lines)
+	opts.Timeout = 5 * time.Minute
+	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
+	if !errors.Is(err, rollout.ErrTimeout) {
+		t.Fatalf("Run error = %v, want ErrTimeout", err)
+	}
+	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 || w.defaultVersion(lt) != 1 || res.Targets[0].State != rollout.StateRolledBack {
+		t.Errorf("instances %v, default version %d, state %s: want rolled back", got, w.defaultVersion(lt), res.Targets[0].State)
+	}
+}
