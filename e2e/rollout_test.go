@@ -745,4 +745,6 @@ func TestRolloutGateFailsRollsBack(t *testing.T) {
 	if p.Parameter.Value != first {
 		t.Errorf("the AWS CLI shows %s = %s, want %s", rolloutParameter, p.Parameter.Value, first)
 	}
+	// And the cluster is whole again: every node Ready on the first AMI, the canary's gone.
+	f.waitNodes(asgCapacity+ngCapacity, first)
 }
