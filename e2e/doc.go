@@ -20,4 +20,7 @@
 // readies and removes their Nodes (with a stand-in DaemonSet pod each) in the test API
 // server, with the Windows build and kubelet of their AMI, and can be told to fail
 // readiness on new nodes, so rollout's gate and rollback meet a real API server.
+// rollout_test.go drives the issue's "Done when" with it: a spec built twice, an Auto
+// Scaling group and a managed node group moved by `winami rollout`, canary first, and
+// rolled back when the canary's node never turns Ready.
 package e2e
