@@ -244,10 +244,71 @@ type selectedImage struct {
 	terms          []int
 }
 
-// selected resolves one node class's terms in region, as Karpenter does.
+// NamedAMI is an AMI an id, ssmParameter or alias term of an EC2NodeClass names.
+type NamedAMI struct {
+	ID string
+	// Term is the index of the term in amiSelectorTerms; Field names it ("id",
+	// "ssmParameter /winami/prod/image_id", "alias windows2022@latest").
+	Term  int
+	Field string
+	// Through is the SSM parameter an alias term resolves through ("" for other terms).
+	Through string
+}
+
+// LaunchedAMI is the AMI Karpenter launches for one architecture, and the terms that
+// select it.
+type LaunchedAMI struct {
+	ID    string
+	Terms []int
+}
+
+// Selection is what one EC2NodeClass's amiSelectorTerms select in a region, resolved as
+// Karpenter resolves them (see the top of this file).
+type Selection struct {
+	// Named are the AMIs its id, ssmParameter and alias terms name, in term order.
+	Named []NamedAMI
+	// Launched is, per Kubernetes architecture (amd64, arm64), the AMI Karpenter launches
+	// from among those the terms select (none for an alias term: Karpenter launches the
+	// alias's parameter, in Named).
+	Launched map[string]LaunchedAMI
+}
+
+// selected resolves one node class's terms in region, as Karpenter does, and adds each
+// AMI with its reason.
 func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2NodeClass, add func(id, why string)) error {
+	sel, err := g.Select(ctx, region, nc)
+	if err != nil {
+		return err
+	}
 	term := func(i int, field string) string {
 		return fmt.Sprintf("Karpenter EC2NodeClass %s (amiSelectorTerms[%d].%s)", nc.Name, i, field)
+	}
+	for _, n := range sel.Named {
+		why := "named by " + term(n.Term, n.Field)
+		if n.Through != "" {
+			why += " through " + n.Through
+		}
+		add(n.ID, why)
+	}
+	for _, arch := range slices.Sorted(maps.Keys(sel.Launched)) {
+		c := sel.Launched[arch]
+		terms := make([]string, 0, len(c.Terms))
+		for _, i := range c.Terms {
+			terms = append(terms, describeTerm(i, nc.Terms[i]))
+		}
+		add(c.ID, fmt.Sprintf("launched by Karpenter EC2NodeClass %s (%s): the %s AMI it selects", nc.Name, strings.Join(terms, "; "), arch))
+	}
+	return nil
+}
+
+// Select resolves one node class's amiSelectorTerms in region as Karpenter does: the AMIs
+// its terms name and the AMI it launches per architecture.
+func (g *KarpenterGuard) Select(ctx context.Context, region string, nc EC2NodeClass) (Selection, error) {
+	sel := Selection{Launched: map[string]LaunchedAMI{}}
+	add := func(id string, i int, field, through string) {
+		if id != "" {
+			sel.Named = append(sel.Named, NamedAMI{ID: id, Term: i, Field: field, Through: through})
+		}
 	}
 	if i, ok := aliasOf(nc); ok {
 		alias := nc.Terms[i].Alias
@@ -255,23 +316,23 @@ func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2Node
 		win, isWindows := windowsAliasVersions[family]
 		if !isWindows {
 			// al2, al2023, bottlerocket: Amazon's Linux AMIs, never an AMI of this account.
-			return nil
+			return sel, nil
 		}
 		if g.Kubernetes == "" {
-			return fmt.Errorf("alias %s needs the cluster's Kubernetes version, which was not read", alias)
+			return sel, fmt.Errorf("alias %s needs the cluster's Kubernetes version, which was not read", alias)
 		}
 		if version != "latest" {
-			return fmt.Errorf("alias %s: Karpenter accepts only windows…@latest", alias)
+			return sel, fmt.Errorf("alias %s: Karpenter accepts only windows…@latest", alias)
 		}
 		name := fmt.Sprintf("/aws/service/ami-windows-latest/Windows_Server-%s-English-Core-EKS_Optimized-%s/image_id", win, g.Kubernetes)
 		id, found, err := g.parameter(ctx, region, name)
 		if err != nil {
-			return err
+			return sel, err
 		}
 		if found {
-			add(id, "named by "+term(i, "alias "+alias)+" through "+name)
+			add(id, i, "alias "+alias, name)
 		}
-		return nil
+		return sel, nil
 	}
 
 	var ids []string
@@ -284,16 +345,16 @@ func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2Node
 	for i, t := range nc.Terms {
 		switch {
 		case t.ID != "":
-			add(t.ID, "named by "+term(i, "id"))
+			add(t.ID, i, "id", "")
 			ids = append(ids, t.ID)
 			idTerms[t.ID] = append(idTerms[t.ID], i)
 		case t.SSMParameter != "":
 			id, found, err := g.parameter(ctx, region, t.SSMParameter)
 			if err != nil {
-				return err
+				return sel, err
 			}
 			if found {
-				add(id, "named by "+term(i, "ssmParameter "+t.SSMParameter))
+				add(id, i, "ssmParameter "+t.SSMParameter, "")
 				ids = append(ids, id)
 				idTerms[id] = append(idTerms[id], i)
 			}
@@ -341,7 +402,7 @@ func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2Node
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("describing the images they select: %w", err)
+				return sel, fmt.Errorf("describing the images they select: %w", err)
 			}
 			for _, im := range page.Images {
 				arch, ok := karpenterArch[string(im.Architecture)]
@@ -366,15 +427,10 @@ func (g *KarpenterGuard) selected(ctx context.Context, region string, nc EC2Node
 			}
 		}
 	}
-	for _, arch := range slices.Sorted(maps.Keys(best)) {
-		c := best[arch]
-		terms := make([]string, 0, len(c.terms))
-		for _, i := range c.terms {
-			terms = append(terms, describeTerm(i, nc.Terms[i]))
-		}
-		add(c.id, fmt.Sprintf("launched by Karpenter EC2NodeClass %s (%s): the %s AMI it selects", nc.Name, strings.Join(terms, "; "), arch))
+	for arch, c := range best {
+		sel.Launched[arch] = LaunchedAMI{ID: c.id, Terms: c.terms}
 	}
-	return nil
+	return sel, nil
 }
 
 // describeTerm names term i and its fields: "amiSelectorTerms[1].name team-win2022-*".

@@ -112,6 +112,10 @@ type Plan struct {
 	// KubernetesGate: nodes and pods are checked (a kubeconfig was given); otherwise the
 	// gate is EC2 and Auto Scaling health only.
 	KubernetesGate bool `json:"kubernetesGate"`
+	// Warnings are what Discover saw and will not move (a group on a launch
+	// configuration, an EC2NodeClass whose name or tag terms select an older AMI), and what
+	// it could not check (Karpenter without a kubeconfig).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // DiscoverOptions configure Discover.
@@ -149,6 +153,13 @@ type RunOptions struct {
 	GateTimeout time.Duration
 	// Poll is the interval between reads while waiting (default 15 s).
 	Poll time.Duration
+	// Kubernetes is the kubelet minor ("1.31", the spec's kubernetesVersion) the gate
+	// expects on new nodes; "" checks only the version skew against the API server.
+	Kubernetes string
+	// Now and Sleep are the clock Run reads (elapsed times, gate and timeout deadlines) and
+	// how it waits between reads; nil: the wall clock and a timer. Tests step a manual clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Progress, when set, receives progress lines (stderr).
 	Progress func(format string, args ...any)
 	// Interrupted, when set, is asked whether to roll back after the context is cancelled

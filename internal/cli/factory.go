@@ -43,8 +43,12 @@ type Factory struct {
 	// Prompter asks the user questions (nil: on the streams, when stdin and stderr are
 	// terminals).
 	Prompter Prompter
-	// Now is the clock support warnings are judged by (nil: time.Now).
+	// Now is the clock support warnings are judged by, and rollout's elapsed times and
+	// deadlines (nil: time.Now).
 	Now func() time.Time
+	// Sleep is how rollout waits between polls (nil: a timer); tests advance a manual
+	// clock with it, as they set Now.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// LoadAWS loads the AWS configuration (nil: awsapi.Load, the shared config and the
 	// environment). Only AWS calls it, with the region already chosen.
 	LoadAWS func(context.Context, awsapi.Settings) (*awsapi.Clients, error)

@@ -33,8 +33,9 @@ type testEnv struct {
 	noCredentials bool
 	// kube builds the Kubernetes client (nil: the kubeconfig's cluster).
 	kube func(kube.Options) (kubernetes.Interface, error)
-	// now is the clock (nil: time.Now).
-	now func() time.Time
+	// now is the clock (nil: time.Now); sleep how rollout waits (nil: a timer).
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 	// terminal makes stdin and stderr terminals: winami may ask.
 	terminal bool
 }
@@ -87,6 +88,15 @@ func useClock(t *testing.T, now func() time.Time) {
 	env.now = now
 }
 
+// useSleep makes the test's rollout wait with sleep (a manual clock advanced).
+func useSleep(t *testing.T, sleep func(ctx context.Context, d time.Duration) error) {
+	t.Helper()
+	env := envOf(t)
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	env.sleep = sleep
+}
+
 // useTerminal makes the test's stdin and stderr terminals (winami may ask) or not.
 func useTerminal(t *testing.T, terminal bool) {
 	t.Helper()
@@ -122,7 +132,7 @@ func testFactory(t *testing.T, stdin io.Reader, stdout, stderr io.Writer) *Facto
 	}
 	env.mu.Lock()
 	defer env.mu.Unlock()
-	f.KubeClient, f.Now = env.kube, env.now
+	f.KubeClient, f.Now, f.Sleep = env.kube, env.now, env.sleep
 	f.SetStdinTTY(env.terminal)
 	f.SetStderrTTY(env.terminal)
 	if env.endpoint != "" {

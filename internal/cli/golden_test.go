@@ -151,6 +151,23 @@ var goldenCommands = []goldenCommand{
 		pipelineImages(t, srv, clock, "us-east-1", 3)
 		return []string{"prune", "-f", writePruneSpec(t, pruneSpec), "--region", "us-east-1"}
 	}},
+	{name: "rollout", world: func(t *testing.T) []string {
+		// The plan (--dry-run): web moves, follow (resolve:ssm: the parameter) is up to date.
+		spec, _, _ := rolloutWorld(t, goldenClock)
+		return []string{"rollout", "-f", spec, "--dry-run"}
+	}},
+	{name: "rollout-yes", world: func(t *testing.T) []string {
+		// web (two instances) moved to the second AMI on the emulator's manual clock.
+		clock := awsemu.NewManualClock(goldenClock)
+		spec, _, srv := rolloutWorldClock(t, clock, 2)
+		useClock(t, clock.Now)
+		useSleep(t, func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() })
+		for range 3 {
+			clock.Advance(time.Minute)
+			groupAMIs(t, srv, "web")
+		}
+		return []string{"rollout", "-f", spec, "--asg", "web", "--yes", "--poll-interval", "10s"}
+	}},
 	{name: "audit", world: func(t *testing.T) []string {
 		w := newAuditWorld(t)
 		w.windowsNodes("new-", "2026.11.12", "v1.35.2-eks-ba74326", 2)
@@ -315,6 +332,8 @@ var (
 	goldenDirRE  = regexp.MustCompile(`winami-golden-[0-9a-f]{16}`)
 	tempDirRE    = regexp.MustCompile(regexp.QuoteMeta(os.TempDir()) + `/[^\s/]+/\d{3}`)
 	registryRE   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	// uuidRE: the ids of instance refreshes and node group updates.
+	uuidRE = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
 )
 
 // normalize replaces the volatile parts of out.
@@ -335,6 +354,13 @@ func normalize(out string) string {
 		}
 		seen[id] = fmt.Sprintf("%s%0*d", prefix, len(id)-i, n+1)
 		return seen[id]
+	})
+	uuids := map[string]string{}
+	out = uuidRE.ReplaceAllStringFunc(out, func(id string) string {
+		if _, ok := uuids[id]; !ok {
+			uuids[id] = fmt.Sprintf("00000000-0000-0000-0000-%012d", len(uuids)+1)
+		}
+		return uuids[id]
 	})
 	out = goldenDirRE.ReplaceAllString(out, "winami-golden-XXXXXXXXXXXXXXXX")
 	out = tempDirRE.ReplaceAllString(out, "TMPDIR")

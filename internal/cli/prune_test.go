@@ -36,6 +36,13 @@ spec:
 // pipelineImages makes n AMIs tagged as the spec's pipeline tags them, one a day, in region.
 func pipelineImages(t *testing.T, srv *awsemu.Server, clock *awsemu.ManualClock, region string, n int) []string {
 	t.Helper()
+	return pipelineImagesAt(t, srv, func() { clock.Advance(24 * time.Hour) }, region, n)
+}
+
+// pipelineImagesAt is pipelineImages with day passing as next says (a manual clock
+// advanced, or nothing on a clock that runs).
+func pipelineImagesAt(t *testing.T, srv *awsemu.Server, next func(), region string, n int) []string {
+	t.Helper()
 	ctx := context.Background()
 	c := awsfixture.New(awstest.SDKConfig(srv.URL(), region))
 	run, err := c.RunInstances(ctx, publicEKSImage(region), 1, "m6i.large")
@@ -44,7 +51,7 @@ func pipelineImages(t *testing.T, srv *awsemu.Server, clock *awsemu.ManualClock,
 	}
 	var ids []string
 	for i := range n {
-		clock.Advance(24 * time.Hour)
+		next()
 		out, err := c.CreateImage(ctx, run.Instances[0].InstanceId, fmt.Sprintf("team-win2022-%s-%d", region, i), map[string]string{
 			prune.NameTag:         "team-win2022",
 			prune.ManagedByTag:    "winami",

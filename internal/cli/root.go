@@ -20,9 +20,9 @@ import (
 const DefaultCommandTimeout = 30 * time.Minute
 
 // ownBound are the commands that wait on purpose and bound the wait with their own
-// --timeout (build, fast-launch enable --wait, prune), or run until interrupted (sandbox):
+// --timeout (build, fast-launch enable --wait, prune, rollout), or run until interrupted (sandbox):
 // they have no overall bound unless --command-timeout gives one.
-var ownBound = map[string]bool{"build": true, "sandbox": true, "prune": true, "enable": true, "disable": true}
+var ownBound = map[string]bool{"build": true, "sandbox": true, "prune": true, "enable": true, "disable": true, "rollout": true}
 
 // commandTimeout is the bound of cmd: --command-timeout when given, else
 // DefaultCommandTimeout for a command without a bound of its own.
@@ -84,7 +84,7 @@ problem, 2 bad input.`,
 	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	pf.StringVar(&f.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
 	pf.DurationVar(&f.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")
-	pf.DurationVar(&f.CommandTimeout, "command-timeout", 0, "bound of the whole command (default 30m; none for build, prune, fast-launch enable/disable and sandbox, which bound their waits with --timeout)")
+	pf.DurationVar(&f.CommandTimeout, "command-timeout", 0, "bound of the whole command (default 30m; none for build, prune, rollout, fast-launch enable/disable and sandbox, which bound their waits with --timeout)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return Usage(err) })
 	root.AddCommand(
 		newApplyCmd(f),
@@ -98,6 +98,7 @@ problem, 2 bad input.`,
 		newPruneCmd(f, nil),
 		newRenderCmd(f, nil),
 		newResolveCmd(f, nil),
+		newRolloutCmd(f, nil),
 		newSandboxCmd(f),
 		newVersionCmd(f),
 	)
