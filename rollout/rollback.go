@@ -20,6 +20,9 @@ import (
 // again), then the targets, the last one moved first. Each step is printed and recorded in
 // Result.RolledBack.
 func (r *runner) rollback(ctx context.Context) error {
+	if !slices.ContainsFunc(r.moves, func(m *move) bool { return m.changed }) {
+		return nil // nothing was written: nothing to undo
+	}
 	r.o.Progress("rolling back")
 	var errs []error
 	if err := r.rollbackParameter(ctx); err != nil {
