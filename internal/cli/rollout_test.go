@@ -14,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -79,6 +81,47 @@ func rolloutWorldClock(t *testing.T, clock awsemu.Clock, desired int32) (string,
 func advance(c awsemu.Clock, d time.Duration) {
 	if m, ok := c.(*awsemu.ManualClock); ok {
 		m.Advance(d)
+	}
+}
+
+// rolloutCluster adds EKS cluster prod (ACTIVE) and its managed node group win (two
+// nodes) on a launch template on the spec's first AMI, to a rolloutWorldClock on clock.
+func rolloutCluster(t *testing.T, srv *awsemu.Server, clock *awsemu.ManualClock, ami string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
+	e := ec2.NewFromConfig(cfg)
+	k := eks.NewFromConfig(cfg)
+	if _, err := k.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String("prod"), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{}}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(11 * time.Minute)
+	lt, err := e.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("win-ng"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami), InstanceType: ec2types.InstanceTypeM6iLarge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := e.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}},
+		{Name: aws.String("availability-zone"), Values: []string{"us-east-1a", "us-east-1b"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subnets []string
+	for _, s := range sn.Subnets {
+		subnets = append(subnets, aws.ToString(s.SubnetId))
+	}
+	if _, err := k.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: subnets,
+		ScalingConfig:  &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(4), DesiredSize: aws.Int32(2)},
+		LaunchTemplate: &ekstypes.LaunchTemplateSpecification{Id: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		clock.Advance(time.Minute)
+		if _, err := k.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
