@@ -189,17 +189,8 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 			if n, err := strconv.ParseInt(aws.ToString(last.DesiredConfiguration.LaunchTemplate.Version), 10, 64); err == nil {
 				m.newVersion = n
 			}
-		} else if src, ok := cur.createdFrom(); ok {
-			// A $Default or $Latest group already launches the version a previous run
-			// made: what it was made from is what a rollback goes back to.
-			prev, err := readVersion(ctx, ec, id, strconv.FormatInt(src, 10))
-			if err != nil {
-				return err
-			}
-			m.newVersion, m.prevVersion, m.prevImage = cur.Number, prev.Number, prev.ImageRef
-			if spec == "$Default" || spec == "" {
-				m.prevDefault = prev.Number
-			}
+		} else if err := r.adoptVersion(ctx, m, cur); err != nil {
+			return err
 		}
 		m.tr.LaunchTemplateVersion = m.newVersion
 		m.tr.InstanceRefreshID = m.refreshID
@@ -209,6 +200,14 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 
 	var desired *astypes.DesiredConfiguration
 	switch {
+	case cur.ImageRef == m.to:
+		// A $Default or $Latest group whose version a previous run made, with no refresh
+		// under way (that run died after it pointed the template at it, or after it
+		// cancelled the refresh at the canary's checkpoint and before the refresh of the
+		// rest): refreshed again; the rollback goes back to what that version was made from.
+		if err := r.adoptVersion(ctx, m, cur); err != nil {
+			return err
+		}
 	case m.followsSSM:
 		param := ssmName(cur.ImageRef)
 		v, err := parameterValue(ctx, r.o.AWS.SSM(t.Region), param)
@@ -269,6 +268,26 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 	m.tr.InstanceRefreshID = m.refreshID
 	r.o.Progress("%s: instance refresh %s started (min healthy %d%%%s)", label(t), m.refreshID, 100-r.p.MaxUnavailablePercent, checkpointNote(prefs))
 	return r.followRefresh(ctx, m)
+}
+
+// adoptVersion records, for a group that already launches a version a previous run made
+// (its description says from which), that version as the move's and the one it was made
+// from as what a rollback goes back to (the default version, for a $Default group).
+func (r *runner) adoptVersion(ctx context.Context, m *move, cur templateVersion) error {
+	src, ok := cur.createdFrom()
+	if !ok {
+		return nil
+	}
+	prev, err := readVersion(ctx, r.o.AWS.EC2(m.t.Region), m.templateID, strconv.FormatInt(src, 10))
+	if err != nil {
+		return err
+	}
+	m.newVersion, m.prevVersion, m.prevImage = cur.Number, prev.Number, prev.ImageRef
+	m.tr.LaunchTemplateVersion = cur.Number
+	if m.groupVersion == "$Default" || m.groupVersion == "" {
+		m.prevDefault = prev.Number
+	}
+	return nil
 }
 
 // refreshPreferences are the preferences of the move's refresh, before checkpoints:

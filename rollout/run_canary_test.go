@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
@@ -259,5 +260,58 @@ func TestRunParameterTemplateCanaryWaitsOutCheckpoint(t *testing.T) {
 	}
 	if !hasLine(lines, "goes on after its checkpoint's delay (630s): its launch template resolves an SSM parameter") {
 		t.Errorf("progress does not say why the checkpoint is waited out:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// A run that died between CancelInstanceRefresh at the canary's checkpoint and the refresh
+// of the rest leaves a $Default group whose default version rollout made, and no refresh
+// under way. A re-run refreshes again; when its canary's gate fails, the rollback still
+// knows where the group came from: the default version back to 1, every instance on ami1.
+func TestRunRerunAfterCancelledCheckpointRollsBackToVersionBefore(t *testing.T) {
+	w := newWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Default", 4)
+	ctx, cancel := context.WithCancel(w.ctx())
+	defer cancel()
+	w.onStep = func() {
+		if w.amis("win-asg")[w.ami2] >= 1 {
+			cancel() // the run dies at the canary's checkpoint
+		}
+	}
+	var lines []string
+	opts := w.options(rollout.Kube{}, &lines)
+	opts.NoRollback = true
+	if _, err := rollout.Run(ctx, w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts); !errors.Is(err, rollout.ErrInterrupted) {
+		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
+	}
+	w.onStep = nil
+	// What endCheckpoint had done when the run died: the refresh cancelled.
+	if _, err := w.as.CancelInstanceRefresh(w.ctx(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("win-asg")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; w.refreshes("win-asg")[0].Status != astypes.InstanceRefreshStatusCancelled; i++ {
+		if i > 10 {
+			t.Fatal("the refresh never became Cancelled")
+		}
+		w.clock.Advance(poll)
+	}
+	if w.defaultVersion(lt) != 2 {
+		t.Fatalf("default version %d, want 2 (made by the first run)", w.defaultVersion(lt))
+	}
+
+	w.failAMI = w.ami2
+	lines = nil
+	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), w.options(w.withKube(), &lines))
+	if !errors.Is(err, rollout.ErrGate) {
+		t.Fatalf("second Run error = %v, want ErrGate", err)
+	}
+	if d := w.defaultVersion(lt); d != 1 {
+		t.Errorf("default version = %d, want 1 again (the version before the first run)", d)
+	}
+	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 {
+		t.Errorf("instances by AMI = %v, want 4 on %s", got, w.ami1)
+	}
+	if res.Targets[0].State != rollout.StateRolledBack {
+		t.Errorf("state = %s, want rolled back; rolled back: %q", res.Targets[0].State, res.RolledBack)
 	}
 }
