@@ -141,6 +141,8 @@ type LaunchTemplateWriter interface {
 	CreateLaunchTemplate(region, name string, d LaunchTemplateContent) (string, error)
 	// CreateLaunchTemplateVersion adds a version to template id and returns its number.
 	CreateLaunchTemplateVersion(region, id string, d LaunchTemplateContent) (int64, error)
+	// DeleteLaunchTemplate deletes template id and its versions.
+	DeleteLaunchTemplate(region, id string) error
 }
 
 // LaunchTemplateContent is what another service writes in a launch template version.

@@ -86,4 +86,17 @@ func (s *Service) CreateLaunchTemplateVersion(region, id string, d awsemu.Launch
 	return n, nil
 }
 
+// DeleteLaunchTemplate implements awsemu.LaunchTemplateWriter: template id is deleted with
+// its versions, as DeleteLaunchTemplate would.
+func (s *Service) DeleteLaunchTemplate(region, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := s.region(region)
+	if rs.templates[id] == nil {
+		return errf("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID %s, does not exist.", id).export()
+	}
+	delete(rs.templates, id)
+	return nil
+}
+
 var _ awsemu.LaunchTemplateWriter = (*Service)(nil)

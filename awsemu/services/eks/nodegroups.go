@@ -1291,6 +1291,10 @@ func (s *Service) advance(now time.Time) {
 			if ok {
 				_ = as.DeleteGroup(ng.Region, ng.ASG)
 			}
+			// EKS deletes the launch template it made for the node group.
+			if w, isW := s.srv.EC2.(awsemu.LaunchTemplateWriter); isW && ng.ownLT {
+				_ = w.DeleteLaunchTemplate(ng.Region, ng.LTID)
+			}
 			delete(s.nodegroups, key)
 		}
 	}

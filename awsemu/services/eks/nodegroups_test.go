@@ -772,4 +772,27 @@ func TestEKSOptimizedNodegroup(t *testing.T) {
 			}
 		}
 	}
+	// Deleting the node group deletes EKS's template too.
+	if _, err := w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("eo")}); err != nil {
+		t.Fatal(err)
+	}
+	w.step(t, 10*time.Second, 20, "deleted", func() bool {
+		_, ok := w.srv.AutoScaling.Group(region, asgName)
+		return !ok
+	})
+	if _, ok := w.srv.EC2.LaunchTemplate(region, "eks-"+uuid); ok {
+		t.Fatal("EKS's launch template outlives its node group")
+	}
+	// The user's template of a launch template node group stays.
+	w.active(t, "win")
+	if _, err := w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")}); err != nil {
+		t.Fatal(err)
+	}
+	w.step(t, 10*time.Second, 20, "deleted", func() bool {
+		_, err := w.c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+		return err != nil
+	})
+	if _, ok := w.srv.EC2.LaunchTemplate(region, w.lt); !ok {
+		t.Fatal("the user's launch template was deleted with the node group")
+	}
 }
