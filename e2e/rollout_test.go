@@ -660,16 +660,21 @@ func TestRolloutMovesBothCanaryFirst(t *testing.T) {
 	if regs := f.registrations(first); len(regs) != asgCapacity+ngCapacity {
 		t.Errorf("nodes on the first AMI registered: %v, want only the %d of the start", regs, asgCapacity+ngCapacity)
 	}
+	// The canary's refresh (a checkpoint) was cancelled once the canary passed its gate,
+	// and a refresh of the rest (no checkpoint, skip matching) ended the move.
 	var refreshes struct {
 		InstanceRefreshes []struct {
 			Status      string
-			Preferences struct{ CheckpointPercentages []int }
+			Preferences struct {
+				CheckpointPercentages []int
+				SkipMatching          bool
+			}
 		}
 	}
 	f.awsCLI(&refreshes, "autoscaling", "describe-instance-refreshes", "--auto-scaling-group-name", f.asg)
-	if len(refreshes.InstanceRefreshes) != 1 || refreshes.InstanceRefreshes[0].Status != "Successful" ||
-		len(refreshes.InstanceRefreshes[0].Preferences.CheckpointPercentages) != 2 {
-		t.Errorf("instance refreshes: %+v, want one Successful with a canary checkpoint", refreshes.InstanceRefreshes)
+	if irs := refreshes.InstanceRefreshes; len(irs) != 2 || irs[0].Status != "Successful" || len(irs[0].Preferences.CheckpointPercentages) != 0 ||
+		!irs[0].Preferences.SkipMatching || irs[1].Status != "Cancelled" || len(irs[1].Preferences.CheckpointPercentages) != 2 {
+		t.Errorf("instance refreshes (newest first): %+v, want the canary's (a checkpoint) Cancelled, then the rest's (skip matching) Successful", irs)
 	}
 
 	// The walkthrough's last step: a clean audit of the spec.
