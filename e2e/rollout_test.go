@@ -188,7 +188,7 @@ func (f *fleet) createTargets() {
 	t.Helper()
 	ec2c := ec2.NewFromConfig(f.cfg)
 	subnets, err := ec2c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}}}})
-	if err != nil || len(subnets.Subnets) < 2 {
+	if err != nil || len(subnets.Subnets) < 3 {
 		t.Fatalf("default subnets: %v (%d)", err, len(subnets.Subnets))
 	}
 	var subnetIDs []string
