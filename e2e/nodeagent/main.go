@@ -87,6 +87,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 			o.failAMIs = append(o.failAMIs, id)
 		}
 	}
+	if o.failNew && o.once {
+		return o, usageError{"--fail-new with --once: every instance is there when a single sync starts, so none would fail; run the agent without --once, or use --fail-readiness-ami"}
+	}
 	if o.poll <= 0 {
 		return o, usageError{fmt.Sprintf("--poll %s: want a positive duration such as 500ms or 1s", o.poll)}
 	}
