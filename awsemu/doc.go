@@ -11,6 +11,11 @@
 // public parameters that point to them) and supports fault injection: latency,
 // throttling, scripted errors, and request counts per operation and region.
 //
+// Time-driven state (builds, Fast Launch, Auto Scaling groups' capacity and instance
+// refreshes, EKS node group updates) follows Server.Clock. Services that implement Ticker
+// are ticked before each request, so that state moves when a request arrives, as far as
+// the clock has gone (a ManualClock moves only when a test advances it).
+//
 // One endpoint serves several accounts: the server's own (Server.Account) and peers
 // (Server.AddPeer, Server.Peer), each a world of its own services and stores sharing the
 // clock and the faults. The access key id of a request says which account answers and who

@@ -129,6 +129,33 @@ type LaunchTemplateVersionData struct {
 	IamInstanceProfile string
 }
 
+// LaunchTemplateWriter is implemented by an EC2Store that can create launch templates for
+// another service (checked with a type assertion on Server.EC2): EKS makes the launch
+// template of a managed node group created without one ("When you don't provide a launch
+// template, the Amazon EKS API creates one automatically with default values in your
+// account").
+// https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html
+type LaunchTemplateWriter interface {
+	// CreateLaunchTemplate creates a template named name in region (version 1, the default)
+	// and returns its id.
+	CreateLaunchTemplate(region, name string, d LaunchTemplateContent) (string, error)
+	// CreateLaunchTemplateVersion adds a version to template id and returns its number.
+	CreateLaunchTemplateVersion(region, id string, d LaunchTemplateContent) (int64, error)
+	// DeleteLaunchTemplate deletes template id and its versions.
+	DeleteLaunchTemplate(region, id string) error
+}
+
+// LaunchTemplateContent is what another service writes in a launch template version.
+type LaunchTemplateContent struct {
+	ImageID      string
+	InstanceType string
+	// RootDeviceName and RootVolumeGiB, when set, map a gp3 root volume of that size.
+	RootDeviceName string
+	RootVolumeGiB  int64
+	// Tags go on the template.
+	Tags map[string]string
+}
+
 // Subnet is an EC2 subnet as other services see it.
 type Subnet struct {
 	ID                 string

@@ -140,10 +140,13 @@ func asgCapacityScenario(t *testing.T, ep string, settle func()) *record {
 	settle()
 	desired, ins = group()
 	r.add("terminated with decrement: desired %d instances %s", desired, summary(ins))
-	r.add("terminate below min: %s", outcome(t, ep, region, "autoscaling", "terminate-instance-in-auto-scaling-group", "--instance-id", ins[0].InstanceId, "--should-decrement-desired-capacity"))
+	before := "i-0123456789abcdef1"
+	if len(ins) > 0 {
+		before = ins[0].InstanceId
+	}
+	r.add("terminate below min: %s", outcome(t, ep, region, "autoscaling", "terminate-instance-in-auto-scaling-group", "--instance-id", before, "--should-decrement-desired-capacity"))
 	r.add("terminate unknown instance: %s", outcome(t, ep, region, "autoscaling", "terminate-instance-in-auto-scaling-group", "--instance-id", "i-0123456789abcdef0", "--no-should-decrement-desired-capacity"))
 
-	before := ins[0].InstanceId
 	r.add("set-instance-health: %s", outcome(t, ep, region, "autoscaling", "set-instance-health", "--instance-id", before, "--health-status", "Unhealthy"))
 	settle()
 	desired, ins = group()
@@ -151,21 +154,21 @@ func asgCapacityScenario(t *testing.T, ep string, settle func()) *record {
 	r.add("unhealthy instance replaced: %v desired %d instances %s", replaced, desired, summary(ins))
 
 	r.add("delete with instances: %s", outcome(t, ep, region, "autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", "cap"))
-	awstest.CLIJSON(t, ep, region, nil, "autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", "cap", "--force-delete")
+	r.add("force delete call: %s", outcome(t, ep, region, "autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", "cap", "--force-delete"))
 	settle()
 	var after struct {
 		Reservations []struct {
 			Instances []struct{ State struct{ Name string } }
 		}
 	}
-	awstest.CLIJSON(t, ep, region, &after, "ec2", "describe-instances", "--instance-ids", ins[0].InstanceId)
-	state := ""
+	awstest.CLIJSON(t, ep, region, &after, "ec2", "describe-instances", "--filters", "Name=tag:aws:autoscaling:groupName,Values=cap", "Name=instance-state-name,Values=pending,running")
+	state := "none running"
 	for _, res := range after.Reservations {
-		for _, in := range res.Instances {
-			state = in.State.Name
+		if len(res.Instances) > 0 {
+			state = "some running"
 		}
 	}
-	r.add("force delete: instance %s", state)
+	r.add("force delete: %s", state)
 	return r
 }
 
@@ -188,7 +191,8 @@ func TestAutoScalingCapacityWithTheAWSCLI(t *testing.T) {
 		"set-instance-health: ok",
 		"unhealthy instance replaced: true desired 1 instances [InService/Healthy]",
 		"delete with instances: ResourceInUse",
-		"force delete: instance terminated",
+		"force delete call: ok",
+		"force delete: none running",
 	}
 	if got := strings.Join(r.lines, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("scenario:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
@@ -201,12 +205,23 @@ func TestAutoScalingCapacityAgainstMoto(t *testing.T) {
 	ep, settle := asgCapacityEmulator(t)
 	emu := asgCapacityScenario(t, ep, settle)
 	mot := asgCapacityScenario(t, motoEP, func() {})
+	t.Logf("moto:\n%s", strings.Join(mot.lines, "\n"))
 	compareRecords(t, emu, mot, allowedCapacityDifferences...)
 }
 
 // allowedCapacityDifferences are the steps where moto differs from Auto Scaling
 // (DIFFERENCES.md, Auto Scaling capacity).
-var allowedCapacityDifferences = []string{}
+var allowedCapacityDifferences = []string{
+	"launched",                               // moto puts every instance in the first zone
+	"describe-auto-scaling-instances health", // moto answers Healthy, Auto Scaling HEALTHY
+	"set-desired-capacity above max",         // moto accepts a capacity above MaxSize
+	"terminate below min",                    // moto decrements below MinSize
+	"terminate unknown instance",             // moto fails with a 500
+	"set-instance-health",                    // moto fails with a 500 (its group is empty by then)
+	"unhealthy instance replaced",            // moto neither replaces Unhealthy instances nor (here) has one
+	"delete with instances",                  // moto deletes a group with instances without ForceDelete
+	"force delete call",                      // so the group is gone for the forced call
+}
 
 // TestInstanceRefreshWithTheAWSCLI drives an instance refresh with the AWS CLI (botocore
 // parses every answer with the official model): start with a desired configuration,

@@ -234,9 +234,25 @@ func TestEKSNodegroupsWithAWSCLI(t *testing.T) {
 	if strings.Join(ids.UpdateIds, ",") != u.Update.Id+","+vu.Update.Id {
 		t.Fatalf("list-updates: %+v", ids)
 	}
+	// Without a launch template: the EKS-optimized Windows AMI of amiType, latest release.
+	var eo struct {
+		Nodegroup struct {
+			AmiType, ReleaseVersion string
+			InstanceTypes           []string
+			DiskSize                int
+			LaunchTemplate          *struct{ Id string }
+		}
+	}
+	cli(&eo, "eks", "create-nodegroup", "--cluster-name", "prod", "--nodegroup-name", "eo",
+		"--node-role", "arn:aws:iam::123456789012:role/nodes", "--subnets", sn[0], "--ami-type", "WINDOWS_CORE_2022_x86_64",
+		"--scaling-config", "minSize=0,maxSize=1,desiredSize=0")
+	if e := eo.Nodegroup; e.AmiType != "WINDOWS_CORE_2022_x86_64" || !strings.HasPrefix(e.ReleaseVersion, "1.33-20") ||
+		strings.Join(e.InstanceTypes, ",") != "t3.medium" || e.DiskSize != 50 || e.LaunchTemplate != nil {
+		t.Fatalf("create-nodegroup without a launch template: %+v", e)
+	}
 	var names struct{ Nodegroups []string }
 	cli(&names, "eks", "list-nodegroups", "--cluster-name", "prod")
-	if strings.Join(names.Nodegroups, ",") != "win" {
+	if strings.Join(names.Nodegroups, ",") != "eo,win" {
 		t.Fatalf("list-nodegroups: %+v", names)
 	}
 

@@ -276,9 +276,6 @@ func (s *Service) rollbackRefresh(c *call) (any, *apiError) {
 	if why := s.irreversible(g, r.Original, r.Desired); why != "" {
 		return nil, errf("IrreversibleInstanceRefresh", "%s", why)
 	}
-	if r.phase == nil {
-		r.phase = &phase{old: map[string]bool{}}
-	}
 	g.startRollback(r, "Rollback started by user request.", c.now)
 	return struct {
 		ID string `xml:"InstanceRefreshId"`

@@ -257,3 +257,26 @@ func TestInstanceRefreshFailsAfterAnHourAndAutoRollsBack(t *testing.T) {
 		}
 	}
 }
+
+func TestRollbackRightAfterStart(t *testing.T) {
+	w := newWorld(t)
+	lt := w.refreshGroup("early", 2, "1")
+	v2 := w.version(lt, w.image("early-2"))
+	if _, err := w.as.StartInstanceRefresh(w.ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("early"),
+		DesiredConfiguration: &types.DesiredConfiguration{LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String(v2)}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Rolled back at once (the request's tick has just started it): nothing was replaced yet.
+	if _, err := w.as.RollbackInstanceRefresh(w.ctx, &autoscaling.RollbackInstanceRefreshInput{AutoScalingGroupName: aws.String("early")}); err != nil {
+		t.Fatal(err)
+	}
+	r := w.refreshOf("early")
+	if r.RollbackDetails == nil || aws.ToInt32(r.RollbackDetails.PercentageCompleteOnRollback) != 0 {
+		t.Fatalf("rollback details %+v", r.RollbackDetails)
+	}
+	w.step(10*time.Second, 10, func() bool { return w.refreshOf("early").Status == types.InstanceRefreshStatusRollbackSuccessful })
+	w.step(10*time.Second, 10, func() bool { return versions(w.group("early"))["1"] == 2 })
+	if got := versions(w.group("early")); got["1"] != 2 || len(got) != 1 {
+		t.Errorf("versions %v", got)
+	}
+}

@@ -5,7 +5,11 @@
 // DescribeUpdate, ListUpdates).
 //
 // A managed node group runs on the user's launch template, whose version names the AMI
-// (a custom AMI node group: amiType CUSTOM, releaseVersion the AMI id). Its Auto Scaling
+// (a custom AMI node group: amiType CUSTOM, releaseVersion the AMI id), or, made without a
+// launch template, on the EKS-optimized Windows AMI of its amiType and releaseVersion
+// (the seeded /aws/service/ami-windows-latest parameters and their history) through a
+// launch template EKS makes, eks-<uuid>; UpdateNodegroupVersion then moves it to a later
+// release (the latest when none is given) with a new version of that template. Its Auto Scaling
 // group, eks-<node group>-<uuid> with EKS's tags, is created and driven through
 // Server.AutoScaling: the node group is CREATING until the group has its desired
 // instances InService, then ACTIVE. UpdateNodegroupVersion points the group at another

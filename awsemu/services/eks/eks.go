@@ -107,6 +107,9 @@ func (s *Service) WriteError(w http.ResponseWriter, r *awsemu.Request, status in
 // Serve answers one request.
 func (s *Service) Serve(w http.ResponseWriter, r *awsemu.Request, op string) {
 	_, params := routes.Match(r.HTTP)
+	s.mu.Lock()
+	s.advance(s.srv.Clock.Now().UTC())
+	s.mu.Unlock()
 	var (
 		out any
 		err *restjson.Error

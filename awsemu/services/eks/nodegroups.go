@@ -96,6 +96,7 @@ type update struct {
 	oldVersion string    // VersionUpdate: the template version before (restored on failure)
 	newVersion string
 	newImage   string
+	newRelease string // the node group's releaseVersion once Successful
 }
 
 // nodegroup is a managed node group.
@@ -116,10 +117,16 @@ type nodegroup struct {
 	UpdateConfig                   updateConfig
 	NodeRepairConfig               map[string]any
 	LTID, LTName, LTVersion        string
-	ASG                            string
-	Issues                         []issue
-	updates                        []*update
-	token                          string
+	// ownLT: the template is EKS's own (a node group created without one, on an
+	// EKS-optimized AMI); then instanceTypes, diskSize and remoteAccess are the node group's.
+	ownLT         bool
+	InstanceTypes []string
+	DiskSize      int64
+	RemoteAccess  map[string]any
+	ASG           string
+	Issues        []issue
+	updates       []*update
+	token         string
 }
 
 func (ng *nodegroup) arn() string {
@@ -151,9 +158,11 @@ func (s *Service) nextSeed(parts ...string) string {
 	return strings.Join(parts, "/") + "/" + strconv.FormatUint(s.seq, 10) + "/" + s.srv.Clock.Now().Format(time.RFC3339Nano)
 }
 
-// nodegroupJSON renders a node group as the Nodegroup shape. Launch template node groups
-// have no instanceTypes, diskSize or remoteAccess (the API reference: "If the node group
-// was deployed with a launch template, then this is null").
+// json renders a node group as the Nodegroup shape. Launch template node groups have no
+// instanceTypes, diskSize or remoteAccess (the API reference: "If the node group was
+// deployed with a launch template, then this is null"); node groups made without one have
+// no launchTemplate ("If a launch template was used to create the node group, then this is
+// the launch template that was used").
 // https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html
 func (ng *nodegroup) json() map[string]any {
 	issues := make([]issue, 0, len(ng.Issues))
@@ -183,8 +192,15 @@ func (ng *nodegroup) json() map[string]any {
 		"labels":         labels,
 		"health":         map[string]any{"issues": issues},
 		"updateConfig":   ng.UpdateConfig,
-		"launchTemplate": map[string]any{"id": ng.LTID, "name": ng.LTName, "version": ng.LTVersion},
 		"tags":           tags,
+	}
+	if ng.ownLT {
+		out["instanceTypes"], out["diskSize"] = ng.InstanceTypes, ng.DiskSize
+		if ng.RemoteAccess != nil {
+			out["remoteAccess"] = ng.RemoteAccess
+		}
+	} else {
+		out["launchTemplate"] = map[string]any{"id": ng.LTID, "name": ng.LTName, "version": ng.LTVersion}
 	}
 	if len(ng.Taints) > 0 {
 		out["taints"] = ng.Taints
@@ -522,13 +538,56 @@ func (s *Service) createNodegroup(r *awsemu.Request, clusterName string) (any, *
 		// accepted specified value."
 		return bad("Requested Nodegroup version %s is not valid: only the cluster's version %s is accepted.", in.Version, c.Version)
 	}
-	// Launch templates: awsemu serves node groups with the user's launch template naming a
-	// custom AMI (winami's case); EKS's generated templates for EKS-optimized AMIs are a
-	// DIFFERENCES.md row.
-	lt := in.LaunchTemplate
-	if lt == nil {
-		return bad("awsemu serves only node groups with a launchTemplate whose version names an AMI (ImageId); EKS-optimized AMI node groups without a launch template are not emulated.")
+	if s.srv.AutoScaling == nil {
+		return nil, restjson.Errorf(http.StatusInternalServerError, "ServerException", "awsemu: no Auto Scaling service to create the node group's group")
 	}
+	ng := &nodegroup{Name: name, Cluster: clusterName, Region: r.Region, Account: r.Account,
+		uuid: uuidFrom(s.nextSeed(r.Region, clusterName, name)), CreatedAt: now, ModifiedAt: now,
+		Status: statusCreating, createDeadline: now.Add(NodegroupCreateTimeout),
+		Version: c.Version, CapacityType: in.CapacityType,
+		Scaling: sc, Subnets: in.Subnets, NodeRole: in.NodeRole, Labels: in.Labels, Taints: in.Taints,
+		Tags: in.Tags, UpdateConfig: uc, NodeRepairConfig: in.NodeRepairConfig, token: in.ClientRequestToken}
+	if in.LaunchTemplate == nil {
+		if err := s.eksOptimized(r.Region, ng, &in); err != nil {
+			return nil, err
+		}
+	} else if err := s.customAMI(r.Region, ng, &in); err != nil {
+		return nil, err
+	}
+	// The Auto Scaling group EKS creates in the account: eks-<node group>-<uuid>, tagged
+	// for the Cluster Autoscaler's auto-discovery ("Nodes launched as part of a managed node
+	// group are automatically tagged for auto-discovery by the Kubernetes Cluster
+	// Autoscaler") and with the cluster and node group names.
+	// https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html
+	ng.ASG = "eks-" + name + "-" + ng.uuid
+	g := awsemu.AutoScalingGroup{Name: ng.ASG, Region: r.Region, MinSize: sc.Min, MaxSize: sc.Max, DesiredCapacity: sc.Desired,
+		LaunchTemplateID: ng.LTID, LaunchTemplateVersion: ng.LTVersion, SubnetIDs: in.Subnets, AvailabilityZones: zones,
+		Tags: map[string]string{
+			"eks:cluster-name":                         clusterName,
+			"eks:nodegroup-name":                       name,
+			"kubernetes.io/cluster/" + clusterName:     "owned",
+			"k8s.io/cluster-autoscaler/enabled":        "true",
+			"k8s.io/cluster-autoscaler/" + clusterName: "owned",
+		}}
+	if err := s.srv.AutoScaling.CreateGroup(r.Account, g); err != nil {
+		// EKS creates the group after answering: a group Auto Scaling refuses leaves the
+		// node group CREATE_FAILED with an AutoScalingGroupInvalidConfiguration issue.
+		ng.Status = statusCreateFailed
+		ng.Issues = []issue{{Code: "AutoScalingGroupInvalidConfiguration", Message: err.Error(), ResourceIDs: []string{ng.ASG}}}
+	}
+	s.nodegroups[ngKey(r.Region, clusterName, name)] = ng
+	out := ng.json()
+	delete(out, "resources") // EKS answers CREATING without resources (aws eks create-nodegroup example)
+	return map[string]any{"nodegroup": out}, nil
+}
+
+// customAMI fills a node group created with the user's launch template, whose version
+// names the AMI: amiType CUSTOM, releaseVersion the AMI id.
+func (s *Service) customAMI(region string, ng *nodegroup, in *createNodegroupIn) *restjson.Error {
+	bad := func(format string, args ...any) *restjson.Error {
+		return invalidParam(ng.Cluster, ng.Name, format, args...)
+	}
+	lt := in.LaunchTemplate
 	// "You must specify either the launch template name or the launch template ID in the
 	// request, but not both."
 	// https://docs.aws.amazon.com/eks/latest/APIReference/API_LaunchTemplateSpecification.html
@@ -536,7 +595,7 @@ func (s *Service) createNodegroup(r *awsemu.Request, clusterName string) (any, *
 		return bad("You must specify either the launch template ID or the launch template name in the request, but not both.")
 	}
 	idOrName := lt.ID + lt.Name
-	v, ok := s.templateVersion(r.Region, idOrName, lt.Version)
+	v, ok := s.templateVersion(region, idOrName, lt.Version)
 	if !ok {
 		return bad("Launch template %s version %q does not exist.", idOrName, lt.Version)
 	}
@@ -557,52 +616,123 @@ func (s *Service) createNodegroup(r *awsemu.Request, clusterName string) (any, *
 	if v.IamInstanceProfile != "" {
 		return bad("Launch template %s should not specify an instance profile. The noderole in your request will be used to construct an instance profile.", idOrName)
 	}
+	// A template without an AMI takes EKS's AMI for amiType: awsemu serves that only
+	// without a launch template (a DIFFERENCES.md row).
 	if v.ImageID == "" {
-		return bad("awsemu serves only node groups whose launch template version names an AMI (ImageId): launch template %s version %d names none.", idOrName, v.Number)
+		return bad("awsemu serves launch template node groups only when the launch template version names an AMI (ImageId): launch template %s version %d names none.", idOrName, v.Number)
 	}
 	switch {
 	case in.AmiType != "":
-		return nil, customAMIField(clusterName, name, "amiType")
+		return customAMIField(ng.Cluster, ng.Name, "amiType")
 	case in.ReleaseVersion != "":
-		return nil, customAMIField(clusterName, name, "releaseVersion")
+		return customAMIField(ng.Cluster, ng.Name, "releaseVersion")
 	case in.Version != "":
-		return nil, customAMIField(clusterName, name, "kubernetesVersion")
+		return customAMIField(ng.Cluster, ng.Name, "kubernetesVersion")
 	}
-	if s.srv.AutoScaling == nil {
-		return nil, restjson.Errorf(http.StatusInternalServerError, "ServerException", "awsemu: no Auto Scaling service to create the node group's group")
+	ng.AmiType, ng.ReleaseVersion = "CUSTOM", v.ImageID
+	ng.LTID, ng.LTName, ng.LTVersion = v.TemplateID, v.TemplateName, strconv.FormatInt(v.Number, 10)
+	return nil
+}
+
+// windowsAMITypes are the Windows AMI types and the name stem of their EKS-optimized AMIs
+// and SSM parameters (/aws/service/ami-windows-latest/<stem>-EKS_Optimized-<k8s>/image_id).
+// https://docs.aws.amazon.com/eks/latest/userguide/retrieve-windows-ami-id.html
+var windowsAMITypes = map[string]string{
+	"WINDOWS_CORE_2019_x86_64": "Windows_Server-2019-English-Core",
+	"WINDOWS_FULL_2019_x86_64": "Windows_Server-2019-English-Full",
+	"WINDOWS_CORE_2022_x86_64": "Windows_Server-2022-English-Core",
+	"WINDOWS_FULL_2022_x86_64": "Windows_Server-2022-English-Full",
+	"WINDOWS_CORE_2025_x86_64": "Windows_Server-2025-English-Core",
+	"WINDOWS_FULL_2025_x86_64": "Windows_Server-2025-English-Full",
+}
+
+// amiRelease is one EKS-optimized AMI release: its version ("1.33-2025.06.13", the
+// "k8s_major_version.k8s_minor_version-release_date" format of eks-ami-versions-windows)
+// and its AMI.
+type amiRelease struct{ Version, AMI string }
+
+// windowsReleases lists the releases of an AMI type for a Kubernetes version, oldest
+// first, from the history of its public SSM parameter and the AMIs' names
+// (…-EKS_Optimized-1.33-2025.06.13).
+// https://docs.aws.amazon.com/eks/latest/userguide/eks-ami-versions-windows.html
+func (s *Service) windowsReleases(region, amiType, k8s string) []amiRelease {
+	stem := windowsAMITypes[amiType]
+	r, ok := s.srv.SSM.(awsemu.SSMParameterReader)
+	if stem == "" || !ok {
+		return nil
 	}
-	ng := &nodegroup{Name: name, Cluster: clusterName, Region: r.Region, Account: r.Account,
-		uuid: uuidFrom(s.nextSeed(r.Region, clusterName, name)), CreatedAt: now, ModifiedAt: now,
-		Status: statusCreating, createDeadline: now.Add(NodegroupCreateTimeout),
-		Version: c.Version, ReleaseVersion: v.ImageID, AmiType: "CUSTOM", CapacityType: in.CapacityType,
-		Scaling: sc, Subnets: in.Subnets, NodeRole: in.NodeRole, Labels: in.Labels, Taints: in.Taints,
-		Tags: in.Tags, UpdateConfig: uc, NodeRepairConfig: in.NodeRepairConfig,
-		LTID: v.TemplateID, LTName: v.TemplateName, LTVersion: strconv.FormatInt(v.Number, 10), token: in.ClientRequestToken}
-	// The Auto Scaling group EKS creates in the account: eks-<node group>-<uuid>, tagged
-	// for the Cluster Autoscaler's auto-discovery ("Nodes launched as part of a managed node
-	// group are automatically tagged for auto-discovery by the Kubernetes Cluster
-	// Autoscaler") and with the cluster and node group names.
-	// https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html
-	ng.ASG = "eks-" + name + "-" + ng.uuid
-	g := awsemu.AutoScalingGroup{Name: ng.ASG, Region: r.Region, MinSize: sc.Min, MaxSize: sc.Max, DesiredCapacity: sc.Desired,
-		LaunchTemplateID: v.TemplateID, LaunchTemplateVersion: ng.LTVersion, SubnetIDs: in.Subnets, AvailabilityZones: zones,
-		Tags: map[string]string{
-			"eks:cluster-name":                         clusterName,
-			"eks:nodegroup-name":                       name,
-			"kubernetes.io/cluster/" + clusterName:     "owned",
-			"k8s.io/cluster-autoscaler/enabled":        "true",
-			"k8s.io/cluster-autoscaler/" + clusterName: "owned",
-		}}
-	if err := s.srv.AutoScaling.CreateGroup(r.Account, g); err != nil {
-		// EKS creates the group after answering: a group Auto Scaling refuses leaves the
-		// node group CREATE_FAILED with an AutoScalingGroupInvalidConfiguration issue.
-		ng.Status = statusCreateFailed
-		ng.Issues = []issue{{Code: "AutoScalingGroupInvalidConfiguration", Message: err.Error(), ResourceIDs: []string{ng.ASG}}}
+	p, ok := r.GetParameter(region, "/aws/service/ami-windows-latest/"+stem+"-EKS_Optimized-"+k8s+"/image_id")
+	if !ok {
+		return nil
 	}
-	s.nodegroups[ngKey(r.Region, clusterName, name)] = ng
-	out := ng.json()
-	delete(out, "resources") // EKS answers CREATING without resources (aws eks create-nodegroup example)
-	return map[string]any{"nodegroup": out}, nil
+	var out []amiRelease
+	prefix := stem + "-EKS_Optimized-"
+	for _, h := range p.History {
+		img, ok := s.srv.EC2.GetImage(region, h.Value)
+		if !ok || !strings.HasPrefix(img.Name, prefix+k8s+"-") {
+			continue
+		}
+		out = append(out, amiRelease{Version: strings.TrimPrefix(img.Name, prefix), AMI: h.Value})
+	}
+	return out
+}
+
+// findRelease finds releaseVersion among rels ("" is the latest). EKS's answer for one it
+// does not have: "Requested release version 1.xx is not valid for kubernetes version
+// 1.yy", as quoted in https://repost.aws/knowledge-center/eks-managed-node-group-update.
+func findRelease(ng *nodegroup, rels []amiRelease, releaseVersion, k8s string) (amiRelease, *restjson.Error) {
+	if releaseVersion == "" && len(rels) > 0 {
+		return rels[len(rels)-1], nil
+	}
+	for _, r := range rels {
+		if r.Version == releaseVersion {
+			return r, nil
+		}
+	}
+	return amiRelease{}, invalidParam(ng.Cluster, ng.Name, "Requested release version %s is not valid for kubernetes version %s", releaseVersion, k8s)
+}
+
+// eksOptimized fills a node group created without a launch template on an EKS-optimized
+// Windows AMI: EKS makes a launch template of its own (eks-<uuid>) with the AMI of
+// amiType and releaseVersion (the latest when omitted), the first of instanceTypes
+// (t3.medium when none) and a root volume of diskSize GiB (50 for Windows).
+// https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html
+func (s *Service) eksOptimized(region string, ng *nodegroup, in *createNodegroupIn) *restjson.Error {
+	bad := func(format string, args ...any) *restjson.Error {
+		return invalidParam(ng.Cluster, ng.Name, format, args...)
+	}
+	if _, ok := windowsAMITypes[in.AmiType]; !ok {
+		return bad("awsemu serves node groups without a launch template only for the Windows AMI types (WINDOWS_CORE_2019_x86_64, WINDOWS_FULL_2019_x86_64, WINDOWS_CORE_2022_x86_64, WINDOWS_FULL_2022_x86_64, WINDOWS_CORE_2025_x86_64, WINDOWS_FULL_2025_x86_64), not amiType %q; or give a launchTemplate whose version names an AMI.", in.AmiType)
+	}
+	rel, err := findRelease(ng, s.windowsReleases(region, in.AmiType, ng.Version), in.ReleaseVersion, ng.Version)
+	if err != nil {
+		return err
+	}
+	types := in.InstanceTypes
+	if len(types) == 0 {
+		types = []string{"t3.medium"} // "If you don't specify an instance type …, then t3.medium is used"
+	}
+	disk := int64(50) // "The default disk size is … 50 GiB for Windows."
+	if in.DiskSize != nil {
+		if *in.DiskSize < 1 {
+			return bad("diskSize must be 1 GiB or more, not %d.", *in.DiskSize)
+		}
+		disk = *in.DiskSize
+	}
+	w, ok := s.srv.EC2.(awsemu.LaunchTemplateWriter)
+	if !ok {
+		return restjson.Errorf(http.StatusInternalServerError, "ServerException", "awsemu: EC2 cannot make the node group's launch template")
+	}
+	name := "eks-" + ng.uuid
+	id, cerr := w.CreateLaunchTemplate(region, name, awsemu.LaunchTemplateContent{ImageID: rel.AMI, InstanceType: types[0],
+		RootDeviceName: "/dev/sda1", RootVolumeGiB: disk, Tags: map[string]string{"eks:cluster-name": ng.Cluster, "eks:nodegroup-name": ng.Name}})
+	if cerr != nil {
+		return restjson.Errorf(http.StatusInternalServerError, "ServerException", "awsemu: making the node group's launch template: %v", cerr)
+	}
+	ng.ownLT, ng.AmiType, ng.ReleaseVersion = true, in.AmiType, rel.Version
+	ng.InstanceTypes, ng.DiskSize, ng.RemoteAccess = types, disk, in.RemoteAccess
+	ng.LTID, ng.LTName, ng.LTVersion = id, name, "1"
+	return nil
 }
 
 func (s *Service) describeNodegroup(r *awsemu.Request, cluster, name string) (any, *restjson.Error) {
@@ -933,6 +1063,9 @@ func (s *Service) updateNodegroupVersion(r *awsemu.Request, cluster, name string
 	bad := func(format string, args ...any) (any, *restjson.Error) {
 		return nil, invalidParam(cluster, name, format, args...)
 	}
+	if ng.ownLT {
+		return s.updateEKSOptimized(r, ng, &in)
+	}
 	lt := in.LaunchTemplate
 	if lt == nil {
 		// EKS's answer for a CUSTOM node group updated without a launch template, as
@@ -972,7 +1105,55 @@ func (s *Service) updateNodegroupVersion(r *awsemu.Request, cluster, name string
 	newVersion := strconv.FormatInt(v.Number, 10)
 	u := &update{ID: uuidFrom(s.nextSeed("update", r.Region, cluster, name)), Type: "VersionUpdate", Status: updateInProgress,
 		Params:    []updateParam{{"LaunchTemplateName", ng.LTName}, {"LaunchTemplateVersion", newVersion}},
-		CreatedAt: now, token: in.ClientRequestToken, oldVersion: ng.LTVersion, newVersion: newVersion, newImage: v.ImageID}
+		CreatedAt: now, token: in.ClientRequestToken, oldVersion: ng.LTVersion, newVersion: newVersion, newImage: v.ImageID, newRelease: v.ImageID}
+	ng.updates = append(ng.updates, u)
+	ng.Status, ng.ModifiedAt = statusUpdating, now
+	s.startVersionUpdate(ng, u)
+	return map[string]any{"update": u.json()}, nil
+}
+
+// updateEKSOptimized moves a node group made without a launch template to another release
+// of its EKS-optimized AMI (the latest when releaseVersion is omitted) of the cluster's
+// Kubernetes version: a new version of EKS's own launch template, then the same
+// replacement as a launch template update.
+// https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateNodegroupVersion.html
+func (s *Service) updateEKSOptimized(r *awsemu.Request, ng *nodegroup, in *updateVersionReq) (any, *restjson.Error) {
+	bad := func(format string, args ...any) (any, *restjson.Error) {
+		return nil, invalidParam(ng.Cluster, ng.Name, format, args...)
+	}
+	// "You can't directly upgrade a node group that's deployed without a launch template
+	// to a new launch template version."
+	// https://docs.aws.amazon.com/eks/latest/userguide/update-managed-node-group.html
+	if in.LaunchTemplate != nil {
+		return bad("Node group %s was created without a launch template: it cannot be updated to one; create a new node group with the launch template.", ng.Name)
+	}
+	c, _ := s.cluster(ng.Region, ng.Cluster)
+	// "The version that you update to can't be greater than the control plane's version."
+	if in.Version != "" && in.Version != c.Version {
+		return bad("Requested Nodegroup version %s is not valid: the node group can only move to the cluster's version %s.", in.Version, c.Version)
+	}
+	rel, err := findRelease(ng, s.windowsReleases(ng.Region, ng.AmiType, c.Version), in.ReleaseVersion, c.Version)
+	if err != nil {
+		return nil, err
+	}
+	// "You cannot roll back a node group to an earlier Kubernetes version or AMI version."
+	if rel.Version < ng.ReleaseVersion {
+		return bad("You cannot roll back a node group to an earlier AMI version: %s is older than %s.", rel.Version, ng.ReleaseVersion)
+	}
+	w, ok := s.srv.EC2.(awsemu.LaunchTemplateWriter)
+	if !ok {
+		return nil, restjson.Errorf(http.StatusInternalServerError, "ServerException", "awsemu: EC2 cannot write the node group's launch template")
+	}
+	n, werr := w.CreateLaunchTemplateVersion(ng.Region, ng.LTID, awsemu.LaunchTemplateContent{ImageID: rel.AMI, InstanceType: ng.InstanceTypes[0],
+		RootDeviceName: "/dev/sda1", RootVolumeGiB: ng.DiskSize})
+	if werr != nil {
+		return nil, restjson.Errorf(http.StatusInternalServerError, "ServerException", "awsemu: writing the node group's launch template: %v", werr)
+	}
+	now := s.srv.Clock.Now()
+	u := &update{ID: uuidFrom(s.nextSeed("update", ng.Region, ng.Cluster, ng.Name)), Type: "VersionUpdate", Status: updateInProgress,
+		Params:    []updateParam{{"Version", c.Version}, {"ReleaseVersion", rel.Version}},
+		CreatedAt: now, token: in.ClientRequestToken, oldVersion: ng.LTVersion, newVersion: strconv.FormatInt(n, 10),
+		newImage: rel.AMI, newRelease: rel.Version}
 	ng.updates = append(ng.updates, u)
 	ng.Status, ng.ModifiedAt = statusUpdating, now
 	s.startVersionUpdate(ng, u)
@@ -1080,19 +1261,23 @@ func (s *Service) listUpdates(r *awsemu.Request, cluster string) (any, *restjson
 // Tick moves node groups and their updates on the clock (awsemu.Ticker): CREATING turns
 // ACTIVE when the Auto Scaling group has its desired instances InService, config updates
 // end after ConfigUpdateDuration, version updates follow the group's replacement, and
-// DELETING node groups go once their group has no instance left. Auto Scaling is ticked
-// first so that the node group sees the group's capacity of the same instant.
+// DELETING node groups go once their group has no instance left. Serve moves them again
+// before answering an EKS request, after every service of the world has ticked, so an EKS
+// answer reflects Auto Scaling's state of the same request whatever the registration
+// order.
 func (s *Service) Tick(now time.Time) {
-	as := s.srv.AutoScaling
-	if t, ok := as.(awsemu.Ticker); ok {
-		t.Tick(now)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advance(now)
+}
+
+// advance moves every node group to now; s.mu is held.
+func (s *Service) advance(now time.Time) {
+	as := s.srv.AutoScaling
+	if as == nil {
+		return
+	}
 	for key, ng := range s.nodegroups {
-		if as == nil {
-			continue
-		}
 		switch ng.Status {
 		case statusCreating:
 			s.tickCreating(ng, now)
@@ -1105,6 +1290,10 @@ func (s *Service) Tick(now time.Time) {
 			}
 			if ok {
 				_ = as.DeleteGroup(ng.Region, ng.ASG)
+			}
+			// EKS deletes the launch template it made for the node group.
+			if w, isW := s.srv.EC2.(awsemu.LaunchTemplateWriter); isW && ng.ownLT {
+				_ = w.DeleteLaunchTemplate(ng.Region, ng.LTID)
 			}
 			delete(s.nodegroups, key)
 		}
@@ -1168,7 +1357,7 @@ func (s *Service) tickUpdating(ng *nodegroup, now time.Time) {
 		switch info.Status {
 		case "Successful":
 			u.Status = updateSuccessful
-			ng.LTVersion, ng.ReleaseVersion = u.newVersion, u.newImage
+			ng.LTVersion, ng.ReleaseVersion = u.newVersion, u.newRelease
 			ng.Status, ng.ModifiedAt = statusActive, now
 		case "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed":
 			// The node group goes back to its previous configuration, ACTIVE.

@@ -23,6 +23,7 @@ import (
 	"github.com/winami/winami/awsemu/services/autoscaling"
 	emuec2 "github.com/winami/winami/awsemu/services/ec2"
 	emueks "github.com/winami/winami/awsemu/services/eks"
+	"github.com/winami/winami/awsemu/services/ssm"
 )
 
 // ngWorld is a server with EC2 (templates, default subnets), Auto Scaling and EKS on a
@@ -47,6 +48,7 @@ func startNodegroups(t *testing.T) *ngWorld {
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	srv.Clock = clock
 	emuec2.New(srv, seed.Images())
+	ssm.New(srv, seed.Parameters())
 	svc := emueks.New(srv)
 	autoscaling.New(srv)
 	if err := srv.Start("127.0.0.1:0"); err != nil {
@@ -638,5 +640,159 @@ func TestDeleteNodegroup(t *testing.T) {
 	_, err = w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
 	if code, _, _ := apiErr(err); code != "ResourceNotFoundException" {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// TestEKSOptimizedNodegroup: a node group without a launch template, on the EKS-optimized
+// Windows AMI of amiType: EKS's own template, releaseVersion, updates to later releases.
+func TestEKSOptimizedNodegroup(t *testing.T) {
+	w := startNodegroups(t)
+	ctx := t.Context()
+	const param = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.33/image_id"
+	p, ok := w.srv.SSM.(awsemu.SSMParameterReader).GetParameter(region, param)
+	if !ok || len(p.History) < 3 {
+		t.Fatalf("seeded parameter %s: %+v", param, p)
+	}
+	release := func(i int) (string, string) {
+		ami := p.History[i].Value
+		img, ok := w.srv.EC2.GetImage(region, ami)
+		if !ok {
+			t.Fatalf("no image %s", ami)
+		}
+		return strings.TrimPrefix(img.Name, "Windows_Server-2022-English-Core-EKS_Optimized-"), ami
+	}
+	oldRel, oldAMI := release(len(p.History) - 3)
+	olderRel, _ := release(len(p.History) - 4)
+	newRel, newAMI := release(len(p.History) - 1)
+	if !strings.HasPrefix(oldRel, "1.33-") {
+		t.Fatalf("release %q", oldRel)
+	}
+	in := func() *eks.CreateNodegroupInput {
+		return &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("eo"),
+			NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+			ScalingConfig: &types.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(3), DesiredSize: aws.Int32(2)},
+			AmiType:       types.AMITypesWindowsCore2022X8664, ReleaseVersion: aws.String(oldRel), InstanceTypes: []string{"m6i.large"}, DiskSize: aws.Int32(80)}
+	}
+	bad := in()
+	bad.ReleaseVersion = aws.String("1.33-2020.01.01")
+	_, err := w.c.CreateNodegroup(ctx, bad)
+	if code, _, msg := apiErr(err); code != "InvalidParameterException" || msg != "Requested release version 1.33-2020.01.01 is not valid for kubernetes version 1.33" {
+		t.Fatalf("unknown release: %s %s", code, msg)
+	}
+	bad = in()
+	bad.AmiType = types.AMITypesAl2023X8664Standard
+	_, err = w.c.CreateNodegroup(ctx, bad)
+	if code, _, msg := apiErr(err); code != "InvalidParameterException" || !strings.Contains(msg, "Windows AMI types") {
+		t.Fatalf("Linux AMI type: %s %s", code, msg)
+	}
+	out, err := w.c.CreateNodegroup(ctx, in())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng := out.Nodegroup
+	if ng.AmiType != types.AMITypesWindowsCore2022X8664 || aws.ToString(ng.ReleaseVersion) != oldRel || ng.LaunchTemplate != nil ||
+		strings.Join(ng.InstanceTypes, ",") != "m6i.large" || aws.ToInt32(ng.DiskSize) != 80 || aws.ToString(ng.Version) != "1.33" {
+		t.Fatalf("created %+v", ng)
+	}
+	arn := aws.ToString(ng.NodegroupArn)
+	uuid := arn[strings.LastIndex(arn, "/")+1:]
+	// EKS's own launch template, eks-<uuid>, on the release's AMI.
+	lt, err := w.ec2.DescribeLaunchTemplateVersions(ctx, &sdkec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("eks-" + uuid)})
+	if err != nil || len(lt.LaunchTemplateVersions) != 1 {
+		t.Fatalf("EKS's launch template: %v %+v", err, lt)
+	}
+	d := lt.LaunchTemplateVersions[0].LaunchTemplateData
+	if aws.ToString(d.ImageId) != oldAMI || d.InstanceType != ec2types.InstanceTypeM6iLarge || len(d.BlockDeviceMappings) != 1 ||
+		aws.ToInt32(d.BlockDeviceMappings[0].Ebs.VolumeSize) != 80 {
+		t.Fatalf("template data %+v", d)
+	}
+	asgName := "eks-eo-" + uuid
+	w.step(t, 10*time.Second, 10, "ACTIVE", func() bool { return w.describe(t, "eo").Status == types.NodegroupStatusActive })
+
+	upd := func(mod func(*eks.UpdateNodegroupVersionInput)) (*types.Update, error) {
+		in := &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("eo")}
+		mod(in)
+		out, err := w.c.UpdateNodegroupVersion(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return out.Update, nil
+	}
+	for _, c := range []struct {
+		name string
+		mod  func(*eks.UpdateNodegroupVersionInput)
+		want string
+	}{
+		{"a launch template", func(in *eks.UpdateNodegroupVersionInput) {
+			in.LaunchTemplate = &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("1")}
+		}, "created without a launch template"},
+		{"an older release", func(in *eks.UpdateNodegroupVersionInput) { in.ReleaseVersion = aws.String(olderRel) }, "You cannot roll back"},
+		{"another Kubernetes version", func(in *eks.UpdateNodegroupVersionInput) { in.Version = aws.String("1.34") }, "1.34"},
+		{"an unknown release", func(in *eks.UpdateNodegroupVersionInput) { in.ReleaseVersion = aws.String("1.33-2020.01.01") }, "is not valid for kubernetes version 1.33"},
+	} {
+		_, err := upd(c.mod)
+		if code, status, msg := apiErr(err); code != "InvalidParameterException" || status != 400 || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %s %d %s", c.name, code, status, msg)
+		}
+	}
+	// No release: the latest one.
+	u, err := upd(func(in *eks.UpdateNodegroupVersionInput) { in.Version = aws.String("1.33") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Params) != 2 || u.Params[0].Type != types.UpdateParamTypeVersion || aws.ToString(u.Params[0].Value) != "1.33" ||
+		u.Params[1].Type != types.UpdateParamTypeReleaseVersion || aws.ToString(u.Params[1].Value) != newRel {
+		t.Fatalf("update %+v", u)
+	}
+	w.step(t, 10*time.Second, 60, "version update", func() bool { return w.describe(t, "eo").Status == types.NodegroupStatusActive })
+	if got := w.describeUpdate(t, "eo", aws.ToString(u.Id)); got.Status != types.UpdateStatusSuccessful {
+		t.Fatalf("update %+v", got)
+	}
+	if ng := w.describe(t, "eo"); aws.ToString(ng.ReleaseVersion) != newRel || ng.LaunchTemplate != nil {
+		t.Fatalf("after the update %+v", ng)
+	}
+	g := w.group(t, asgName)
+	if g.LaunchTemplateVersion != "2" || count(g, "InService", "2") != 2 {
+		t.Fatalf("group after the update %+v", g)
+	}
+	var ids []string
+	for _, in := range g.Instances {
+		if in.LifecycleState == "InService" {
+			ids = append(ids, in.ID)
+		}
+	}
+	inst, err := w.ec2.DescribeInstances(ctx, &sdkec2.DescribeInstancesInput{InstanceIds: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range inst.Reservations {
+		for _, i := range r.Instances {
+			if aws.ToString(i.ImageId) != newAMI {
+				t.Fatalf("instance %s runs %s, want %s", aws.ToString(i.InstanceId), aws.ToString(i.ImageId), newAMI)
+			}
+		}
+	}
+	// Deleting the node group deletes EKS's template too.
+	if _, err := w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("eo")}); err != nil {
+		t.Fatal(err)
+	}
+	w.step(t, 10*time.Second, 20, "deleted", func() bool {
+		_, ok := w.srv.AutoScaling.Group(region, asgName)
+		return !ok
+	})
+	if _, ok := w.srv.EC2.LaunchTemplate(region, "eks-"+uuid); ok {
+		t.Fatal("EKS's launch template outlives its node group")
+	}
+	// The user's template of a launch template node group stays.
+	w.active(t, "win")
+	if _, err := w.c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")}); err != nil {
+		t.Fatal(err)
+	}
+	w.step(t, 10*time.Second, 20, "deleted", func() bool {
+		_, err := w.c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
+		return err != nil
+	})
+	if _, ok := w.srv.EC2.LaunchTemplate(region, w.lt); !ok {
+		t.Fatal("the user's launch template was deleted with the node group")
 	}
 }
