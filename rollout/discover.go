@@ -103,10 +103,11 @@ func CheckOptions(o DiscoverOptions) error {
 
 // Discover finds the targets and plans the rollout: in each region, the Auto Scaling
 // groups (not those of managed node groups) and, with o.Cluster, the EKS managed node
-// groups whose launch template version (or a mixed-instances override) launches an AMI of
-// the spec (tagged winami:name=o.Spec, or To) or resolves the spec's parameter; with a
-// Kubernetes client, the Karpenter EC2NodeClasses whose amiSelectorTerms select one.
-// Bad input is an *InputError; nothing is written.
+// groups whose launch template version (the group's, or its mixed instances policy's)
+// launches an AMI of the spec (tagged winami:name=o.Spec, or To) or resolves the spec's
+// parameter (a mixed-instances override naming an AMI of the spec is a warning: rollout
+// does not rewrite overrides); with a Kubernetes client, the Karpenter EC2NodeClasses
+// whose amiSelectorTerms select one. Bad input is an *InputError; nothing is written.
 func Discover(ctx context.Context, o DiscoverOptions) (*Plan, error) {
 	if err := CheckOptions(o); err != nil {
 		return nil, err
@@ -460,12 +461,18 @@ func (d *discoverer) autoScalingGroup(ctx context.Context, region string, g asty
 		if err != nil {
 			return fmt.Errorf("resolving a mixed-instances override's image of Auto Scaling group %s: %w", name, err)
 		}
-		if d.specAMIs[region][id] || ofollows != "" {
-			selected = true
-			if id != d.plan.To[region] && ofollows == "" {
-				overrideNotes = append(overrideNotes, fmt.Sprintf("its mixed-instances %s names %s, which rollout does not rewrite", what, id))
-			}
+		// An override's ImageId is "the ID of the Amazon Machine Image (AMI) to use for
+		// instances launched with this override"
+		// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html);
+		// rollout rewrites launch template versions only, so an override pinning an AMI of
+		// the spec is said, and a group only an override ties to the spec is no target (its
+		// template's AMI is not the spec's to replace).
+		if d.specAMIs[region][id] && id != d.plan.To[region] && ofollows == "" {
+			overrideNotes = append(overrideNotes, fmt.Sprintf("its mixed-instances %s names %s, which rollout does not rewrite (set that override's ImageId yourself)", what, id))
 		}
+	}
+	for _, n := range overrideNotes {
+		d.plan.Warnings = append(d.plan.Warnings, fmt.Sprintf("Auto Scaling group %s in %s: %s", name, region, n))
 	}
 	if !selected {
 		return nil
@@ -477,9 +484,6 @@ func (d *discoverer) autoScalingGroup(ctx context.Context, region string, g asty
 	}
 	t := Target{Kind: KindAutoScalingGroup, Name: name, Region: region, AutoScalingGroups: []string{name},
 		LaunchTemplate: lt, Follows: follows, Capacity: capacity, From: from, Running: running, To: d.plan.To[region]}
-	for _, n := range overrideNotes {
-		d.plan.Warnings = append(d.plan.Warnings, fmt.Sprintf("Auto Scaling group %s in %s: %s", name, region, n))
-	}
 	d.add(t)
 	return nil
 }

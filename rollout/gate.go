@@ -193,8 +193,25 @@ func (r *runner) podsNotReady(ctx context.Context, nodes []string) ([]string, er
 }
 
 // checkInstances is the gate without Kubernetes: every new instance running in EC2 and
-// InService and Healthy in its Auto Scaling group.
+// InService and Healthy in its Auto Scaling group (a Karpenter instance: running).
 func (r *runner) checkInstances(ctx context.Context, m *move, ids []string) (problem string, settling bool, err error) {
+	if m.t.Kind == KindKarpenter {
+		// Karpenter's instances belong to no Auto Scaling group: EC2's state only.
+		insts, err := instanceImages(ctx, r.o.AWS.EC2(m.t.Region), ids)
+		if err != nil {
+			return "", false, err
+		}
+		var bad []string
+		for _, id := range ids {
+			if i, ok := insts[id]; !ok || i.State == nil || i.State.Name != ec2types.InstanceStateNameRunning {
+				bad = append(bad, id+" is not running")
+			}
+		}
+		if len(bad) > 0 {
+			return strings.Join(bad, "; "), true, nil
+		}
+		return "", false, nil
+	}
 	groups := m.t.AutoScalingGroups
 	if m.t.Kind == KindAutoScalingGroup {
 		groups = []string{groupName(m.t)}

@@ -83,17 +83,26 @@ func describeGroup(ctx context.Context, c awsapi.AutoScaling, name string) (asty
 	return out.AutoScalingGroups[0], nil
 }
 
-// latestRefresh returns the group's most recent instance refresh (DescribeInstanceRefreshes
-// lists them newest first), nil when it has none.
-func latestRefresh(ctx context.Context, c awsapi.AutoScaling, group string) (*astypes.InstanceRefresh, error) {
-	out, err := c.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(group), MaxRecords: aws.Int32(1)})
-	if err != nil {
-		return nil, fmt.Errorf("describing the instance refreshes of %s: %w", group, err)
+// activeRefresh returns the group's instance refresh that is not over yet (at most one
+// is: StartInstanceRefresh refuses a second with InstanceRefreshInProgress), nil when none.
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_StartInstanceRefresh.html
+func activeRefresh(ctx context.Context, c awsapi.AutoScaling, group string) (*astypes.InstanceRefresh, error) {
+	in := &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(group)}
+	for {
+		out, err := c.DescribeInstanceRefreshes(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("describing the instance refreshes of %s: %w", group, err)
+		}
+		for i := range out.InstanceRefreshes {
+			if refreshActive(out.InstanceRefreshes[i].Status) {
+				return &out.InstanceRefreshes[i], nil
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil, nil
+		}
+		in.NextToken = out.NextToken
 	}
-	if len(out.InstanceRefreshes) == 0 {
-		return nil, nil
-	}
-	return &out.InstanceRefreshes[0], nil
 }
 
 func describeRefresh(ctx context.Context, c awsapi.AutoScaling, group, id string) (astypes.InstanceRefresh, error) {
@@ -142,11 +151,11 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 	}
 
 	// Resume: a refresh already under way is followed when it moves the group to m.to.
-	last, err := latestRefresh(ctx, as, name)
+	last, err := activeRefresh(ctx, as, name)
 	if err != nil {
 		return err
 	}
-	if last != nil && refreshActive(last.Status) {
+	if last != nil {
 		toward, err := r.refreshTarget(ctx, t.Region, *last, cur)
 		if err != nil {
 			return err

@@ -168,9 +168,19 @@ func (r *runner) moveNodeGroup(ctx context.Context, m *move) error {
 					return err
 				}
 			}
-			// The update's version is the node group's previous one until it ends.
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n != cur.Number {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				m.newVersion = n
+				if n == cur.Number {
+					// The node group already names the update's version: the version
+					// before is the one rollout copied it from (its description says).
+					if src, ok := tv.createdFrom(); ok {
+						prev, err := readVersion(ctx, ec, id, strconv.FormatInt(src, 10))
+						if err != nil {
+							return err
+						}
+						m.prevVersion, m.prevImage, m.groupVersion = prev.Number, prev.ImageRef, strconv.FormatInt(prev.Number, 10)
+					}
+				}
 			}
 		}
 		if toward != m.to {

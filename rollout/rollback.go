@@ -20,6 +20,9 @@ import (
 // again), then the targets, the last one moved first. Each step is printed and recorded in
 // Result.RolledBack.
 func (r *runner) rollback(ctx context.Context) error {
+	if !slices.ContainsFunc(r.moves, func(m *move) bool { return m.changed }) {
+		return nil // nothing was written: nothing to undo
+	}
 	r.o.Progress("rolling back")
 	var errs []error
 	if err := r.rollbackParameter(ctx); err != nil {
@@ -185,6 +188,10 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 
 	// The instances back, when some run another AMI than before.
 	back := r.previousAMI(m)
+	if back == "" {
+		r.o.Progress("rollback: %s: the AMI it ran before is not known (its template follows a parameter with no previous value): instances left as they are", label(t))
+		return nil
+	}
 	insts, _, err := listGroupInstances(ctx, as, ec, []string{name})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 )
@@ -282,5 +283,15 @@ func (r *runner) gateFailed(m *move, finding string) error {
 	return fmt.Errorf("%w: %s", ErrGate, finding)
 }
 
-// oneLine keeps an AWS message on one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine keeps a message AWS or the cluster wrote on one line, without control
+// characters (a terminal escape sequence in a StatusReason prints as text, not as a
+// command to the terminal).
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}

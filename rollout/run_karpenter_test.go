@@ -179,3 +179,23 @@ func TestRunKarpenterRollsBackTerms(t *testing.T) {
 		t.Errorf("RolledBack = %q", res.RolledBack)
 	}
 }
+
+// Without a kubeconfig a Karpenter NodeClass's gate is EC2's: its new instances running.
+// (The class follows the parameter: the stand-in Karpenter sees its terms select ami2.)
+func TestRunKarpenterWithoutKubeGatesOnEC2(t *testing.T) {
+	w := newKarpenterWorld(t)
+	if _, err := w.dyn.Resource(prune.EC2NodeClassResource).Patch(w.ctx(), "win", "application/merge-patch+json",
+		[]byte(`{"spec":{"amiSelectorTerms":[{"id":"`+w.ami2+`"}]}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	p := w.plan()
+	p.Targets[0].NeedsYes, p.Targets[0].Follows, p.KubernetesGate = false, param, false
+	res, err := rollout.Run(w.ctx(), p, w.options(rollout.Kube{}, &lines))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if tr := res.Targets[0]; tr.State != rollout.StateMoved || tr.Replaced != 2 || !hasLine(lines, "gate (the NodeClass's nodes) passed: 2 new instances (EC2 and Auto Scaling health only)") {
+		t.Errorf("target %+v; lines %q", tr, lines)
+	}
+}

@@ -193,3 +193,48 @@ func TestRunRollsBackEveryTargetMoved(t *testing.T) {
 		t.Errorf("rollback order: %q (want the node group, moved last, first)", res.RolledBack)
 	}
 }
+
+// Re-run safety for a node group: an update toward ami2 already in progress (a previous
+// run that died) is followed, not started again.
+func TestRunResumesNodeGroupUpdate(t *testing.T) {
+	w := newNodegroupWorld(t)
+	v, err := w.ec2.CreateLaunchTemplateVersion(w.ctx(), &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(w.lt),
+		SourceVersion: aws.String("1"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.ami2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := aws.ToInt64(v.LaunchTemplateVersion.VersionNumber)
+	up, err := w.eks.UpdateNodegroupVersion(w.ctx(), &eks.UpdateNodegroupVersionInput{ClusterName: aws.String(cluster), NodegroupName: aws.String("win"),
+		LaunchTemplate: &ekstypes.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String(fmt.Sprint(n))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	res, err := rollout.Run(w.ctx(), w.plan(rollout.Canary{}), w.options(rollout.Kube{}, &lines))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if tr := res.Targets[0]; tr.UpdateID != aws.ToString(up.Update.Id) || tr.State != rollout.StateMoved || !hasLine(lines, "following update") {
+		t.Errorf("target %+v, lines %q: want the update already in progress followed", tr, lines)
+	}
+	ids, err := w.eks.ListUpdates(w.ctx(), &eks.ListUpdatesInput{Name: aws.String(cluster), NodegroupName: aws.String("win")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	versionUpdates := 0
+	for _, id := range ids.UpdateIds {
+		u, err := w.eks.DescribeUpdate(w.ctx(), &eks.DescribeUpdateInput{Name: aws.String(cluster), NodegroupName: aws.String("win"), UpdateId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Update.Type == ekstypes.UpdateTypeVersionUpdate {
+			versionUpdates++
+		}
+	}
+	if versionUpdates != 1 {
+		t.Errorf("%d version updates, want the one already in progress only", versionUpdates)
+	}
+	if got := w.amis(w.asg()); got[w.ami2] != 3 || len(got) != 1 {
+		t.Errorf("instances by AMI = %v", got)
+	}
+}

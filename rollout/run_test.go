@@ -706,3 +706,32 @@ func TestRunTimeoutRollsBack(t *testing.T) {
 		t.Errorf("instances %v, default version %d, state %s: want rolled back", got, w.defaultVersion(lt), res.Targets[0].State)
 	}
 }
+
+// A $Latest group launches the new version as soon as it exists; its rollback cannot
+// un-make it, so it makes the latest version a copy of version 1 again, then refreshes back.
+func TestRunRollsBackLatestVersionGroup(t *testing.T) {
+	w := newWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Latest", 2)
+	w.failAMI = w.ami2
+	var lines []string
+	kube := w.withKube()
+	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Latest", 2, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	if !errors.Is(err, rollout.ErrGate) {
+		t.Fatalf("Run error = %v, want ErrGate", err)
+	}
+	out, err := w.ec2.DescribeLaunchTemplateVersions(w.ctx(), &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt), Versions: []string{"$Latest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := out.LaunchTemplateVersions[0]
+	if aws.ToInt64(latest.VersionNumber) != 3 || aws.ToString(latest.LaunchTemplateData.ImageId) != w.ami1 {
+		t.Errorf("latest version %d on %s, want 3 on %s", aws.ToInt64(latest.VersionNumber), aws.ToString(latest.LaunchTemplateData.ImageId), w.ami1)
+	}
+	if got := w.amis("win-asg"); got[w.ami1] != 2 || len(got) != 1 {
+		t.Errorf("instances by AMI = %v", got)
+	}
+	if !slices.ContainsFunc(res.RolledBack, func(l string) bool { return strings.Contains(l, "is the latest again") }) {
+		t.Errorf("RolledBack = %q", res.RolledBack)
+	}
+}

@@ -156,6 +156,14 @@ var goldenCommands = []goldenCommand{
 		spec, _, _ := rolloutWorld(t, goldenClock)
 		return []string{"rollout", "-f", spec, "--dry-run"}
 	}},
+	{name: "rollout-cluster", world: func(t *testing.T) []string {
+		// The plan with --cluster: web (two instances), then the node group win (two nodes),
+		// then follow (up to date).
+		clock := awsemu.NewManualClock(goldenClock)
+		spec, amis, srv := rolloutWorldClock(t, clock, 2)
+		rolloutCluster(t, srv, clock, amis[0])
+		return []string{"rollout", "-f", spec, "--cluster", "prod", "--canary", "50%", "--max-unavailable", "25%", "--dry-run"}
+	}},
 	{name: "rollout-yes", world: func(t *testing.T) []string {
 		// web (two instances) moved to the second AMI on the emulator's manual clock.
 		clock := awsemu.NewManualClock(goldenClock)

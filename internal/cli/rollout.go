@@ -49,9 +49,11 @@ func newRolloutCmd(g *Factory, runF func(*rolloutOptions) error) *cobra.Command 
 the spec's published parameter names in each region).
 
 Targets, discovered in each region of the spec (--region narrows):
-  - Auto Scaling groups (not those of managed node groups) whose launch template version,
-    mixed-instances override or resolve:ssm: parameter launches an AMI of the spec
-    (tagged winami:name=<metadata.name>) or resolves the spec's parameter;
+  - Auto Scaling groups (not those of managed node groups) whose launch template version
+    (the group's or its mixed instances policy's) launches an AMI of the spec (tagged
+    winami:name=<metadata.name>) or resolves the spec's parameter (resolve:ssm:); a
+    mixed-instances override that names an AMI of the spec is a warning (rollout does not
+    rewrite overrides);
   - with --cluster, the cluster's EKS managed node groups whose launch template does;
   - with --kubeconfig, the Karpenter EC2NodeClasses whose amiSelectorTerms select one.
 --asg and --node-group narrow the targets to those named.
@@ -327,8 +329,8 @@ func rolloutExit(ctx context.Context, o *rolloutOptions, res *rollout.Result, er
 	var notMoved []string
 	for _, t := range res.Targets {
 		switch t.State {
-		case "moved", "up-to-date":
-		case "skipped":
+		case rollout.StateMoved, rollout.StateUpToDate:
+		case rollout.StateSkipped:
 			notMoved = append(notMoved, t.Name+" (skipped: pass --yes to patch it)")
 		default:
 			notMoved = append(notMoved, t.Name+" ("+t.State+")")

@@ -14,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -68,7 +70,7 @@ func rolloutWorldClock(t *testing.T, clock awsemu.Clock, desired int32) (string,
 		}
 		if _, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
 			MinSize: aws.Int32(0), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(map[string]int32{"web": desired}[name]), AvailabilityZones: []string{"us-east-1a"},
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId}}); err != nil {
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: lt.LaunchTemplate.LaunchTemplateName}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,6 +81,47 @@ func rolloutWorldClock(t *testing.T, clock awsemu.Clock, desired int32) (string,
 func advance(c awsemu.Clock, d time.Duration) {
 	if m, ok := c.(*awsemu.ManualClock); ok {
 		m.Advance(d)
+	}
+}
+
+// rolloutCluster adds EKS cluster prod (ACTIVE) and its managed node group win (two
+// nodes) on a launch template on the spec's first AMI, to a rolloutWorldClock on clock.
+func rolloutCluster(t *testing.T, srv *awsemu.Server, clock *awsemu.ManualClock, ami string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awstest.SDKConfig(srv.URL(), "us-east-1")
+	e := ec2.NewFromConfig(cfg)
+	k := eks.NewFromConfig(cfg)
+	if _, err := k.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String("prod"), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{}}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(11 * time.Minute)
+	lt, err := e.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("win-ng"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(ami), InstanceType: ec2types.InstanceTypeM6iLarge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := e.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}},
+		{Name: aws.String("availability-zone"), Values: []string{"us-east-1a", "us-east-1b"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subnets []string
+	for _, s := range sn.Subnets {
+		subnets = append(subnets, aws.ToString(s.SubnetId))
+	}
+	if _, err := k.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: subnets,
+		ScalingConfig:  &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(4), DesiredSize: aws.Int32(2)},
+		LaunchTemplate: &ekstypes.LaunchTemplateSpecification{Id: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		clock.Advance(time.Minute)
+		if _, err := k.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -212,6 +255,28 @@ func TestRolloutAsks(t *testing.T) {
 	})
 }
 
+// TestRolloutAskedAndAccepted: answered yes on a terminal, rollout moves the group.
+func TestRolloutAskedAndAccepted(t *testing.T) {
+	t.Parallel()
+	clock := awsemu.NewManualClock(goldenClock)
+	spec, amis, srv := rolloutWorldClock(t, clock, 1)
+	useClock(t, clock.Now)
+	useSleep(t, func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() })
+	useTerminal(t, true)
+	for range 3 {
+		clock.Advance(time.Minute)
+		groupAMIs(t, srv, "web")
+	}
+	var out, errb bytes.Buffer
+	code := runWith(t, context.Background(), []string{"rollout", "-f", spec, "--poll-interval", "10s"}, strings.NewReader("y\n"), &out, &errb)
+	if code != 0 || !strings.Contains(errb.String(), "Roll out (2 targets: 1 to move, 1 up to date; canary: 1 node of web first)? [y/N] ") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	if got, n := groupAMIs(t, srv, "web"); got[amis[1]] != 1 || n != 1 {
+		t.Errorf("after the rollout web runs %v of %d instances, want 1 on %s", got, n, amis[1])
+	}
+}
+
 // TestRolloutNothingToDo: when every target is up to date rollout says so and exits 0
 // without asking.
 func TestRolloutNothingToDo(t *testing.T) {
@@ -306,11 +371,11 @@ func TestRolloutExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: "moved"}, {Name: "api", State: "up-to-date"}}}, nil, 0, ""},
-		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: "rolled-back"}}}, errors.New("gate failed"), 1,
+		{"moved", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "web", State: rollout.StateMoved}, {Name: "api", State: rollout.StateUpToDate}}}, nil, 0, ""},
+		{"gate", rolloutOptions{}, &rollout.Result{Gate: "node n1 is not Ready", Targets: []rollout.TargetResult{{Name: "web", State: rollout.StateRolledBack}}}, errors.New("gate failed"), 1,
 			"rollout stopped: node n1 is not Ready; rolled back"},
 		{"gate, no rollback", rolloutOptions{noRollback: true}, &rollout.Result{Gate: "node n1 is not Ready"}, nil, 1, "rollout stopped: node n1 is not Ready; left as it is (--no-rollback)"},
-		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: "skipped"}}}, nil, 1,
+		{"skipped", rolloutOptions{}, &rollout.Result{Targets: []rollout.TargetResult{{Name: "pinned", State: rollout.StateSkipped}}}, nil, 1,
 			"rollout: not every target runs the new AMI: pinned (skipped: pass --yes to patch it)"},
 		{"error", rolloutOptions{}, nil, errors.New("describing group web: boom"), 1, "rolling out: describing group web: boom"},
 	} {
