@@ -88,20 +88,15 @@ func Run(ctx context.Context, p *Plan, o RunOptions) (*Result, error) {
 	if err == nil {
 		return r.res, nil
 	}
-	for i := range r.res.Targets {
-		if r.res.Targets[i].State == "" {
-			r.res.Targets[i].State = StateFailed
-		}
-	}
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%w: %w", ErrInterrupted, err)
-		if o.Interrupted != nil && !o.Interrupted() {
-			o.Progress("interrupted: leaving the targets as they are (no rollback)")
-			return r.res, err
-		}
 	}
 	if o.NoRollback {
 		o.Progress("--no-rollback: leaving the targets as they are")
+		return r.res, err
+	}
+	if ctx.Err() != nil && o.Interrupted != nil && !o.Interrupted() {
+		o.Progress("interrupted: leaving the targets as they are (no rollback)")
 		return r.res, err
 	}
 	// The rollback gets its own time: the rollout's may be what ran out, and a cancelled

@@ -508,6 +508,7 @@ func TestRunResumesRefreshInProgress(t *testing.T) {
 	ctx, cancel := context.WithCancel(w.ctx())
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
+	opts.Interrupted = func() bool { t.Error("asked whether to roll back with --no-rollback"); return true }
 	w.onStep = func() {
 		if len(w.refreshes("win-asg")) == 1 {
 			cancel() // Ctrl-C once the refresh started
