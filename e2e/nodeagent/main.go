@@ -65,7 +65,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the test API server (default WINAMI_E2E_KUBECONFIG, then KUBECONFIG)")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context (default admin with WINAMI_E2E_KUBECONFIG, else current)")
 	fail := fs.String("fail-readiness-ami", "", "comma-separated AMI ids whose nodes never turn Ready")
-	fs.BoolVar(&o.failNew, "fail-new", false, "nodes of instances not running when the agent starts never turn Ready")
+	fs.BoolVar(&o.failNew, "fail-new", false, "nodes of instances not there when the agent starts never turn Ready (not with --once)")
 	fs.BoolVar(&o.once, "once", false, "sync once and exit")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to poll EC2")
 	fs.DurationVar(&o.readyAfter, "ready-after", 2*time.Second, "how long after registering a node turns Ready")
