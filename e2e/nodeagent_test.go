@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -391,6 +392,40 @@ func TestNodeAgentProgram(t *testing.T) {
 		t.Errorf("second --once: exit %d, %s\n%s", res.ExitCode, nodeReady(w.nodes()[id]), res.Stderr)
 	}
 
+	// Running (not --once) with --fail-new: the instance there at start stays Ready, a new
+	// one's node never turns Ready; SIGTERM stops it with exit 0. The node is deleted first,
+	// so that its coming back shows the agent's first sync is done.
+	if err := DeleteAgentObjects(w.ctx, w.cluster.Kube, w.name); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--cluster", w.name, "--fail-new", "--poll", "100ms", "--ready-after", "0")
+	cmd.Env = env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitNode := func(id, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for nodeReady(w.nodes()[id]) != want {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("node of %s: %s, want %s\n%s", id, nodeReady(w.nodes()[id]), want, stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitNode(id, "True/KubeletReady")
+	fresh := w.launch(ami, region+"b", map[string]string{"eks:cluster-name": w.name})
+	waitNode(fresh, "False/KubeletNotReady")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil || nodeReady(w.nodes()[id]) != "True/KubeletReady" {
+		t.Errorf("the running agent: %v, node of %s %s\n%s", err, id, nodeReady(w.nodes()[id]), stderr.String())
+	}
+
 	for _, c := range []struct {
 		env  []string
 		args []string
@@ -399,6 +434,7 @@ func TestNodeAgentProgram(t *testing.T) {
 		{env, nil, "--cluster is required"},
 		{env, []string{"--cluster", w.name, "--fail-readiness-ami", "i-123"}, `--fail-readiness-ami: "i-123" is not an AMI id`},
 		{env, []string{"--cluster", w.name, "--poll", "0s"}, "--poll 0s"},
+		{env, []string{"--cluster", w.name, "--fail-new", "--once"}, "--fail-new with --once"},
 		{append(AWSEnv("https://ec2.us-east-1.amazonaws.com", region, home), KubeconfigEnv+"="+w.cluster.Kubeconfig),
 			[]string{"--cluster", w.name}, "is not on the loopback interface"},
 		{[]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, KubeconfigEnv + "=" + w.cluster.Kubeconfig}, []string{"--cluster", w.name}, "AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_EC2) is not set"},

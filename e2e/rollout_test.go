@@ -188,7 +188,7 @@ func (f *fleet) createTargets() {
 	t.Helper()
 	ec2c := ec2.NewFromConfig(f.cfg)
 	subnets, err := ec2c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}}}})
-	if err != nil || len(subnets.Subnets) < 2 {
+	if err != nil || len(subnets.Subnets) < 3 {
 		t.Fatalf("default subnets: %v (%d)", err, len(subnets.Subnets))
 	}
 	var subnetIDs []string
@@ -290,8 +290,8 @@ func (f *fleet) waitFor(what string, timeout time.Duration, cond func() (bool, s
 }
 
 // pace runs awsemu's clock at fast× until the test ends, except while the group's instance
-// refresh waits at a checkpoint, when it runs at 1× (see shiftClock). It looks every 20 ms,
-// so a pause loses at most 20 ms × fast of its CheckpointDelay.
+// refresh waits at a checkpoint, when it runs at 1× (see shiftClock). It looks every 10 ms,
+// so a pause loses about 10 ms × fast of its CheckpointDelay.
 func (f *fleet) pace(fast float64) {
 	as := autoscaling.NewFromConfig(f.cfg)
 	ctx, cancel := context.WithCancel(f.ctx)
@@ -316,7 +316,7 @@ func (f *fleet) pace(fast float64) {
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}()
@@ -350,7 +350,7 @@ func (f *fleet) startAgent() {
 // the node group and its group).
 func (f *fleet) start() {
 	f.t.Helper()
-	f.pace(20)
+	f.pace(10)
 	f.startAgent()
 	f.waitNodes(asgCapacity+ngCapacity, f.amis[0])
 	f.mu.Lock()
@@ -506,8 +506,11 @@ func (f *fleet) rollout(args ...string) (rolloutJSON, Result) {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(f.ctx, 5*time.Minute)
 	defer cancel()
-	all := append([]string{"rollout", "-f", f.spec, "--cluster", f.cluster, "--kubeconfig", f.kube.Kubeconfig, "--context", AdminContext,
-		"-o", "json", "--poll-interval", "500ms"}, args...)
+	all := []string{"rollout", "-f", f.spec, "--cluster", f.cluster, "--kubeconfig", f.kube.Kubeconfig, "--context", AdminContext, "-o", "json"}
+	if !slices.Contains(args, "--poll-interval") {
+		all = append(all, "--poll-interval", "500ms")
+	}
+	all = append(all, args...)
 	res, err := Run(ctx, winamiBin, f.env, all...)
 	if err != nil {
 		f.t.Fatal(err)
@@ -660,16 +663,21 @@ func TestRolloutMovesBothCanaryFirst(t *testing.T) {
 	if regs := f.registrations(first); len(regs) != asgCapacity+ngCapacity {
 		t.Errorf("nodes on the first AMI registered: %v, want only the %d of the start", regs, asgCapacity+ngCapacity)
 	}
+	// The canary's refresh (a checkpoint) was cancelled once the canary passed its gate,
+	// and a refresh of the rest (no checkpoint, skip matching) ended the move.
 	var refreshes struct {
 		InstanceRefreshes []struct {
 			Status      string
-			Preferences struct{ CheckpointPercentages []int }
+			Preferences struct {
+				CheckpointPercentages []int
+				SkipMatching          bool
+			}
 		}
 	}
 	f.awsCLI(&refreshes, "autoscaling", "describe-instance-refreshes", "--auto-scaling-group-name", f.asg)
-	if len(refreshes.InstanceRefreshes) != 1 || refreshes.InstanceRefreshes[0].Status != "Successful" ||
-		len(refreshes.InstanceRefreshes[0].Preferences.CheckpointPercentages) != 2 {
-		t.Errorf("instance refreshes: %+v, want one Successful with a canary checkpoint", refreshes.InstanceRefreshes)
+	if irs := refreshes.InstanceRefreshes; len(irs) != 2 || irs[0].Status != "Successful" || len(irs[0].Preferences.CheckpointPercentages) != 0 ||
+		!irs[0].Preferences.SkipMatching || irs[1].Status != "Cancelled" || len(irs[1].Preferences.CheckpointPercentages) != 2 {
+		t.Errorf("instance refreshes (newest first): %+v, want the canary's (a checkpoint) Cancelled, then the rest's (skip matching) Successful", irs)
 	}
 
 	// The walkthrough's last step: a clean audit of the spec.
@@ -713,7 +721,10 @@ func TestRolloutGateFailsRollsBack(t *testing.T) {
 	}
 
 	f.agent.SetFailReadiness([]string{second}, false)
-	out, res = f.rollout("--yes", "--canary", "1", "--max-unavailable", "50%", "--gate-timeout", "15s")
+	// --poll-interval 1s: the refresh pauses GateTimeout + 2 polls at the canary's
+	// checkpoint, and the gate starts up to a poll after the checkpoint and fails up to a
+	// poll after its deadline: what is left is the margin before the refresh would go on.
+	out, res = f.rollout("--yes", "--canary", "1", "--max-unavailable", "50%", "--gate-timeout", "15s", "--poll-interval", "1s")
 	if res.ExitCode != 1 {
 		t.Fatalf("rollout with failing nodes: exit %d, want 1\n%s", res.ExitCode, res.Stderr)
 	}

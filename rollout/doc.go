@@ -5,7 +5,10 @@
 //
 // A managed node group moves with a new launch template version and
 // UpdateNodegroupVersion; an Auto Scaling group with a new launch template version and an
-// instance refresh (checkpoints for the canary); a Karpenter EC2NodeClass that follows the
+// instance refresh (a checkpoint for the canary, ended early once the canary passes its
+// gate: the refresh cancelled, a refresh of the rest started with skip matching — except
+// for a template that resolves an SSM parameter, which waits the checkpoint out); a
+// Karpenter EC2NodeClass that follows the
 // published parameter needs no write (Karpenter's drift replaces its nodes), one that pins
 // an AMI is patched only when the caller says yes.
 //

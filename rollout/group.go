@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,24 @@ import (
 //     is considered reached", the last one 100; the refresh waits CheckpointDelay seconds
 //     there (at most 172800), while rollout runs the gate.
 //     https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-adding-checkpoints-instance-refresh.html
+//   - The gate timeout is a limit, not a bake time, and Auto Scaling has no call that ends
+//     a checkpoint's pause early. So when the canary passes its gate while the refresh
+//     waits at the checkpoint, rollout cancels it — "Canceling an instance refresh does not
+//     roll back any instances that were already replaced" — and starts a refresh of the
+//     rest toward the same configuration (the same DesiredConfiguration for a group on a
+//     version number: the group still takes it on success, and RollbackInstanceRefresh of
+//     that refresh restores the configuration the group had before it, which a cancelled
+//     refresh never changed) with no checkpoints and SkipMatching, which "skips replacing
+//     instances that match the desired configuration" (without one, "the same launch
+//     template and instance types that the Auto Scaling group was using before the start
+//     of the instance refresh"): the canary's instances already match.
+//     https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CancelInstanceRefresh.html
+//     https://docs.aws.amazon.com/autoscaling/ec2/userguide/cancel-instance-refresh.html
+//     https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html
+//     https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-instance-refresh-skip-matching.html
+//     A template whose ImageId is resolve:ssm: cannot skip matching instances (see above):
+//     a second refresh would replace the canary again, so its canary waits the checkpoint
+//     out, and rollout says so.
 
 // maxCheckpointDelay is CheckpointDelay's upper bound, in seconds (RefreshPreferences).
 const maxCheckpointDelay = 172800
@@ -170,17 +189,8 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 			if n, err := strconv.ParseInt(aws.ToString(last.DesiredConfiguration.LaunchTemplate.Version), 10, 64); err == nil {
 				m.newVersion = n
 			}
-		} else if src, ok := cur.createdFrom(); ok {
-			// A $Default or $Latest group already launches the version a previous run
-			// made: what it was made from is what a rollback goes back to.
-			prev, err := readVersion(ctx, ec, id, strconv.FormatInt(src, 10))
-			if err != nil {
-				return err
-			}
-			m.newVersion, m.prevVersion, m.prevImage = cur.Number, prev.Number, prev.ImageRef
-			if spec == "$Default" || spec == "" {
-				m.prevDefault = prev.Number
-			}
+		} else if err := r.adoptVersion(ctx, m, cur); err != nil {
+			return err
 		}
 		m.tr.LaunchTemplateVersion = m.newVersion
 		m.tr.InstanceRefreshID = m.refreshID
@@ -190,6 +200,14 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 
 	var desired *astypes.DesiredConfiguration
 	switch {
+	case cur.ImageRef == m.to:
+		// A $Default or $Latest group whose version a previous run made, with no refresh
+		// under way (that run died after it pointed the template at it, or after it
+		// cancelled the refresh at the canary's checkpoint and before the refresh of the
+		// rest): refreshed again; the rollback goes back to what that version was made from.
+		if err := r.adoptVersion(ctx, m, cur); err != nil {
+			return err
+		}
 	case m.followsSSM:
 		param := ssmName(cur.ImageRef)
 		v, err := parameterValue(ctx, r.o.AWS.SSM(t.Region), param)
@@ -229,11 +247,7 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 		}
 	}
 
-	// MinHealthyPercentage keeps 100 − max-unavailable of the desired capacity in service.
-	prefs := &astypes.RefreshPreferences{
-		MinHealthyPercentage: aws.Int32(int32(100 - r.p.MaxUnavailablePercent)),
-		SkipMatching:         aws.Bool(!m.followsSSM),
-	}
+	prefs := r.refreshPreferences(m)
 	if m.canary > 0 && m.canary < m.tr.Total {
 		pct := checkpointPercent(r.p.Canary, m.canary, m.tr.Total)
 		delay := int32(min(maxCheckpointDelay, (r.o.GateTimeout + 2*r.o.Poll).Seconds()))
@@ -254,6 +268,108 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 	m.tr.InstanceRefreshID = m.refreshID
 	r.o.Progress("%s: instance refresh %s started (min healthy %d%%%s)", label(t), m.refreshID, 100-r.p.MaxUnavailablePercent, checkpointNote(prefs))
 	return r.followRefresh(ctx, m)
+}
+
+// adoptVersion records, for a group that already launches a version a previous run made
+// (its description says from which), that version as the move's and the one it was made
+// from as what a rollback goes back to (the default version, for a $Default group).
+func (r *runner) adoptVersion(ctx context.Context, m *move, cur templateVersion) error {
+	src, ok := cur.createdFrom()
+	if !ok {
+		return nil
+	}
+	prev, err := readVersion(ctx, r.o.AWS.EC2(m.t.Region), m.templateID, strconv.FormatInt(src, 10))
+	if err != nil {
+		return err
+	}
+	m.newVersion, m.prevVersion, m.prevImage = cur.Number, prev.Number, prev.ImageRef
+	m.tr.LaunchTemplateVersion = cur.Number
+	if m.groupVersion == "$Default" || m.groupVersion == "" {
+		m.prevDefault = prev.Number
+	}
+	return nil
+}
+
+// refreshPreferences are the preferences of the move's refresh, before checkpoints:
+// MinHealthyPercentage keeps 100 − max-unavailable of the desired capacity in service;
+// skip matching unless the template resolves an SSM parameter.
+func (r *runner) refreshPreferences(m *move) *astypes.RefreshPreferences {
+	return &astypes.RefreshPreferences{
+		MinHealthyPercentage: aws.Int32(int32(100 - r.p.MaxUnavailablePercent)),
+		SkipMatching:         aws.Bool(!m.followsSSM),
+	}
+}
+
+// canaryCheckpoint tells whether the refresh still has a checkpoint before 100% ahead of
+// it: the canary's, where it pauses CheckpointDelay seconds once the canary is replaced.
+func canaryCheckpoint(ir astypes.InstanceRefresh) bool {
+	if ir.Status != astypes.InstanceRefreshStatusInProgress && ir.Status != astypes.InstanceRefreshStatusPending {
+		return false
+	}
+	if ir.Preferences == nil {
+		return false
+	}
+	return slices.ContainsFunc(ir.Preferences.CheckpointPercentages, func(p int32) bool { return p < 100 })
+}
+
+// endCheckpoint ends the canary's checkpoint early once the canary passed its gate:
+// CancelInstanceRefresh (the canary's replacements stay), followed to Cancelled, then a
+// refresh of the rest toward the same configuration, without checkpoints and with skip
+// matching, which m follows from then on (its id is what a rollback and a re-run follow).
+// When the refresh ended otherwise meanwhile (it cannot be cancelled any more), it is left
+// to the caller to follow.
+func (r *runner) endCheckpoint(ctx context.Context, m *move) error {
+	t := m.t
+	as := r.o.AWS.AutoScaling(t.Region)
+	name := groupName(t)
+	first := m.refreshID
+	r.o.Progress("%s: the canary passed the gate: ending the checkpoint early (CancelInstanceRefresh, then a refresh of the rest, skipping matching instances)", label(t))
+	if _, err := as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(name)}); err != nil {
+		if ir, derr := describeRefresh(ctx, as, name, first); derr == nil && !refreshActive(ir.Status) {
+			r.o.Progress("%s: instance refresh %s is already %s", label(t), first, ir.Status)
+			return nil
+		}
+		return fmt.Errorf("cancelling instance refresh %s of %s at the canary's checkpoint: %w", first, name, err)
+	}
+	for {
+		ir, err := describeRefresh(ctx, as, name, first)
+		if err != nil {
+			return err
+		}
+		if !refreshActive(ir.Status) {
+			if ir.Status != astypes.InstanceRefreshStatusCancelled {
+				r.o.Progress("%s: instance refresh %s ended %s before it was cancelled", label(t), first, ir.Status)
+				return nil
+			}
+			break
+		}
+		if err := r.sleep(ctx); err != nil {
+			return err
+		}
+	}
+	var desired *astypes.DesiredConfiguration
+	if m.desired {
+		g, err := describeGroup(ctx, as, name)
+		if err != nil {
+			return err
+		}
+		desired = desiredConfiguration(g, m.templateID, m.newVersion)
+	}
+	prefs := r.refreshPreferences(m)
+	out, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
+		AutoScalingGroupName: aws.String(name),
+		Strategy:             astypes.RefreshStrategyRolling,
+		DesiredConfiguration: desired,
+		Preferences:          prefs,
+	})
+	if err != nil {
+		return fmt.Errorf("starting an instance refresh of the rest of %s after the canary (instance refresh %s cancelled at its checkpoint): %w", name, first, err)
+	}
+	m.refreshID = aws.ToString(out.InstanceRefreshId)
+	m.tr.InstanceRefreshID = m.refreshID
+	r.o.Progress("%s: instance refresh %s Cancelled at the canary's checkpoint; instance refresh %s started for the rest (min healthy %d%%, skipping the instances that already run %s)",
+		label(t), first, m.refreshID, aws.ToInt32(prefs.MinHealthyPercentage), m.to)
+	return nil
 }
 
 func orUnknown(s string) string {
@@ -413,7 +529,24 @@ func (r *runner) followRefresh(ctx context.Context, m *move) error {
 				return err
 			}
 			canaryGated = true
-			r.o.Progress("%s: the canary passed the gate; the instance refresh goes on after its checkpoint", label(t))
+			switch {
+			case !canaryCheckpoint(ir):
+				r.o.Progress("%s: the canary passed the gate; the instance refresh goes on", label(t))
+			case m.followsSSM:
+				r.o.Progress("%s: the canary passed the gate; the instance refresh goes on after its checkpoint's delay (%ds): its launch template resolves an SSM parameter, so a refresh of the rest could not skip the canary's instances and would replace them again",
+					label(t), aws.ToInt32(ir.Preferences.CheckpointDelay))
+			case m.desired && m.newVersion == 0:
+				// A refresh rollout did not start (its desired configuration names no
+				// version number): not restarted toward a configuration rollout cannot repeat.
+				r.o.Progress("%s: the canary passed the gate; the instance refresh goes on after its checkpoint's delay (%ds)",
+					label(t), aws.ToInt32(ir.Preferences.CheckpointDelay))
+			default:
+				if err := r.endCheckpoint(ctx, m); err != nil {
+					return err
+				}
+				pl = progressLine{}
+				continue
+			}
 		}
 		if err := r.sleep(ctx); err != nil {
 			return err

@@ -111,7 +111,7 @@ func (r *runner) previousAMI(m *move) string {
 // the group's version) back, and an instance refresh back to the previous version.
 func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 	t := m.t
-	as, ec := r.o.AWS.AutoScaling(t.Region), r.o.AWS.EC2(t.Region)
+	as := r.o.AWS.AutoScaling(t.Region)
 	name := groupName(t)
 	if m.templateID == "" {
 		return nil // nothing was read, nothing changed
@@ -136,8 +136,8 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 					if end.Status != astypes.InstanceRefreshStatusRollbackSuccessful {
 						return fmt.Errorf("the rollback of instance refresh %s ended %s: %s", m.refreshID, end.Status, oneLine(aws.ToString(end.StatusReason)))
 					}
-					r.did("%s: instance refresh %s %s: instances back on %s", label(t), m.refreshID, end.Status, r.previousAMI(m))
-					return nil
+					r.did("%s: instance refresh %s %s: the group back on launch template %s version %d", label(t), m.refreshID, end.Status, m.templateID, m.prevVersion)
+					return r.rollbackLeftovers(ctx, m)
 				}
 				r.o.Progress("rollback: %s: RollbackInstanceRefresh refused (%v): cancelling the refresh instead", label(t), err)
 			}
@@ -154,23 +154,51 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 				return err
 			}
 			if end.Status == astypes.InstanceRefreshStatusRollbackSuccessful {
-				r.did("%s: instance refresh %s %s: instances back on %s", label(t), m.refreshID, end.Status, r.previousAMI(m))
-				return nil
+				r.did("%s: instance refresh %s %s: the group back on launch template %s version %d", label(t), m.refreshID, end.Status, m.templateID, m.prevVersion)
+				return r.rollbackLeftovers(ctx, m)
 			}
 		}
 	}
 
+	return r.refreshBack(ctx, m, false)
+}
+
+// rollbackLeftovers follows a RollbackSuccessful: RollbackInstanceRefresh "replaces any
+// instances that were replaced during the instance refresh", and after the canary's
+// checkpoint was ended early the canary's instances were replaced by the refresh before
+// (the cancelled one), so instances may still run the new AMI: a refresh back replaces
+// them (the group's configuration is already the previous one).
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RollbackInstanceRefresh.html
+func (r *runner) rollbackLeftovers(ctx context.Context, m *move) error {
+	return r.refreshBack(ctx, m, true)
+}
+
+// refreshBack puts the group's configuration back (unless rolledBack: a RollbackSuccessful
+// did) and, when instances run another AMI than before, refreshes them back.
+func (r *runner) refreshBack(ctx context.Context, m *move, rolledBack bool) error {
+	t := m.t
+	as, ec := r.o.AWS.AutoScaling(t.Region), r.o.AWS.EC2(t.Region)
+	name := groupName(t)
+
 	// The configuration back.
 	var desired *astypes.DesiredConfiguration
-	switch m.groupVersion {
-	case "$Default", "":
+	switch {
+	case rolledBack:
+		if m.desired {
+			g, err := describeGroup(ctx, as, name)
+			if err != nil {
+				return err
+			}
+			desired = desiredConfiguration(g, m.templateID, m.prevVersion)
+		}
+	case m.groupVersion == "$Default" || m.groupVersion == "":
 		if m.prevDefault != 0 {
 			if err := setDefault(ctx, ec, m.templateID, m.prevDefault); err != nil {
 				return err
 			}
 			r.did("%s: launch template %s default version back to %d", label(t), m.templateID, m.prevDefault)
 		}
-	case "$Latest":
+	case m.groupVersion == "$Latest":
 		if m.newVersion != 0 {
 			n, _, err := newVersion(ctx, ec, m.templateID, m.prevVersion, m.prevImage, r.p.Spec, true)
 			if err != nil {
@@ -202,8 +230,15 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 			moved++
 		}
 	}
+	if moved == 0 && rolledBack {
+		r.did("%s: instances back on %s", label(t), back)
+		return nil
+	}
 	if moved == 0 && desired == nil {
 		return nil
+	}
+	if rolledBack {
+		r.o.Progress("rollback: %s: %d instances still run another AMI than %s (replaced before the rolled-back refresh started): refreshing them back", label(t), moved, back)
 	}
 	if moved == 0 {
 		// Only the group's version to put back (a refresh that succeeded wrote the new one

@@ -355,17 +355,26 @@ func hasLine(lines []string, substr string) bool {
 }
 
 // A $Default group moves canary first: a new template version with ami2 becomes the
-// default, the refresh pauses at the canary's checkpoint (25% of 4) while the gate runs,
-// then every instance runs ami2.
+// default, the refresh pauses at the canary's checkpoint (25% of 4) while the gate runs;
+// the gate passing ends the checkpoint early (that refresh cancelled, a second one without
+// checkpoints skipping the canary), long before the checkpoint's delay; then every
+// instance runs ami2.
 func TestRunMovesDefaultVersionGroupCanaryFirst(t *testing.T) {
 	w := newWorld(t)
 	lt := w.template("win-nodes", w.ami1)
 	w.group("win-asg", lt, "$Default", 4)
 	var lines []string
 	kube := w.withKube()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	opts := w.options(kube, &lines)
+	start := w.clock.Now()
+	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	// The checkpoint's delay is the gate timeout plus two polls (630 s): the whole move
+	// ends well before it, on the emulator's clock.
+	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took >= delay/2 {
+		t.Errorf("the move took %s on the emulator's clock; the canary's checkpoint delay is %s: the checkpoint was waited out", took, delay)
 	}
 	if got := w.amis("win-asg"); got[w.ami2] != 4 || len(got) != 1 {
 		t.Errorf("instances by AMI = %v, want 4 on %s", got, w.ami2)
@@ -377,16 +386,28 @@ func TestRunMovesDefaultVersionGroupCanaryFirst(t *testing.T) {
 	if tr.State != rollout.StateMoved || tr.Replaced != 4 || tr.Total != 4 || tr.LaunchTemplateVersion != 2 || tr.InstanceRefreshID == "" {
 		t.Errorf("target result = %+v", tr)
 	}
-	irs := w.refreshes("win-asg")
-	if len(irs) != 1 {
-		t.Fatalf("%d instance refreshes, want 1", len(irs))
+	irs := w.refreshes("win-asg") // newest first
+	if len(irs) != 2 {
+		t.Fatalf("%d instance refreshes, want 2 (the canary's, cancelled at its checkpoint, then the rest)", len(irs))
 	}
-	p := irs[0].Preferences
-	if p == nil || !slices.Equal(p.CheckpointPercentages, []int32{25, 100}) || aws.ToInt32(p.MinHealthyPercentage) != 75 || !aws.ToBool(p.SkipMatching) {
-		t.Errorf("refresh preferences = %+v, want checkpoints [25 100], min healthy 75, skip matching", p)
+	p := irs[1].Preferences
+	if irs[1].Status != astypes.InstanceRefreshStatusCancelled || p == nil || !slices.Equal(p.CheckpointPercentages, []int32{25, 100}) ||
+		aws.ToInt32(p.MinHealthyPercentage) != 75 || !aws.ToBool(p.SkipMatching) {
+		t.Errorf("first refresh %s, preferences %+v, want Cancelled, checkpoints [25 100], min healthy 75, skip matching", irs[1].Status, p)
 	}
-	if irs[0].DesiredConfiguration != nil {
-		t.Errorf("a $Default group's refresh carries a desired configuration: %+v", irs[0].DesiredConfiguration)
+	p = irs[0].Preferences
+	if irs[0].Status != astypes.InstanceRefreshStatusSuccessful || p == nil || len(p.CheckpointPercentages) != 0 ||
+		aws.ToInt32(p.MinHealthyPercentage) != 75 || !aws.ToBool(p.SkipMatching) {
+		t.Errorf("second refresh %s, preferences %+v, want Successful, no checkpoints, min healthy 75, skip matching", irs[0].Status, p)
+	}
+	if irs[0].DesiredConfiguration != nil || irs[1].DesiredConfiguration != nil {
+		t.Errorf("a $Default group's refresh carries a desired configuration: %+v %+v", irs[0].DesiredConfiguration, irs[1].DesiredConfiguration)
+	}
+	if tr.InstanceRefreshID != aws.ToString(irs[0].InstanceRefreshId) {
+		t.Errorf("result's instance refresh %s, want the second one %s", tr.InstanceRefreshID, aws.ToString(irs[0].InstanceRefreshId))
+	}
+	if !hasLine(lines, "the canary passed the gate: ending the checkpoint early (CancelInstanceRefresh, then a refresh of the rest, skipping matching instances)") {
+		t.Errorf("progress does not say the checkpoint ends early:\n%s", strings.Join(lines, "\n"))
 	}
 	if !hasLine(lines, "gate (the canary) passed: 1 new instances") || !hasLine(lines, "gate (the group) passed: 4 new instances") {
 		t.Errorf("progress lacks the canary's and the group's gates:\n%s", strings.Join(lines, "\n"))
@@ -691,13 +712,14 @@ func TestRunFollowsParameterTemplate(t *testing.T) {
 }
 
 // The rollout's --timeout passing stops it and rolls back (here during the canary's
-// checkpoint pause).
+// checkpoint pause, while the gate waits for the canary's pods).
 func TestRunTimeoutRollsBack(t *testing.T) {
 	w := newWorld(t)
 	lt := w.template("win-nodes", w.ami1)
 	w.group("win-asg", lt, "$Default", 4)
+	w.failPodsAMI = w.ami2
 	var lines []string
-	opts := w.options(rollout.Kube{}, &lines)
+	opts := w.options(w.withKube(), &lines)
 	opts.Timeout = 5 * time.Minute
 	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
 	if !errors.Is(err, rollout.ErrTimeout) {

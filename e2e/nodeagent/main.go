@@ -65,7 +65,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the test API server (default WINAMI_E2E_KUBECONFIG, then KUBECONFIG)")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context (default admin with WINAMI_E2E_KUBECONFIG, else current)")
 	fail := fs.String("fail-readiness-ami", "", "comma-separated AMI ids whose nodes never turn Ready")
-	fs.BoolVar(&o.failNew, "fail-new", false, "nodes of instances not running when the agent starts never turn Ready")
+	fs.BoolVar(&o.failNew, "fail-new", false, "nodes of instances not there when the agent starts never turn Ready (not with --once)")
 	fs.BoolVar(&o.once, "once", false, "sync once and exit")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to poll EC2")
 	fs.DurationVar(&o.readyAfter, "ready-after", 2*time.Second, "how long after registering a node turns Ready")
@@ -86,6 +86,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 			}
 			o.failAMIs = append(o.failAMIs, id)
 		}
+	}
+	if o.failNew && o.once {
+		return o, usageError{"--fail-new with --once: every instance is there when a single sync starts, so none would fail; run the agent without --once, or use --fail-readiness-ami"}
 	}
 	if o.poll <= 0 {
 		return o, usageError{fmt.Sprintf("--poll %s: want a positive duration such as 500ms or 1s", o.poll)}

@@ -61,7 +61,13 @@ Targets, discovered in each region of the spec (--region narrows):
 How each moves: an Auto Scaling group gets a new launch template version with the new
 ImageId (none when it resolves the parameter), is pointed at it, and is replaced by an
 instance refresh (min healthy percentage 100 - --max-unavailable, a checkpoint after the
-canary); a node group gets a new launch template version and UpdateNodegroupVersion; an
+canary, paused for --gate-timeout plus two polls). --gate-timeout is a limit, not a bake
+time: once the canary passes its gate, rollout ends the checkpoint early (Auto Scaling
+has no call for that: CancelInstanceRefresh, which keeps the canary's instances, then a
+refresh of the rest toward the same configuration, skipping matching instances; that
+second refresh is the one a rollback or a re-run follows). A template whose ImageId is
+resolve:ssm: cannot skip matching instances, so there the canary waits the checkpoint
+out. A node group gets a new launch template version and UpdateNodegroupVersion; an
 EC2NodeClass that follows the parameter needs no write (Karpenter's drift replaces its
 nodes and rollout watches them); one that pins the old AMI by id is patched only with
 --yes.
