@@ -250,7 +250,17 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 	prefs := r.refreshPreferences(m)
 	if m.canary > 0 && m.canary < m.tr.Total {
 		pct := checkpointPercent(r.p.Canary, m.canary, m.tr.Total)
-		delay := int32(min(maxCheckpointDelay, (r.o.GateTimeout + 2*r.o.Poll).Seconds()))
+		// The checkpoint holds the rest of the group back until the gate decides. When the
+		// canary's gate ends the checkpoint itself (cancel, then a refresh of the rest), the
+		// pause is the longest AWS allows: if rollout dies during the gate, or the
+		// endpoint's clock runs faster than rollout's (the sandbox's --time-scale), the
+		// refresh still waits at the canary instead of going on ungated; a re-run resumes
+		// and gates it. A resolve:ssm: template waits its checkpoint out (it cannot be
+		// restarted with skip matching), so its pause is the gate's time.
+		delay := int32(maxCheckpointDelay)
+		if m.followsSSM {
+			delay = int32(min(maxCheckpointDelay, (r.o.GateTimeout + 2*r.o.Poll).Seconds()))
+		}
 		prefs.CheckpointPercentages = []int32{int32(pct), 100}
 		prefs.CheckpointDelay = aws.Int32(delay)
 	}

@@ -6,12 +6,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/rollout"
 )
 
@@ -313,5 +315,41 @@ func TestRunRerunAfterCancelledCheckpointRollsBackToVersionBefore(t *testing.T) 
 	}
 	if res.Targets[0].State != rollout.StateRolledBack {
 		t.Errorf("state = %s, want rolled back; rolled back: %q", res.Targets[0].State, res.RolledBack)
+	}
+}
+
+// The endpoint's clock may run faster than rollout's (the sandbox's --time-scale): the
+// canary's checkpoint must still hold the rest of the group back until the gate decides,
+// so a canary whose gate fails leaves only the canary on the new AMI. With a checkpoint
+// as long as the gate (the emulator's 20 gate-lengths pass during it), the refresh would
+// go on past the canary.
+func TestRunCanaryCheckpointOutlastsGateOnFasterEndpointClock(t *testing.T) {
+	w := newWorld(t)
+	lt := w.template("win-nodes", w.ami1)
+	w.group("win-asg", lt, "$Default", 4)
+	w.failAMI, w.watch = w.ami2, "win-asg"
+	var lines []string
+	o := w.options(w.withKube(), &lines)
+	mine := awsemu.NewManualClock(w.clock.Now())
+	o.Now = mine.Now
+	o.Sleep = func(ctx context.Context, d time.Duration) error {
+		mine.Advance(d)
+		w.clock.Advance(19 * d) // w.sleep adds the 20th
+		return w.sleep(ctx, d)
+	}
+	_, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), o)
+	if !errors.Is(err, rollout.ErrGate) {
+		t.Fatalf("Run error = %v, want ErrGate", err)
+	}
+	if w.maxOn[w.ami2] > 1 {
+		t.Errorf("%d instances ran %s at once while the canary's gate ran; the canary is 1", w.maxOn[w.ami2], w.ami2)
+	}
+	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 {
+		t.Errorf("instances by AMI after the rollback = %v, want 4 on %s", got, w.ami1)
+	}
+	refreshes := w.refreshes("win-asg")
+	first := refreshes[len(refreshes)-1] // newest first
+	if got := aws.ToInt32(first.Preferences.CheckpointDelay); got != 172800 {
+		t.Errorf("the canary's CheckpointDelay = %d s, want 172800 (the longest AWS allows)", got)
 	}
 }
