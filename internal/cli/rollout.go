@@ -63,12 +63,13 @@ ImageId (none when it resolves the parameter), is pointed at it, and is replaced
 instance refresh (min healthy percentage 100 - --max-unavailable, a checkpoint after the
 canary). --gate-timeout is a limit, not a bake time: the checkpoint pauses for the
 longest Auto Scaling allows (48 hours, so that the rest never goes on ungated, even if
-rollout stops: run it again to follow the refresh), and once the canary passes its gate rollout ends it early (Auto Scaling
-has no call for that: CancelInstanceRefresh, which keeps the canary's instances, then a
-refresh of the rest toward the same configuration, skipping matching instances; that
-second refresh is the one a rollback or a re-run follows). A template whose ImageId is resolve:ssm: cannot skip matching
-instances, so there the checkpoint pauses for --gate-timeout plus two polls and the
-canary waits it out. A node group gets a new launch template version and UpdateNodegroupVersion; an
+rollout stops: run it again to follow the refresh), and once the canary passes its gate
+rollout ends it early (Auto Scaling has no call for that: CancelInstanceRefresh, which
+keeps the canary's instances, then a refresh of the rest toward the same configuration,
+skipping matching instances; that second refresh is the one a rollback or a re-run
+follows). A template whose ImageId is resolve:ssm: cannot skip matching instances, so
+there the checkpoint pauses for --gate-timeout plus two polls and the canary waits it
+out. A node group gets a new launch template version and UpdateNodegroupVersion; an
 EC2NodeClass that follows the parameter needs no write (Karpenter's drift replaces its
 nodes and rollout watches them); one that pins the old AMI by id is patched only with
 --yes.
