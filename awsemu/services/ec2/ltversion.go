@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/winami/winami/awsemu"
 )
@@ -12,18 +11,7 @@ import (
 func (s *Service) LaunchTemplateVersion(region, idOrName, version string) (awsemu.LaunchTemplateVersionData, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs := s.region(region)
-	var t *launchTemplate
-	if strings.HasPrefix(idOrName, "lt-") {
-		t = rs.templates[idOrName]
-	}
-	if t == nil {
-		for _, cand := range rs.templates {
-			if cand.Name == idOrName {
-				t = cand
-			}
-		}
-	}
+	t := s.region(region).templateByIDOrName(idOrName)
 	if t == nil {
 		return awsemu.LaunchTemplateVersionData{}, false
 	}

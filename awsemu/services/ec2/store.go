@@ -58,18 +58,7 @@ func (s *Service) KeyPairExists(region, name string) bool {
 func (s *Service) LaunchTemplate(region, idOrName string) (awsemu.LaunchTemplate, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs := s.region(region)
-	var t *launchTemplate
-	if strings.HasPrefix(idOrName, "lt-") {
-		t = rs.templates[idOrName]
-	}
-	if t == nil {
-		for _, cand := range rs.templates {
-			if cand.Name == idOrName {
-				t = cand
-			}
-		}
-	}
+	t := s.region(region).templateByIDOrName(idOrName)
 	if t == nil {
 		return awsemu.LaunchTemplate{}, false
 	}
@@ -78,3 +67,19 @@ func (s *Service) LaunchTemplate(region, idOrName string) (awsemu.LaunchTemplate
 }
 
 var _ awsemu.EC2Store = (*Service)(nil)
+
+// templateByIDOrName is a launch template of the region by id (lt-…) or by name, nil when
+// there is none. Callers hold s.mu.
+func (rs *regionState) templateByIDOrName(idOrName string) *launchTemplate {
+	if strings.HasPrefix(idOrName, "lt-") {
+		if t := rs.templates[idOrName]; t != nil {
+			return t
+		}
+	}
+	for _, t := range rs.templates {
+		if t.Name == idOrName {
+			return t
+		}
+	}
+	return nil
+}

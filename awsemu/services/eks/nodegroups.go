@@ -853,15 +853,9 @@ func (s *Service) updateNodegroupConfig(r *awsemu.Request, cluster, name string)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ng, err := s.findNodegroup(r.Region, cluster, name)
-	if err != nil {
-		return nil, err
-	}
-	if u := ng.byToken(in.ClientRequestToken, "ConfigUpdate"); u != nil {
-		return map[string]any{"update": u.json()}, nil
-	}
-	if ng.Status != statusActive {
-		return nil, notActive(cluster, name)
+	ng, done, err := s.updatable(r.Region, cluster, name, in.ClientRequestToken, "ConfigUpdate")
+	if err != nil || done != nil {
+		return done, err
 	}
 	var params []updateParam
 	sc := ng.Scaling
@@ -976,6 +970,23 @@ func (s *Service) updateNodegroupConfig(r *awsemu.Request, cluster, name string)
 	return map[string]any{"update": u.json()}, nil
 }
 
+// updatable finds the node group an update request names (callers hold s.mu): done is the
+// answer when a retried request (the same ClientRequestToken) already made the update;
+// otherwise the node group must be ACTIVE.
+func (s *Service) updatable(region, cluster, name, token, typ string) (ng *nodegroup, done any, err *restjson.Error) {
+	ng, err = s.findNodegroup(region, cluster, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u := ng.byToken(token, typ); u != nil {
+		return ng, map[string]any{"update": u.json()}, nil
+	}
+	if ng.Status != statusActive {
+		return nil, nil, notActive(cluster, name)
+	}
+	return ng, nil, nil
+}
+
 func (ng *nodegroup) byToken(token, typ string) *update {
 	if token == "" {
 		return nil
@@ -1050,15 +1061,9 @@ func (s *Service) updateNodegroupVersion(r *awsemu.Request, cluster, name string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ng, err := s.findNodegroup(r.Region, cluster, name)
-	if err != nil {
-		return nil, err
-	}
-	if u := ng.byToken(in.ClientRequestToken, "VersionUpdate"); u != nil {
-		return map[string]any{"update": u.json()}, nil
-	}
-	if ng.Status != statusActive {
-		return nil, notActive(cluster, name)
+	ng, done, err := s.updatable(r.Region, cluster, name, in.ClientRequestToken, "VersionUpdate")
+	if err != nil || done != nil {
+		return done, err
 	}
 	bad := func(format string, args ...any) (any, *restjson.Error) {
 		return nil, invalidParam(cluster, name, format, args...)
