@@ -114,11 +114,9 @@ func Discover(ctx context.Context, o DiscoverOptions) (*Plan, error) {
 	}
 	p := &Plan{Spec: o.Spec, Parameter: o.Parameter, To: map[string]string{}, Canary: o.Canary,
 		MaxUnavailablePercent: o.MaxUnavailablePercent, KubernetesGate: o.Kube.Client != nil, Targets: []Target{}}
-	switch {
-	case o.To == "":
+	p.ToSource = o.To
+	if o.To == "" {
 		p.ToSource = "ssm:" + o.Parameter
-	default:
-		p.ToSource = o.To
 	}
 	d := &discoverer{o: o, plan: p, seenASG: map[string]bool{}, seenNG: map[string]bool{}}
 	clusterFound := false
