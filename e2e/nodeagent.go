@@ -450,7 +450,7 @@ func tagOf(in ec2types.Instance, key string) string {
 
 func (a *NodeAgent) logf(format string, args ...any) {
 	if a.o.Log != nil {
-		fmt.Fprintf(a.o.Log, "node agent: "+format+"\n", args...)
+		_, _ = fmt.Fprintf(a.o.Log, "node agent: "+format+"\n", args...)
 	}
 }
 

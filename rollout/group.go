@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -65,6 +66,10 @@ import (
 
 // maxCheckpointDelay is CheckpointDelay's upper bound, in seconds (RefreshPreferences).
 const maxCheckpointDelay = 172800
+
+// checkpointSlack is what a resolve:ssm: template's checkpoint adds to the gate's time and
+// its polls, for the rollback's requests to reach Auto Scaling before the refresh goes on.
+const checkpointSlack = time.Minute
 
 // Instance refresh statuses (DescribeInstanceRefreshes).
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceRefresh.html
@@ -256,10 +261,13 @@ func (r *runner) moveGroup(ctx context.Context, m *move) error {
 		// endpoint's clock runs faster than rollout's (the sandbox's --time-scale), the
 		// refresh still waits at the canary instead of going on ungated; a re-run resumes
 		// and gates it. A resolve:ssm: template waits its checkpoint out (it cannot be
-		// restarted with skip matching), so its pause is the gate's time.
+		// restarted with skip matching), so its pause is the gate's time and a margin: the
+		// gate starts up to a poll after the canary is in service and ends up to a poll
+		// after its deadline, and rollout needs a poll and the request to roll back before
+		// the refresh goes on.
 		delay := int32(maxCheckpointDelay)
 		if m.followsSSM {
-			delay = int32(min(maxCheckpointDelay, (r.o.GateTimeout + 2*r.o.Poll).Seconds()))
+			delay = int32(min(maxCheckpointDelay, (r.o.GateTimeout + 3*r.o.Poll + checkpointSlack).Seconds()))
 		}
 		prefs.CheckpointPercentages = []int32{int32(pct), 100}
 		prefs.CheckpointDelay = aws.Int32(delay)

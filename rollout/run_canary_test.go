@@ -257,10 +257,11 @@ func TestRunParameterTemplateCanaryWaitsOutCheckpoint(t *testing.T) {
 	if len(irs) != 1 || irs[0].Status != astypes.InstanceRefreshStatusSuccessful || aws.ToBool(irs[0].Preferences.SkipMatching) {
 		t.Fatalf("refreshes = %+v, want one, Successful, without skip matching", irs)
 	}
-	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took < delay {
+	// The checkpoint is the gate's time, three polls and a minute: 10m + 45s + 1m.
+	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+3*poll+time.Minute; took < delay {
 		t.Errorf("the move took %s, less than the checkpoint's delay %s", took, delay)
 	}
-	if !hasLine(lines, "goes on after its checkpoint's delay (630s): its launch template resolves an SSM parameter") {
+	if !hasLine(lines, "goes on after its checkpoint's delay (705s): its launch template resolves an SSM parameter") {
 		t.Errorf("progress does not say why the checkpoint is waited out:\n%s", strings.Join(lines, "\n"))
 	}
 }

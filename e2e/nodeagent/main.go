@@ -150,10 +150,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "nodeagent:", err)
+		_, _ = fmt.Fprintln(stderr, "nodeagent:", err)
 		return 2
 	default:
-		fmt.Fprintln(stderr, "nodeagent:", err)
+		_, _ = fmt.Fprintln(stderr, "nodeagent:", err)
 		return 1
 	}
 }
@@ -186,10 +186,10 @@ func agent(ctx context.Context, o options, stderr io.Writer) error {
 	}
 	if o.once {
 		res, err := a.Sync(ctx)
-		fmt.Fprintf(stderr, "nodeagent: %d instances, %d nodes (%d registered, %d turned Ready, %d failing, %d deleted)\n",
+		_, _ = fmt.Fprintf(stderr, "nodeagent: %d instances, %d nodes (%d registered, %d turned Ready, %d failing, %d deleted)\n",
 			res.Instances, res.Nodes, len(res.Registered), len(res.Readied), len(res.Failing), len(res.Deleted))
 		return err
 	}
-	fmt.Fprintf(stderr, "nodeagent: cluster %s in %s, API server %s, polling every %s\n", o.cluster, o.region, cfg.Host, o.poll)
+	_, _ = fmt.Fprintf(stderr, "nodeagent: cluster %s in %s, API server %s, polling every %s\n", o.cluster, o.region, cfg.Host, o.poll)
 	return a.Run(ctx, o.poll)
 }

@@ -68,8 +68,8 @@ rollout ends it early (Auto Scaling has no call for that: CancelInstanceRefresh,
 keeps the canary's instances, then a refresh of the rest toward the same configuration,
 skipping matching instances; that second refresh is the one a rollback or a re-run
 follows). A template whose ImageId is resolve:ssm: cannot skip matching instances, so
-there the checkpoint pauses for --gate-timeout plus two polls and the canary waits it
-out. A node group gets a new launch template version and UpdateNodegroupVersion; an
+there the checkpoint pauses for --gate-timeout plus three polls and a minute, and the
+canary waits it out. A node group gets a new launch template version and UpdateNodegroupVersion; an
 EC2NodeClass that follows the parameter needs no write (Karpenter's drift replaces its
 nodes and rollout watches them); one that pins the old AMI by id is patched only with
 --yes.
