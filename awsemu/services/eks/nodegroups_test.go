@@ -222,17 +222,8 @@ func TestNodegroupCreateDescribeList(t *testing.T) {
 	for _, n := range []string{"b", "a", "c"} {
 		w.create(t, n)
 	}
-	var names []string
 	p := eks.NewListNodegroupsPaginator(w.c, &eks.ListNodegroupsInput{ClusterName: aws.String("prod"), MaxResults: aws.Int32(3)})
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		names = append(names, out.Nodegroups...)
-	}
+	names, pages := allPages(ctx, t, p, func(out *eks.ListNodegroupsOutput) []string { return out.Nodegroups })
 	if strings.Join(names, ",") != "a,b,c,win" || pages != 2 {
 		t.Fatalf("ListNodegroups: %v in %d pages", names, pages)
 	}
