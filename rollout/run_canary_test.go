@@ -148,18 +148,13 @@ func TestRunRollsBackWhenGateFailsAfterCheckpointEndedEarly(t *testing.T) {
 func TestRunInterruptedAfterCheckpointEndedEarlyRollsBackSecondRefresh(t *testing.T) {
 	w := newWorld(t)
 	g := w.winGroup(w.ami1, "1", 4)
-	ctx, cancel := context.WithCancel(w.ctx())
-	defer cancel()
-	w.onStep = func() {
-		if irs := w.refreshes("win-asg"); len(irs) == 2 && irs[0].Status == astypes.InstanceRefreshStatusInProgress {
-			cancel()
-		}
-	}
 	var lines []string
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.Interrupted = func() bool { return true }
-	res, err := g.run(ctx, rollout.Canary{Count: 1}, opts)
-	w.onStep = nil
+	res, err := g.interrupt(rollout.Canary{Count: 1}, opts, func() bool {
+		irs := w.refreshes("win-asg")
+		return len(irs) == 2 && irs[0].Status == astypes.InstanceRefreshStatusInProgress
+	})
 	if !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("Run error = %v, want ErrInterrupted", err)
 	}
@@ -189,20 +184,13 @@ func TestRunInterruptedAfterCheckpointEndedEarlyRollsBackSecondRefresh(t *testin
 func TestRunResumesRefreshStartedAfterCanary(t *testing.T) {
 	w := newWorld(t)
 	g := w.winGroup(w.ami1, "1", 4)
-	ctx, cancel := context.WithCancel(w.ctx())
-	defer cancel()
-	w.onStep = func() {
-		if len(w.refreshes("win-asg")) == 2 {
-			cancel() // the run dies once the refresh of the rest started
-		}
-	}
 	var lines []string
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
-	if _, err := g.run(ctx, rollout.Canary{Count: 1}, opts); !errors.Is(err, rollout.ErrInterrupted) {
+	// The run dies once the refresh of the rest started.
+	if _, err := g.interrupt(rollout.Canary{Count: 1}, opts, func() bool { return len(w.refreshes("win-asg")) == 2 }); !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
 	}
-	w.onStep = nil
 	irs := w.refreshes("win-asg")
 	if len(irs) != 2 || !slices.Contains([]astypes.InstanceRefreshStatus{astypes.InstanceRefreshStatusPending, astypes.InstanceRefreshStatusInProgress}, irs[0].Status) {
 		t.Fatalf("after the first run: %d refreshes, newest %s: want the second in progress", len(irs), irs[0].Status)
@@ -267,20 +255,13 @@ func TestRunParameterTemplateCanaryWaitsOutCheckpoint(t *testing.T) {
 func TestRunRerunAfterCancelledCheckpointRollsBackToVersionBefore(t *testing.T) {
 	w := newWorld(t)
 	g := w.winGroup(w.ami1, "$Default", 4)
-	ctx, cancel := context.WithCancel(w.ctx())
-	defer cancel()
-	w.onStep = func() {
-		if w.amis("win-asg")[w.ami2] >= 1 {
-			cancel() // the run dies at the canary's checkpoint
-		}
-	}
 	var lines []string
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
-	if _, err := g.run(ctx, rollout.Canary{Count: 1}, opts); !errors.Is(err, rollout.ErrInterrupted) {
+	// The run dies at the canary's checkpoint.
+	if _, err := g.interrupt(rollout.Canary{Count: 1}, opts, func() bool { return w.amis("win-asg")[w.ami2] >= 1 }); !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
 	}
-	w.onStep = nil
 	// What endCheckpoint had done when the run died: the refresh cancelled.
 	if _, err := w.as.CancelInstanceRefresh(w.ctx(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("win-asg")}); err != nil {
 		t.Fatal(err)

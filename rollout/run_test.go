@@ -378,6 +378,20 @@ func (g *winGroup) run(ctx context.Context, canary rollout.Canary, opts rollout.
 	return rollout.Run(ctx, g.plan(canary), opts)
 }
 
+// interrupt runs the group's plan with canary and opts and, once cut holds
+// when Run sleeps, cancels Run's context as a Ctrl-C would; it returns what Run returns.
+func (g *winGroup) interrupt(canary rollout.Canary, opts rollout.RunOptions, cut func() bool) (*rollout.Result, error) {
+	ctx, cancel := context.WithCancel(g.w.ctx())
+	defer cancel()
+	g.w.onStep = func() {
+		if cut() {
+			cancel()
+		}
+	}
+	defer func() { g.w.onStep = nil }()
+	return g.run(ctx, canary, opts)
+}
+
 func hasLine(lines []string, substr string) bool {
 	return slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, substr) })
 }
@@ -546,20 +560,14 @@ func TestRunResumesRefreshInProgress(t *testing.T) {
 	w := newWorld(t)
 	g := w.winGroup(w.ami1, "$Default", 2)
 	var lines []string
-	ctx, cancel := context.WithCancel(w.ctx())
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
 	opts.Interrupted = func() bool { t.Error("asked whether to roll back with --no-rollback"); return true }
-	w.onStep = func() {
-		if len(w.refreshes("win-asg")) == 1 {
-			cancel() // Ctrl-C once the refresh started
-		}
-	}
-	_, err := g.run(ctx, rollout.Canary{}, opts)
+	// Ctrl-C once the refresh started.
+	_, err := g.interrupt(rollout.Canary{}, opts, func() bool { return len(w.refreshes("win-asg")) == 1 })
 	if !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
 	}
-	w.onStep = nil
 	if irs := w.refreshes("win-asg"); len(irs) != 1 || irs[0].Status != astypes.InstanceRefreshStatusInProgress && irs[0].Status != astypes.InstanceRefreshStatusPending {
 		t.Fatalf("after the interrupted run: refreshes %+v, want one in progress", irs)
 	}
@@ -599,17 +607,10 @@ func TestRunInterruptedRollsBackWhenAsked(t *testing.T) {
 	w := newWorld(t)
 	g := w.winGroup(w.ami1, "$Default", 2)
 	var lines []string
-	ctx, cancel := context.WithCancel(w.ctx())
 	opts := w.options(rollout.Kube{}, &lines)
 	asked := 0
 	opts.Interrupted = func() bool { asked++; return true }
-	w.onStep = func() {
-		if w.amis("win-asg")[w.ami2] >= 1 {
-			cancel()
-		}
-	}
-	res, err := g.run(ctx, rollout.Canary{}, opts)
-	w.onStep = nil
+	res, err := g.interrupt(rollout.Canary{}, opts, func() bool { return w.amis("win-asg")[w.ami2] >= 1 })
 	if !errors.Is(err, rollout.ErrInterrupted) || asked != 1 {
 		t.Fatalf("Run error = %v (asked %d times), want ErrInterrupted after asking once", err, asked)
 	}
