@@ -392,6 +392,23 @@ func (g *winGroup) interrupt(canary rollout.Canary, opts rollout.RunOptions, cut
 	return g.run(ctx, canary, opts)
 }
 
+// runEndingCheckpointEarly runs the group's plan with a canary of 1 and opts, which must
+// succeed well before the canary's checkpoint delay (the gate timeout plus two polls:
+// 630 s) passes on the emulator's clock: the gate passing ended the checkpoint early.
+func (g *winGroup) runEndingCheckpointEarly(opts rollout.RunOptions) *rollout.Result {
+	w := g.w
+	w.t.Helper()
+	start := w.clock.Now()
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, opts)
+	if err != nil {
+		w.t.Fatalf("Run: %v", err)
+	}
+	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took >= delay/2 {
+		w.t.Errorf("the move took %s on the emulator's clock; the canary's checkpoint delay is %s: the checkpoint was waited out", took, delay)
+	}
+	return res
+}
+
 func hasLine(lines []string, substr string) bool {
 	return slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, substr) })
 }
@@ -406,16 +423,7 @@ func TestRunMovesDefaultVersionGroupCanaryFirst(t *testing.T) {
 	g := w.winGroup(w.ami1, "$Default", 4)
 	var lines []string
 	opts := w.options(w.withKube(), &lines)
-	start := w.clock.Now()
-	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, opts)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	// The checkpoint's delay is the gate timeout plus two polls (630 s): the whole move
-	// ends well before it, on the emulator's clock.
-	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took >= delay/2 {
-		t.Errorf("the move took %s on the emulator's clock; the canary's checkpoint delay is %s: the checkpoint was waited out", took, delay)
-	}
+	res := g.runEndingCheckpointEarly(opts)
 	if got := w.amis("win-asg"); got[w.ami2] != 4 || len(got) != 1 {
 		t.Errorf("instances by AMI = %v, want 4 on %s", got, w.ami2)
 	}
