@@ -55,8 +55,7 @@ func desiredVersion(ir astypes.InstanceRefresh) string {
 // second refresh), long before the checkpoint's delay would have passed.
 func TestRunNumberedGroupCanaryEndsCheckpointEarly(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "1", 4)
+	g := w.winGroup(w.ami1, "1", 4)
 	var canary []string
 	w.onStep = func() {
 		if canary == nil {
@@ -67,14 +66,7 @@ func TestRunNumberedGroupCanaryEndsCheckpointEarly(t *testing.T) {
 	}
 	var lines []string
 	opts := w.options(w.withKube(), &lines)
-	start := w.clock.Now()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "1", 4, rollout.Canary{Count: 1}), opts)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took >= delay/2 {
-		t.Errorf("the move took %s on the emulator's clock; the canary's checkpoint delay is %s: the checkpoint was waited out", took, delay)
-	}
+	res := g.runEndingCheckpointEarly(opts)
 	irs := w.refreshes("win-asg") // newest first
 	if len(irs) != 2 {
 		t.Fatalf("%d instance refreshes, want 2 (the canary's, cancelled at its checkpoint, then the rest)", len(irs))
@@ -112,15 +104,14 @@ func TestRunRollsBackWhenGateFailsAfterCheckpointEndedEarly(t *testing.T) {
 	for _, version := range []string{"1", "$Default"} {
 		t.Run(version, func(t *testing.T) {
 			w := newWorld(t)
-			lt := w.template("win-nodes", w.ami1)
-			w.group("win-asg", lt, version, 4)
+			g := w.winGroup(w.ami1, version, 4)
 			w.onStep = func() {
 				if len(w.refreshes("win-asg")) == 2 {
 					w.failAMI = w.ami2
 				}
 			}
 			var lines []string
-			res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, version, 4, rollout.Canary{Count: 1}), w.options(w.withKube(), &lines))
+			res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(w.withKube(), &lines))
 			w.onStep = nil
 			if !errors.Is(err, rollout.ErrGate) || !strings.Contains(res.Gate, "the group") {
 				t.Fatalf("Run error = %v, gate %q: want the group's gate failed", err, res.Gate)
@@ -134,7 +125,7 @@ func TestRunRollsBackWhenGateFailsAfterCheckpointEndedEarly(t *testing.T) {
 			if v := aws.ToString(w.describeGroup("win-asg").LaunchTemplate.Version); v != version {
 				t.Errorf("group version = %s, want %s again", v, version)
 			}
-			if d := w.defaultVersion(lt); d != 1 {
+			if d := w.defaultVersion(g.lt); d != 1 {
 				t.Errorf("default version = %d, want 1", d)
 			}
 			if w.parameter() != w.ami1 || res.Targets[0].State != rollout.StateRolledBack {
@@ -149,20 +140,14 @@ func TestRunRollsBackWhenGateFailsAfterCheckpointEndedEarly(t *testing.T) {
 // every instance, the canary's included, ends on ami1 with the group on version 1.
 func TestRunInterruptedAfterCheckpointEndedEarlyRollsBackSecondRefresh(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "1", 4)
-	ctx, cancel := context.WithCancel(w.ctx())
-	defer cancel()
-	w.onStep = func() {
-		if irs := w.refreshes("win-asg"); len(irs) == 2 && irs[0].Status == astypes.InstanceRefreshStatusInProgress {
-			cancel()
-		}
-	}
+	g := w.winGroup(w.ami1, "1", 4)
 	var lines []string
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.Interrupted = func() bool { return true }
-	res, err := rollout.Run(ctx, w.groupPlan("win-asg", lt, "1", 4, rollout.Canary{Count: 1}), opts)
-	w.onStep = nil
+	res, err := g.interrupt(rollout.Canary{Count: 1}, opts, func() bool {
+		irs := w.refreshes("win-asg")
+		return len(irs) == 2 && irs[0].Status == astypes.InstanceRefreshStatusInProgress
+	})
 	if !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("Run error = %v, want ErrInterrupted", err)
 	}
@@ -191,22 +176,14 @@ func TestRunInterruptedAfterCheckpointEndedEarlyRollsBackSecondRefresh(t *testin
 // reports its id.
 func TestRunResumesRefreshStartedAfterCanary(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "1", 4)
-	ctx, cancel := context.WithCancel(w.ctx())
-	defer cancel()
-	w.onStep = func() {
-		if len(w.refreshes("win-asg")) == 2 {
-			cancel() // the run dies once the refresh of the rest started
-		}
-	}
+	g := w.winGroup(w.ami1, "1", 4)
 	var lines []string
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
-	if _, err := rollout.Run(ctx, w.groupPlan("win-asg", lt, "1", 4, rollout.Canary{Count: 1}), opts); !errors.Is(err, rollout.ErrInterrupted) {
+	// The run dies once the refresh of the rest started.
+	if _, err := g.interrupt(rollout.Canary{Count: 1}, opts, func() bool { return len(w.refreshes("win-asg")) == 2 }); !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
 	}
-	w.onStep = nil
 	irs := w.refreshes("win-asg")
 	if len(irs) != 2 || !slices.Contains([]astypes.InstanceRefreshStatus{astypes.InstanceRefreshStatusPending, astypes.InstanceRefreshStatusInProgress}, irs[0].Status) {
 		t.Fatalf("after the first run: %d refreshes, newest %s: want the second in progress", len(irs), irs[0].Status)
@@ -214,7 +191,7 @@ func TestRunResumesRefreshStartedAfterCanary(t *testing.T) {
 	id := aws.ToString(irs[0].InstanceRefreshId)
 
 	lines = nil
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "1", 4, rollout.Canary{Count: 1}), w.options(rollout.Kube{}, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(rollout.Kube{}, &lines))
 	if err != nil {
 		t.Fatalf("second Run: %v", err)
 	}
@@ -241,10 +218,9 @@ func TestRunResumesRefreshStartedAfterCanary(t *testing.T) {
 func TestRunParameterTemplateCanaryWaitsOutCheckpoint(t *testing.T) {
 	w := newWorld(t)
 	w.publish(w.ami1)
-	lt := w.template("win-nodes", "resolve:ssm:"+param)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup("resolve:ssm:"+param, "$Default", 4)
 	w.publish(w.ami2)
-	p := w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1})
+	p := g.plan(rollout.Canary{Count: 1})
 	p.Targets[0].Follows = param
 	p.Targets[0].LaunchTemplate.ImageRef = "resolve:ssm:" + param
 	var lines []string
@@ -272,22 +248,14 @@ func TestRunParameterTemplateCanaryWaitsOutCheckpoint(t *testing.T) {
 // knows where the group came from: the default version back to 1, every instance on ami1.
 func TestRunRerunAfterCancelledCheckpointRollsBackToVersionBefore(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
-	ctx, cancel := context.WithCancel(w.ctx())
-	defer cancel()
-	w.onStep = func() {
-		if w.amis("win-asg")[w.ami2] >= 1 {
-			cancel() // the run dies at the canary's checkpoint
-		}
-	}
+	g := w.winGroup(w.ami1, "$Default", 4)
 	var lines []string
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
-	if _, err := rollout.Run(ctx, w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts); !errors.Is(err, rollout.ErrInterrupted) {
+	// The run dies at the canary's checkpoint.
+	if _, err := g.interrupt(rollout.Canary{Count: 1}, opts, func() bool { return w.amis("win-asg")[w.ami2] >= 1 }); !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
 	}
-	w.onStep = nil
 	// What endCheckpoint had done when the run died: the refresh cancelled.
 	if _, err := w.as.CancelInstanceRefresh(w.ctx(), &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("win-asg")}); err != nil {
 		t.Fatal(err)
@@ -298,17 +266,17 @@ func TestRunRerunAfterCancelledCheckpointRollsBackToVersionBefore(t *testing.T) 
 		}
 		w.clock.Advance(poll)
 	}
-	if w.defaultVersion(lt) != 2 {
-		t.Fatalf("default version %d, want 2 (made by the first run)", w.defaultVersion(lt))
+	if w.defaultVersion(g.lt) != 2 {
+		t.Fatalf("default version %d, want 2 (made by the first run)", w.defaultVersion(g.lt))
 	}
 
 	w.failAMI = w.ami2
 	lines = nil
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), w.options(w.withKube(), &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(w.withKube(), &lines))
 	if !errors.Is(err, rollout.ErrGate) {
 		t.Fatalf("second Run error = %v, want ErrGate", err)
 	}
-	if d := w.defaultVersion(lt); d != 1 {
+	if d := w.defaultVersion(g.lt); d != 1 {
 		t.Errorf("default version = %d, want 1 again (the version before the first run)", d)
 	}
 	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 {
@@ -326,8 +294,7 @@ func TestRunRerunAfterCancelledCheckpointRollsBackToVersionBefore(t *testing.T) 
 // go on past the canary.
 func TestRunCanaryCheckpointOutlastsGateOnFasterEndpointClock(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup(w.ami1, "$Default", 4)
 	w.failAMI, w.watch = w.ami2, "win-asg"
 	var lines []string
 	o := w.options(w.withKube(), &lines)
@@ -338,7 +305,7 @@ func TestRunCanaryCheckpointOutlastsGateOnFasterEndpointClock(t *testing.T) {
 		w.clock.Advance(19 * d) // w.sleep adds the 20th
 		return w.sleep(ctx, d)
 	}
-	_, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), o)
+	_, err := g.run(w.ctx(), rollout.Canary{Count: 1}, o)
 	if !errors.Is(err, rollout.ErrGate) {
 		t.Fatalf("Run error = %v, want ErrGate", err)
 	}

@@ -154,13 +154,11 @@ func TestRunRollsBackNodeGroup(t *testing.T) {
 // parameter back.
 func TestRunRollsBackEveryTargetMoved(t *testing.T) {
 	w := newNodegroupWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 2)
+	g := w.winGroup(w.ami1, "$Default", 2)
 	p := w.plan(rollout.Canary{Count: 1})
-	p.Targets = append(w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{}).Targets, p.Targets...)
+	p.Targets = append(g.plan(rollout.Canary{}).Targets, p.Targets...)
 	var lines []string
-	kube := w.withKube()
-	opts := w.options(kube, &lines)
+	opts := w.options(w.withKube(), &lines)
 	opts.Progress = func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
 		lines = append(lines, line)
@@ -179,8 +177,8 @@ func TestRunRollsBackEveryTargetMoved(t *testing.T) {
 	if got := w.amis(w.asg()); got[w.ami1] != 3 || len(got) != 1 {
 		t.Errorf("node group instances by AMI = %v, want back on %s", got, w.ami1)
 	}
-	if w.defaultVersion(lt) != 1 || w.parameter() != w.ami1 {
-		t.Errorf("default version %d, parameter %s", w.defaultVersion(lt), w.parameter())
+	if w.defaultVersion(g.lt) != 1 || w.parameter() != w.ami1 {
+		t.Errorf("default version %d, parameter %s", w.defaultVersion(g.lt), w.parameter())
 	}
 	for _, tr := range res.Targets {
 		if tr.State != rollout.StateRolledBack {

@@ -350,6 +350,65 @@ func (w *world) groupPlan(name, templateID, version string, capacity int, canary
 	}
 }
 
+// winGroup is the Auto Scaling group win-asg of n instances on version of the launch
+// template win-nodes (lt), which the tests of Run move from ami1 to ami2.
+type winGroup struct {
+	w       *world
+	lt      string
+	version string
+	n       int32
+}
+
+// winGroup creates the template win-nodes launching imageRef and the group win-asg of n
+// instances on its version, and waits until they are in service.
+func (w *world) winGroup(imageRef, version string, n int32) *winGroup {
+	w.t.Helper()
+	lt := w.template("win-nodes", imageRef)
+	w.group("win-asg", lt, version, n)
+	return &winGroup{w: w, lt: lt, version: version, n: n}
+}
+
+// plan is the plan Discover makes for the group, moving it with canary.
+func (g *winGroup) plan(canary rollout.Canary) *rollout.Plan {
+	return g.w.groupPlan("win-asg", g.lt, g.version, int(g.n), canary)
+}
+
+// run runs the group's plan with canary and opts.
+func (g *winGroup) run(ctx context.Context, canary rollout.Canary, opts rollout.RunOptions) (*rollout.Result, error) {
+	return rollout.Run(ctx, g.plan(canary), opts)
+}
+
+// interrupt runs the group's plan with canary and opts and, once cut holds
+// when Run sleeps, cancels Run's context as a Ctrl-C would; it returns what Run returns.
+func (g *winGroup) interrupt(canary rollout.Canary, opts rollout.RunOptions, cut func() bool) (*rollout.Result, error) {
+	ctx, cancel := context.WithCancel(g.w.ctx())
+	defer cancel()
+	g.w.onStep = func() {
+		if cut() {
+			cancel()
+		}
+	}
+	defer func() { g.w.onStep = nil }()
+	return g.run(ctx, canary, opts)
+}
+
+// runEndingCheckpointEarly runs the group's plan with a canary of 1 and opts, which must
+// succeed well before the canary's checkpoint delay (the gate timeout plus two polls:
+// 630 s) passes on the emulator's clock: the gate passing ended the checkpoint early.
+func (g *winGroup) runEndingCheckpointEarly(opts rollout.RunOptions) *rollout.Result {
+	w := g.w
+	w.t.Helper()
+	start := w.clock.Now()
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, opts)
+	if err != nil {
+		w.t.Fatalf("Run: %v", err)
+	}
+	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took >= delay/2 {
+		w.t.Errorf("the move took %s on the emulator's clock; the canary's checkpoint delay is %s: the checkpoint was waited out", took, delay)
+	}
+	return res
+}
+
 func hasLine(lines []string, substr string) bool {
 	return slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, substr) })
 }
@@ -361,25 +420,14 @@ func hasLine(lines []string, substr string) bool {
 // instance runs ami2.
 func TestRunMovesDefaultVersionGroupCanaryFirst(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup(w.ami1, "$Default", 4)
 	var lines []string
-	kube := w.withKube()
-	opts := w.options(kube, &lines)
-	start := w.clock.Now()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	// The checkpoint's delay is the gate timeout plus two polls (630 s): the whole move
-	// ends well before it, on the emulator's clock.
-	if took, delay := w.clock.Now().Sub(start), opts.GateTimeout+2*poll; took >= delay/2 {
-		t.Errorf("the move took %s on the emulator's clock; the canary's checkpoint delay is %s: the checkpoint was waited out", took, delay)
-	}
+	opts := w.options(w.withKube(), &lines)
+	res := g.runEndingCheckpointEarly(opts)
 	if got := w.amis("win-asg"); got[w.ami2] != 4 || len(got) != 1 {
 		t.Errorf("instances by AMI = %v, want 4 on %s", got, w.ami2)
 	}
-	if got := w.defaultVersion(lt); got != 2 {
+	if got := w.defaultVersion(g.lt); got != 2 {
 		t.Errorf("default version = %d, want 2 (the new version)", got)
 	}
 	tr := res.Targets[0]
@@ -423,12 +471,10 @@ func TestRunMovesDefaultVersionGroupCanaryFirst(t *testing.T) {
 // every instance on ami1, the parameter back on ami1. At most the canary ran ami2.
 func TestRunRollsBackDefaultVersionGroupWhenCanaryGateFails(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup(w.ami1, "$Default", 4)
 	w.failAMI, w.watch = w.ami2, "win-asg"
 	var lines []string
-	kube := w.withKube()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(w.withKube(), &lines))
 	if !errors.Is(err, rollout.ErrGate) {
 		t.Fatalf("Run error = %v, want ErrGate", err)
 	}
@@ -438,7 +484,7 @@ func TestRunRollsBackDefaultVersionGroupWhenCanaryGateFails(t *testing.T) {
 	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 {
 		t.Errorf("instances by AMI after the rollback = %v, want 4 on %s", got, w.ami1)
 	}
-	if got := w.defaultVersion(lt); got != 1 {
+	if got := w.defaultVersion(g.lt); got != 1 {
 		t.Errorf("default version = %d, want 1 again", got)
 	}
 	if w.parameter() != w.ami1 {
@@ -463,12 +509,10 @@ func TestRunRollsBackDefaultVersionGroupWhenCanaryGateFails(t *testing.T) {
 // version 1.
 func TestRunRollsBackNumberedGroupWithRollbackInstanceRefresh(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "1", 4)
+	g := w.winGroup(w.ami1, "1", 4)
 	w.failAMI = w.ami2
 	var lines []string
-	kube := w.withKube()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "1", 4, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(w.withKube(), &lines))
 	if !errors.Is(err, rollout.ErrGate) {
 		t.Fatalf("Run error = %v, want ErrGate", err)
 	}
@@ -494,17 +538,16 @@ func TestRunRollsBackNumberedGroupWithRollbackInstanceRefresh(t *testing.T) {
 // from the desired configuration), without an UpdateAutoScalingGroup.
 func TestRunMovesNumberedGroupThroughDesiredConfiguration(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "1", 3)
+	g := w.winGroup(w.ami1, "1", 3)
 	var lines []string
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "1", 3, rollout.Canary{}), w.options(rollout.Kube{}, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{}, w.options(rollout.Kube{}, &lines))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if v := aws.ToString(w.describeGroup("win-asg").LaunchTemplate.Version); v != "2" {
 		t.Errorf("group version = %s, want 2", v)
 	}
-	if got := w.defaultVersion(lt); got != 1 {
+	if got := w.defaultVersion(g.lt); got != 1 {
 		t.Errorf("default version = %d, want 1 (a numbered group's template default is not touched)", got)
 	}
 	if got := w.amis("win-asg"); got[w.ami2] != 3 || len(got) != 1 {
@@ -523,28 +566,21 @@ func TestRunMovesNumberedGroupThroughDesiredConfiguration(t *testing.T) {
 // target up to date (as Discover then says) and changes nothing.
 func TestRunResumesRefreshInProgress(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 2)
+	g := w.winGroup(w.ami1, "$Default", 2)
 	var lines []string
-	ctx, cancel := context.WithCancel(w.ctx())
 	opts := w.options(rollout.Kube{}, &lines)
 	opts.NoRollback = true
 	opts.Interrupted = func() bool { t.Error("asked whether to roll back with --no-rollback"); return true }
-	w.onStep = func() {
-		if len(w.refreshes("win-asg")) == 1 {
-			cancel() // Ctrl-C once the refresh started
-		}
-	}
-	_, err := rollout.Run(ctx, w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{}), opts)
+	// Ctrl-C once the refresh started.
+	_, err := g.interrupt(rollout.Canary{}, opts, func() bool { return len(w.refreshes("win-asg")) == 1 })
 	if !errors.Is(err, rollout.ErrInterrupted) {
 		t.Fatalf("first Run error = %v, want ErrInterrupted", err)
 	}
-	w.onStep = nil
 	if irs := w.refreshes("win-asg"); len(irs) != 1 || irs[0].Status != astypes.InstanceRefreshStatusInProgress && irs[0].Status != astypes.InstanceRefreshStatusPending {
 		t.Fatalf("after the interrupted run: refreshes %+v, want one in progress", irs)
 	}
 	lines = nil
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{}), w.options(rollout.Kube{}, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{}, w.options(rollout.Kube{}, &lines))
 	if err != nil {
 		t.Fatalf("second Run: %v", err)
 	}
@@ -554,14 +590,14 @@ func TestRunResumesRefreshInProgress(t *testing.T) {
 	if !hasLine(lines, "following instance refresh") {
 		t.Errorf("progress does not say it follows the refresh:\n%s", strings.Join(lines, "\n"))
 	}
-	if res.Targets[0].LaunchTemplateVersion != 2 || w.defaultVersion(lt) != 2 {
-		t.Errorf("version %d, default %d: want the version the first run made (2)", res.Targets[0].LaunchTemplateVersion, w.defaultVersion(lt))
+	if res.Targets[0].LaunchTemplateVersion != 2 || w.defaultVersion(g.lt) != 2 {
+		t.Errorf("version %d, default %d: want the version the first run made (2)", res.Targets[0].LaunchTemplateVersion, w.defaultVersion(g.lt))
 	}
 	if got := w.amis("win-asg"); got[w.ami2] != 2 || len(got) != 1 {
 		t.Errorf("instances by AMI = %v", got)
 	}
 
-	p := w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{})
+	p := g.plan(rollout.Canary{})
 	p.Targets[0].UpToDate = true
 	lines = nil
 	res, err = rollout.Run(w.ctx(), p, w.options(rollout.Kube{}, &lines))
@@ -577,46 +613,36 @@ func TestRunResumesRefreshInProgress(t *testing.T) {
 // group as it is.
 func TestRunInterruptedRollsBackWhenAsked(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 2)
+	g := w.winGroup(w.ami1, "$Default", 2)
 	var lines []string
-	ctx, cancel := context.WithCancel(w.ctx())
 	opts := w.options(rollout.Kube{}, &lines)
 	asked := 0
 	opts.Interrupted = func() bool { asked++; return true }
-	w.onStep = func() {
-		if w.amis("win-asg")[w.ami2] >= 1 {
-			cancel()
-		}
-	}
-	res, err := rollout.Run(ctx, w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{}), opts)
-	w.onStep = nil
+	res, err := g.interrupt(rollout.Canary{}, opts, func() bool { return w.amis("win-asg")[w.ami2] >= 1 })
 	if !errors.Is(err, rollout.ErrInterrupted) || asked != 1 {
 		t.Fatalf("Run error = %v (asked %d times), want ErrInterrupted after asking once", err, asked)
 	}
 	if got := w.amis("win-asg"); got[w.ami1] != 2 || len(got) != 1 {
 		t.Errorf("instances by AMI = %v, want both back on %s", got, w.ami1)
 	}
-	if w.defaultVersion(lt) != 1 || w.parameter() != w.ami1 || len(res.RolledBack) == 0 {
-		t.Errorf("default version %d, parameter %s, rolled back %q", w.defaultVersion(lt), w.parameter(), res.RolledBack)
+	if w.defaultVersion(g.lt) != 1 || w.parameter() != w.ami1 || len(res.RolledBack) == 0 {
+		t.Errorf("default version %d, parameter %s, rolled back %q", w.defaultVersion(g.lt), w.parameter(), res.RolledBack)
 	}
 }
 
 func TestRunNoRollbackLeavesFailedGroup(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup(w.ami1, "$Default", 4)
 	w.failAMI = w.ami2
 	var lines []string
-	kube := w.withKube()
-	opts := w.options(kube, &lines)
+	opts := w.options(w.withKube(), &lines)
 	opts.NoRollback = true
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, opts)
 	if !errors.Is(err, rollout.ErrGate) {
 		t.Fatalf("Run error = %v, want ErrGate", err)
 	}
-	if len(res.RolledBack) != 0 || w.defaultVersion(lt) != 2 || w.parameter() != w.ami2 {
-		t.Errorf("--no-rollback changed things back: %q, default %d, parameter %s", res.RolledBack, w.defaultVersion(lt), w.parameter())
+	if len(res.RolledBack) != 0 || w.defaultVersion(g.lt) != 2 || w.parameter() != w.ami2 {
+		t.Errorf("--no-rollback changed things back: %q, default %d, parameter %s", res.RolledBack, w.defaultVersion(g.lt), w.parameter())
 	}
 	if res.Targets[0].State != rollout.StateFailed || !hasLine(lines, "--no-rollback: leaving the targets as they are") {
 		t.Errorf("state %s; lines %q", res.Targets[0].State, lines)
@@ -628,12 +654,10 @@ func TestRunNoRollbackLeavesFailedGroup(t *testing.T) {
 // back.
 func TestRunGateFailsAtOnceOnUnexpectedKubelet(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup(w.ami1, "$Default", 4)
 	w.kubelet = map[string]string{w.ami2: "v1.30.9-eks-abcdef0"}
 	var lines []string
-	kube := w.withKube()
-	opts := w.options(kube, &lines)
+	opts := w.options(w.withKube(), &lines)
 	var failedAt time.Time
 	opts.Progress = func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
@@ -648,7 +672,7 @@ func TestRunGateFailsAtOnceOnUnexpectedKubelet(t *testing.T) {
 			canaryAt = w.clock.Now()
 		}
 	}
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, opts)
 	if !errors.Is(err, rollout.ErrGate) || !strings.Contains(res.Gate, "unexpected-kubelet-version") {
 		t.Fatalf("Run error = %v, gate %q: want unexpected-kubelet-version", err, res.Gate)
 	}
@@ -663,12 +687,11 @@ func TestRunGateFailsAtOnceOnUnexpectedKubelet(t *testing.T) {
 // Nodes Ready but the pods on them not: the gate waits GateTimeout, then fails naming them.
 func TestRunGateWaitsForPods(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 2)
+	g := w.winGroup(w.ami1, "$Default", 2)
 	w.failPodsAMI = w.ami2
 	var lines []string
 	kube := w.withKube()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(kube, &lines))
 	if !errors.Is(err, rollout.ErrGate) || !strings.Contains(res.Gate, "pods on the new nodes are not Running and Ready: kube-system/agent-") ||
 		!strings.Contains(res.Gate, "still after 10m0s") {
 		t.Fatalf("Run error = %v, gate %q", err, res.Gate)
@@ -681,11 +704,10 @@ func TestRunGateWaitsForPods(t *testing.T) {
 func TestRunFollowsParameterTemplate(t *testing.T) {
 	w := newWorld(t)
 	w.publish(w.ami1)
-	lt := w.template("win-nodes", "resolve:ssm:"+param)
-	w.group("win-asg", lt, "$Default", 2)
+	g := w.winGroup("resolve:ssm:"+param, "$Default", 2)
 	w.publish(w.ami2)
 	var lines []string
-	p := w.groupPlan("win-asg", lt, "$Default", 2, rollout.Canary{})
+	p := g.plan(rollout.Canary{})
 	p.Targets[0].Follows = param
 	p.Targets[0].LaunchTemplate.ImageRef = "resolve:ssm:" + param
 	res, err := rollout.Run(w.ctx(), p, w.options(rollout.Kube{}, &lines))
@@ -696,8 +718,8 @@ func TestRunFollowsParameterTemplate(t *testing.T) {
 		t.Errorf("instances by AMI = %v", got)
 	}
 	irs := w.refreshes("win-asg")
-	if len(irs) != 1 || aws.ToBool(irs[0].Preferences.SkipMatching) || res.Targets[0].LaunchTemplateVersion != 0 || w.defaultVersion(lt) != 1 {
-		t.Errorf("refreshes %+v, version %d, default %d: want one refresh without skip matching and no new version", irs, res.Targets[0].LaunchTemplateVersion, w.defaultVersion(lt))
+	if len(irs) != 1 || aws.ToBool(irs[0].Preferences.SkipMatching) || res.Targets[0].LaunchTemplateVersion != 0 || w.defaultVersion(g.lt) != 1 {
+		t.Errorf("refreshes %+v, version %d, default %d: want one refresh without skip matching and no new version", irs, res.Targets[0].LaunchTemplateVersion, w.defaultVersion(g.lt))
 	}
 
 	// --to another AMI than the parameter's: refused, nothing changed.
@@ -715,18 +737,17 @@ func TestRunFollowsParameterTemplate(t *testing.T) {
 // checkpoint pause, while the gate waits for the canary's pods).
 func TestRunTimeoutRollsBack(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Default", 4)
+	g := w.winGroup(w.ami1, "$Default", 4)
 	w.failPodsAMI = w.ami2
 	var lines []string
 	opts := w.options(w.withKube(), &lines)
 	opts.Timeout = 5 * time.Minute
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Default", 4, rollout.Canary{Count: 1}), opts)
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, opts)
 	if !errors.Is(err, rollout.ErrTimeout) {
 		t.Fatalf("Run error = %v, want ErrTimeout", err)
 	}
-	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 || w.defaultVersion(lt) != 1 || res.Targets[0].State != rollout.StateRolledBack {
-		t.Errorf("instances %v, default version %d, state %s: want rolled back", got, w.defaultVersion(lt), res.Targets[0].State)
+	if got := w.amis("win-asg"); got[w.ami1] != 4 || len(got) != 1 || w.defaultVersion(g.lt) != 1 || res.Targets[0].State != rollout.StateRolledBack {
+		t.Errorf("instances %v, default version %d, state %s: want rolled back", got, w.defaultVersion(g.lt), res.Targets[0].State)
 	}
 }
 
@@ -734,16 +755,14 @@ func TestRunTimeoutRollsBack(t *testing.T) {
 // un-make it, so it makes the latest version a copy of version 1 again, then refreshes back.
 func TestRunRollsBackLatestVersionGroup(t *testing.T) {
 	w := newWorld(t)
-	lt := w.template("win-nodes", w.ami1)
-	w.group("win-asg", lt, "$Latest", 2)
+	g := w.winGroup(w.ami1, "$Latest", 2)
 	w.failAMI = w.ami2
 	var lines []string
-	kube := w.withKube()
-	res, err := rollout.Run(w.ctx(), w.groupPlan("win-asg", lt, "$Latest", 2, rollout.Canary{Count: 1}), w.options(kube, &lines))
+	res, err := g.run(w.ctx(), rollout.Canary{Count: 1}, w.options(w.withKube(), &lines))
 	if !errors.Is(err, rollout.ErrGate) {
 		t.Fatalf("Run error = %v, want ErrGate", err)
 	}
-	out, err := w.ec2.DescribeLaunchTemplateVersions(w.ctx(), &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt), Versions: []string{"$Latest"}})
+	out, err := w.ec2.DescribeLaunchTemplateVersions(w.ctx(), &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(g.lt), Versions: []string{"$Latest"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,19 +4,15 @@ package conformance_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	sdkec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	sdkeks "github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -281,17 +277,6 @@ func eksNodegroupScenario(t *testing.T, endpoint string, settle func()) *record 
 	cfg := awstest.SDKConfig(endpoint, "us-west-2")
 	c, e := sdkeks.NewFromConfig(cfg), sdkec2.NewFromConfig(cfg)
 	rec := &record{}
-	errOf := func(err error) string {
-		if err == nil {
-			return "ok"
-		}
-		var ae smithy.APIError
-		var re *awshttp.ResponseError
-		if errors.As(err, &ae) && errors.As(err, &re) {
-			return fmt.Sprintf("%s HTTP %d", ae.ErrorCode(), re.HTTPStatusCode())
-		}
-		return err.Error()
-	}
 	sub, err := e.DescribeSubnets(ctx, &sdkec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}}}})
 	if err != nil || len(sub.Subnets) < 2 {
 		t.Fatalf("default subnets: %v", err)
@@ -307,7 +292,7 @@ func eksNodegroupScenario(t *testing.T, endpoint string, settle func()) *record 
 	}
 	_, err = c.CreateCluster(ctx, &sdkeks.CreateClusterInput{Name: aws.String("prod"), Version: aws.String("1.33"),
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"), ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}})
-	rec.add("create-cluster: %s", errOf(err))
+	rec.add("create-cluster: %s", errCodeStatus(err))
 	settle()
 	create := func(cluster, name string) (*sdkeks.CreateNodegroupOutput, error) {
 		return c.CreateNodegroup(ctx, &sdkeks.CreateNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name),
@@ -317,7 +302,7 @@ func eksNodegroupScenario(t *testing.T, endpoint string, settle func()) *record 
 			Labels:         map[string]string{"os": "windows"}, Tags: map[string]string{"team": "win"}})
 	}
 	out, err := create("prod", "win")
-	rec.add("create: %s", errOf(err))
+	rec.add("create: %s", errCodeStatus(err))
 	if err == nil {
 		n := out.Nodegroup
 		arn := aws.ToString(n.NodegroupArn)
@@ -330,47 +315,47 @@ func eksNodegroupScenario(t *testing.T, endpoint string, settle func()) *record 
 		rec.add("create-custom-ami: amiType=%s releaseVersion=%s instanceTypes=%v", n.AmiType, aws.ToString(n.ReleaseVersion), n.InstanceTypes)
 	}
 	_, err = create("prod", "win")
-	rec.add("create-again: %s", errOf(err))
+	rec.add("create-again: %s", errCodeStatus(err))
 	_, err = create("nope", "win")
-	rec.add("create-unknown-cluster: %s", errOf(err))
+	rec.add("create-unknown-cluster: %s", errCodeStatus(err))
 	_, err = create("prod", "other")
-	rec.add("create-second: %s", errOf(err))
+	rec.add("create-second: %s", errCodeStatus(err))
 	_, err = c.DescribeNodegroup(ctx, &sdkeks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("nope")})
-	rec.add("describe-unknown: %s", errOf(err))
+	rec.add("describe-unknown: %s", errCodeStatus(err))
 	settle()
 	d, err := c.DescribeNodegroup(ctx, &sdkeks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
-	rec.add("describe: %s", errOf(err))
+	rec.add("describe: %s", errCodeStatus(err))
 	if err == nil {
 		rec.add("describe-status: %s groups=%d", d.Nodegroup.Status, len(d.Nodegroup.Resources.AutoScalingGroups))
 	}
 	l, err := c.ListNodegroups(ctx, &sdkeks.ListNodegroupsInput{ClusterName: aws.String("prod")})
-	rec.add("list: %s %v", errOf(err), l.Nodegroups)
+	rec.add("list: %s %v", errCodeStatus(err), l.Nodegroups)
 	u, err := c.UpdateNodegroupConfig(ctx, &sdkeks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
 		ScalingConfig: &ekstypes.NodegroupScalingConfig{DesiredSize: aws.Int32(3)}, UpdateConfig: &ekstypes.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(2)}})
-	rec.add("update-config: %s", errOf(err))
+	rec.add("update-config: %s", errCodeStatus(err))
 	if err == nil {
 		rec.add("update-config-status: %s %s", u.Update.Type, u.Update.Status)
 	}
 	settle()
 	d, err = c.DescribeNodegroup(ctx, &sdkeks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win")})
-	rec.add("describe-after-update: %s", errOf(err))
+	rec.add("describe-after-update: %s", errCodeStatus(err))
 	if err == nil {
 		n := d.Nodegroup
 		rec.add("describe-after-update-fields: scaling=%d/%d/%d maxUnavailable=%d", aws.ToInt32(n.ScalingConfig.MinSize),
 			aws.ToInt32(n.ScalingConfig.MaxSize), aws.ToInt32(n.ScalingConfig.DesiredSize), aws.ToInt32(n.UpdateConfig.MaxUnavailable))
 	}
 	del, err := c.DeleteNodegroup(ctx, &sdkeks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("other")})
-	rec.add("delete: %s", errOf(err))
+	rec.add("delete: %s", errCodeStatus(err))
 	if err == nil {
 		rec.add("delete-status: %s", del.Nodegroup.Status)
 	}
 	settle()
 	_, err = c.DescribeNodegroup(ctx, &sdkeks.DescribeNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("other")})
-	rec.add("describe-deleted: %s", errOf(err))
+	rec.add("describe-deleted: %s", errCodeStatus(err))
 	_, err = c.DeleteNodegroup(ctx, &sdkeks.DeleteNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("other")})
-	rec.add("delete-again: %s", errOf(err))
+	rec.add("delete-again: %s", errCodeStatus(err))
 	l, err = c.ListNodegroups(ctx, &sdkeks.ListNodegroupsInput{ClusterName: aws.String("prod")})
-	rec.add("list-after-delete: %s %v", errOf(err), l.Nodegroups)
+	rec.add("list-after-delete: %s %v", errCodeStatus(err), l.Nodegroups)
 	return rec
 }
 

@@ -125,6 +125,20 @@ func TestEKSWithAWSCLI(t *testing.T) {
 	}
 }
 
+// errCodeStatus records an error's code and HTTP status ("ok" when there is none; the
+// error's text when it has neither).
+func errCodeStatus(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if errors.As(err, &ae) && errors.As(err, &re) {
+		return fmt.Sprintf("%s HTTP %d", ae.ErrorCode(), re.HTTPStatusCode())
+	}
+	return err.Error()
+}
+
 // eksScenario runs the EKS operations moto 5.2 also implements (CreateCluster,
 // DescribeCluster) and records what a client observes. settle is called once the cluster
 // is created, to let awsemu's CREATING state pass.
@@ -133,19 +147,8 @@ func eksScenario(t *testing.T, endpoint string, settle func()) *record {
 	ctx := context.Background()
 	c := sdkeks.NewFromConfig(awstest.SDKConfig(endpoint, "us-west-2"))
 	rec := &record{}
-	errOf := func(err error) string {
-		if err == nil {
-			return "ok"
-		}
-		var ae smithy.APIError
-		var re *awshttp.ResponseError
-		if errors.As(err, &ae) && errors.As(err, &re) {
-			return fmt.Sprintf("%s HTTP %d", ae.ErrorCode(), re.HTTPStatusCode())
-		}
-		return err.Error()
-	}
 	_, err := c.DescribeCluster(ctx, &sdkeks.DescribeClusterInput{Name: aws.String("prod")})
-	rec.add("describe-unknown: %s", errOf(err))
+	rec.add("describe-unknown: %s", errCodeStatus(err))
 	create := func(name, version string) (*sdkeks.CreateClusterOutput, error) {
 		in := &sdkeks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String("arn:aws:iam::123456789012:role/eks"),
 			ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: []string{"subnet-1", "subnet-2"}},
@@ -156,20 +159,20 @@ func eksScenario(t *testing.T, endpoint string, settle func()) *record {
 		return c.CreateCluster(ctx, in)
 	}
 	out, err := create("prod", "1.33")
-	rec.add("create: %s", errOf(err))
+	rec.add("create: %s", errCodeStatus(err))
 	if err == nil {
 		rec.add("create-status: %s", out.Cluster.Status)
 	}
 	_, err = create("prod", "1.33")
-	rec.add("create-again: %s", errOf(err))
+	rec.add("create-again: %s", errCodeStatus(err))
 	def, err := create("dflt", "")
-	rec.add("create-default-version: %s", errOf(err))
+	rec.add("create-default-version: %s", errCodeStatus(err))
 	if err == nil {
 		rec.add("default-version: %s", aws.ToString(def.Cluster.Version))
 	}
 	settle()
 	got, err := c.DescribeCluster(ctx, &sdkeks.DescribeClusterInput{Name: aws.String("prod")})
-	rec.add("describe: %s", errOf(err))
+	rec.add("describe: %s", errCodeStatus(err))
 	if err == nil {
 		cl := got.Cluster
 		rec.add("describe-fields: name=%s arn=%s version=%s role=%s status=%s tags=%v subnets=%v endpoint-set=%t",

@@ -148,6 +148,21 @@ func (f *Factory) KubeDynamic(kubeconfig, context string) (dynamic.Interface, er
 	return kube.NewDynamicClient(kube.Options{Kubeconfig: kubeconfig, Context: context})
 }
 
+// kubeClients are the typed (Kube) and the dynamic (KubeDynamic) clients of the
+// kubeconfig's context; a kubeconfig or context that does not load is a usage error naming
+// its flag (kubeconfigError).
+func (f *Factory) kubeClients(kubeconfig, context string) (kubernetes.Interface, dynamic.Interface, error) {
+	cs, err := f.Kube(kubeconfig, context)
+	if err != nil {
+		return nil, nil, kubeconfigError(err)
+	}
+	dyn, err := f.KubeDynamic(kubeconfig, context)
+	if err != nil {
+		return nil, nil, kubeconfigError(err)
+	}
+	return cs, dyn, nil
+}
+
 // prompter is Prompter, or the streams' when nil.
 func (f *Factory) prompter() Prompter {
 	if f.Prompter != nil {

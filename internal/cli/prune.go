@@ -135,13 +135,9 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 	opts := prune.Options{Name: img.Metadata.Name, Regions: regions, Keep: keep, OlderThan: age,
 		PublishParameter: img.Spec.Distribution.PublishParameter, IncludeShared: o.includeShared}
 	if o.kubeconfig != "" {
-		cs, err := g.Kube(o.kubeconfig, o.kubeContext)
+		cs, dyn, err := g.kubeClients(o.kubeconfig, o.kubeContext)
 		if err != nil {
-			return kubeconfigError(err)
-		}
-		dyn, err := g.KubeDynamic(o.kubeconfig, o.kubeContext)
-		if err != nil {
-			return kubeconfigError(err)
+			return err
 		}
 		cl, err := prune.ReadCluster(ctx, cs, dyn, clients)
 		if err != nil {

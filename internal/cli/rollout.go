@@ -219,13 +219,9 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 	}
 	dopts.AWS = clients
 	if o.kubeconfig != "" {
-		cs, err := g.Kube(o.kubeconfig, o.kubeContext)
+		cs, dyn, err := g.kubeClients(o.kubeconfig, o.kubeContext)
 		if err != nil {
-			return kubeconfigError(err)
-		}
-		dyn, err := g.KubeDynamic(o.kubeconfig, o.kubeContext)
-		if err != nil {
-			return kubeconfigError(err)
+			return err
 		}
 		dopts.Kube = rollout.Kube{Client: cs, Dynamic: dyn, Discovery: cs.Discovery()}
 	}

@@ -32,6 +32,29 @@ func start(t *testing.T) (*eks.Client, *emueks.Service, *awsemu.ManualClock) {
 	return eks.NewFromConfig(awstest.SDKConfig(srv.URL(), "us-west-2")), svc, clock
 }
 
+// pager is an SDK paginator of the EKS client.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*eks.Options)) (O, error)
+}
+
+// allPages reads every page of p with ctx and returns their items (by items), in order, and the
+// number of pages.
+func allPages[O, I any](ctx context.Context, t *testing.T, p pager[O], items func(O) []I) ([]I, int) {
+	t.Helper()
+	var all []I
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		all = append(all, items(out)...)
+	}
+	return all, pages
+}
+
 func TestDescribeCluster(t *testing.T) {
 	c, svc, clock := start(t)
 	_, err := c.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("nope")})
@@ -72,17 +95,10 @@ func TestDescribeCluster(t *testing.T) {
 
 func TestDescribeClusterVersions(t *testing.T) {
 	c, _, _ := start(t)
-	var all []types.ClusterVersionInformation
 	p := eks.NewDescribeClusterVersionsPaginator(c, &eks.DescribeClusterVersionsInput{MaxResults: aws.Int32(3)})
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		all = append(all, out.ClusterVersions...)
-	}
+	all, pages := allPages(ctx, t, p, func(out *eks.DescribeClusterVersionsOutput) []types.ClusterVersionInformation {
+		return out.ClusterVersions
+	})
 	want := world.KubernetesReleases()
 	if len(all) != len(want) || pages != (len(want)+2)/3 {
 		t.Fatalf("%d versions in %d pages, want %d", len(all), pages, len(want))

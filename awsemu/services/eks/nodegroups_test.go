@@ -1,6 +1,7 @@
 package eks_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -221,17 +222,8 @@ func TestNodegroupCreateDescribeList(t *testing.T) {
 	for _, n := range []string{"b", "a", "c"} {
 		w.create(t, n)
 	}
-	var names []string
 	p := eks.NewListNodegroupsPaginator(w.c, &eks.ListNodegroupsInput{ClusterName: aws.String("prod"), MaxResults: aws.Int32(3)})
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		names = append(names, out.Nodegroups...)
-	}
+	names, pages := allPages(ctx, t, p, func(out *eks.ListNodegroupsOutput) []string { return out.Nodegroups })
 	if strings.Join(names, ",") != "a,b,c,win" || pages != 2 {
 		t.Fatalf("ListNodegroups: %v in %d pages", names, pages)
 	}
@@ -463,21 +455,24 @@ func TestUpdateNodegroupConfig(t *testing.T) {
 	}
 }
 
+// updateVersion calls UpdateNodegroupVersion on node group name of cluster prod with lt,
+// after mod (when not nil) changes the input, and returns the update.
+func (w *ngWorld) updateVersion(ctx context.Context, name string, lt *types.LaunchTemplateSpecification, mod func(*eks.UpdateNodegroupVersionInput)) (*types.Update, error) {
+	in := &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String(name), LaunchTemplate: lt}
+	if mod != nil {
+		mod(in)
+	}
+	out, err := w.c.UpdateNodegroupVersion(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return out.Update, nil
+}
+
 func TestUpdateNodegroupVersion(t *testing.T) {
 	w := startNodegroups(t)
 	ctx := t.Context()
 	asgName := w.active(t, "win")
-	upd := func(lt *types.LaunchTemplateSpecification, mod func(*eks.UpdateNodegroupVersionInput)) (*types.Update, error) {
-		in := &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"), LaunchTemplate: lt}
-		if mod != nil {
-			mod(in)
-		}
-		out, err := w.c.UpdateNodegroupVersion(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		return out.Update, nil
-	}
 	for _, c := range []struct {
 		name string
 		lt   *types.LaunchTemplateSpecification
@@ -492,7 +487,7 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 		{"another template", &types.LaunchTemplateSpecification{Name: aws.String("other"), Version: aws.String("2")}, nil, "different launch template"},
 		{"unknown version", &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("7")}, nil, "does not exist"},
 	} {
-		_, err := upd(c.lt, c.mod)
+		_, err := w.updateVersion(ctx, "win", c.lt, c.mod)
 		if code, status, msg := apiErr(err); code != "InvalidParameterException" || status != 400 || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: %s %d %s", c.name, code, status, msg)
 		}
@@ -501,7 +496,7 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 		t.Fatalf("a refused update moved the group to %s", g.LaunchTemplateVersion)
 	}
 
-	u, err := upd(&types.LaunchTemplateSpecification{Name: aws.String("win-nodes"), Version: aws.String("2")}, nil)
+	u, err := w.updateVersion(ctx, "win", &types.LaunchTemplateSpecification{Name: aws.String("win-nodes"), Version: aws.String("2")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +541,7 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 	// fails the refresh after an hour without progress) fails the update; the node group
 	// and its group go back to 2.
 	v3 := w.version(t, "ami-0123456789abcdef0")
-	u2, err := upd(&types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String(v3)}, nil)
+	u2, err := w.updateVersion(ctx, "win", &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String(v3)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +561,7 @@ func TestUpdateNodegroupVersion(t *testing.T) {
 		t.Fatalf("group after the failed update: %+v", g)
 	}
 	// Back to an older version (a rollback) is an update like any other.
-	u3, err := upd(&types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("1")}, nil)
+	u3, err := w.updateVersion(ctx, "win", &types.LaunchTemplateSpecification{Id: aws.String(w.lt), Version: aws.String("1")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,15 +704,6 @@ func TestEKSOptimizedNodegroup(t *testing.T) {
 	asgName := "eks-eo-" + uuid
 	w.step(t, 10*time.Second, 10, "ACTIVE", func() bool { return w.describe(t, "eo").Status == types.NodegroupStatusActive })
 
-	upd := func(mod func(*eks.UpdateNodegroupVersionInput)) (*types.Update, error) {
-		in := &eks.UpdateNodegroupVersionInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("eo")}
-		mod(in)
-		out, err := w.c.UpdateNodegroupVersion(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		return out.Update, nil
-	}
 	for _, c := range []struct {
 		name string
 		mod  func(*eks.UpdateNodegroupVersionInput)
@@ -730,13 +716,13 @@ func TestEKSOptimizedNodegroup(t *testing.T) {
 		{"another Kubernetes version", func(in *eks.UpdateNodegroupVersionInput) { in.Version = aws.String("1.34") }, "1.34"},
 		{"an unknown release", func(in *eks.UpdateNodegroupVersionInput) { in.ReleaseVersion = aws.String("1.33-2020.01.01") }, "is not valid for kubernetes version 1.33"},
 	} {
-		_, err := upd(c.mod)
+		_, err := w.updateVersion(ctx, "eo", nil, c.mod)
 		if code, status, msg := apiErr(err); code != "InvalidParameterException" || status != 400 || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: %s %d %s", c.name, code, status, msg)
 		}
 	}
 	// No release: the latest one.
-	u, err := upd(func(in *eks.UpdateNodegroupVersionInput) { in.Version = aws.String("1.33") })
+	u, err := w.updateVersion(ctx, "eo", nil, func(in *eks.UpdateNodegroupVersionInput) { in.Version = aws.String("1.33") })
 	if err != nil {
 		t.Fatal(err)
 	}
