@@ -285,7 +285,9 @@ func (w *world) syncNodes() {
 				},
 			}
 			if _, err := w.kube.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
-				_, err = w.kube.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
+				if _, err := w.kube.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{}); err != nil {
+					w.t.Fatal(err)
+				}
 			} else if err != nil {
 				w.t.Fatal(err)
 			}

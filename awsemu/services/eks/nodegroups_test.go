@@ -443,7 +443,7 @@ func TestUpdateNodegroupConfig(t *testing.T) {
 			t.Errorf("%+v: %s %d %s", c.in, code, status, msg)
 		}
 	}
-	out, err = w.c.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+	_, err = w.c.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
 		UpdateConfig: &types.NodegroupUpdateConfig{MaxUnavailablePercentage: aws.Int32(50), UpdateStrategy: types.NodegroupUpdateStrategiesMinimal}})
 	if err != nil {
 		t.Fatal(err)
