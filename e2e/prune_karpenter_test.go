@@ -70,6 +70,27 @@ func installEC2NodeClassCRD(ctx context.Context, dyn dynamic.Interface) error {
 	return fmt.Errorf("the EC2NodeClass CRD was not established within 30 s")
 }
 
+// karpenterCluster connects to the e2e API server, lets the audit user list nodes and
+// installs Karpenter's EC2NodeClass CRD; it returns the cluster and an admin dynamic client.
+func karpenterCluster(ctx context.Context, t *testing.T) (*Cluster, dynamic.Interface) {
+	t.Helper()
+	c, err := Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.GrantAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: c.Kubeconfig, Context: AdminContext})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := installEC2NodeClassCRD(ctx, dyn); err != nil {
+		t.Fatal(err)
+	}
+	return c, dyn
+}
+
 // createNodeClass creates an EC2NodeClass valid for the CRD's schema and CEL rules, with
 // the given amiSelectorTerms and, when set, status.amis (through the status subresource).
 func createNodeClass(ctx context.Context, t *testing.T, dyn dynamic.Interface, name string, terms []any, statusAMIs ...string) {
@@ -113,20 +134,7 @@ func createNodeClass(ctx context.Context, t *testing.T, dyn dynamic.Interface, n
 // was not checked; as a user who may not list EC2NodeClasses it stops and deletes nothing.
 func TestPruneKeepsAMIsSelectedByEC2NodeClasses(t *testing.T) {
 	ctx := context.Background()
-	c, err := Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.GrantAudit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: c.Kubeconfig, Context: AdminContext})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := installEC2NodeClassCRD(ctx, dyn); err != nil {
-		t.Fatal(err)
-	}
+	c, dyn := karpenterCluster(ctx, t)
 
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := emulatortest.Start(t, emulator.WithClock(clock))

@@ -26,7 +26,6 @@ import (
 	"github.com/winami/winami/awsemu/emulator/emulatortest"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/catalog"
-	"github.com/winami/winami/kube"
 	"github.com/winami/winami/prune"
 	"github.com/winami/winami/rollout"
 )
@@ -39,20 +38,7 @@ import (
 // it (exit 1), and without --kubeconfig it says Karpenter was not checked.
 func TestRolloutDiscoversEC2NodeClasses(t *testing.T) {
 	ctx := context.Background()
-	c, err := Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.GrantAudit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	dyn, err := kube.NewDynamicClient(kube.Options{Kubeconfig: c.Kubeconfig, Context: AdminContext})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := installEC2NodeClassCRD(ctx, dyn); err != nil {
-		t.Fatal(err)
-	}
+	c, dyn := karpenterCluster(ctx, t)
 
 	clock := awsemu.NewManualClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	srv := emulatortest.Start(t, emulator.WithClock(clock))
