@@ -1,0 +1,211 @@
+//go:build e2e && unix
+
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/winami/winami/internal/readmetest"
+	"github.com/winami/winami/kube"
+	"github.com/winami/winami/prune"
+)
+
+var update = flag.Bool("update", false, "rewrite README.md's captured outputs of the Kubernetes scenes with what this run printed")
+
+// The README's values that a test run maps to its own (readmetest.Replacement).
+const (
+	readmeSandbox    = "127.0.0.1:4566"
+	readmeRegistry   = "127.0.0.1:5000"
+	readmeKubeconfig = "/tmp/winami-e2e/kubeconfig"
+	// readmeSetupUp starts the API server in the README; e2e/run has started it already,
+	// and running it again would restart the one every e2e test shares.
+	readmeSetupUp = "e2e/setup.sh up"
+)
+
+// TestREADME runs README.md's console blocks that need a Kubernetes API server (the
+// scenes tagged k8s: walkthrough step 9 and `winami rollout`, `winami audit`, `images
+// discover`, `prune --kubeconfig`) with internal/readmetest against the API server of
+// e2e/run and the winami built from this checkout, and fails, naming the block, on any
+// output that differs from the README's. -update rewrites those outputs instead.
+//
+// The scenes list every Windows node of the cluster, so the test refuses to start when
+// the cluster has nodes already (another test's leftovers), and deletes what its scenes
+// created when it ends: the nodes, the node agent's pods and DaemonSet, namespaces and
+// EC2NodeClasses that were not there before. The scenes' processes (sandboxes, node
+// agents, the registry) are in the bash session's process group, which the harness kills
+// at the end of each scene, failed or not.
+func TestREADME(t *testing.T) {
+	ctx := context.Background()
+	c, err := Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := snapshotCluster(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before.nodes) > 0 {
+		t.Fatalf("the API server has nodes already (%s): the README's scenes list every node of the cluster; "+
+			"delete them (kubectl delete node …) or restart it (e2e/setup.sh down && e2e/setup.sh up)", strings.Join(before.nodes, ", "))
+	}
+	t.Cleanup(func() {
+		if err := before.restore(context.Background(), c); err != nil {
+			t.Errorf("cleaning the cluster after the README's scenes: %v", err)
+		}
+	})
+
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(file))
+	bin := filepath.Dir(winamiBin) // built by TestMain from this checkout
+	sandbox, registry := freePort(t), freePort(t)
+	readmetest.Run(t, readmetest.Options{
+		README: filepath.Join(root, "README.md"),
+		Root:   root,
+		Select: func(s *readmetest.Scene) bool { return s.HasTag("k8s") },
+		Bin:    bin,
+		Replace: []readmetest.Replacement{
+			{README: readmeSetupUp, Actual: "true", CommandOnly: true},
+			{README: readmeSandbox, Actual: "127.0.0.1:" + sandbox},
+			{README: readmeRegistry, Actual: "127.0.0.1:" + registry},
+			{README: readmeKubeconfig, Actual: c.Kubeconfig},
+		},
+		Timeout: 4 * time.Minute,
+		Update:  *update,
+	})
+}
+
+// freePort returns a free 4-digit TCP port on 127.0.0.1 (the width of the README's 4566
+// and 5000, so that tables keep their columns) other than those two.
+func freePort(t *testing.T) string {
+	t.Helper()
+	for p := 4100; p < 9999; p += 7 {
+		if p == 4566 || p == 5000 {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		if used[p] {
+			continue
+		}
+		used[p] = true
+		return fmt.Sprint(p)
+	}
+	t.Fatal("no free 4-digit port on 127.0.0.1")
+	return ""
+}
+
+// used keeps the ports freePort handed out, so two calls never return the same one.
+var used = map[int]bool{}
+
+// clusterState is what existed before the README's scenes ran.
+type clusterState struct {
+	nodes, namespaces, nodeClasses []string
+	daemonSet                      bool
+	dyn                            dynamic.Interface
+}
+
+func snapshotCluster(ctx context.Context, c *Cluster) (*clusterState, error) {
+	var s clusterState
+	nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	for _, n := range nodes.Items {
+		s.nodes = append(s.nodes, n.Name)
+	}
+	nss, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	for _, n := range nss.Items {
+		s.namespaces = append(s.namespaces, n.Name)
+	}
+	if _, err := c.Kube.AppsV1().DaemonSets(AgentNamespace).Get(ctx, AgentDaemonSet, metav1.GetOptions{}); err == nil {
+		s.daemonSet = true
+	}
+	s.dyn, err = kube.NewDynamicClient(kube.Options{Kubeconfig: c.Kubeconfig, Context: AdminContext})
+	if err != nil {
+		return nil, err
+	}
+	if l, err := s.dyn.Resource(prune.EC2NodeClassResource).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, nc := range l.Items {
+			s.nodeClasses = append(s.nodeClasses, nc.GetName())
+		}
+	}
+	return &s, nil
+}
+
+// restore deletes what the scenes created: nodes, namespaces and EC2NodeClasses that
+// were not there before, the node agent's pods, and its DaemonSet when it is new.
+func (s *clusterState) restore(ctx context.Context, c *Cluster) error {
+	var errs []string
+	keep := func(list []string, name string) bool { return slices.Contains(list, name) }
+	nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+	var deleted []string
+	for _, n := range nodes.Items {
+		if keep(s.nodes, n.Name) {
+			continue
+		}
+		if err := c.Kube.CoreV1().Nodes().Delete(ctx, n.Name, metav1.DeleteOptions{}); err != nil {
+			errs = append(errs, err.Error())
+		}
+		deleted = append(deleted, n.Name)
+	}
+	pods, err := c.Kube.CoreV1().Pods(AgentNamespace).List(ctx, metav1.ListOptions{LabelSelector: AgentLabel})
+	if err == nil {
+		zero := int64(0)
+		for _, p := range pods.Items {
+			if err := c.Kube.CoreV1().Pods(AgentNamespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if !s.daemonSet {
+		_ = c.Kube.AppsV1().DaemonSets(AgentNamespace).Delete(ctx, AgentDaemonSet, metav1.DeleteOptions{})
+	}
+	nss, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err == nil {
+		for _, n := range nss.Items {
+			if keep(s.namespaces, n.Name) || n.Status.Phase == corev1.NamespaceTerminating {
+				continue
+			}
+			if err := c.Kube.CoreV1().Namespaces().Delete(ctx, n.Name, metav1.DeleteOptions{}); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if l, err := s.dyn.Resource(prune.EC2NodeClassResource).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, nc := range l.Items {
+			if !keep(s.nodeClasses, nc.GetName()) {
+				if err := s.dyn.Resource(prune.EC2NodeClassResource).Delete(ctx, nc.GetName(), metav1.DeleteOptions{}); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		}
+	}
+	sort.Strings(deleted)
+	if len(errs) > 0 {
+		return fmt.Errorf("deleted nodes %v; %s", deleted, strings.Join(errs, "; "))
+	}
+	return nil
+}
