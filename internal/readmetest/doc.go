@@ -12,6 +12,10 @@
 //	hidden commands run before the block
 //	-->
 //	<!-- test: file NAME -->                        write the (non-console) block to NAME
+//	                                                (when the scene reaches it; outside any
+//	                                                scene: in every scene's directory first;
+//	                                                on a console block whose first command
+//	                                                shows a file, cat FILE: its output)
 //	<!-- test: interrupt N AFTER -->                Ctrl-C the block's Nth command after AFTER
 //	<!-- test: timeout DUR -->                      per-command time limit for the block
 //

@@ -273,7 +273,7 @@ func complete(text string) bool {
 	if err := cmd.Run(); err == nil {
 		return true
 	}
-	return !strings.Contains(stderr.String(), "unexpected end of file")
+	return !strings.Contains(stderr.String(), "unexpected end of file") && !strings.Contains(stderr.String(), "unexpected EOF")
 }
 
 // Scenes groups the blocks that have a scene, in the order each scene first appears.

@@ -157,6 +157,14 @@ func RunBlocks(t *testing.T, doc *Doc, blocks []*Block, replay map[*Block]bool, 
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	for _, b := range doc.Blocks {
+		if b.File != "" && b.Scene == "" {
+			// A file block outside any scene is every scene's starting point.
+			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(b.Body+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	ctx := context.Background()
 	var outs []Outcome
 	for _, b := range blocks {
@@ -168,12 +176,17 @@ func RunBlocks(t *testing.T, doc *Doc, blocks []*Block, replay map[*Block]bool, 
 			timeout = b.Timeout
 		}
 		for _, setup := range b.Setup {
-			r, err := s.Run(ctx, toActual(setup, opts.Replace), timeout, 0, 0)
+			r, err := s.Run(ctx, toActual(setup, opts.Replace), timeout, 0, -1)
 			if err != nil || r.ExitCode != 0 {
 				t.Fatalf("%s:%d: %s: hidden setup %q: exit %d, %v:\n%s", doc.Name, b.Line, b.First(), setup, r.ExitCode, err, r.Output)
 			}
 		}
-		if b.File != "" {
+		if b.File != "" && b.Lang == "console" && len(b.Commands) > 0 {
+			// A console block that shows a file (cat FILE): the file is what it shows.
+			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(b.Commands[0].Output+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else if b.File != "" {
 			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(b.Body+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -72,9 +72,9 @@ const marker = "__READMETEST_DONE__"
 // Run runs text as the next command of the session, with stdin from /dev/null and stdout
 // and stderr to one file, and waits for it (at most timeout). When interrupt is positive
 // the command gets SIGINT (in a process group of its own, as Ctrl-C in a terminal) after
-// that delay. A command that leaves a job in the background (ends with &) is waited
-// for until it has printed wantLines lines or stops printing for a while: its output is
-// what it printed by then.
+// that delay. A command that leaves a job in the background (a &) is waited for until
+// it has printed wantLines lines or stops printing for a while (not at all when
+// wantLines is negative): its output is what it printed by then.
 func (s *Session) Run(ctx context.Context, text string, timeout, interrupt time.Duration, wantLines int) (Result, error) {
 	if s.closed {
 		return Result{}, errors.New("session closed")
@@ -122,7 +122,7 @@ wait:
 			return Result{}, ctx.Err()
 		}
 	}
-	if background(text) {
+	if wantLines >= 0 && background(text) {
 		waitOutput(outFile, wantLines, 30*time.Second)
 	}
 	out, err := os.ReadFile(outFile)
@@ -141,11 +141,10 @@ func background(text string) bool {
 	return strings.Contains(t, "&")
 }
 
-// waitOutput waits until file has want lines, or has not grown for a second (and
-// has some output, or 3 s went by), or limit passed.
+// waitOutput waits until file has want lines, or has not grown for a second (want 0)
+// or five (want > 0), or limit passed.
 func waitOutput(file string, want int, limit time.Duration) {
 	deadline := time.Now().Add(limit)
-	start := time.Now()
 	last, lastChange := -1, time.Now()
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(file)
@@ -156,7 +155,7 @@ func waitOutput(file string, want int, limit time.Duration) {
 		if len(b) != last {
 			last, lastChange = len(b), time.Now()
 		}
-		if want == 0 && time.Since(lastChange) > time.Second && (len(b) > 0 || time.Since(start) > 3*time.Second) {
+		if want == 0 && time.Since(lastChange) > time.Second {
 			return
 		}
 		if want > 0 && len(b) > 0 && time.Since(lastChange) > 5*time.Second {

@@ -1,0 +1,87 @@
+package docs
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/winami/winami/internal/readmetest"
+)
+
+var update = flag.Bool("update", false, "rewrite README.md's captured outputs with what the commands print")
+
+// TestREADME runs every console block of README.md whose scene needs no Kubernetes API
+// server (the scenes tagged k8s run in e2e/, with an API server) as a reader would: in
+// bash, with the winami built from this checkout on PATH as `winami`, the README's local
+// registry built from docs/registry, against the `winami sandbox` the README's commands
+// start. The README's ports (4566, 5000, 47123) are mapped to free ports of the same width
+// (so tables keep their columns), in commands and back in outputs, so that the test runs
+// beside another sandbox or a second copy of itself.
+func TestREADME(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	build(t, root, filepath.Join(bin, "winami"), "./cmd/winami")
+	build(t, root, filepath.Join(bin, "docs-registry"), "./docs/registry")
+	taken := map[int]bool{4566: true, 5000: true, 47123: true}
+	sandbox, registry, silent := freePort(t, 4, taken), freePort(t, 4, taken), freePort(t, 5, taken)
+	readmetest.Run(t, readmetest.Options{
+		README: filepath.Join(root, "README.md"),
+		Root:   root,
+		Bin:    bin,
+		Select: func(s *readmetest.Scene) bool { return !s.HasTag("k8s") },
+		Replace: []readmetest.Replacement{
+			// The first sandbox of the README listens on its default port, 4566.
+			{README: "winami sandbox &", Actual: "winami sandbox --listen 127.0.0.1:4566 &", CommandOnly: true},
+			// The registry, built once above rather than by every `go run`.
+			{README: "go run ./docs/registry", Actual: "docs-registry --listen 127.0.0.1:5000", CommandOnly: true},
+			{README: "127.0.0.1:4566", Actual: "127.0.0.1:" + strconv.Itoa(sandbox)},
+			{README: "127.0.0.1:5000", Actual: "127.0.0.1:" + strconv.Itoa(registry)},
+			{README: "127.0.0.1:47123", Actual: "127.0.0.1:" + strconv.Itoa(silent)},
+		},
+		Update: *update,
+	})
+}
+
+func build(t *testing.T, root, out, pkg string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = os.Environ()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+// freePort returns a loopback port with digits digits that nothing listens on and that
+// is not in taken (which it joins).
+func freePort(t *testing.T, digits int, taken map[int]bool) int {
+	t.Helper()
+	lo, hi := 6000, 9999
+	if digits == 5 {
+		lo, hi = 20000, 60999
+	}
+	for range 1000 {
+		p := lo + rand.IntN(hi-lo+1)
+		if taken[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		_ = ln.Close()
+		taken[p] = true
+		return p
+	}
+	t.Fatal("no free port")
+	return 0
+}
