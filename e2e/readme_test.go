@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -70,7 +71,11 @@ func TestREADME(t *testing.T) {
 
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Dir(filepath.Dir(file))
-	bin := filepath.Dir(winamiBin) // built by TestMain from this checkout
+	bin := filepath.Dir(winamiBin) // winami, built by TestMain from this checkout
+	// The README's local registry, for the hidden setup of the discover scene.
+	if out, err := exec.Command("go", "build", "-C", root, "-o", filepath.Join(bin, "docs-registry"), "./docs/registry").CombinedOutput(); err != nil {
+		t.Fatalf("building docs/registry: %v\n%s", err, out)
+	}
 	sandbox, registry := freePort(t), freePort(t)
 	readmetest.Run(t, readmetest.Options{
 		README: filepath.Join(root, "README.md"),
@@ -79,6 +84,8 @@ func TestREADME(t *testing.T) {
 		Bin:    bin,
 		Replace: []readmetest.Replacement{
 			{README: readmeSetupUp, Actual: "true", CommandOnly: true},
+			// The audit's sandbox listens on its default port, 4566: mapped like the others.
+			{README: "winami sandbox &", Actual: "winami sandbox --listen " + readmeSandbox + " &", CommandOnly: true},
 			{README: readmeSandbox, Actual: "127.0.0.1:" + sandbox},
 			{README: readmeRegistry, Actual: "127.0.0.1:" + registry},
 			{README: readmeKubeconfig, Actual: c.Kubeconfig},

@@ -1,12 +1,13 @@
 # Hidden setup of README.md's `images discover` blocks and audit's cache-coverage block
-# (scene discover of e2e/readme_test.go), sourced in the scene's shell in three steps:
+# (scene audit-coverage of e2e/readme_test.go), sourced in the scene's shell in three steps:
 #
 #	. e2e/testdata/readme/discover.sh cluster SANDBOX_ADDRESS REGISTRY_ADDRESS KUBECONFIG
 #	. e2e/testdata/readme/discover.sh rebuild
 #	. e2e/testdata/readme/discover.sh back
 #
 # cluster: what the README describes before the first block and does not show: a sandbox
-# (600x) and the local registry of `images check` (docs/registry) in the background of the
+# (600x) and the local registry of `images check` (docs/registry, built by the test as
+# docs-registry on PATH) in the background of the
 # scene's shell (the test kills both at the end of the scene); winami.yaml, the
 # walkthrough's spec caching the ASP.NET image only, built (apply and build, reading the
 # registry) into $first; two Windows nodes win-a and win-b on it (e2e/node.sh); in
@@ -24,7 +25,7 @@ cluster)
 	export AWS_ENDPOINT_URL=http://$2 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox
 	export KUBECONFIG=$4 REGISTRY=$3
 	winami sandbox --listen "$2" --time-scale 600 >sandbox.log 2>&1 &
-	go build -o registry ./docs/registry && { ./registry --listen "$3" >registry.log 2>&1 & } &&
+	docs-registry --listen "$3" >registry.log 2>&1 &
 	(
 		set -e
 		for _ in $(seq 100); do aws sts get-caller-identity >/dev/null 2>&1 && break; sleep 0.1; done
