@@ -33,11 +33,17 @@ func TestREADME(t *testing.T) {
 	build(t, root, filepath.Join(bin, "docs-registry"), "./docs/registry")
 	taken := map[int]bool{4566: true, 5000: true, 47123: true}
 	sandbox, registry, silent := freePort(t, 4, taken), freePort(t, 4, taken), freePort(t, 5, taken)
+	// Nothing listens on this one: a proxy that refuses every connection.
+	noProxy := "http://127.0.0.1:" + strconv.Itoa(freePort(t, 5, taken))
 	readmetest.Run(t, readmetest.Options{
 		README: filepath.Join(root, "README.md"),
 		Root:   root,
 		Bin:    bin,
 		Select: func(s *readmetest.Scene) bool { return !s.HasTag("k8s") },
+		// Tests talk to 127.0.0.1 only: a command that would reach a registry on the
+		// internet (doctor reading the enterprise spec's MCR images, under a … in the
+		// README) fails at once instead, and the README does not show it.
+		Env: []string{"HTTPS_PROXY=" + noProxy, "HTTP_PROXY=" + noProxy, "NO_PROXY=127.0.0.1,localhost"},
 		Replace: []readmetest.Replacement{
 			// The first sandbox of the README listens on its default port, 4566.
 			{README: "winami sandbox &", Actual: "winami sandbox --listen 127.0.0.1:4566 &", CommandOnly: true},

@@ -156,10 +156,15 @@ func TestRunFailsNamingTheBlock(t *testing.T) {
 
 func TestRewriteKeepsElisions(t *testing.T) {
 	old := []string{"head", "…", "mid", "…", "tail"}
-	act := []string{"head2", "a", "mid2", "b", "c", "tail2"}
-	got := strings.Join(elide(old, act), "\n")
-	if want := "head2\n…\na\n…\ntail2"; got != want && got != "head2\n…\nmid2\n…\ntail2" {
-		t.Errorf("elide: got %q", got)
+	for _, c := range []struct{ act, want string }{
+		{"head|a|mid|b|c|tail2", "head|…|mid|…|tail2"},
+		{"warning|head|a|mid|b|tail", "warning|head|…|mid|…|tail"},
+		{"head|mid|tail|more", "head|…|mid|…|tail|more"},
+	} {
+		got := strings.Join(elide(old, strings.Split(c.act, "|")), "|")
+		if got != c.want {
+			t.Errorf("elide(%s): got %s, want %s", c.act, got, c.want)
+		}
 	}
 }
 

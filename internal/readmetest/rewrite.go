@@ -49,7 +49,8 @@ func Rewrite(doc *Doc, outs []Outcome) ([]byte, int) {
 }
 
 // elide returns actual shaped like old: when old has "…" lines, the runs of lines
-// between them are replaced by the windows of actual that match them best, in order.
+// between them are replaced by the windows of actual that match them best, in order
+// (the first from actual's start, the last to its end), and the "…" lines stay.
 func elide(old, actual []string) []string {
 	var segs [][]string
 	var indents []string
@@ -74,44 +75,43 @@ func elide(old, actual []string) []string {
 	if total >= len(actual) {
 		return actual
 	}
-	var out []string
+	// Place each run where it matches best, in order, leaving room for the later runs;
+	// the first run then starts at the output's first line and the last ends at its last.
+	starts := make([]int, len(segs))
 	pos := 0
 	for k, s := range segs {
-		var from int
-		switch {
-		case k == 0:
+		rest := 0
+		for _, t := range segs[k+1:] {
+			rest += len(t)
+		}
+		best, bestScore := pos, -1
+		for f := pos; f+len(s) <= len(actual)-rest; f++ {
+			score := 0
+			for i, l := range s {
+				if ok, _ := Match(l, actual[f+i]); ok {
+					score++
+				}
+			}
+			if score > bestScore {
+				best, bestScore = f, score
+			}
+		}
+		if bestScore <= 0 && k == len(segs)-1 {
+			best = len(actual) - len(s) // nothing lines up: the tail of the output
+		}
+		starts[k] = best
+		pos = best + len(s)
+	}
+	var out []string
+	for k, s := range segs {
+		from, end := starts[k], starts[k]+len(s)
+		if k == 0 {
 			from = 0
-		case k == len(segs)-1:
-			from = len(actual) - len(s)
-		default:
-			// The window after pos (leaving room for the later runs) that matches s best.
-			rest := 0
-			for _, t := range segs[k+1:] {
-				rest += len(t)
-			}
-			best, bestScore := pos, -1
-			for f := pos; f+len(s) <= len(actual)-rest; f++ {
-				score := 0
-				for i, l := range s {
-					if ok, _ := Match(l, actual[f+i]); ok {
-						score++
-					}
-				}
-				if score > bestScore {
-					best, bestScore = f, score
-				}
-			}
-			from = best
 		}
-		if from < pos {
-			from = pos
-		}
-		end := from + len(s)
-		if end > len(actual) {
+		if k == len(segs)-1 {
 			end = len(actual)
 		}
 		out = append(out, actual[from:end]...)
-		pos = end
 		if k < len(indents) {
 			out = append(out, indents[k])
 		}

@@ -160,7 +160,7 @@ func RunBlocks(t *testing.T, doc *Doc, blocks []*Block, replay map[*Block]bool, 
 	for _, b := range doc.Blocks {
 		if b.File != "" && b.Scene == "" {
 			// A file block outside any scene is every scene's starting point.
-			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(b.Body+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(toActual(b.Body, opts.Replace)+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -183,11 +183,11 @@ func RunBlocks(t *testing.T, doc *Doc, blocks []*Block, replay map[*Block]bool, 
 		}
 		if b.File != "" && b.Lang == "console" && len(b.Commands) > 0 {
 			// A console block that shows a file (cat FILE): the file is what it shows.
-			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(b.Commands[0].Output+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(toActual(b.Commands[0].Output, opts.Replace)+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		} else if b.File != "" {
-			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(b.Body+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, b.File), []byte(toActual(b.Body, opts.Replace)+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
