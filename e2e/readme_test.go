@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,6 +78,14 @@ func TestREADME(t *testing.T) {
 	// The README's local registry, for the hidden setup of the discover scene.
 	if out, err := exec.Command("go", "build", "-C", root, "-o", filepath.Join(bin, "docs-registry"), "./docs/registry").CombinedOutput(); err != nil {
 		t.Fatalf("building docs/registry: %v\n%s", err, out)
+	}
+	// The harness kills each scene's processes when the scene ends; a test that runs into
+	// go test's -timeout panics without running cleanups, so kill them shortly before.
+	if deadline, ok := t.Deadline(); ok {
+		watchdog := time.AfterFunc(time.Until(deadline)-30*time.Second, func() {
+			t.Errorf("-timeout is 30 s away: killing the scenes' processes (%d)", killDescendants())
+		})
+		defer watchdog.Stop()
 	}
 	sandbox, registry := freePort(t), freePort(t)
 	readmetest.Run(t, readmetest.Options{
@@ -215,4 +226,43 @@ func (s *clusterState) restore(ctx context.Context, c *Cluster) error {
 		return fmt.Errorf("deleted nodes %v; %s", deleted, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// killDescendants sends SIGKILL to every process descended from this one (the scenes'
+// bash sessions and what they started, which run in process groups of their own) and
+// returns how many it signalled. It reads /proc: elsewhere it does nothing.
+func killDescendants() int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …: comm may hold spaces and parentheses.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		fields := strings.Fields(rest)
+		if len(fields) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		children[ppid] = append(children[ppid], pid)
+	}
+	n := 0
+	queue := children[os.Getpid()]
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = append(queue[1:], children[pid]...)
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			n++
+		}
+	}
+	return n
 }
