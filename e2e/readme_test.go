@@ -42,38 +42,35 @@ const (
 
 // TestREADME runs README.md's console blocks that need a Kubernetes API server (the
 // scenes tagged k8s: walkthrough step 9 and `winami rollout`, `winami audit`, `images
-// discover`, `prune --kubeconfig`) with internal/readmetest against the API server of
-// e2e/run and the winami built from this checkout, and fails, naming the block, on any
-// output that differs from the README's. -update rewrites those outputs instead.
+// discover` with audit's cache coverage, `prune --kubeconfig`) with internal/readmetest
+// against the API server of e2e/run and the winami built from this checkout, and fails,
+// naming the block, on any output that differs from the README's. -update rewrites those
+// outputs instead.
 //
-// The scenes list every Windows node of the cluster, so the test refuses to start when
-// the cluster has nodes already (another test's leftovers), and deletes what its scenes
-// created when it ends: the nodes, the node agent's pods and DaemonSet, namespaces and
-// EC2NodeClasses that were not there before. The scenes' processes (sandboxes, node
-// agents, the registry) are in the bash session's process group, which the harness kills
-// at the end of each scene, failed or not.
+// Each scene starts on a cluster without nodes, as the README's reader does: its commands
+// list every node of the cluster. So the test refuses a scene when the cluster has nodes
+// (another test's leftovers, named), and after each scene, failed or not, deletes what
+// the scene created: nodes, the node agent's pods and DaemonSet, EC2NodeClasses, and
+// namespaces with what they hold. The scenes' processes (sandboxes, node agents, the
+// registry) run in the scene's bash session's process group, which the harness kills at
+// the end of the scene.
 func TestREADME(t *testing.T) {
 	ctx := context.Background()
 	c, err := Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := snapshotCluster(ctx, c)
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(file))
+	readme := filepath.Join(root, "README.md")
+	src, err := os.ReadFile(readme)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(before.nodes) > 0 {
-		t.Fatalf("the API server has nodes already (%s): the README's scenes list every node of the cluster; "+
-			"delete them (kubectl delete node …) or restart it (e2e/setup.sh down && e2e/setup.sh up)", strings.Join(before.nodes, ", "))
+	doc, err := readmetest.Parse("README.md", src)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := before.restore(context.Background(), c); err != nil {
-			t.Errorf("cleaning the cluster after the README's scenes: %v", err)
-		}
-	})
-
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Dir(filepath.Dir(file))
 	bin := filepath.Dir(winamiBin) // winami, built by TestMain from this checkout
 	// The README's local registry, for the hidden setup of the discover scene.
 	if out, err := exec.Command("go", "build", "-C", root, "-o", filepath.Join(bin, "docs-registry"), "./docs/registry").CombinedOutput(); err != nil {
@@ -88,10 +85,9 @@ func TestREADME(t *testing.T) {
 		defer watchdog.Stop()
 	}
 	sandbox, registry := freePort(t), freePort(t)
-	readmetest.Run(t, readmetest.Options{
-		README: filepath.Join(root, "README.md"),
+	opts := readmetest.Options{
+		README: readme,
 		Root:   root,
-		Select: func(s *readmetest.Scene) bool { return s.HasTag("k8s") },
 		Bin:    bin,
 		Replace: []readmetest.Replacement{
 			{README: readmeSetupUp, Actual: "true", CommandOnly: true},
@@ -103,7 +99,35 @@ func TestREADME(t *testing.T) {
 		},
 		Timeout: 4 * time.Minute,
 		Update:  *update,
-	})
+	}
+	ran := 0
+	for _, sc := range doc.Scenes() {
+		if !sc.HasTag("k8s") {
+			continue
+		}
+		ran++
+		before, err := snapshotCluster(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(before.nodes) > 0 {
+			t.Fatalf("scene %s: the API server has nodes already (%s): the README's scenes list every node of the cluster; "+
+				"delete them (kubectl delete node …) or restart it (e2e/setup.sh down && e2e/setup.sh up)", sc.Name, strings.Join(before.nodes, ", "))
+		}
+		name := sc.Name
+		opts.Select = func(s *readmetest.Scene) bool { return s.Name == name }
+		func() {
+			defer func() { // also when Run stops the test (t.Fatal runs deferred calls)
+				if err := before.restore(ctx, c); err != nil {
+					t.Fatalf("cleaning the cluster after scene %s: %v", name, err)
+				}
+			}()
+			readmetest.Run(t, opts) // one scene: -update rewrites its outputs before the next scene reads the file
+		}()
+	}
+	if ran == 0 {
+		t.Fatal("README.md has no scene tagged k8s")
+	}
 }
 
 // freePort returns a free 4-digit TCP port on 127.0.0.1 (the width of the README's 4566
@@ -204,11 +228,10 @@ func (s *clusterState) restore(ctx context.Context, c *Cluster) error {
 	nss, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err == nil {
 		for _, n := range nss.Items {
-			if keep(s.namespaces, n.Name) || n.Status.Phase == corev1.NamespaceTerminating {
-				continue
-			}
-			if err := c.Kube.CoreV1().Namespaces().Delete(ctx, n.Name, metav1.DeleteOptions{}); err != nil {
-				errs = append(errs, err.Error())
+			if !keep(s.namespaces, n.Name) {
+				if err := deleteNamespace(ctx, c, n); err != nil {
+					errs = append(errs, err.Error())
+				}
 			}
 		}
 	}
@@ -265,4 +288,43 @@ func killDescendants() int {
 		}
 	}
 	return n
+}
+
+// deleteNamespace deletes what the scenes create in a namespace (pods, workloads, service
+// accounts), then the namespace, and finalizes it as the namespace controller would: no
+// controller-manager runs, and a namespace left Terminating could not be created again by
+// the next run's scene.
+func deleteNamespace(ctx context.Context, c *Cluster, n corev1.Namespace) error {
+	ns := n.Name
+	zero := int64(0)
+	all := metav1.ListOptions{}
+	core, apps, batch := c.Kube.CoreV1(), c.Kube.AppsV1(), c.Kube.BatchV1()
+	for what, err := range map[string]error{
+		"pods":            core.Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, all),
+		"deployments":     apps.Deployments(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"statefulsets":    apps.StatefulSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"daemonsets":      apps.DaemonSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"jobs":            batch.Jobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"cronjobs":        batch.CronJobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"serviceaccounts": core.ServiceAccounts(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"configmaps":      core.ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+	} {
+		if err != nil {
+			return fmt.Errorf("deleting the %s of namespace %s: %w", what, ns, err)
+		}
+	}
+	if n.Status.Phase != corev1.NamespaceTerminating {
+		if err := core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+			return fmt.Errorf("deleting namespace %s: %w", ns, err)
+		}
+	}
+	got, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		return nil // gone already
+	}
+	got.Spec.Finalizers = nil
+	if _, err := core.Namespaces().Finalize(ctx, got, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("finalizing namespace %s: %w", ns, err)
+	}
+	return nil
 }

@@ -3,7 +3,8 @@
 #
 #	. e2e/testdata/readme/prune-karpenter.sh SANDBOX_ADDRESS KUBECONFIG
 #
-# What the README describes and does not show: a sandbox, four AMIs of a spec with keep: 1
+# What the README describes and does not show: a sandbox, the audit user allowed to list
+# nodes, four AMIs of a spec with keep: 1
 # (team-win2022-1 … -4, three minutes apart on the sandbox's clock, tagged as winami's
 # builds are), /karpenter/windows-pinned holding the oldest, Karpenter's EC2NodeClass CRD
 # in the API server and an EC2NodeClass "windows" whose terms are that parameter and
@@ -27,6 +28,22 @@ for i in 1 2 3 4; do
 done
 aws ec2 terminate-instances --instance-ids "$instance" >/dev/null
 aws ssm put-parameter --name /karpenter/windows-pinned --type String --data-type aws:ec2:image --value "${amis[0]}" >/dev/null
+# The audit context's user may list nodes (what `winami audit` needs, e2e.GrantAudit's role),
+# not EC2NodeClasses: the README's third command shows what prune says then.
+kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: winami-audit}
+rules:
+- {apiGroups: [""], resources: [nodes], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: winami-audit}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: winami-audit}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: winami-audit}
+YAML
 kubectl apply -f e2e/testdata/karpenter.k8s.aws_ec2nodeclasses.yaml >/dev/null
 kubectl wait --for condition=established --timeout 30s crd/ec2nodeclasses.karpenter.k8s.aws >/dev/null
 for _ in $(seq 50); do kubectl get ec2nodeclasses >/dev/null 2>&1 && break; sleep 0.2; done
