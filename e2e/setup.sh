@@ -9,8 +9,10 @@
 #   e2e/setup.sh up           build, then start etcd and kube-apiserver (RBAC, token file) and
 #                             write $DIR/kubeconfig (contexts admin and audit) and $DIR/env
 #   e2e/setup.sh down         stop the processes `up` started and remove their data
-#   e2e/setup.sh test [ARGS]  up, go test -tags e2e -count=1 ./e2e/... [ARGS], down;
-#                             exits with the tests' status
+#   e2e/setup.sh test [ARGS]  up, go test -tags e2e -count=1 [ARGS] ./e2e/..., down;
+#                             exits with the tests' status. With -update (`e2e/run -run
+#                             README -update` rewrites README.md's Kubernetes outputs) only
+#                             package e2e runs: the other packages have no such flag
 #
 # DIR is $WINAMI_E2E_DIR (default /tmp/winami-e2e). The tests read WINAMI_E2E_KUBECONFIG
 # (exported by `test`; `source $DIR/env` after `up`).
@@ -187,7 +189,13 @@ test)
 	up
 	export WINAMI_E2E_KUBECONFIG=$DIR/kubeconfig
 	cd "$ROOT"
-	go test -tags e2e -count=1 "$@" ./e2e/...
+	pkgs=./e2e/...
+	for a in "$@"; do
+		# -update (TestREADME rewrites the README's outputs) is a flag of package e2e's
+		# tests only: the other packages' test binaries would refuse it.
+		case $a in -update | -update=*) pkgs=./e2e ;; esac
+	done
+	go test -tags e2e -count=1 "$@" "$pkgs"
 	;;
 *)
 	die "unknown command ${1}: use build, up, down or test"

@@ -1269,8 +1269,14 @@ func (s *Service) listUpdates(r *awsemu.Request, cluster string) (any, *restjson
 // DELETING node groups go once their group has no instance left. Serve moves them again
 // before answering an EKS request, after every service of the world has ticked, so an EKS
 // answer reflects Auto Scaling's state of the same request whatever the registration
-// order.
+// order. The world ticks EKS before Auto Scaling (registration order), so Tick first moves
+// Auto Scaling to now itself (its Tick is idempotent for one instant): a node group is
+// judged on its group's state of the same instant, and one whose instances turn InService
+// in the tick that passes the create deadline turns ACTIVE, not CREATE_FAILED.
 func (s *Service) Tick(now time.Time) {
+	if t, ok := s.srv.AutoScaling.(awsemu.Ticker); ok {
+		t.Tick(now) // outside s.mu, as the server calls every Ticker
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(now)

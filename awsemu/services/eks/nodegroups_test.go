@@ -278,6 +278,35 @@ func TestNodegroupCreateTimesOut(t *testing.T) {
 	}
 }
 
+// TestNodegroupActiveWhenInstancesTurnInServiceInTheSameTick: a request to another service
+// (here EC2, as a node agent polling DescribeInstances makes) ticks the world in
+// registration order, EKS before Auto Scaling. When that tick is the one in which the
+// group's instances turn InService and the create deadline has passed, EKS must judge the
+// node group on Auto Scaling's state of the same tick (ACTIVE), not on the state before
+// (CREATE_FAILED): the sandbox's clock runs 600 times faster than the wall clock in the
+// README's walkthrough, so 20 minutes pass between two polls a couple of seconds apart.
+func TestNodegroupActiveWhenInstancesTurnInServiceInTheSameTick(t *testing.T) {
+	w := startNodegroups(t)
+	if _, err := w.c.CreateNodegroup(t.Context(), &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt)}}); err != nil {
+		t.Fatal(err)
+	}
+	poll := func() {
+		t.Helper()
+		if _, err := w.ec2.DescribeInstances(t.Context(), &sdkec2.DescribeInstancesInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.clock.Advance(time.Minute)
+	poll() // Auto Scaling launches the group's instances: Pending
+	w.clock.Advance(emueks.NodegroupCreateTimeout)
+	poll() // past the deadline: the instances turn InService in this tick
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusActive {
+		t.Fatalf("node group %s %+v, want ACTIVE: its instances were InService when the tick judged it", got.Status, got.Health)
+	}
+}
+
 func TestCreateNodegroupValidation(t *testing.T) {
 	w := startNodegroups(t)
 	noAMI, err := w.ec2.CreateLaunchTemplate(t.Context(), &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("no-ami"),
