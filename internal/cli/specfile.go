@@ -50,9 +50,5 @@ func specError(file string, err error) error {
 	if len(errs) == 1 {
 		return Usagef("invalid spec: %s", errs[0])
 	}
-	lines := make([]string, len(errs))
-	for i, e := range errs {
-		lines[i] = "  " + e.Error()
-	}
-	return Usagef("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(lines, "\n"))
+	return Usagef("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(errs.Lines("  "), "\n"))
 }
