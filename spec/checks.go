@@ -74,3 +74,36 @@ func CheckRegion(r string) string {
 func closestRegion(r string) string {
 	return closest(strings.ToLower(strings.TrimSpace(r)), Regions)
 }
+
+// CheckLaunchTemplateID returns why id is not a launch template id, or "".
+func CheckLaunchTemplateID(id string) string {
+	if !ltIDRE.MatchString(id) {
+		return fmt.Sprintf("%q is not a launch template id such as lt-0123456789abcdef0", id)
+	}
+	return ""
+}
+
+// CheckLaunchTemplateName returns why name is not a launch template name, or "": 3 to
+// 128 letters, digits and ().-/_ (EC2 API Reference, CreateLaunchTemplate,
+// LaunchTemplateName: "Pattern: [a-zA-Z0-9\(\)\.\-/_]+", 3 to 128 characters,
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateLaunchTemplate.html).
+func CheckLaunchTemplateName(name string) string {
+	if !ltNameRE.MatchString(name) {
+		return fmt.Sprintf("%q is not a launch template name: 3 to 128 letters, digits and ().-/_", name)
+	}
+	return ""
+}
+
+// CheckLaunchTemplateVersion returns why v is not a launch template version, or "": a
+// version number (from 1), $Latest or $Default.
+func CheckLaunchTemplateVersion(v string) string {
+	if !ltVersionRE.MatchString(v) {
+		return fmt.Sprintf("%q is not a launch template version: a number, $Latest or $Default", v)
+	}
+	return ""
+}
+
+// Suggest is the name of names nearest to s (case-insensitively), when one is near
+// enough to be what the user meant, else "". The spec's unknown fields and regions and
+// the command line's flags (--region, --profile) suggest with it.
+func Suggest(s string, names []string) string { return closest(s, names) }

@@ -290,15 +290,15 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 				c.add(lp, "give the launch template by id or by name, not both")
 			case lt.ID == "" && lt.Name == "":
 				c.add(lp, "give the launch template's id (lt-…) or name")
-			case lt.ID != "" && !ltIDRE.MatchString(lt.ID):
-				c.add(lp+".id", "%q is not a launch template id such as lt-0123456789abcdef0", lt.ID)
-			case lt.Name != "" && !ltNameRE.MatchString(lt.Name):
-				c.add(lp+".name", "%q is not a launch template name: 3 to 128 letters, digits and ().-/_", lt.Name)
+			case lt.ID != "" && CheckLaunchTemplateID(lt.ID) != "":
+				c.add(lp+".id", "%s", CheckLaunchTemplateID(lt.ID))
+			case lt.Name != "" && CheckLaunchTemplateName(lt.Name) != "":
+				c.add(lp+".name", "%s", CheckLaunchTemplateName(lt.Name))
 			case lt.ID != "" && len(d.Regions) > 1:
 				c.add(lp+".id", "a launch template id exists in one region only, and the AMI goes to %d regions: use launchTemplate.name (a template of that name in every region)", len(d.Regions))
 			}
-			if lt.Version != "" && !ltVersionRE.MatchString(lt.Version) {
-				c.add(lp+".version", "%q is not a launch template version: a number, $Latest or $Default", lt.Version)
+			if lt.Version != "" && CheckLaunchTemplateVersion(lt.Version) != "" {
+				c.add(lp+".version", "%s", CheckLaunchTemplateVersion(lt.Version))
 			}
 		}
 	}

@@ -23,6 +23,9 @@ func loadSpec(g *Factory, file string) (*spec.WindowsImage, error) {
 	if err != nil {
 		return nil, specError(file, err)
 	}
+	if err := checkSpecRegion(g, img); err != nil {
+		return nil, err
+	}
 	if w, err := catalog.Windows(img.Spec.Windows.Version); err == nil {
 		if msg := w.SupportWarning(g.now()); msg != "" {
 			g.Warnf("%s: spec.windows.version: %s", file, msg)
