@@ -53,6 +53,7 @@ func sharedFiles() []string {
 	}
 	return []string{cfg, creds}
 }
+
 // profileNames lists the profiles of the shared config and credentials files, as the
 // SDK reads them: [profile NAME] or [default] in the config file, [NAME] in the
 // credentials file (AWS CLI User Guide, "Configuration and credential file settings",
