@@ -129,6 +129,7 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 	if timedOut {
 		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, f.deadline)
 	}
+	err = explainError(err, specFileOf(root, args))
 	code := ExitCode(err)
 	if isCobraUsage(err.Error()) {
 		code = ExitUsage
