@@ -69,37 +69,32 @@ func fixFor(f *awsapi.Failure, specFile string) string {
 	case awsapi.Throttled:
 		return fmt.Sprintf("AWS kept throttling %s (its request rate is limited per account and region): run again in a minute, or with fewer requests at once (--concurrency where the command has it)", orCall(f))
 	case awsapi.ConnectionRefused:
-		return endpointFix(f, "nothing accepts connections there")
+		if f.EndpointVar == "" {
+			return "nothing accepts connections there: check the network and any proxy (HTTPS_PROXY)"
+		}
+		fix := fmt.Sprintf("nothing listens at %s, which %s names: ", f.Endpoint, f.EndpointVar)
+		if f.Loopback {
+			// The sandbox serves the AWS APIs on this machine (winami sandbox --listen).
+			return fix + fmt.Sprintf("start the sandbox there (`winami sandbox --listen %s`), or %s to call AWS", hostPort(f.Endpoint), unset(f.EndpointVar))
+		}
+		return fix + "check it, or " + unset(f.EndpointVar) + " to call AWS"
 	case awsapi.HostNotFound:
 		if f.EndpointVar == "" {
 			return fmt.Sprintf("check the region (%s) and this machine's DNS and network", f.Region)
 		}
-		return endpointFix(f, "its host name does not resolve")
+		return fmt.Sprintf("%s names it: check it, or %s to call AWS", f.EndpointVar, unset(f.EndpointVar))
 	case awsapi.Timeout:
 		if f.EndpointVar == "" {
 			return "check the network and any proxy (HTTPS_PROXY); --request-timeout sets the bound of one attempt"
 		}
-		return endpointFix(f, "it did not answer") + "; --request-timeout sets the bound of one attempt"
+		return fmt.Sprintf("%s names it: check that it serves AWS requests, or %s to call AWS; --request-timeout sets the bound of one attempt", f.EndpointVar, unset(f.EndpointVar))
 	}
 	return ""
 }
 
-// endpointFix names the setting that sent the call to an endpoint that failed, and,
-// for one on this machine, the sandbox that would answer there.
-func endpointFix(f *awsapi.Failure, what string) string {
-	at := f.Endpoint
-	if at == "" {
-		at = "the endpoint"
-	}
-	if f.EndpointVar == "" {
-		return fmt.Sprintf("%s at %s: check the network and any proxy (HTTPS_PROXY)", what, at)
-	}
-	s := fmt.Sprintf("%s at %s, which %s names", what, at, f.EndpointVar)
-	if f.Loopback {
-		listen := strings.TrimPrefix(strings.TrimPrefix(f.Endpoint, "http://"), "https://")
-		return s + fmt.Sprintf(": start the sandbox there (`winami sandbox --listen %s`), or %s to call AWS", listen, unset(f.EndpointVar))
-	}
-	return s + ": check it, or " + unset(f.EndpointVar) + " to call AWS"
+// hostPort is an endpoint's host:port ("http://127.0.0.1:4566" → "127.0.0.1:4566").
+func hostPort(endpoint string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://")
 }
 
 // unset says how to stop using an endpoint setting.

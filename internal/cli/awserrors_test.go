@@ -187,7 +187,7 @@ func TestErrorConnectionRefused(t *testing.T) {
 			t.Setenv(v, "http://"+addr)
 			_, stderr, code := runAttempts(t, 2, resolveArgs...)
 			oneLine(t, v, stderr)
-			want := "resolving parameters in us-east-1: SSM GetParameters: http://" + addr + " refused the connection (2 attempts): nothing accepts connections there at http://" +
+			want := "resolving parameters in us-east-1: SSM GetParameters: http://" + addr + " refused the connection (2 attempts): nothing listens at http://" +
 				addr + ", which " + v + " names: start the sandbox there (`winami sandbox --listen " + addr + "`), or unset " + v + " to call AWS"
 			if code != 1 || !strings.Contains(stderr, want) {
 				t.Errorf("exit %d:\n%s\nwant %s", code, stderr, want)
@@ -209,7 +209,7 @@ func TestErrorHostNotFound(t *testing.T) {
 	_, stderr, code := runAttempts(t, 1, resolveArgs...)
 	oneLine(t, "host not found", stderr)
 	if code != 1 || !strings.Contains(stderr, "SSM GetParameters: no such host winami-test.invalid") ||
-		!strings.Contains(stderr, "which AWS_ENDPOINT_URL names: check it, or unset AWS_ENDPOINT_URL") || strings.Contains(stderr, "winami sandbox") {
+		!strings.Contains(stderr, "SSM GetParameters: no such host winami-test.invalid: AWS_ENDPOINT_URL names it: check it, or unset AWS_ENDPOINT_URL to call AWS") || strings.Contains(stderr, "winami sandbox") {
 		t.Errorf("exit %d:\n%s", code, stderr)
 	}
 }
