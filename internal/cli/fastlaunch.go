@@ -151,7 +151,7 @@ func fastLaunchClient(ctx context.Context, g *Factory, imageRef string) (*fastla
 	c := fastlaunch.New(clients, clients.Region())
 	imageID, err := c.ResolveImage(ctx, imageRef)
 	if err != nil {
-		return nil, nil, "", describeAWSError(g, clients, err)
+		return nil, nil, "", err
 	}
 	if imageID != imageRef {
 		g.Infof("%s: %s is %s", c.Region, imageRef, imageID)
@@ -179,7 +179,7 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	if o.dryRun && o.wait {
 		return Usagef("flags --dry-run and --wait: a dry run changes nothing, so there is nothing to wait for")
 	}
-	c, clients, imageID, err := fastLaunchClient(ctx, g, o.image)
+	c, _, imageID, err := fastLaunchClient(ctx, g, o.image)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 		return &ProblemError{Msg: preflightMessage(pe)}
 	}
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	if o.dryRun {
 		g.Infof("dry run: the preflight and EC2's DryRun passed; nothing was changed")
@@ -309,13 +309,13 @@ func runFastLaunchDisable(ctx context.Context, g *Factory, o *fastLaunchDisableO
 	if err := o.validate(); err != nil {
 		return err
 	}
-	c, clients, imageID, err := fastLaunchClient(ctx, g, o.image)
+	c, _, imageID, err := fastLaunchClient(ctx, g, o.image)
 	if err != nil {
 		return err
 	}
 	st, err := c.Disable(ctx, imageID, o.force, o.dryRun)
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	switch {
 	case st.State == fastlaunch.StateGone:
@@ -378,7 +378,7 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 		}
 		regions, err = resolve.AllRegions(ctx, clients.EC2(clients.Region()))
 		if err != nil {
-			return describeAWSError(g, clients, err)
+			return err
 		}
 	}
 	if len(regions) == 0 {
@@ -400,13 +400,15 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 	if bad > 0 {
 		for _, st := range all {
 			switch {
+			case st.Err != nil:
+				g.Infof("%s: %s", st.Region, explainError(st.Err, "").Error())
 			case st.Error != "":
 				g.Infof("%s: %s", st.Region, st.Error)
 			case fastlaunch.Failed(st.State):
 				g.Infof("%s %s: %s: %s", st.Region, st.ImageID, st.State, orDash(st.StateReason))
 			}
 		}
-		return &ProblemError{Msg: fmt.Sprintf("%d Fast Launch entries failed or could not be read", bad)}
+		return &ProblemError{Msg: plural(bad, "Fast Launch entry") + " failed or could not be read"}
 	}
 	if len(all) == 0 {
 		g.Infof("no image has Fast Launch settings in %s", strings.Join(regions, ", "))

@@ -141,7 +141,7 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 		}
 		cl, err := prune.ReadCluster(ctx, cs, dyn, clients)
 		if err != nil {
-			return describeAWSError(g, clients, err)
+			return err
 		}
 		if cl.KarpenterInstalled {
 			n := fmt.Sprintf("%d EC2NodeClasses", len(cl.Karpenter.NodeClasses))
@@ -161,7 +161,7 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 		Progress: func(s string) { g.Infof("%s", s) }}
 	plan, err := p.Plan(ctx, opts)
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	if !o.yes {
 		if err := g.Print(plan, func() Table { return pruneTable(plan) }); err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/resolve"
 )
 
@@ -84,14 +83,14 @@ func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 		if errors.As(err, &fe) {
 			return Usage(err)
 		}
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	for _, w := range exp.Warnings {
 		g.Warnf("%s", w)
 	}
 	entries, err := resolve.Resolve(ctx, clients, exp.Targets, resolve.Options{Details: o.details, History: o.history, Concurrency: o.concurrency})
 	if err != nil && !errors.Is(err, resolve.ErrMissing) {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	if perr := g.Print(entries, func() Table { return resolveTable(entries, o) }); perr != nil {
 		return perr
@@ -173,18 +172,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// describeAWSError turns credential failures into a message that names the profile and
-// region in use and what to do.
-func describeAWSError(g *Factory, c *awsapi.Clients, err error) error {
-	if awsapi.IsCredentialError(err) || strings.Contains(err.Error(), "failed to retrieve credentials") ||
-		strings.Contains(err.Error(), "failed to refresh cached credentials") {
-		profile := g.Profile
-		if profile == "" {
-			profile = "default (AWS_PROFILE unset)"
-		}
-		return fmt.Errorf("the AWS credentials were refused or are missing (profile %s, region %s): %w\nrefresh them (aws sso login, or new keys) and run again", profile, c.Region(), err)
-	}
-	return err
 }

@@ -227,7 +227,7 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 	}
 	plan, err := rollout.Discover(ctx, dopts)
 	if err != nil {
-		return describeAWSError(g, clients, inputError(o.file, err))
+		return inputError(o.file, err)
 	}
 	for _, w := range plan.Warnings {
 		g.Warnf("%s", w)
@@ -346,9 +346,14 @@ func rolloutExit(ctx context.Context, o *rolloutOptions, res *rollout.Result, er
 	return nil
 }
 
+// plural is n and word, in the plural unless n is 1 ("1 check", "2 checks"; a word
+// ending in a consonant and y: "1 entry", "2 entries").
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") && !strings.ContainsAny(word[len(word)-2:len(word)-1], "aeiou") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

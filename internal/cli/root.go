@@ -133,9 +133,13 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, f.deadline)
 	}
 	code := ExitCode(err)
-	if isCobraUsage(err.Error()) {
+	// cobra's own errors, told by their text; an AWS error's text is the service's ("…
+	// accepts …" in a message is no usage error).
+	cobraUsage := awsapi.Diagnose(err) == nil && isCobraUsage(err.Error())
+	if cobraUsage {
 		code = ExitUsage
 	}
+	err = explainError(err, specFileOf(root, args))
 	var s *silentError
 	switch {
 	case errors.As(err, &s):
@@ -143,7 +147,7 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 		_, _ = fmt.Fprintln(stderr, "winami: interrupted")
 	default:
 		msg := err.Error()
-		if code == ExitUsage && isCobraUsage(msg) {
+		if cobraUsage {
 			msg += "\nRun '" + root.CommandPath() + " --help' for usage."
 		}
 		_, _ = fmt.Fprintln(stderr, "error: "+msg)
