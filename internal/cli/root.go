@@ -102,6 +102,7 @@ problem, 2 bad input.`,
 		newSandboxCmd(f),
 		newVersionCmd(f),
 	)
+	addVersionFlag(root, f)
 	return root
 }
 
