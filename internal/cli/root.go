@@ -103,6 +103,7 @@ problem, 2 bad input.`,
 		newVersionCmd(f),
 	)
 	addVersionFlag(root, f)
+	registerCompletions(root)
 	return root
 }
 
