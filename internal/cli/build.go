@@ -101,7 +101,7 @@ it is left running); --timeout bounds the wait (the build keeps running).`,
 	f.BoolVar(&o.waitRunning, "wait-for-running", false, "when the pipeline has an image running from other inputs, wait for it to end, then build")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 1 and publish nothing when the image's scan findings reach this severity: critical or high (needs spec.build.imageScanning)")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Hour, "stop waiting after this long (the build keeps running; exit 1)")
-	f.DurationVar(&o.interval, "poll-interval", 30*time.Second, "time between checks of the image's state")
+	f.DurationVar(&o.interval, "poll-interval", buildPollInterval, "time between checks of the image's state")
 	return cmd
 }
 
@@ -109,8 +109,8 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if o.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 3h", o.timeout)
 	}
-	if o.interval <= 0 {
-		return Usagef("flag --poll-interval %s: use a positive duration such as 30s", o.interval)
+	if err := checkPollInterval(o.interval, buildPollInterval); err != nil {
+		return err
 	}
 	if !imagebuilder.ValidFailOn(o.failOn) {
 		return Usagef("flag --fail-on %q: use %s", o.failOn, strings.Join(imagebuilder.FailOnLevels, " or "))

@@ -28,16 +28,29 @@ func (w *waitFlags) add(cmd *cobra.Command, what string) {
 	f := cmd.Flags()
 	f.BoolVar(&w.wait, "wait", false, "wait until Fast Launch is "+what+" (progress on stderr)")
 	f.DurationVar(&w.timeout, "timeout", 30*time.Minute, "with --wait: give up after this long (exit 1, last state shown)")
-	f.DurationVar(&w.interval, "poll-interval", 15*time.Second, "with --wait: first pause between polls (grows to 8× that)")
-	_ = f.MarkHidden("poll-interval")
+	f.DurationVar(&w.interval, "poll-interval", waitPollInterval, "with --wait: first pause between polls (grows by half up to 8×)")
 }
 
 func (w *waitFlags) validate() error {
 	if w.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 30m", w.timeout)
 	}
-	if w.interval <= 0 {
-		return Usagef("flag --poll-interval %s: use a positive duration such as 15s", w.interval)
+	if err := checkPollInterval(w.interval, waitPollInterval); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkPacing refuses --timeout and --poll-interval given without --wait: they pace the
+// wait, and a command that does not wait would ignore them.
+func (w *waitFlags) checkPacing(cmd *cobra.Command) error {
+	if w.wait {
+		return nil
+	}
+	for _, name := range []string{"timeout", "poll-interval"} {
+		if cmd.Flags().Changed(name) {
+			return Usagef("flag --%s: it paces --wait; add --wait, or drop --%s", name, name)
+		}
 	}
 	return nil
 }
@@ -102,6 +115,9 @@ func newFastLaunchEnableCmd(g *Factory, runF func(*fastLaunchEnableOptions) erro
   winami fast-launch enable --image ami-0123456789abcdef0 --launch-template win-nodes:3 --dry-run`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkPacing(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -288,6 +304,9 @@ func newFastLaunchDisableCmd(g *Factory, runF func(*fastLaunchDisableOptions) er
   winami fast-launch disable --image ami-0123456789abcdef0 --force`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkPacing(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}

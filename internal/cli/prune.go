@@ -83,7 +83,7 @@ running prune again finishes the job.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run and its Karpenter EC2NodeClasses select")
 	f.StringVar(&o.kubeContext, "context", "", "kubeconfig context (with --kubeconfig)")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for Fast Launch to be disabled, per AMI")
-	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "first pause between Fast Launch polls (grows by half up to 8×)")
+	f.DurationVar(&o.interval, "poll-interval", waitPollInterval, "first pause between Fast Launch polls (grows by half up to 8×)")
 	f.BoolVar(&o.includeShared, "include-shared", false, "also prune AMIs shared with other accounts, organizations or OUs")
 	f.IntVar(&o.concurrency, "concurrency", prune.DefaultConcurrency, "regions, and AMIs in each region, handled at once")
 	return cmd
@@ -118,8 +118,8 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 	if o.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 30m", o.timeout)
 	}
-	if o.interval <= 0 {
-		return Usagef("flag --poll-interval %s: use a positive duration such as 15s", o.interval)
+	if err := checkPollInterval(o.interval, waitPollInterval); err != nil {
+		return err
 	}
 	if o.concurrency < 1 {
 		return Usagef("flag --concurrency %d: use 1 or more", o.concurrency)

@@ -114,7 +114,7 @@ or did not finish; 2 bad input (nothing changed).`,
 	f.StringVar(&o.maxUnavailable, "max-unavailable", "10%", "percentage of a target's nodes out of service at once")
 	f.DurationVar(&o.gateTimeout, "gate-timeout", 15*time.Minute, "how long the new nodes of a step have to be Ready and healthy")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Hour, "bound of the whole rollout")
-	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "time between checks while waiting")
+	f.DurationVar(&o.interval, "poll-interval", waitPollInterval, "time between checks while waiting")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "roll out without asking (required when stdin is not a terminal); also patches EC2NodeClasses that pin an AMI")
 	f.BoolVar(&o.noRollback, "no-rollback", false, "when a gate fails, stop and leave things as they are")
@@ -163,8 +163,8 @@ func checkRolloutFlags(o *rolloutOptions) (rollout.Canary, int, error) {
 		return canary, 0, Usagef("flag --timeout %s: use a positive duration such as 2h", o.timeout)
 	case o.gateTimeout <= 0:
 		return canary, 0, Usagef("flag --gate-timeout %s: use a positive duration such as 15m", o.gateTimeout)
-	case o.interval <= 0:
-		return canary, 0, Usagef("flag --poll-interval %s: use a positive duration such as 15s", o.interval)
+	case checkPollInterval(o.interval, waitPollInterval) != nil:
+		return canary, 0, checkPollInterval(o.interval, waitPollInterval)
 	case o.dryRun && o.yes:
 		return canary, 0, Usagef("flags --dry-run and --yes: --dry-run changes nothing, --yes rolls out; pass one")
 	case o.kubeContext != "" && o.kubeconfig == "":

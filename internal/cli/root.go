@@ -105,6 +105,8 @@ problem, 2 bad input.`,
 		newSandboxCmd(f),
 		newVersionCmd(f),
 	)
+	addVersionFlag(root, f)
+	registerCompletions(root)
 	return root
 }
 
