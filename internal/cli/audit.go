@@ -238,9 +238,9 @@ func writeAuditTable(w io.Writer, l Layout, rep *audit.Report) error {
 		return writeAuditCoverage(ew, l, rep)
 	}
 	for _, f := range rep.Findings {
-		ew.printf("%-7s %s: %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
-		ew.printf("        nodes (%d): %s\n", len(f.Nodes), firstNames(f.Nodes, 10))
-		ew.printf("        fix: %s\n", f.Action)
+		ew.printf("%s", l.Paragraph(fmt.Sprintf("%-7s ", strings.ToUpper(string(f.Severity))), f.Check+": "+f.Message))
+		ew.printf("%s", l.Paragraph(fmt.Sprintf("        nodes (%d): ", len(f.Nodes)), firstNames(f.Nodes, 10)))
+		ew.printf("%s", l.Paragraph("        fix: ", f.Action))
 	}
 	if _, err := fmt.Fprintf(ew, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning")); err != nil {
 		return err

@@ -309,6 +309,26 @@ func (l layout) format(line, heads []string, header bool) string {
 	return b.String()
 }
 
+// Paragraph is text printed as one line after prefix, or, when the line is wider than
+// l's width (and l is not wide), wrapped to it with the lines after the first indented
+// as wide as prefix (a message under a table: audit's findings). It ends in a newline.
+func (l Layout) Paragraph(prefix, text string) string {
+	text = printable(text)
+	if l.Wide || l.Width <= 0 || runes(prefix)+runes(text) <= l.Width {
+		return prefix + text + "\n"
+	}
+	var b strings.Builder
+	for i, line := range wrapText(text, max(l.Width-runes(prefix), minWrap)) {
+		if i == 0 {
+			b.WriteString(prefix)
+		} else {
+			b.WriteString(strings.Repeat(" ", runes(prefix)))
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
 // wrapText breaks s into lines of at most width runes: at spaces, and a word longer
 // than width after its last / : , ; - or _ that fits (else at width).
 func wrapText(s string, width int) []string {
