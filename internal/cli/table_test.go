@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -234,5 +235,121 @@ func TestGoldenTablesFitDefaultWidth(t *testing.T) {
 		case widest <= DefaultWidth && known:
 			t.Errorf("%s now fits (%d columns): remove it from the exceptions", name, widest)
 		}
+	}
+}
+
+// goldenWorld returns the world of the golden command named name.
+func goldenWorld(t *testing.T, name string) goldenCommand {
+	t.Helper()
+	for _, c := range goldenCommands {
+		if c.name == name {
+			return c
+		}
+	}
+	t.Fatalf("no golden command %s", name)
+	return goldenCommand{}
+}
+
+// runGolden runs the golden command name in a fresh world with extra arguments, to a
+// pipe, and checks its exit code.
+func runGolden(t *testing.T, name string, edit func([]string) []string, extra ...string) string {
+	t.Helper()
+	c := goldenWorld(t, name)
+	args := c.world(t)
+	if edit != nil {
+		args = edit(args)
+	}
+	out, stderr, code := runTTY(t, false, append(args, extra...)...)
+	if code != c.code {
+		t.Fatalf("winami %s: exit %d, want %d\n%s%s", strings.Join(append(args, extra...), " "), code, c.code, out, stderr)
+	}
+	return out
+}
+
+// TestOutputWide: -o wide prints a command's table in full, one line per row, with its
+// Wide columns: doctor's FIX column on each check's line, plan's ARN, prune's snapshots,
+// resolve's details without --details.
+func TestOutputWide(t *testing.T) {
+	t.Parallel()
+	t.Run("doctor", func(t *testing.T) {
+		t.Parallel()
+		out := runGolden(t, "doctor", nil, "-o", "wide")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if !strings.HasPrefix(lines[0], "CHECK ") || !strings.HasSuffix(lines[0], "  FIX") {
+			t.Errorf("header %q: want CHECK … FIX", lines[0])
+		}
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, " ") {
+				t.Errorf("-o wide folded a row: %q", l)
+			}
+		}
+		if !strings.Contains(out, "instance profile Missing does not exist") || !strings.Contains(out, "create it with a role") {
+			t.Errorf("-o wide:\n%s", out)
+		}
+		// The table folds the same checks: FIX under its row.
+		if table := runGolden(t, "doctor", nil); !strings.Contains(table, "\n    fix: create it with a role") {
+			t.Errorf("-o table:\n%s", table)
+		}
+	})
+	t.Run("plan", func(t *testing.T) {
+		t.Parallel()
+		if out := runGolden(t, "plan", nil, "-o", "wide"); !strings.Contains(strings.SplitN(out, "\n", 2)[0], "  ARN") || !strings.Contains(out, "arn:aws:imagebuilder:") {
+			t.Errorf("plan -o wide: no ARN column:\n%s", out)
+		}
+		if out := runGolden(t, "plan", nil); strings.Contains(out, "ARN") {
+			t.Errorf("plan -o table has the wide ARN column:\n%s", out)
+		}
+	})
+	t.Run("prune", func(t *testing.T) {
+		t.Parallel()
+		out := runGolden(t, "prune", nil, "-o", "wide")
+		if h := strings.Fields(strings.SplitN(out, "\n", 2)[0]); !slices.Equal(h[len(h)-3:], []string{"SNAPSHOTS", "SHARED", "WITH"}) || !strings.Contains(out, "snap-") {
+			t.Errorf("prune -o wide: no snapshots:\n%s", out)
+		}
+	})
+	t.Run("resolve", func(t *testing.T) {
+		t.Parallel()
+		noDetails := func(args []string) []string {
+			var out []string
+			for _, a := range args {
+				if a != "--details" {
+					out = append(out, a)
+				}
+			}
+			return out
+		}
+		if out := runGolden(t, "resolve", noDetails, "-o", "wide"); !strings.Contains(out, "  RELEASE  ") || !strings.Contains(out, "Windows_Server-2022-English-Core-EKS_Optimized-1.35-2026.11.12") {
+			t.Errorf("resolve -o wide: no details:\n%s", out)
+		}
+		if out := runGolden(t, "resolve", noDetails); strings.Contains(out, "RELEASE") {
+			t.Errorf("resolve without --details has them:\n%s", out)
+		}
+	})
+}
+
+// TestNoHeaders: --no-headers drops the header line of a command's table (and of -o
+// wide's); JSON is unchanged.
+func TestNoHeaders(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"doctor", "fast-launch-status", "prune", "version"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			with := runGolden(t, name, nil, "--no-headers")
+			without := runGolden(t, name, nil)
+			first := strings.SplitN(without, "\n", 2)[0]
+			if strings.Contains(with, first) && name != "version" {
+				t.Errorf("--no-headers printed the header %q:\n%s", first, with)
+			}
+			if name == "version" && with != without {
+				t.Errorf("version has no header: --no-headers changed it:\n%s", with)
+			}
+			if name == "doctor" && !strings.HasPrefix(with, "credentials ") {
+				t.Errorf("--no-headers:\n%s", with)
+			}
+			wide := runGolden(t, name, nil, "--no-headers", "-o", "wide")
+			if name != "version" && strings.HasPrefix(wide, strings.Fields(first)[0]+" ") {
+				t.Errorf("-o wide --no-headers printed the header:\n%s", wide)
+			}
+		})
 	}
 }
