@@ -212,7 +212,7 @@ func writeAuditTable(w io.Writer, l Layout, rep *audit.Report) error {
 	ew.printf("%d Windows %s; API server %s; regions %s\n\n", rep.WindowsNodes, pluralWord(rep.WindowsNodes, "node"), rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
 	if len(rep.Summary) > 0 {
 		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NOT READY", "CORDONED", "NODE GROUPS / POOLS"},
-			Wrap: []string{"NAME", "NODE GROUPS / POOLS"}, Detail: []string{"NODE GROUPS / POOLS"}}
+			Wrap: []string{"NAME", "NODE GROUPS / POOLS"}, Detail: []string{"NAME", "NODE GROUPS / POOLS"}}
 		for _, s := range rep.Summary {
 			groups := append(append([]string(nil), s.NodeGroups...), s.NodePools...)
 			name := s.ImageName

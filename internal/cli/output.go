@@ -133,7 +133,7 @@ func printable(s string) string {
 const columnGap = 2
 
 // minWrap is the narrowest a Wrap column is made.
-const minWrap = 20
+const minWrap = 30
 
 // maxWord is the longest word a Wrap column keeps whole when the table does not fit
 // otherwise: names, ids and most ARNs stay on one line, a longer word (an SSM path, a

@@ -98,7 +98,7 @@ instance-profile  fail    instance profile Missing does not
 	if !strings.HasPrefix(noHead, "credentials       pass  account") || strings.Contains(noHead, "CHECK") {
 		t.Errorf("--no-headers:\n%s", noHead)
 	}
-	for _, width := range []int{50, 60, 80, 100} {
+	for _, width := range []int{60, 80, 100} {
 		for _, line := range strings.Split(strings.TrimSuffix(writeTable(t, tb, Layout{Width: width}), "\n"), "\n") {
 			if n := utf8.RuneCountInString(line); n > width {
 				t.Errorf("width %d: line of %d: %q", width, n, line)
