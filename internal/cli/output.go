@@ -75,7 +75,7 @@ func (t Table) Write(w io.Writer, l Layout) error {
 	if l.Wide {
 		width = 0
 	}
-	f := fit(lines, wrap, detail, width)
+	f := fit(lines, len(t.Header) > 0 && !l.NoHeaders, wrap, detail, width)
 	ew := &errWriter{w: w}
 	for i, line := range lines {
 		ew.printf("%s", f.format(line, heads, i == 0 && len(t.Header) > 0 && !l.NoHeaders))
@@ -154,11 +154,11 @@ type layout struct {
 }
 
 // fit lays out lines (the header first, when printed) within width (0: no limit): as
-// they are when they fit; else with the fewest Detail columns moved (the rightmost
-// first) and the Wrap columns wrapped at spaces, no narrower than their longest word;
+// they are when they fit; else with the blank Detail columns moved and the fewest
+// others (the rightmost first) and the Wrap columns wrapped at spaces, no narrower than their longest word;
 // else likewise with words longer than maxWord split; else, too wide even so, with
 // every Detail column moved and the Wrap columns at their longest word.
-func fit(lines [][]string, wrap, detail []bool, width int) layout {
+func fit(lines [][]string, header bool, wrap, detail []bool, width int) layout {
 	n := len(wrap)
 	natural := make([]int, n)  // the longest cell
 	longWord := make([]int, n) // the longest word of a cell
@@ -174,12 +174,21 @@ func fit(lines [][]string, wrap, detail []bool, width int) layout {
 	if width <= 0 || total(lines, natural, none) <= width {
 		return layout{widths: natural, wraps: none, moved: none, width: width}
 	}
-	var details []int
+	// The Detail columns in the order they move: those with nothing to show first and
+	// always (they leave no detail line, so the others get their width), then from the
+	// right.
+	var details, empty []int
 	for c := n - 1; c >= 0; c-- {
-		if detail[c] {
+		if !detail[c] {
+			continue
+		}
+		if blankColumn(lines, c, header) {
+			empty = append(empty, c)
+		} else {
 			details = append(details, c)
 		}
 	}
+	details = append(empty, details...)
 	movedFirst := func(k int) []bool {
 		moved := make([]bool, n)
 		for _, c := range details[:k] {
@@ -201,7 +210,7 @@ func fit(lines [][]string, wrap, detail []bool, width int) layout {
 		return m
 	}
 	for _, split := range []bool{false, true} {
-		for k := range len(details) + 1 {
+		for k := len(empty); k <= len(details); k++ {
 			moved := movedFirst(k)
 			if widths, ok := shrink(lines, natural, mins(split), moved, width); ok {
 				return layout{widths: widths, wraps: wrap, moved: moved, width: width}
@@ -209,6 +218,20 @@ func fit(lines [][]string, wrap, detail []bool, width int) layout {
 		}
 	}
 	return layout{widths: mins(false), wraps: wrap, moved: movedFirst(len(details)), width: width}
+}
+
+// blankColumn reports whether column c of the rows (lines after the header when there is
+// one) is all "" or "-".
+func blankColumn(lines [][]string, c int, header bool) bool {
+	if header {
+		lines = lines[1:]
+	}
+	for _, line := range lines {
+		if c < len(line) && line[c] != "" && line[c] != "-" {
+			return false
+		}
+	}
+	return true
 }
 
 // shrink narrows the columns whose mins are below their natural width, the widest first,

@@ -107,6 +107,24 @@ instance-profile  fail    instance profile Missing does not
 	}
 }
 
+// TestTableMovesBlankDetailFirst: a Detail column with nothing to show (all "-") leaves
+// the table before a column with content is wrapped narrower for it.
+func TestTableMovesBlankDetailFirst(t *testing.T) {
+	t.Parallel()
+	tb := Table{
+		Header: []string{"CHECK", "STATUS", "MESSAGE", "FIX"}, Wrap: []string{"MESSAGE"}, Detail: []string{"FIX"},
+		Rows: [][]string{{"network", "pass", "builds run in the default VPC vpc-3ddaef0a26ef866aa of us-east-1", "-"}},
+	}
+	got := writeTable(t, tb, Layout{Width: 60})
+	want := `CHECK    STATUS  MESSAGE
+network  pass    builds run in the default VPC
+                 vpc-3ddaef0a26ef866aa of us-east-1
+`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // TestTableWideColumns: Wide columns only with -o wide.
 func TestTableWideColumns(t *testing.T) {
 	t.Parallel()
