@@ -16,11 +16,15 @@ import (
 	"github.com/winami/winami/awsemu/services/sts"
 )
 
-// register adds every service to srv. EC2 goes first: other services (SSM's
-// aws:ec2:image parameters, Image Builder's AMIs) reach it through srv.EC2.
-func register(srv *awsemu.Server) {
-	ec2.New(srv, seed.Images())
-	ssm.New(srv, seed.Parameters())
+// register adds every service to srv, with the seed.
+func register(srv *awsemu.Server) { registerSeeded(srv, seed.Images(), seed.Parameters()) }
+
+// registerSeeded adds every service to srv, EC2 holding images and SSM params (the fuzz
+// test's worlds carry one region of the seed, to be quick to make). EC2 goes first: other
+// services (SSM's aws:ec2:image parameters, Image Builder's AMIs) reach it through srv.EC2.
+func registerSeeded(srv *awsemu.Server, images []awsemu.Image, params []awsemu.Parameter) {
+	ec2.New(srv, images)
+	ssm.New(srv, params)
 	imagebuilder.New(srv)
 	eks.New(srv)
 	sts.New(srv)
