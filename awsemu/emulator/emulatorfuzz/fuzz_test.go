@@ -1,4 +1,4 @@
-package emulator
+package emulatorfuzz
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/winami/winami/awsemu"
+	"github.com/winami/winami/awsemu/emulator"
 	"github.com/winami/winami/awsemu/seed"
 )
 
@@ -124,9 +124,7 @@ func FuzzServe(f *testing.F) {
 			return
 		}
 		sign(hr, service, region, amzTarget)
-		srv := awsemu.NewServer()
-		srv.Clock = awsemu.NewManualClock(clock)
-		registerSeeded(srv, cloneImages(images), cloneParams(params))
+		srv := emulator.New(emulator.WithClock(awsemu.NewManualClock(clock)), emulator.WithSeed(images, params))
 		for _, s := range fuzzSetup {
 			req, _ := fuzzRequest(s.method, s.target, []byte(s.body))
 			sign(req, s.service, "us-east-1", s.amzTarget)
@@ -163,28 +161,6 @@ func sign(hr *http.Request, service, region, amzTarget string) {
 		hr.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/"+region+"/"+service+
 			"/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000")
 	}
-}
-
-// cloneImages copies images as seed.Images does, so no world shares another's slices.
-func cloneImages(src []awsemu.Image) []awsemu.Image {
-	out := make([]awsemu.Image, len(src))
-	for i, img := range src {
-		img.BlockDevices = append([]awsemu.BlockDevice(nil), img.BlockDevices...)
-		img.LaunchPermissions = append([]string(nil), img.LaunchPermissions...)
-		img.Tags = maps.Clone(img.Tags)
-		out[i] = img
-	}
-	return out
-}
-
-// cloneParams copies parameters as seed.Parameters does.
-func cloneParams(src []awsemu.Parameter) []awsemu.Parameter {
-	out := make([]awsemu.Parameter, len(src))
-	for i, p := range src {
-		p.History = append([]awsemu.ParameterVersion(nil), p.History...)
-		out[i] = p
-	}
-	return out
 }
 
 // fuzzRequest builds the request a client could send: a method token and an
