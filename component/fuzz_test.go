@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/distribution/reference"
 
@@ -98,11 +99,17 @@ func FuzzImageReference(f *testing.F) {
 // FuzzPSQuote checks, beyond TestPSQuoteReadsBack's short strings, that any value
 // psQuote quotes reads back with PowerShell's tokenizer rules as exactly the value,
 // ending where the quoting ends, alone, in a list and inside the helpers' here-string.
+// (Its first run found that invalid UTF-8 comes back as U+FFFD: out of scope, see below.)
 func FuzzPSQuote(f *testing.F) {
 	for _, s := range injections {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			// Not text: no value reaches psQuote so (YAML refuses such bytes in a spec, and
+			// the script is a YAML string of the document), and PowerShell reads UTF-16.
+			return
+		}
 		q := psQuote(s)
 		v, end, err := pstoken.SingleQuoted(q+" -Attempts 5", 0)
 		if err != nil || v != s || end != len(q) {
