@@ -213,7 +213,13 @@ func RunBlocks(t *testing.T, doc *Doc, blocks []*Block, replay map[*Block]bool, 
 			if err != nil {
 				t.Fatalf("%s:%d: %s: \"$ %s\": %v", doc.Name, b.Line, b.First(), firstLine(c.Text), err)
 			}
-			outs = append(outs, Outcome{Command: c, Output: toREADME(r.Output, opts.Replace), Replay: replay[b]})
+			out := toREADME(r.Output, opts.Replace)
+			if dump := os.Getenv("READMETEST_DUMP"); dump != "" {
+				// What each command printed, whole, to read or to paste by hand into an
+				// output the README elides.
+				_ = os.WriteFile(filepath.Join(dump, fmt.Sprintf("%s-%d.txt", doc.Name, c.Line)), []byte("$ "+c.Text+"\n"+out), 0o644)
+			}
+			outs = append(outs, Outcome{Command: c, Output: out, Replay: replay[b]})
 		}
 	}
 	return outs
