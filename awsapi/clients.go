@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Settings are the standard AWS settings a command takes.
@@ -198,6 +199,10 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return Retryer(attempts, backoff) }),
+		// The SDK logs to stderr by default (config/resolve.go: logging.NewStandardLogger(
+		// os.Stderr)), such as "SDK … WARN falling back to IMDSv1" while the credential
+		// chain tries instance metadata: winami's errors say what failed instead.
+		config.WithLogger(logging.Nop{}),
 	}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
@@ -212,8 +217,48 @@ func Load(ctx context.Context, s Settings) (*Clients, error) {
 	}
 	timeout := requestTimeout(ctx, s)
 	cfg.HTTPClient = WrapHTTPClient(deadlineClient(cfg.HTTPClient, timeout))
-	cfg.APIOptions = append(cfg.APIOptions, timeoutBudget(timeout))
+	profile, endpoint := loadedProfile(cfg)
+	if cfg.Credentials != nil {
+		cfg.Credentials = aws.NewCredentialsCache(&credentialsReporter{inner: cfg.Credentials, profile: profile, region: cfg.Region, sso: usesSSO(cfg)})
+	}
+	cfg.APIOptions = append(cfg.APIOptions, timeoutBudget(timeout), errorContext(profile, endpoint))
 	return &Clients{cfg: cfg, cache: map[string]any{}}, nil
+}
+
+// loadedProfile is the shared-config profile the loaded configuration was read for
+// ("default" when none was named) and where its base endpoint came from: "" (none),
+// "profile" (the profile's endpoint_url), else "the configured endpoint" (a load option
+// or AWS_ENDPOINT_URL, which errorContext names itself).
+func loadedProfile(cfg aws.Config) (profile, endpoint string) {
+	profile = "default"
+	for _, src := range cfg.ConfigSources {
+		if ec, ok := src.(config.EnvConfig); ok && ec.SharedConfigProfile != "" {
+			profile = ec.SharedConfigProfile // AWS_PROFILE
+		}
+	}
+	for _, src := range cfg.ConfigSources {
+		if sc, ok := src.(config.SharedConfig); ok && sc.Profile != "" {
+			profile = sc.Profile // the one the SDK read: --profile, else AWS_PROFILE
+			if sc.BaseEndpoint != "" {
+				endpoint = "profile"
+			}
+		}
+	}
+	if cfg.BaseEndpoint != nil && endpoint == "" {
+		endpoint = "the configured endpoint"
+	}
+	return profile, endpoint
+}
+
+// usesSSO reports whether the loaded profile gets its credentials from IAM Identity
+// Center (sso_session or the legacy sso_start_url).
+func usesSSO(cfg aws.Config) bool {
+	for _, src := range cfg.ConfigSources {
+		if sc, ok := src.(config.SharedConfig); ok && (sc.SSOSessionName != "" || sc.SSOStartURL != "") {
+			return true
+		}
+	}
+	return false
 }
 
 // FromConfig wraps an already loaded config.
@@ -317,7 +362,7 @@ func (c *Clients) AssumeRole(ctx context.Context, roleARN, session string) (*Cli
 	provider := stscreds.NewAssumeRoleProvider(c.STS(""), roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = session
 	})
-	cfg.Credentials = aws.NewCredentialsCache(provider)
+	cfg.Credentials = aws.NewCredentialsCache(&credentialsReporter{inner: provider, profile: "role " + roleARN, region: cfg.Region})
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		return nil, fmt.Errorf("assuming role %s: %w", roleARN, err)
 	}

@@ -3,7 +3,11 @@ package awsemu
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -49,6 +53,71 @@ type ControlFailure struct {
 	Message   string `json:"message"`
 }
 
+// controlMethods are the methods of the endpoint's own control paths.
+var controlMethods = map[string]string{
+	ControlPrefix + "faults":        http.MethodPost,
+	ControlPrefix + "counts":        http.MethodGet,
+	ControlPrefix + "counts/reset":  http.MethodPost,
+	ControlPrefix + "clock":         http.MethodGet,
+	ControlPrefix + "clock/advance": http.MethodPost,
+}
+
+// MaxControlLatencyMS bounds the latencies of ControlFaults (10 minutes): more would only
+// make every client time out.
+const MaxControlLatencyMS = 600_000
+
+// operationRE is the shape of an AWS API operation name (GetParameters, DescribeImages).
+var operationRE = regexp.MustCompile(`^[A-Z][A-Za-z0-9]+$`)
+
+// Validate checks the values of c (DecodeControl checked the names and types): latencies
+// from 0 to MaxControlLatencyMS, a throttle rate from 0 to 1, services the endpoint serves
+// (services), operation names of AWS's shape, scripted errors with a code and an HTTP
+// error status (400-599; 0 means 400). The error names the field.
+func (c ControlFaults) Validate(services []string) error {
+	if c.LatencyMS < 0 || c.LatencyMS > MaxControlLatencyMS {
+		return fmt.Errorf("latencyMs: %d is out of range: use 0 to %d (milliseconds)", c.LatencyMS, MaxControlLatencyMS)
+	}
+	if c.ThrottleRate < 0 || c.ThrottleRate > 1 {
+		return fmt.Errorf("throttleRate: %g is out of range: use a share from 0 to 1, such as 0.3", c.ThrottleRate)
+	}
+	checkOp := func(path, service, op string) error {
+		if !slices.Contains(services, service) {
+			return fmt.Errorf("%s.service: %q is not a service of this endpoint: use one of %s", path, service, strings.Join(services, ", "))
+		}
+		if !operationRE.MatchString(op) {
+			return fmt.Errorf("%s.operation: %q is not an AWS operation name: use the API's name, such as GetParameters or DescribeImages", path, op)
+		}
+		return nil
+	}
+	for i, f := range c.FailNext {
+		path := fmt.Sprintf("failNext[%d]", i)
+		if err := checkOp(path, f.Service, f.Operation); err != nil {
+			return err
+		}
+		if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+			return fmt.Errorf("%s.status: %d is not an HTTP error status: use 400 to 599 (0 or absent: 400)", path, f.Status)
+		}
+		if f.Code == "" {
+			return fmt.Errorf("%s.code is required: the AWS error code, such as InternalError or AccessDeniedException", path)
+		}
+	}
+	for i, o := range c.ThrottleOperations {
+		if err := checkOp(fmt.Sprintf("throttleOperations[%d]", i), o.Service, o.Operation); err != nil {
+			return err
+		}
+	}
+	for i, l := range c.OperationLatency {
+		path := fmt.Sprintf("operationLatency[%d]", i)
+		if err := checkOp(path, l.Service, l.Operation); err != nil {
+			return err
+		}
+		if l.LatencyMS < 0 || l.LatencyMS > MaxControlLatencyMS {
+			return fmt.Errorf("%s.latencyMs: %d is out of range: use 0 to %d (milliseconds)", path, l.LatencyMS, MaxControlLatencyMS)
+		}
+	}
+	return nil
+}
+
 // serveControl answers:
 //
 //	POST /_awsemu/faults        ControlFaults (replaces the faults)
@@ -62,10 +131,15 @@ type ControlFailure struct {
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
-	case r.URL.Path == ControlPrefix+"faults" && r.Method == http.MethodPost:
+	case controlMethods[r.URL.Path] != "" && controlMethods[r.URL.Path] != r.Method:
+		ControlError(w, http.StatusMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, controlMethods[r.URL.Path])
+	case r.URL.Path == ControlPrefix+"faults":
 		var c ControlFaults
-		if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
-			http.Error(w, fmt.Sprintf(`{"error":%q}`, "decoding faults: "+err.Error()), http.StatusBadRequest)
+		if !DecodeControl(w, r, &c) {
+			return
+		}
+		if err := c.Validate(s.Services()); err != nil {
+			ControlError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		s.Faults.Reset()
@@ -85,7 +159,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			s.Faults.FailNext(f.Service, f.Operation, FaultError{Status: f.Status, Code: f.Code, Message: f.Message})
 		}
 		_, _ = w.Write([]byte(`{"ok":true}`))
-	case r.URL.Path == ControlPrefix+"counts" && r.Method == http.MethodGet:
+	case r.URL.Path == ControlPrefix+"counts":
 		type row struct {
 			Service   string `json:"service"`
 			Operation string `json:"operation"`
@@ -97,24 +171,25 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, row{c.Service, c.Operation, c.Region, c.Count})
 		}
 		_ = json.NewEncoder(w).Encode(rows)
-	case r.URL.Path == ControlPrefix+"counts/reset" && r.Method == http.MethodPost:
+	case r.URL.Path == ControlPrefix+"counts/reset":
 		s.Faults.ResetCounts()
 		_, _ = w.Write([]byte(`{"ok":true}`))
-	case r.URL.Path == ControlPrefix+"clock" && r.Method == http.MethodGet:
+	case r.URL.Path == ControlPrefix+"clock":
 		_, manual := s.Clock.(*ManualClock)
 		_ = json.NewEncoder(w).Encode(struct {
 			Now    time.Time `json:"now"`
 			Manual bool      `json:"manual"`
 		}{s.Clock.Now().UTC(), manual})
-	case r.URL.Path == ControlPrefix+"clock/advance" && r.Method == http.MethodPost:
+	case r.URL.Path == ControlPrefix+"clock/advance":
 		mc, ok := s.Clock.(*ManualClock)
 		if !ok {
-			http.Error(w, `{"error":"the clock is not manual"}`, http.StatusConflict)
+			ControlError(w, http.StatusConflict, "the clock is not manual: only an endpoint started with a ManualClock advances on request")
 			return
 		}
-		d, err := time.ParseDuration(r.URL.Query().Get("by"))
-		if err != nil {
-			http.Error(w, fmt.Sprintf(`{"error":%q}`, "parsing by: "+err.Error()), http.StatusBadRequest)
+		by := r.URL.Query().Get("by")
+		d, err := time.ParseDuration(by)
+		if err != nil || d <= 0 {
+			ControlError(w, http.StatusBadRequest, "by: %q is not a positive duration: use one such as ?by=90s or ?by=2h", by)
 			return
 		}
 		mc.Advance(d)
@@ -124,7 +199,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		if acct := r.URL.Query().Get("account"); acct != "" {
 			p, ok := s.Peer(acct)
 			if !ok {
-				http.Error(w, fmt.Sprintf(`{"error":%q}`, "the endpoint serves no account "+acct+" (served: "+fmt.Sprint(s.Accounts())+")"), http.StatusNotFound)
+				ControlError(w, http.StatusNotFound, "account: the endpoint serves no account %s (served: %v)", acct, s.Accounts())
 				return
 			}
 			world = p
@@ -136,6 +211,13 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(w, r)
 			return
 		}
-		http.Error(w, `{"error":"unknown control path"}`, http.StatusNotFound)
+		paths := slices.Sorted(maps.Keys(controlMethods))
+		world.mu.RLock()
+		for p := range world.controls {
+			paths = append(paths, p)
+		}
+		world.mu.RUnlock()
+		slices.Sort(paths)
+		ControlError(w, http.StatusNotFound, "unknown control path %s: use %s", r.URL.Path, strings.Join(paths, ", "))
 	}
 }

@@ -156,8 +156,10 @@ type Status struct {
 	StateReason         string     `json:"stateReason,omitempty"`
 	Since               *time.Time `json:"since,omitempty"`
 	OwnerID             string     `json:"ownerId,omitempty"`
-	// Error is set when the state could not be read (status over many regions).
+	// Error is set when the state could not be read (status over many regions), Err
+	// is the error it says (awsapi.Message).
 	Error string `json:"error,omitempty"`
+	Err   error  `json:"-"`
 }
 
 func statusFrom(region string, it types.DescribeFastLaunchImagesSuccessItem) Status {

@@ -3,6 +3,8 @@ package fastlaunch
 import (
 	"context"
 	"sync"
+
+	"github.com/winami/winami/awsapi"
 )
 
 // StatusAll describes Fast Launch in every region at once, one goroutine a region, in
@@ -34,7 +36,7 @@ func (c *Client) status(ctx context.Context, ref string) []Status {
 	if ref != "" {
 		id, err := c.ResolveImage(ctx, ref)
 		if err != nil {
-			return []Status{{Region: c.Region, ImageID: ref, State: "unknown", Error: err.Error()}}
+			return []Status{{Region: c.Region, ImageID: ref, State: "unknown", Error: awsapi.Message(err), Err: err}}
 		}
 		ids = []string{id}
 	}
@@ -44,7 +46,7 @@ func (c *Client) status(ctx context.Context, ref string) []Status {
 		if len(ids) > 0 {
 			id = ids[0]
 		}
-		return []Status{{Region: c.Region, ImageID: id, State: "unknown", Error: err.Error()}}
+		return []Status{{Region: c.Region, ImageID: id, State: "unknown", Error: awsapi.Message(err), Err: err}}
 	}
 	return sts
 }

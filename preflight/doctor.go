@@ -104,7 +104,7 @@ func (d *Doctor) Run(ctx context.Context, img *spec.WindowsImage) ([]check.Check
 
 	ident, err := d.Clients.STS(region).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		add(check.Check{Name: CheckCredentials, Status: check.Fail, Message: fmt.Sprintf("no usable AWS credentials: %v", err),
+		add(check.Check{Name: CheckCredentials, Status: check.Fail, Message: "no usable AWS credentials: " + awsapi.Message(err),
 			Fix: "refresh the credentials (aws sso login, new keys) or pick the profile with --profile / AWS_PROFILE"})
 		return checks, nil
 	}

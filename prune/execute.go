@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/fastlaunch"
 )
 
@@ -50,8 +51,8 @@ func (p *Pruner) executeRegion(ctx context.Context, plan *Plan, region string, i
 	_ = forEach(ctx, len(idx), p.concurrency(), func(_ context.Context, k int) error {
 		im := &plan.Images[idx[k]]
 		if err := p.deregister(ctx, plan.Name, im); err != nil {
-			im.Result, im.Error = ResultFailed, err.Error()
-			p.progress("%s %s: failed: %v", im.Region, im.ImageID, err)
+			im.Result, im.Error = ResultFailed, awsapi.Message(err)
+			p.progress("%s %s: failed: %s", im.Region, im.ImageID, awsapi.Message(err))
 			return nil
 		}
 		deregistered[k] = true
@@ -95,7 +96,7 @@ func (p *Pruner) executeRegion(ctx context.Context, plan *Plan, region string, i
 		im := &plan.Images[jobs[n].img]
 		s := &im.Snapshots[jobs[n].snap]
 		if err := p.deleteSnapshot(ctx, region, s.ID); err != nil {
-			s.Result, s.Error = ResultFailed, err.Error()
+			s.Result, s.Error = ResultFailed, awsapi.Message(err)
 			return nil
 		}
 		s.Result = ResultDeleted
@@ -130,8 +131,8 @@ func (p *Pruner) executeRegion(ctx context.Context, plan *Plan, region string, i
 	_ = forEach(ctx, len(orphans), p.concurrency(), func(_ context.Context, n int) error {
 		o := &plan.Orphans[orphans[n]]
 		if err := p.deleteSnapshot(ctx, o.Region, o.SnapshotID); err != nil {
-			o.Result, o.Error = ResultFailed, err.Error()
-			p.progress("%s %s: failed: %v", o.Region, o.SnapshotID, err)
+			o.Result, o.Error = ResultFailed, awsapi.Message(err)
+			p.progress("%s %s: failed: %s", o.Region, o.SnapshotID, awsapi.Message(err))
 			return nil
 		}
 		o.Result = ResultDeleted

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -257,6 +258,10 @@ func liveKubernetes(ctx context.Context, client awsapi.EKS, all bool) ([]string,
 // profile, keys or role): the call never reached AWS, and every other call would fail the
 // same way, so it is an error, not a reason to fall back to the catalog.
 func credentialsUnavailable(err error) bool {
+	var ce *awsapi.CredentialsError
+	if errors.As(err, &ce) {
+		return true
+	}
 	m := err.Error()
 	return strings.Contains(m, "failed to retrieve credentials") || strings.Contains(m, "failed to refresh cached credentials")
 }

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"maps"
+
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/awsemu/services/autoscaling"
@@ -16,11 +18,18 @@ import (
 	"github.com/winami/winami/awsemu/services/sts"
 )
 
-// register adds every service to srv. EC2 goes first: other services (SSM's
-// aws:ec2:image parameters, Image Builder's AMIs) reach it through srv.EC2.
-func register(srv *awsemu.Server) {
-	ec2.New(srv, seed.Images())
-	ssm.New(srv, seed.Parameters())
+// register adds every service to srv, EC2 and SSM holding package seed's AMIs and
+// parameters or those of WithSeed (a fresh copy of them for each account). EC2 goes first:
+// other services (SSM's aws:ec2:image parameters, Image Builder's AMIs) reach it through
+// srv.EC2.
+func register(srv *awsemu.Server, o options) {
+	if o.seeded {
+		ec2.New(srv, cloneImages(o.images))
+		ssm.New(srv, cloneParams(o.params))
+	} else {
+		ec2.New(srv, seed.Images())
+		ssm.New(srv, seed.Parameters())
+	}
 	imagebuilder.New(srv)
 	eks.New(srv)
 	sts.New(srv)
@@ -30,4 +39,27 @@ func register(srv *awsemu.Server) {
 	ecr.New(srv)
 	autoscaling.New(srv)
 	servicequotas.New(srv)
+}
+
+// cloneImages copies images as seed.Images does, so that no world shares another's slices
+// or maps.
+func cloneImages(src []awsemu.Image) []awsemu.Image {
+	out := make([]awsemu.Image, len(src))
+	for i, img := range src {
+		img.BlockDevices = append([]awsemu.BlockDevice(nil), img.BlockDevices...)
+		img.LaunchPermissions = append([]string(nil), img.LaunchPermissions...)
+		img.Tags = maps.Clone(img.Tags)
+		out[i] = img
+	}
+	return out
+}
+
+// cloneParams copies parameters as seed.Parameters does.
+func cloneParams(src []awsemu.Parameter) []awsemu.Parameter {
+	out := make([]awsemu.Parameter, len(src))
+	for i, p := range src {
+		p.History = append([]awsemu.ParameterVersion(nil), p.History...)
+		out[i] = p
+	}
+	return out
 }

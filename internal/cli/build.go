@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ib "github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	"github.com/spf13/cobra"
 
 	"github.com/winami/winami/check"
@@ -98,7 +101,7 @@ it is left running); --timeout bounds the wait (the build keeps running).`,
 	f.BoolVar(&o.waitRunning, "wait-for-running", false, "when the pipeline has an image running from other inputs, wait for it to end, then build")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 1 and publish nothing when the image's scan findings reach this severity: critical or high (needs spec.build.imageScanning)")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Hour, "stop waiting after this long (the build keeps running; exit 1)")
-	f.DurationVar(&o.interval, "poll-interval", 30*time.Second, "time between checks of the image's state")
+	f.DurationVar(&o.interval, "poll-interval", buildPollInterval, "time between checks of the image's state")
 	return cmd
 }
 
@@ -106,8 +109,8 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	if o.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 3h", o.timeout)
 	}
-	if o.interval <= 0 {
-		return Usagef("flag --poll-interval %s: use a positive duration such as 30s", o.interval)
+	if err := checkPollInterval(o.interval, buildPollInterval); err != nil {
+		return err
 	}
 	if !imagebuilder.ValidFailOn(o.failOn) {
 		return Usagef("flag --fail-on %q: use %s", o.failOn, strings.Join(imagebuilder.FailOnLevels, " or "))
@@ -143,7 +146,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 			if !g.prompter().CanPrompt() {
 				return Usagef("build would apply changes (%s) before building: pass --yes to apply them without a prompt (stdin is not a terminal); `winami plan` shows them, --no-apply builds without them", summarize(p.Changes))
 			}
-			if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
+			if err := changesTable(p.Changes)().Write(g.Stderr, g.stderrLayout()); err != nil {
 				return err
 			}
 			if !g.prompter().Confirm("Apply these changes (" + summarize(p.Changes) + ") and build?") {
@@ -192,7 +195,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	}
 	printScan(g, res)
 	snippet := karpenterSnippet(l.Spec, res)
-	if g.Output == FormatTable || g.Output == "" {
+	if g.tableOutput() {
 		_, err := fmt.Fprint(g.Stdout, "\n"+snippet)
 		return err
 	}
@@ -243,7 +246,7 @@ func runPreflight(ctx context.Context, g *Factory, l *loaded, command string, ap
 	start := time.Now()
 	checks, err := l.Preflight(ctx, applies)
 	if err != nil {
-		return describeAWSError(g, l.clients, fmt.Errorf("running the preflight checks: %w", err))
+		return fmt.Errorf("running the preflight checks: %w", err)
 	}
 	for _, c := range checks {
 		if c.Status == check.Warn {
@@ -348,7 +351,7 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
 			if err := l.Cancel(cctx, we.Image); err != nil {
-				return err
+				return cancelRefused(cctx, g, l, o, we.Image, err)
 			}
 			g.Infof("cancelled: %s", we.Image)
 		} else {
@@ -360,6 +363,28 @@ func buildError(ctx context.Context, g *Factory, l *loaded, o *buildOptions, err
 			o.timeout, we.Image, dash(we.State))}
 	}
 	return problem(err)
+}
+
+// cancelRefused reports a cancel (CancelImageCreation) that failed: Image Builder cancels
+// only an image "in a non-terminal state", and refuses once the build is past the
+// point it can stop (https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CancelImageCreation.html).
+// Whatever the reason, the build was not stopped: it goes on (or has ended meanwhile),
+// and the user is told how to follow it.
+func cancelRefused(ctx context.Context, g *Factory, l *loaded, o *buildOptions, image string, err error) error {
+	state := ""
+	if out, gerr := l.clients.ImageBuilder(l.Desired.Region).GetImage(ctx, &ib.GetImageInput{ImageBuildVersionArn: aws.String(image)}); gerr == nil &&
+		out.Image != nil && out.Image.State != nil {
+		state = string(out.Image.State.Status)
+	}
+	g.Infof("not cancelled: %s", explainError(err, o.file).Error())
+	switch ibtypes.ImageStatus(state) {
+	case ibtypes.ImageStatusAvailable, ibtypes.ImageStatusFailed, ibtypes.ImageStatusCancelled, ibtypes.ImageStatusDeprecated, ibtypes.ImageStatusDisabled, ibtypes.ImageStatusDeleted:
+		g.Infof("the build ended %s meanwhile: aws imagebuilder get-image --region %s --image-build-version-arn %s", state, l.Desired.Region, image)
+		return &ProblemError{Msg: fmt.Sprintf("build: image %s ended %s before it could be cancelled", image, state)}
+	}
+	g.Infof("the build goes on (%s): run the same `winami build -f %s` again to follow it to its end (it starts no second build), or watch it with: aws imagebuilder get-image --region %s --image-build-version-arn %s",
+		dash(state), o.file, l.Desired.Region, image)
+	return &ProblemError{Msg: fmt.Sprintf("build: Ctrl-C: image %s could not be cancelled and goes on", image)}
 }
 
 func buildTable(res *imagebuilder.BuildResult) func() Table {
@@ -417,7 +442,7 @@ func printScan(g *Factory, res *imagebuilder.BuildResult) {
 			line += " (" + s.Reason + ")"
 		}
 	}
-	if g.Output == FormatTable || g.Output == "" {
+	if g.tableOutput() {
 		_, _ = fmt.Fprintln(g.Stdout, "\n"+line)
 		return
 	}

@@ -468,3 +468,65 @@ func createExecutionRole(t *testing.T, srv *awsemu.Server, name, param string, r
 		t.Fatal(err)
 	}
 }
+
+// confirmPrompter answers every question with yes after calling before (nil: nothing).
+type confirmPrompter struct{ before func() }
+
+func (confirmPrompter) CanPrompt() bool { return true }
+func (p confirmPrompter) Confirm(string) bool {
+	if p.before != nil {
+		p.before()
+	}
+	return true
+}
+
+// TestBuildLateCancelGoesOn: Ctrl-C, answered "cancel" once the build has reached
+// DISTRIBUTING, where Image Builder refuses CancelImageCreation: winami says the build
+// goes on and how to follow it (exit 1, no SDK chain), and the advice holds: the same
+// build run again follows that image to AVAILABLE and starts no other.
+func TestBuildLateCancelGoesOn(t *testing.T) {
+	t.Parallel()
+	clock := awsemu.NewManualClock(time.Now())
+	srv := useBuildWorld(t, emulator.WithClock(clock))
+	file := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errw := &watchWriter{want: "PENDING", hit: make(chan struct{})}
+	go func() {
+		<-errw.hit
+		cancel() // Ctrl-C while the image is PENDING (the clock stands still)
+	}()
+	var out bytes.Buffer
+	f := testFactory(t, strings.NewReader(""), &out, errw)
+	// While the question is asked, the build moves on to DISTRIBUTING: 35 minutes after
+	// it started is DISTRIBUTING with or without the TESTING state (ibemu.StateDurations).
+	f.Prompter = confirmPrompter{before: func() { clock.Advance(35 * time.Minute) }}
+	code := Execute(ctx, f, []string{"build", "-f", file, "--no-registry", "--yes", "--poll-interval", "20ms"})
+	stderr := errw.String()
+	image := imageARN(t, stderr)
+	for _, want := range []string{
+		"not cancelled: cancelling image " + image + ": imagebuilder CancelImageCreation: ResourceInUseException: The image '" + image + "' cannot be cancelled in status DISTRIBUTING.",
+		"the build goes on (DISTRIBUTING): run the same `winami build -f " + file + "` again to follow it to its end (it starts no second build), or watch it with: aws imagebuilder get-image --region us-east-1 --image-build-version-arn " + image,
+		"error: build: Ctrl-C: image " + image + " could not be cancelled and goes on\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if code != 1 || strings.Contains(stderr, "operation error") || imageState(t, srv, image) != "DISTRIBUTING" {
+		t.Fatalf("exit %d, image %s:\n%s", code, imageState(t, srv, image), stderr)
+	}
+
+	// The advice: the same build again follows the image to its end.
+	errw2 := &watchWriter{want: "following image " + image, hit: make(chan struct{})}
+	go func() {
+		<-errw2.hit
+		clock.Advance(time.Hour)
+	}()
+	out.Reset()
+	code = runWith(t, context.Background(), []string{"build", "-f", file, "--no-registry", "--yes", "--poll-interval", "20ms"}, strings.NewReader(""), &out, errw2)
+	if code != 0 || !strings.Contains(errw2.String(), "following image "+image) || srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", "") != 1 {
+		t.Errorf("build again: exit %d, %d builds started:\n%s", code, srv.Faults.Count("imagebuilder", "StartImagePipelineExecution", ""), errw2.String())
+	}
+}

@@ -61,7 +61,8 @@ func TestSilentEndpointEnds(t *testing.T) {
 		{"plan", "-f", file},
 	} {
 		_, stderr, code := run(t, append(args, "--request-timeout", "200ms")...)
-		if code != 1 || !strings.Contains(stderr, addr) || !strings.Contains(stderr, "no answer within 200ms (3 attempts") || strings.Contains(stderr, "--command-timeout") {
+		if code != 1 || !strings.Contains(stderr, "no answer from http://"+addr+" within 200ms (3 attempts)") ||
+			!strings.Contains(stderr, "--request-timeout sets the bound") || strings.Contains(stderr, "--command-timeout") || strings.Contains(stderr, "winami sandbox") {
 			t.Errorf("%s: exit %d, want 1 with an error naming %s and the timeout\n%s", strings.Join(args, " "), code, addr, stderr)
 		}
 	}

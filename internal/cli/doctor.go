@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -67,7 +66,7 @@ func runDoctor(ctx context.Context, g *Factory, file string) error {
 	d := &preflight.Doctor{Clients: clients, CheckImages: preflight.ImagesCheck(g.Registry(clients))}
 	checks, err := d.Run(ctx, img)
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	if err := g.Print(checks, func() Table { return checksTable(checks) }); err != nil {
 		return err
@@ -79,7 +78,7 @@ func runDoctor(ctx context.Context, g *Factory, file string) error {
 				n++
 			}
 		}
-		return &ProblemError{Msg: fmt.Sprintf("doctor: %d checks failed", n)}
+		return &ProblemError{Msg: "doctor: " + plural(n, "check") + " failed"}
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func TestDoctorCommand(t *testing.T) {
 	bad := writePruneSpec(t, strings.Replace(doctorSpec, "PROFILE", "Missing", 1))
 	out, stderr, code = run(t, "doctor", "-f", bad, "-o", "json")
 	var checks []check.Check
-	if code != 1 || json.Unmarshal([]byte(out), &checks) != nil || !strings.Contains(stderr, "doctor: 1 checks failed") {
+	if code != 1 || json.Unmarshal([]byte(out), &checks) != nil || !strings.Contains(stderr, "doctor: 1 check failed") {
 		t.Fatalf("doctor with a missing profile: exit %d\n%s\n%s", code, out, stderr)
 	}
 	for _, c := range checks {

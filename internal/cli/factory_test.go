@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"k8s.io/client-go/kubernetes"
@@ -116,9 +116,6 @@ func useNoCredentials(t *testing.T) {
 	env.noCredentials = true
 }
 
-// errNoTestCredentials is what the credential chain finds in a world without credentials.
-var errNoTestCredentials = errors.New("failed to retrieve credentials: no credentials in the test's environment")
-
 // testFactory is the Factory of one command run in t's world on the given streams.
 func testFactory(t *testing.T, stdin io.Reader, stdout, stderr io.Writer) *Factory {
 	t.Helper()
@@ -126,6 +123,8 @@ func testFactory(t *testing.T, stdin io.Reader, stdout, stderr io.Writer) *Facto
 	// No test reads the machine's Docker config: registries are anonymous unless a test's
 	// registry says otherwise (the ECR keychain still applies).
 	f.DockerKeychain = authn.NewMultiKeychain()
+	// Tables are fitted to DefaultWidth, whatever the machine's COLUMNS or terminal.
+	f.SetWidth(DefaultWidth)
 	env := lookupEnv(t)
 	if env == nil {
 		return f
@@ -153,8 +152,10 @@ func testSettings(s awsapi.Settings, endpoint string, noCredentials bool) awsapi
 	}
 	var creds aws.CredentialsProvider = credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, "")
 	if noCredentials {
-		creds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{}, errNoTestCredentials
+		// The last resort of the SDK's chain on a machine with no credentials anywhere:
+		// the instance role, with no instance metadata to ask.
+		creds = ec2rolecreds.New(func(o *ec2rolecreds.Options) {
+			o.Client = imds.New(imds.Options{ClientEnableState: imds.ClientDisabled})
 		})
 	}
 	s.LoadOptions = append(s.LoadOptions,

@@ -14,6 +14,7 @@ import (
 	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/resolve"
+	"github.com/winami/winami/spec"
 )
 
 // waitFlags are the flags of commands that can wait for Fast Launch to settle.
@@ -27,16 +28,29 @@ func (w *waitFlags) add(cmd *cobra.Command, what string) {
 	f := cmd.Flags()
 	f.BoolVar(&w.wait, "wait", false, "wait until Fast Launch is "+what+" (progress on stderr)")
 	f.DurationVar(&w.timeout, "timeout", 30*time.Minute, "with --wait: give up after this long (exit 1, last state shown)")
-	f.DurationVar(&w.interval, "poll-interval", 15*time.Second, "with --wait: first pause between polls (grows to 8× that)")
-	_ = f.MarkHidden("poll-interval")
+	f.DurationVar(&w.interval, "poll-interval", waitPollInterval, "with --wait: first pause between polls (grows by half up to 8×)")
 }
 
 func (w *waitFlags) validate() error {
 	if w.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 30m", w.timeout)
 	}
-	if w.interval <= 0 {
-		return Usagef("flag --poll-interval %s: use a positive duration such as 15s", w.interval)
+	if err := checkPollInterval(w.interval, waitPollInterval); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkPacing refuses --timeout and --poll-interval given without --wait: they pace the
+// wait, and a command that does not wait would ignore them.
+func (w *waitFlags) checkPacing(cmd *cobra.Command) error {
+	if w.wait {
+		return nil
+	}
+	for _, name := range []string{"timeout", "poll-interval"} {
+		if cmd.Flags().Changed(name) {
+			return Usagef("flag --%s: it paces --wait; add --wait, or drop --%s", name, name)
+		}
 	}
 	return nil
 }
@@ -101,6 +115,9 @@ func newFastLaunchEnableCmd(g *Factory, runF func(*fastLaunchEnableOptions) erro
   winami fast-launch enable --image ami-0123456789abcdef0 --launch-template win-nodes:3 --dry-run`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkPacing(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -150,7 +167,7 @@ func fastLaunchClient(ctx context.Context, g *Factory, imageRef string) (*fastla
 	c := fastlaunch.New(clients, clients.Region())
 	imageID, err := c.ResolveImage(ctx, imageRef)
 	if err != nil {
-		return nil, nil, "", describeAWSError(g, clients, err)
+		return nil, nil, "", err
 	}
 	if imageID != imageRef {
 		g.Infof("%s: %s is %s", c.Region, imageRef, imageID)
@@ -162,13 +179,15 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	if err := checkImageRef(o.image); err != nil {
 		return err
 	}
-	if o.launchTemplate != "" {
-		if _, err := fastlaunch.ParseTemplate(o.launchTemplate); err != nil {
-			return Usage(fmt.Errorf("flag --launch-template: %w", err))
-		}
+	if err := checkLaunchTemplateFlag(o.launchTemplate); err != nil {
+		return err
 	}
-	if o.snapshots < 1 {
-		return Usagef("flag --snapshots %d: keep at least 1 snapshot", o.snapshots)
+	// The same rules as the spec's fastLaunch fields these flags mirror.
+	if msg := spec.CheckTargetSnapshots(int(o.snapshots)); msg != "" {
+		return Usagef("flag --snapshots: %s (spec.distribution.fastLaunch.targetSnapshots takes the same)", msg)
+	}
+	if msg := spec.CheckMaxParallelLaunches(int(o.maxParallel)); msg != "" {
+		return Usagef("flag --max-parallel: %s (spec.distribution.fastLaunch.maxParallelLaunches takes the same)", msg)
 	}
 	if err := o.validate(); err != nil {
 		return err
@@ -176,7 +195,7 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	if o.dryRun && o.wait {
 		return Usagef("flags --dry-run and --wait: a dry run changes nothing, so there is nothing to wait for")
 	}
-	c, clients, imageID, err := fastLaunchClient(ctx, g, o.image)
+	c, _, imageID, err := fastLaunchClient(ctx, g, o.image)
 	if err != nil {
 		return err
 	}
@@ -187,10 +206,13 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	}
 	var pe *check.PreflightError
 	if errors.As(err, &pe) {
+		if err := launchTemplateMissing(pe, o.launchTemplate); err != nil {
+			return err
+		}
 		return &ProblemError{Msg: preflightMessage(pe)}
 	}
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	if o.dryRun {
 		g.Infof("dry run: the preflight and EC2's DryRun passed; nothing was changed")
@@ -257,7 +279,7 @@ func printChecks(g *Factory, checks []check.Check) {
 }
 
 func checksTable(checks []check.Check) Table {
-	t := Table{Header: []string{"CHECK", "STATUS", "MESSAGE", "FIX"}}
+	t := Table{Header: []string{"CHECK", "STATUS", "MESSAGE", "FIX"}, Wrap: []string{"MESSAGE"}, Detail: []string{"FIX"}}
 	for _, c := range checks {
 		t.Rows = append(t.Rows, []string{c.Name, c.Status, c.Message, orDash(c.Fix)})
 	}
@@ -282,6 +304,9 @@ func newFastLaunchDisableCmd(g *Factory, runF func(*fastLaunchDisableOptions) er
   winami fast-launch disable --image ami-0123456789abcdef0 --force`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkPacing(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -303,13 +328,13 @@ func runFastLaunchDisable(ctx context.Context, g *Factory, o *fastLaunchDisableO
 	if err := o.validate(); err != nil {
 		return err
 	}
-	c, clients, imageID, err := fastLaunchClient(ctx, g, o.image)
+	c, _, imageID, err := fastLaunchClient(ctx, g, o.image)
 	if err != nil {
 		return err
 	}
 	st, err := c.Disable(ctx, imageID, o.force, o.dryRun)
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	switch {
 	case st.State == fastlaunch.StateGone:
@@ -372,7 +397,7 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 		}
 		regions, err = resolve.AllRegions(ctx, clients.EC2(clients.Region()))
 		if err != nil {
-			return describeAWSError(g, clients, err)
+			return err
 		}
 	}
 	if len(regions) == 0 {
@@ -394,13 +419,15 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 	if bad > 0 {
 		for _, st := range all {
 			switch {
+			case st.Err != nil:
+				g.Infof("%s: %s", st.Region, explainError(st.Err, "").Error())
 			case st.Error != "":
 				g.Infof("%s: %s", st.Region, st.Error)
 			case fastlaunch.Failed(st.State):
 				g.Infof("%s %s: %s: %s", st.Region, st.ImageID, st.State, orDash(st.StateReason))
 			}
 		}
-		return &ProblemError{Msg: fmt.Sprintf("%d Fast Launch entries failed or could not be read", bad)}
+		return &ProblemError{Msg: plural(bad, "Fast Launch entry") + " failed or could not be read"}
 	}
 	if len(all) == 0 {
 		g.Infof("no image has Fast Launch settings in %s", strings.Join(regions, ", "))
@@ -409,7 +436,8 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 }
 
 func statusTable(sts []fastlaunch.Status) Table {
-	t := Table{Header: []string{"REGION", "IMAGE", "STATE", "SNAPSHOTS", "MAX PARALLEL", "LAUNCH TEMPLATE", "REASON", "SINCE"}}
+	t := Table{Header: []string{"REGION", "IMAGE", "STATE", "SNAPSHOTS", "MAX PARALLEL", "LAUNCH TEMPLATE", "REASON", "SINCE"},
+		Wrap: []string{"REASON"}, Detail: []string{"REASON"}}
 	for _, s := range sts {
 		n := func(v int32) string {
 			if v == 0 {

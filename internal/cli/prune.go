@@ -83,7 +83,7 @@ running prune again finishes the job.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "keep the AMIs the nodes of this cluster run and its Karpenter EC2NodeClasses select")
 	f.StringVar(&o.kubeContext, "context", "", "kubeconfig context (with --kubeconfig)")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for Fast Launch to be disabled, per AMI")
-	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "first pause between Fast Launch polls (grows by half up to 8×)")
+	f.DurationVar(&o.interval, "poll-interval", waitPollInterval, "first pause between Fast Launch polls (grows by half up to 8×)")
 	f.BoolVar(&o.includeShared, "include-shared", false, "also prune AMIs shared with other accounts, organizations or OUs")
 	f.IntVar(&o.concurrency, "concurrency", prune.DefaultConcurrency, "regions, and AMIs in each region, handled at once")
 	return cmd
@@ -112,14 +112,14 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 	if !o.keepSet && img.Spec.Keep != nil {
 		keep = *img.Spec.Keep
 	}
-	if keep < 0 {
-		return Usagef("flag --keep %d: use 0 or more", keep)
+	if msg := spec.CheckKeep(keep); msg != "" {
+		return Usagef("flag --keep: %s (spec.keep takes the same: prune never deletes the newest AMI)", msg)
 	}
 	if o.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 30m", o.timeout)
 	}
-	if o.interval <= 0 {
-		return Usagef("flag --poll-interval %s: use a positive duration such as 15s", o.interval)
+	if err := checkPollInterval(o.interval, waitPollInterval); err != nil {
+		return err
 	}
 	if o.concurrency < 1 {
 		return Usagef("flag --concurrency %d: use 1 or more", o.concurrency)
@@ -141,7 +141,7 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 		}
 		cl, err := prune.ReadCluster(ctx, cs, dyn, clients)
 		if err != nil {
-			return describeAWSError(g, clients, err)
+			return err
 		}
 		if cl.KarpenterInstalled {
 			n := fmt.Sprintf("%d EC2NodeClasses", len(cl.Karpenter.NodeClasses))
@@ -161,7 +161,7 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 		Progress: func(s string) { g.Infof("%s", s) }}
 	plan, err := p.Plan(ctx, opts)
 	if err != nil {
-		return describeAWSError(g, clients, err)
+		return err
 	}
 	if !o.yes {
 		if err := g.Print(plan, func() Table { return pruneTable(plan) }); err != nil {
@@ -192,7 +192,9 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 }
 
 func pruneTable(plan *prune.Plan) Table {
-	t := Table{Header: []string{"REGION", "IMAGE", "NAME", "CREATED", "ACTION", "FAST LAUNCH", "WHY", "RESULT"}}
+	// -o wide adds the snapshots deleted with each AMI and whom it is shared with.
+	t := Table{Header: []string{"REGION", "IMAGE", "NAME", "CREATED", "ACTION", "FAST LAUNCH", "WHY", "RESULT", "SNAPSHOTS", "SHARED WITH"},
+		Wrap: []string{"NAME", "WHY", "RESULT"}, Detail: []string{"WHY", "RESULT"}, Wide: []string{"SNAPSHOTS", "SHARED WITH"}}
 	for _, im := range plan.Images {
 		result := im.Result
 		if im.Error != "" {
@@ -203,14 +205,23 @@ func pruneTable(plan *prune.Plan) Table {
 		if im.State != "" {
 			name += " (" + im.State + ")"
 		}
-		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result)})
+		snaps := make([]string, 0, len(im.Snapshots))
+		for _, s := range im.Snapshots {
+			if !s.Delete {
+				snaps = append(snaps, s.ID+" (kept: used by "+strings.Join(s.SharedWith, ",")+")")
+				continue
+			}
+			snaps = append(snaps, s.ID)
+		}
+		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result),
+			orDash(strings.Join(snaps, ", ")), orDash(strings.Join(im.SharedWith, "; "))})
 	}
 	for _, o := range plan.Orphans {
 		result := o.Result
 		if o.Error != "" {
 			result += ": " + o.Error
 		}
-		t.Rows = append(t.Rows, []string{o.Region, o.SnapshotID, "-", "-", prune.ActionDelete, "-", "snapshot left by an earlier prune", orDash(result)})
+		t.Rows = append(t.Rows, []string{o.Region, o.SnapshotID, "-", "-", prune.ActionDelete, "-", "snapshot left by an earlier prune", orDash(result), o.SnapshotID, "-"})
 	}
 	return t
 }

@@ -103,7 +103,8 @@ func TestResolveExpiredCredentials(t *testing.T) {
 		srv.Faults.FailNext("ssm", "GetParameters", awsemu.FaultError{Code: "ExpiredTokenException", Message: "The security token included in the request is expired"})
 	}
 	_, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--profile", "")
-	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") || !strings.Contains(stderr, "region us-east-1") {
+	if code != 1 || !strings.Contains(stderr, "SSM GetParameters: ExpiredTokenException: The security token included in the request is expired") ||
+		!strings.Contains(stderr, "get new credentials (`aws sso login`") || strings.Contains(stderr, "operation error") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
@@ -113,13 +114,13 @@ func TestResolveNoCredentials(t *testing.T) {
 	useEmulator(t)
 	useNoCredentials(t)
 	_, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36")
-	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") {
+	if code != 1 || !strings.Contains(stderr, "no AWS credentials found (profile default, region us-east-1)") || !strings.Contains(stderr, "`aws configure`") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	// With the default Kubernetes version (asked of EKS), the missing credentials are the
 	// error, not a warning about EKS followed by a fallback.
 	_, stderr, code = run(t, "resolve", "--windows", "2022", "--edition", "core")
-	if code != 1 || !strings.Contains(stderr, "credentials were refused or are missing") || strings.Contains(stderr, "warning") {
+	if code != 1 || !strings.Contains(stderr, "no AWS credentials found (profile default, region us-east-1)") || strings.Contains(stderr, "warning") {
 		t.Errorf("default Kubernetes: exit %d, stderr %q", code, stderr)
 	}
 }
@@ -224,7 +225,8 @@ func TestResolveKubernetesAllFallsBackWhenEKSDenies(t *testing.T) {
 func TestResolveDetailsTable(t *testing.T) {
 	t.Parallel()
 	useEmulator(t)
-	out, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details")
+	// -o wide: the row on one line (the table moves the name under it at 120 columns).
+	out, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details", "-o", "wide")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

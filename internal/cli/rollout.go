@@ -114,7 +114,7 @@ or did not finish; 2 bad input (nothing changed).`,
 	f.StringVar(&o.maxUnavailable, "max-unavailable", "10%", "percentage of a target's nodes out of service at once")
 	f.DurationVar(&o.gateTimeout, "gate-timeout", 15*time.Minute, "how long the new nodes of a step have to be Ready and healthy")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Hour, "bound of the whole rollout")
-	f.DurationVar(&o.interval, "poll-interval", 15*time.Second, "time between checks while waiting")
+	f.DurationVar(&o.interval, "poll-interval", waitPollInterval, "time between checks while waiting")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "roll out without asking (required when stdin is not a terminal); also patches EC2NodeClasses that pin an AMI")
 	f.BoolVar(&o.noRollback, "no-rollback", false, "when a gate fails, stop and leave things as they are")
@@ -163,8 +163,8 @@ func checkRolloutFlags(o *rolloutOptions) (rollout.Canary, int, error) {
 		return canary, 0, Usagef("flag --timeout %s: use a positive duration such as 2h", o.timeout)
 	case o.gateTimeout <= 0:
 		return canary, 0, Usagef("flag --gate-timeout %s: use a positive duration such as 15m", o.gateTimeout)
-	case o.interval <= 0:
-		return canary, 0, Usagef("flag --poll-interval %s: use a positive duration such as 15s", o.interval)
+	case checkPollInterval(o.interval, waitPollInterval) != nil:
+		return canary, 0, checkPollInterval(o.interval, waitPollInterval)
 	case o.dryRun && o.yes:
 		return canary, 0, Usagef("flags --dry-run and --yes: --dry-run changes nothing, --yes rolls out; pass one")
 	case o.kubeContext != "" && o.kubeconfig == "":
@@ -227,7 +227,7 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 	}
 	plan, err := rollout.Discover(ctx, dopts)
 	if err != nil {
-		return describeAWSError(g, clients, inputError(o.file, err))
+		return inputError(o.file, err)
 	}
 	for _, w := range plan.Warnings {
 		g.Warnf("%s", w)
@@ -263,7 +263,7 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 		if !g.prompter().CanPrompt() {
 			return Usagef("rollout would move %s: pass --yes to roll out without a prompt (stdin is not a terminal); --dry-run prints the plan", plan.Summary())
 		}
-		if err := planTable(plan).Write(g.Stderr); err != nil {
+		if err := planTable(plan).Write(g.Stderr, g.stderrLayout()); err != nil {
 			return err
 		}
 		gateNote()
@@ -272,8 +272,8 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 			return &silentError{code: ExitProblem}
 		}
 	default:
-		if g.Output == FormatTable || g.Output == "" {
-			if err := planTable(plan).Write(g.Stderr); err != nil {
+		if g.tableOutput() {
+			if err := planTable(plan).Write(g.Stderr, g.stderrLayout()); err != nil {
 				return err
 			}
 		}
@@ -346,16 +346,22 @@ func rolloutExit(ctx context.Context, o *rolloutOptions, res *rollout.Result, er
 	return nil
 }
 
+// plural is n and word, in the plural unless n is 1 ("1 check", "2 checks"; a word
+// ending in a consonant and y: "1 entry", "2 entries").
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") && !strings.ContainsAny(word[len(word)-2:len(word)-1], "aeiou") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // planTable is the plan for people: one row per target, in the order rollout moves them.
 func planTable(p *rollout.Plan) Table {
-	t := Table{Header: []string{"KIND", "NAME", "REGION", "LAUNCH TEMPLATE", "FROM", "RUNNING", "TO", "NODES", "CHANGE"}}
+	t := Table{Header: []string{"KIND", "NAME", "REGION", "LAUNCH TEMPLATE", "FROM", "RUNNING", "TO", "NODES", "CHANGE"},
+		Wrap: []string{"FROM", "CHANGE"}, Detail: []string{"CHANGE"}}
 	for _, tg := range p.Targets {
 		lt := "-"
 		if tg.LaunchTemplate != nil {
@@ -379,7 +385,8 @@ func planTable(p *rollout.Plan) Table {
 
 // resultTable is what the run did, target by target.
 func resultTable(r *rollout.Result) Table {
-	t := Table{Header: []string{"KIND", "NAME", "REGION", "REPLACED", "STATE", "LAUNCH TEMPLATE VERSION", "REFRESH/UPDATE", "ELAPSED"}}
+	t := Table{Header: []string{"KIND", "NAME", "REGION", "REPLACED", "STATE", "LAUNCH TEMPLATE VERSION", "REFRESH/UPDATE", "ELAPSED"},
+		Detail: []string{"REFRESH/UPDATE"}}
 	for _, tr := range r.Targets {
 		v := "-"
 		if tr.LaunchTemplateVersion > 0 {

@@ -58,6 +58,9 @@ problem, 2 bad input.`,
 			if err := checkFormat(f.Output); err != nil {
 				return err
 			}
+			if err := checkRegionFlag(cmd, f); err != nil {
+				return err
+			}
 			if f.RequestTimeout < 0 || f.CommandTimeout < 0 {
 				return Usagef("--request-timeout and --command-timeout take a positive duration such as 30s or 10m")
 			}
@@ -80,7 +83,8 @@ problem, 2 bad input.`,
 		root.SetIn(f.Stdin)
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&f.Output, "output", "o", FormatTable, "output format: table, json or yaml")
+	pf.StringVarP(&f.Output, "output", "o", FormatTable, "output format: table, wide (the table in full: long columns on one line, and more columns where a command has them), json or yaml")
+	pf.BoolVar(&f.NoHeaders, "no-headers", false, "print tables without their header line")
 	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	pf.StringVar(&f.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
 	pf.DurationVar(&f.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")
@@ -102,6 +106,8 @@ problem, 2 bad input.`,
 		newSandboxCmd(f),
 		newVersionCmd(f),
 	)
+	addVersionFlag(root, f)
+	registerCompletions(root)
 	return root
 }
 
@@ -130,9 +136,13 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 		err = fmt.Errorf("%w (winami stopped after --command-timeout %s)", err, f.deadline)
 	}
 	code := ExitCode(err)
-	if isCobraUsage(err.Error()) {
+	// cobra's own errors, told by their text; an AWS error's text is the service's ("…
+	// accepts …" in a message is no usage error).
+	cobraUsage := awsapi.Diagnose(err) == nil && isCobraUsage(err.Error())
+	if cobraUsage {
 		code = ExitUsage
 	}
+	err = explainError(err, specFileOf(root, args))
 	var s *silentError
 	switch {
 	case errors.As(err, &s):
@@ -140,7 +150,7 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 		_, _ = fmt.Fprintln(stderr, "winami: interrupted")
 	default:
 		msg := err.Error()
-		if code == ExitUsage && isCobraUsage(msg) {
+		if cobraUsage {
 			msg += "\nRun '" + root.CommandPath() + " --help' for usage."
 		}
 		_, _ = fmt.Fprintln(stderr, "error: "+msg)
@@ -160,4 +170,9 @@ func Main(ctx context.Context) {
 }
 
 // exactArgs and noArgs wrap cobra's argument checks so that their errors exit 2.
-func noArgs(cmd *cobra.Command, args []string) error { return Usage(cobra.NoArgs(cmd, args)) }
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := fileArgHint(cmd, args); err != nil {
+		return err
+	}
+	return Usage(cobra.NoArgs(cmd, args))
+}

@@ -153,9 +153,14 @@ func Decode(body []byte, v any, code string) *Error {
 }
 
 // EpochSeconds renders t as restJson1's default timestamp format: fractional seconds
-// since the Unix epoch (a JSON number).
+// since the Unix epoch (a JSON number), to the millisecond. A time before the epoch is
+// the negative number of its distance from it (-1.5 for 1969-12-31T23:59:58.5Z).
 func EpochSeconds(t time.Time) json.Number {
 	ms := t.UnixMilli()
-	s := fmt.Sprintf("%d.%03d", ms/1000, ms%1000)
+	sign := ""
+	if ms < 0 {
+		sign, ms = "-", -ms
+	}
+	s := fmt.Sprintf("%s%d.%03d", sign, ms/1000, ms%1000)
 	return json.Number(strings.TrimSuffix(strings.TrimRight(s, "0"), "."))
 }

@@ -54,6 +54,10 @@ func TestEpochSeconds(t *testing.T) {
 		time.Unix(1795694400, 0):           "1795694400",
 		time.Unix(1795694400, 250_000_000): "1795694400.25",
 		time.Unix(1795694400, 123_456_789): "1795694400.123",
+		// Before the epoch (found by FuzzEpochSeconds: "0.-5" and "-1.-500" were written).
+		time.UnixMilli(-500):  "-0.5",
+		time.UnixMilli(-1500): "-1.5",
+		time.UnixMilli(-2000): "-2",
 	} {
 		if got := restjson.EpochSeconds(in); string(got) != want {
 			t.Errorf("EpochSeconds(%v) = %s, want %s", in, got, want)

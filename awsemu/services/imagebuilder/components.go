@@ -13,6 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/protocol/restjson"
 	"github.com/winami/winami/awsemu/world"
 )
@@ -308,8 +309,11 @@ func (s *Service) serveManagedControl(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"POST a {\"region\",\"name\",\"version\"} to withdraw a managed component version"}`, http.StatusMethodNotAllowed)
 		return
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Region == "" || in.Name == "" || !versionRE.MatchString(in.Version) {
-		http.Error(w, `{"error":"give region, name and version (1.2.3) of the managed component version to withdraw"}`, http.StatusBadRequest)
+	if !awsemu.DecodeControl(w, r, &in) {
+		return
+	}
+	if in.Region == "" || in.Name == "" || !versionRE.MatchString(in.Version) {
+		awsemu.ControlError(w, http.StatusBadRequest, "give region, name and version (1.2.3) of the managed component version to withdraw, not %q, %q, %q", in.Region, in.Name, in.Version)
 		return
 	}
 	found := false

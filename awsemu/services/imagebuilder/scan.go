@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/protocol/restjson"
 )
 
@@ -45,6 +47,13 @@ type ScanFindingsSeed struct {
 // https://docs.aws.amazon.com/inspector/v2/APIReference/API_Finding.html).
 var Severities = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED"}
 
+// scanFindingFields are the members of an ImageScanFinding (API Reference,
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_ImageScanFinding.html;
+// aws-sdk-go-v2 service/imagebuilder v1.55.2 types.ImageScanFinding has exactly these).
+var scanFindingFields = []string{"awsAccountId", "description", "firstObservedAt", "fixAvailable",
+	"imageBuildVersionArn", "imagePipelineArn", "inspectorScore", "inspectorScoreDetails",
+	"packageVulnerabilityDetails", "remediation", "severity", "title", "type", "updatedAt"}
+
 func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	fail := func(status int, format string, args ...any) {
@@ -57,8 +66,7 @@ func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in ScanFindingsSeed
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		fail(http.StatusBadRequest, "decoding the scan findings seed: %v", err)
+	if !awsemu.DecodeControl(w, r, &in) {
 		return
 	}
 	if (in.ImagePipelineArn == "") == (in.ImageBuildVersionArn == "") {
@@ -66,6 +74,12 @@ func (s *Service) serveScanControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, f := range in.Findings {
+		for k := range f {
+			if !slices.Contains(scanFindingFields, k) {
+				fail(http.StatusBadRequest, "findings[%d]: unknown field %q: an ImageScanFinding has %s", i, k, strings.Join(scanFindingFields, ", "))
+				return
+			}
+		}
 		sev, _ := f["severity"].(string)
 		if !slices.Contains(Severities, sev) {
 			fail(http.StatusBadRequest, "findings[%d].severity must be one of %v, not %q", i, Severities, sev)

@@ -178,8 +178,7 @@ func (s *Service) serveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c ControlQuota
-	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
-		fail(http.StatusBadRequest, "decoding quota: "+err.Error())
+	if !awsemu.DecodeControl(w, r, &c) {
 		return
 	}
 	if c.Region == "" {
