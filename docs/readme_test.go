@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/winami/winami/internal/readmetest"
@@ -20,9 +21,10 @@ var update = flag.Bool("update", false, "rewrite README.md's captured outputs wi
 // server (the scenes tagged k8s run in e2e/, with an API server) as a reader would: in
 // bash, with the winami built from this checkout on PATH as `winami`, the README's local
 // registry built from docs/registry, against the `winami sandbox` the README's commands
-// start. The README's ports (4566, 5000, 47123) are mapped to free ports of the same width
-// (so tables keep their columns), in commands and back in outputs, so that the test runs
-// beside another sandbox or a second copy of itself.
+// start. The scenes run in parallel, each in its own bash session with its own sandbox:
+// the README's ports (4566, 5000, 47123) are mapped to free ports of the same width (so
+// tables keep their columns) per scene, in commands and back in outputs, so the test also
+// runs beside another sandbox or a second copy of itself (e2e/run's README scenes in CI).
 func TestREADME(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -31,10 +33,15 @@ func TestREADME(t *testing.T) {
 	bin := t.TempDir()
 	build(t, root, filepath.Join(bin, "winami"), "./cmd/winami")
 	build(t, root, filepath.Join(bin, "docs-registry"), "./docs/registry")
+	var mu sync.Mutex
 	taken := map[int]bool{4566: true, 5000: true, 47123: true}
-	sandbox, registry, silent := freePort(t, 4, taken), freePort(t, 4, taken), freePort(t, 5, taken)
+	port := func(t *testing.T, digits int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return freePort(t, digits, taken)
+	}
 	// Nothing listens on this one: a proxy that refuses every connection.
-	noProxy := "http://127.0.0.1:" + strconv.Itoa(freePort(t, 5, taken))
+	noProxy := "http://127.0.0.1:" + strconv.Itoa(port(t, 5))
 	readmetest.Run(t, readmetest.Options{
 		README: filepath.Join(root, "README.md"),
 		Root:   root,
@@ -49,10 +56,16 @@ func TestREADME(t *testing.T) {
 			{README: "winami sandbox &", Actual: "winami sandbox --listen 127.0.0.1:4566 &", CommandOnly: true},
 			// The registry, built once above rather than by every `go run`.
 			{README: "go run ./docs/registry", Actual: "docs-registry --listen 127.0.0.1:5000", CommandOnly: true},
-			{README: "127.0.0.1:4566", Actual: "127.0.0.1:" + strconv.Itoa(sandbox)},
-			{README: "127.0.0.1:5000", Actual: "127.0.0.1:" + strconv.Itoa(registry)},
-			{README: "127.0.0.1:47123", Actual: "127.0.0.1:" + strconv.Itoa(silent)},
 		},
+		// Each scene its own ports: the scenes run in parallel, each with its sandbox.
+		SceneReplace: func(t *testing.T) []readmetest.Replacement {
+			return []readmetest.Replacement{
+				{README: "127.0.0.1:4566", Actual: "127.0.0.1:" + strconv.Itoa(port(t, 4))},
+				{README: "127.0.0.1:5000", Actual: "127.0.0.1:" + strconv.Itoa(port(t, 4))},
+				{README: "127.0.0.1:47123", Actual: "127.0.0.1:" + strconv.Itoa(port(t, 5))},
+			}
+		},
+		Parallel: true,
 		Update: *update,
 	})
 }

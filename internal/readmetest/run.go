@@ -40,6 +40,9 @@ type Options struct {
 	Env []string
 	// Replace maps ports and paths (see Replacement).
 	Replace []Replacement
+	// SceneReplace, when set, gives each scene replacements of its own (free ports, so
+	// that scenes can run in parallel), applied after Replace.
+	SceneReplace func(t *testing.T) []Replacement
 	// Timeout bounds each command (default 3m; a block's timeout directive overrides).
 	Timeout time.Duration
 	// Update rewrites the README's outputs that differ.
@@ -104,7 +107,11 @@ func Run(t *testing.T, opts Options) {
 					}
 				}
 				blocks = append(blocks, sc.Blocks...)
-				outs := RunBlocks(t, doc, blocks, replay, env, opts)
+				sceneOpts := opts
+				if opts.SceneReplace != nil {
+					sceneOpts.Replace = append(append([]Replacement(nil), opts.Replace...), opts.SceneReplace(t)...)
+				}
+				outs := RunBlocks(t, doc, blocks, replay, env, sceneOpts)
 				var mine []Outcome
 				for _, o := range outs {
 					if !o.Replay {
