@@ -296,7 +296,7 @@ func killDescendants() int {
 // the next run's scene.
 func deleteNamespace(ctx context.Context, c *Cluster, n corev1.Namespace) error {
 	ns := n.Name
-	zero := int64(0)
+	zero, bg := int64(0), metav1.DeletePropagationBackground
 	all := metav1.ListOptions{}
 	core, apps, batch := c.Kube.CoreV1(), c.Kube.AppsV1(), c.Kube.BatchV1()
 	for what, err := range map[string]error{
@@ -304,8 +304,8 @@ func deleteNamespace(ctx context.Context, c *Cluster, n corev1.Namespace) error 
 		"deployments":     apps.Deployments(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
 		"statefulsets":    apps.StatefulSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
 		"daemonsets":      apps.DaemonSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-		"jobs":            batch.Jobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-		"cronjobs":        batch.CronJobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"jobs":            batch.Jobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, all),
+		"cronjobs":        batch.CronJobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, all),
 		"serviceaccounts": core.ServiceAccounts(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
 		"configmaps":      core.ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
 	} {

@@ -195,7 +195,9 @@ test)
 		# tests only: the other packages' test binaries would refuse it.
 		case $a in -update | -update=*) pkgs=./e2e ;; esac
 	done
-	go test -tags e2e -count=1 "$@" "$pkgs"
+	# The packages first: go test reads an unknown flag (-update) and all that follows as
+	# the test binary's arguments.
+	go test -tags e2e -count=1 "$pkgs" "$@"
 	;;
 *)
 	die "unknown command ${1}: use build, up, down or test"
