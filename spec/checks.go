@@ -61,8 +61,12 @@ func CheckRegion(r string) string {
 		return ""
 	}
 	hint := ""
-	if s := closestRegion(r); s != "" {
-		hint = fmt.Sprintf(" (did you mean %q?)", s)
+	if near := closestRegions(r); len(near) > 0 {
+		q := make([]string, len(near))
+		for i, n := range near {
+			q[i] = fmt.Sprintf("%q", n)
+		}
+		hint = fmt.Sprintf(" (did you mean %s?)", strings.Join(q, " or "))
 	}
 	if !regionRE.MatchString(r) {
 		return fmt.Sprintf("%q is not an AWS region name such as us-east-1%s", r, hint)
@@ -70,9 +74,43 @@ func CheckRegion(r string) string {
 	return fmt.Sprintf("%q is not a known AWS region%s: use one of %s", r, hint, strings.Join(Regions, ", "))
 }
 
-// closestRegion is the known region nearest to r, when one is near enough.
-func closestRegion(r string) string {
-	return closest(strings.ToLower(strings.TrimSpace(r)), Regions)
+// closestRegions are the known regions nearest to r, when they are near enough: every
+// one as near, since "us-west-3" is as near to us-west-1 as to us-west-2.
+func closestRegions(r string) []string {
+	key := strings.ToLower(strings.TrimSpace(r))
+	best := closest(key, Regions)
+	if best == "" {
+		return nil
+	}
+	// Of the regions as near, those whose parts start as r's do (us-est-1 is us-east-1
+	// rather than us-west-1).
+	d, most := distance(key, best), -1
+	var out []string
+	for _, n := range Regions {
+		if distance(key, n) != d {
+			continue
+		}
+		switch m := sameInitials(key, n); {
+		case m > most:
+			out, most = []string{n}, m
+		case m == most:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// sameInitials counts the dash-separated parts of a and b that start with the same
+// character.
+func sameInitials(a, b string) int {
+	pa, pb := strings.Split(a, "-"), strings.Split(b, "-")
+	n := 0
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		if pa[i] != "" && pb[i] != "" && pa[i][0] == pb[i][0] {
+			n++
+		}
+	}
+	return n
 }
 
 // CheckLaunchTemplateID returns why id is not a launch template id, or "".

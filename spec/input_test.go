@@ -115,7 +115,7 @@ func TestRegionNearestSuggested(t *testing.T) {
 		"us-east-1": "", "us-gov-west-1": "", "eu-west-1": "",
 		"us-est-1": `did you mean "us-east-1"`, "euwest1": `did you mean "eu-west-1"`,
 		"US-EAST-1": `did you mean "us-east-1"`, "moon-1": "is not an AWS region name such as us-east-1",
-		"us-east-9": `did you mean "us-east-1"`,
+		"us-east-9": `did you mean "us-east-1" or "us-east-2"?`, "us-west-3": `did you mean "us-west-1" or "us-west-2"?`,
 	} {
 		got := CheckRegion(in)
 		if (want == "") != (got == "") || !strings.Contains(got, want) {

@@ -138,7 +138,7 @@ func yamlError(file string, data []byte, err error) FieldError {
 	line := yamlErrorLine(err)
 	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), fmt.Sprintf("line %d: ", line))
 	if t := tabLine(data, max(line, 1)); t > 0 && (strings.Contains(msg, "tab") || strings.Contains(msg, "cannot start any token")) {
-		return FieldError{File: file, Line: t, Message: fmt.Sprintf("parsing YAML: line %d is indented with a tab: YAML indents with spaces only; replace the tab with spaces (%s)", t, msg)}
+		return FieldError{File: file, Line: t, Message: fmt.Sprintf("parsing YAML: this line is indented with a tab: YAML indents with spaces only; replace the tab with spaces (%s)", msg)}
 	}
 	if line > 0 {
 		msg = fmt.Sprintf("line %d: %s", line, msg)

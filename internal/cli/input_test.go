@@ -274,7 +274,7 @@ func TestSpecInputExit2BeforeAWS(t *testing.T) {
 		{[]string{"plan", "-f", writeInputSpec(t, "fastLaunch: {enabled: true}", "fastLaunch: {enabled: true, maxParallelLaunches: 6.9}")}, `spec.distribution.fastLaunch.maxParallelLaunches: "6.9" is not a whole number`},
 		{[]string{"prune", "-f", writeInputSpec(t, "fastLaunch: {enabled: true}\n", "fastLaunch: {enabled: true}\n  keep: 2.9\n")}, `spec.keep: "2.9" is not a whole number`},
 		{[]string{"plan", "-f", writeInputSpec(t, "fastLaunch: {enabled: true}", "fastLaunch: {enabled: true, targetSnapshots: 0}")}, "spec.distribution.fastLaunch.targetSnapshots: 0 is outside 1..10000"},
-		{[]string{"plan", "-f", writeInputSpec(t, "  region: us-east-1", "\tregion: us-east-1")}, "line 5 is indented with a tab: YAML indents with spaces only"},
+		{[]string{"plan", "-f", writeInputSpec(t, "  region: us-east-1", "\tregion: us-east-1")}, "winami.yaml:5: parsing YAML: this line is indented with a tab: YAML indents with spaces only"},
 		{[]string{"plan", "-f", writeInputSpec(t, `"1.33"`, `"1.9"`)}, `kubernetes version "1.9" is older than any EKS ever had`},
 		{[]string{"resolve", "--kubernetes", "1.9"}, "older than any EKS ever had"},
 	})
