@@ -153,6 +153,10 @@ func diagnoseOp(op *smithy.OperationError) *Failure {
 	if errors.As(err, &to) {
 		f.Attempts = to.Attempts
 	}
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		f.Attempts = refused.attempts
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {

@@ -176,7 +176,8 @@ func TestErrorCredentialProcessSecretNotShown(t *testing.T) {
 }
 
 // TestErrorConnectionRefused: an endpoint where nothing listens is named with the
-// variable that chose it and, on this machine, the sandbox that would answer there.
+// variable that chose it and, on this machine, the sandbox that would answer there;
+// the call gives up after 3 refused attempts.
 func TestErrorConnectionRefused(t *testing.T) {
 	for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"} {
 		t.Run(v, func(t *testing.T) {
@@ -185,9 +186,11 @@ func TestErrorConnectionRefused(t *testing.T) {
 			t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
 			addr := closedPort(t)
 			t.Setenv(v, "http://"+addr)
-			_, stderr, code := runAttempts(t, 2, resolveArgs...)
+			// The default attempts: a refusal ends the call after awsapi.RefusedAttempts
+			// (it took 15 attempts and ~26 s of backoff before).
+			_, stderr, code := runAttempts(t, 0, resolveArgs...)
 			oneLine(t, v, stderr)
-			want := "resolving parameters in us-east-1: SSM GetParameters: http://" + addr + " refused the connection (2 attempts): nothing listens at http://" +
+			want := "resolving parameters in us-east-1: SSM GetParameters: http://" + addr + " refused the connection (3 attempts): nothing listens at http://" +
 				addr + ", which " + v + " names: start the sandbox there (`winami sandbox --listen " + addr + "`), or unset " + v + " to call AWS"
 			if code != 1 || !strings.Contains(stderr, want) {
 				t.Errorf("exit %d:\n%s\nwant %s", code, stderr, want)
