@@ -198,6 +198,16 @@ func TestErrorConnectionRefused(t *testing.T) {
 			if strings.Contains(stderr, awstest.SecretAccessKey) || strings.Contains(stderr, awstest.AccessKeyID) {
 				t.Errorf("credentials shown:\n%s", stderr)
 			}
+			if v != "AWS_ENDPOINT_URL" {
+				return // EKS is not at the closed port
+			}
+			// Without --kubernetes resolve asks EKS first and warns when it cannot: the
+			// warning has no SDK chain either.
+			_, stderr, code = runAttempts(t, 0, "resolve", "--windows", "2022", "--edition", "core", "--region", "us-east-1")
+			if code != 1 || strings.Contains(stderr, "operation error") || strings.Contains(stderr, "dial tcp") ||
+				!strings.Contains(stderr, "warning: EKS DescribeClusterVersions failed (http://"+addr+" refused the connection (3 attempts)); using winami's built-in catalog") {
+				t.Errorf("resolve asking EKS: exit %d:\n%s", code, stderr)
+			}
 		})
 	}
 }
