@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -322,5 +324,41 @@ func TestAccessFixNamesTheSpec(t *testing.T) {
 	f.Action = "dynamodb:Scan"
 	if got := fixFor(f, ""); !strings.Contains(got, "does not list it") || strings.Contains(got, "winami iam-policy") {
 		t.Errorf("an action the policy lacks: %q", got)
+	}
+}
+
+// TestErrorSSOSessionExpired: a profile of IAM Identity Center whose cached sign-in has
+// expired (ssocreds.InvalidTokenError, from the SDK reading ~/.aws/sso/cache) says so,
+// naming the profile, and that `aws sso login --profile …` renews it; no call is made.
+func TestErrorSSOSessionExpired(t *testing.T) {
+	clearAWSEnv(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	const startURL = "https://example.awsapps.com/start"
+	cfg := "[profile dev]\nregion = us-east-1\nsso_start_url = " + startURL + "\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Admin\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cache, err := ssocreds.StandardCachedTokenFilepath(startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cache), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	token := `{"accessToken":"expired-sso-access-token-EXAMPLE","expiresAt":"2020-01-01T00:00:00Z","region":"us-east-1","startUrl":"` + startURL + `"}`
+	if err := os.WriteFile(cache, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := emulatortest.Start(t)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL())
+	_, stderr, code := runAttempts(t, 1, append(resolveArgs, "--profile", "dev")...)
+	oneLine(t, "sso expired", stderr)
+	if code != 1 || !strings.Contains(stderr, "SSM GetParameters: the AWS credentials have expired (profile dev, region us-east-1): the SSO session has expired or is invalid: sign in again with `aws sso login --profile dev`") ||
+		strings.Contains(stderr, "expired-sso-access-token-EXAMPLE") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	if n := srv.Faults.Count("ssm", "GetParameters", ""); n != 0 {
+		t.Errorf("SSM was called %d times with an expired sign-in", n)
 	}
 }
