@@ -362,3 +362,19 @@ func TestErrorSSOSessionExpired(t *testing.T) {
 		t.Errorf("SSM was called %d times with an expired sign-in", n)
 	}
 }
+
+// TestErrorEndpointUserInfoNotShown: an endpoint URL with user information (a proxy's
+// password) is shown by its scheme and host only.
+func TestErrorEndpointUserInfoNotShown(t *testing.T) {
+	clearAWSEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", awstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
+	addr := closedPort(t)
+	t.Setenv("AWS_ENDPOINT_URL", "http://admin:hunter2-proxy-password@"+addr)
+	_, stderr, code := runAttempts(t, 0, resolveArgs...)
+	oneLine(t, "user info", stderr)
+	if code != 1 || strings.Contains(stderr, "hunter2") || strings.Contains(stderr, "admin") ||
+		!strings.Contains(stderr, "http://"+addr+" refused the connection (3 attempts)") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+}
