@@ -234,11 +234,8 @@ func isThrottle(err error) bool {
 // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html).
 func apiKind(code string) Kind {
 	switch code {
-	case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
-		if code == "RequestExpired" {
-			return Other // a request older than 5 minutes: the clock, not the credentials
-		}
-		return CredentialsExpired
+	case "ExpiredToken", "ExpiredTokenException":
+		return CredentialsExpired // RequestExpired is not: a request signed too long ago (the clock)
 	case "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidSignatureException",
 		"AuthFailure", "MissingAuthenticationToken", "InvalidAccessKeyId", "IncompleteSignature":
 		return CredentialsRefused
