@@ -361,7 +361,11 @@ func (e *CredentialsError) Error() string {
 	case CredentialsExpired:
 		s = fmt.Sprintf("the AWS credentials have expired (profile %s, region %s)", e.Profile, e.Region)
 	default:
-		s = fmt.Sprintf("getting AWS credentials from the %s of profile %s failed", e.Source, e.Profile)
+		if role, ok := strings.CutPrefix(e.Profile, "role "); ok {
+			s = "assuming role " + role + " failed"
+		} else {
+			s = fmt.Sprintf("getting AWS credentials from the %s of profile %s failed", e.Source, e.Profile)
+		}
 	}
 	if e.Detail != "" {
 		s += ": " + e.Detail
