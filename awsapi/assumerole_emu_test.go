@@ -61,4 +61,10 @@ func TestAssumeRoleReachesTheTargetAccount(t *testing.T) {
 		!strings.Contains(err.Error(), "assuming role arn:aws:iam::210987654321:role/NoSuchRole") {
 		t.Errorf("a role that does not exist: %v", err)
 	}
+	// Shown without the SDK's chain (awsapi.Message): the role, the call and AWS's answer.
+	_, err = c.AssumeRole(ctx, awsapi.RoleARN("aws", target, "NoSuchRole"), "winami-publish")
+	if msg := awsapi.Message(err); !strings.HasPrefix(msg, "assuming role arn:aws:iam::210987654321:role/NoSuchRole: STS AssumeRole: AccessDenied: ") ||
+		strings.Contains(msg, "operation error") || strings.Contains(msg, "cached credentials") {
+		t.Errorf("message: %s", msg)
+	}
 }

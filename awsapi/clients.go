@@ -364,6 +364,10 @@ func (c *Clients) AssumeRole(ctx context.Context, roleARN, session string) (*Cli
 	})
 	cfg.Credentials = aws.NewCredentialsCache(&credentialsReporter{inner: provider, profile: "role " + roleARN, region: cfg.Region})
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		var ce *CredentialsError
+		if errors.As(err, &ce) && ce.Err != nil {
+			err = ce.Err // the STS call's error: this message names the role already
+		}
 		return nil, fmt.Errorf("assuming role %s: %w", roleARN, err)
 	}
 	return &Clients{cfg: cfg, cache: map[string]any{}}, nil

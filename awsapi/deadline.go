@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,13 +118,36 @@ func isTimeout(ctx context.Context, err error) bool {
 
 type timeoutCountKey struct{}
 
-// timeoutBudget adds to a call's middleware stack a counter of its timed-out attempts
-// (Initialize, once per call) and a check inside the retry loop (Finalize, after Retry)
-// that ends the call when TimeoutAttempts attempts have timed out.
+type refusedCountKey struct{}
+
+// RefusedAttempts is how many attempts of one call may find the endpoint refusing
+// connections before the call fails. AWS's endpoints do not refuse connections: a refusal
+// is an endpoint set by AWS_ENDPOINT_URL (a sandbox that is not running) or a proxy, and
+// the standard retryer's 15 attempts with backoff made winami wait ~26 s to say so.
+const RefusedAttempts = 3
+
+// refusedError stops the retryer after RefusedAttempts refused connections; its text and
+// chain are the attempt's error.
+type refusedError struct {
+	attempts int
+	err      error
+}
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// RetryableError stops the retryer (retry.RetryableError, checked before any other).
+func (e *refusedError) RetryableError() bool { return false }
+
+// timeoutBudget adds to a call's middleware stack counters of its timed-out attempts
+// and of its refused connections (Initialize, once per call) and a check inside the
+// retry loop (Finalize, after Retry) that ends the call when TimeoutAttempts attempts
+// have timed out or RefusedAttempts found the connection refused.
 func timeoutBudget(timeout time.Duration) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("winamiTimeoutCounter",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				ctx = context.WithValue(ctx, refusedCountKey{}, new(atomic.Int32))
 				return next.HandleInitialize(context.WithValue(ctx, timeoutCountKey{}, new(atomic.Int32)), in)
 			}), middleware.Before); err != nil {
 			return err
@@ -131,6 +155,13 @@ func timeoutBudget(timeout time.Duration) func(*middleware.Stack) error {
 		return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("winamiTimeoutBudget",
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				out, md, err := next.HandleFinalize(ctx, in)
+				if err != nil && ctx.Err() == nil && errors.Is(err, syscall.ECONNREFUSED) {
+					if n, ok := ctx.Value(refusedCountKey{}).(*atomic.Int32); ok {
+						if c := int(n.Add(1)); c >= RefusedAttempts {
+							err = &refusedError{attempts: c, err: err}
+						}
+					}
+				}
 				if isTimeout(ctx, err) {
 					if n, ok := ctx.Value(timeoutCountKey{}).(*atomic.Int32); ok {
 						if c := int(n.Add(1)); c >= TimeoutAttempts {

@@ -153,6 +153,10 @@ func diagnoseOp(op *smithy.OperationError) *Failure {
 	if errors.As(err, &to) {
 		f.Attempts = to.Attempts
 	}
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		f.Attempts = refused.attempts
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
@@ -230,11 +234,8 @@ func isThrottle(err error) bool {
 // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html).
 func apiKind(code string) Kind {
 	switch code {
-	case "ExpiredToken", "ExpiredTokenException", "RequestExpired":
-		if code == "RequestExpired" {
-			return Other // a request older than 5 minutes: the clock, not the credentials
-		}
-		return CredentialsExpired
+	case "ExpiredToken", "ExpiredTokenException":
+		return CredentialsExpired // RequestExpired is not: a request signed too long ago (the clock)
 	case "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidSignatureException",
 		"AuthFailure", "MissingAuthenticationToken", "InvalidAccessKeyId", "IncompleteSignature":
 		return CredentialsRefused
@@ -360,7 +361,11 @@ func (e *CredentialsError) Error() string {
 	case CredentialsExpired:
 		s = fmt.Sprintf("the AWS credentials have expired (profile %s, region %s)", e.Profile, e.Region)
 	default:
-		s = fmt.Sprintf("getting AWS credentials from the %s of profile %s failed", e.Source, e.Profile)
+		if role, ok := strings.CutPrefix(e.Profile, "role "); ok {
+			s = "assuming role " + role + " failed"
+		} else {
+			s = fmt.Sprintf("getting AWS credentials from the %s of profile %s failed", e.Source, e.Profile)
+		}
 	}
 	if e.Detail != "" {
 		s += ": " + e.Detail

@@ -382,7 +382,7 @@ func startOrFollow(ctx context.Context, api awsapi.ImageBuilder, d *Desired, p *
 		first := rs[0]
 		if err := Cancel(ctx, api, image); err != nil {
 			// Too late to cancel: this build goes on; the parameter only moves forward.
-			opts.logf("image %s started at the same time as %s and could not be cancelled (%v): both run", image, first.Image, err)
+			opts.logf("image %s started at the same time as %s and could not be cancelled (%s): both run", image, first.Image, awsapi.Message(err))
 			return image, false, nil
 		}
 		opts.logf("cancelled image %s: image %s of the same pipeline started first", image, first.Image)

@@ -221,7 +221,9 @@ func liveKubernetes(ctx context.Context, client awsapi.EKS, all bool) ([]string,
 				return nil, "", fmt.Errorf("listing Kubernetes versions: %w", err)
 			}
 			why := awsapi.ErrorCode(err)
-			if why == "" {
+			if f := awsapi.Diagnose(err); why == "" && f != nil {
+				why = strings.TrimPrefix(f.Short, f.Service+" "+f.Operation+": ") // the SDK's chain said nothing more
+			} else if why == "" {
 				why = err.Error()
 			}
 			cat := catalog.KubernetesVersions()

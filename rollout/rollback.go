@@ -13,6 +13,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+
+	"github.com/winami/winami/awsapi"
 )
 
 // rollback undoes what the rollout changed: the published parameter back to its previous
@@ -139,7 +141,7 @@ func (r *runner) rollbackGroup(ctx context.Context, m *move) error {
 					r.did("%s: instance refresh %s %s: the group back on launch template %s version %d", label(t), m.refreshID, end.Status, m.templateID, m.prevVersion)
 					return r.rollbackLeftovers(ctx, m)
 				}
-				r.o.Progress("rollback: %s: RollbackInstanceRefresh refused (%v): cancelling the refresh instead", label(t), err)
+				r.o.Progress("rollback: %s: RollbackInstanceRefresh refused (%s): cancelling the refresh instead", label(t), awsapi.Message(err))
 			}
 			if _, err := as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(name)}); err != nil {
 				return fmt.Errorf("cancelling instance refresh %s of %s: %w", m.refreshID, name, err)

@@ -57,6 +57,9 @@ func fixFor(f *awsapi.Failure, specFile string) string {
 		}
 		return fmt.Sprintf("get new credentials (`aws sso login%s` for IAM Identity Center, else new session keys from where these came from), then run winami again", prof)
 	case awsapi.CredentialsFailed:
+		if role, ok := strings.CutPrefix(f.Profile, "role "); ok {
+			return fmt.Sprintf("the role must exist and trust the caller: `aws sts assume-role --role-arn %s --role-session-name winami-check` tries it", role)
+		}
 		return fmt.Sprintf("`aws sts get-caller-identity%s` shows the same failure with the AWS CLI's details", prof)
 	case awsapi.CredentialsRefused:
 		where := fmt.Sprintf("of profile %s", f.Profile)

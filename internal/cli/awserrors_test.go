@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+
 	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/awstest"
@@ -176,7 +178,8 @@ func TestErrorCredentialProcessSecretNotShown(t *testing.T) {
 }
 
 // TestErrorConnectionRefused: an endpoint where nothing listens is named with the
-// variable that chose it and, on this machine, the sandbox that would answer there.
+// variable that chose it and, on this machine, the sandbox that would answer there;
+// the call gives up after 3 refused attempts.
 func TestErrorConnectionRefused(t *testing.T) {
 	for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"} {
 		t.Run(v, func(t *testing.T) {
@@ -185,15 +188,27 @@ func TestErrorConnectionRefused(t *testing.T) {
 			t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
 			addr := closedPort(t)
 			t.Setenv(v, "http://"+addr)
-			_, stderr, code := runAttempts(t, 2, resolveArgs...)
+			// The default attempts: a refusal ends the call after awsapi.RefusedAttempts
+			// (it took 15 attempts and ~26 s of backoff before).
+			_, stderr, code := runAttempts(t, 0, resolveArgs...)
 			oneLine(t, v, stderr)
-			want := "resolving parameters in us-east-1: SSM GetParameters: http://" + addr + " refused the connection (2 attempts): nothing listens at http://" +
+			want := "resolving parameters in us-east-1: SSM GetParameters: http://" + addr + " refused the connection (3 attempts): nothing listens at http://" +
 				addr + ", which " + v + " names: start the sandbox there (`winami sandbox --listen " + addr + "`), or unset " + v + " to call AWS"
 			if code != 1 || !strings.Contains(stderr, want) {
 				t.Errorf("exit %d:\n%s\nwant %s", code, stderr, want)
 			}
 			if strings.Contains(stderr, awstest.SecretAccessKey) || strings.Contains(stderr, awstest.AccessKeyID) {
 				t.Errorf("credentials shown:\n%s", stderr)
+			}
+			if v != "AWS_ENDPOINT_URL" {
+				return // EKS is not at the closed port
+			}
+			// Without --kubernetes resolve asks EKS first and warns when it cannot: the
+			// warning has no SDK chain either.
+			_, stderr, code = runAttempts(t, 0, "resolve", "--windows", "2022", "--edition", "core", "--region", "us-east-1")
+			if code != 1 || strings.Contains(stderr, "operation error") || strings.Contains(stderr, "dial tcp") ||
+				!strings.Contains(stderr, "warning: EKS DescribeClusterVersions failed (http://"+addr+" refused the connection (3 attempts)); using winami's built-in catalog") {
+				t.Errorf("resolve asking EKS: exit %d:\n%s", code, stderr)
 			}
 		})
 	}
@@ -309,5 +324,57 @@ func TestAccessFixNamesTheSpec(t *testing.T) {
 	f.Action = "dynamodb:Scan"
 	if got := fixFor(f, ""); !strings.Contains(got, "does not list it") || strings.Contains(got, "winami iam-policy") {
 		t.Errorf("an action the policy lacks: %q", got)
+	}
+}
+
+// TestErrorSSOSessionExpired: a profile of IAM Identity Center whose cached sign-in has
+// expired (ssocreds.InvalidTokenError, from the SDK reading ~/.aws/sso/cache) says so,
+// naming the profile, and that `aws sso login --profile …` renews it; no call is made.
+func TestErrorSSOSessionExpired(t *testing.T) {
+	clearAWSEnv(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	const startURL = "https://example.awsapps.com/start"
+	cfg := "[profile dev]\nregion = us-east-1\nsso_start_url = " + startURL + "\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Admin\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cache, err := ssocreds.StandardCachedTokenFilepath(startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cache), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	token := `{"accessToken":"expired-sso-access-token-EXAMPLE","expiresAt":"2020-01-01T00:00:00Z","region":"us-east-1","startUrl":"` + startURL + `"}`
+	if err := os.WriteFile(cache, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := emulatortest.Start(t)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL())
+	_, stderr, code := runAttempts(t, 1, append(resolveArgs, "--profile", "dev")...)
+	oneLine(t, "sso expired", stderr)
+	if code != 1 || !strings.Contains(stderr, "SSM GetParameters: the AWS credentials have expired (profile dev, region us-east-1): the SSO session has expired or is invalid: sign in again with `aws sso login --profile dev`") ||
+		strings.Contains(stderr, "expired-sso-access-token-EXAMPLE") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	if n := srv.Faults.Count("ssm", "GetParameters", ""); n != 0 {
+		t.Errorf("SSM was called %d times with an expired sign-in", n)
+	}
+}
+
+// TestErrorEndpointUserInfoNotShown: an endpoint URL with user information (a proxy's
+// password) is shown by its scheme and host only.
+func TestErrorEndpointUserInfoNotShown(t *testing.T) {
+	clearAWSEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", awstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
+	addr := closedPort(t)
+	t.Setenv("AWS_ENDPOINT_URL", "http://admin:hunter2-proxy-password@"+addr)
+	_, stderr, code := runAttempts(t, 0, resolveArgs...)
+	oneLine(t, "user info", stderr)
+	if code != 1 || strings.Contains(stderr, "hunter2") || strings.Contains(stderr, "admin") ||
+		!strings.Contains(stderr, "http://"+addr+" refused the connection (3 attempts)") {
+		t.Errorf("exit %d:\n%s", code, stderr)
 	}
 }

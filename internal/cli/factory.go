@@ -209,11 +209,25 @@ func (f *Factory) stderrLayout() Layout {
 func (f *Factory) tableOutput() bool { return isTable(f.Output) }
 
 // Warnf writes a warning line to stderr (a failed write to stderr has nowhere to go).
+// An error among args is shown by awsapi.Message (its AWS calls without the SDK's chain).
 func (f *Factory) Warnf(format string, args ...any) {
-	_, _ = fmt.Fprintf(f.Stderr, "warning: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(f.Stderr, "warning: "+format+"\n", shortErrors(args)...)
 }
 
-// Infof writes a progress line to stderr (a failed write to stderr has nowhere to go).
+// Infof writes a progress line to stderr (a failed write to stderr has nowhere to go),
+// errors among args shown as Warnf shows them.
 func (f *Factory) Infof(format string, args ...any) {
-	_, _ = fmt.Fprintf(f.Stderr, format+"\n", args...)
+	_, _ = fmt.Fprintf(f.Stderr, format+"\n", shortErrors(args)...)
+}
+
+// shortErrors returns a copy of args with each error replaced by its awsapi.Message.
+func shortErrors(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if e, ok := a.(error); ok && e != nil {
+			a = awsapi.Message(e)
+		}
+		out[i] = a
+	}
+	return out
 }
