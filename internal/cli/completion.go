@@ -16,8 +16,17 @@ import (
 // script; the values of the flags below complete from offline lists (nothing calls AWS),
 // --context from the kubeconfig (read only) and -f from *.yaml and *.yml files.
 
-// outputFormats are the values of -o/--output, as checkFormat accepts them.
-var outputFormats = []string{FormatTable, FormatJSON, FormatYAML}
+// outputFormats are the values of -o/--output that checkFormat accepts, of table, wide
+// (kubectl's, where winami has it), json and yaml.
+var outputFormats = func() []string {
+	var out []string
+	for _, f := range []string{FormatTable, "wide", FormatJSON, FormatYAML} {
+		if checkFormat(f) == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}()
 
 // iamPolicyRoles are the values of iam-policy --for.
 var iamPolicyRoles = []string{"operator", "instance", "target-account"}
