@@ -57,7 +57,7 @@ asking.`,
 				if !g.prompter().CanPrompt() {
 					return Usagef("apply would make changes (%s): pass --yes to apply without a prompt (stdin is not a terminal); `winami plan` shows them", summarize(p.Changes))
 				}
-				if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
+				if err := changesTable(p.Changes)().Write(g.Stderr, g.stderrLayout()); err != nil {
 					return err
 				}
 				if !g.prompter().Confirm("Apply these changes (" + summarize(p.Changes) + ")?") {

@@ -137,8 +137,8 @@ func runAudit(cmd *cobra.Command, g *Factory, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	if g.Output == FormatTable || g.Output == "" {
-		err = writeAuditTable(g.Stdout, rep)
+	if g.tableOutput() {
+		err = writeAuditTable(g.Stdout, g.layout(), rep)
 	} else {
 		err = g.Print(rep, nil)
 	}
@@ -207,11 +207,12 @@ func pluralWord(n int, w string) string {
 }
 
 // writeAuditTable prints the audit for people: a header line, the summary and the findings.
-func writeAuditTable(w io.Writer, rep *audit.Report) error {
+func writeAuditTable(w io.Writer, l Layout, rep *audit.Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("%d Windows %s; API server %s; regions %s\n\n", rep.WindowsNodes, pluralWord(rep.WindowsNodes, "node"), rep.ServerVersion, orNone(strings.Join(rep.Regions, ", ")))
 	if len(rep.Summary) > 0 {
-		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NOT READY", "CORDONED", "NODE GROUPS / POOLS"}}
+		t := Table{Header: []string{"AMI", "NAME", "KUBELET", "OS BUILD", "NODES", "NOT READY", "CORDONED", "NODE GROUPS / POOLS"},
+			Wrap: []string{"NAME", "NODE GROUPS / POOLS"}, Detail: []string{"NAME", "NODE GROUPS / POOLS"}}
 		for _, s := range rep.Summary {
 			groups := append(append([]string(nil), s.NodeGroups...), s.NodePools...)
 			name := s.ImageName
@@ -221,7 +222,7 @@ func writeAuditTable(w io.Writer, rep *audit.Report) error {
 			t.Rows = append(t.Rows, []string{orDash(s.ImageID), orDash(name), orDash(s.KubeletVersion), orDash(s.OSBuild),
 				strconv.Itoa(s.Nodes), strconv.Itoa(s.NotReady), strconv.Itoa(s.Cordoned), orDash(strings.Join(groups, ", "))})
 		}
-		if err := t.Write(ew); err != nil {
+		if err := t.Write(ew, l); err != nil {
 			return err
 		}
 		ew.println()
@@ -234,27 +235,27 @@ func writeAuditTable(w io.Writer, rep *audit.Report) error {
 		if _, err := fmt.Fprintln(ew, "No findings: every Windows node runs the same AMI and kubelet, within the skew policy."); err != nil {
 			return err
 		}
-		return writeAuditCoverage(ew, rep)
+		return writeAuditCoverage(ew, l, rep)
 	}
 	for _, f := range rep.Findings {
-		ew.printf("%-7s %s: %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
-		ew.printf("        nodes (%d): %s\n", len(f.Nodes), firstNames(f.Nodes, 10))
-		ew.printf("        fix: %s\n", f.Action)
+		ew.printf("%s", l.Paragraph(fmt.Sprintf("%-7s ", strings.ToUpper(string(f.Severity))), f.Check+": "+f.Message))
+		ew.printf("%s", l.Paragraph(fmt.Sprintf("        nodes (%d): ", len(f.Nodes)), firstNames(f.Nodes, 10)))
+		ew.printf("%s", l.Paragraph("        fix: ", f.Action))
 	}
 	if _, err := fmt.Fprintf(ew, "\n%d %s, %d %s\n", rep.Errors, pluralWord(rep.Errors, "error"), rep.Warnings, pluralWord(rep.Warnings, "warning")); err != nil {
 		return err
 	}
-	return writeAuditCoverage(ew, rep)
+	return writeAuditCoverage(ew, l, rep)
 }
 
-func writeAuditCoverage(w io.Writer, rep *audit.Report) error {
+func writeAuditCoverage(w io.Writer, l Layout, rep *audit.Report) error {
 	if len(rep.Coverage) == 0 && len(rep.CoverageWarnings) == 0 {
 		return nil
 	}
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
-	return writeCoverage(w, rep.Coverage, rep.CoverageWarnings)
+	return writeCoverage(w, l, rep.Coverage, rep.CoverageWarnings)
 }
 
 func firstNames(ns []string, n int) string {

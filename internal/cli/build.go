@@ -143,7 +143,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 			if !g.prompter().CanPrompt() {
 				return Usagef("build would apply changes (%s) before building: pass --yes to apply them without a prompt (stdin is not a terminal); `winami plan` shows them, --no-apply builds without them", summarize(p.Changes))
 			}
-			if err := changesTable(p.Changes)().Write(g.Stderr); err != nil {
+			if err := changesTable(p.Changes)().Write(g.Stderr, g.stderrLayout()); err != nil {
 				return err
 			}
 			if !g.prompter().Confirm("Apply these changes (" + summarize(p.Changes) + ") and build?") {
@@ -192,7 +192,7 @@ func runBuild(ctx context.Context, g *Factory, o *buildOptions) error {
 	}
 	printScan(g, res)
 	snippet := karpenterSnippet(l.Spec, res)
-	if g.Output == FormatTable || g.Output == "" {
+	if g.tableOutput() {
 		_, err := fmt.Fprint(g.Stdout, "\n"+snippet)
 		return err
 	}
@@ -417,7 +417,7 @@ func printScan(g *Factory, res *imagebuilder.BuildResult) {
 			line += " (" + s.Reason + ")"
 		}
 	}
-	if g.Output == FormatTable || g.Output == "" {
+	if g.tableOutput() {
 		_, _ = fmt.Fprintln(g.Stdout, "\n"+line)
 		return
 	}

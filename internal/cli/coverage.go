@@ -10,7 +10,7 @@ import (
 
 // writeCoverage prints the cache coverage of each AMI: a headline with the bytes a new
 // node must pull, the images, and the spec change that would close it.
-func writeCoverage(w io.Writer, covs []images.Coverage, warnings []string) error {
+func writeCoverage(w io.Writer, l Layout, covs []images.Coverage, warnings []string) error {
 	ew := &errWriter{w: w}
 	used := false
 	for _, c := range covs {
@@ -49,7 +49,7 @@ func writeCoverage(w io.Writer, covs []images.Coverage, warnings []string) error
 				}
 				t.Rows = append(t.Rows, []string{"  " + ic.Image, strconv.Itoa(ic.Pods), string(ic.Status), layers, size, pull})
 			}
-			if err := t.Write(ew); err != nil {
+			if err := t.Write(ew, l); err != nil {
 				return err
 			}
 		}

@@ -27,8 +27,10 @@ type Factory struct {
 	// IOStreams are the command's streams (f.Stdout, f.Stderr, f.Stdin).
 	*IOStreams
 
-	// Output is the format of data on stdout: table, json or yaml.
+	// Output is the format of data on stdout: table, wide, json or yaml.
 	Output string
+	// NoHeaders is --no-headers: tables on stdout are printed without their header line.
+	NoHeaders bool
 	// Region is --region (the SDK's AWS_REGION when empty). Commands that work in
 	// several regions take a list here (us-east-1,us-west-2) or all.
 	Region string
@@ -188,8 +190,23 @@ func (f *Factory) now() time.Time {
 
 // Print writes data in the chosen format; table builds the table form.
 func (f *Factory) Print(data any, table func() Table) error {
-	return printData(f.Stdout, f.Output, data, table)
+	return printData(f.Stdout, f.Output, f.layout(), data, table)
 }
+
+// layout is how tables are printed on stdout: fitted to its width, in full with -o
+// wide, without headers with --no-headers.
+func (f *Factory) layout() Layout {
+	return Layout{Width: f.StdoutWidth(), Wide: f.Output == FormatWide, NoHeaders: f.NoHeaders}
+}
+
+// stderrLayout is how a table shown on stderr (a plan before its prompt) is printed:
+// fitted to stderr's width, in full with -o wide, with its header.
+func (f *Factory) stderrLayout() Layout {
+	return Layout{Width: f.StderrWidth(), Wide: f.Output == FormatWide}
+}
+
+// tableOutput reports whether -o is a table format (table or wide).
+func (f *Factory) tableOutput() bool { return isTable(f.Output) }
 
 // Warnf writes a warning line to stderr (a failed write to stderr has nowhere to go).
 func (f *Factory) Warnf(format string, args ...any) {

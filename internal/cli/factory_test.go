@@ -126,6 +126,8 @@ func testFactory(t *testing.T, stdin io.Reader, stdout, stderr io.Writer) *Facto
 	// No test reads the machine's Docker config: registries are anonymous unless a test's
 	// registry says otherwise (the ECR keychain still applies).
 	f.DockerKeychain = authn.NewMultiKeychain()
+	// Tables are fitted to DefaultWidth, whatever the machine's COLUMNS or terminal.
+	f.SetWidth(DefaultWidth)
 	env := lookupEnv(t)
 	if env == nil {
 		return f

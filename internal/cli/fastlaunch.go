@@ -279,7 +279,7 @@ func printChecks(g *Factory, checks []check.Check) {
 }
 
 func checksTable(checks []check.Check) Table {
-	t := Table{Header: []string{"CHECK", "STATUS", "MESSAGE", "FIX"}}
+	t := Table{Header: []string{"CHECK", "STATUS", "MESSAGE", "FIX"}, Wrap: []string{"MESSAGE"}, Detail: []string{"FIX"}}
 	for _, c := range checks {
 		t.Rows = append(t.Rows, []string{c.Name, c.Status, c.Message, orDash(c.Fix)})
 	}
@@ -434,7 +434,8 @@ func runFastLaunchStatus(ctx context.Context, g *Factory, o *fastLaunchStatusOpt
 }
 
 func statusTable(sts []fastlaunch.Status) Table {
-	t := Table{Header: []string{"REGION", "IMAGE", "STATE", "SNAPSHOTS", "MAX PARALLEL", "LAUNCH TEMPLATE", "REASON", "SINCE"}}
+	t := Table{Header: []string{"REGION", "IMAGE", "STATE", "SNAPSHOTS", "MAX PARALLEL", "LAUNCH TEMPLATE", "REASON", "SINCE"},
+		Wrap: []string{"REASON"}, Detail: []string{"REASON"}}
 	for _, s := range sts {
 		n := func(v int32) string {
 			if v == 0 {

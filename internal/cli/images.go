@@ -237,7 +237,8 @@ func needsECR(refs []string) bool {
 }
 
 func checkTable(rep *images.Report) Table {
-	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "PULLED", "COMPRESSED", "UNCOMPRESSED", "NOTE"}}
+	t := Table{Header: []string{"IMAGE", "STATUS", "OS.VERSION", "DIGEST", "PULLED", "COMPRESSED", "UNCOMPRESSED", "NOTE"},
+		Wrap: []string{"NOTE"}, Detail: []string{"NOTE"}}
 	for _, im := range rep.Images {
 		note := ""
 		switch im.Status {
@@ -464,7 +465,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 			return err
 		}
 	}
-	if g.Output == FormatTable || g.Output == "" {
+	if g.tableOutput() {
 		if err := g.Print(d, discoverTable(d)); err != nil {
 			return err
 		}
@@ -472,7 +473,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 			if _, err := fmt.Fprintln(g.Stdout); err != nil {
 				return err
 			}
-			return writeCoverage(g.Stdout, d.Coverage, nil)
+			return writeCoverage(g.Stdout, g.layout(), d.Coverage, nil)
 		}
 		return nil
 	}
@@ -481,7 +482,7 @@ func runImagesDiscover(cmd *cobra.Command, g *Factory, o *imagesDiscoverOptions)
 
 func discoverTable(d *images.Discovery) func() Table {
 	return func() Table {
-		t := Table{Header: []string{"IMAGE", "PODS", "WORKLOADS", "INIT", "DIGEST"}}
+		t := Table{Header: []string{"IMAGE", "PODS", "WORKLOADS", "INIT", "DIGEST"}, Wrap: []string{"WORKLOADS"}}
 		for _, im := range d.Images {
 			init := ""
 			if im.Init {

@@ -38,7 +38,8 @@ func TestImagesCheckCompatible(t *testing.T) {
 	d := imagestest.PushWindows(t, host+"/aspnet:4.8", base, "10.0.17763.6054", "10.0.20348.2700")
 	imagestest.PushWindows(t, host+"/app:1", base, "10.0.20348.2700")
 
-	out, errOut, code := run(t, "images", "check", "--windows", "2022", host+"/aspnet:4.8", host+"/app:1")
+	// -o wide: each note on one line (the table wraps the TOTAL's at 120 columns).
+	out, errOut, code := run(t, "images", "check", "--windows", "2022", host+"/aspnet:4.8", host+"/app:1", "-o", "wide")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}

@@ -78,9 +78,11 @@ func (o *specOptions) load(ctx context.Context, g *Factory) (*loaded, error) {
 
 func changesTable(cs []imagebuilder.Change) func() Table {
 	return func() Table {
-		t := Table{Header: []string{"RESOURCE", "NAME", "ACTION", "VERSION", "REASON"}}
+		// -o wide adds the resource's ARN (once it exists).
+		t := Table{Header: []string{"RESOURCE", "NAME", "ACTION", "VERSION", "REASON", "ARN"},
+			Wrap: []string{"REASON"}, Detail: []string{"REASON"}, Wide: []string{"ARN"}}
 		for _, c := range cs {
-			t.Rows = append(t.Rows, []string{c.Resource, c.Name, string(c.Action), dash(c.Version), c.Reason})
+			t.Rows = append(t.Rows, []string{c.Resource, c.Name, string(c.Action), dash(c.Version), c.Reason, dash(c.ARN)})
 		}
 		return t
 	}

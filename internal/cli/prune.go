@@ -192,7 +192,9 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 }
 
 func pruneTable(plan *prune.Plan) Table {
-	t := Table{Header: []string{"REGION", "IMAGE", "NAME", "CREATED", "ACTION", "FAST LAUNCH", "WHY", "RESULT"}}
+	// -o wide adds the snapshots deleted with each AMI and whom it is shared with.
+	t := Table{Header: []string{"REGION", "IMAGE", "NAME", "CREATED", "ACTION", "FAST LAUNCH", "WHY", "RESULT", "SNAPSHOTS", "SHARED WITH"},
+		Wrap: []string{"NAME", "WHY", "RESULT"}, Detail: []string{"WHY", "RESULT"}, Wide: []string{"SNAPSHOTS", "SHARED WITH"}}
 	for _, im := range plan.Images {
 		result := im.Result
 		if im.Error != "" {
@@ -203,14 +205,23 @@ func pruneTable(plan *prune.Plan) Table {
 		if im.State != "" {
 			name += " (" + im.State + ")"
 		}
-		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result)})
+		snaps := make([]string, 0, len(im.Snapshots))
+		for _, s := range im.Snapshots {
+			if !s.Delete {
+				snaps = append(snaps, s.ID+" (kept: used by "+strings.Join(s.SharedWith, ",")+")")
+				continue
+			}
+			snaps = append(snaps, s.ID)
+		}
+		t.Rows = append(t.Rows, []string{im.Region, im.ImageID, name, stamp(&created), im.Action, orDash(im.FastLaunch), strings.Join(im.Reasons, "; "), orDash(result),
+			orDash(strings.Join(snaps, ", ")), orDash(strings.Join(im.SharedWith, "; "))})
 	}
 	for _, o := range plan.Orphans {
 		result := o.Result
 		if o.Error != "" {
 			result += ": " + o.Error
 		}
-		t.Rows = append(t.Rows, []string{o.Region, o.SnapshotID, "-", "-", prune.ActionDelete, "-", "snapshot left by an earlier prune", orDash(result)})
+		t.Rows = append(t.Rows, []string{o.Region, o.SnapshotID, "-", "-", prune.ActionDelete, "-", "snapshot left by an earlier prune", orDash(result), o.SnapshotID, "-"})
 	}
 	return t
 }

@@ -194,7 +194,8 @@ func TestPruneKeepsSharedUnlessIncludeShared(t *testing.T) {
 	if _, err := c.ShareImage(context.Background(), east[0], "444455556666"); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := run(t, "prune", "-f", file, "--region", "us-east-1")
+	// -o wide: each reason on one line (the table folds them at 120 columns).
+	out, stderr, code := run(t, "prune", "-f", file, "--region", "us-east-1", "-o", "wide")
 	if code != 0 || !strings.Contains(out, "shared with account 444455556666 (--include-shared to prune it)") || !strings.Contains(stderr, "0 AMIs go") && !strings.Contains(stderr, "nothing to prune") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, stderr)
 	}

@@ -86,7 +86,7 @@ requests cannot create a topic), and a spec that names its own topic
 }
 
 func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
-	if o.dir == "" && g.Output == FormatTable {
+	if o.dir == "" && g.tableOutput() {
 		return Usagef("flag -d/--dir is required: give the directory to write to, or -o yaml to print the effective spec")
 	}
 	if o.account != "" && !accountRE.MatchString(o.account) {
@@ -142,16 +142,16 @@ func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 		if err != nil {
 			return err
 		}
-		if g.Output != FormatTable {
+		if !g.tableOutput() {
 			for _, p := range paths {
 				g.Infof("wrote %s", p)
 			}
 		} else {
-			t := Table{Header: []string{"FILE", "BYTES", "CONTENT"}}
+			t := Table{Header: []string{"FILE", "BYTES", "CONTENT"}, Wrap: []string{"CONTENT"}}
 			for i, p := range paths {
 				t.Rows = append(t.Rows, []string{p, fmt.Sprint(len(files[i].Data)), describeFile(files[i].Name)})
 			}
-			return t.Write(g.Stdout)
+			return t.Write(g.Stdout, g.layout())
 		}
 	}
 	// -o json / -o yaml: the effective spec, defaults included.

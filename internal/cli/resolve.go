@@ -52,7 +52,7 @@ Exit codes: 0 every AMI resolved, 1 some parameter is missing (its entry carries
 	f.StringSliceVar(&o.windows, "windows", nil, "Windows Server versions: 2019, 2022, 2025 or all (default all)")
 	f.StringSliceVar(&o.editions, "edition", nil, "editions: core, full or all (default all)")
 	f.StringSliceVar(&o.kubernetes, "kubernetes", nil, "Kubernetes versions (1.NN) or all (default: the newest in standard support)")
-	f.BoolVar(&o.details, "details", false, "add each AMI's name, creation date and release version (DescribeImages)")
+	f.BoolVar(&o.details, "details", false, "add each AMI's name, creation date and release version (DescribeImages; -o wide adds them too)")
 	f.BoolVar(&o.history, "history", false, "list every version of each parameter with the date it became current")
 	f.IntVar(&o.concurrency, "concurrency", 16, "requests in flight at most")
 	return cmd
@@ -89,6 +89,9 @@ func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 	for _, w := range exp.Warnings {
 		g.Warnf("%s", w)
 	}
+	if g.Output == FormatWide {
+		o.details = true // -o wide is the table with its details
+	}
 	entries, err := resolve.Resolve(ctx, clients, exp.Targets, resolve.Options{Details: o.details, History: o.history, Concurrency: o.concurrency})
 	if err != nil && !errors.Is(err, resolve.ErrMissing) {
 		return describeAWSError(g, clients, err)
@@ -120,7 +123,7 @@ func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 }
 
 func resolveTable(entries []resolve.Entry, o *resolveOptions) Table {
-	t := Table{Header: []string{"REGION", "WINDOWS", "EDITION", "KUBERNETES", "IMAGE", "VERSION", "LAST MODIFIED"}}
+	t := Table{Header: []string{"REGION", "WINDOWS", "EDITION", "KUBERNETES", "IMAGE", "VERSION", "LAST MODIFIED"}, Detail: []string{"NAME"}}
 	if o.details {
 		t.Header = append(t.Header, "RELEASE", "CREATED", "NAME")
 	}

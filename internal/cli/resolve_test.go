@@ -224,7 +224,8 @@ func TestResolveKubernetesAllFallsBackWhenEKSDenies(t *testing.T) {
 func TestResolveDetailsTable(t *testing.T) {
 	t.Parallel()
 	useEmulator(t)
-	out, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details")
+	// -o wide: the row on one line (the table moves the name under it at 120 columns).
+	out, stderr, code := run(t, "resolve", "--windows", "2022", "--edition", "core", "--kubernetes", "1.36", "--details", "-o", "wide")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -263,7 +263,7 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 		if !g.prompter().CanPrompt() {
 			return Usagef("rollout would move %s: pass --yes to roll out without a prompt (stdin is not a terminal); --dry-run prints the plan", plan.Summary())
 		}
-		if err := planTable(plan).Write(g.Stderr); err != nil {
+		if err := planTable(plan).Write(g.Stderr, g.stderrLayout()); err != nil {
 			return err
 		}
 		gateNote()
@@ -272,8 +272,8 @@ func runRollout(ctx context.Context, g *Factory, o *rolloutOptions) error {
 			return &silentError{code: ExitProblem}
 		}
 	default:
-		if g.Output == FormatTable || g.Output == "" {
-			if err := planTable(plan).Write(g.Stderr); err != nil {
+		if g.tableOutput() {
+			if err := planTable(plan).Write(g.Stderr, g.stderrLayout()); err != nil {
 				return err
 			}
 		}
@@ -355,7 +355,8 @@ func plural(n int, word string) string {
 
 // planTable is the plan for people: one row per target, in the order rollout moves them.
 func planTable(p *rollout.Plan) Table {
-	t := Table{Header: []string{"KIND", "NAME", "REGION", "LAUNCH TEMPLATE", "FROM", "RUNNING", "TO", "NODES", "CHANGE"}}
+	t := Table{Header: []string{"KIND", "NAME", "REGION", "LAUNCH TEMPLATE", "FROM", "RUNNING", "TO", "NODES", "CHANGE"},
+		Wrap: []string{"FROM", "CHANGE"}, Detail: []string{"CHANGE"}}
 	for _, tg := range p.Targets {
 		lt := "-"
 		if tg.LaunchTemplate != nil {
@@ -379,7 +380,8 @@ func planTable(p *rollout.Plan) Table {
 
 // resultTable is what the run did, target by target.
 func resultTable(r *rollout.Result) Table {
-	t := Table{Header: []string{"KIND", "NAME", "REGION", "REPLACED", "STATE", "LAUNCH TEMPLATE VERSION", "REFRESH/UPDATE", "ELAPSED"}}
+	t := Table{Header: []string{"KIND", "NAME", "REGION", "REPLACED", "STATE", "LAUNCH TEMPLATE VERSION", "REFRESH/UPDATE", "ELAPSED"},
+		Detail: []string{"REFRESH/UPDATE"}}
 	for _, tr := range r.Targets {
 		v := "-"
 		if tr.LaunchTemplateVersion > 0 {

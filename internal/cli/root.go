@@ -83,7 +83,8 @@ problem, 2 bad input.`,
 		root.SetIn(f.Stdin)
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&f.Output, "output", "o", FormatTable, "output format: table, json or yaml")
+	pf.StringVarP(&f.Output, "output", "o", FormatTable, "output format: table, wide (the table in full: long columns on one line, and more columns where a command has them), json or yaml")
+	pf.BoolVar(&f.NoHeaders, "no-headers", false, "print tables without their header line")
 	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	pf.StringVar(&f.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
 	pf.DurationVar(&f.RequestTimeout, "request-timeout", awsapi.DefaultRequestTimeout, "bound of one attempt of one AWS request: connect, response headers and body (timed-out attempts are retried, up to 3)")

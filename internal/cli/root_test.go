@@ -34,7 +34,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"version"}, ExitOK, ""},
 		{[]string{"nope"}, ExitUsage, `unknown command "nope"`},
 		{[]string{"version", "--bogus"}, ExitUsage, "unknown flag: --bogus"},
-		{[]string{"version", "-o", "xml"}, ExitUsage, `-o/--output "xml": use table, json or yaml`},
+		{[]string{"version", "-o", "xml"}, ExitUsage, `-o/--output "xml": use table, wide, json or yaml`},
 		{[]string{"version", "extra"}, ExitUsage, "unknown command"},
 	}
 	for _, tt := range tests {

@@ -28,7 +28,7 @@ func (f *failOnce) Write(b []byte) (int, error) {
 func TestTablePrintersReturnWriteErrors(t *testing.T) {
 	t.Parallel()
 	covs := []images.Coverage{{ImageID: "ami-0123456789abcdef0", Region: "us-east-1", Nodes: 1, Windows: "10.0.20348"}}
-	if err := writeCoverage(&failOnce{}, covs, nil); !errors.Is(err, errFull) {
+	if err := writeCoverage(&failOnce{}, Layout{Width: DefaultWidth}, covs, nil); !errors.Is(err, errFull) {
 		t.Errorf("writeCoverage = %v, want the failed write's error", err)
 	}
 	rep := &audit.Report{
@@ -36,10 +36,10 @@ func TestTablePrintersReturnWriteErrors(t *testing.T) {
 		Findings: []audit.Finding{{Check: "skew", Severity: audit.SeverityWarning, Message: "m", Action: "a", Nodes: []string{"n1"}}},
 		Warnings: 1,
 	}
-	if err := writeAuditTable(&failOnce{}, rep); !errors.Is(err, errFull) {
+	if err := writeAuditTable(&failOnce{}, Layout{Width: DefaultWidth}, rep); !errors.Is(err, errFull) {
 		t.Errorf("writeAuditTable = %v, want the failed write's error", err)
 	}
-	if err := (Table{Header: []string{"A", "B"}, Rows: [][]string{{"1", "2"}}}).Write(&failOnce{}); !errors.Is(err, errFull) {
+	if err := (Table{Header: []string{"A", "B"}, Rows: [][]string{{"1", "2"}}}).Write(&failOnce{}, Layout{Width: DefaultWidth}); !errors.Is(err, errFull) {
 		t.Errorf("Table.Write = %v, want the failed write's error", err)
 	}
 }
