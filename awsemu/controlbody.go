@@ -110,9 +110,9 @@ func checkShape(raw any, t reflect.Type, path string) error {
 				if path != "" {
 					where = " in " + path
 				}
-				return fmt.Errorf("unknown field %q%s: use %s", k, where, strings.Join(jsonFields(t), ", "))
+				return fmt.Errorf("unknown field %q%s: use %s", clip(k), where, strings.Join(jsonFields(t), ", "))
 			}
-			if err := checkShape(obj[k], f.Type, join(path, k)); err != nil {
+			if err := checkShape(obj[k], f.Type, join(path, k)); err != nil { // k is a field name: short
 				return err
 			}
 		}
@@ -123,7 +123,7 @@ func checkShape(raw any, t reflect.Type, path string) error {
 			return wrongType(raw, t, path)
 		}
 		for k, v := range obj {
-			if err := checkShape(v, t.Elem(), join(path, k)); err != nil {
+			if err := checkShape(v, t.Elem(), join(path, clip(k))); err != nil {
 				return err
 			}
 		}
@@ -170,6 +170,14 @@ func checkShape(raw any, t reflect.Type, path string) error {
 		return nil
 	}
 	return fmt.Errorf("%s: the control API cannot decode %s", path, t)
+}
+
+// clip shortens a name the client sent for an error message.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:61] + "..."
+	}
+	return s
 }
 
 func join(path, name string) string {

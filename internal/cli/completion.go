@@ -16,17 +16,24 @@ import (
 // script; the values of the flags below complete from offline lists (nothing calls AWS),
 // --context from the kubeconfig (read only) and -f from *.yaml and *.yml files.
 
-// outputFormats are the values of -o/--output, as checkFormat accepts them.
-var outputFormats = []string{FormatTable, FormatJSON, FormatYAML}
+// outputFormats are the values of -o/--output that checkFormat accepts, of table, wide
+// (kubectl's, where winami has it), json and yaml.
+var outputFormats = func() []string {
+	var out []string
+	for _, f := range []string{FormatTable, "wide", FormatJSON, FormatYAML} {
+		if checkFormat(f) == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}()
 
 // iamPolicyRoles are the values of iam-policy --for.
 var iamPolicyRoles = []string{"operator", "instance", "target-account"}
 
-// regionListCommands take a list of regions or all in --region (the others one region).
-var regionListCommands = map[string]bool{"winami resolve": true, "winami fast-launch status": true, "winami prune": true, "winami rollout": true}
-
 // flagValues are the offline value lists by flag name, for every command that has the flag.
-// A list flag (resolve's --windows 2019,2022; --region of regionListCommands) also offers all.
+// A list flag (resolve's --windows 2019,2022; --region where regionUses says regionList)
+// also offers all.
 var flagValues = map[string]func(cmd *cobra.Command) []string{
 	"output":  func(*cobra.Command) []string { return outputFormats },
 	"windows": func(*cobra.Command) []string { return catalog.WindowsVersionNames() },
@@ -38,9 +45,14 @@ var flagValues = map[string]func(cmd *cobra.Command) []string{
 		return out
 	},
 	"kubernetes": func(*cobra.Command) []string { return catalog.KubernetesVersions() },
-	"region":     func(*cobra.Command) []string { return spec.Regions },
-	"for":        func(*cobra.Command) []string { return iamPolicyRoles },
-	"document":   func(*cobra.Command) []string { return []string{"trust", "inline"} },
+	"region": func(cmd *cobra.Command) []string {
+		if regionUses[commandKey(cmd)] == regionNone {
+			return nil // the command refuses --region (regionflag.go)
+		}
+		return spec.Regions
+	},
+	"for":      func(*cobra.Command) []string { return iamPolicyRoles },
+	"document": func(*cobra.Command) []string { return []string{"trust", "inline"} },
 }
 
 // flagCompleters complete the flags whose values are not a fixed list.
@@ -60,7 +72,7 @@ func registerCompletions(root *cobra.Command) {
 			if fl := c.LocalFlags().Lookup(name); fl != nil {
 				slice := strings.HasSuffix(fl.Value.Type(), "Slice")
 				list := func(cmd *cobra.Command) bool {
-					return slice || name == "region" && regionListCommands[cmd.CommandPath()]
+					return slice || name == "region" && regionUses[commandKey(cmd)] == regionList
 				}
 				_ = c.RegisterFlagCompletionFunc(name, valueCompletion(values, list))
 			}
@@ -79,7 +91,7 @@ func registerCompletions(root *cobra.Command) {
 
 // valueCompletion completes a flag from values. A list flag completes its last element
 // after the ones already given (2019,20 → 2019,2022 and 2019,2025), never offering one
-// again, and offers all first.
+// again, and offers all while nothing is given.
 func valueCompletion(values func(*cobra.Command) []string, list func(*cobra.Command) bool) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		prefix, last := "", toComplete

@@ -49,6 +49,8 @@ func TestCompletionOfFlagValues(t *testing.T) {
 		{[]string{"resolve", "--region", "us-east-1,us-w"}, []string{"us-east-1,us-west-1", "us-east-1,us-west-2"}, noFiles},
 		{[]string{"resolve", "--region", "a"}, append(filter(spec.Regions, "a"), "all"), noFiles},
 		{[]string{"plan", "--region", "a"}, filter(spec.Regions, "a"), noFiles}, // one region: no all
+		{[]string{"fast-launch", "status", "--region", "us-east-1,eu-c"}, []string{"us-east-1,eu-central-1", "us-east-1,eu-central-2"}, noFiles},
+		{[]string{"version", "--region", ""}, nil, noFiles}, // refuses --region
 		{[]string{"iam-policy", "--for", ""}, []string{"operator", "instance", "target-account"}, noFiles},
 		{[]string{"iam-policy", "--document", ""}, []string{"trust", "inline"}, noFiles},
 		{[]string{"plan", "-f", ""}, []string{"yaml", "yml"}, fileExt},

@@ -371,3 +371,40 @@ func TestNoHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestPromptTableFitsStderr: the plan apply shows before its prompt is fitted to
+// stderr's width (REASON under each row), and printed in full with -o wide.
+func TestPromptTableFitsStderr(t *testing.T) {
+	t.Parallel()
+	useBuildWorld(t)
+	useTerminal(t, true)
+	spec := writeSpec(t, t.TempDir(), appV1, "EC2InstanceProfileForImageBuilder")
+	for _, wide := range []bool{false, true} {
+		var out, errb bytes.Buffer
+		f := testFactory(t, strings.NewReader("n\n"), &out, &errb)
+		f.SetWidth(80)
+		args := []string{"apply", "-f", spec, "--no-registry"}
+		if wide {
+			args = append(args, "-o", "wide")
+		}
+		if code := Execute(t.Context(), f, args); code != ExitProblem {
+			t.Fatalf("apply answered n: exit %d\n%s", code, errb.String())
+		}
+		before, _, ok := strings.Cut(errb.String(), "Apply these changes")
+		i := strings.Index(before, "RESOURCE ")
+		if !ok || i < 0 {
+			t.Fatalf("no plan before the prompt:\n%s", errb.String())
+		}
+		table := before[i:] // after the progress lines
+		widest := 0
+		for _, l := range strings.Split(table, "\n") {
+			widest = max(widest, utf8.RuneCountInString(l))
+		}
+		switch folded := strings.Contains(table, "\n    reason: "); {
+		case !wide && (!folded || widest > 80):
+			t.Errorf("at 80 columns: widest line %d, reasons under the rows %v:\n%s", widest, folded, table)
+		case wide && (folded || widest <= 80):
+			t.Errorf("-o wide: widest line %d, reasons under the rows %v:\n%s", widest, folded, table)
+		}
+	}
+}

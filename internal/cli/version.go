@@ -42,8 +42,10 @@ func BuildVersion() VersionInfo {
 // versionFrom builds the version information from bi (nil when the binary carries none)
 // and the link-time version ("dev" when not set). `go install module@vX` sets
 // Main.Version to vX (runtime/debug.BuildInfo: "Main Module // The module containing the
-// main package"; cmd/go: "go install pkg@version" builds that module version); a build
-// without a module version says "(devel)".
+// main package"; cmd/go: "go install pkg@version" builds that module version). Since Go
+// 1.24 `go build` in a git checkout sets it from the tag, or a pseudo-version past it, with
+// "+dirty" for uncommitted changes (https://go.dev/doc/go1.24#go-command, go.dev/issue/50603);
+// a build without VCS stamping (-buildvcs=false) says "(devel)".
 func versionFrom(bi *debug.BuildInfo, linked string) VersionInfo {
 	v := VersionInfo{Version: linked, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi == nil {
