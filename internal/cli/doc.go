@@ -1,6 +1,8 @@
 // Package cli holds winami's commands. Each command parses its flags into an options
 // struct, calls one library function and prints the result: data on stdout (a table,
-// JSON or YAML, chosen with -o), progress, warnings and errors on stderr. Errors map to
+// JSON or YAML, chosen with -o), progress, warnings and errors on stderr. Every table is
+// a Table, fitted to the width of its stream by one rule (Table.Write: COLUMNS, the
+// terminal, else DefaultWidth), in full with -o wide. Errors map to
 // exit codes in one place (Execute): 0 success, 1 the operation failed or found a
 // problem, 2 bad input.
 //

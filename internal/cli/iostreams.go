@@ -15,7 +15,7 @@ import (
 type IOStreams struct {
 	// Stdin is where prompts read from.
 	Stdin io.Reader
-	// Stdout is where data goes (-o table|json|yaml).
+	// Stdout is where data goes (-o table|wide|json|yaml).
 	Stdout io.Writer
 	// Stderr is where progress, warnings, prompts and errors go.
 	Stderr io.Writer

@@ -23,9 +23,9 @@ const (
 )
 
 // Table is tabular data for people: a header and rows, printed in columns fitted to a
-// width (Layout). A table narrower than the width prints on one line per row; a wider
-// one first moves its Detail columns under their rows, then wraps its Wrap columns, and
-// overflows the width only when its other columns alone are wider.
+// width (Layout). A table narrower than the width prints one line per row; a wider one
+// moves some of its Detail columns under their rows and wraps its Wrap columns (see
+// fit), and overflows the width only when its other columns alone are wider.
 type Table struct {
 	Header []string
 	Rows   [][]string
@@ -34,8 +34,9 @@ type Table struct {
 	// column after a / : , ; - or _ (or anywhere).
 	Wrap []string
 	// Detail names the columns of long text that move under their row, as an indented
-	// "name: value" line, when the table is too wide (the rightmost first, one at a time,
-	// until the table fits); a detail of "" or "-" is left out.
+	// "name: value" line, when the table is too wide (one with nothing to show first,
+	// then the rightmost, one at a time, until the table fits); a detail of "" or "-"
+	// is left out.
 	Detail []string
 	// Wide names the columns shown only with -o wide.
 	Wide []string
@@ -59,8 +60,9 @@ type Layout struct {
 // without trailing spaces.
 func (t Table) Write(w io.Writer, l Layout) error {
 	cols := t.visible(l.Wide)
+	withHeader := len(t.Header) > 0 && !l.NoHeaders
 	var lines [][]string
-	if len(t.Header) > 0 && !l.NoHeaders {
+	if withHeader {
 		lines = append(lines, pick(t.Header, cols))
 	}
 	for _, r := range t.Rows {
@@ -75,10 +77,10 @@ func (t Table) Write(w io.Writer, l Layout) error {
 	if l.Wide {
 		width = 0
 	}
-	f := fit(lines, len(t.Header) > 0 && !l.NoHeaders, wrap, detail, width)
+	f := fit(lines, withHeader, wrap, detail, width)
 	ew := &errWriter{w: w}
 	for i, line := range lines {
-		ew.printf("%s", f.format(line, heads, i == 0 && len(t.Header) > 0 && !l.NoHeaders))
+		ew.printf("%s", f.format(line, heads, i == 0 && withHeader))
 	}
 	return ew.err
 }
@@ -153,11 +155,14 @@ type layout struct {
 	width  int
 }
 
-// fit lays out lines (the header first, when printed) within width (0: no limit): as
-// they are when they fit; else with the blank Detail columns moved and the fewest
-// others (the rightmost first) and the Wrap columns wrapped at spaces, no narrower than their longest word;
-// else likewise with words longer than maxWord split; else, too wide even so, with
-// every Detail column moved and the Wrap columns at their longest word.
+// fit lays out lines (the header first, when printed) within width (0: no limit):
+//  1. as they are, when they fit;
+//  2. else with the blank Detail columns moved and the fewest others (the rightmost
+//     first), the Wrap columns wrapped at spaces, no narrower than minWrap or their
+//     longest word;
+//  3. else likewise, but words longer than maxWord may be split;
+//  4. else (too wide even so) with every Detail column moved and the Wrap columns at
+//     their longest word: the table overflows.
 func fit(lines [][]string, header bool, wrap, detail []bool, width int) layout {
 	n := len(wrap)
 	natural := make([]int, n)  // the longest cell

@@ -49,7 +49,7 @@ func NewRoot(f *Factory) *cobra.Command {
 Amazon EKS-optimized Windows AMIs.
 
 It reads the standard AWS settings (AWS_PROFILE, AWS_REGION, --region, --profile,
-AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>). Data goes to stdout (-o table|json|yaml),
+AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>). Data goes to stdout (-o table|wide|json|yaml),
 progress and errors to stderr. Exit codes: 0 success, 1 the operation failed or found a
 problem, 2 bad input.`,
 		SilenceUsage:  true,
