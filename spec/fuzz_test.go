@@ -35,6 +35,10 @@ func fuzzSeeds(f *testing.F) [][]byte {
 		"apiVersion: winami.io/v1alpha1\nkind: WindowsImage\nmetadata: &m {name: x, region: us-est-1}\nspec: {kubernetesVersion: *m, keep: 2.9, bogus: 1}\n",
 		strings.Replace(good, "publishParameter: /winami/prod/image_id", "publishParameter: \"/aws/x\x1b[31m\"\n    maxParallelLaunches: 0", 1),
 		strings.Replace(good, "servercore:ltsc2022", "servercore:latest\n      - \"x'$(calc).io/a:1\"", 1),
+		// Keys that a terminal would not show as written (regressions: the field path
+		// printed them raw).
+		"\"\\e[2J\\u202e\": 1\n",
+		strings.Replace(good, "  distribution:\n", "  distribution:\n    amiTags: {\"a\\nb\": x, \"\\e]0;t\\a\": y}\n", 1),
 	} {
 		seeds = append(seeds, []byte(s))
 	}

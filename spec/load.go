@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -202,7 +203,14 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
+// join appends a mapping key to a field path. A key with characters a terminal would not
+// print as themselves (tabs, newlines, escape sequences, bidirectional overrides: YAML's
+// quoted keys carry any of them) is written quoted, as %q does, so that an error's path is
+// one line that shows what the file says (FuzzParse found a tab printed raw).
 func join(path, key string) string {
+	if strings.IndexFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		key = strconv.Quote(key)
+	}
 	if path == "" {
 		return key
 	}

@@ -386,7 +386,7 @@ func checkTags(c *collector, bad func(string) bool, path string, tags map[string
 		c.add(path, "%d tags: at most %d (%s)", len(tags), limit, why)
 	}
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		p := path + "." + k
+		p := join(path, k)
 		switch {
 		case bad(p):
 		case len(k) == 0 || len(k) > 128:

@@ -99,10 +99,11 @@ var serveSeeds = []serveSeed{
 // Each input gets a world of its own (on a stopped clock), so a failure reproduces.
 func FuzzServe(f *testing.F) {
 	clock := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	// One region of the seed: a whole world takes ~30 ms of CPU to make, this one ~2 ms.
+	// One region of the seed, 20 of its AMIs: a whole world takes ~30 ms of CPU to make,
+	// this one ~1 ms. The decoders and handlers are the same.
 	var images []awsemu.Image
 	for _, img := range seed.Images() {
-		if img.Region == "us-east-1" {
+		if img.Region == "us-east-1" && len(images) < 20 {
 			images = append(images, img)
 		}
 	}
