@@ -81,7 +81,14 @@ func (s *Session) Run(ctx context.Context, text string, timeout, interrupt time.
 	}
 	s.n++
 	cmdFile := filepath.Join(s.tmp, fmt.Sprintf("cmd-%03d.sh", s.n))
-	outFile := filepath.Join(s.tmp, fmt.Sprintf("out-%03d.txt", s.n))
+	// One file stands for the terminal: every command, and every job it leaves in the
+	// background, appends to it, so a background job's later output (a sandbox saying it
+	// stopped) shows under the command that was running, as in a terminal.
+	outFile := filepath.Join(s.tmp, "terminal.txt")
+	var offset int64
+	if fi, err := os.Stat(outFile); err == nil {
+		offset = fi.Size()
+	}
 	if err := os.WriteFile(cmdFile, []byte(text+"\n"), 0o600); err != nil {
 		return Result{}, fmt.Errorf("writing the command: %w", err)
 	}
@@ -89,10 +96,10 @@ func (s *Session) Run(ctx context.Context, text string, timeout, interrupt time.
 	if interrupt > 0 {
 		// Job control on for this command only: its job gets a process group of its own
 		// that does not ignore SIGINT, as a foreground job in a terminal.
-		script = fmt.Sprintf("set -m; . %q </dev/null >%q 2>&1 & __p=$!; set +m; sleep %.3f; kill -INT -- -$__p 2>/dev/null; wait $__p; __rc=$?; echo %s $__rc; (exit $__rc)\n",
+		script = fmt.Sprintf("set -m; . %q </dev/null >>%q 2>&1 & __p=$!; set +m; sleep %.3f; kill -INT -- -$__p 2>/dev/null; wait $__p; __rc=$?; echo %s $__rc; (exit $__rc)\n",
 			cmdFile, outFile, interrupt.Seconds(), marker)
 	} else {
-		script = fmt.Sprintf("{ . %q ; } </dev/null >%q 2>&1; __rc=$?; echo %s $__rc; (exit $__rc)\n", cmdFile, outFile, marker)
+		script = fmt.Sprintf("{ . %q ; } </dev/null >>%q 2>&1; __rc=$?; echo %s $__rc; (exit $__rc)\n", cmdFile, outFile, marker)
 	}
 	if _, err := io.WriteString(s.stdin, script); err != nil {
 		return Result{}, fmt.Errorf("writing to bash: %w", err)
@@ -114,26 +121,32 @@ wait:
 			}
 			noise = append(noise, l)
 		case <-timer.C:
-			out, _ := os.ReadFile(outFile)
+			out := readFrom(outFile, offset)
 			s.Close()
-			return Result{Output: string(out)}, fmt.Errorf("no end after %s (the session was killed); output so far:\n%s", timeout, out)
+			return Result{Output: out}, fmt.Errorf("no end after %s (the session was killed); output so far:\n%s", timeout, out)
 		case <-ctx.Done():
 			s.Close()
 			return Result{}, ctx.Err()
 		}
 	}
-	if wantLines >= 0 && background(text) {
-		waitOutput(outFile, wantLines, 30*time.Second)
+	if wantLines >= 0 && (background(text) || strings.Contains(text, "kill")) {
+		waitOutput(outFile, offset, wantLines, 30*time.Second)
 	}
-	out, err := os.ReadFile(outFile)
-	if err != nil {
-		return res, fmt.Errorf("reading the output: %w", err)
-	}
-	res.Output = string(out)
+	res.Output = readFrom(outFile, offset)
 	return res, nil
 }
 
-// background reports whether a command leaves a job running (a & that is not &&).
+// readFrom returns file's content after offset.
+func readFrom(file string, offset int64) string {
+	b, _ := os.ReadFile(file)
+	if int64(len(b)) < offset {
+		return ""
+	}
+	return string(b[offset:])
+}
+
+// background reports whether a command leaves a job running (a & that is not &&); a
+// command that kills one is waited for too (the job may say something as it ends).
 func background(text string) bool {
 	t := strings.ReplaceAll(text, "&&", "")
 	t = strings.ReplaceAll(t, ">&", "")
@@ -143,12 +156,12 @@ func background(text string) bool {
 
 // waitOutput waits until file has want lines, or has not grown for a second (want 0)
 // or five (want > 0), or limit passed.
-func waitOutput(file string, want int, limit time.Duration) {
+func waitOutput(file string, offset int64, want int, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	last, lastChange := -1, time.Now()
 	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(file)
-		n := strings.Count(string(b), "\n")
+		b := readFrom(file, offset)
+		n := strings.Count(b, "\n")
 		if want > 0 && n >= want {
 			return
 		}
