@@ -66,7 +66,7 @@ func TestREADME(t *testing.T) {
 			}
 		},
 		Parallel: true,
-		Update: *update,
+		Update:   *update,
 	})
 }
 
