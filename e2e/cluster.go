@@ -265,3 +265,40 @@ func Run(ctx context.Context, bin string, env []string, args ...string) (Result,
 	}
 	return r, nil
 }
+
+// DeleteNamespace deletes what tests create in a namespace (pods, workloads, service
+// accounts, config maps), then the namespace, and finalizes it as the namespace controller
+// would. No controller-manager runs: a namespace only deleted stays Terminating for ever,
+// its objects still listed by every later test that lists all namespaces, and its name
+// cannot be created again.
+func (c *Cluster) DeleteNamespace(ctx context.Context, ns string) error {
+	zero, bg := int64(0), metav1.DeletePropagationBackground
+	all := metav1.ListOptions{}
+	core, apps, batch := c.Kube.CoreV1(), c.Kube.AppsV1(), c.Kube.BatchV1()
+	for what, err := range map[string]error{
+		"pods":            core.Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, all),
+		"deployments":     apps.Deployments(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"statefulsets":    apps.StatefulSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"daemonsets":      apps.DaemonSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"jobs":            batch.Jobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, all),
+		"cronjobs":        batch.CronJobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, all),
+		"serviceaccounts": core.ServiceAccounts(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+		"configmaps":      core.ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
+	} {
+		if err != nil {
+			return fmt.Errorf("deleting the %s of namespace %s: %w", what, ns, err)
+		}
+	}
+	if err := core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting namespace %s: %w", ns, err)
+	}
+	got, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		return nil // gone already
+	}
+	got.Spec.Finalizers = nil
+	if _, err := core.Namespaces().Finalize(ctx, got, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("finalizing namespace %s: %w", ns, err)
+	}
+	return nil
+}

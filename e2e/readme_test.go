@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 
@@ -106,13 +106,20 @@ func TestREADME(t *testing.T) {
 			continue
 		}
 		ran++
+		// The node agent's stand-in DaemonSet is shared scaffolding the node agent tests
+		// leave (any agent creates it when it starts); the README's reader has none until
+		// step 9 starts an agent, and images discover and audit would list its image.
+		if err := c.Kube.AppsV1().DaemonSets(AgentNamespace).Delete(ctx, AgentDaemonSet, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
 		before, err := snapshotCluster(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(before.nodes) > 0 {
-			t.Fatalf("scene %s: the API server has nodes already (%s): the README's scenes list every node of the cluster; "+
-				"delete them (kubectl delete node …) or restart it (e2e/setup.sh down && e2e/setup.sh up)", sc.Name, strings.Join(before.nodes, ", "))
+		if len(before.nodes) > 0 || len(before.workloads) > 0 {
+			t.Fatalf("scene %s: the API server has nodes or workloads already (%s): the README's scenes list every node and "+
+				"workload of the cluster; delete them or restart it (e2e/setup.sh down && e2e/setup.sh up)",
+				sc.Name, strings.Join(append(before.nodes, before.workloads...), ", "))
 		}
 		name := sc.Name
 		opts.Select = func(s *readmetest.Scene) bool { return s.Name == name }
@@ -159,8 +166,10 @@ var used = map[int]bool{}
 // clusterState is what existed before the README's scenes ran.
 type clusterState struct {
 	nodes, namespaces, nodeClasses []string
-	daemonSet                      bool
-	dyn                            dynamic.Interface
+	// workloads are the pods and pod-template workloads of every namespace (kind/ns/name).
+	workloads []string
+	daemonSet bool
+	dyn       dynamic.Interface
 }
 
 func snapshotCluster(ctx context.Context, c *Cluster) (*clusterState, error) {
@@ -175,6 +184,37 @@ func snapshotCluster(ctx context.Context, c *Cluster) (*clusterState, error) {
 	nss, err := c.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	all := metav1.ListOptions{}
+	if l, err := c.Kube.CoreV1().Pods("").List(ctx, all); err == nil {
+		for _, o := range l.Items {
+			s.workloads = append(s.workloads, "pod/"+o.Namespace+"/"+o.Name)
+		}
+	}
+	if l, err := c.Kube.AppsV1().Deployments("").List(ctx, all); err == nil {
+		for _, o := range l.Items {
+			s.workloads = append(s.workloads, "deployment/"+o.Namespace+"/"+o.Name)
+		}
+	}
+	if l, err := c.Kube.AppsV1().StatefulSets("").List(ctx, all); err == nil {
+		for _, o := range l.Items {
+			s.workloads = append(s.workloads, "statefulset/"+o.Namespace+"/"+o.Name)
+		}
+	}
+	if l, err := c.Kube.AppsV1().DaemonSets("").List(ctx, all); err == nil {
+		for _, o := range l.Items {
+			s.workloads = append(s.workloads, "daemonset/"+o.Namespace+"/"+o.Name)
+		}
+	}
+	if l, err := c.Kube.BatchV1().Jobs("").List(ctx, all); err == nil {
+		for _, o := range l.Items {
+			s.workloads = append(s.workloads, "job/"+o.Namespace+"/"+o.Name)
+		}
+	}
+	if l, err := c.Kube.BatchV1().CronJobs("").List(ctx, all); err == nil {
+		for _, o := range l.Items {
+			s.workloads = append(s.workloads, "cronjob/"+o.Namespace+"/"+o.Name)
+		}
 	}
 	for _, n := range nss.Items {
 		s.namespaces = append(s.namespaces, n.Name)
@@ -229,7 +269,7 @@ func (s *clusterState) restore(ctx context.Context, c *Cluster) error {
 	if err == nil {
 		for _, n := range nss.Items {
 			if !keep(s.namespaces, n.Name) {
-				if err := deleteNamespace(ctx, c, n); err != nil {
+				if err := c.DeleteNamespace(ctx, n.Name); err != nil {
 					errs = append(errs, err.Error())
 				}
 			}
@@ -288,43 +328,4 @@ func killDescendants() int {
 		}
 	}
 	return n
-}
-
-// deleteNamespace deletes what the scenes create in a namespace (pods, workloads, service
-// accounts), then the namespace, and finalizes it as the namespace controller would: no
-// controller-manager runs, and a namespace left Terminating could not be created again by
-// the next run's scene.
-func deleteNamespace(ctx context.Context, c *Cluster, n corev1.Namespace) error {
-	ns := n.Name
-	zero, bg := int64(0), metav1.DeletePropagationBackground
-	all := metav1.ListOptions{}
-	core, apps, batch := c.Kube.CoreV1(), c.Kube.AppsV1(), c.Kube.BatchV1()
-	for what, err := range map[string]error{
-		"pods":            core.Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, all),
-		"deployments":     apps.Deployments(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-		"statefulsets":    apps.StatefulSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-		"daemonsets":      apps.DaemonSets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-		"jobs":            batch.Jobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, all),
-		"cronjobs":        batch.CronJobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, all),
-		"serviceaccounts": core.ServiceAccounts(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-		"configmaps":      core.ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all),
-	} {
-		if err != nil {
-			return fmt.Errorf("deleting the %s of namespace %s: %w", what, ns, err)
-		}
-	}
-	if n.Status.Phase != corev1.NamespaceTerminating {
-		if err := core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
-			return fmt.Errorf("deleting namespace %s: %w", ns, err)
-		}
-	}
-	got, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
-	if err != nil {
-		return nil // gone already
-	}
-	got.Spec.Finalizers = nil
-	if _, err := core.Namespaces().Finalize(ctx, got, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("finalizing namespace %s: %w", ns, err)
-	}
-	return nil
 }
