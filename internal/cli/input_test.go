@@ -216,6 +216,9 @@ func TestProfileMissingExit2(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(stderr, `AWS_PROFILE "nope": no such AWS profile in`) {
 		t.Errorf("AWS_PROFILE=nope: exit %d\n%s", code, stderr)
 	}
+	if strings.Contains(stderr, "AKIAEXAMPLE") || strings.Contains(stderr, "aws_secret_access_key") {
+		t.Errorf("the message shows the files' keys: %s", stderr)
+	}
 	noRequests(t, srv, "a missing profile")
 	// A profile that exists (in either file) is used.
 	for _, p := range []string{"prod", "ci"} {
