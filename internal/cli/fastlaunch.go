@@ -247,7 +247,7 @@ func waitError(err error) error {
 	var fe *fastlaunch.FailedError
 	var te *fastlaunch.TimeoutError
 	if errors.As(err, &fe) || errors.As(err, &te) {
-		return &ProblemError{Msg: err.Error()}
+		return &ProblemError{Msg: awsapi.Message(err)}
 	}
 	return err
 }

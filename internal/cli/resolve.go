@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winami/winami/awsapi"
 	"github.com/winami/winami/resolve"
 )
 
@@ -104,7 +105,7 @@ func runResolve(cmd *cobra.Command, g *Factory, o *resolveOptions) error {
 				g.Infof("missing: %s in %s", e.Parameter, e.Region)
 			}
 		}
-		return &ProblemError{Msg: err.Error()}
+		return &ProblemError{Msg: awsapi.Message(err)}
 	}
 	if o.details {
 		bad := 0
