@@ -94,6 +94,9 @@ func TestVersionOfBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds winami three times (about a minute cold): not with -short")
 	}
+	if raceEnabled {
+		t.Skip("runs only go and git processes, which the race detector does not see: the plain go test run covers it")
+	}
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
