@@ -80,15 +80,20 @@ func TestForBuild(t *testing.T) {
 }
 
 func TestKubernetes(t *testing.T) {
-	for _, ok := range []string{"1.31", "1.9", "1.35"} {
+	for _, ok := range []string{"1.31", "1.10", "1.35", "1.99"} {
 		if _, err := ParseKubernetes(ok); err != nil {
 			t.Errorf("ParseKubernetes(%q): %v", ok, err)
 		}
 	}
-	for in, hint := range map[string]string{"v1.31": "drop the v", "1.31.2": `"1.31"`, "1.x": "1.NN", "": "1.NN", "2.0": "1.NN", "1.031": "1.NN"} {
+	for in, hint := range map[string]string{"v1.31": "drop the v", "1.31.2": `"1.31"`, "1.x": "1.NN", "": "1.NN", "2.0": "1.NN", "1.031": "1.NN",
+		// Issue 18: a version older than EKS's first (1.10) is one EKS never had.
+		"1.9": "older than any EKS ever had", "1.0": "EKS started with 1.10"} {
 		if _, err := ParseKubernetes(in); err == nil || !strings.Contains(err.Error(), hint) {
 			t.Errorf("ParseKubernetes(%q) = %v, want an error saying %s", in, err, hint)
 		}
+	}
+	if NewerThanCatalog(LatestKubernetes()) || !NewerThanCatalog("1.99") {
+		t.Error("NewerThanCatalog: the newest catalog version is not newer than the catalog, 1.99 is")
 	}
 	if CompareKubernetes("1.9", "1.10") >= 0 || CompareKubernetes("1.31", "1.31") != 0 {
 		t.Error("CompareKubernetes does not compare numerically")

@@ -49,10 +49,22 @@ func LatestKubernetes() string {
 
 var kubernetesRE = regexp.MustCompile(`^1\.(0|[1-9][0-9]?)$`)
 
-// ParseKubernetes checks that v is a Kubernetes minor version written "1.NN"; "v1.31",
-// "1.31.2" and "1.x" are refused with the form that is accepted.
+// OldestKubernetes is the first Kubernetes version Amazon EKS ever offered: EKS launched
+// with 1.10 in June 2018, and 1.10 was the first version it deprecated (AWS Compute Blog,
+// "Updates to Amazon EKS Version Lifecycle",
+// https://aws.amazon.com/blogs/compute/updates-to-amazon-eks-version-lifecycle/). No EKS
+// cluster, and so no EKS-optimized AMI, ever ran an older one.
+const OldestKubernetes = "1.10"
+
+// ParseKubernetes checks that v is a Kubernetes minor version written "1.NN" that EKS
+// has had (OldestKubernetes or newer); "v1.31", "1.31.2" and "1.x" are refused with the
+// form that is accepted. A version newer than the catalog is accepted: EKS releases
+// faster than the catalog (NewerThanCatalog tells it).
 func ParseKubernetes(v string) (string, error) {
 	if kubernetesRE.MatchString(v) {
+		if CompareKubernetes(v, OldestKubernetes) < 0 {
+			return "", fmt.Errorf("kubernetes version %q is older than any EKS ever had: EKS started with %s; use one of %s (the catalog's) or a newer version EKS offers", v, OldestKubernetes, strings.Join(KubernetesVersions(), ", "))
+		}
 		return v, nil
 	}
 	hint := ""
@@ -63,6 +75,13 @@ func ParseKubernetes(v string) (string, error) {
 		hint = fmt.Sprintf(" (give the minor version only: %q)", v[:strings.LastIndex(v, ".")])
 	}
 	return "", fmt.Errorf("kubernetes version %q is not of the form 1.NN, such as \"1.31\"%s", v, hint)
+}
+
+// NewerThanCatalog tells whether the "1.NN" version v is newer than every version of the
+// built-in catalog: it may be a version EKS released since, or one it never had, which
+// only AWS can tell (plan asks SSM for its EKS-optimized AMI parameter).
+func NewerThanCatalog(v string) bool {
+	return CompareKubernetes(v, kubernetesReleases[len(kubernetesReleases)-1].Version) > 0
 }
 
 // minor returns the minor number of "1.NN" (or -1).

@@ -55,10 +55,13 @@ func (img *WindowsImage) Default() {
 		s.Distribution.AMIName = img.Metadata.Name + "-" + BuildDateVariable
 	}
 	if fl := s.Distribution.FastLaunch; fl != nil {
-		if fl.TargetSnapshots == 0 {
+		// An explicit 0 is what the user wrote, and validation refuses it; only an
+		// absent field takes the default.
+		const fp = "spec.distribution.fastLaunch."
+		if fl.TargetSnapshots == 0 && !img.Given(fp+"targetSnapshots") {
 			fl.TargetSnapshots = DefaultTargetSnapshots
 		}
-		if fl.MaxParallelLaunches == 0 {
+		if fl.MaxParallelLaunches == 0 && !img.Given(fp+"maxParallelLaunches") {
 			fl.MaxParallelLaunches = DefaultMaxParallelLaunches
 		}
 		if lt := fl.LaunchTemplate; lt != nil && lt.Version == "" && (lt.ID != "" || lt.Name != "") {

@@ -42,13 +42,35 @@ func (e FieldError) Error() string {
 // Errors are all the problems found in a spec file, in file order.
 type Errors []FieldError
 
-// Error lists every problem, one a line.
+// MaxListed is how many problems an error message lists; the rest are counted
+// ("… and 239951 more problems"), so that a spec with thousands of problems prints a
+// screenful, not megabytes.
+const MaxListed = 50
+
+// Error lists the first MaxListed problems, one a line, and counts the rest.
 func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
+	return strings.Join(es.Lines(""), "\n")
+}
+
+// Lines are the first MaxListed problems, each prefixed with indent, and a last line
+// "… and N more problems" when there are more.
+func (es Errors) Lines(indent string) []string {
+	n := min(len(es), MaxListed)
+	lines := make([]string, 0, n+1)
+	for _, e := range es[:n] {
+		lines = append(lines, indent+e.Error())
 	}
-	return strings.Join(lines, "\n")
+	if more := len(es) - n; more > 0 {
+		lines = append(lines, fmt.Sprintf("%s… and %d more problem%s", indent, more, plural(more)))
+	}
+	return lines
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func (es Errors) sorted() Errors {

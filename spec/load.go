@@ -107,13 +107,13 @@ func Parse(data []byte, file string) (*WindowsImage, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{{File: file, Message: "the spec file is empty (no YAML document, only comments): want a WindowsImage mapping"}}
 		}
-		return nil, Errors{{File: file, Line: yamlErrorLine(err), Message: "parsing YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, Errors{yamlError(file, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Errors{{File: file, Line: extra.Line, Message: "the spec file has more than one YAML document: want exactly one WindowsImage"}}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, Errors{{File: file, Line: yamlErrorLine(err), Message: "parsing YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, Errors{yamlError(file, data, err)}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -122,13 +122,43 @@ func Parse(data []byte, file string) (*WindowsImage, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, Errors{{File: file, Line: root.Line, Message: fmt.Sprintf("the spec file is a YAML %s, want a mapping (apiVersion: %s, kind: %s, metadata, spec)", kindName(root), APIVersion, Kind)}}
 	}
-	img := &WindowsImage{file: file, lines: map[string]int{}}
+	img := &WindowsImage{file: file, lines: map[string]int{}, given: map[string]bool{}}
 	d := &decoder{img: img}
 	d.value(root, reflect.ValueOf(img).Elem(), "")
 	if len(d.errs) > 0 {
 		return img, d.errs.sorted()
 	}
 	return img, nil
+}
+
+// yamlError is the problem of a file YAML cannot parse. YAML indents with spaces only, and
+// the parser's words for a tab ("found character that cannot start any token", or a line
+// before the tab's) do not say so: when a line of the file from the reported one on is
+// indented with a tab, the message names that line and says "tab".
+func yamlError(file string, data []byte, err error) FieldError {
+	line := yamlErrorLine(err)
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), fmt.Sprintf("line %d: ", line))
+	if t := tabLine(data, max(line, 1)); t > 0 && (strings.Contains(msg, "tab") || strings.Contains(msg, "cannot start any token")) {
+		return FieldError{File: file, Line: t, Message: fmt.Sprintf("parsing YAML: this line is indented with a tab: YAML indents with spaces only; replace the tab with spaces (%s)", msg)}
+	}
+	if line > 0 {
+		msg = fmt.Sprintf("line %d: %s", line, msg)
+	}
+	return FieldError{File: file, Line: line, Message: "parsing YAML: " + msg}
+}
+
+// tabLine is the first line, from line from on, whose indentation holds a tab (0: none).
+func tabLine(data []byte, from int) int {
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if i+1 < from {
+			continue
+		}
+		indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
+		if bytes.IndexByte(indent, '\t') >= 0 {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 func yamlErrorLine(err error) int {
@@ -195,6 +225,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // an empty value leaves the field unset
 	}
+	d.img.given[path] = true
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
@@ -280,10 +311,25 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			}
 			return
 		}
+		if isInt(v.Kind()) && n.Tag != "!!int" {
+			// yaml.v3 would truncate 2.9 to 2 (and read 6.0 as 6): a number is taken only
+			// as the user wrote it, a whole number.
+			d.fail(n, path, "%q is not a %s", n.Value, scalarName(v.Kind()))
+			return
+		}
 		if err := n.Decode(v.Addr().Interface()); err != nil {
 			d.fail(n, path, "%q is not a %s", n.Value, scalarName(v.Kind()))
 		}
 	}
+}
+
+func isInt(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 func scalarName(k reflect.Kind) string {
@@ -374,6 +420,10 @@ func (img *WindowsImage) Line(path string) int {
 	}
 	return 0
 }
+
+// Given tells whether the file gave the field at path a value (not absent, not empty),
+// so that an explicit 0 is told from a field left out.
+func (img *WindowsImage) Given(path string) bool { return img.given[path] }
 
 // File is the name the spec was loaded from.
 func (img *WindowsImage) File() string { return img.file }

@@ -54,9 +54,11 @@ type WindowsImage struct {
 	// Spec is what to build.
 	Spec Spec `json:"spec"`
 
-	// file and lines locate fields for error messages; not part of the spec.
+	// file and lines locate fields for error messages; given holds the paths the file
+	// gave a value (Given); not part of the spec.
 	file  string
 	lines map[string]int
+	given map[string]bool
 }
 
 // Metadata names the image and where its Image Builder resources live.

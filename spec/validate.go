@@ -277,11 +277,11 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 	}
 	if fl := d.FastLaunch; fl != nil {
 		const fp = "spec.distribution.fastLaunch"
-		if fl.MaxParallelLaunches < 6 && !bad(fp+".maxParallelLaunches") {
-			c.add(fp+".maxParallelLaunches", "%d is too low: EC2 Fast Launch needs 6 or more parallel launches", fl.MaxParallelLaunches)
+		if msg := CheckMaxParallelLaunches(fl.MaxParallelLaunches); msg != "" && !bad(fp+".maxParallelLaunches") {
+			c.add(fp+".maxParallelLaunches", "%s", msg)
 		}
-		if (fl.TargetSnapshots < 1 || fl.TargetSnapshots > 10000) && !bad(fp+".targetSnapshots") {
-			c.add(fp+".targetSnapshots", "%d is outside 1..10000 pre-provisioned snapshots", fl.TargetSnapshots)
+		if msg := CheckTargetSnapshots(fl.TargetSnapshots); msg != "" && !bad(fp+".targetSnapshots") {
+			c.add(fp+".targetSnapshots", "%s", msg)
 		}
 		if lt := fl.LaunchTemplate; lt != nil {
 			const lp = fp + ".launchTemplate"
@@ -290,15 +290,15 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 				c.add(lp, "give the launch template by id or by name, not both")
 			case lt.ID == "" && lt.Name == "":
 				c.add(lp, "give the launch template's id (lt-…) or name")
-			case lt.ID != "" && !ltIDRE.MatchString(lt.ID):
-				c.add(lp+".id", "%q is not a launch template id such as lt-0123456789abcdef0", lt.ID)
-			case lt.Name != "" && !ltNameRE.MatchString(lt.Name):
-				c.add(lp+".name", "%q is not a launch template name: 3 to 128 letters, digits and ().-/_", lt.Name)
+			case lt.ID != "" && CheckLaunchTemplateID(lt.ID) != "":
+				c.add(lp+".id", "%s", CheckLaunchTemplateID(lt.ID))
+			case lt.Name != "" && CheckLaunchTemplateName(lt.Name) != "":
+				c.add(lp+".name", "%s", CheckLaunchTemplateName(lt.Name))
 			case lt.ID != "" && len(d.Regions) > 1:
 				c.add(lp+".id", "a launch template id exists in one region only, and the AMI goes to %d regions: use launchTemplate.name (a template of that name in every region)", len(d.Regions))
 			}
-			if lt.Version != "" && !ltVersionRE.MatchString(lt.Version) {
-				c.add(lp+".version", "%q is not a launch template version: a number, $Latest or $Default", lt.Version)
+			if lt.Version != "" && CheckLaunchTemplateVersion(lt.Version) != "" {
+				c.add(lp+".version", "%s", CheckLaunchTemplateVersion(lt.Version))
 			}
 		}
 	}
@@ -310,8 +310,8 @@ func (img *WindowsImage) validate(skip map[string]bool) Errors {
 
 	img.checkEnterprise(c, bad)
 
-	if s.Keep != nil && *s.Keep < 1 && !bad("spec.keep") {
-		c.add("spec.keep", "%d: keep at least 1 AMI", *s.Keep)
+	if s.Keep != nil && CheckKeep(*s.Keep) != "" && !bad("spec.keep") {
+		c.add("spec.keep", "%s", CheckKeep(*s.Keep))
 	}
 	return c.errs
 }
@@ -330,11 +330,8 @@ func quoteOrMissing(s string) string {
 }
 
 func checkRegion(c *collector, path, r string) {
-	switch {
-	case !regionRE.MatchString(r):
-		c.add(path, "%q is not an AWS region name such as us-east-1", r)
-	case !slices.Contains(Regions, r):
-		c.add(path, "%q is not a known AWS region: use one of %s", r, strings.Join(Regions, ", "))
+	if msg := CheckRegion(r); msg != "" {
+		c.add(path, "%s", msg)
 	}
 }
 

@@ -59,6 +59,9 @@ type Factory struct {
 	// config, authn.DefaultKeychain).
 	DockerKeychain authn.Keychain
 
+	// regionUse is how the running command uses --region (checkRegionFlag).
+	regionUse regionUse
+
 	// deadline is the command's bound (zero: none), ctx the context it bounds.
 	deadline time.Duration
 	ctx      context.Context
@@ -116,7 +119,11 @@ func (f *Factory) AWS(ctx context.Context, region string) (*awsapi.Clients, erro
 	if load == nil {
 		load = awsapi.Load
 	}
-	return load(ctx, awsapi.Settings{Profile: f.Profile, Region: f.AWSRegion(region)})
+	c, err := load(ctx, awsapi.Settings{Profile: f.Profile, Region: f.AWSRegion(region)})
+	if perr := profileError(f, err); perr != nil {
+		return nil, perr
+	}
+	return c, err
 }
 
 // Kube returns the Kubernetes client of the kubeconfig's context ("": KUBECONFIG, then

@@ -14,6 +14,7 @@ import (
 	"github.com/winami/winami/check"
 	"github.com/winami/winami/fastlaunch"
 	"github.com/winami/winami/resolve"
+	"github.com/winami/winami/spec"
 )
 
 // waitFlags are the flags of commands that can wait for Fast Launch to settle.
@@ -162,13 +163,15 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	if err := checkImageRef(o.image); err != nil {
 		return err
 	}
-	if o.launchTemplate != "" {
-		if _, err := fastlaunch.ParseTemplate(o.launchTemplate); err != nil {
-			return Usage(fmt.Errorf("flag --launch-template: %w", err))
-		}
+	if err := checkLaunchTemplateFlag(o.launchTemplate); err != nil {
+		return err
 	}
-	if o.snapshots < 1 {
-		return Usagef("flag --snapshots %d: keep at least 1 snapshot", o.snapshots)
+	// The same rules as the spec's fastLaunch fields these flags mirror.
+	if msg := spec.CheckTargetSnapshots(int(o.snapshots)); msg != "" {
+		return Usagef("flag --snapshots: %s (spec.distribution.fastLaunch.targetSnapshots takes the same)", msg)
+	}
+	if msg := spec.CheckMaxParallelLaunches(int(o.maxParallel)); msg != "" {
+		return Usagef("flag --max-parallel: %s (spec.distribution.fastLaunch.maxParallelLaunches takes the same)", msg)
 	}
 	if err := o.validate(); err != nil {
 		return err
@@ -187,6 +190,9 @@ func runFastLaunchEnable(ctx context.Context, g *Factory, o *fastLaunchEnableOpt
 	}
 	var pe *check.PreflightError
 	if errors.As(err, &pe) {
+		if err := launchTemplateMissing(pe, o.launchTemplate); err != nil {
+			return err
+		}
 		return &ProblemError{Msg: preflightMessage(pe)}
 	}
 	if err != nil {

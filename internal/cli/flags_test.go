@@ -40,11 +40,11 @@ func TestFlagsParseIntoOptions(t *testing.T) {
 		t.Errorf("prune defaults: %+v, want %+v", po, want)
 	}
 	parse(t, newPruneCmd(f, func(o *pruneOptions) error { po = o; return nil }),
-		"-f", "w.yaml", "--keep", "0", "--older-than", "30d", "--yes", "--kubeconfig", "kc", "--context", "prod", "--include-shared", "--concurrency", "2")
-	want = &pruneOptions{file: "w.yaml", keep: 0, keepSet: true, olderThan: "30d", yes: true, kubeconfig: "kc", kubeContext: "prod",
+		"-f", "w.yaml", "--keep", "1", "--older-than", "30d", "--yes", "--kubeconfig", "kc", "--context", "prod", "--include-shared", "--concurrency", "2")
+	want = &pruneOptions{file: "w.yaml", keep: 1, keepSet: true, olderThan: "30d", yes: true, kubeconfig: "kc", kubeContext: "prod",
 		timeout: 30 * time.Minute, interval: 15 * time.Second, includeShared: true, concurrency: 2}
 	if !reflect.DeepEqual(po, want) {
-		t.Errorf("prune --keep 0 …: %+v, want %+v (a --keep 0 given must win over the spec's keep)", po, want)
+		t.Errorf("prune --keep 1 …: %+v, want %+v (a --keep given must win over the spec's keep)", po, want)
 	}
 
 	var ro *resolveOptions

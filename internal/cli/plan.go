@@ -61,6 +61,9 @@ func (o *specOptions) load(ctx context.Context, g *Factory) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNewKubernetes(ctx, g, clients, img); err != nil {
+		return nil, err
+	}
 	p, err := pipeline.Load(ctx, clients, img, pipeline.Options{
 		CreateInstanceProfile: o.createProfile, CreateRoles: o.createRoles, NoRegistry: o.noRegistry,
 		Registry: g.Registry(nil), Logf: g.Infof, Warnf: g.Warnf})

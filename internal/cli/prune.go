@@ -112,8 +112,8 @@ func runPrune(ctx context.Context, g *Factory, o *pruneOptions) error {
 	if !o.keepSet && img.Spec.Keep != nil {
 		keep = *img.Spec.Keep
 	}
-	if keep < 0 {
-		return Usagef("flag --keep %d: use 0 or more", keep)
+	if msg := spec.CheckKeep(keep); msg != "" {
+		return Usagef("flag --keep: %s (spec.keep takes the same: prune never deletes the newest AMI)", msg)
 	}
 	if o.timeout <= 0 {
 		return Usagef("flag --timeout %s: use a positive duration such as 30m", o.timeout)

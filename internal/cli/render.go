@@ -99,6 +99,7 @@ func runRender(ctx context.Context, g *Factory, o *renderOptions) error {
 	if err != nil {
 		return err
 	}
+	warnNewKubernetes(g, img)
 	if n := img.Spec.Build.Notifications; o.createSNSTopic && n != nil && n.SNSTopicARN != "" {
 		return Usagef("flag --create-sns-topic: %s:%d: spec.build.notifications.snsTopicArn already names the topic %s; drop the flag to use it, or remove spec.build.notifications to have the template create one",
 			o.file, img.Line("spec.build.notifications.snsTopicArn"), n.SNSTopicARN)

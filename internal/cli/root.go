@@ -58,6 +58,9 @@ problem, 2 bad input.`,
 			if err := checkFormat(f.Output); err != nil {
 				return err
 			}
+			if err := checkRegionFlag(cmd, f); err != nil {
+				return err
+			}
 			if f.RequestTimeout < 0 || f.CommandTimeout < 0 {
 				return Usagef("--request-timeout and --command-timeout take a positive duration such as 30s or 10m")
 			}
@@ -160,4 +163,9 @@ func Main(ctx context.Context) {
 }
 
 // exactArgs and noArgs wrap cobra's argument checks so that their errors exit 2.
-func noArgs(cmd *cobra.Command, args []string) error { return Usage(cobra.NoArgs(cmd, args)) }
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := fileArgHint(cmd, args); err != nil {
+		return err
+	}
+	return Usage(cobra.NoArgs(cmd, args))
+}

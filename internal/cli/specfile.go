@@ -23,6 +23,9 @@ func loadSpec(g *Factory, file string) (*spec.WindowsImage, error) {
 	if err != nil {
 		return nil, specError(file, err)
 	}
+	if err := checkSpecRegion(g, img); err != nil {
+		return nil, err
+	}
 	if w, err := catalog.Windows(img.Spec.Windows.Version); err == nil {
 		if msg := w.SupportWarning(g.now()); msg != "" {
 			g.Warnf("%s: spec.windows.version: %s", file, msg)
@@ -50,9 +53,5 @@ func specError(file string, err error) error {
 	if len(errs) == 1 {
 		return Usagef("invalid spec: %s", errs[0])
 	}
-	lines := make([]string, len(errs))
-	for i, e := range errs {
-		lines[i] = "  " + e.Error()
-	}
-	return Usagef("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(lines, "\n"))
+	return Usagef("invalid spec %s (%d problems):\n%s", file, len(errs), strings.Join(errs.Lines("  "), "\n"))
 }
