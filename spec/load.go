@@ -120,7 +120,10 @@ func Parse(data []byte, file string) (*WindowsImage, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, Errors{{File: file, Line: root.Line, Message: fmt.Sprintf("the spec file is a YAML %s, want a mapping (apiVersion: %s, kind: %s, metadata, spec)", kindName(root), APIVersion, Kind)}}
+		// The empty document of a file that is only "---" is placed on the line after the
+		// last (FuzzParse): name the file's last line.
+		line := min(root.Line, bytes.Count(data, []byte("\n"))+1)
+		return nil, Errors{{File: file, Line: line, Message: fmt.Sprintf("the spec file is a YAML %s, want a mapping (apiVersion: %s, kind: %s, metadata, spec)", kindName(root), APIVersion, Kind)}}
 	}
 	img := &WindowsImage{file: file, lines: map[string]int{}, given: map[string]bool{}}
 	d := &decoder{img: img}
