@@ -210,7 +210,13 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "null value"
 		}
-		return "scalar (" + strings.TrimPrefix(n.Tag, "!!") + ")"
+		// A tag is the file's text (`!%00` is a tag with a NUL): quoted when a terminal
+		// would not show it as written (FuzzParse).
+		tag := strings.TrimPrefix(n.Tag, "!!")
+		if strings.IndexFunc(tag, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			tag = strconv.Quote(tag)
+		}
+		return "scalar (" + tag + ")"
 	case yaml.AliasNode:
 		return "alias"
 	}
