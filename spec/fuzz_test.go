@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -106,7 +105,9 @@ func checkErrors(t *testing.T, data []byte, file string, err error) {
 	if len(errs) == 0 {
 		t.Fatal("an empty Errors returned as an error")
 	}
-	lines := bytes.Count(data, []byte("\n")) + 1
+	// Lines as YAML counts them: LF, CR, CRLF, NEL, LS and PS each end one.
+	text := strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n").Replace(string(data))
+	lines := strings.Count(text, "\n") + 1
 	prev := 0
 	for _, e := range errs {
 		if e.File != file {

@@ -120,7 +120,10 @@ func Parse(data []byte, file string) (*WindowsImage, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, Errors{{File: file, Line: root.Line, Message: fmt.Sprintf("the spec file is a YAML %s, want a mapping (apiVersion: %s, kind: %s, metadata, spec)", kindName(root), APIVersion, Kind)}}
+		// The empty document of a file that is only "---" is placed on the line after the
+		// last (FuzzParse): name the file's last line.
+		line := min(root.Line, lastLine(data))
+		return nil, Errors{{File: file, Line: line, Message: fmt.Sprintf("the spec file is a YAML %s, want a mapping (apiVersion: %s, kind: %s, metadata, spec)", kindName(root), APIVersion, Kind)}}
 	}
 	img := &WindowsImage{file: file, lines: map[string]int{}, given: map[string]bool{}}
 	d := &decoder{img: img}
@@ -138,6 +141,9 @@ func Parse(data []byte, file string) (*WindowsImage, error) {
 func yamlError(file string, data []byte, err error) FieldError {
 	line := yamlErrorLine(err)
 	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), fmt.Sprintf("line %d: ", line))
+	// The parser reports the end of a file without a final line break on the line after
+	// it (FuzzParse: "line 2: found unexpected end of stream" for a one-line file).
+	line = min(line, lastLine(data))
 	if t := tabLine(data, max(line, 1)); t > 0 && (strings.Contains(msg, "tab") || strings.Contains(msg, "cannot start any token")) {
 		return FieldError{File: file, Line: t, Message: fmt.Sprintf("parsing YAML: this line is indented with a tab: YAML indents with spaces only; replace the tab with spaces (%s)", msg)}
 	}
@@ -145,6 +151,26 @@ func yamlError(file string, data []byte, err error) FieldError {
 		msg = fmt.Sprintf("line %d: %s", line, msg)
 	}
 	return FieldError{File: file, Line: line, Message: "parsing YAML: " + msg}
+}
+
+// lastLine is the number of the file's last line as YAML counts lines: line breaks are
+// LF, CR, CRLF, NEL, LS and PS (YAML 1.2, 5.4 Line Break Characters; libyaml's is_break,
+// which the parser follows).
+func lastLine(data []byte) int {
+	n := 1
+	for i := 0; i < len(data); i++ {
+		switch {
+		case data[i] == '\n':
+			n++
+		case data[i] == '\r':
+			if i+1 >= len(data) || data[i+1] != '\n' {
+				n++
+			}
+		case bytes.HasPrefix(data[i:], []byte("\u0085")), bytes.HasPrefix(data[i:], []byte("\u2028")), bytes.HasPrefix(data[i:], []byte("\u2029")):
+			n++
+		}
+	}
+	return n
 }
 
 // tabLine is the first line, from line from on, whose indentation holds a tab (0: none).
@@ -184,7 +210,13 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "null value"
 		}
-		return "scalar (" + strings.TrimPrefix(n.Tag, "!!") + ")"
+		// A tag is the file's text (`!%00` is a tag with a NUL): quoted when a terminal
+		// would not show it as written (FuzzParse).
+		tag := strings.TrimPrefix(n.Tag, "!!")
+		if strings.IndexFunc(tag, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			tag = strconv.Quote(tag)
+		}
+		return "scalar (" + tag + ")"
 	case yaml.AliasNode:
 		return "alias"
 	}
