@@ -3,6 +3,7 @@ package readmetest
 import (
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -186,6 +187,24 @@ func TestInterruptAndBackground(t *testing.T) {
 	r, err = s.Run(t.Context(), `kill %1; echo $?`, 10e9, 0, 0)
 	if err != nil || r.Output != "0\n" {
 		t.Fatalf("kill %%1: %q, %v", r.Output, err)
+	}
+	// A job that says something as it stops: its words show under the kill, as in a
+	// terminal.
+	if _, err = s.Run(t.Context(), `(trap 'echo stopped; exit 0' TERM; while :; do sleep 0.05; done) &`, 10e9, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.Run(t.Context(), `kill %%`, 10e9, 0, 1)
+	if err != nil || r.Output != "stopped\n" {
+		t.Fatalf("kill %%%%: %q, %v", r.Output, err)
+	}
+	// Close leaves nothing behind: a job that ignores SIGTERM is killed with the group.
+	if _, err = s.Run(t.Context(), `(trap '' TERM; while :; do sleep 0.05; done) &`, 10e9, 0, -1); err != nil {
+		t.Fatal(err)
+	}
+	pgid := s.cmd.Process.Pid
+	s.Close()
+	if err := syscall.Kill(-pgid, 0); err == nil {
+		t.Fatalf("process group %d still has processes after Close", pgid)
 	}
 }
 
