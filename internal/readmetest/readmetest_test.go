@@ -107,6 +107,7 @@ func TestMatch(t *testing.T) {
 		{"durations", "preflight: 13 checks passed (59ms)", "preflight: 13 checks passed (1.2s)", true},
 		{"counts compared", "preflight: 13 checks passed (59ms)", "preflight: 14 checks passed (59ms)", false},
 		{"dates", "SINCE 2026-12-06 13:34", "SINCE 2027-01-02 09:11", true},
+		{"dates on other rows", "a 2026-12-07 01:02\nb 2026-12-07 01:05", "a 2026-12-07 01:05\nb 2026-12-07 01:08", true},
 		{"column widths", "A    B\nx    y", "A  B\nx  y", true},
 		{"trailing blanks", "a  \n\n", "a", true},
 		{"empty", "", "", true},

@@ -202,4 +202,8 @@ func (s *Session) Close() {
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	<-done
+	// The group's last processes are gone once init has reaped them.
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && syscall.Kill(-pgid, 0) == nil; {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
