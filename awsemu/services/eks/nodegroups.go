@@ -106,17 +106,20 @@ type nodegroup struct {
 	CreatedAt, ModifiedAt          time.Time
 	Status                         string
 	createDeadline                 time.Time
-	Version, ReleaseVersion        string
-	AmiType, CapacityType          string
-	Scaling                        scaling
-	Subnets                        []string
-	NodeRole                       string
-	Labels                         map[string]string
-	Taints                         []taint
-	Tags                           map[string]string
-	UpdateConfig                   updateConfig
-	NodeRepairConfig               map[string]any
-	LTID, LTName, LTVersion        string
+	// joinDeadline is when the instances Auto Scaling first launched for the node group
+	// must have joined: NodegroupCreateTimeout after the tick that first saw them.
+	joinDeadline            time.Time
+	Version, ReleaseVersion string
+	AmiType, CapacityType   string
+	Scaling                 scaling
+	Subnets                 []string
+	NodeRole                string
+	Labels                  map[string]string
+	Taints                  []taint
+	Tags                    map[string]string
+	UpdateConfig            updateConfig
+	NodeRepairConfig        map[string]any
+	LTID, LTName, LTVersion string
 	// ownLT: the template is EKS's own (a node group created without one, on an
 	// EKS-optimized AMI); then instanceTypes, diskSize and remoteAccess are the node group's.
 	ownLT         bool
@@ -1336,10 +1339,24 @@ func (s *Service) tickCreating(ng *nodegroup, now time.Time) {
 			waiting = append(waiting, in.ID)
 		}
 	}
+	// The timeout is the instances' time to join, counted from their launch: the server's
+	// clock moves only with requests, so after an idle spell (20 minutes pass in 2 s of the
+	// sandbox at 600x) Auto Scaling launches them in the same tick that finds the create
+	// deadline passed; judged then, the node group would fail with instances a moment old.
+	// Auto Scaling ticks first (see Tick), so the first tick that sees the group's
+	// instances is the one that launched them. A group whose launches all fail has none and
+	// fails at the create deadline.
+	if ng.joinDeadline.IsZero() && len(g.Instances) > 0 {
+		ng.joinDeadline = now.Add(NodegroupCreateTimeout)
+	}
+	deadline := ng.createDeadline
+	if ng.joinDeadline.After(deadline) {
+		deadline = ng.joinDeadline
+	}
 	switch {
 	case ready >= ng.Scaling.Desired:
 		ng.Status, ng.ModifiedAt = statusActive, now
-	case !now.Before(ng.createDeadline):
+	case !now.Before(deadline):
 		// NodeCreationFailure: "Your launched instances are unable to register with your
 		// Amazon EKS cluster." (Issue code, API reference).
 		// https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html

@@ -307,6 +307,28 @@ func TestNodegroupActiveWhenInstancesTurnInServiceInTheSameTick(t *testing.T) {
 	}
 }
 
+// TestNodegroupCreateAfterAnIdleSpell: the server's clock moves only with requests, so a
+// reader who pauses 2 s after create-nodegroup in the sandbox at 600x lets 20 minutes pass
+// before Auto Scaling's next tick launches the group's instances. The instances then have
+// the create timeout to join from their launch: CREATING while they are Pending, ACTIVE
+// once InService (CREATE_FAILED without the join deadline).
+func TestNodegroupCreateAfterAnIdleSpell(t *testing.T) {
+	w := startNodegroups(t)
+	if _, err := w.c.CreateNodegroup(t.Context(), &eks.CreateNodegroupInput{ClusterName: aws.String("prod"), NodegroupName: aws.String("win"),
+		NodeRole: aws.String("arn:aws:iam::123456789012:role/nodes"), Subnets: w.subnets,
+		LaunchTemplate: &types.LaunchTemplateSpecification{Id: aws.String(w.lt)}}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(emueks.NodegroupCreateTimeout + 5*time.Minute)
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusCreating {
+		t.Fatalf("after an idle spell: node group %s %+v, want CREATING: its instances were launched in this tick", got.Status, got.Health)
+	}
+	w.clock.Advance(time.Minute)
+	if got := w.describe(t, "win"); got.Status != types.NodegroupStatusActive {
+		t.Fatalf("a minute later: node group %s %+v, want ACTIVE", got.Status, got.Health)
+	}
+}
+
 func TestCreateNodegroupValidation(t *testing.T) {
 	w := startNodegroups(t)
 	noAMI, err := w.ec2.CreateLaunchTemplate(t.Context(), &sdkec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("no-ami"),
