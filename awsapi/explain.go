@@ -407,7 +407,7 @@ func (r *credentialsReporter) Retrieve(ctx context.Context) (aws.Credentials, er
 		ce.Source = "credential_process"
 		switch {
 		case errors.As(err, &ee):
-			ce.Detail = ee.ProcessState.String()
+			ce.Detail = ee.String()
 		case errors.As(err, &xe):
 			ce.Detail = xe.Error()
 		default:

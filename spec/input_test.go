@@ -57,7 +57,7 @@ func TestNumbersAreWhatTheUserWrote(t *testing.T) {
 	if errs == nil {
 		t.Fatalf("targetSnapshots 20000 accepted: %+v", img.Spec.Distribution.FastLaunch)
 	}
-	find(t, errs, "spec.distribution.fastLaunch.targetSnapshots")
+	_ = find(t, errs, "spec.distribution.fastLaunch.targetSnapshots")
 }
 
 // Issue 18: a YAML tab says "tab", on the tab's line.

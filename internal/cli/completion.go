@@ -108,7 +108,7 @@ func valueCompletion(values func(*cobra.Command) []string, list func(*cobra.Comm
 		var out []cobra.Completion
 		for _, v := range vs {
 			lv := strings.ToLower(v)
-			if strings.HasPrefix(lv, strings.ToLower(last)) && !slices.Contains(given, lv) && !(len(given) > 0 && lv == "all") {
+			if strings.HasPrefix(lv, strings.ToLower(last)) && !slices.Contains(given, lv) && (len(given) == 0 || lv != "all") {
 				out = append(out, prefix+v)
 			}
 		}

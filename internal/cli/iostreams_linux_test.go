@@ -48,8 +48,7 @@ func TestStreamsWidthFromTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	defer w.Close()
+	defer func() { _ = r.Close(); _ = w.Close() }()
 	if s := NewIOStreams(nil, w, pts); s.StdoutWidth() != DefaultWidth || s.StderrWidth() != 93 {
 		t.Errorf("stdout a pipe, stderr the terminal: widths %d, %d, want %d, 93", s.StdoutWidth(), s.StderrWidth(), DefaultWidth)
 	}

@@ -19,10 +19,10 @@ func tabwriterTable(t *testing.T, tb Table) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	if len(tb.Header) > 0 {
-		fmt.Fprintln(tw, strings.Join(tb.Header, "\t"))
+		_, _ = fmt.Fprintln(tw, strings.Join(tb.Header, "\t"))
 	}
 	for _, r := range tb.Rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		_, _ = fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		t.Fatal(err)

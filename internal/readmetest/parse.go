@@ -125,7 +125,7 @@ func Parse(name string, src []byte) (*Doc, error) {
 			fence := l[:len(l)-len(strings.TrimLeft(l, "`"))]
 			b := &Block{Line: i + 1, Lang: strings.TrimSpace(strings.TrimPrefix(l, fence))}
 			j := i + 1
-			for j < len(lines) && !(strings.HasPrefix(lines[j], fence) && strings.TrimSpace(lines[j]) == fence) {
+			for j < len(lines) && (!strings.HasPrefix(lines[j], fence) || strings.TrimSpace(lines[j]) != fence) {
 				j++
 			}
 			if j >= len(lines) {
