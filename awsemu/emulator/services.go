@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"maps"
-
 	"github.com/winami/winami/awsemu"
 	"github.com/winami/winami/awsemu/seed"
 	"github.com/winami/winami/awsemu/services/autoscaling"
@@ -24,7 +22,7 @@ import (
 // srv.EC2.
 func register(srv *awsemu.Server, o options) {
 	if o.seeded {
-		ec2.New(srv, cloneImages(o.images))
+		ec2.New(srv, seed.CloneImages(o.images))
 		ssm.New(srv, cloneParams(o.params))
 	} else {
 		ec2.New(srv, seed.Images())
@@ -39,19 +37,6 @@ func register(srv *awsemu.Server, o options) {
 	ecr.New(srv)
 	autoscaling.New(srv)
 	servicequotas.New(srv)
-}
-
-// cloneImages copies images as seed.Images does, so that no world shares another's slices
-// or maps.
-func cloneImages(src []awsemu.Image) []awsemu.Image {
-	out := make([]awsemu.Image, len(src))
-	for i, img := range src {
-		img.BlockDevices = append([]awsemu.BlockDevice(nil), img.BlockDevices...)
-		img.LaunchPermissions = append([]string(nil), img.LaunchPermissions...)
-		img.Tags = maps.Clone(img.Tags)
-		out[i] = img
-	}
-	return out
 }
 
 // cloneParams copies parameters as seed.Parameters does.

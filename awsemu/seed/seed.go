@@ -67,8 +67,11 @@ func get() *seeded {
 }
 
 // Images returns the seeded Amazon-owned AMIs of every region (a fresh copy).
-func Images() []awsemu.Image {
-	src := get().images
+func Images() []awsemu.Image { return CloneImages(get().images) }
+
+// CloneImages copies src deeply enough that a change to the copy (its block devices,
+// launch permissions or tags) leaves src as it was.
+func CloneImages(src []awsemu.Image) []awsemu.Image {
 	out := make([]awsemu.Image, len(src))
 	for i, img := range src {
 		img.BlockDevices = append([]awsemu.BlockDevice(nil), img.BlockDevices...)

@@ -34,18 +34,7 @@ spec:
 // writeInputSpec writes inputSpec with each old → new replacement made.
 func writeInputSpec(t *testing.T, repl ...string) string {
 	t.Helper()
-	s := inputSpec
-	for i := 0; i+1 < len(repl); i += 2 {
-		if !strings.Contains(s, repl[i]) {
-			t.Fatalf("the spec has no %q", repl[i])
-		}
-		s = strings.Replace(s, repl[i], repl[i+1], 1)
-	}
-	p := filepath.Join(t.TempDir(), "winami.yaml")
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeSpecWith(t, inputSpec, repl...)
 }
 
 // noRequests fails the test when the emulator saw any AWS request.

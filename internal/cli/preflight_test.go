@@ -39,15 +39,22 @@ func mutatingRequests(srv *awsemu.Server) []string {
 // old → new replacement made, failing when one does not apply.
 func specWith(t *testing.T, repl ...string) string {
 	t.Helper()
-	s := strings.NewReplacer("IMAGE", appV1, "PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec)
+	return writeSpecWith(t, strings.NewReplacer("IMAGE", appV1, "PROFILE", "EC2InstanceProfileForImageBuilder").Replace(buildSpec), repl...)
+}
+
+// writeSpecWith writes spec, with each old → new replacement of repl made once, to
+// winami.yaml in a temporary directory and returns its path; a replacement whose old text
+// the spec lacks fails the test.
+func writeSpecWith(t *testing.T, spec string, repl ...string) string {
+	t.Helper()
 	for i := 0; i+1 < len(repl); i += 2 {
-		if !strings.Contains(s, repl[i]) {
+		if !strings.Contains(spec, repl[i]) {
 			t.Fatalf("the spec has no %q", repl[i])
 		}
-		s = strings.Replace(s, repl[i], repl[i+1], 1)
+		spec = strings.Replace(spec, repl[i], repl[i+1], 1)
 	}
 	p := filepath.Join(t.TempDir(), "winami.yaml")
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
